@@ -1,0 +1,1 @@
+"""Tribunal bisection."""

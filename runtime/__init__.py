@@ -1,0 +1,1 @@
+"""The model runtime: ONNX models with a fast (onnxruntime) and an exact (integer) profile."""
