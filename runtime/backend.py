@@ -1,0 +1,93 @@
+"""Kernel backends of the exact profile: numpy (CPU) and torch (CPU, or CUDA when present).
+
+Both run the same integer semantics; each op file has one kernel per backend. A backend also keeps
+per-program caches of constants already moved to its device, so weights cross once, not per step.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import BackendUnavailableError
+
+
+class Backend:
+    name: str
+    device: str
+
+    def constant(self, program, slot: int, value: np.ndarray):
+        """The backend's form of a constant slot's value (cached per program and slot)."""
+        raise NotImplementedError
+
+    def to_numpy(self, value) -> np.ndarray:
+        raise NotImplementedError
+
+    def asarray(self, value):
+        """value in this backend's array type (numpy arrays are moved, others pass through)."""
+        raise NotImplementedError
+
+
+class NumpyBackend(Backend):
+    name, device = "numpy", "cpu"
+
+    def constant(self, program, slot, value):
+        return value
+
+    def to_numpy(self, value):
+        return np.asarray(value)
+
+    def asarray(self, value):
+        return self.to_numpy(value)
+
+
+class TorchBackend(Backend):
+    name = "torch"
+
+    def __init__(self, device: str = "cpu"):
+        try:
+            import torch
+        except ImportError:
+            raise BackendUnavailableError("the torch backend needs torch (pip install 'tribunal-ml[models]')") from None
+        if device == "cuda" and not torch.cuda.is_available():
+            raise BackendUnavailableError("device 'cuda' was asked for but torch sees no CUDA device")
+        if device not in ("cpu", "cuda"):
+            raise BackendUnavailableError(f"unknown device '{device}' (cpu or cuda)")
+        self.torch, self.device = torch, device
+
+    def constant(self, program, slot, value):
+        key = (self.device, slot)
+        cache = program._prepared
+        if key not in cache:
+            cache[key] = self.torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
+        return cache[key]
+
+    def to_numpy(self, value):
+        if isinstance(value, np.ndarray):
+            return value
+        return value.detach().cpu().numpy()
+
+    def asarray(self, value):
+        if isinstance(value, np.ndarray):
+            return self.torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
+        return value
+
+
+@lru_cache(maxsize=None)
+def get_backend(name: str = "numpy", device: str = "cpu") -> Backend:
+    """A backend by name: 'numpy' (CPU only) or 'torch' on 'cpu' or 'cuda'."""
+    if name == "numpy":
+        if device != "cpu":
+            raise BackendUnavailableError(f"the numpy backend runs on the CPU only, not '{device}'")
+        return NumpyBackend()
+    if name == "torch":
+        return TorchBackend(device)
+    raise BackendUnavailableError(f"unknown backend '{name}' (numpy or torch)")
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())

@@ -1,0 +1,60 @@
+"""Calibration: each float tensor's largest magnitude over sample inputs, which fixes its scale.
+
+The fast profile runs the graph with every float intermediate exposed as an output. Scales are
+fixed at registration: a model's calibration is stored with it and never changes afterwards.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from .errors import CalibrationError
+from .fast import session
+
+
+def exposed_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[str]]:
+    """A copy of the model whose outputs include every float tensor the nodes produce."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {vi.name: vi.type.tensor_type.elem_type for vi in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    have = {o.name for o in m.graph.output}
+    names = [o.name for o in m.graph.output]
+    for node in m.graph.node:
+        for out in node.output:
+            if out and out not in have and types.get(out) == onnx.TensorProto.FLOAT:
+                m.graph.output.append(onnx.helper.make_tensor_value_info(out, onnx.TensorProto.FLOAT, None))
+                have.add(out)
+                names.append(out)
+    return m, names
+
+
+def calibrate(model: onnx.ModelProto, input_name: str, samples: np.ndarray, batch: int = 256) -> dict[str, float]:
+    """{tensor name: max |value|} over the samples (the input included)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.size == 0:
+        raise CalibrationError("calibration needs at least one sample input")
+    m, names = exposed_model(model)
+    sess = session(m.SerializeToString(), device="cpu")
+    out_names = [o.name for o in sess.get_outputs()]
+    max_abs = {input_name: float(np.max(np.abs(samples)))}
+    for i in range(0, len(samples), batch):
+        for name, v in zip(out_names, sess.run(None, {input_name: samples[i:i + batch]})):
+            v = np.asarray(v)
+            if v.dtype.kind == "f" and v.size:
+                max_abs[name] = max(max_abs.get(name, 0.0), float(np.max(np.abs(v))))
+    return max_abs
+
+
+def save(path: Path, max_abs: dict[str, float]) -> None:
+    path.write_text(json.dumps(max_abs, indent=0, sort_keys=True))
+
+
+def load(path: Path) -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in json.loads(Path(path).read_text()).items()}
+    except (OSError, ValueError, AttributeError) as e:
+        raise CalibrationError(f"cannot read calibration file '{path}': {e}") from None

@@ -1,0 +1,135 @@
+"""`Model`: one ONNX model, two profiles.
+
+    m = Model.load("digits-mlp")               # a zoo name or a path to an .onnx file
+    m.run_fast(x)                              # onnxruntime (CUDA when present), float outputs
+    r = m.run_exact(x, backend="torch")        # integer program, bit-identical everywhere
+    r.outputs, r.floats(), r.output_root
+
+The exact program is lowered once per input shape (static shapes; shape-only subgraphs folded) and
+cached. Its scales come from the model's calibration, fixed at registration: the zoo stores one
+with each model; a user file is calibrated on given samples, or else on 64 seeded standard-normal
+inputs (say so with real data for accuracy).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from . import calibration as calib
+from .backend import get_backend
+from .errors import InputShapeError, TribunalError, UnknownModelError, UnsupportedOpError
+from .fast import session
+from .lowering import lower
+from .onnx_io import InputSpec, check_input, input_specs, load_onnx
+from .program import Program
+from .quant import quantize
+from .tensor_root import tensor_root
+
+RANDOM_CALIBRATION_SAMPLES = 64
+
+
+@dataclass
+class ExactResult:
+    outputs: list[np.ndarray]  # int16, one per graph output
+    scales: list[float]
+    seconds: float = 0.0
+
+    def floats(self) -> list[np.ndarray]:
+        return [o.astype(np.float64) * s for o, s in zip(self.outputs, self.scales)]
+
+    @property
+    def output_root(self) -> bytes:
+        """Tensor root of the first output (runtime.tensor_root)."""
+        return tensor_root(self.outputs[0])
+
+
+@dataclass
+class Model:
+    proto: onnx.ModelProto
+    name: str
+    source: Path | None = None
+    max_abs: dict[str, float] | None = None
+    _programs: dict = field(default_factory=dict, repr=False)
+    _sessions: dict = field(default_factory=dict, repr=False)
+
+    # ---- loading
+    @classmethod
+    def load(cls, model: str | Path, profile: str = "fast", calibration: np.ndarray | dict | None = None) -> "Model":
+        """A zoo name or a path; with profile='exact' the exact program is lowered now, so an
+        uncovered op is reported at load time."""
+        from . import zoo
+
+        if isinstance(model, str) and model in zoo.names():
+            m = zoo.load(model)
+        else:
+            path = Path(model)
+            if not path.exists():
+                raise UnknownModelError(f"'{model}' is neither a zoo model ({', '.join(zoo.names())}) nor an existing file")
+            m = cls(load_onnx(path), path.stem, path)
+        if calibration is not None:
+            m.max_abs = dict(calibration) if isinstance(calibration, dict) else None
+            if m.max_abs is None:
+                m.calibrate(calibration)
+        if profile == "exact":
+            m.program(m.default_shape())
+        elif profile != "fast":
+            raise TribunalError(f"unknown profile '{profile}' (fast or exact)")
+        return m
+
+    @property
+    def spec(self) -> InputSpec:
+        specs = input_specs(self.proto)
+        if not specs:
+            raise TribunalError(f"model '{self.name}' declares no inputs")
+        return specs[0]
+
+    def default_shape(self, batch: int = 1) -> tuple[int, ...]:
+        return tuple(batch if d is None else d for d in self.spec.shape)
+
+    # ---- fast profile
+    def run_fast(self, x, device: str = "auto") -> list[np.ndarray]:
+        x = check_input(self.spec, x)
+        if device not in self._sessions:
+            self._sessions[device] = session(self.proto.SerializeToString(), device)
+        return self._sessions[device].run(None, {self.spec.name: x})
+
+    # ---- exact profile
+    def calibrate(self, samples: np.ndarray) -> None:
+        samples = check_input(self.spec, samples)
+        self.max_abs = calib.calibrate(self.proto, self.spec.name, samples)
+        self._programs.clear()
+
+    def _ensure_calibrated(self) -> None:
+        if self.max_abs is None:
+            if not np.issubdtype(self.spec.dtype, np.floating):
+                raise UnsupportedOpError(self.spec.name, "input", f"the exact profile needs a float input, not {self.spec.dtype}")
+            rng = np.random.default_rng(0)
+            self.calibrate(rng.standard_normal((RANDOM_CALIBRATION_SAMPLES,) + self.default_shape()[1:]).astype(np.float32)
+                           if self.spec.shape and self.spec.shape[0] is None else
+                           rng.standard_normal(self.default_shape()).astype(np.float32))
+
+    def program(self, shape: tuple[int, ...]) -> Program:
+        shape = tuple(int(d) for d in shape)
+        if shape not in self._programs:
+            if len(input_specs(self.proto)) != 1:
+                raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
+            self._ensure_calibrated()
+            self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs)
+        return self._programs[shape]
+
+    def quantize_input(self, x) -> np.ndarray:
+        x = check_input(self.spec, x)
+        prog = self.program(x.shape)
+        return quantize(x, prog.slots[prog.input_slot].scale)
+
+    def run_exact(self, x, backend: str = "numpy", device: str = "cpu") -> ExactResult:
+        bk = get_backend(backend, device)
+        x_q = self.quantize_input(x)
+        prog = self.program(x_q.shape)
+        t = time.perf_counter()
+        outs = prog.run(x_q, bk)
+        return ExactResult(outs, [prog.slots[i].scale for i in prog.output_slots], time.perf_counter() - t)

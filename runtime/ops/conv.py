@@ -1,0 +1,93 @@
+"""Conv (2-D): per-output-channel int8 weights, int64 bias, float64 accumulation of integers.
+
+Exact form: inputs (x int16 [N, C, H, W], w int8 [O, C/g, kh, kw], b int64 [O], p int64 [O, 2]);
+attrs strides (2), pads (top, left, bottom, right as ONNX orders them), dilations (2), group.
+Zero padding (the activation zero point is 0).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..quant import requantize_np, requantize_torch
+from .base import ExactOp
+from .gemm import quantize_weights
+
+
+def conv_attrs(node, lw, spatial: tuple[int, int], kernel: tuple[int, int]) -> dict:
+    """strides, pads, dilations of a 2-D window op, with auto_pad resolved to explicit pads."""
+    strides = tuple(lw.attr(node, "strides", [1, 1]))
+    dil = tuple(lw.attr(node, "dilations", [1, 1]))
+    pads = tuple(lw.attr(node, "pads", [0, 0, 0, 0]))
+    auto = lw.attr(node, "auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        pads_b, pads_e = [], []
+        for size, k, s, d in zip(spatial, kernel, strides, dil):
+            total = max(0, (-(-size // s) - 1) * s + (k - 1) * d + 1 - size)
+            small, big = total // 2, total - total // 2
+            pads_b.append(small if auto == "SAME_UPPER" else big)
+            pads_e.append(big if auto == "SAME_UPPER" else small)
+        pads = tuple(pads_b + pads_e)
+    elif auto == "VALID":
+        pads = (0, 0, 0, 0)
+    if len(strides) != 2 or len(dil) != 2 or len(pads) != 4:
+        raise lw.unsupported(node, "only 2-D windows are supported")
+    return {"strides": strides, "pads": pads, "dilations": dil}
+
+
+def out_size(size: int, k: int, s: int, d: int, pb: int, pe: int) -> int:
+    return (size + pb + pe - (k - 1) * d - 1) // s + 1
+
+
+def windows_np(x: np.ndarray, kernel, attrs, fill: int) -> np.ndarray:
+    """[N, C, OH, OW, kh, kw] view of the padded input."""
+    (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
+    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
+    eh, ew = (kernel[0] - 1) * dh + 1, (kernel[1] - 1) * dw + 1
+    return sliding_window_view(x, (eh, ew), axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+class Conv(ExactOp):
+    op_type = "Conv"
+
+    def lower(self, node, lw):
+        x = lw.dyn(node, node.input[0])
+        w = np.asarray(lw.const(node, node.input[1]), dtype=np.float64)
+        if len(x.shape) != 4 or w.ndim != 4:
+            raise lw.unsupported(node, f"only 2-D convolution is supported (input shape {x.shape})")
+        group = int(lw.attr(node, "group", 1))
+        attrs = conv_attrs(node, lw, x.shape[2:], w.shape[2:])
+        if x.shape[1] != w.shape[1] * group:
+            raise lw.unsupported(node, f"input channels {x.shape[1]} do not match weights {w.shape} with group {group}")
+        bias = None
+        if len(node.input) > 2 and node.input[2]:
+            bias = np.asarray(lw.const(node, node.input[2]), dtype=np.float64).reshape(-1)
+        wq, bq, params = quantize_weights(w, x.scale, lw.out_scale(node), bias, node, lw)
+        (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
+        shape = (x.shape[0], w.shape[0], out_size(x.shape[2], w.shape[2], sh, dh, pt, pb),
+                 out_size(x.shape[3], w.shape[3], sw, dw, pl, pr))
+        ins = [x.index, lw.add_constant(f"{node.input[1]}:w", wq).index, lw.add_constant(f"{node.name}:b", bq).index,
+               lw.add_constant(f"{node.name}:requant", params).index]
+        lw.emit(node, ins, shape, lw.out_scale(node), dict(attrs, group=group))
+
+    def numpy(self, ins, attrs):
+        x, w, b, p = ins
+        g, (o, cg) = attrs["group"], w.shape[:2]
+        win = windows_np(x.astype(np.float64), w.shape[2:], attrs, 0)
+        og = o // g
+        parts = [np.tensordot(win[:, i * cg:(i + 1) * cg], w[i * og:(i + 1) * og].astype(np.float64), axes=([1, 4, 5], [1, 2, 3]))
+                 for i in range(g)]  # each [N, OH, OW, og]
+        acc = np.concatenate(parts, axis=-1).transpose(0, 3, 1, 2).astype(np.int64) + b[:, None, None]
+        return requantize_np(acc, p[:, 0, None, None], p[:, 1, None, None])
+
+    def torch(self, ins, attrs):
+        import torch
+        import torch.nn.functional as F
+
+        x, w, b, p = ins
+        pt, pl, pb, pr = attrs["pads"]
+        xf = F.pad(x.to(torch.float64), (pl, pr, pt, pb))
+        acc = F.conv2d(xf, w.to(torch.float64), stride=attrs["strides"], dilation=attrs["dilations"], groups=attrs["group"])
+        acc = acc.to(torch.int64) + b[:, None, None]
+        return requantize_torch(acc, p[:, 0, None, None], p[:, 1, None, None])

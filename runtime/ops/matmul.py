@@ -1,0 +1,55 @@
+"""MatMul: A @ B with numpy broadcasting over leading axes.
+
+Exact form: inputs (a int16, b int8 or int16, p int64 [C, 2]); acc = a @ b in float64 (exact), then
+requantize along the last axis: C = N per-output-column parameters when B is a constant weight
+matrix (int8, per-column scales), C = 1 when both operands are activations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
+from .base import ExactOp
+
+
+class MatMul(ExactOp):
+    op_type = "MatMul"
+
+    def lower(self, node, lw):
+        a = lw.act(node, node.input[0])
+        if len(a.shape) < 2:
+            raise lw.unsupported(node, f"input A must have rank >= 2, got shape {a.shape}")
+        y_scale = lw.out_scale(node)
+        if lw.is_const(node.input[1]):
+            w = np.asarray(lw.const(node, node.input[1]), dtype=np.float64)
+            if w.ndim != 2:
+                raise lw.unsupported(node, f"constant B must be 2-D, got shape {w.shape}")
+            ws = np.max(np.abs(w), axis=0) / INT8_MAX
+            ws[ws == 0] = 1.0
+            b = lw.add_constant(f"{node.input[1]}:w", quantize(w / ws, 1.0, bits=8))
+            ratios, b_max = a.scale * ws / y_scale, INT8_MAX
+        else:
+            b = lw.act(node, node.input[1])
+            ratios, b_max = np.array([a.scale * b.scale / y_scale]), INT16_MAX + 1
+        try:
+            params = np.array([multiplier(float(r)) for r in ratios], dtype=np.int64)
+            check_exact_gemm(a.shape[-1], INT16_MAX + 1, b_max, node.name)
+            shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+        except ValueError as e:
+            raise lw.unsupported(node, str(e)) from None
+        if a.shape[-1] != b.shape[-2]:
+            raise lw.unsupported(node, f"inner dimensions differ: {a.shape} @ {b.shape}")
+        p = lw.add_constant(f"{node.name}:requant", params)
+        lw.emit(node, [a.index, b.index, p.index], shape, y_scale)
+
+    def numpy(self, ins, attrs):
+        a, b, p = ins
+        acc = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+        return requantize_np(acc, p[:, 0], p[:, 1])
+
+    def torch(self, ins, attrs):
+        import torch
+
+        a, b, p = ins
+        acc = torch.matmul(a.to(torch.float64), b.to(torch.float64)).to(torch.int64)
+        return requantize_torch(acc, p[:, 0], p[:, 1])

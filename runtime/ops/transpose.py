@@ -1,0 +1,24 @@
+"""Transpose: permute axes by `perm` (default: reversed)."""
+from __future__ import annotations
+
+from .base import PassThrough
+
+
+class Transpose(PassThrough):
+    op_type = "Transpose"
+
+    def _perm(self, node, lw, shape):
+        perm = lw.attr(node, "perm", None)
+        return tuple(perm) if perm is not None else tuple(reversed(range(len(shape))))
+
+    def out_shape(self, node, lw, shape):
+        return tuple(shape[p] for p in self._perm(node, lw, shape))
+
+    def attrs(self, node, lw, shape):
+        return {"perm": self._perm(node, lw, shape)}
+
+    def numpy(self, ins, attrs):
+        return ins[0].transpose(attrs["perm"]).copy()
+
+    def torch(self, ins, attrs):
+        return ins[0].permute(attrs["perm"]).contiguous()

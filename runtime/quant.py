@@ -1,0 +1,105 @@
+"""The exact profile's arithmetic rules, written down once.
+
+Number formats
+- activations: int16, one scale per tensor (real = q * scale);
+- weights: int8, one scale per output channel; biases and accumulators: int64;
+- scales are floats used only at registration: what runs is integer multipliers and shifts.
+
+Quantizing a float x with scale s: q = saturate(rint(x / s)) in float64 (IEEE division and
+round-half-to-even, identical on every conforming machine); saturate clips to [-32768, 32767].
+
+Requantization, the one rounding rule. A value `acc` in scale s_acc becomes the int16 value in
+scale s_out through the integer multiplier M and shift k chosen by `multiplier(s_acc / s_out)`:
+
+    requantize(acc, M, k) = saturate(floor((acc * M + 2^(k-1)) / 2^k))     (2^(k-1) is 0 when k = 0)
+
+that is, round half up. Before the product, acc is clipped to [-L, L] with L = floor(2^15 * 2^k / M) + 1:
+every acc beyond L saturates anyway (proof in `requantize_limit`), and the clip keeps acc * M below
+2^62 + 2^31, so the whole rule fits int64 (numpy, torch) and int256 (Solidity) without overflow.
+M < 2^31 and 0 <= k <= 47.
+
+Matrix products run as float64 GEMM of integer operands: every product and partial sum is an integer
+of magnitude below 2^53, so the float64 result is exact in any summation order; `check_exact_gemm`
+enforces the bound when a node is lowered.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+INT16_MIN, INT16_MAX = -32768, 32767
+INT8_MAX = 127
+MULT_BITS = 31  # M < 2^31
+MAX_SHIFT = 47  # keeps (2^15 << k) below 2^63
+EXACT_F64 = 2**53
+
+
+def multiplier(ratio: float, max_ratio: float | None = None) -> tuple[int, int]:
+    """(M, k) with M / 2^k the closest to `ratio` that 31 bits of M allow.
+
+    With `max_ratio` (for sums of several terms sharing one shift) k is chosen from the largest
+    ratio, so every term's M stays below 2^31.
+    """
+    if not (ratio >= 0 and math.isfinite(ratio)):
+        raise ValueError(f"requantization ratio must be finite and >= 0, got {ratio}")
+    top = ratio if max_ratio is None else max_ratio
+    if top == 0:
+        return 0, 0
+    k = (MULT_BITS - 1) - math.floor(math.log2(top))
+    k = min(max(k, 0), MAX_SHIFT)
+    if round(top * 2.0**k) >= 2**MULT_BITS:  # rounding reached 2^31: one bit less
+        if k == 0:
+            raise ValueError(f"requantization ratio {top} is too large for a 31-bit multiplier")
+        k -= 1
+    m = round(ratio * 2.0**k)
+    return int(m), int(k)
+
+
+def requantize_limit(m, k):
+    """L = floor(2^15 * 2^k / M) + 1 (numpy arrays or ints; M > 0).
+
+    If acc > L then acc * M > 2^15 * 2^k, so the rounded result is >= 2^15 and saturates to 32767,
+    exactly as L itself does; the negative side is symmetric. So clipping to [-L, L] is invisible.
+    """
+    m = np.maximum(np.asarray(m, dtype=np.int64), 1)
+    return (np.int64(2**15) << np.asarray(k, dtype=np.int64)) // m + 1
+
+
+def requantize_np(acc: np.ndarray, m, k) -> np.ndarray:
+    """The rounding rule on int64 numpy arrays; m, k broadcast against acc."""
+    m = np.asarray(m, dtype=np.int64)
+    k = np.asarray(k, dtype=np.int64)
+    lim = requantize_limit(m, k)
+    a = np.clip(acc.astype(np.int64, copy=False), -lim, lim)
+    rounding = (np.int64(1) << k) >> 1
+    return np.clip((a * m + rounding) >> k, INT16_MIN, INT16_MAX).astype(np.int16)
+
+
+def requantize_torch(acc, m, k):
+    """The rounding rule on int64 torch tensors; m, k are int64 tensors broadcasting against acc."""
+    import torch
+
+    lim = (torch.tensor(2**15, dtype=torch.int64, device=acc.device) << k) // torch.clamp(m, min=1) + 1
+    a = torch.minimum(torch.maximum(acc.to(torch.int64), -lim), lim)
+    rounding = (torch.ones_like(k) << k) >> 1
+    return torch.clamp((a * m + rounding) >> k, INT16_MIN, INT16_MAX).to(torch.int16)
+
+
+def quantize(x: np.ndarray, scale, bits: int = 16) -> np.ndarray:
+    """Float to int16 (or int8 with bits=8) by the rule in the module docstring."""
+    hi = 2 ** (bits - 1) - 1
+    lo = -hi - 1 if bits == 16 else -hi  # int8 weights are symmetric: [-127, 127]
+    q = np.rint(np.asarray(x, dtype=np.float64) / np.asarray(scale, dtype=np.float64))
+    return np.clip(q, lo, hi).astype(np.int16 if bits == 16 else np.int8)
+
+
+def activation_scale(max_abs: float) -> float:
+    """Per-tensor scale from a calibrated maximum magnitude (1.0 for an all-zero tensor)."""
+    return float(max_abs) / INT16_MAX if max_abs > 0 else 1.0
+
+
+def check_exact_gemm(k: int, max_a: int, max_b: int, node: str) -> None:
+    """Raises ValueError unless a K-long dot product of such integers stays exact in float64."""
+    if k * max_a * max_b >= EXACT_F64:
+        raise ValueError(f"node '{node}': a {k}-term dot product may exceed 2^53 and lose exactness")
