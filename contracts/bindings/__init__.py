@@ -1,0 +1,10 @@
+"""Typed bindings of Tribunal's contracts: one class per contract, a method per transaction (returns a
+`Receipt` whose events are dataclasses from `contracts.events`) and per view."""
+from contracts.bindings.brain import Brain, BrainConfig, RequestInfo, ResultKind, Status, commitment, new_salt
+from contracts.bindings.consumer import ExampleConsumer
+from contracts.bindings.models import ModelInfo, ModelRegistry, model_id_of
+from contracts.bindings.nodes import NodeInfo, NodeRegistry
+from contracts.bindings.single_phase import SinglePhaseBrain
+
+__all__ = ["Brain", "BrainConfig", "ExampleConsumer", "ModelInfo", "ModelRegistry", "NodeInfo", "NodeRegistry",
+           "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status", "commitment", "model_id_of", "new_salt"]

@@ -1,0 +1,86 @@
+"""Binding of NodeRegistry: stake, withdrawal, credits, committee draws."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from contracts.bindings.base import Binding
+from contracts.chain.base import Receipt
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    index: int
+    account: str
+    stake: int
+    eligible: bool
+
+
+class NodeRegistry(Binding):
+    artifact_name = "NodeRegistry"
+
+    # transactions
+    def register(self, stake: int, *, sender: LocalAccount) -> Receipt:
+        """Registers `sender` with `stake` wei, or adds `stake` to its stake."""
+        return self._tx("register", sender=sender, value=stake)
+
+    def request_withdrawal(self, *, sender: LocalAccount) -> Receipt:
+        return self._tx("requestWithdrawal", sender=sender)
+
+    def withdraw(self, *, sender: LocalAccount) -> Receipt:
+        return self._tx("withdraw", sender=sender)
+
+    def claim(self, *, sender: LocalAccount) -> Receipt:
+        return self._tx("claim", sender=sender)
+
+    def authorize(self, account: str, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("authorize", account, sender=sender)
+
+    # views
+    @property
+    def min_stake(self) -> int:
+        return self._view("minStake")
+
+    @property
+    def slash_amount(self) -> int:
+        return self._view("slashAmount")
+
+    @property
+    def withdrawal_delay(self) -> int:
+        return self._view("withdrawalDelay")
+
+    def credit(self, account: str) -> int:
+        return self._view("credit", account)
+
+    def stake_of(self, account: str) -> int:
+        return self._view("stakeOf", account)
+
+    def unlock_block(self, account: str) -> int:
+        return self._view("unlockBlock", account)
+
+    def index_of(self, account: str) -> int:
+        return self._view("indexOf", account)
+
+    def node_count(self) -> int:
+        return self._view("nodeCount")
+
+    def node(self, index: int) -> NodeInfo:
+        account, stake, eligible = self._view("nodeAt", index)
+        return NodeInfo(index, account, stake, eligible)
+
+    def nodes(self) -> list[NodeInfo]:
+        return [self.node(i) for i in range(self.node_count())]
+
+    def eligible_set(self) -> int:
+        return self._view("eligible")
+
+    def total_eligible_stake(self) -> int:
+        return self._view("totalEligibleStake")
+
+    def draw_committee(self, seed: bytes, size: int) -> int:
+        """The node-index set drawn for `seed` (what the contracts compute)."""
+        return self._view("drawCommittee", seed, size)
+
+    def accounts_of(self, committee: int) -> list[str]:
+        return self._view("accountsOf", committee)

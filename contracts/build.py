@@ -1,0 +1,108 @@
+"""Compiles `contracts/src/*.sol` with the pinned npm solc and writes `contracts/artifacts/`.
+
+    python -m contracts.build           compile and (re)write the artifacts
+    python -m contracts.build --check   compile and fail (exit 1) if the committed artifacts differ
+
+One artifact per contract: `{name, source, abi, bytecode, deployedBytecode, compiler}`, where
+`compiler` names the exact solc version and settings that made it. Compilation runs the npm package
+`solc` (soljson, through node: `contracts/solc.cjs`); OpenZeppelin imports resolve under
+`node_modules/`. Run `npm ci` first.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from contracts.errors import BuildError
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+SRC = PACKAGE / "src"
+ARTIFACTS = PACKAGE / "artifacts"
+SETTINGS = {
+    "optimizer": {"enabled": True, "runs": 200},
+    "evmVersion": "cancun",
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+}
+
+
+def standard_input() -> dict:
+    sources = {f"src/{p.name}": {"content": p.read_text()} for p in sorted(SRC.glob("*.sol"))}
+    return {"language": "Solidity", "sources": sources, "settings": SETTINGS}
+
+
+def compile_sources() -> dict[str, dict]:
+    """Compiles every source; returns artifacts by contract name (interfaces and libraries included)."""
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("node is not on PATH; it runs the npm solc")
+    if not (ROOT / "node_modules" / "solc").is_dir():
+        raise BuildError("node_modules/solc is missing; run `npm ci` at the repository root")
+    proc = subprocess.run([node, str(PACKAGE / "solc.cjs")], input=json.dumps(standard_input()),
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise BuildError(f"solc failed: {proc.stderr.strip()}")
+    result = json.loads(proc.stdout)
+    errors = [e for e in result["output"].get("errors", []) if e["severity"] == "error"]
+    if errors:
+        raise BuildError("compilation failed:\n" + "\n".join(e["formattedMessage"] for e in errors))
+    compiler = {"name": "solc", "package": "npm:solc", "version": result["version"], "settings": SETTINGS}
+    artifacts = {}
+    for source, contracts in sorted(result["output"]["contracts"].items()):
+        for name, data in sorted(contracts.items()):
+            if not source.startswith("src/"):
+                continue
+            artifacts[name] = {
+                "name": name,
+                "source": f"contracts/{source}",
+                "abi": data["abi"],
+                "bytecode": "0x" + data["evm"]["bytecode"]["object"],
+                "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                "compiler": compiler,
+            }
+    return artifacts
+
+
+def render(artifact: dict) -> str:
+    return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
+
+
+def differences(artifacts: dict[str, dict]) -> list[str]:
+    """Names of the artifacts whose committed file differs from `artifacts` (or is missing/extra)."""
+    have = {p.stem: p.read_text() for p in ARTIFACTS.glob("*.json")}
+    diff = [n for n, a in artifacts.items() if have.get(n) != render(a)]
+    return sorted(diff + [n for n in have if n not in artifacts])
+
+
+def write(artifacts: dict[str, dict]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    for stale in ARTIFACTS.glob("*.json"):
+        if stale.stem not in artifacts:
+            stale.unlink()
+    for name, artifact in artifacts.items():
+        (ARTIFACTS / f"{name}.json").write_text(render(artifact))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m contracts.build", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed artifacts are stale")
+    args = parser.parse_args(argv)
+    artifacts = compile_sources()
+    if args.check:
+        diff = differences(artifacts)
+        if diff:
+            print("stale artifacts (run `python -m contracts.build`): " + ", ".join(diff), file=sys.stderr)
+            return 1
+        print(f"{len(artifacts)} artifacts match the sources")
+        return 0
+    write(artifacts)
+    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Deploying the whole contract system in one call.
+
+    chain = connect()
+    system = deploy(chain)                 # SystemConfig() defaults
+    system.brain.request(...)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, SinglePhaseBrain
+from contracts.chain.base import Chain
+
+ETHER = 10**18
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """Protocol parameters; windows and delays are in blocks."""
+
+    min_stake: int = 1 * ETHER
+    withdrawal_delay: int = 64
+    slash_amount: int = ETHER // 10
+    min_fee: int = ETHER // 1000
+    committee_size: int = 5
+    quorum_bps: int = 5000  # final when votes * 10000 > committee_size * quorum_bps: more than half
+    commit_window: int = 10
+    reveal_window: int = 10
+    max_callback_gas: int = 500_000
+    max_in_flight: int = 1024
+
+
+@dataclass(frozen=True)
+class System:
+    chain: Chain
+    config: SystemConfig
+    models: ModelRegistry
+    nodes: NodeRegistry
+    brain: Brain
+    single_phase: SinglePhaseBrain
+    consumer: ExampleConsumer
+
+
+def deploy(chain: Chain, config: SystemConfig = SystemConfig(), *, sender: LocalAccount | None = None) -> System:
+    """Deploys model registry, node registry, Brain, SinglePhaseBrain and an ExampleConsumer that
+    accepts both; authorizes both protocol contracts on the node registry."""
+    sender = sender or chain.accounts[0]
+    c = config
+    models = chain.deploy("ModelRegistry", sender=sender)
+    nodes = chain.deploy("NodeRegistry", c.min_stake, c.withdrawal_delay, c.slash_amount, sender=sender)
+    brain = chain.deploy("Brain", models, nodes, (c.min_fee, c.committee_size, c.quorum_bps, c.commit_window,
+                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight), sender=sender)
+    single = chain.deploy("SinglePhaseBrain", models, nodes, c.min_fee, c.committee_size, c.quorum_bps,
+                          c.max_callback_gas, sender=sender)
+    consumer = chain.deploy("ExampleConsumer", [brain, single], sender=sender)
+    registry = NodeRegistry(chain, nodes)
+    registry.authorize(brain, sender=sender)
+    registry.authorize(single, sender=sender)
+    return System(chain, config, ModelRegistry(chain, models), registry, Brain(chain, brain),
+                  SinglePhaseBrain(chain, single), ExampleConsumer(chain, consumer))

@@ -1,0 +1,369 @@
+"""Errors of the contract layer, under `runtime.errors.TribunalError`.
+
+Every Solidity custom error that any of Tribunal's contracts can revert with (its own, in
+`contracts/src/Errors.sol`, and OpenZeppelin's that its ABIs carry) has exactly one class here with
+the same name; `decode_revert` maps revert data to it by selector, decoding the error's arguments
+into attributes named as in Solidity. Messages name the request, member or account at fault.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_checksum_address
+
+from runtime.errors import TribunalError
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+class ContractsError(TribunalError):
+    """Raised for faults of the contract layer; the root of everything in this module."""
+
+
+class BuildError(ContractsError):
+    """Raised when the Solidity sources cannot be compiled (no node, no npm solc, compiler errors)."""
+
+
+class ChainUnavailableError(ContractsError):
+    """Raised when a chain cannot be reached or started (unreachable RPC URL, anvil did not start)."""
+
+
+class TransactionFailedError(ContractsError):
+    """Raised when a mined transaction failed and its revert cannot be reproduced to name the cause."""
+
+
+class ContractRevert(ContractsError):
+    """Raised when a contract call or transaction reverts; the base of the one-class-per-error map."""
+
+    template: ClassVar[str] = "reverted"
+    solidity_name: ClassVar[str | None] = None
+
+    def __init__(self, **fields: Any):
+        self.fields = fields
+        for key, value in fields.items():
+            setattr(self, key, value)
+        try:
+            message = self.template.format(**{k: _show(v) for k, v in fields.items()})
+        except (KeyError, IndexError):
+            message = f"{type(self).__name__}({', '.join(f'{k}={_show(v)}' for k, v in fields.items())})"
+        super().__init__(message)
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value
+
+
+class UnknownRevert(ContractRevert):
+    """Raised when revert data matches no known error (empty data: out of gas, or a bare revert)."""
+
+    template = "reverted with unrecognised data {data}"
+
+
+class RevertedWithReason(ContractRevert):
+    """Raised when a contract reverts with a string reason (`Error(string)`)."""
+
+    template = "reverted: {reason}"
+
+
+class Panic(ContractRevert):
+    """Raised when a contract hits a Solidity panic (`Panic(uint256)`: overflow, bad index, ...)."""
+
+    template = "panic {code:#x} (0x11 overflow, 0x12 division by zero, 0x32 index out of bounds)"
+
+
+# ---------------------------------------------------------------- one class per Solidity error
+
+
+class InvalidConfig(ContractRevert):
+    """Raised when a contract is deployed with parameters it rejects, or a consumer has no code."""
+
+    template = "invalid configuration: {what}"
+
+
+class NotAuthorized(ContractRevert):
+    """Raised when an account calls an admin- or protocol-only function of the node registry."""
+
+    template = "{caller} is not authorized for this call"
+
+
+class ModelAlreadyRegistered(ContractRevert):
+    """Raised when a model whose id is already in the model registry is registered again."""
+
+    template = "model {modelId} is already registered"
+
+
+class UnknownModel(ContractRevert):
+    """Raised when a request or lookup names a model id that is not in the model registry."""
+
+    template = "model {modelId} is not registered"
+
+
+class EmptyModelRoot(ContractRevert):
+    """Raised when a model is registered with a zero program root or weights root."""
+
+    template = "a model needs a non-zero program root and weights root"
+
+
+class StakeTooLow(ContractRevert):
+    """Raised when a node registers or tops up to a stake below the minimum stake."""
+
+    template = "node {node}: stake {stake} is below the minimum {minStake}"
+
+
+class RegistryFull(ContractRevert):
+    """Raised when a new node registers while the registry holds its maximum number of nodes."""
+
+    template = "the node registry is full ({maxNodes} nodes)"
+
+
+class UnknownNode(ContractRevert):
+    """Raised when an account that never registered acts as, or is looked up as, a node."""
+
+    template = "{node} is not a registered node"
+
+
+class WithdrawalPending(ContractRevert):
+    """Raised when a node that asked to withdraw stakes again or asks to withdraw a second time."""
+
+    template = "node {node} is withdrawing (unlocks at block {unlockBlock})"
+
+
+class WithdrawalNotRequested(ContractRevert):
+    """Raised when a node withdraws its stake without having asked to withdraw first."""
+
+    template = "node {node} has not asked to withdraw"
+
+
+class WithdrawalLocked(ContractRevert):
+    """Raised when a node withdraws before its withdrawal delay has passed."""
+
+    template = "node {node}: stake is locked until block {unlockBlock}"
+
+
+class NothingToClaim(ContractRevert):
+    """Raised when an account with no credited rewards or refunds claims."""
+
+    template = "{account} has nothing to claim"
+
+
+class NotEnoughNodes(ContractRevert):
+    """Raised when a committee is drawn while fewer eligible nodes exist than its size."""
+
+    template = "only {eligible} eligible nodes for a committee of {needed}"
+
+
+class FeeTooLow(ContractRevert):
+    """Raised when a request pays less than the minimum fee."""
+
+    template = "fee {fee} is below the minimum {minFee}"
+
+
+class FeeTooHigh(ContractRevert):
+    """Raised when a request pays more than the fee queue can hold (2**96 - 1 wei)."""
+
+    template = "fee {fee} does not fit in 96 bits"
+
+
+class MissingInput(ContractRevert):
+    """Raised when a request carries neither an input nor a non-zero input hash."""
+
+    template = "a request needs an input or a non-zero input hash"
+
+
+class CallbackGasTooHigh(ContractRevert):
+    """Raised when a request asks for more callback gas than the contract allows."""
+
+    template = "callback gas {callbackGas} is above the maximum {maxCallbackGas}"
+
+
+class UnknownRequest(ContractRevert):
+    """Raised when a request id was never issued."""
+
+    template = "request {requestId} does not exist"
+
+
+class NothingToDispatch(ContractRevert):
+    """Raised when dispatch finds no queued request whose seed block is mined, or no free slot."""
+
+    template = "no queued request can be dispatched now"
+
+
+class RequestNotActive(ContractRevert):
+    """Raised when a request is committed, revealed or finalized while not dispatched (queued or settled)."""
+
+    template = "request {requestId} is not in its commit/reveal round"
+
+
+class NotCommitteeMember(ContractRevert):
+    """Raised when an account not drawn for a request's committee commits or reveals."""
+
+    template = "request {requestId}: {member} is not a member of its committee"
+
+
+class AlreadyCommitted(ContractRevert):
+    """Raised when a member commits a second time to the same request."""
+
+    template = "request {requestId}: {member} has already committed"
+
+
+class CommitWindowClosed(ContractRevert):
+    """Raised when a member commits after the request's commit deadline."""
+
+    template = "request {requestId}: {member} committed after the commit deadline (block {deadline})"
+
+
+class RevealWindowNotOpen(ContractRevert):
+    """Raised when a member reveals while commitments may still come (commit window open)."""
+
+    template = "request {requestId}: {member} revealed before the reveal window opened"
+
+
+class RevealWindowClosed(ContractRevert):
+    """Raised when a member reveals after the request's reveal deadline."""
+
+    template = "request {requestId}: {member} revealed after the reveal deadline (block {deadline})"
+
+
+class NotCommitted(ContractRevert):
+    """Raised when a member reveals without having committed."""
+
+    template = "request {requestId}: {member} reveals without a commitment"
+
+
+class AlreadyRevealed(ContractRevert):
+    """Raised when a member reveals a second time."""
+
+    template = "request {requestId}: {member} has already revealed"
+
+
+class RevealMismatch(ContractRevert):
+    """Raised when a reveal's keccak256(result, member, salt) differs from the member's commitment."""
+
+    template = "request {requestId}: the reveal of {member} does not match its commitment"
+
+
+class RevealWindowOpen(ContractRevert):
+    """Raised when a request is finalized while reveals can still change its outcome."""
+
+    template = "request {requestId}: reveals still open until block {deadline}"
+
+
+class InsufficientGasForCallback(ContractRevert):
+    """Raised when finalizing a request with too little gas left to run its callback in full."""
+
+    template = "request {requestId}: {gasLeft} gas left, the callback needs {needed}"
+
+
+class SeedBlockUnavailable(ContractRevert):
+    """Raised when a single-phase request names a seed block that is not among the last 256."""
+
+    template = "block {seedBlock} has no hash available as a seed"
+
+
+class InvalidSignature(ContractRevert):
+    """Raised when a single-phase request carries a malformed signature."""
+
+    template = "signature #{index} is malformed"
+
+
+class SignerNotInCommittee(ContractRevert):
+    """Raised when a single-phase result is signed by an account outside the request's committee."""
+
+    template = "{signer} signed but is not in the committee"
+
+
+class DuplicateSigner(ContractRevert):
+    """Raised when a single-phase result carries two signatures of the same member."""
+
+    template = "{signer} signed twice"
+
+
+class QuorumNotReached(ContractRevert):
+    """Raised when a single-phase result has too few committee signatures for the quorum."""
+
+    template = "{votes} of {committeeSize} members signed: below the quorum"
+
+
+class UnauthorizedCaller(ContractRevert):
+    """Raised when an account other than its oracles calls a consumer's callback."""
+
+    template = "{caller} may not deliver results to this consumer"
+
+
+class ReentrancyGuardReentrantCall(ContractRevert):
+    """Raised when a guarded function is re-entered (OpenZeppelin ReentrancyGuard)."""
+
+    template = "reentrant call"
+
+
+class FailedCall(ContractRevert):
+    """Raised when a value transfer to an account fails (OpenZeppelin Address.sendValue)."""
+
+    template = "the value transfer failed"
+
+
+class InsufficientBalance(ContractRevert):
+    """Raised when a contract sends more value than it holds (OpenZeppelin Address.sendValue)."""
+
+    template = "balance {balance} is below the amount {needed}"
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@lru_cache(maxsize=1)
+def abi_errors() -> dict[bytes, tuple[str, list[dict]]]:
+    """Every custom error in the committed artifacts: selector -> (name, inputs)."""
+    found: dict[bytes, tuple[str, list[dict]]] = {}
+    for path in sorted(ARTIFACTS.glob("*.json")):
+        for item in json.loads(path.read_text())["abi"]:
+            if item["type"] == "error":
+                sig = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
+                found[keccak(text=sig)[:4]] = (item["name"], item["inputs"])
+    return found
+
+
+def _abi_type(param: dict) -> str:
+    if param["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + param["type"][5:]
+    return param["type"]
+
+
+def error_classes() -> dict[str, type[ContractRevert]]:
+    """The classes that stand for Solidity custom errors, by Solidity name."""
+    generic = {ContractRevert, UnknownRevert, RevertedWithReason, Panic}
+    return {c.__name__: c for c in ContractRevert.__subclasses__() if c not in generic}
+
+
+_ERROR_SELECTOR = keccak(text="Error(string)")[:4]
+_PANIC_SELECTOR = keccak(text="Panic(uint256)")[:4]
+
+
+def decode_revert(data: bytes | str | None) -> ContractRevert:
+    """The exception for a revert's return data (bytes or 0x-hex)."""
+    if isinstance(data, str):
+        data = bytes.fromhex(data[2:] if data.startswith("0x") else data)
+    data = data or b""
+    selector, body = data[:4], data[4:]
+    if selector == _ERROR_SELECTOR:
+        return RevertedWithReason(reason=abi_decode(["string"], body)[0])
+    if selector == _PANIC_SELECTOR:
+        return Panic(code=abi_decode(["uint256"], body)[0])
+    known = abi_errors().get(selector)
+    cls = error_classes().get(known[0]) if known else None
+    if known is None or cls is None:
+        return UnknownRevert(data=data)
+    name, inputs = known
+    values = abi_decode([_abi_type(i) for i in inputs], body)
+    fields = {}
+    for param, value in zip(inputs, values):
+        if param["type"] == "address":
+            value = to_checksum_address(value)
+        fields[param["name"] or f"arg{len(fields)}"] = value
+    return cls(**fields)

@@ -1,0 +1,231 @@
+"""Contract events as frozen dataclasses, and their decoding from transaction logs.
+
+One dataclass per Solidity event, named the same, fields in snake_case in the event's order;
+`emitter` (the contract address) and `block_number` come with every event. `decode_logs` turns a
+receipt's logs into these, matching by topic across all of Tribunal's ABIs.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from typing import Any, Iterable
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak, to_checksum_address
+
+from contracts.errors import ARTIFACTS
+
+
+@dataclass(frozen=True)
+class Event:
+    emitter: str = field(default="", kw_only=True)
+    block_number: int = field(default=0, kw_only=True)
+
+
+# ---------------------------------------------------------------- Brain (two-phase)
+
+
+@dataclass(frozen=True)
+class Requested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    input_hash: bytes
+    fee: int
+    result_kind: int
+    consumer: str
+    callback_gas: int
+
+
+@dataclass(frozen=True)
+class InputPosted(Event):
+    request_id: int
+    input: bytes
+
+
+@dataclass(frozen=True)
+class InputLocated(Event):
+    request_id: int
+    uri: str
+
+
+@dataclass(frozen=True)
+class Dispatched(Event):
+    request_id: int
+    seed: bytes
+    committee: int  # node-index set: bit i is node i
+    commit_deadline: int
+    reveal_deadline: int
+
+
+@dataclass(frozen=True)
+class Committed(Event):
+    request_id: int
+    member: str
+    commitment: bytes
+
+
+@dataclass(frozen=True)
+class Revealed(Event):
+    request_id: int
+    member: str
+    result: bytes
+
+
+@dataclass(frozen=True)
+class Finalized(Event):
+    request_id: int
+    result: bytes
+    votes: int
+    committee_size: int
+
+
+@dataclass(frozen=True)
+class TimedOut(Event):
+    request_id: int
+    refund: int
+
+
+@dataclass(frozen=True)
+class CallbackExecuted(Event):
+    request_id: int
+    consumer: str
+    success: bool
+
+
+# ---------------------------------------------------------------- single-phase baseline
+
+
+@dataclass(frozen=True)
+class Served(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    input_hash: bytes
+    result: bytes
+    votes: int
+    fee: int
+
+
+# ---------------------------------------------------------------- registries and consumer
+
+
+@dataclass(frozen=True)
+class ModelRegistered(Event):
+    model_id: bytes
+    program_root: bytes
+    weights_root: bytes
+    owner: str
+
+
+@dataclass(frozen=True)
+class Authorized(Event):
+    account: str
+
+
+@dataclass(frozen=True)
+class NodeStaked(Event):
+    node: str
+    index: int
+    stake: int
+
+
+@dataclass(frozen=True)
+class WithdrawalRequested(Event):
+    node: str
+    unlock_block: int
+
+
+@dataclass(frozen=True)
+class Withdrawn(Event):
+    node: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Slashed(Event):
+    request_id: int
+    node: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Rewarded(Event):
+    request_id: int
+    node: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Refunded(Event):
+    request_id: int
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Claimed(Event):
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ResultReceived(Event):
+    oracle: str
+    request_id: int
+    result: bytes
+
+
+def event_classes() -> dict[str, type[Event]]:
+    return {c.__name__: c for c in Event.__subclasses__()}
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@lru_cache(maxsize=1)
+def abi_events() -> dict[bytes, dict]:
+    """Every event in the committed artifacts: topic0 -> ABI entry."""
+    found = {}
+    for path in sorted(ARTIFACTS.glob("*.json")):
+        for item in json.loads(path.read_text())["abi"]:
+            if item["type"] == "event":
+                sig = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
+                found[keccak(text=sig)] = item
+    return found
+
+
+def _norm(abi_type: str, value: Any) -> Any:
+    if abi_type == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def decode_log(log: Any) -> Event | None:
+    """The dataclass for one log, or None when it is not one of Tribunal's events."""
+    topics = [bytes(t) for t in log["topics"]]
+    item = abi_events().get(topics[0]) if topics else None
+    cls = event_classes().get(item["name"]) if item else None
+    if cls is None:
+        return None
+    indexed = [i for i in item["inputs"] if i["indexed"]]
+    plain = [i for i in item["inputs"] if not i["indexed"]]
+    values = {}
+    for param, topic in zip(indexed, topics[1:]):
+        values[param["name"]] = _norm(param["type"], abi_decode([param["type"]], topic)[0])
+    data = bytes(log["data"])
+    for param, value in zip(plain, abi_decode([p["type"] for p in plain], data)):
+        values[param["name"]] = _norm(param["type"], value)
+    kwargs = {snake(name): value for name, value in values.items()}
+    return cls(**kwargs, emitter=to_checksum_address(log["address"]), block_number=int(log["blockNumber"]))
+
+
+def decode_logs(logs: Iterable[Any]) -> list[Event]:
+    return [e for e in (decode_log(log) for log in logs) if e is not None]
+
+
+def field_names(cls: type[Event]) -> list[str]:
+    return [f.name for f in fields(cls) if f.name not in ("emitter", "block_number")]

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Bits} from "./Bits.sol";
+import {FeeQueue} from "./FeeQueue.sol";
+import {ModelRegistry} from "./ModelRegistry.sol";
+import {NodeRegistry} from "./NodeRegistry.sol";
+import {ResultDelivery} from "./ResultDelivery.sol";
+import "./Errors.sol";
+
+/// @notice BRAIN, two-phase: a request transaction queues a request by fee; `dispatch` pops the
+/// best-paying requests and draws each one's committee from the hash of the block after the
+/// request's block; members commit keccak256(result, member, salt), then reveal; `finalize` settles
+/// on a quorum (slash minority and missing reveals, reward the majority, run the callback) or, with
+/// no quorum by the reveal deadline, times the request out and refunds its fee.
+contract Brain is ResultDelivery, ReentrancyGuard {
+    using Bits for uint256;
+    using FeeQueue for FeeQueue.Heap;
+
+    enum Status {
+        None,
+        Queued,
+        Dispatched,
+        Finalized,
+        TimedOut
+    }
+
+    struct Config {
+        uint256 minFee;
+        uint256 committeeSize; // members per request
+        uint256 quorumBps; // final when votes * 10000 > committeeSize * quorumBps (5000: more than half)
+        uint256 commitWindow; // blocks after dispatch
+        uint256 revealWindow; // blocks after the commit deadline
+        uint256 maxCallbackGas;
+        uint256 maxInFlight; // dispatched and not yet settled
+    }
+
+    struct Request {
+        address requester;
+        uint96 fee;
+        address consumer;
+        uint32 callbackGas;
+        uint40 requestBlock;
+        uint8 resultKind;
+        Status status;
+        bytes32 modelId;
+        bytes32 inputHash;
+        uint256 committee; // node-index set
+        uint256 committed;
+        uint256 revealed;
+        uint40 commitDeadline;
+        uint40 revealDeadline;
+        uint16 commitCount;
+        uint16 revealCount;
+        uint16 leaderVotes;
+        bytes32 leader; // the result with the most reveals so far (first to get there wins ties)
+    }
+
+    ModelRegistry public immutable models;
+    NodeRegistry public immutable nodes;
+    uint256 public immutable minFee;
+    uint256 public immutable committeeSize;
+    uint256 public immutable quorumBps;
+    uint256 public immutable commitWindow;
+    uint256 public immutable revealWindow;
+    uint256 public immutable maxInFlight;
+
+    uint256 public nextRequestId = 1;
+    uint256 public inFlight;
+    FeeQueue.Heap private _queue;
+    mapping(uint256 => Request) private _requests;
+    /// requestId => node index => commitment, replaced by the revealed result on reveal.
+    mapping(uint256 => mapping(uint256 => bytes32)) private _votes;
+    mapping(uint256 => mapping(bytes32 => uint256)) private _tally;
+
+    event Requested(
+        uint256 indexed requestId,
+        address indexed requester,
+        bytes32 indexed modelId,
+        bytes32 inputHash,
+        uint256 fee,
+        uint8 resultKind,
+        address consumer,
+        uint32 callbackGas
+    );
+    event InputPosted(uint256 indexed requestId, bytes input);
+    event InputLocated(uint256 indexed requestId, string uri);
+    event Dispatched(
+        uint256 indexed requestId, bytes32 seed, uint256 committee, uint256 commitDeadline, uint256 revealDeadline
+    );
+    event Committed(uint256 indexed requestId, address indexed member, bytes32 commitment);
+    event Revealed(uint256 indexed requestId, address indexed member, bytes32 result);
+    event Finalized(uint256 indexed requestId, bytes32 result, uint256 votes, uint256 committeeSize);
+    event TimedOut(uint256 indexed requestId, uint256 refund);
+
+    constructor(ModelRegistry models_, NodeRegistry nodes_, Config memory c) ResultDelivery(c.maxCallbackGas) {
+        if (c.committeeSize == 0 || c.committeeSize > 256) revert InvalidConfig("committeeSize not in 1..256");
+        if (c.quorumBps >= 10_000) revert InvalidConfig("quorumBps must be below 10000");
+        if (c.commitWindow == 0 || c.revealWindow == 0) revert InvalidConfig("windows must be positive");
+        if (c.maxInFlight == 0) revert InvalidConfig("maxInFlight must be positive");
+        // INVARIANT: a member cannot withdraw its stake before its rounds can be settled.
+        if (nodes_.withdrawalDelay() <= c.commitWindow + c.revealWindow) {
+            revert InvalidConfig("withdrawalDelay must exceed commitWindow + revealWindow");
+        }
+        models = models_;
+        nodes = nodes_;
+        minFee = c.minFee;
+        committeeSize = c.committeeSize;
+        quorumBps = c.quorumBps;
+        commitWindow = c.commitWindow;
+        revealWindow = c.revealWindow;
+        maxInFlight = c.maxInFlight;
+    }
+
+    // ---------------------------------------------------------------- phase one: the request
+
+    /// @notice Queues a request whose input travels in calldata (its sha256 is the input hash).
+    function request(bytes32 modelId, bytes calldata input, uint8 resultKind, address consumer, uint32 callbackGas)
+        external
+        payable
+        returns (uint256 requestId)
+    {
+        if (input.length == 0) revert MissingInput();
+        requestId = _enqueue(modelId, sha256(input), resultKind, consumer, callbackGas);
+        emit InputPosted(requestId, input);
+    }
+
+    /// @notice Queues a request by the sha256 of its input and where to fetch the input.
+    function requestByHash(
+        bytes32 modelId,
+        bytes32 inputHash,
+        string calldata uri,
+        uint8 resultKind,
+        address consumer,
+        uint32 callbackGas
+    ) external payable returns (uint256 requestId) {
+        if (inputHash == bytes32(0)) revert MissingInput();
+        requestId = _enqueue(modelId, inputHash, resultKind, consumer, callbackGas);
+        emit InputLocated(requestId, uri);
+    }
+
+    function _enqueue(bytes32 modelId, bytes32 inputHash, uint8 resultKind, address consumer, uint32 callbackGas)
+        private
+        returns (uint256 id)
+    {
+        if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
+        if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
+        if (!models.exists(modelId)) revert UnknownModel(modelId);
+        _checkCallback(consumer, callbackGas);
+        id = nextRequestId++;
+        Request storage r = _requests[id];
+        r.requester = msg.sender;
+        r.fee = uint96(msg.value);
+        r.consumer = consumer;
+        r.callbackGas = callbackGas;
+        r.requestBlock = uint40(block.number);
+        r.resultKind = resultKind;
+        r.status = Status.Queued;
+        r.modelId = modelId;
+        r.inputHash = inputHash;
+        _queue.push(FeeQueue.keyOf(msg.value, id));
+        emit Requested(id, msg.sender, modelId, inputHash, msg.value, resultKind, consumer, callbackGas);
+    }
+
+    // ---------------------------------------------------------------- committees
+
+    /// @notice Pops up to `maxCount` requests, best fee first, and draws their committees. Stops at
+    /// the first request whose seed block (the block after its request block) is not yet mined, and
+    /// when `maxInFlight` rounds are open. A request older than 256 blocks has no seed left: it
+    /// times out and is refunded.
+    function dispatch(uint256 maxCount) external returns (uint256 dispatched) {
+        uint256 expired;
+        while (dispatched < maxCount && inFlight < maxInFlight && _queue.size() > 0) {
+            uint256 id = FeeQueue.idOf(_queue.top());
+            Request storage r = _requests[id];
+            uint256 seedBlock = uint256(r.requestBlock) + 1;
+            // INVARIANT: the seed is a block hash that did not exist when the request was made.
+            if (block.number <= seedBlock) break;
+            _queue.pop();
+            bytes32 blockSeed = blockhash(seedBlock);
+            if (blockSeed == bytes32(0)) {
+                r.status = Status.TimedOut;
+                emit TimedOut(id, r.fee);
+                nodes.settle{value: r.fee}(id, 0, 0, r.requester);
+                ++expired;
+                continue;
+            }
+            bytes32 seed = keccak256(abi.encodePacked(blockSeed, id));
+            r.committee = nodes.drawCommittee(seed, committeeSize);
+            r.status = Status.Dispatched;
+            uint256 commitDeadline = block.number + commitWindow;
+            r.commitDeadline = uint40(commitDeadline);
+            r.revealDeadline = uint40(commitDeadline + revealWindow);
+            ++inFlight;
+            ++dispatched;
+            emit Dispatched(id, seed, r.committee, commitDeadline, commitDeadline + revealWindow);
+        }
+        if (dispatched == 0 && expired == 0) revert NothingToDispatch();
+    }
+
+    // ---------------------------------------------------------------- phase two: the response
+
+    /// @notice commitment = keccak256(abi.encodePacked(bytes32 result, address member, bytes32 salt)).
+    function commit(uint256 requestId, bytes32 commitment) external {
+        Request storage r = _active(requestId);
+        (uint256 i, uint256 bit) = _member(requestId, r);
+        // INVARIANT: one commitment per member, never replaced.
+        if (r.committed & bit != 0) revert AlreadyCommitted(requestId, msg.sender);
+        // INVARIANT: no commitment once reveals may have started.
+        if (block.number > r.commitDeadline) revert CommitWindowClosed(requestId, msg.sender, r.commitDeadline);
+        _votes[requestId][i] = commitment;
+        r.committed |= bit;
+        ++r.commitCount;
+        emit Committed(requestId, msg.sender, commitment);
+    }
+
+    function reveal(uint256 requestId, bytes32 result, bytes32 salt) external {
+        Request storage r = _active(requestId);
+        (uint256 i, uint256 bit) = _member(requestId, r);
+        if (r.committed & bit == 0) revert NotCommitted(requestId, msg.sender);
+        if (r.revealed & bit != 0) revert AlreadyRevealed(requestId, msg.sender);
+        // INVARIANT: reveals start only when no commitment can follow (window over, or all committed),
+        // so nobody can commit to a result copied from a reveal.
+        if (block.number <= r.commitDeadline && r.commitCount < committeeSize) {
+            revert RevealWindowNotOpen(requestId, msg.sender);
+        }
+        if (block.number > r.revealDeadline) revert RevealWindowClosed(requestId, msg.sender, r.revealDeadline);
+        // INVARIANT: a reveal opens exactly the commitment made in the commit window.
+        if (keccak256(abi.encodePacked(result, msg.sender, salt)) != _votes[requestId][i]) {
+            revert RevealMismatch(requestId, msg.sender);
+        }
+        _votes[requestId][i] = result;
+        r.revealed |= bit;
+        ++r.revealCount;
+        uint256 votes = ++_tally[requestId][result];
+        if (votes > r.leaderVotes) {
+            r.leaderVotes = uint16(votes);
+            r.leader = result;
+        }
+        emit Revealed(requestId, msg.sender, result);
+    }
+
+    /// @notice Settles a round once no reveal can change it (all commitments revealed after the
+    /// commit phase, or the reveal deadline passed). Anyone may call it.
+    function finalize(uint256 requestId) external nonReentrant {
+        Request storage r = _active(requestId);
+        bool complete = r.revealCount == r.commitCount && (r.commitCount == committeeSize || block.number > r.commitDeadline);
+        if (!complete && block.number <= r.revealDeadline) revert RevealWindowOpen(requestId, r.revealDeadline);
+        --inFlight;
+        uint256 fee = r.fee;
+        // INVARIANT: a result is final only with more than quorumBps/10000 of the whole committee.
+        if (uint256(r.leaderVotes) * 10_000 > committeeSize * quorumBps) {
+            bytes32 result = r.leader;
+            uint256 majority;
+            uint256 committee = r.committee;
+            uint256 revealed = r.revealed;
+            for (uint256 i; (committee >> i) != 0; ++i) {
+                if (revealed.has(i) && _votes[requestId][i] == result) majority |= 1 << i;
+            }
+            r.status = Status.Finalized;
+            emit Finalized(requestId, result, r.leaderVotes, committeeSize);
+            nodes.settle{value: fee}(requestId, committee & ~majority, majority, r.requester);
+            _deliver(requestId, r.consumer, r.callbackGas, result);
+        } else {
+            r.status = Status.TimedOut;
+            emit TimedOut(requestId, fee);
+            nodes.settle{value: fee}(requestId, r.committee & ~r.revealed, 0, r.requester);
+        }
+    }
+
+    function _active(uint256 requestId) private view returns (Request storage r) {
+        r = _requests[requestId];
+        if (r.status == Status.None) revert UnknownRequest(requestId);
+        if (r.status != Status.Dispatched) revert RequestNotActive(requestId);
+    }
+
+    function _member(uint256 requestId, Request storage r) private view returns (uint256 i, uint256 bit) {
+        (bool found, uint256 index) = nodes.findIndex(msg.sender);
+        // INVARIANT: only the drawn committee votes.
+        if (!found || !r.committee.has(index)) revert NotCommitteeMember(requestId, msg.sender);
+        return (index, 1 << index);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    function requestOf(uint256 requestId) external view returns (Request memory r) {
+        r = _requests[requestId];
+        if (r.status == Status.None) revert UnknownRequest(requestId);
+    }
+
+    function isMember(uint256 requestId, address account) external view returns (bool) {
+        (bool found, uint256 index) = nodes.findIndex(account);
+        return found && _requests[requestId].committee.has(index);
+    }
+
+    function committeeOf(uint256 requestId) external view returns (address[] memory) {
+        return nodes.accountsOf(_requests[requestId].committee);
+    }
+
+    /// @notice A member's commitment, or its result once revealed.
+    function voteOf(uint256 requestId, address member) external view returns (bytes32) {
+        return _votes[requestId][nodes.indexOf(member)];
+    }
+
+    function queueLength() external view returns (uint256) {
+        return _queue.size();
+    }
+
+    /// @notice The request id at the head of the fee queue (0 when empty).
+    function queueHead() external view returns (uint256) {
+        return _queue.size() == 0 ? 0 : FeeQueue.idOf(_queue.top());
+    }
+}

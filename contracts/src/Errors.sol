@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+// Every custom error of Tribunal's contracts, named after the condition that raises it. Each one maps
+// one to one to a Python exception in contracts/errors.py (checked by tests).
+
+// --- configuration and access ---
+error InvalidConfig(string what);
+error NotAuthorized(address caller);
+
+// --- model registry ---
+error ModelAlreadyRegistered(bytes32 modelId);
+error UnknownModel(bytes32 modelId);
+error EmptyModelRoot();
+
+// --- node registry ---
+error StakeTooLow(address node, uint256 stake, uint256 minStake);
+error RegistryFull(uint256 maxNodes);
+error UnknownNode(address node);
+error WithdrawalPending(address node, uint256 unlockBlock);
+error WithdrawalNotRequested(address node);
+error WithdrawalLocked(address node, uint256 unlockBlock);
+error NothingToClaim(address account);
+error NotEnoughNodes(uint256 eligible, uint256 needed);
+
+// --- requests and the fee queue ---
+error FeeTooLow(uint256 fee, uint256 minFee);
+error FeeTooHigh(uint256 fee);
+error MissingInput();
+error CallbackGasTooHigh(uint256 callbackGas, uint256 maxCallbackGas);
+error UnknownRequest(uint256 requestId);
+error NothingToDispatch();
+
+// --- commit / reveal / finalize ---
+error RequestNotActive(uint256 requestId);
+error NotCommitteeMember(uint256 requestId, address member);
+error AlreadyCommitted(uint256 requestId, address member);
+error CommitWindowClosed(uint256 requestId, address member, uint256 deadline);
+error RevealWindowNotOpen(uint256 requestId, address member);
+error RevealWindowClosed(uint256 requestId, address member, uint256 deadline);
+error NotCommitted(uint256 requestId, address member);
+error AlreadyRevealed(uint256 requestId, address member);
+error RevealMismatch(uint256 requestId, address member);
+error RevealWindowOpen(uint256 requestId, uint256 deadline);
+error InsufficientGasForCallback(uint256 requestId, uint256 gasLeft, uint256 needed);
+
+// --- single-phase baseline ---
+error SeedBlockUnavailable(uint256 seedBlock);
+error InvalidSignature(uint256 index);
+error SignerNotInCommittee(address signer);
+error DuplicateSigner(address signer);
+error QuorumNotReached(uint256 votes, uint256 committeeSize);
+
+// --- consumers ---
+error UnauthorizedCaller(address caller);

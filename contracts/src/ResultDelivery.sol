@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IResultConsumer} from "./IResultConsumer.sol";
+import {InsufficientGasForCallback, CallbackGasTooHigh, InvalidConfig} from "./Errors.sol";
+
+/// @notice Executes a request's callback with the agreed result, with the gas the requester asked
+/// for. A callback that reverts does not undo the settlement: it is reported by CallbackExecuted.
+abstract contract ResultDelivery {
+    /// Result kinds: what the bytes32 result holds (see contracts/README.md).
+    uint8 public constant KIND_OUTPUT_ROOT = 0; // exact-profile output root (sha256 Merkle root)
+    uint8 public constant KIND_ARGMAX = 1; // uint256(label) of the fast profile's argmax
+    uint8 public constant KIND_TOKEN_IDS = 2; // sha256 of the generated token ids, uint32 big-endian each
+    uint8 public constant KIND_RAW = 3; // any 32 bytes the consumer defines
+
+    uint256 public immutable maxCallbackGas;
+
+    event CallbackExecuted(uint256 indexed requestId, address indexed consumer, bool success);
+
+    constructor(uint256 maxCallbackGas_) {
+        if (maxCallbackGas_ == 0) revert InvalidConfig("maxCallbackGas must be positive");
+        maxCallbackGas = maxCallbackGas_;
+    }
+
+    function _checkCallback(address consumer, uint256 callbackGas) internal view {
+        if (callbackGas > maxCallbackGas) revert CallbackGasTooHigh(callbackGas, maxCallbackGas);
+        // A consumer without code would make the try below revert instead of being caught.
+        if (consumer != address(0) && consumer.code.length == 0) revert InvalidConfig("consumer is not a contract");
+    }
+
+    function _deliver(uint256 requestId, address consumer, uint256 callbackGas, bytes32 result) internal {
+        if (consumer == address(0)) return;
+        uint256 needed = callbackGas + callbackGas / 63 + 10_000;
+        // INVARIANT: whoever sends this transaction cannot starve the callback of its gas (EIP-150).
+        if (gasleft() < needed) revert InsufficientGasForCallback(requestId, gasleft(), needed);
+        try IResultConsumer(consumer).onResult{gas: callbackGas}(requestId, result) {
+            emit CallbackExecuted(requestId, consumer, true);
+        } catch {
+            emit CallbackExecuted(requestId, consumer, false);
+        }
+    }
+}
