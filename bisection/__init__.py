@@ -1,1 +1,37 @@
-"""Tribunal bisection."""
+"""Tribunal's dispute-game library: commitments, traces, the bisection game, players. Chain-agnostic.
+
+    from runtime.model import Model
+    from bisection import MemoryArbiter, make_player, play, trace, Side
+
+    model = Model.load("digits-cnn", profile="exact")
+    x_q = model.quantize_input(x)                       # the request input, int16
+    program = model.program(x_q.shape)
+    arbiter = MemoryArbiter()                           # or the contracts, same interface
+    model_id = arbiter.register_model(program)
+    honest = trace.compute(program, x_q)                # S_0 .. S_N
+    defender = make_player("alice", program, x_q, "wrong-output", at_step=4, honest=honest)
+    challenger = make_player("bob", program, x_q, "honest", honest=honest)
+    claim = defender.submit(arbiter, model_id)
+    game = challenger.challenge(arbiter, claim)         # NothingToDispute if it agrees
+    play(arbiter, game, {Side.DEFENDER: defender, Side.CHALLENGER: challenger})
+    arbiter.game(game).winner                           # Side.CHALLENGER
+
+Modules: `merkle` (trees, proofs), `commitments` (program root, weights root, model id, S_0),
+`trace` (incremental S_0..S_N), `types` (Position, TreeNode, Clock, Bond, Claim, Side),
+`arbiter` (the interface and the rules), `memory` (the in-memory arbiter), `onestep` (the one-step
+check), `players` (honest and adversarial strategies), `dispute` (run a whole dispute), `errors`.
+
+Move bound: a game takes at most ceil(log2 N) + ceil(log2 chunks) + 4 moves (N steps, chunks of the
+disputed output tensor, level-two stride >= 2); see `types.max_moves`.
+"""
+from . import trace
+from .arbiter import Arbiter, GameView, Phase
+from .commitments import ModelCommitment, commit
+from .dispute import DisputeResult, play, run
+from .memory import ManualTime, MemoryArbiter
+from .players import STRATEGIES, Player, make_player
+from .types import Bond, Claim, Clock, Position, Side, TreeNode, max_moves
+
+__all__ = ["Arbiter", "Bond", "Claim", "Clock", "DisputeResult", "GameView", "ManualTime", "MemoryArbiter",
+           "ModelCommitment", "Phase", "Player", "Position", "STRATEGIES", "Side", "TreeNode", "commit",
+           "make_player", "max_moves", "play", "run", "trace"]

@@ -1,0 +1,166 @@
+"""The `Arbiter` interface: the referee both players talk to, and nothing else.
+
+Two implementations: `memory.MemoryArbiter` (in process, for the library and tests) and the
+contracts (on chain, same rules, same error names). Players never see each other, only the arbiter.
+
+A game runs in phases; `GameView.turn` says who must move and `GameView.phase` which move:
+
+    phase    mover       move
+    BISECT   turn        bisect(agree, mid_root)          verdict on the pending root at position.mid,
+                                                          plus the next midpoint's root unless final
+    OUTPUT   claimant    post_output(output_root, proof, reveal)
+    PICK     disputer    pick(j)                          which revealed node is wrong
+    REVEAL   claimant    reveal(items)
+    STEP     disputer    step(element, inputs)            the one-step check; resolves the game
+    any      anyone      claim_timeout()                  when the side to move ran out of time
+
+Level one (BISECT). position = (lo, hi): S_lo is agreed (S_0 is computed by the arbiter), root_hi
+is claimed by `claimant` and disputed by the other side (the `disputer`). `open_game` disputes the
+claim's S_N and carries the challenger's root for S_mid. Each bisect move judges the root the
+opponent posted at mid: agree -> lo = mid; disagree -> hi = mid and the poster becomes claimant
+of root_hi. When hi = lo + 1 the disputed step is hi and the game goes to OUTPUT.
+
+One-step phase. The node run by the disputed step writes one slot o.
+- post_output: the claimant gives o's tensor root R and the sibling path of o: it must fold to
+  root_lo with leaf ZERO (o is unwritten in S_lo) and to root_hi with leaf R. So S_hi differs
+  from S_lo only in o, and R is linked to the state tree (level one -> level two). It carries the
+  first reveal (below).
+- Level two: a reveal at tree node n of R's tensor tree (depth d, leaves at depth D) is the list of
+  n's 2^b descendants b = min(stride, D - d) levels down, which must fold to n's hash; at a leaf
+  (d = D) it is the one 1024-byte chunk, which must hash to the leaf. After a tree reveal the
+  disputer picks one revealed node j; the claimant reveals under it, and so on.
+- step: after the chunk reveal, the disputer names one element of the chunk and gives the node's
+  input tensors, each with its sibling path against root_lo. The arbiter recomputes that element
+  with the op's kernel: equal to the revealed one -> claimant wins; different -> disputer wins.
+  (In memory the whole node is recomputed; an on-chain arbiter takes only the inputs' chunks that
+  the element needs, each with a tensor-tree path, and recomputes the one element.)
+
+Every move is checked before anything changes; a rejected move raises an error from
+`bisection.errors` and leaves the game as it was. Clocks: each side has `clock` seconds (or ticks)
+per game, charged while it is to move; a move after that raises ClockTimeExceeded and the other
+side may `claim_timeout`. Bonds: the loser's bond goes to the winner; a claim with a lost game is
+rejected (defender's bond to that challenger; other open games on it end, bonds refunded); a claim
+is final after its window with no open game (`resolve_claim`).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from .types import Claim, Clock, Position, Side, TreeNode
+
+
+class Phase(str, Enum):
+    BISECT = "bisect"
+    OUTPUT = "output"
+    PICK = "pick"
+    REVEAL = "reveal"
+    STEP = "step"
+    OVER = "over"
+
+
+@dataclass(frozen=True)
+class GameView:
+    """A read-only snapshot of one game."""
+
+    id: int
+    claim_id: int
+    defender: str
+    challenger: str
+    phase: Phase
+    turn: Side | None  # who must move (None when over)
+    position: Position
+    root_lo: bytes
+    root_hi: bytes
+    claimant: Side  # who asserts root_hi
+    pending_root: bytes | None  # the root at position.mid awaiting a verdict (BISECT)
+    output_root: bytes | None  # R, once posted
+    node: TreeNode | None  # level two: the disputed tree node
+    node_hash: bytes | None
+    leaf_depth: int  # D = log2(chunks) of the disputed output tensor (0 before OUTPUT)
+    revealed: tuple  # the last reveal (hashes, or the chunk as one bytes)
+    clocks: dict  # Side -> Clock
+    turn_since: float
+    winner: Side | None
+    reason: str
+    moves: int
+    transcript: tuple  # one dict per accepted move
+
+    @property
+    def disputer(self) -> Side:
+        return self.claimant.other
+
+    @property
+    def over(self) -> bool:
+        return self.phase is Phase.OVER
+
+    def side_of(self, player: str) -> Side | None:
+        if player == self.defender:
+            return Side.DEFENDER
+        if player == self.challenger:
+            return Side.CHALLENGER
+        return None
+
+
+class Arbiter(ABC):
+    """The referee. Methods that take `player` check it is that player's turn and clock."""
+
+    stride: int  # levels per level-two reveal
+    clock: float  # each side's time per game
+
+    # ---- models and claims
+    @abstractmethod
+    def register_model(self, program) -> bytes:
+        """Register an exact program; returns its model id (see `commitments`)."""
+
+    @abstractmethod
+    def submit_claim(self, defender: str, model_id: bytes, x_q: np.ndarray, final_root: bytes,
+                     output_root: bytes, output_proof: list[bytes], bond: int) -> int:
+        """A defender's answer: S_N and the output root, with the output slot's path in S_N."""
+
+    @abstractmethod
+    def claim(self, claim_id: int) -> Claim: ...
+
+    @abstractmethod
+    def resolve_claim(self, claim_id: int) -> Claim:
+        """Make a claim final once its window passed with no open game."""
+
+    # ---- games
+    @abstractmethod
+    def open_game(self, claim_id: int, challenger: str, bond: int, mid_root: bytes | None) -> int:
+        """Dispute the claim's S_N; mid_root is the challenger's S_{N//2} (None when N = 1)."""
+
+    @abstractmethod
+    def game(self, game_id: int) -> GameView: ...
+
+    @abstractmethod
+    def bisect(self, game_id: int, player: str, agree: bool, mid_root: bytes | None) -> GameView: ...
+
+    @abstractmethod
+    def post_output(self, game_id: int, player: str, output_root: bytes, proof: list[bytes],
+                    reveal: list[bytes]) -> GameView: ...
+
+    @abstractmethod
+    def pick(self, game_id: int, player: str, index: int) -> GameView: ...
+
+    @abstractmethod
+    def reveal(self, game_id: int, player: str, items: list[bytes]) -> GameView: ...
+
+    @abstractmethod
+    def step(self, game_id: int, player: str, element: int, inputs: list[tuple[np.ndarray, list[bytes]]]) -> GameView: ...
+
+    @abstractmethod
+    def claim_timeout(self, game_id: int) -> GameView: ...
+
+    @abstractmethod
+    def now(self) -> float: ...
+
+    @abstractmethod
+    def balance(self, who: str) -> int:
+        """Bonds paid out to `who` so far (winnings and refunds)."""
+
+
+__all__ = ["Arbiter", "GameView", "Phase", "Clock"]

@@ -1,0 +1,86 @@
+"""The dispute game's errors, named after the condition that raised them.
+
+Every one subclasses `runtime.errors.TribunalError`. A move that raises leaves the game and the claim
+exactly as they were (the in-memory arbiter checks everything before it writes anything). The
+on-chain arbiter mirrors these one to one as Solidity custom errors of the same names.
+"""
+from __future__ import annotations
+
+from runtime.errors import TribunalError
+
+
+class GameError(TribunalError):
+    """Raised for any rejected move or query; the base of the game's errors."""
+
+
+class UnknownModel(GameError):
+    """Raised when a claim names a model id the arbiter has not registered."""
+
+
+class UnknownClaim(GameError):
+    """Raised when a claim id does not exist."""
+
+
+class UnknownGame(GameError):
+    """Raised when a game id does not exist."""
+
+
+class UnsupportedProgram(GameError):
+    """Raised when a program cannot be committed to (an op without a code, a slot written twice)."""
+
+
+class InvalidInput(GameError):
+    """Raised when a request input does not fit the model's input slot (shape or dtype)."""
+
+
+class NotYourTurn(GameError):
+    """Raised when a player moves while it is the other side's turn, or is not a party of the game."""
+
+
+class WrongPhase(GameError):
+    """Raised when a move is not one the game's current phase accepts (a pick during bisection, ...)."""
+
+
+class InvalidMove(GameError):
+    """Raised when a move is malformed for its phase (a missing or extra midpoint root, an index out of
+    range, a chunk of the wrong length)."""
+
+
+class ClockTimeExceeded(GameError):
+    """Raised when a side moves after its chess clock ran out; the other side may claim the timeout."""
+
+
+class ClockNotExpired(GameError):
+    """Raised when a timeout is claimed while the side to move still has time on its clock."""
+
+
+class GameOver(GameError):
+    """Raised when a move is made in a game that is already resolved."""
+
+
+class InvalidProof(GameError):
+    """Raised when a Merkle proof or a revealed preimage does not verify against the committed root."""
+
+
+class InvalidPrestate(InvalidProof):
+    """Raised when data said to be in the agreed state S_L does not verify against S_L's root."""
+
+
+class InvalidClaim(InvalidProof):
+    """Raised when a claim's output root is not the output slot of its final state root."""
+
+
+class InsufficientBond(GameError):
+    """Raised when a claim or a challenge carries a bond below the arbiter's minimum."""
+
+
+class ChallengeWindowClosed(GameError):
+    """Raised when a game is opened on a claim after its challenge window, or on a resolved claim."""
+
+
+class ClaimNotFinalizable(GameError):
+    """Raised when a claim is resolved before its window ended or while one of its games is open."""
+
+
+class NothingToDispute(GameError):
+    """Raised when a challenger's own execution agrees with the claim: there is no game to play."""

@@ -1,0 +1,318 @@
+"""`MemoryArbiter`: the `Arbiter` in process. The rules are written in `arbiter`'s docstring.
+
+Each move method first checks everything (turn, clock, phase, shape of the move, proofs) and only
+then writes; a rejected move raises and changes nothing. Time comes from an injectable source
+(`ManualTime` by default, so games are fast and deterministic; pass `time.monotonic` for real time).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from runtime.program import Program
+from runtime.tensor_root import CHUNK_BYTES, tensor_root
+
+from . import onestep
+from .arbiter import Arbiter, GameView, Phase
+from .commitments import check_input, commit
+from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClockNotExpired, ClockTimeExceeded, GameOver,
+                     InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NotYourTurn,
+                     UnknownClaim, UnknownGame, UnknownModel, WrongPhase)
+from .merkle import ZERO, chunk_hash, fold, fold_level, next_pow2
+from .types import Bond, Claim, Clock, Position, Side, TreeNode
+
+DEFAULT_CLOCK = 100.0  # per side per game
+DEFAULT_WINDOW = 1000.0
+DEFAULT_STRIDE = 2  # levels per level-two reveal (4 hashes, 128 bytes)
+
+
+class ManualTime:
+    """A clock that moves only when told to: `advance(dt)`."""
+
+    def __init__(self, start: float = 0.0):
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, dt: float) -> None:
+        self.t += dt
+
+
+@dataclass
+class _Registered:
+    program: Program
+    commitment: object
+
+
+class MemoryArbiter(Arbiter):
+    def __init__(self, clock: float = DEFAULT_CLOCK, window: float = DEFAULT_WINDOW, min_bond: int = 1,
+                 stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None):
+        if stride < 1:
+            raise ValueError("stride must be at least 1")
+        self.clock, self.window, self.min_bond, self.stride = clock, window, min_bond, stride
+        self.time = time or ManualTime()
+        self.models: dict[bytes, _Registered] = {}
+        self.claims: dict[int, Claim] = {}
+        self.games: dict[int, GameView] = {}
+        self.inputs: dict[int, np.ndarray] = {}
+        self.payouts: dict[str, int] = {}
+        self._bonds: dict[int, Bond] = {}  # game id -> the challenger's bond
+
+    # ---- time, money
+    def now(self) -> float:
+        return self.time()
+
+    def balance(self, who: str) -> int:
+        return self.payouts.get(who, 0)
+
+    def _pay(self, who: str, amount: int) -> None:
+        self.payouts[who] = self.payouts.get(who, 0) + amount
+
+    # ---- models and claims
+    def register_model(self, program: Program) -> bytes:
+        c = commit(program)
+        self.models[c.model_id] = _Registered(program, c)
+        return c.model_id
+
+    def program(self, model_id: bytes) -> Program:
+        if model_id not in self.models:
+            raise UnknownModel(f"model {model_id.hex()[:16]} is not registered")
+        return self.models[model_id].program
+
+    def submit_claim(self, defender, model_id, x_q, final_root, output_root, output_proof, bond) -> int:
+        program = self.program(model_id)
+        c = self.models[model_id].commitment
+        x_q = check_input(program, x_q)
+        # INVARIANT: bonds are at least the minimum, so losing always costs something.
+        if bond < self.min_bond:
+            raise InsufficientBond(f"claim bond {bond} is below the minimum {self.min_bond}")
+        out_slot = program.output_slots[0]
+        # INVARIANT: S_N's output slot is the claimed result (the trace's far end is pinned).
+        if len(output_proof) != _depth(len(program.slots)) or fold(output_root, out_slot, list(output_proof)) != final_root:
+            raise InvalidClaim(f"output root is not slot {out_slot} of the claimed final state")
+        cid = len(self.claims)
+        # INVARIANT: S_0 comes from the registered model and the request input alone.
+        self.claims[cid] = Claim(cid, model_id, tensor_root(x_q), c.initial_root(x_q), final_root, output_root,
+                                 program.steps, Bond(defender, bond), self.now(), self.window)
+        self.inputs[cid] = x_q
+        return cid
+
+    def claim(self, claim_id: int) -> Claim:
+        if claim_id not in self.claims:
+            raise UnknownClaim(f"no claim {claim_id}")
+        return self.claims[claim_id]
+
+    def claim_games(self, claim_id: int) -> list[GameView]:
+        return [g for g in self.games.values() if g.claim_id == claim_id]
+
+    def resolve_claim(self, claim_id: int) -> Claim:
+        cl = self.claim(claim_id)
+        if cl.status != "pending":
+            return cl
+        open_games = [g.id for g in self.claim_games(claim_id) if not g.over]
+        # INVARIANT: a claim is final only after its window, with no game open.
+        if self.now() < cl.created + cl.window or open_games:
+            raise ClaimNotFinalizable(f"claim {claim_id}: window ends at {cl.created + cl.window}, now {self.now()}; "
+                                      f"open games {open_games}")
+        self.claims[claim_id] = cl.with_status("final")
+        self._pay(cl.bond.owner, cl.bond.amount)
+        return self.claims[claim_id]
+
+    # ---- games
+    def game(self, game_id: int) -> GameView:
+        if game_id not in self.games:
+            raise UnknownGame(f"no game {game_id}")
+        return self.games[game_id]
+
+    def open_game(self, claim_id, challenger, bond, mid_root) -> int:
+        cl = self.claim(claim_id)
+        # INVARIANT: games open only on a pending claim inside its window.
+        if cl.status != "pending" or self.now() >= cl.created + cl.window:
+            raise ChallengeWindowClosed(f"claim {claim_id} is {cl.status}; its window ended at {cl.created + cl.window}")
+        if bond < self.min_bond:
+            raise InsufficientBond(f"challenge bond {bond} is below the minimum {self.min_bond}")
+        if challenger == cl.bond.owner:
+            raise NotYourTurn(f"{challenger} defends claim {claim_id} and cannot challenge it")
+        pos = Position(0, cl.steps)
+        _check_mid(pos, mid_root)
+        gid = len(self.games)
+        g = GameView(gid, claim_id, cl.bond.owner, challenger, Phase.BISECT, Side.DEFENDER, pos, cl.initial_root,
+                     cl.final_root, Side.DEFENDER, mid_root, None, None, None, 0, (),
+                     {Side.DEFENDER: Clock(self.clock), Side.CHALLENGER: Clock(self.clock)}, self.now(), None, "", 0, ())
+        g = _log(g, Side.CHALLENGER, "open", self.now(), bond=bond, mid_root=_hex(mid_root))
+        self._bonds[gid] = Bond(challenger, bond)
+        self.games[gid] = g if not pos.is_final else _to_output(g)
+        return gid
+
+    def _mover(self, game_id: int, player: str, phase: Phase) -> tuple[GameView, Side, float]:
+        """The game, the side moving and the time it took; raises unless the move may be made now."""
+        g = self.game(game_id)
+        # INVARIANT: a resolved game takes no more moves.
+        if g.over:
+            raise GameOver(f"game {game_id} is over: {g.reason}")
+        side = g.side_of(player)
+        # INVARIANT: only the side whose turn it is moves.
+        if side is None or side is not g.turn:
+            raise NotYourTurn(f"game {game_id}: it is the {g.turn.value}'s turn, not {player}'s")
+        elapsed = self.now() - g.turn_since
+        # INVARIANT: a side whose clock ran out cannot move any more.
+        if g.clocks[side].expired(elapsed):
+            raise ClockTimeExceeded(f"game {game_id}: the {side.value}'s clock ran out "
+                                    f"({elapsed:g} taken, {g.clocks[side].remaining:g} left)")
+        # INVARIANT: each phase accepts one kind of move.
+        if g.phase is not phase:
+            raise WrongPhase(f"game {game_id} is in phase {g.phase.value}, not {phase.value}")
+        return g, side, elapsed
+
+    def _commit(self, g: GameView, side: Side, elapsed: float, **changes) -> GameView:
+        clocks = dict(g.clocks)
+        clocks[side] = clocks[side].charge(elapsed)
+        g = replace(g, clocks=clocks, turn_since=self.now(), **changes)
+        self.games[g.id] = g
+        if g.phase is Phase.OVER:
+            self._settle(g)
+        return self.games[g.id]
+
+    def bisect(self, game_id, player, agree, mid_root) -> GameView:
+        g, side, elapsed = self._mover(game_id, player, Phase.BISECT)
+        if agree:
+            pos, root_lo, root_hi, claimant = g.position.agree(), g.pending_root, g.root_hi, g.claimant
+        else:
+            pos, root_lo, root_hi, claimant = g.position.disagree(), g.root_lo, g.pending_root, side.other
+        _check_mid(pos, mid_root)
+        g = _log(g, side, "bisect", self.now(), agree=bool(agree), mid_root=_hex(mid_root), lo=pos.lo, hi=pos.hi)
+        g = replace(g, position=pos, root_lo=root_lo, root_hi=root_hi, claimant=claimant, pending_root=mid_root,
+                    turn=side.other)
+        return self._commit(_to_output(g) if pos.is_final else g, side, elapsed)
+
+    def post_output(self, game_id, player, output_root, proof, reveal) -> GameView:
+        g, side, elapsed = self._mover(game_id, player, Phase.OUTPUT)
+        program = self.program(self.claims[g.claim_id].model_id)
+        step = g.position.disputed_step
+        slot = program.nodes[step - 1].outputs[0]
+        proof = list(proof)
+        # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
+        if len(proof) != _depth(len(program.slots)) or fold(ZERO, slot, proof) != g.root_lo:
+            raise InvalidPrestate(f"game {game_id}: slot {slot} is not unwritten in S_{step - 1} under this path")
+        if fold(output_root, slot, proof) != g.root_hi:
+            raise InvalidProof(f"game {game_id}: S_{step} is not S_{step - 1} with only slot {slot} set to the output root")
+        nbytes = program.slots[slot].size * onestep.element_width(program, slot)
+        depth = next_pow2(max(1, -(-nbytes // CHUNK_BYTES))).bit_length() - 1
+        node = TreeNode(0, 0)
+        revealed = self._check_reveal(game_id, node, output_root, depth, reveal)
+        g = _log(g, side, "post_output", self.now(), output_root=_hex(output_root), slot=slot, items=len(revealed))
+        return self._commit(g, side, elapsed, output_root=output_root, node=node, node_hash=output_root,
+                            leaf_depth=depth, revealed=revealed, **_after_reveal(g, node, depth))
+
+    def _check_reveal(self, game_id: int, node: TreeNode, node_hash: bytes, depth: int, items) -> tuple:
+        items = tuple(bytes(i) for i in items)
+        if node.depth == depth:
+            # INVARIANT: at a leaf, the reveal is the chunk whose hash the tree commits to.
+            if len(items) != 1 or len(items[0]) != CHUNK_BYTES:
+                raise InvalidMove(f"game {game_id}: a leaf reveal is one {CHUNK_BYTES}-byte chunk")
+            if chunk_hash(items[0]) != node_hash:
+                raise InvalidProof(f"game {game_id}: the chunk does not hash to tree node {node}")
+            return items
+        below = node.stride_below(depth, self.stride)
+        if len(items) != 1 << below or any(len(i) != 32 for i in items):
+            raise InvalidMove(f"game {game_id}: a reveal at {node} is {1 << below} 32-byte hashes")
+        # INVARIANT: the revealed nodes are the committed node's descendants.
+        if fold_level(list(items)) != node_hash:
+            raise InvalidProof(f"game {game_id}: the revealed hashes do not fold to tree node {node}")
+        return items
+
+    def pick(self, game_id, player, index) -> GameView:
+        g, side, elapsed = self._mover(game_id, player, Phase.PICK)
+        if not 0 <= index < len(g.revealed):
+            raise InvalidMove(f"game {game_id}: pick {index} is not one of the {len(g.revealed)} revealed nodes")
+        below = g.node.stride_below(g.leaf_depth, self.stride)
+        node = g.node.child(below, index)
+        g = _log(g, side, "pick", self.now(), index=index, depth=node.depth, node=node.index)
+        return self._commit(g, side, elapsed, node=node, node_hash=g.revealed[index], phase=Phase.REVEAL, turn=g.claimant)
+
+    def reveal(self, game_id, player, items) -> GameView:
+        g, side, elapsed = self._mover(game_id, player, Phase.REVEAL)
+        revealed = self._check_reveal(game_id, g.node, g.node_hash, g.leaf_depth, items)
+        g = _log(g, side, "reveal", self.now(), depth=g.node.depth, node=g.node.index, items=len(revealed))
+        return self._commit(g, side, elapsed, revealed=revealed, **_after_reveal(g, g.node, g.leaf_depth))
+
+    def step(self, game_id, player, element, inputs) -> GameView:
+        g, side, elapsed = self._mover(game_id, player, Phase.STEP)
+        program = self.program(self.claims[g.claim_id].model_id)
+        step = g.position.disputed_step
+        slot = program.nodes[step - 1].outputs[0]
+        w = onestep.element_width(program, slot)
+        if not 0 <= element < CHUNK_BYTES // w:
+            raise InvalidMove(f"game {game_id}: element {element} is outside a chunk of {CHUNK_BYTES // w}")
+        arrays = onestep.check_inputs(program, step, g.root_lo, inputs)
+        want = onestep.element_bytes(program, step, arrays, g.node.index, element)
+        got = g.revealed[0][element * w:(element + 1) * w]
+        winner = g.claimant if want == got else g.disputer
+        why = (f"{winner.value} won: step {step} recomputed: element {element} of chunk {g.node.index} is "
+               f"{int.from_bytes(want, 'big', signed=True)}, the claimant revealed {int.from_bytes(got, 'big', signed=True)}")
+        g = _log(g, side, "step", self.now(), element=element, chunk=g.node.index, step=step,
+                 recomputed=int.from_bytes(want, "big", signed=True), revealed=int.from_bytes(got, "big", signed=True))
+        return self._commit(g, side, elapsed, phase=Phase.OVER, turn=None, winner=winner, reason=why)
+
+    def claim_timeout(self, game_id) -> GameView:
+        g = self.game(game_id)
+        if g.over:
+            raise GameOver(f"game {game_id} is over: {g.reason}")
+        elapsed = self.now() - g.turn_since
+        # INVARIANT: a timeout is won only once the side to move has used up its clock.
+        if not g.clocks[g.turn].expired(elapsed):
+            raise ClockNotExpired(f"game {game_id}: the {g.turn.value} has {g.clocks[g.turn].remaining - elapsed:g} left")
+        loser = g.turn
+        g = _log(g, loser.other, "timeout", self.now(), loser=loser.value)
+        return self._commit(g, loser, elapsed, phase=Phase.OVER, turn=None, winner=loser.other,
+                            reason=f"{loser.other.value} won: the {loser.value}'s clock ran out in phase {g.phase.value}")
+
+    # ---- bonds
+    def _settle(self, g: GameView) -> None:
+        cl, bond = self.claims[g.claim_id], self._bonds[g.id]
+        if g.winner is Side.DEFENDER:
+            self._pay(cl.bond.owner, bond.amount)
+            return
+        self._pay(bond.owner, bond.amount + (cl.bond.amount if cl.status == "pending" else 0))
+        if cl.status == "pending":
+            self.claims[cl.id] = cl.with_status("rejected")
+            for other in self.claim_games(cl.id):  # the claim is refuted: the other games end, bonds back
+                if not other.over:
+                    self.games[other.id] = replace(other, phase=Phase.OVER, turn=None, winner=None,
+                                                   reason=f"claim rejected by game {g.id}")
+                    self._pay(self._bonds[other.id].owner, self._bonds[other.id].amount)
+
+
+def _depth(slots: int) -> int:
+    return next_pow2(slots).bit_length() - 1
+
+
+def _check_mid(pos: Position, mid_root) -> None:
+    # INVARIANT: a midpoint root comes exactly when the interval can still be halved.
+    if pos.is_final and mid_root is not None:
+        raise InvalidMove(f"position {pos.lo}..{pos.hi} is final: no midpoint root")
+    if not pos.is_final and (mid_root is None or len(mid_root) != 32):
+        raise InvalidMove(f"position {pos.lo}..{pos.hi} needs a 32-byte root for step {pos.mid}")
+
+
+def _to_output(g: GameView) -> GameView:
+    return replace(g, phase=Phase.OUTPUT, turn=g.claimant, pending_root=None)
+
+
+def _after_reveal(g: GameView, node: TreeNode, depth: int) -> dict:
+    if node.depth == depth:
+        return {"phase": Phase.STEP, "turn": g.claimant.other}
+    return {"phase": Phase.PICK, "turn": g.claimant.other}
+
+
+def _hex(b: bytes | None) -> str | None:
+    return None if b is None else b.hex()
+
+
+def _log(g: GameView, side: Side, kind: str, now: float, **data) -> GameView:
+    entry = {"move": g.moves + 1, "side": side.value, "kind": kind, "time": now, **data}
+    return replace(g, moves=g.moves + 1, transcript=g.transcript + (entry,))
+

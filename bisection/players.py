@@ -1,0 +1,222 @@
+"""Players: an honest one and adversarial strategies, for either side. They talk only to an Arbiter.
+
+A player believes in one execution (`Trace`), possibly tampered with, and moves by it: it posts its
+own roots at midpoints, agrees with a root iff it equals its own, proves the disputed step from its
+own states and picks the first revealed node that differs from its own tree. Strategies change the
+trace (what it believes) and the policy (how it lies):
+
+    honest          the true execution
+    wrong-output    one element of step K's output corrupted; later steps computed from it
+    wrong-final     one element of the final output corrupted (step N), nothing else
+    flip-lsb        the least significant bit of one element of step K's output flipped
+    extra-slot      step K also changes a slot its node does not write (the input or a constant)
+    bad-bisection   wrong-output at K, and a fresh garbage root at every midpoint it posts
+    inconsistent    roots from the true trace at even steps >= K and from the wrong one at odd steps:
+                    states that do not chain
+    timeout         wrong-output at K, then stops answering after its first move
+    random          wrong-output at K, then garbage midpoints and coin-flip verdicts
+
+Every strategy's trace differs from the truth, so as a defender it makes a wrong claim and as a
+challenger it disputes a right one. A player that has no valid move returns False from `act` (it
+stalls), and then loses on time.
+"""
+from __future__ import annotations
+
+import hashlib
+import random as _random
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from runtime.program import Program
+
+from .arbiter import Arbiter, GameView, Phase
+from .errors import NothingToDispute
+from .merkle import TensorTree
+from .trace import Trace, compute
+
+STRATEGIES = ("honest", "wrong-output", "wrong-final", "flip-lsb", "extra-slot", "bad-bisection", "inconsistent",
+              "timeout", "random")
+
+
+@dataclass
+class Player:
+    name: str
+    trace: Trace
+    strategy: str = "honest"
+    sources: Callable[[int], Trace] | None = None  # which trace backs step k's root (inconsistent)
+    garbage_mids: bool = False
+    coin_verdicts: bool = False
+    stall_after: int | None = None  # moves made in a game before it stops answering
+    seed: int = 0
+    made: dict = field(default_factory=dict)  # game id -> moves made
+    _rng: _random.Random = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self._rng = _random.Random(self.seed)
+
+    # ---- what it believes
+    def source(self, k: int) -> Trace:
+        return self.sources(k) if self.sources else self.trace
+
+    def root_for(self, k: int) -> bytes:
+        return self.source(k).root(k)
+
+    def mid_root(self, k: int) -> bytes:
+        if self.garbage_mids:
+            return hashlib.sha256(b"garbage" + self._rng.randbytes(8)).digest()
+        return self.root_for(k)
+
+    def judge(self, k: int, root: bytes) -> bool:
+        if self.coin_verdicts:
+            return self._rng.random() < 0.5
+        return root == self.root_for(k)
+
+    # ---- opening moves
+    def submit(self, arbiter: Arbiter, model_id: bytes, bond: int = 1) -> int:
+        """As defender: claim this player's result for the trace's input."""
+        t, n = self.trace, self.trace.steps
+        out = t.program.output_slots[0]
+        return arbiter.submit_claim(self.name, model_id, t.x_q, self.root_for(n), t.leaf(n, out), t.proof(n, out), bond)
+
+    def challenge(self, arbiter: Arbiter, claim_id: int, bond: int = 1) -> int:
+        """As challenger: open a game on the claim, or raise NothingToDispute if it agrees."""
+        cl = arbiter.claim(claim_id)
+        if cl.final_root == self.root_for(cl.steps):
+            raise NothingToDispute(f"claim {claim_id}: the challenger's own S_{cl.steps} equals the claimed one "
+                                   f"(output {cl.output_root.hex()[:16]}): there is nothing to dispute")
+        mid = None if cl.steps <= 1 else self.mid_root(cl.steps // 2)
+        gid = arbiter.open_game(claim_id, self.name, bond, mid)
+        self.made[gid] = 1
+        return gid
+
+    # ---- one move
+    def act(self, arbiter: Arbiter, game_id: int) -> bool:
+        """Make this player's move in the game; False when it stalls (no valid move, or by choice)."""
+        g = arbiter.game(game_id)
+        if self.stall_after is not None and self.made.get(game_id, 0) >= self.stall_after:
+            return False
+        move = getattr(self, "_" + g.phase.value)
+        done = move(arbiter, g)
+        if done:
+            self.made[game_id] = self.made.get(game_id, 0) + 1
+        return done
+
+    def _bisect(self, arbiter: Arbiter, g: GameView) -> bool:
+        agree = self.judge(g.position.mid, g.pending_root)
+        pos = g.position.agree() if agree else g.position.disagree()
+        arbiter.bisect(g.id, self.name, agree, None if pos.is_final else self.mid_root(pos.mid))
+        return True
+
+    def _output(self, arbiter: Arbiter, g: GameView) -> bool:
+        step = g.position.disputed_step
+        t = self.source(step)
+        slot = t.program.nodes[step - 1].outputs[0]
+        tree = t.tensor(step, slot)
+        if tree is None:
+            return False
+        arbiter.post_output(g.id, self.name, tree.root, t.proof(step, slot), _reveal(tree, 0, 0, arbiter.stride))
+        return True
+
+    def _tree(self, g: GameView) -> TensorTree | None:
+        step = g.position.disputed_step
+        t = self.source(step)
+        return t.tensor(step, t.program.nodes[step - 1].outputs[0])
+
+    def _pick(self, arbiter: Arbiter, g: GameView) -> bool:
+        tree = self._tree(g)
+        below = g.node.stride_below(g.leaf_depth, arbiter.stride)
+        mine = tree.descendants(g.node.depth, g.node.index, below) if tree is not None else []
+        j = next((j for j, h in enumerate(g.revealed) if j >= len(mine) or h != mine[j]), 0)
+        arbiter.pick(g.id, self.name, j)
+        return True
+
+    def _reveal(self, arbiter: Arbiter, g: GameView) -> bool:
+        tree = self._tree(g)
+        if tree is None:
+            return False
+        arbiter.reveal(g.id, self.name, _reveal(tree, g.node.depth, g.node.index, arbiter.stride))
+        return True
+
+    def _step(self, arbiter: Arbiter, g: GameView) -> bool:
+        step, lo = g.position.disputed_step, g.position.lo
+        t = self.source(lo)
+        program = t.program
+        slot = program.nodes[step - 1].outputs[0]
+        w = np.dtype(program.slots[slot].dtype).itemsize
+        tree = self._tree(g)
+        mine = tree.chunk(g.node.index) if tree is not None else bytes(len(g.revealed[0]))
+        theirs = g.revealed[0]
+        element = next((e for e in range(len(theirs) // w) if mine[e * w:(e + 1) * w] != theirs[e * w:(e + 1) * w]), 0)
+        inputs = []
+        for i in program.nodes[step - 1].inputs:
+            v = t.value(lo, i)
+            if v is None:
+                return False
+            inputs.append((v, t.proof(lo, i)))
+        arbiter.step(g.id, self.name, element, inputs)
+        return True
+
+
+def _reveal(tree: TensorTree, depth: int, index: int, stride: int) -> list[bytes]:
+    if depth == tree.depth:
+        return [tree.chunk(index)]
+    return tree.descendants(depth, index, min(stride, tree.depth - depth))
+
+
+# ---- strategies -------------------------------------------------------------------------------
+
+def _corrupt(program: Program, at: int, how: str, seed: int):
+    """A tamper that changes one element of step `at`'s output ('add' or 'lsb')."""
+    def tamper(k, written, state):
+        if k != at:
+            return written, {}
+        slot, v = next(iter(written.items()))
+        v = np.array(v, copy=True, order="C")
+        flat = v.reshape(-1)
+        e = _random.Random(seed).randrange(flat.size)
+        if how == "lsb":
+            flat[e] ^= 1
+        else:
+            flat[e] = flat[e] - 37 if flat[e] > 0 else flat[e] + 37  # stays in int16, never equal
+        return {slot: v}, {}
+    return tamper
+
+
+def _extra(program: Program, at: int):
+    node = program.nodes[at - 1]
+    target = next((i for i in sorted(program.constants) if i not in node.outputs), program.input_slot)
+
+    def tamper(k, written, state):
+        if k != at:
+            return written, {}
+        return written, {target: hashlib.sha256(b"extra-slot %d" % k).digest()}
+    return tamper
+
+
+def make_player(name: str, program: Program, x_q: np.ndarray, strategy: str = "honest", at_step: int | None = None,
+                seed: int = 0, honest: Trace | None = None) -> Player:
+    """A player of `strategy` (see the module docstring); at_step K in 1..N (default N)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy '{strategy}' (have: {', '.join(STRATEGIES)})")
+    n = program.steps
+    k = n if at_step is None or strategy == "wrong-final" else int(at_step)
+    if not 1 <= k <= n:
+        raise ValueError(f"step {k} is outside 1..{n}")
+    honest = honest or compute(program, x_q)
+    if strategy == "honest":
+        return Player(name, honest, strategy, seed=seed)
+    if strategy == "extra-slot":
+        return Player(name, compute(program, x_q, _extra(program, k)), strategy, seed=seed)
+    wrong = compute(program, x_q, _corrupt(program, k, "lsb" if strategy == "flip-lsb" else "add", seed))
+    p = Player(name, wrong, strategy, seed=seed)
+    if strategy == "bad-bisection":
+        p.garbage_mids = True
+    elif strategy == "inconsistent":
+        p.sources = lambda j: wrong if j >= k and (j % 2 or j == n) else honest
+    elif strategy == "timeout":
+        p.stall_after = 1
+    elif strategy == "random":
+        p.garbage_mids, p.coin_verdicts = True, True
+    return p

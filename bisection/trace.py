@@ -1,0 +1,147 @@
+"""The execution trace of the exact profile: state roots S_0 .. S_N, computed incrementally.
+
+S_0 = the model's constants plus the request input (`commitments`); step K runs node K-1 of the
+topological order and sets its output slot, so S_K is S_{K-1} with that slot's leaf replaced. The
+trace keeps one `StateTree` and per step rehashes only the written slot's tensor (its new tensor
+root) and that leaf's path: a trace costs one pass of hashing over the data it produced plus
+log2(slots) 64-byte hashes per step.
+
+A `Trace` also keeps every value it computed, so a player can later prove any slot of any S_k.
+A `tamper` hook lets adversarial players build the trace they will defend: it sees each step's
+output and may change it (later steps then compute from the changed value) or change other leaves.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from runtime.backend import get_backend
+from runtime.program import Program
+from runtime.tensor_root import CHUNK_BYTES, bytes_root, tensor_bytes
+
+from .commitments import ModelCommitment, check_input, commit, hashed_bytes
+from .merkle import ZERO, StateTree, TensorTree
+
+# tamper(k, written, state) -> (written, extra_leaves): may replace the step's outputs and may set
+# other slots' leaves to arbitrary 32-byte values from step k on.
+_sha256 = hashlib.sha256
+Tamper = Callable[[int, dict, list], tuple[dict, dict]]
+
+
+@dataclass
+class Trace:
+    program: Program
+    commitment: ModelCommitment
+    x_q: np.ndarray
+    roots: list[bytes]  # S_0 .. S_N
+    versions: dict  # slot -> [(step, leaf, canonical bytes | None)] in step order
+    bytes_hashed: int = 0
+    seconds: float = 0.0
+    _trees: dict = field(default_factory=dict, repr=False)  # k -> StateTree, built on demand
+    _tensors: dict = field(default_factory=dict, repr=False)  # (step, slot) -> TensorTree, on demand
+
+    @property
+    def steps(self) -> int:
+        return len(self.roots) - 1
+
+    @property
+    def final_root(self) -> bytes:
+        return self.roots[-1]
+
+    def root(self, k: int) -> bytes:
+        return self.roots[k]
+
+    def _version(self, k: int, slot: int):
+        found = None
+        for v in self.versions.get(slot, ()):
+            if v[0] > k:
+                break
+            found = v
+        return found
+
+    def leaf(self, k: int, slot: int) -> bytes:
+        v = self._version(k, slot)
+        return ZERO if v is None else v[1]
+
+    def tensor(self, k: int, slot: int) -> TensorTree | None:
+        """The tensor tree of slot's value in S_k (None when unwritten or a bare leaf was set)."""
+        v = self._version(k, slot)
+        if v is None or v[2] is None:
+            return None
+        key = (v[0], slot)
+        if key not in self._tensors:
+            self._tensors[key] = TensorTree(v[2])
+        return self._tensors[key]
+
+    def value(self, k: int, slot: int) -> np.ndarray | None:
+        """The slot's array in S_k, or None (unwritten, or only a bare leaf was set by a tamper)."""
+        v = self._version(k, slot)
+        if v is None:
+            return None
+        if v[2] is None:
+            return self.program.constants.get(slot) if v[0] == 0 else None
+        s = self.program.slots[slot]
+        return np.frombuffer(v[2], dtype=np.dtype(s.dtype).newbyteorder(">")).reshape(s.shape).astype(s.dtype)
+
+    def state_tree(self, k: int) -> StateTree:
+        if k not in self._trees:
+            self._trees[k] = StateTree([self.leaf(k, i) for i in range(len(self.program.slots))])
+        return self._trees[k]
+
+    def proof(self, k: int, slot: int) -> list[bytes]:
+        """Sibling path of `slot` in S_k."""
+        return self.state_tree(k).proof(slot)
+
+    def output_root(self) -> bytes:
+        return self.leaf(self.steps, self.program.output_slots[0])
+
+
+def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, backend: str = "numpy") -> Trace:
+    """Run the exact program on x_q and commit to every state on the way."""
+    t0 = time.perf_counter()
+    c = commit(program)
+    x_q = check_input(program, x_q)
+    bk = get_backend(backend)
+    versions: dict[int, list] = {}
+    for i in program.constants:
+        versions[i] = [(0, c.base_leaves[i], None)]  # constants: leaves from the commitment
+    data = tensor_bytes(x_q)
+    x_root = fast_root(data)
+    versions[program.input_slot] = [(0, x_root, data)]
+    leaves = list(c.base_leaves)
+    leaves[program.input_slot] = x_root
+    tree = StateTree(leaves)
+    hashed = hashed_bytes(len(data)) + 64 * tree.hashes
+    roots = [tree.root]
+    state = [None if v is None else bk.constant(program, i, v) for i, v in enumerate(program.initial_state(x_q))]
+    for k in range(1, program.steps + 1):
+        written = {i: bk.to_numpy(v) for i, v in program.step(state, k, bk).items()}
+        extra: dict[int, bytes] = {}
+        if tamper is not None:
+            written, extra = tamper(k, written, state)
+        before = tree.hashes
+        for i, v in written.items():
+            v = np.asarray(v, dtype=program.slots[i].dtype)
+            state[i] = bk.asarray(v)
+            data = tensor_bytes(v)
+            r = fast_root(data)
+            versions.setdefault(i, []).append((k, r, data))
+            tree.set(i, r)
+            hashed += hashed_bytes(len(data))
+        for i, leaf in extra.items():
+            versions.setdefault(i, []).append((k, leaf, None))
+            tree.set(i, leaf)
+        hashed += 64 * (tree.hashes - before)
+        roots.append(tree.root)
+    return Trace(program, c, x_q, roots, versions, hashed, time.perf_counter() - t0)
+
+
+def fast_root(data: bytes) -> bytes:
+    """`runtime.tensor_root.bytes_root`, with a shortcut for the common one-chunk tensor."""
+    if len(data) <= CHUNK_BYTES:
+        return _sha256(data + bytes(CHUNK_BYTES - len(data))).digest()
+    return bytes_root(data)

@@ -1,0 +1,128 @@
+"""The game's value types: positions, clocks, bonds, claims. All position math lives here.
+
+`Position` is level one: an interval (lo, hi) of steps where both sides agree on S_lo and disagree
+on S_hi. Every bisection move halves it at `mid`; it is final when hi = lo + 1 (the disputed step is
+hi). `Position.max_moves(n)` = ceil(log2 n) halvings at most.
+
+`TreeNode` is level two: a node (depth, index) of the disputed output tensor's Merkle tree, depth 0
+the root and depth D = log2(chunks) the chunk leaves. A reveal shows the node's descendants
+`stride_below` levels down; a pick moves to one of them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import Enum
+
+
+class Side(str, Enum):
+    DEFENDER = "defender"
+    CHALLENGER = "challenger"
+
+    @property
+    def other(self) -> "Side":
+        return Side.CHALLENGER if self is Side.DEFENDER else Side.DEFENDER
+
+
+def ceil_log2(n: int) -> int:
+    return 0 if n <= 1 else (n - 1).bit_length()
+
+
+@dataclass(frozen=True)
+class Position:
+    lo: int
+    hi: int
+
+    @property
+    def mid(self) -> int:
+        return (self.lo + self.hi) // 2
+
+    @property
+    def is_final(self) -> bool:
+        return self.hi - self.lo == 1
+
+    @property
+    def disputed_step(self) -> int:
+        return self.hi
+
+    def agree(self) -> "Position":
+        """Both sides accept the root at mid: the dispute is in (mid, hi]."""
+        return Position(self.mid, self.hi)
+
+    def disagree(self) -> "Position":
+        """The root at mid is disputed: the dispute is in (lo, mid]."""
+        return Position(self.lo, self.mid)
+
+    @staticmethod
+    def max_moves(steps: int) -> int:
+        """Halvings to get from (0, steps) to a final position, worst case: ceil(log2 steps)."""
+        return ceil_log2(steps)
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    depth: int
+    index: int
+
+    def stride_below(self, leaf_depth: int, stride: int) -> int:
+        """Levels a reveal at this node spans: `stride`, or fewer near the leaves."""
+        return min(stride, leaf_depth - self.depth)
+
+    def child(self, below: int, j: int) -> "TreeNode":
+        """The j-th descendant `below` levels down."""
+        return TreeNode(self.depth + below, (self.index << below) + j)
+
+    @staticmethod
+    def max_reveals(leaf_depth: int, stride: int) -> int:
+        return -(-leaf_depth // stride)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A chess clock: time left to one side; it runs only while that side is to move."""
+
+    remaining: float
+
+    def expired(self, elapsed: float) -> bool:
+        return elapsed > self.remaining
+
+    def charge(self, elapsed: float) -> "Clock":
+        return Clock(max(0.0, self.remaining - elapsed))
+
+
+@dataclass(frozen=True)
+class Bond:
+    owner: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A defender's answer to a request: the result and a commitment to the whole trace."""
+
+    id: int
+    model_id: bytes
+    input_root: bytes  # tensor root of the quantized request input
+    initial_root: bytes  # S_0, derived by the arbiter from the model and the input
+    final_root: bytes  # S_N as the defender claims it
+    output_root: bytes  # the result: tensor root of the output slot in S_N
+    steps: int  # N
+    bond: Bond
+    created: float
+    window: float  # challenge window: final at created + window with no game open or lost
+    status: str = "pending"  # pending | final | rejected
+
+    def with_status(self, status: str) -> "Claim":
+        return replace(self, status=status)
+
+
+def max_moves(steps: int, chunks: int, stride: int = 2) -> int:
+    """Moves in one game at most (a timeout claim included, since it replaces a move).
+
+    open (1) + bisect (ceil(log2 N)) + post_output with the first reveal (1)
+    + pick and reveal per tree stride (2 * ceil(D / stride), D = log2 chunks) + step (1).
+    With stride >= 2, 2 * ceil(D / stride) <= D + 1, so the total is at most
+    ceil(log2 N) + ceil(log2 chunks) + 4.
+    """
+    depth = ceil_log2(chunks)
+    return 1 + Position.max_moves(steps) + 1 + 2 * TreeNode.max_reveals(depth, stride) + 1
+
