@@ -1,7 +1,8 @@
 """Softmax along one axis, in integers, with an exp lookup table.
 
-Exact form: inputs (x int16, t int16 [65536]); attr axis. d = max(x - max(x, axis), -32768);
-e = t[d + 32768] where t[q + 32768] = saturate(rint(exp(q * s_x) * 32767)) over the whole int16
+Exact form: inputs (x int16, t int16 [65536]); attr axis. d = x - max(x, axis) lies in [-65535, 0],
+twice the int16 range, so it is halved with the one rounding rule: j = (d + 1) >> 1 in [-32767, 0];
+e = t[j + 32768] where t[q + 32768] = saturate(rint(exp(2 * q * s_x) * 32767)) over the whole int16
 domain (entries for q > 0 saturate; they are never read); then
 y = floor((e * 32767 + floor(sum / 2)) / sum) with sum = sum(e, axis) >= 32767 (the maximum's
 entry). Output scale 1/32767.
@@ -17,7 +18,7 @@ from .base import ExactOp
 def exp_table(scale: float) -> np.ndarray:
     q = np.arange(INT16_MIN, INT16_MAX + 1, dtype=np.float64)
     with np.errstate(over="ignore"):
-        return np.clip(np.rint(np.exp(q * scale) * INT16_MAX), 0, INT16_MAX).astype(np.int16)
+        return np.clip(np.rint(np.exp(2 * q * scale) * INT16_MAX), 0, INT16_MAX).astype(np.int16)
 
 
 class Softmax(ExactOp):
@@ -36,8 +37,8 @@ class Softmax(ExactOp):
     def numpy(self, ins, attrs):
         x, t = ins
         x = x.astype(np.int64)
-        d = np.maximum(x - x.max(axis=attrs["axis"], keepdims=True), INT16_MIN)
-        e = t.astype(np.int64)[d - INT16_MIN]
+        j = (x - x.max(axis=attrs["axis"], keepdims=True) + 1) >> 1
+        e = t.astype(np.int64)[j - INT16_MIN]
         s = e.sum(axis=attrs["axis"], keepdims=True)
         return ((e * INT16_MAX + s // 2) // s).astype(np.int16)
 
@@ -46,7 +47,7 @@ class Softmax(ExactOp):
 
         x, t = ins
         x = x.to(torch.int64)
-        d = torch.clamp(x - x.amax(dim=attrs["axis"], keepdim=True), min=INT16_MIN)
-        e = t.to(torch.int64)[d - INT16_MIN]
+        j = (x - x.amax(dim=attrs["axis"], keepdim=True) + 1) >> 1
+        e = t.to(torch.int64)[j - INT16_MIN]
         s = e.sum(dim=attrs["axis"], keepdim=True)
         return torch.div(e * INT16_MAX + torch.div(s, 2, rounding_mode="floor"), s, rounding_mode="floor").to(torch.int16)

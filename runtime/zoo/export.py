@@ -9,7 +9,8 @@ def export_torch(net, shape: tuple[int, ...], path: Path, dynamo: bool = False, 
     TorchScript exporter, the exporter's default for dynamo."""
     import torch
 
-    x = example if example is not None else torch.zeros(shape)
+    # batch 2 in the example: torch.export specializes dims of size 1
+    x = example if example is not None else torch.zeros((2,) + tuple(shape[1:]) if dynamo else shape)
     if dynamo:
         batch = torch.export.Dim("batch", min=1, max=4096)
         prog = torch.onnx.export(net, (x,), dynamo=True, input_names=["input"], output_names=["output"],
