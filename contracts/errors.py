@@ -21,7 +21,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 class ContractsError(TribunalError):
-    """Raised for faults of the contract layer; the root of everything in this module."""
+    """Raised when the contract layer reports a fault; the root of everything in this module."""
 
 
 class BuildError(ContractsError):

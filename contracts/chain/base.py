@@ -109,6 +109,8 @@ class Chain:
             raise ChainUnavailableError(f"{self.kind} chain does not answer: {exc}") from None
         self.max_fee = 200 * GWEI
         self.priority_fee = 1 * GWEI
+        # Where a transaction is simulated before sending: the block it will land in.
+        self.estimate_block = "pending"
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -183,7 +185,7 @@ class Chain:
                               "maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.priority_fee}
         if gas is None:
             try:
-                estimate = fn.estimate_gas(tx)
+                estimate = fn.estimate_gas(tx, block_identifier=self.estimate_block)
             except Exception as exc:  # noqa: BLE001
                 raise self._decode(exc) from None
             gas = estimate + estimate // 4 + 10_000

@@ -20,6 +20,7 @@ class EmbeddedChain(Chain):
                                                 overrides={"balance": DEV_BALANCE})
         self.tester = EthereumTester(backend=PyEVMBackend(genesis_state=state))
         super().__init__(Web3(EthereumTesterProvider(self.tester)), local, poll_latency=0.0)
+        self.estimate_block = "latest"  # eth-tester simulates "latest" on top of the pending block already
 
     def mine(self, blocks: int = 1) -> None:
         if blocks > 0:
