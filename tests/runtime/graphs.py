@@ -6,9 +6,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def graph(nodes, x_shape, inits: dict, out="y", opset=17) -> onnx.ModelProto:
+def graph(nodes, x_shape, inits: dict, out="y", opset=17, out_shape=None) -> onnx.ModelProto:
     g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))],
-                          [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)],
+                          [helper.make_tensor_value_info(out, TensorProto.FLOAT, out_shape)],
                           [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
     m.ir_version = 8

@@ -1,0 +1,19 @@
+"""Accuracy on the digits test split: fast >= 0.95; exact agrees with fast on top-1 >= 0.99."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def test_digits_accuracy(digits, figure):
+    name, m, x, y = digits
+    fast = m.run_fast(x)[0]
+    exact = m.run_exact(x).floats()[0]
+    fast_acc = float((fast.argmax(1) == y).mean())
+    agreement = float((exact.argmax(1) == fast.argmax(1)).mean())
+    rel_err = float(np.max(np.abs(exact - fast)) / np.max(np.abs(fast)))
+    figure(f"{name} fast top-1 accuracy", fast_acc)
+    figure(f"{name} exact top-1 accuracy", float((exact.argmax(1) == y).mean()))
+    figure(f"{name} exact-vs-fast top-1 agreement", agreement)
+    figure(f"{name} exact max relative error of logits", rel_err)
+    assert fast_acc >= 0.95
+    assert agreement >= 0.99
