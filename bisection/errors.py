@@ -84,3 +84,11 @@ class ClaimNotFinalizable(GameError):
 
 class NothingToDispute(GameError):
     """Raised when a challenger's own execution agrees with the claim: there is no game to play."""
+
+
+class UnknownStrategy(GameError):
+    """Raised when a player strategy name is not one of `players.STRATEGIES`."""
+
+
+class StepOutOfRange(GameError):
+    """Raised when a step number is outside 1..N for the program at hand."""

@@ -32,7 +32,7 @@ import numpy as np
 from runtime.program import Program
 
 from .arbiter import Arbiter, GameView, Phase
-from .errors import NothingToDispute
+from .errors import NothingToDispute, StepOutOfRange, UnknownStrategy
 from .merkle import TensorTree
 from .trace import Trace, compute
 
@@ -199,11 +199,11 @@ def make_player(name: str, program: Program, x_q: np.ndarray, strategy: str = "h
                 seed: int = 0, honest: Trace | None = None) -> Player:
     """A player of `strategy` (see the module docstring); at_step K in 1..N (default N)."""
     if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy '{strategy}' (have: {', '.join(STRATEGIES)})")
+        raise UnknownStrategy(f"unknown strategy '{strategy}' (have: {', '.join(STRATEGIES)})")
     n = program.steps
     k = n if at_step is None or strategy == "wrong-final" else int(at_step)
     if not 1 <= k <= n:
-        raise ValueError(f"step {k} is outside 1..{n}")
+        raise StepOutOfRange(f"step {k} is outside 1..{n}: the program has {n} steps")
     honest = honest or compute(program, x_q)
     if strategy == "honest":
         return Player(name, honest, strategy, seed=seed)
