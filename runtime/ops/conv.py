@@ -7,7 +7,6 @@ Zero padding (the activation zero point is 0).
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..quant import requantize_np, requantize_torch
 from .base import ExactOp
@@ -40,12 +39,18 @@ def out_size(size: int, k: int, s: int, d: int, pb: int, pe: int) -> int:
     return (size + pb + pe - (k - 1) * d - 1) // s + 1
 
 
-def windows_np(x: np.ndarray, kernel, attrs, fill: int) -> np.ndarray:
-    """[N, C, OH, OW, kh, kw] view of the padded input."""
+def window_slices(x: np.ndarray, kernel, attrs, fill: int):
+    """Yield (i, j, x[:, :, rows of offset i, cols of offset j]) over the padded input: one strided
+    [N, C, OH, OW] view per kernel offset (im2col without a 6-D window view, which is slow to reduce)."""
     (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
-    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
-    eh, ew = (kernel[0] - 1) * dh + 1, (kernel[1] - 1) * dw + 1
-    return sliding_window_view(x, (eh, ew), axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+    if pt or pl or pb or pr:
+        x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
+    kh, kw = kernel
+    oh = (x.shape[2] - (kh - 1) * dh - 1) // sh + 1
+    ow = (x.shape[3] - (kw - 1) * dw - 1) // sw + 1
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, x[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw]
 
 
 class Conv(ExactOp):
@@ -73,12 +78,16 @@ class Conv(ExactOp):
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
-        g, (o, cg) = attrs["group"], w.shape[:2]
-        win = windows_np(x.astype(np.float64), w.shape[2:], attrs, 0)
-        og = o // g
-        parts = [np.tensordot(win[:, i * cg:(i + 1) * cg], w[i * og:(i + 1) * og].astype(np.float64), axes=([1, 4, 5], [1, 2, 3]))
-                 for i in range(g)]  # each [N, OH, OW, og]
-        acc = np.concatenate(parts, axis=-1).transpose(0, 3, 1, 2).astype(np.int64) + b[:, None, None]
+        g, (o, cg, kh, kw) = attrs["group"], w.shape
+        cols = None
+        for i, j, view in window_slices(x, (kh, kw), attrs, 0):
+            if cols is None:
+                n, _, oh, ow = view.shape
+                cols = np.empty((g, cg, kh, kw, n, oh, ow), dtype=np.float64)
+            cols[:, :, i, j] = view.reshape(n, g, cg, oh, ow).transpose(1, 2, 0, 3, 4)
+        # one GEMM per group over the whole batch: [o/g, cg*kh*kw] @ [cg*kh*kw, n*oh*ow], exact
+        acc = np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols.reshape(g, cg * kh * kw, n * oh * ow))
+        acc = acc.reshape(o, n, oh, ow).transpose(1, 0, 2, 3).astype(np.int64) + b[:, None, None]
         return requantize_np(acc, p[:, 0, None, None], p[:, 1, None, None])
 
     def torch(self, ins, attrs):

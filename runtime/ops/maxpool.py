@@ -5,7 +5,7 @@ import numpy as np
 
 from ..quant import INT16_MIN
 from .base import ExactOp
-from .conv import conv_attrs, out_size, windows_np
+from .conv import conv_attrs, out_size, window_slices
 
 
 class MaxPool(ExactOp):
@@ -25,7 +25,10 @@ class MaxPool(ExactOp):
         lw.emit(node, [x.index], shape, x.scale, dict(attrs, kernel=kernel))
 
     def numpy(self, ins, attrs):
-        return windows_np(ins[0], attrs["kernel"], attrs, INT16_MIN).max(axis=(4, 5))
+        y = None
+        for _, _, view in window_slices(ins[0], attrs["kernel"], attrs, INT16_MIN):
+            y = view.copy() if y is None else np.maximum(y, view, out=y)
+        return y
 
     def torch(self, ins, attrs):
         import torch
