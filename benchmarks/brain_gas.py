@@ -1,0 +1,275 @@
+"""BRAIN on chain: gas per transaction kind next to the paper's figures, and the requests per second
+that committees of 5 and 15 sustain on anvil with 1-second blocks.
+
+    python -m benchmarks.brain_gas                      gas table + throughput (about 2 minutes)
+    python -m benchmarks.brain_gas --gas-only
+    python -m benchmarks.brain_gas --seconds 40 --committees 5 15
+
+Gas is measured on anvil by default (`--gas-chain embedded` gives the same figures, slower). Throughput: anvil from node_modules, set up
+with automine, then switched to interval mining at 1 block per second (what `--block-time 1` does)
+and the default 30M block gas limit; a closed-loop driver keeps `--outstanding` requests open
+(request -> dispatch -> commits -> reveals -> finalize with callback, each sent as soon as the chain
+allows) and counts requests finalized per second of chain time after a warm-up. Transactions go as
+JSON-RPC batches of eth_sendTransaction (anvil --auto-impersonate), so Python signing is not the
+bottleneck. It stops by itself after warm-up + --seconds per configuration.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import requests
+
+from contracts import events as ev
+from contracts.bindings import commitment, model_id_of, new_salt
+from contracts.chain import connect
+from contracts.deploy import ETHER, SystemConfig, deploy
+
+# BRAIN paper (FACTS.md): Hardhat, solc 0.6.12.
+PAPER = {"commit": 45_600, "reveal": 79_300, "request": 68_700, "dispatch": 92_900}
+PAPER_NOTE = {"request": "queue push (median)", "dispatch": "queue pop (median)"}
+ROOTS = (b"\x01" * 32, b"\x02" * 32)
+NODES = 24
+RESULT = b"\x42" * 32
+
+
+def _config(k: int, window: int) -> SystemConfig:
+    return SystemConfig(committee_size=k, commit_window=window, reveal_window=window, withdrawal_delay=2 * window + 4,
+                        max_callback_gas=100_000, max_in_flight=4096)
+
+
+def _setup(chain, k: int, window: int):
+    system = deploy(chain, _config(k, window))
+    regs = [system.nodes.register(2 * ETHER, sender=a) for a in chain.accounts[1:1 + NODES]]
+    system.models.register(*ROOTS)
+    return system, regs
+
+
+# ---------------------------------------------------------------- gas
+
+
+def measure_gas(k: int, rounds: int = 4, chain_kind: str = "anvil") -> dict[str, list[int]]:
+    chain = connect(chain_kind, accounts=40)
+    system, regs = _setup(chain, k, window=2 * k + 4)  # every transaction is a block here
+    by_addr = {a.address: a for a in chain.accounts}
+    mid = model_id_of(*ROOTS)
+    gas: dict[str, list[int]] = defaultdict(list)
+    gas["register"] = [r.gas_used for r in regs[1:]]  # the first one also creates the array
+    for n in range(rounds):
+        user = chain.accounts[30 + n % 5]
+        r = system.brain.request(mid, os.urandom(32), fee=ETHER // 100, sender=user,
+                                 consumer=system.consumer.address, callback_gas=100_000)
+        rid = r.one(ev.Requested).request_id
+        gas["request"].append(r.gas_used)
+        chain.mine(1)
+        r = system.brain.dispatch(1)
+        gas["dispatch"].append(r.gas_used)
+        members = [by_addr[m] for m in system.brain.committee(rid)]
+        salts = {}
+        for m in members:
+            salts[m.address] = s = new_salt()
+            gas["commit"].append(system.brain.commit(rid, commitment(RESULT, m.address, s), sender=m).gas_used)
+        for m in members:
+            gas["reveal"].append(system.brain.reveal(rid, RESULT, salts[m.address], sender=m).gas_used)
+        r = system.brain.finalize(rid)
+        assert r.one(ev.CallbackExecuted).success
+        gas["finalize+callback"].append(r.gas_used)
+        # single phase: the same committee size signs, a bare quorum of signatures
+        sp = system.single_phase
+        seed_block = chain.block_number - 1
+        input_hash = os.urandom(32)
+        signers = [by_addr[a] for a in system.nodes.accounts_of(sp.committee_for(seed_block, mid, input_hash))]
+        sigs = [sp.sign(m, seed_block, mid, input_hash, RESULT) for m in signers[: k // 2 + 1]]
+        r = sp.request_and_respond(mid, input_hash, seed_block, RESULT, sigs, fee=ETHER // 100, sender=user,
+                                   consumer=system.consumer.address, callback_gas=100_000)
+        gas["single-phase request"].append(r.gas_used)
+    chain.close()
+    return gas
+
+
+def print_gas(tables: dict[int, dict[str, list[int]]], chain_kind: str) -> None:
+    ks = sorted(tables)
+    kinds = list(tables[ks[0]])
+    head = f"{'transaction':<22}" + "".join(f"{'k=' + str(k) + ' median':>14}{'(min-max)':>18}" for k in ks)
+    print(f"\nGas per transaction kind ({chain_kind} chain, solc 0.8.28 optimizer 200, cancun; {NODES} nodes)")
+    print(head + f"{'paper':>10}  paper's figure")
+    for kind in kinds:
+        row = f"{kind:<22}"
+        for k in ks:
+            v = tables[k][kind]
+            row += f"{int(statistics.median(v)):>14,}{f'({min(v):,}-{max(v):,})':>18}"
+        paper = PAPER.get(kind)
+        row += f"{paper:>10,}  {PAPER_NOTE.get(kind, kind)}" if paper else f"{'-':>10}"
+        print(row)
+    print("paper: secp256k1 VRF verify ~1,610,000 gas (fast verify ~110,000); here the seed is a block hash "
+          "(no verify cost, drawn inside dispatch)")
+
+
+# ---------------------------------------------------------------- throughput
+
+
+@dataclass
+class Gas:
+    request: int
+    dispatch: int
+    commit: int
+    reveal: int
+    finalize: int
+
+
+class Rpc:
+    def __init__(self, url: str):
+        self.url, self.session, self.ids = url, requests.Session(), 0
+
+    def batch(self, calls: list[tuple[str, list]]) -> list:
+        if not calls:
+            return []
+        body = []
+        for method, params in calls:
+            self.ids += 1
+            body.append({"jsonrpc": "2.0", "id": self.ids, "method": method, "params": params})
+        out = self.session.post(self.url, json=body, timeout=60).json()
+        errors = [o["error"] for o in out if "error" in o]
+        if errors:
+            raise RuntimeError(f"{len(errors)} of {len(body)} calls failed, first: {errors[0]}")
+        return [o["result"] for o in out]
+
+
+def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, gas: Gas) -> dict:
+    chain = connect("anvil", accounts=40, extra_args=("--auto-impersonate",))
+    try:
+        system, _ = _setup(chain, k, window=10)
+        rpc = Rpc(chain.process.url)
+        rpc.batch([("evm_setAutomine", [False]), ("evm_setIntervalMining", [1])])
+        brain = system.brain.contract
+        mid = model_id_of(*ROOTS)
+        accounts = {i: a.address for i, a in enumerate(chain.accounts)}
+        node_of = [system.nodes.node(i).account for i in range(system.nodes.node_count())]
+        nonces = {a.address: chain.w3.eth.get_transaction_count(a.address) for a in chain.accounts}
+        users = [accounts[i] for i in range(30, 36)]
+        w3 = chain.w3
+
+        def tx(sender: str, data: str, gas_limit: int, value: int = 0) -> tuple[str, list]:
+            n = nonces[sender]
+            nonces[sender] = n + 1
+            return ("eth_sendTransaction", [{"from": sender, "to": system.brain.address, "data": data,
+                                             "gas": hex(gas_limit), "value": hex(value), "nonce": hex(n),
+                                             "maxFeePerGas": hex(200 * 10**9),
+                                             "maxPriorityFeePerGas": hex(10**9)}])
+
+        def request_tx(i: int):
+            data = brain.encode_abi("request", [mid, os.urandom(32), 0, system.consumer.address, 100_000])
+            return tx(users[i % len(users)], data, gas.request, ETHER // 100)
+
+        open_count, sent = 0, 0
+        queued: list[int] = []  # blocks of requests not yet dispatchable
+        committed, revealed = defaultdict(int), defaultdict(int)
+        salts: dict[tuple[int, str], bytes] = {}
+        members_of: dict[int, list[str]] = {}
+        requested_at: dict[int, int] = {}
+        finalized: list[tuple[int, int]] = []  # (block, latency in blocks)
+        timed_out = 0
+        calls = [request_tx(i) for i in range(outstanding)]
+        sent = open_count = outstanding
+        rpc.batch(calls)
+        last = w3.eth.block_number
+        start = time.monotonic()
+        t_measure = start + warmup
+        first_block = None
+        gas_used = []
+        while time.monotonic() < t_measure + seconds:
+            head = w3.eth.block_number
+            if head == last:
+                time.sleep(0.05)
+                continue
+            calls = []
+            for b in range(last + 1, head + 1):
+                if first_block is None and time.monotonic() >= t_measure:
+                    first_block = b
+                if first_block is not None:
+                    gas_used.append(w3.eth.get_block(b)["gasUsed"])
+                for e in ev.decode_logs(w3.eth.get_logs({"fromBlock": b, "toBlock": b,
+                                                         "address": system.brain.address})):
+                    if isinstance(e, ev.Requested):
+                        queued.append(e.block_number)
+                        requested_at[e.request_id] = e.block_number
+                    elif isinstance(e, ev.Dispatched):
+                        members = [node_of[i] for i in range(len(node_of)) if e.committee >> i & 1]
+                        members_of[e.request_id] = members
+                        for m in members:
+                            salts[e.request_id, m] = s = new_salt()
+                            data = brain.encode_abi("commit", [e.request_id, commitment(RESULT, m, s)])
+                            calls.append(tx(m, data, gas.commit))
+                    elif isinstance(e, ev.Committed):
+                        committed[e.request_id] += 1
+                        if committed[e.request_id] == k:
+                            for m in members_of[e.request_id]:
+                                data = brain.encode_abi("reveal", [e.request_id, RESULT, salts[e.request_id, m]])
+                                calls.append(tx(m, data, gas.reveal))
+                    elif isinstance(e, ev.Revealed):
+                        revealed[e.request_id] += 1
+                        if revealed[e.request_id] == k:
+                            data = brain.encode_abi("finalize", [e.request_id])
+                            calls.append(tx(accounts[37 + e.request_id % 3], data, gas.finalize))
+                    elif isinstance(e, (ev.Finalized, ev.TimedOut)):
+                        open_count -= 1
+                        if isinstance(e, ev.TimedOut):
+                            timed_out += 1
+                        elif first_block is not None and e.block_number >= first_block:
+                            finalized.append((e.block_number, e.block_number - requested_at.get(e.request_id, 0)))
+                        calls.append(request_tx(sent))
+                        sent += 1
+                        open_count += 1
+            ready = [q for q in queued if q <= head - 1]
+            if ready:
+                count = min(len(ready), 24)
+                queued = [q for q in queued if q > head - 1] + ready[count:]
+                calls.append(tx(accounts[36], brain.encode_abi("dispatch", [count]), gas.dispatch * count + 60_000))
+            rpc.batch(calls)
+            last = head
+        blocks = (last - first_block + 1) if first_block is not None else 0
+        latencies = [lat for _, lat in finalized]
+        return {"k": k, "blocks": blocks, "finalized": len(finalized),
+                "rps": len(finalized) / blocks if blocks else 0.0,
+                "latency_blocks": statistics.median(latencies) if latencies else float("nan"),
+                "timed_out": timed_out, "gas_per_block": statistics.mean(gas_used) if gas_used else 0}
+    finally:
+        chain.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.brain_gas", description=__doc__.splitlines()[0])
+    p.add_argument("--committees", type=int, nargs="+", default=[5, 15])
+    p.add_argument("--seconds", type=float, default=40.0, help="measured seconds per committee size")
+    p.add_argument("--warmup", type=float, default=12.0)
+    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1000 / k + 20)")
+    p.add_argument("--gas-only", action="store_true")
+    p.add_argument("--gas-chain", default="anvil", choices=["anvil", "embedded"],
+                   help="chain for the gas table (same EVM gas rules; anvil is faster)")
+    args = p.parse_args(argv)
+    tables = {k: measure_gas(k, chain_kind=args.gas_chain) for k in args.committees}
+    print_gas(tables, args.gas_chain)
+    if args.gas_only:
+        return 0
+    print(f"\nThroughput on anvil, 1-second blocks, 30M gas limit, {NODES} nodes "
+          f"({args.warmup:.0f} s warm-up, {args.seconds:.0f} s measured)")
+    print(f"{'committee':>9} {'outstanding':>12} {'requests/s':>11} {'finalized':>10} {'blocks':>7} "
+          f"{'median latency (blocks)':>24} {'timed out':>10} {'gas/block':>12}")
+    for k in args.committees:
+        med = {kind: int(statistics.median(v)) for kind, v in tables[k].items()}
+        gas = Gas(request=int(med["request"] * 1.3), dispatch=int(med["dispatch"] * 1.5),
+                  commit=int(max(tables[k]["commit"]) * 1.2), reveal=int(max(tables[k]["reveal"]) * 1.2),
+                  finalize=int(max(tables[k]["finalize+callback"]) * 1.3) + 100_000)
+        outstanding = args.outstanding or 1000 // k + 20
+        r = measure_throughput(k, args.seconds, args.warmup, outstanding, gas)
+        print(f"{k:>9} {outstanding:>12} {r['rps']:>11.2f} {r['finalized']:>10} {r['blocks']:>7} "
+              f"{r['latency_blocks']:>24} {r['timed_out']:>10} {int(r['gas_per_block']):>12,}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
