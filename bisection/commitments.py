@@ -40,10 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.program import Program
-from runtime.tensor_root import CHUNK_BYTES, num_chunks, tensor_root
+from runtime.tensor_root import CHUNK_BYTES, num_chunks
 
 from .errors import InvalidInput, UnsupportedProgram
-from .merkle import ZERO, StateTree, fold
+from .merkle import ZERO, StateTree, fast_tensor_root, fold
 
 HEADER_TAG = b"TRIBUNAL/PROGRAM/1"
 OP_CODES = {
@@ -122,10 +122,11 @@ class ModelCommitment:
     input_path: tuple[bytes, ...]  # the input slot's sibling path in the weights tree
     writer: dict  # slot -> step that writes it
     bytes_hashed: int  # hashing done to build it (constants' chunks and inner nodes)
+    weights_tree: StateTree  # the weights tree itself; a trace copies it and sets the input leaf
 
     def initial_root(self, x_q: np.ndarray) -> bytes:
         """S_0's root for a request input (already quantized, int16)."""
-        return fold(tensor_root(x_q), self.input_slot, list(self.input_path))
+        return fold(fast_tensor_root(np.asarray(x_q))[0], self.input_slot, list(self.input_path))
 
 
 def check_input(program: Program, x_q) -> np.ndarray:
@@ -148,12 +149,12 @@ def commit(program: Program) -> ModelCommitment:
     pt = StateTree(program_leaves(program))
     leaves, nbytes = [ZERO] * len(program.slots), 0
     for i, v in program.constants.items():
-        leaves[i] = tensor_root(v)
+        leaves[i] = fast_tensor_root(v)[0]
         nbytes += hashed_bytes(v.nbytes)
     st = StateTree(leaves)
     nbytes += 64 * st.hashes
     c = ModelCommitment(pt.root, st.root, hashlib.sha256(pt.root + st.root).digest(), tuple(leaves),
-                        program.input_slot, tuple(st.proof(program.input_slot)), writer, nbytes)
+                        program.input_slot, tuple(st.proof(program.input_slot)), writer, nbytes, st)
     _CACHE[id(program)] = (weakref.ref(program), c)
     return c
 

@@ -12,7 +12,6 @@ output and may change it (later steps then compute from the changed value) or ch
 """
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,14 +20,12 @@ import numpy as np
 
 from runtime.backend import get_backend
 from runtime.program import Program
-from runtime.tensor_root import CHUNK_BYTES, bytes_root, tensor_bytes
 
 from .commitments import ModelCommitment, check_input, commit, hashed_bytes
-from .merkle import ZERO, StateTree, TensorTree
+from .merkle import ZERO, StateTree, TensorTree, fast_tensor_root
 
 # tamper(k, written, state) -> (written, extra_leaves): may replace the step's outputs and may set
 # other slots' leaves to arbitrary 32-byte values from step k on.
-_sha256 = hashlib.sha256
 Tamper = Callable[[int, dict, list], tuple[dict, dict]]
 
 
@@ -106,42 +103,38 @@ def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, bac
     c = commit(program)
     x_q = check_input(program, x_q)
     bk = get_backend(backend)
+    numpy = bk.name == "numpy"
     versions: dict[int, list] = {}
     for i in program.constants:
         versions[i] = [(0, c.base_leaves[i], None)]  # constants: leaves from the commitment
-    data = tensor_bytes(x_q)
-    x_root = fast_root(data)
+    x_root, data = fast_tensor_root(x_q)
     versions[program.input_slot] = [(0, x_root, data)]
-    leaves = list(c.base_leaves)
-    leaves[program.input_slot] = x_root
-    tree = StateTree(leaves)
+    tree = c.weights_tree.copy()
+    tree.hashes = 0
+    tree.set(program.input_slot, x_root)
     hashed = hashed_bytes(len(data)) + 64 * tree.hashes
     roots = [tree.root]
     state = [None if v is None else bk.constant(program, i, v) for i, v in enumerate(program.initial_state(x_q))]
+    slots = program.slots
     for k in range(1, program.steps + 1):
-        written = {i: bk.to_numpy(v) for i, v in program.step(state, k, bk).items()}
+        written = program.step(state, k, bk)
+        if not numpy:
+            written = {i: bk.to_numpy(v) for i, v in written.items()}
         extra: dict[int, bytes] = {}
         if tamper is not None:
             written, extra = tamper(k, written, state)
         before = tree.hashes
         for i, v in written.items():
-            v = np.asarray(v, dtype=program.slots[i].dtype)
-            state[i] = bk.asarray(v)
-            data = tensor_bytes(v)
-            r = fast_root(data)
+            if v.dtype != slots[i].dtype:
+                v = v.astype(slots[i].dtype)
+            state[i] = v if numpy else bk.asarray(v)
+            r, data = fast_tensor_root(v)
+            hashed += hashed_bytes(len(data))
             versions.setdefault(i, []).append((k, r, data))
             tree.set(i, r)
-            hashed += hashed_bytes(len(data))
         for i, leaf in extra.items():
             versions.setdefault(i, []).append((k, leaf, None))
             tree.set(i, leaf)
         hashed += 64 * (tree.hashes - before)
         roots.append(tree.root)
     return Trace(program, c, x_q, roots, versions, hashed, time.perf_counter() - t0)
-
-
-def fast_root(data: bytes) -> bytes:
-    """`runtime.tensor_root.bytes_root`, with a shortcut for the common one-chunk tensor."""
-    if len(data) <= CHUNK_BYTES:
-        return _sha256(data + bytes(CHUNK_BYTES - len(data))).digest()
-    return bytes_root(data)

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bisection.merkle import ZERO, StateTree, TensorTree, chunk_hash, fold, fold_level
+from bisection.merkle import ZERO, StateTree, TensorTree, chunk_hash, fast_tensor_root, fold, fold_level
 from runtime.tensor_root import tensor_bytes, tensor_root
 
 
@@ -35,3 +35,13 @@ def test_tensor_tree_matches_runtime_root(n):
     for depth in range(t.depth):
         for below in range(1, t.depth - depth + 1):
             assert fold_level(t.descendants(depth, 0, below)) == t.node(depth, 0)
+
+
+@given(st.integers(0, 3000), st.sampled_from([np.int8, np.int16, np.int64]), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_fast_tensor_root_equals_runtime_root(n, dtype, transpose):
+    arr = (np.arange(n, dtype=np.int64) * 7919 - 5000).astype(dtype)
+    if transpose and n % 2 == 0 and n:
+        arr = arr.reshape(2, -1).T  # not contiguous
+    root, data = fast_tensor_root(arr)
+    assert root == tensor_root(arr) and data == tensor_bytes(arr)
