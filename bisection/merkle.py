@@ -119,8 +119,11 @@ def chunk_hash(chunk: bytes) -> bytes:
     return _sha256(chunk).digest()
 
 
-def fast_tensor_root(arr) -> tuple[bytes, bytes]:
+def fast_tensor_root(arr) -> tuple[bytes, bytes | memoryview]:
     """(`runtime.tensor_root.tensor_root(arr)`, the canonical bytes), computed with fewer copies.
+
+    The bytes come back as `bytes` for a one-chunk tensor, else as a read-only memoryview over the
+    big-endian copy (no second copy of a large tensor).
 
     Same encoding and tree, bit for bit (tested against the runtime's): the big-endian copy is
     hashed through a memoryview, and a one-chunk tensor's root is its leaf.
@@ -142,4 +145,4 @@ def fast_tensor_root(arr) -> tuple[bytes, bytes]:
         it = iter(level)
         level = [_sha256(a + b).digest() for a, b in zip(it, it)]
         width, lv = width // 2, lv + 1
-    return level[0], mv.tobytes()
+    return level[0], mv.toreadonly()

@@ -71,7 +71,7 @@ class Trace:
             return None
         key = (v[0], slot)
         if key not in self._tensors:
-            self._tensors[key] = TensorTree(v[2])
+            self._tensors[key] = TensorTree(bytes(v[2]))
         return self._tensors[key]
 
     def value(self, k: int, slot: int) -> np.ndarray | None:

@@ -44,4 +44,4 @@ def test_fast_tensor_root_equals_runtime_root(n, dtype, transpose):
     if transpose and n % 2 == 0 and n:
         arr = arr.reshape(2, -1).T  # not contiguous
     root, data = fast_tensor_root(arr)
-    assert root == tensor_root(arr) and data == tensor_bytes(arr)
+    assert root == tensor_root(arr) and bytes(data) == tensor_bytes(arr)
