@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--committees", type=int, nargs="+", default=[5, 15])
     p.add_argument("--seconds", type=float, default=40.0, help="measured seconds per committee size")
     p.add_argument("--warmup", type=float, default=12.0)
-    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1000 / k + 20)")
+    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1200 / k + 40)")
     p.add_argument("--gas-only", action="store_true")
     p.add_argument("--gas-chain", default="anvil", choices=["anvil", "embedded"],
                    help="chain for the gas table (same EVM gas rules; anvil is faster)")
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         gas = Gas(request=int(med["request"] * 1.3), dispatch=int(med["dispatch"] * 1.5),
                   commit=int(max(tables[k]["commit"]) * 1.2), reveal=int(max(tables[k]["reveal"]) * 1.2),
                   finalize=int(max(tables[k]["finalize+callback"]) * 1.3) + 100_000)
-        outstanding = args.outstanding or 1000 // k + 20
+        outstanding = args.outstanding or 1200 // k + 40
         r = measure_throughput(k, args.seconds, args.warmup, outstanding, gas)
         print(f"{k:>9} {outstanding:>12} {r['rps']:>11.2f} {r['finalized']:>10} {r['blocks']:>7} "
               f"{r['latency_blocks']:>24} {r['timed_out']:>10} {int(r['gas_per_block']):>12,}")
