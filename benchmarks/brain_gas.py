@@ -170,6 +170,7 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
         committed, revealed = defaultdict(int), defaultdict(int)
         salts: dict[tuple[int, str], bytes] = {}
         members_of: dict[int, list[str]] = {}
+        deadline_of: dict[int, int] = {}  # open rounds: reveal deadline, to finalize (time out) stragglers
         requested_at: dict[int, int] = {}
         finalized: list[tuple[int, int]] = []  # (block, latency in blocks)
         timed_out = 0
@@ -200,6 +201,7 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
                     elif isinstance(e, ev.Dispatched):
                         members = [node_of[i] for i in range(len(node_of)) if e.committee >> i & 1]
                         members_of[e.request_id] = members
+                        deadline_of[e.request_id] = e.reveal_deadline
                         for m in members:
                             salts[e.request_id, m] = s = new_salt()
                             data = brain.encode_abi("commit", [e.request_id, commitment(RESULT, m, s)])
@@ -216,6 +218,7 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
                             data = brain.encode_abi("finalize", [e.request_id])
                             calls.append(tx(accounts[37 + e.request_id % 3], data, gas.finalize))
                     elif isinstance(e, (ev.Finalized, ev.TimedOut)):
+                        deadline_of.pop(e.request_id, None)
                         open_count -= 1
                         if isinstance(e, ev.TimedOut):
                             timed_out += 1
@@ -224,6 +227,9 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
                         calls.append(request_tx(sent))
                         sent += 1
                         open_count += 1
+            for rid in [r for r, d in deadline_of.items() if d < head]:  # a round that missed its windows
+                del deadline_of[rid]
+                calls.append(tx(accounts[37 + rid % 3], brain.encode_abi("finalize", [rid]), gas.finalize))
             ready = [q for q in queued if q <= head - 1]
             if ready:
                 count = min(len(ready), 24)
@@ -246,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--committees", type=int, nargs="+", default=[5, 15])
     p.add_argument("--seconds", type=float, default=40.0, help="measured seconds per committee size")
     p.add_argument("--warmup", type=float, default=12.0)
-    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1200 / k + 40)")
+    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1000 / k + 20)")
     p.add_argument("--gas-only", action="store_true")
     p.add_argument("--gas-chain", default="anvil", choices=["anvil", "embedded"],
                    help="chain for the gas table (same EVM gas rules; anvil is faster)")
@@ -264,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         gas = Gas(request=int(med["request"] * 1.3), dispatch=int(med["dispatch"] * 1.5),
                   commit=int(max(tables[k]["commit"]) * 1.2), reveal=int(max(tables[k]["reveal"]) * 1.2),
                   finalize=int(max(tables[k]["finalize+callback"]) * 1.3) + 100_000)
-        outstanding = args.outstanding or 1200 // k + 40
+        outstanding = args.outstanding or 1000 // k + 20
         r = measure_throughput(k, args.seconds, args.warmup, outstanding, gas)
         print(f"{k:>9} {outstanding:>12} {r['rps']:>11.2f} {r['finalized']:>10} {r['blocks']:>7} "
               f"{r['latency_blocks']:>24} {r['timed_out']:>10} {int(r['gas_per_block']):>12,}")

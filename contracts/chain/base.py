@@ -12,14 +12,14 @@ import json
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 
-from contracts.errors import (ARTIFACTS, ChainUnavailableError, ContractRevert, TransactionFailedError,
+from contracts.errors import (ARTIFACTS, BuildError, ChainUnavailableError, ContractRevert, TransactionFailedError,
                               UnknownRevert, decode_revert)
 from contracts.events import Event, decode_logs
 
@@ -67,7 +67,7 @@ def artifact(name: str) -> dict:
     """The committed compiler output for contract `name` (abi, bytecode, compiler)."""
     path = ARTIFACTS / f"{name}.json"
     if not path.exists():
-        raise TransactionFailedError(f"no compiled artifact for contract {name}; run `python -m contracts.build`")
+        raise BuildError(f"no compiled artifact for contract {name}; run `python -m contracts.build`")
     return json.loads(path.read_text())
 
 
@@ -251,11 +251,3 @@ class Chain:
         if isinstance(exc, (ConnectionError, OSError)):
             return ChainUnavailableError(f"chain unreachable: {exc}")
         return exc
-
-    def wait_blocks(self) -> Iterator[int]:  # pragma: no cover - convenience for agents
-        last = self.block_number
-        while True:
-            n = self.block_number
-            if n > last:
-                last = n
-                yield n

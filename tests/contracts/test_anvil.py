@@ -57,3 +57,23 @@ def test_anvil_diesWithItsParent(how):
     pid = int(proc.stdout.split()[0])
     assert proc.returncode == (-signal.SIGKILL if how == "crash" else 0)
     assert _gone(pid), f"anvil {pid} outlived its parent ({how})"
+
+
+def test_rpcUrl_sameApiOnAnyNode():
+    from contracts.deploy import deploy
+    with connect("anvil", accounts=2) as node:
+        with connect(node.process.url, accounts=2) as chain:
+            assert chain.kind == "rpc"
+            system = deploy(chain)
+            assert system.brain.queue_length() == 0
+
+
+def test_rpcUrl_unreachable_raisesChainUnavailable():
+    import socket
+
+    from contracts.errors import ChainUnavailableError
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ChainUnavailableError):
+        connect(f"http://127.0.0.1:{port}")
