@@ -1,4 +1,4 @@
-"""Compiles `contracts/src/*.sol` with the pinned npm solc and writes `contracts/artifacts/`.
+"""Compiles `contracts/src/**/*.sol` (subfolders included) with the pinned npm solc and writes `contracts/artifacts/`.
 
     python -m contracts.build           compile and (re)write the artifacts
     python -m contracts.build --check   compile and fail (exit 1) if the committed artifacts differ
@@ -31,7 +31,10 @@ SETTINGS = {
 
 
 def standard_input() -> dict:
-    sources = {f"src/{p.name}": {"content": p.read_text()} for p in sorted(SRC.glob("*.sol"))}
+    # Source names keep their path under src/ (e.g. "src/onestep/OneStep.sol") so that relative
+    # imports between subfolders resolve the way solc normalises them.
+    sources = {f"src/{p.relative_to(SRC).as_posix()}": {"content": p.read_text()}
+               for p in sorted(SRC.rglob("*.sol"))}
     return {"language": "Solidity", "sources": sources, "settings": SETTINGS}
 
 
