@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
-
 from runtime.tensor_root import CHUNK_BYTES, hash_pair, leaf_hashes, num_chunks, tree_levels, zero_subtree
+from runtime.tensor_root import root_and_bytes as fast_tensor_root  # noqa: F401  (one implementation, in runtime)
 
 ZERO = bytes(32)
 _sha256 = hashlib.sha256
@@ -117,32 +116,3 @@ class TensorTree:
 
 def chunk_hash(chunk: bytes) -> bytes:
     return _sha256(chunk).digest()
-
-
-def fast_tensor_root(arr) -> tuple[bytes, bytes | memoryview]:
-    """(`runtime.tensor_root.tensor_root(arr)`, the canonical bytes), computed with fewer copies.
-
-    The bytes come back as `bytes` for a one-chunk tensor, else as a read-only memoryview over the
-    big-endian copy (no second copy of a large tensor).
-
-    Same encoding and tree, bit for bit (tested against the runtime's): the big-endian copy is
-    hashed through a memoryview, and a one-chunk tensor's root is its leaf.
-    """
-    be = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder(">"))
-    mv = memoryview(be).cast("B")
-    n = len(mv)
-    if n <= CHUNK_BYTES:
-        data = mv.tobytes()
-        return _sha256(data + bytes(CHUNK_BYTES - n)).digest(), data
-    full = n - n % CHUNK_BYTES
-    level = [_sha256(mv[i:i + CHUNK_BYTES]).digest() for i in range(0, full, CHUNK_BYTES)]
-    if n % CHUNK_BYTES:
-        level.append(_sha256(mv[full:].tobytes() + bytes(CHUNK_BYTES - n % CHUNK_BYTES)).digest())
-    width, lv = num_chunks(n), 0
-    while width > 1:
-        if len(level) % 2:
-            level.append(zero_subtree(lv))
-        it = iter(level)
-        level = [_sha256(a + b).digest() for a, b in zip(it, it)]
-        width, lv = width // 2, lv + 1
-    return level[0], mv.toreadonly()

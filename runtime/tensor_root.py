@@ -28,14 +28,18 @@ ENCODING = {np.dtype(np.int8): ">i1", np.dtype(np.int16): ">i2", np.dtype(np.int
 _sha256 = hashlib.sha256
 
 
-def tensor_bytes(arr: np.ndarray) -> bytes:
-    """The canonical bytes of an int8, int16 or int64 tensor."""
+def _big_endian(arr) -> np.ndarray:
     arr = np.asarray(arr)
     try:
         code = ENCODING[arr.dtype]
     except KeyError:
         raise TypeError(f"no canonical encoding for dtype {arr.dtype}; expected int8, int16 or int64") from None
-    return np.ascontiguousarray(arr, dtype=code).tobytes()
+    return np.ascontiguousarray(arr, dtype=code)
+
+
+def tensor_bytes(arr: np.ndarray) -> bytes:
+    """The canonical bytes of an int8, int16 or int64 tensor."""
+    return _big_endian(arr).tobytes()
 
 
 def num_chunks(nbytes: int) -> int:
@@ -86,6 +90,28 @@ def bytes_root(data: bytes) -> bytes:
     return tree_levels(leaf_hashes(data), num_chunks(len(data)))[-1][0]
 
 
+def root_and_bytes(arr: np.ndarray) -> tuple[bytes, bytes | memoryview]:
+    """(tensor root, canonical bytes) with one copy of the data: the big-endian copy is hashed
+    through a memoryview and handed back as a read-only view (bytes for a one-chunk tensor)."""
+    mv = memoryview(_big_endian(arr)).cast("B")
+    n = len(mv)
+    if n <= CHUNK_BYTES:
+        data = mv.tobytes()
+        return _sha256(data + bytes(CHUNK_BYTES - n)).digest(), data
+    full = n - n % CHUNK_BYTES
+    level = [_sha256(mv[i:i + CHUNK_BYTES]).digest() for i in range(0, full, CHUNK_BYTES)]
+    if n % CHUNK_BYTES:
+        level.append(_sha256(mv[full:].tobytes() + bytes(CHUNK_BYTES - n % CHUNK_BYTES)).digest())
+    width, lv = num_chunks(n), 0
+    while width > 1:
+        if len(level) % 2:
+            level.append(zero_subtree(lv))
+        it = iter(level)
+        level = [_sha256(a + b).digest() for a, b in zip(it, it)]
+        width, lv = width // 2, lv + 1
+    return level[0], mv.toreadonly()
+
+
 def tensor_root(arr: np.ndarray) -> bytes:
     """The tensor root: 32 bytes committing to the tensor's canonical bytes."""
-    return bytes_root(tensor_bytes(arr))
+    return root_and_bytes(arr)[0]
