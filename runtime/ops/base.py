@@ -54,3 +54,16 @@ class PassThrough(ExactOp):
         x = lw.dyn(node, node.input[0])
         shape = self.out_shape(node, lw, x.shape)
         lw.emit(node, [x.index], shape, x.scale, self.attrs(node, lw, x.shape))
+
+
+class Reshaping(PassThrough):
+    """A pass-through whose output is the input's elements in order, in another static shape."""
+
+    def attrs(self, node, lw, shape: tuple[int, ...]) -> dict:
+        return {"shape": self.out_shape(node, lw, shape)}
+
+    def numpy(self, ins, attrs):
+        return ins[0].reshape(attrs["shape"])
+
+    def torch(self, ins, attrs):
+        return ins[0].reshape(attrs["shape"])

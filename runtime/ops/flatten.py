@@ -3,22 +3,13 @@ from __future__ import annotations
 
 import math
 
-from .base import PassThrough
+from .base import Reshaping
 
 
-class Flatten(PassThrough):
+class Flatten(Reshaping):
     op_type = "Flatten"
 
     def out_shape(self, node, lw, shape):
         axis = lw.attr(node, "axis", 1)
         axis = axis + len(shape) if axis < 0 else axis
         return (math.prod(shape[:axis]), math.prod(shape[axis:]))
-
-    def attrs(self, node, lw, shape):
-        return {"shape": self.out_shape(node, lw, shape)}
-
-    def numpy(self, ins, attrs):
-        return ins[0].reshape(attrs["shape"])
-
-    def torch(self, ins, attrs):
-        return ins[0].reshape(attrs["shape"])

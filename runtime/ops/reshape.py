@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import PassThrough
+from .base import Reshaping
 
 
-class Reshape(PassThrough):
+class Reshape(Reshaping):
     op_type = "Reshape"
 
     def out_shape(self, node, lw, shape):
@@ -17,12 +17,3 @@ class Reshape(PassThrough):
             return tuple(np.empty(shape, dtype=np.int8).reshape(target).shape)
         except ValueError:
             raise lw.unsupported(node, f"cannot reshape {shape} to {target}") from None
-
-    def attrs(self, node, lw, shape):
-        return {"shape": self.out_shape(node, lw, shape)}
-
-    def numpy(self, ins, attrs):
-        return ins[0].reshape(attrs["shape"])
-
-    def torch(self, ins, attrs):
-        return ins[0].reshape(attrs["shape"])
