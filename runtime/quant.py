@@ -70,7 +70,10 @@ def requantize_np(acc: np.ndarray, m, k) -> np.ndarray:
     """The rounding rule on int64 numpy arrays; m, k broadcast against acc."""
     m = np.asarray(m, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64)
-    a = np.clip(acc, -requantize_limit(m, k), requantize_limit(m, k)).astype(np.int64, copy=False)
+    a = acc.astype(np.int64, copy=True)
+    if a.size and int(np.abs(a).max()) * int(m.max(initial=0)) >= 2**62:  # else the clip cannot bite
+        lim = requantize_limit(m, k)
+        np.clip(a, -lim, lim, out=a)
     a *= m  # in place from here on: the same rule, fewer temporaries
     a += (np.int64(1) << k) >> 1
     a >>= k

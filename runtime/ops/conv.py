@@ -53,6 +53,18 @@ def window_slices(x: np.ndarray, kernel, attrs, fill: int):
             yield i, j, x[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw]
 
 
+def im2col(x: np.ndarray, kernel, attrs) -> np.ndarray:
+    """[c, kh, kw, n, oh, ow] float64 copy of the zero-padded input's windows, made in one strided copy."""
+    (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    n, c, h, w = xp.shape
+    oh, ow = (h - (kernel[0] - 1) * dh - 1) // sh + 1, (w - (kernel[1] - 1) * dw - 1) // sw + 1
+    sn, sc, sy, sx = xp.strides
+    view = np.lib.stride_tricks.as_strided(xp, (c, kernel[0], kernel[1], n, oh, ow),
+                                           (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw), writeable=False)
+    return np.ascontiguousarray(view).reshape(c * kernel[0] * kernel[1], n, oh, ow)
+
+
 class Conv(ExactOp):
     op_type = "Conv"
 
@@ -79,16 +91,14 @@ class Conv(ExactOp):
     def numpy(self, ins, attrs):
         x, w, b, p = ins
         g, (o, cg, kh, kw) = attrs["group"], w.shape
-        cols = None
-        for i, j, view in window_slices(x, (kh, kw), attrs, 0):
-            if cols is None:
-                n, _, oh, ow = view.shape
-                cols = np.empty((g, cg, kh, kw, n, oh, ow), dtype=np.float64)
-            cols[:, :, i, j] = view.reshape(n, g, cg, oh, ow).transpose(1, 2, 0, 3, 4)
-        # one GEMM per group over the whole batch: [o/g, cg*kh*kw] @ [cg*kh*kw, n*oh*ow], exact
-        acc = np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols.reshape(g, cg * kh * kw, n * oh * ow))
-        acc = acc.reshape(o, n, oh, ow).transpose(1, 0, 2, 3).astype(np.int64) + b[:, None, None]
-        return requantize_np(acc, p[:, 0, None, None], p[:, 1, None, None])
+        cols = im2col(x, (kh, kw), attrs)  # [c*kh*kw, n*oh*ow] float64
+        n, oh, ow = x.shape[0], *cols.shape[2:]
+        cols = cols.reshape(g, cg * kh * kw, n * oh * ow)
+        # one GEMM per group over the whole batch, exact; results stay channel-major [o, n, oh, ow]
+        acc = np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols).reshape(o, n, oh, ow)
+        acc = acc.astype(np.int64) + b[:, None, None, None]
+        y = requantize_np(acc, p[:, 0, None, None, None], p[:, 1, None, None, None])
+        return np.ascontiguousarray(y.transpose(1, 0, 2, 3))  # int16 is cheap to move
 
     def torch(self, ins, attrs):
         import torch
