@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..quant import INT16_MAX, INT16_MIN, multiplier
-from .base import ExactOp
+from .base import ExactOp, broadcast_source
 
 
 def lower_linear2(node, lw, sign: int) -> None:
@@ -50,3 +50,6 @@ class Add(ExactOp):
 
     def torch(self, ins, attrs):
         return linear2_torch(ins[0], ins[1], attrs)
+
+    def reads(self, node, ins, out_shape, index):
+        return [np.array([broadcast_source(out_shape, a.shape, index)]) for a in ins]

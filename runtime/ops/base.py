@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..errors import TribunalError
 
 
@@ -29,6 +31,12 @@ class ExactOp:
     def torch(self, ins: list, attrs: Mapping[str, Any]):
         raise NotImplementedError
 
+    def reads(self, node, ins: list, out_shape: tuple[int, ...], index: int) -> list[np.ndarray]:
+        """The flat indices of each input that output element `index` (flat, row-major) depends on:
+        what a one-step proof must carry. `ins` are the input arrays (a table lookup's index depends
+        on values). The default, every element, is always sound; ops narrow it."""
+        return [np.arange(np.asarray(a).size) for a in ins]
+
     def run(self, backend, ins: list, node) -> list:
         kernel = self.numpy if backend.name == "numpy" else self.torch
         try:
@@ -43,6 +51,9 @@ class PassThrough(ExactOp):
     """Data movement on one activation: the output keeps the input's scale and dtype."""
 
     keeps_scale = True
+
+    def reads(self, node, ins, out_shape, index):
+        return [np.array([index])]  # elementwise or order-keeping: element i reads element i
 
     def out_shape(self, node, lw, shape: tuple[int, ...]) -> tuple[int, ...]:
         return shape
@@ -67,3 +78,11 @@ class Reshaping(PassThrough):
 
     def torch(self, ins, attrs):
         return ins[0].reshape(attrs["shape"])
+
+
+def broadcast_source(out_shape, in_shape, index: int) -> int:
+    """The flat index of `in_shape` that numpy broadcasting reads for flat output element `index`."""
+    coords = np.unravel_index(index, out_shape) if out_shape else ()
+    lead = len(out_shape) - len(in_shape)
+    src = tuple(0 if d == 1 else coords[lead + i] for i, d in enumerate(in_shape))
+    return int(np.ravel_multi_index(src, in_shape)) if in_shape else 0

@@ -35,6 +35,19 @@ def conv_attrs(node, lw, spatial: tuple[int, int], kernel: tuple[int, int]) -> d
     return {"strides": strides, "pads": pads, "dilations": dil}
 
 
+def window_reads(x_shape, channels, pos, kernel, attrs) -> np.ndarray:
+    """Flat indices of x that the window at output position pos = (oh, ow) covers, over channels
+    (n, first, count); positions in the padding are left out (they read no element)."""
+    (sh, sw), (pt, pl, _, _), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
+    n, first, count = channels
+    rows = pos[0] * sh - pt + np.arange(kernel[0]) * dh
+    cols = pos[1] * sw - pl + np.arange(kernel[1]) * dw
+    rows, cols = rows[(rows >= 0) & (rows < x_shape[2])], cols[(cols >= 0) & (cols < x_shape[3])]
+    c = np.arange(first, first + count)
+    idx = ((n * x_shape[1] + c[:, None, None]) * x_shape[2] + rows[None, :, None]) * x_shape[3] + cols[None, None, :]
+    return idx.reshape(-1)
+
+
 def out_size(size: int, k: int, s: int, d: int, pb: int, pe: int) -> int:
     return (size + pb + pe - (k - 1) * d - 1) // s + 1
 
@@ -110,3 +123,11 @@ class Conv(ExactOp):
         acc = F.conv2d(xf, w.to(torch.float64), stride=attrs["strides"], dilation=attrs["dilations"], groups=attrs["group"])
         acc = acc.to(torch.int64) + b[:, None, None]
         return requantize_torch(acc, p[:, 0, None, None], p[:, 1, None, None])
+
+    def reads(self, node, ins, out_shape, index):
+        """The window over the group's input channels (padding reads nothing), w[o], b[o], p[o]."""
+        x, w = ins[0], ins[1]
+        n, o, oh, ow = np.unravel_index(index, out_shape)
+        return [window_reads(x.shape, (n, o // (w.shape[0] // node.attrs["group"]) * w.shape[1], w.shape[1]),
+                             (oh, ow), w.shape[2:], node.attrs),
+                o * w[0].size + np.arange(w[0].size), np.array([o]), np.array([2 * o, 2 * o + 1])]

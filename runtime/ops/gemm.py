@@ -64,3 +64,9 @@ class Gemm(ExactOp):
         x, w, b, p = ins
         acc = (x.to(torch.float64) @ w.to(torch.float64).T).to(torch.int64) + b
         return requantize_torch(acc, p[:, 0], p[:, 1])
+
+    def reads(self, node, ins, out_shape, index):
+        """x row m, w row n, b[n], p[n, 0..1] for element (m, n)."""
+        m, n = divmod(index, out_shape[1])
+        k = np.arange(ins[0].shape[1])
+        return [m * len(k) + k, n * len(k) + k, np.array([n]), np.array([2 * n, 2 * n + 1])]

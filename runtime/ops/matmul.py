@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
-from .base import ExactOp
+from .base import ExactOp, broadcast_source
 
 
 class MatMul(ExactOp):
@@ -53,3 +53,14 @@ class MatMul(ExactOp):
         a, b, p = ins
         acc = torch.matmul(a.to(torch.float64), b.to(torch.float64)).to(torch.int64)
         return requantize_torch(acc, p[:, 0], p[:, 1])
+
+    def reads(self, node, ins, out_shape, index):
+        """Row m of a's broadcast batch, column n of b's, and the requantization row of column n."""
+        a, b, p = ins
+        *batch, m, n = np.unravel_index(index, out_shape)
+        kk, nn = b.shape[-2], b.shape[-1]
+        ab = broadcast_source(tuple(out_shape[:-2]), a.shape[:-2], int(np.ravel_multi_index(batch, out_shape[:-2]))) if batch else 0
+        bb = broadcast_source(tuple(out_shape[:-2]), b.shape[:-2], int(np.ravel_multi_index(batch, out_shape[:-2]))) if batch else 0
+        k = np.arange(kk)
+        c = n if p.shape[0] > 1 else 0
+        return [(ab * a.shape[-2] + m) * kk + k, (bb * kk + k) * nn + n, np.array([2 * c, 2 * c + 1])]

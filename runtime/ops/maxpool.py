@@ -5,7 +5,7 @@ import numpy as np
 
 from ..quant import INT16_MIN
 from .base import ExactOp
-from .conv import conv_attrs, out_size, window_slices
+from .conv import conv_attrs, out_size, window_reads, window_slices
 
 
 class MaxPool(ExactOp):
@@ -38,3 +38,8 @@ class MaxPool(ExactOp):
         x = F.pad(ins[0].to(torch.float64), (pl, pr, pt, pb), value=float(INT16_MIN))
         y = F.max_pool2d(x, attrs["kernel"], stride=attrs["strides"], dilation=attrs["dilations"])
         return y.to(torch.int16)
+
+    def reads(self, node, ins, out_shape, index):
+        """The window in the element's own channel (padding reads nothing)."""
+        n, c, oh, ow = np.unravel_index(index, out_shape)
+        return [window_reads(ins[0].shape, (n, c, 1), (oh, ow), node.attrs["kernel"], node.attrs)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..quant import multiplier, requantize_np, requantize_torch
-from .base import ExactOp
+from .base import ExactOp, broadcast_source
 
 
 class Mul(ExactOp):
@@ -33,3 +33,6 @@ class Mul(ExactOp):
         m = torch.tensor(attrs["m"], dtype=torch.int64, device=acc.device)
         k = torch.tensor(attrs["shift"], dtype=torch.int64, device=acc.device)
         return requantize_torch(acc, m, k)
+
+    def reads(self, node, ins, out_shape, index):
+        return [np.array([broadcast_source(out_shape, a.shape, index)]) for a in ins]

@@ -51,3 +51,14 @@ class Softmax(ExactOp):
         e = t.to(torch.int64)[j - INT16_MIN]
         s = e.sum(dim=attrs["axis"], keepdim=True)
         return torch.div(e * INT16_MAX + torch.div(s, 2, rounding_mode="floor"), s, rounding_mode="floor").to(torch.int16)
+
+    def reads(self, node, ins, out_shape, index):
+        """The element's row along the axis, and the table entries that row's values look up."""
+        x, _ = ins
+        axis = node.attrs["axis"]
+        coords = list(np.unravel_index(index, out_shape))
+        strides = np.cumprod((x.shape[1:] + (1,))[::-1])[::-1]
+        coords[axis] = 0
+        row = int(np.dot(coords, strides)) + np.arange(x.shape[axis]) * int(strides[axis])
+        vals = x.reshape(-1)[row].astype(np.int64)
+        return [row, np.unique(((vals - vals.max() + 1) >> 1) - INT16_MIN)]

@@ -1,8 +1,10 @@
 """Sub: Add's rule with b's multiplier negated (attrs ma, mb < 0, shift)."""
 from __future__ import annotations
 
+import numpy as np
+
 from .add import linear2_np, linear2_torch, lower_linear2
-from .base import ExactOp
+from .base import ExactOp, broadcast_source
 
 
 class Sub(ExactOp):
@@ -16,3 +18,6 @@ class Sub(ExactOp):
 
     def torch(self, ins, attrs):
         return linear2_torch(ins[0], ins[1], attrs)
+
+    def reads(self, node, ins, out_shape, index):
+        return [np.array([broadcast_source(out_shape, a.shape, index)]) for a in ins]

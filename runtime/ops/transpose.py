@@ -1,6 +1,8 @@
 """Transpose: permute axes by `perm` (default: reversed)."""
 from __future__ import annotations
 
+import numpy as np
+
 from .base import PassThrough
 
 
@@ -22,3 +24,11 @@ class Transpose(PassThrough):
 
     def torch(self, ins, attrs):
         return ins[0].permute(attrs["perm"]).contiguous()
+
+    def reads(self, node, ins, out_shape, index):
+        """Output coordinates c read input coordinates d with d[perm[i]] = c[i]."""
+        coords = np.unravel_index(index, out_shape)
+        src = [0] * len(coords)
+        for i, p in enumerate(node.attrs["perm"]):
+            src[p] = coords[i]
+        return [np.array([np.ravel_multi_index(src, ins[0].shape)])]
