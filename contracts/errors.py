@@ -314,6 +314,63 @@ class InsufficientBalance(ContractRevert):
     template = "balance {balance} is below the amount {needed}"
 
 
+# ---- one-step
+
+
+class MalformedDescriptor(ContractRevert):
+    """Raised when a one-step proof's node or header descriptor bytes do not decode (or name another step)."""
+
+    template = "step {step}: the node descriptor is malformed"
+
+
+class MalformedProof(ContractRevert):
+    """Raised when a one-step proof bundle does not match its node (number of inputs, chunk lists)."""
+
+    template = "step {step}: the proof bundle does not match the node's inputs"
+
+
+class InvalidDescriptorProof(ContractRevert):
+    """Raised when a descriptor's path does not fold to the program root at its leaf (0: the header)."""
+
+    template = "step {step}: the descriptor does not verify against the program root"
+
+
+class InvalidStateProof(ContractRevert):
+    """Raised when an input's tensor root does not fold to the state root at the input's slot."""
+
+    template = "slot {slot}: the tensor root does not verify against the state root"
+
+
+class InvalidChunkProof(ContractRevert):
+    """Raised when a proven chunk does not fold to its input's tensor root (or is not 1024 bytes)."""
+
+    template = "slot {slot}: chunk {chunk} does not verify against the tensor root"
+
+
+class MissingChunk(ContractRevert):
+    """Raised when a one-step kernel reads an element whose chunk the proof does not carry."""
+
+    template = "input {input}: chunk {chunk} is read but not in the proof"
+
+
+class MissingAttribute(ContractRevert):
+    """Raised when a one-step kernel needs a node attribute that the descriptor lacks."""
+
+    template = "the node has no attribute '{name}'"
+
+
+class UnsupportedOp(ContractRevert):
+    """Raised when a node's op code has no one-step kernel registered."""
+
+    template = "op code {opCode} has no one-step kernel"
+
+
+class ElementOutOfRange(ContractRevert):
+    """Raised when a one-step element lies past the output's padded tensor tree."""
+
+    template = "element {element} is past the output (size {size}) and its padding"
+
+
 # ---------------------------------------------------------------- decoding
 
 

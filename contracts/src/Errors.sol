@@ -53,3 +53,14 @@ error QuorumNotReached(uint256 votes, uint256 committeeSize);
 
 // --- consumers ---
 error UnauthorizedCaller(address caller);
+
+// ---- one-step
+error MalformedDescriptor(uint256 step);
+error MalformedProof(uint256 step);
+error InvalidDescriptorProof(uint256 step);
+error InvalidStateProof(uint256 slot);
+error InvalidChunkProof(uint256 slot, uint256 chunk);
+error MissingChunk(uint256 input, uint256 chunk);
+error MissingAttribute(string name);
+error UnsupportedOp(uint256 opCode);
+error ElementOutOfRange(uint256 element, uint256 size);

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IOpKernel, Node, Tensor} from "../onestep/IOpKernel.sol";
+import {TensorLib} from "../onestep/Tensor.sol";
+import {Shape} from "../onestep/Shape.sol";
+import {Quant} from "../onestep/Quant.sol";
+
+/// MatMul (runtime/ops/matmul.py): inputs a int16 [..., M, K], b int8 or int16 [..., K, N], p int64
+/// [C, 2] with numpy broadcasting over the leading axes. Element (batch, m, n) =
+/// requantize(sum_k a[batch, m, k] * b[batch, k, n], p[c]) with c = n when C > 1, else 0. It reads
+/// row m of a's broadcast batch, column n of b's, and p[c].
+contract MatMul is IOpKernel {
+    function element(Node calldata node, Tensor[] calldata ins, uint256 index) external pure returns (int256) {
+        uint256[] memory c = Shape.unravel(node.outputs[0].shape, index);
+        uint256 r = c.length;
+        uint256 n = c[r - 1];
+        c[r - 1] = 0;
+        uint256 aRow = Shape.broadcast(c, ins[0].shape); // a[batch, m, 0]
+        c[r - 2] = 0;
+        c[r - 1] = n;
+        uint256 bCol = Shape.broadcast(c, ins[1].shape); // b[batch, 0, n]
+        int256 acc = _dot(ins[0], ins[1], aRow, bCol);
+        uint256 pc = ins[2].shape[0] > 1 ? n : 0;
+        return Quant.requantize(acc, TensorLib.at(ins[2], 2, 2 * pc), TensorLib.at(ins[2], 2, 2 * pc + 1));
+    }
+
+    /// sum_k a[aRow + k] * b[bCol + k * N]: a row of a times a column of b.
+    function _dot(Tensor calldata a, Tensor calldata b, uint256 aRow, uint256 bCol) private pure returns (int256 acc) {
+        uint256 k = a.shape[a.shape.length - 1];
+        uint256 stride = b.shape[b.shape.length - 1];
+        for (uint256 j = 0; j < k; j++) {
+            acc += TensorLib.at(a, 0, aRow + j) * TensorLib.at(b, 1, bCol + j * stride);
+        }
+    }
+}
