@@ -60,3 +60,34 @@ def deploy(chain: Chain, config: SystemConfig = SystemConfig(), *, sender: Local
     registry.authorize(single, sender=sender)
     return System(chain, config, ModelRegistry(chain, models), registry, Brain(chain, brain),
                   SinglePhaseBrain(chain, single), ExampleConsumer(chain, consumer))
+
+
+# ---------------------------------------------------------------- opML
+
+
+@dataclass(frozen=True)
+class OpmlSystem:
+    chain: Chain
+    config: "OpmlConfig"
+    models: "OpmlModels"
+    game: "OpmlGame"
+    consumer: ExampleConsumer
+    verifier: str  # the IOneStep the game asks
+
+
+def deploy_opml(chain: Chain, config: "OpmlConfig | None" = None, *, verifier: str | None = None,
+                sender: LocalAccount | None = None) -> OpmlSystem:
+    """Deploys the opML models registry, the one-step verifier (`contracts.onestep.deploy_onestep`, unless
+    `verifier` names one already deployed), the game, and an ExampleConsumer that accepts the game's results."""
+    from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
+
+    sender = sender or chain.accounts[0]
+    config = config or OpmlConfig()
+    if verifier is None:
+        from contracts.onestep import deploy_onestep
+        verifier = deploy_onestep(chain, sender=sender)
+    models = chain.deploy("OpmlModels", sender=sender)
+    game = chain.deploy("OpmlGame", models, verifier, config.as_tuple(), sender=sender)
+    consumer = chain.deploy("ExampleConsumer", [game], sender=sender)
+    return OpmlSystem(chain, config, OpmlModels(chain, models), OpmlGame(chain, game), ExampleConsumer(chain, consumer),
+                      verifier)

@@ -371,6 +371,115 @@ class ElementOutOfRange(ContractRevert):
     template = "element {element} is past the output (size {size}) and its padding"
 
 
+# ---- opML game
+# Each class is also the `bisection.errors` class of the same name, so callers of `contracts.arbiter.ChainArbiter`
+# catch the same names as with the in-memory arbiter.
+
+from bisection import errors as _game  # noqa: E402 - the game's names, after the classes above
+
+
+class UnknownClaim(ContractRevert, _game.UnknownClaim):
+    """Raised when a claim id does not exist in the opML game contract."""
+
+    template = "no claim {claimId}"
+
+
+class UnknownGame(ContractRevert, _game.UnknownGame):
+    """Raised when a game id does not exist in the opML game contract."""
+
+    template = "no game {gameId}"
+
+
+class InvalidInput(ContractRevert, _game.InvalidInput):
+    """Raised when a claim's request input is not the model's input tensor (its byte length)."""
+
+    template = "the request input is {inputBytes} bytes; the model's input slot takes {expectedBytes}"
+
+
+class InsufficientBond(ContractRevert, _game.InsufficientBond):
+    """Raised when a claim or a challenge carries a bond below the game contract's minimum."""
+
+    template = "bond {bond} is below the minimum {minBond}"
+
+
+class InvalidClaim(ContractRevert, _game.InvalidClaim):
+    """Raised when a claim's output root is not the output slot of its final state root."""
+
+    template = "output root is not slot {outputSlot} of the claimed final state"
+
+
+class ChallengeWindowClosed(ContractRevert, _game.ChallengeWindowClosed):
+    """Raised when a game is opened on a claim after its challenge window, or on a resolved claim."""
+
+    template = "claim {claimId} is resolved or its window ended at block {deadline}"
+
+
+class ClaimNotFinalizable(ContractRevert, _game.ClaimNotFinalizable):
+    """Raised when a claim is resolved before its window ended or while one of its games is open."""
+
+    template = "claim {claimId}: window ends at block {deadline}, {openGames} game(s) open"
+
+
+class ClaimNotFinal(ContractRevert, _game.GameError):
+    """Raised when a consumer reads the result of a claim that is not final."""
+
+    template = "claim {claimId} is not final"
+
+
+class NotYourTurn(ContractRevert, _game.NotYourTurn):
+    """Raised when a player moves while it is the other side's turn, or is not a party of the game."""
+
+    template = "game {gameId}: it is not {player}'s turn"
+
+
+class WrongPhase(ContractRevert, _game.WrongPhase):
+    """Raised when a move is not one the game's current phase accepts."""
+
+    template = "game {gameId} is in phase {phase}, not {expected} (0 bisect, 1 output, 2 pick, 3 reveal, 4 step)"
+
+
+class InvalidMove(ContractRevert, _game.InvalidMove):
+    """Raised when a move is malformed for its phase (a missing or extra midpoint root, an index out of range)."""
+
+    template = "game {gameId}: {why}"
+
+
+class ClockTimeExceeded(ContractRevert, _game.ClockTimeExceeded):
+    """Raised when a side moves after its chess clock ran out; the other side may claim the timeout."""
+
+    template = "game {gameId}: the clock ran out ({elapsed} blocks taken, {remaining} left)"
+
+
+class ClockNotExpired(ContractRevert, _game.ClockNotExpired):
+    """Raised when a timeout is claimed while the side to move still has time on its clock."""
+
+    template = "game {gameId}: the side to move has {remaining} blocks left"
+
+
+class GameOver(ContractRevert, _game.GameOver):
+    """Raised when a move is made in a game that is already resolved."""
+
+    template = "game {gameId} is over"
+
+
+class InvalidProof(ContractRevert, _game.InvalidProof):
+    """Raised when a Merkle proof or a revealed preimage does not verify against the committed root."""
+
+    template = "game {gameId}: {what}"
+
+
+class InvalidPrestate(ContractRevert, _game.InvalidPrestate):
+    """Raised when data said to be in the agreed state S_L does not verify against S_L's root."""
+
+    template = "game {gameId}: slot {slot} is not unwritten in S_lo under this path"
+
+
+class InvalidModelProof(ContractRevert, _game.UnsupportedProgram):
+    """Raised when an opML model registration's header, input path or input node does not verify."""
+
+    template = "model registration: {what}"
+
+
 # ---------------------------------------------------------------- decoding
 
 

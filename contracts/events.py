@@ -178,6 +178,118 @@ class ResultReceived(Event):
     result: bytes
 
 
+# ---------------------------------------------------------------- opML game (OpmlModels, OpmlGame)
+
+
+@dataclass(frozen=True)
+class OpmlModelRegistered(Event):
+    model_id: bytes
+    program_root: bytes
+    weights_root: bytes
+    steps: int
+    input_bytes: int
+
+
+@dataclass(frozen=True)
+class ClaimSubmitted(Event):
+    claim_id: int
+    defender: str
+    model_id: bytes
+    initial_root: bytes
+    final_root: bytes
+    output_root: bytes
+    bond: int
+    deadline: int
+
+
+@dataclass(frozen=True)
+class ClaimFinalized(Event):
+    claim_id: int
+    output_root: bytes
+    callback_ok: bool
+
+
+@dataclass(frozen=True)
+class ClaimRejected(Event):
+    claim_id: int
+    game_id: int
+
+
+@dataclass(frozen=True)
+class GameOpened(Event):
+    game_id: int
+    claim_id: int
+    challenger: str
+    bond: int
+    mid_root: bytes
+
+
+@dataclass(frozen=True)
+class Bisected(Event):
+    game_id: int
+    side: int
+    agree: bool
+    mid_root: bytes
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class OutputPosted(Event):
+    game_id: int
+    output_root: bytes
+    slot: int
+    leaf_depth: int
+    hashes: tuple
+    chunk: bytes
+
+
+@dataclass(frozen=True)
+class Picked(Event):
+    game_id: int
+    index: int
+    depth: int
+    node: int
+
+
+@dataclass(frozen=True)
+class TreeRevealed(Event):
+    game_id: int
+    depth: int
+    node: int
+    hashes: tuple
+    chunk: bytes
+
+
+@dataclass(frozen=True)
+class Stepped(Event):
+    game_id: int
+    element: int
+    chunk: int
+    step: int
+    recomputed: int
+    revealed: int
+
+
+@dataclass(frozen=True)
+class GameResolved(Event):
+    game_id: int
+    winner: int  # 0 nobody (claim rejected by another game), 1 defender, 2 challenger
+    reason: int  # 0 one-step check, 1 timeout, 2 claim rejected
+
+
+@dataclass(frozen=True)
+class BondPaid(Event):
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class BondWithdrawn(Event):
+    account: str
+    amount: int
+
+
 def event_classes() -> dict[str, type[Event]]:
     return {c.__name__: c for c in Event.__subclasses__()}
 

@@ -64,3 +64,23 @@ error MissingChunk(uint256 input, uint256 chunk);
 error MissingAttribute(string name);
 error UnsupportedOp(uint256 opCode);
 error ElementOutOfRange(uint256 element, uint256 size);
+
+// ---- opML game
+// Named as in bisection/errors.py where the condition is the same (the in-memory arbiter's rules).
+error UnknownClaim(uint256 claimId);
+error UnknownGame(uint256 gameId);
+error InvalidInput(uint256 inputBytes, uint256 expectedBytes);
+error InsufficientBond(uint256 bond, uint256 minBond);
+error InvalidClaim(uint256 outputSlot);
+error ChallengeWindowClosed(uint256 claimId, uint256 deadline);
+error ClaimNotFinalizable(uint256 claimId, uint256 deadline, uint256 openGames);
+error ClaimNotFinal(uint256 claimId);
+error NotYourTurn(uint256 gameId, address player);
+error WrongPhase(uint256 gameId, uint8 phase, uint8 expected);
+error InvalidMove(uint256 gameId, string why);
+error ClockTimeExceeded(uint256 gameId, uint256 elapsed, uint256 remaining);
+error ClockNotExpired(uint256 gameId, uint256 remaining);
+error GameOver(uint256 gameId);
+error InvalidProof(uint256 gameId, string what);
+error InvalidPrestate(uint256 gameId, uint256 slot);
+error InvalidModelProof(string what);

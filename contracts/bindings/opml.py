@@ -1,0 +1,199 @@
+"""Bindings of the opML contracts: `OpmlModels` (models with what S_0 needs) and `OpmlGame` (claims,
+games, bonds). Blocks count time: challenge windows and chess clocks.
+
+    models = OpmlModels(chain, address); models.register_program(program)     # -> Receipt
+    game = OpmlGame(chain, address)
+    game.submit_claim(model_id, input_bytes, final_root, output_root, proof, bond=..., sender=...)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from bisection.commitments import commit, header_descriptor, node_descriptor, program_leaves
+from bisection.merkle import StateTree
+from contracts.bindings.base import Binding
+from contracts.chain.base import Receipt
+from runtime.program import Program
+
+ZERO = bytes(32)
+PHASES = ("bisect", "output", "pick", "reveal", "step", "over")
+STATUSES = ("pending", "final", "rejected")
+
+
+@dataclass(frozen=True)
+class OpmlConfig:
+    """OpmlGame's parameters; window and clock are in blocks."""
+
+    window: int = 100  # blocks a claim stays open to challenges
+    clock: int = 100  # blocks each side has per game (MemoryArbiter's DEFAULT_CLOCK, in blocks)
+    min_bond: int = 1  # wei, claims and challenges alike
+    stride: int = 2  # tree levels per level-two reveal
+    callback_gas: int = 200_000
+
+    def as_tuple(self) -> tuple:
+        return (self.window, self.clock, self.min_bond, self.stride, self.callback_gas)
+
+
+@dataclass(frozen=True)
+class OpmlModelInfo:
+    program_root: bytes
+    weights_root: bytes
+    steps: int
+    num_slots: int
+    input_slot: int
+    output_slot: int
+    input_bytes: int
+    state_depth: int
+    program_depth: int
+    owner: str
+
+
+@dataclass(frozen=True)
+class ClaimInfo:
+    model_id: bytes
+    initial_root: bytes
+    final_root: bytes
+    output_root: bytes
+    defender: str
+    created: int
+    steps: int
+    status: str
+    open_games: int
+    bond: int
+    consumer: str
+
+
+@dataclass(frozen=True)
+class GameInfo:
+    claim_id: int
+    defender: str
+    challenger: str
+    phase: str
+    turn: int  # 0 nobody, 1 defender, 2 challenger
+    claimant: int
+    winner: int
+    leaf_depth: int
+    moves: int
+    output_slot: int
+    turn_since: int
+    clock_defender: int
+    clock_challenger: int
+    bond: int
+    lo: int
+    hi: int
+    node_depth: int
+    node_index: int
+    root_lo: bytes
+    root_hi: bytes
+    pending_root: bytes
+    output_root: bytes
+    node_hash: bytes
+
+
+def program_proof(program: Program, leaf: int) -> list[bytes]:
+    """Sibling path of program-tree leaf `leaf` (0: the header, K: step K's node)."""
+    return StateTree(program_leaves(program)).proof(leaf)
+
+
+def registration(program: Program) -> tuple[bytes, bytes, tuple]:
+    """(program root, weights root, OpmlModels.Registration) for a program."""
+    c = commit(program)
+    tree = StateTree(program_leaves(program))
+    step = next(n.index + 1 for n in program.nodes if program.input_slot in n.inputs)
+    reg = (header_descriptor(program), tree.proof(0), list(c.input_path), step, node_descriptor(program, step),
+           tree.proof(step))
+    return c.program_root, c.weights_root, reg
+
+
+class OpmlModels(Binding):
+    artifact_name = "OpmlModels"
+
+    def register(self, program_root: bytes, weights_root: bytes, reg: tuple, *,
+                 sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("register", program_root, weights_root, reg, sender=sender)
+
+    def register_program(self, program: Program, *, sender: LocalAccount | None = None) -> Receipt:
+        return self.register(*registration(program), sender=sender)
+
+    def model(self, model_id: bytes) -> OpmlModelInfo:
+        return OpmlModelInfo(*self._view("model", model_id))
+
+    def input_path(self, model_id: bytes) -> list[bytes]:
+        return list(self._view("inputPath", model_id))
+
+    def initial_root(self, model_id: bytes, input: bytes) -> bytes:
+        return self._view("initialRoot", model_id, input)
+
+
+class OpmlGame(Binding):
+    artifact_name = "OpmlGame"
+
+    # ---- claims
+    def submit_claim(self, model_id: bytes, input: bytes, final_root: bytes, output_root: bytes,
+                     output_proof: list[bytes], *, bond: int, consumer: str | None = None,
+                     sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("submitClaim", model_id, input, final_root, output_root, list(output_proof),
+                        consumer or "0x" + "00" * 20, sender=sender, value=bond)
+
+    def claim(self, claim_id: int) -> ClaimInfo:
+        c = list(self._view("claim", claim_id))
+        c[7] = STATUSES[c[7]]
+        return ClaimInfo(*c)
+
+    def claim_games(self, claim_id: int) -> list[int]:
+        return list(self._view("claimGames", claim_id))
+
+    def result(self, claim_id: int) -> bytes:
+        return self._view("result", claim_id)
+
+    def resolve_claim(self, claim_id: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("resolveClaim", claim_id, sender=sender)
+
+    # ---- games
+    def open_game(self, claim_id: int, mid_root: bytes | None, *, bond: int,
+                  sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("openGame", claim_id, mid_root or ZERO, sender=sender, value=bond)
+
+    def game(self, game_id: int) -> GameInfo:
+        g = list(self._view("game", game_id))
+        pos, node = g[14], g[15]
+        return GameInfo(*g[:3], PHASES[g[3]], *g[4:14], pos >> 128, pos & (2**128 - 1), node >> 128,
+                        node & (2**128 - 1), *g[16:])
+
+    def game_count(self) -> int:
+        return self._view("gameCount")
+
+    def bisect(self, game_id: int, agree: bool, mid_root: bytes | None, *, sender: LocalAccount) -> Receipt:
+        return self._tx("bisect", game_id, bool(agree), mid_root or ZERO, sender=sender)
+
+    def post_output(self, game_id: int, output_root: bytes, proof: list[bytes], hashes: list[bytes], chunk: bytes,
+                    node: bytes, node_proof: list[bytes], *, sender: LocalAccount) -> Receipt:
+        return self._tx("postOutput", game_id, (output_root, list(proof), list(hashes), chunk, node, list(node_proof)),
+                        sender=sender)
+
+    def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount) -> Receipt:
+        return self._tx("pick", game_id, index, list(revealed), sender=sender)
+
+    def reveal(self, game_id: int, hashes: list[bytes], chunk: bytes, *, sender: LocalAccount) -> Receipt:
+        return self._tx("reveal", game_id, list(hashes), chunk, sender=sender)
+
+    def step(self, game_id: int, element: int, chunk: bytes, proof: bytes, *, sender: LocalAccount) -> Receipt:
+        return self._tx("step", game_id, element, chunk, proof, sender=sender)
+
+    def claim_timeout(self, game_id: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("claimTimeout", game_id, sender=sender)
+
+    # ---- bonds
+    def paid(self, account: str) -> int:
+        return self._view("paid", account)
+
+    def owed(self, account: str) -> int:
+        return self._view("owed", account)
+
+    def withdraw(self, *, sender: LocalAccount) -> Receipt:
+        return self._tx("withdraw", sender=sender)
+
+    def config(self) -> OpmlConfig:
+        return OpmlConfig(*self._view("config"))

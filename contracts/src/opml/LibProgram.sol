@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+/// @notice Reads the canonical descriptors of bisection/commitments.py (big-endian integers):
+///   header = "TRIBUNAL/PROGRAM/1" || u32 num_slots || u32 steps || u32 input_slot || u64 scale
+///            || u32 num_outputs || u32 output_slot...
+///   node   = u32 op_code || u32 step || u32 num_inputs || slot_desc... || u32 num_outputs || slot_desc...
+///            || attrs...
+///   slot_desc = u32 slot || u8 kind || u8 dtype (1 int8, 2 int16, 3 int64) || u8 rank || u32 dim...
+/// Descriptors are leaves sha256(descriptor) of the program tree (leaf 0 the header, leaf K step K).
+/// A malformed descriptor reverts (out-of-range slice); one that does not verify is rejected by the caller.
+library LibProgram {
+    bytes18 internal constant HEADER_TAG = "TRIBUNAL/PROGRAM/1";
+
+    struct Header {
+        uint256 numSlots;
+        uint256 steps;
+        uint256 inputSlot;
+        uint256 outputSlot;
+    }
+
+    function u32(bytes calldata d, uint256 at) internal pure returns (uint256) {
+        return uint32(bytes4(d[at:at + 4]));
+    }
+
+    function header(bytes calldata d) internal pure returns (Header memory h, bool ok) {
+        if (d.length < 46 || bytes18(d[0:18]) != HEADER_TAG) return (h, false);
+        h = Header(u32(d, 18), u32(d, 22), u32(d, 26), u32(d, 42));
+        ok = u32(d, 38) >= 1;
+    }
+
+    /// One slot descriptor at `at`: its slot, its canonical byte size, and where the next one starts.
+    function slotDesc(bytes calldata d, uint256 at) internal pure returns (uint256 slot, uint256 nbytes, uint256 next) {
+        slot = u32(d, at);
+        uint8 dtype = uint8(d[at + 5]);
+        uint256 rank = uint8(d[at + 6]);
+        nbytes = dtype == 1 ? 1 : dtype == 2 ? 2 : 8;
+        for (uint256 i; i < rank; ++i) nbytes *= u32(d, at + 7 + 4 * i);
+        next = at + 7 + 4 * rank;
+    }
+
+    /// The step a node descriptor names, its first output slot and that slot's byte size.
+    function output(bytes calldata d) internal pure returns (uint256 step, uint256 slot, uint256 nbytes) {
+        step = u32(d, 4);
+        uint256 at = 12;
+        for (uint256 i = u32(d, 8); i > 0; --i) (,, at) = slotDesc(d, at);
+        (slot, nbytes,) = slotDesc(d, at + 4);
+    }
+
+    /// The byte size of input `slot` as the node reads it (0 when the node does not read it).
+    function inputBytes(bytes calldata d, uint256 slot) internal pure returns (uint256) {
+        uint256 at = 12;
+        for (uint256 i = u32(d, 8); i > 0; --i) {
+            (uint256 s, uint256 nbytes, uint256 next) = slotDesc(d, at);
+            if (s == slot) return nbytes;
+            at = next;
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {
+    UnknownClaim, UnknownGame, InsufficientBond, InvalidClaim, ChallengeWindowClosed, ClaimNotFinalizable,
+    ClaimNotFinal, NotYourTurn, WrongPhase, InvalidMove, ClockTimeExceeded, ClockNotExpired, GameOver, InvalidProof,
+    InvalidPrestate, NothingToClaim, InvalidConfig
+} from "../Errors.sol";
+import {IOneStep} from "../onestep/IOneStep.sol";
+import {IResultConsumer} from "../IResultConsumer.sol";
+import {OpmlModels} from "./OpmlModels.sol";
+import {LibMerkle} from "./LibMerkle.sol";
+import {LibProgram} from "./LibProgram.sol";
+import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFENDER, CHALLENGER, otherSide}
+    from "./GameTypes.sol";
+
+/// @notice opML on chain: optimistic claims and the bisection game that refutes a wrong one.
+/// The rules are bisection/arbiter.py's, check by check, with the same error names as
+/// bisection/memory.py (MemoryArbiter). Time is counted in blocks: challenge windows and chess clocks.
+///
+/// Claims. A defender posts (model, input, S_N, output root with its path in S_N) and a bond; S_0 is
+/// derived here from the model and the input. The claim is final after `window` blocks with no game
+/// open (`resolveClaim`, which pays the bond back and calls the consumer); `result` reverts until then.
+/// A claim whose game the challenger wins is rejected: the defender's bond goes to that challenger and
+/// every other open game on it ends with its bond refunded.
+///
+/// Games. Anyone but the defender opens a game with a bond (several per claim). Level one bisects
+/// (lo, hi] over steps; level two descends the disputed output tensor's tree, `stride` levels per
+/// reveal; `postOutput` links them: the output root is the disputed node's output slot in S_hi, and
+/// S_hi is S_lo with only that slot set. `step` asks the one-step verifier (IOneStep) for one element
+/// and compares it with the revealed chunk. Reveals are not stored: they travel in events, and later
+/// moves re-send what they use (checked against the committed node hash).
+contract OpmlGame {
+    using LibPosition for Position;
+    using LibTreeNode for TreeNode;
+
+    uint8 internal constant PENDING = 0;
+    uint8 internal constant FINAL = 1;
+    uint8 internal constant REJECTED = 2;
+    uint256 internal constant ELEMENTS_PER_CHUNK = 512; // int16 outputs: 1024-byte chunks
+
+    // Resolution reasons (GameResolved.reason).
+    uint8 internal constant BY_STEP = 0;
+    uint8 internal constant BY_TIMEOUT = 1;
+    uint8 internal constant BY_REJECTION = 2;
+
+    struct Config {
+        uint64 window; // blocks a claim stays open to challenges
+        uint64 clock; // blocks each side has per game
+        uint128 minBond; // wei, for claims and challenges alike
+        uint8 stride; // tree levels per level-two reveal
+        uint32 callbackGas; // gas given to a consumer's onResult
+    }
+
+    struct Claim {
+        bytes32 modelId;
+        bytes32 initialRoot; // S_0, derived on chain
+        bytes32 finalRoot; // S_N, as the defender claims it
+        bytes32 outputRoot; // the result: the output slot's tensor root in S_N
+        address defender;
+        uint64 created;
+        uint32 steps;
+        uint8 status;
+        uint32 openGames;
+        uint128 bond;
+        address consumer;
+    }
+
+    struct Game {
+        uint64 claimId;
+        address defender;
+        address challenger;
+        Phase phase;
+        uint8 turn; // side to move (NOBODY when over)
+        uint8 claimant; // side asserting rootHi
+        uint8 winner;
+        uint8 leafDepth; // D = log2(chunks) of the disputed output tensor
+        uint32 moves;
+        uint32 outputSlot;
+        uint64 turnSince; // block at which the side to move got the turn
+        Clock clockDefender;
+        Clock clockChallenger;
+        uint128 bond; // the challenger's
+        Position position;
+        TreeNode node; // level two: the disputed tree node
+        bytes32 rootLo;
+        bytes32 rootHi;
+        bytes32 pendingRoot; // root at position.mid awaiting a verdict (BISECT)
+        bytes32 outputRoot;
+        bytes32 nodeHash;
+    }
+
+    OpmlModels public immutable models;
+    IOneStep public immutable verifier;
+    Config public config;
+
+    Claim[] private _claims;
+    Game[] private _games;
+    mapping(uint256 => uint256[]) private _claimGames;
+    mapping(address => uint256) public paid; // bonds paid out to an account so far (winnings, refunds)
+    mapping(address => uint256) public owed; // of which not withdrawn yet
+
+    event ClaimSubmitted(uint256 indexed claimId, address indexed defender, bytes32 modelId, bytes32 initialRoot,
+        bytes32 finalRoot, bytes32 outputRoot, uint256 bond, uint256 deadline);
+    event ClaimFinalized(uint256 indexed claimId, bytes32 outputRoot, bool callbackOk);
+    event ClaimRejected(uint256 indexed claimId, uint256 gameId);
+    event GameOpened(uint256 indexed gameId, uint256 indexed claimId, address challenger, uint256 bond, bytes32 midRoot);
+    event Bisected(uint256 indexed gameId, uint8 side, bool agree, bytes32 midRoot, uint256 lo, uint256 hi);
+    event OutputPosted(uint256 indexed gameId, bytes32 outputRoot, uint256 slot, uint256 leafDepth, bytes32[] hashes,
+        bytes chunk);
+    event Picked(uint256 indexed gameId, uint256 index, uint256 depth, uint256 node);
+    event TreeRevealed(uint256 indexed gameId, uint256 depth, uint256 node, bytes32[] hashes, bytes chunk);
+    event Stepped(uint256 indexed gameId, uint256 element, uint256 chunk, uint256 step, int256 recomputed,
+        int256 revealed);
+    event GameResolved(uint256 indexed gameId, uint8 winner, uint8 reason);
+    event BondPaid(address indexed account, uint256 amount);
+    event BondWithdrawn(address indexed account, uint256 amount);
+
+    constructor(OpmlModels models_, IOneStep verifier_, Config memory config_) {
+        if (config_.stride == 0 || config_.clock == 0 || config_.window == 0) revert InvalidConfig("zero stride, clock or window");
+        models = models_;
+        verifier = verifier_;
+        config = config_;
+    }
+
+    // ------------------------------------------------------------------ claims
+
+    function submitClaim(
+        bytes32 modelId,
+        bytes calldata input,
+        bytes32 finalRoot,
+        bytes32 outputRoot,
+        bytes32[] calldata outputProof,
+        address consumer
+    ) external payable returns (uint256 claimId) {
+        // INVARIANT: S_0 comes from the registered model and the request input alone (UnknownModel, InvalidInput).
+        bytes32 initialRoot = models.initialRoot(modelId, input);
+        // INVARIANT: bonds are at least the minimum, so losing always costs something.
+        if (msg.value < config.minBond) revert InsufficientBond(msg.value, config.minBond);
+        OpmlModels.Model memory m = models.model(modelId);
+        // INVARIANT: S_N's output slot is the claimed result (the trace's far end is pinned).
+        if (outputProof.length != m.stateDepth || LibMerkle.fold(outputRoot, m.outputSlot, outputProof) != finalRoot) {
+            revert InvalidClaim(m.outputSlot);
+        }
+        claimId = _claims.length;
+        _claims.push(Claim(modelId, initialRoot, finalRoot, outputRoot, msg.sender, uint64(block.number), m.steps,
+            PENDING, 0, uint128(msg.value), consumer));
+        emit ClaimSubmitted(claimId, msg.sender, modelId, initialRoot, finalRoot, outputRoot, msg.value,
+            block.number + config.window);
+    }
+
+    function claim(uint256 claimId) public view returns (Claim memory) {
+        if (claimId >= _claims.length) revert UnknownClaim(claimId);
+        return _claims[claimId];
+    }
+
+    function claimGames(uint256 claimId) external view returns (uint256[] memory) {
+        claim(claimId);
+        return _claimGames[claimId];
+    }
+
+    /// The claim's result, for consumer contracts: only once final.
+    function result(uint256 claimId) external view returns (bytes32) {
+        Claim memory c = claim(claimId);
+        // INVARIANT: consumers read only final results.
+        if (c.status != FINAL) revert ClaimNotFinal(claimId);
+        return c.outputRoot;
+    }
+
+    /// Makes a claim final once its window passed with no open game; a no-op on a resolved claim.
+    function resolveClaim(uint256 claimId) external returns (uint8 status) {
+        if (claimId >= _claims.length) revert UnknownClaim(claimId);
+        Claim storage c = _claims[claimId];
+        if (c.status != PENDING) return c.status;
+        // INVARIANT: a claim is final only after its window, with no game open.
+        if (block.number < c.created + config.window || c.openGames > 0) {
+            revert ClaimNotFinalizable(claimId, c.created + config.window, c.openGames);
+        }
+        c.status = FINAL;
+        _pay(c.defender, c.bond);
+        bool ok = true;
+        if (c.consumer != address(0)) {
+            try IResultConsumer(c.consumer).onResult{gas: config.callbackGas}(claimId, c.outputRoot) {}
+            catch {
+                ok = false;
+            }
+        }
+        emit ClaimFinalized(claimId, c.outputRoot, ok);
+        return FINAL;
+    }
+
+    // ------------------------------------------------------------------ games
+
+    function openGame(uint256 claimId, bytes32 midRoot) external payable returns (uint256 gameId) {
+        Claim storage c = _claims.length > claimId ? _claims[claimId] : _unknownClaim(claimId);
+        // INVARIANT: games open only on a pending claim inside its window.
+        if (c.status != PENDING || block.number >= c.created + config.window) {
+            revert ChallengeWindowClosed(claimId, c.created + config.window);
+        }
+        if (msg.value < config.minBond) revert InsufficientBond(msg.value, config.minBond);
+        gameId = _games.length;
+        // INVARIANT: the defender cannot challenge its own claim.
+        if (msg.sender == c.defender) revert NotYourTurn(gameId, msg.sender);
+        Position pos = LibPosition.wrap(0, c.steps);
+        _checkMid(gameId, pos, midRoot);
+        Game storage g = _games.push();
+        g.claimId = uint64(claimId);
+        g.defender = c.defender;
+        g.challenger = msg.sender;
+        g.claimant = DEFENDER;
+        g.turnSince = uint64(block.number);
+        g.clockDefender = Clock.wrap(config.clock);
+        g.clockChallenger = Clock.wrap(config.clock);
+        g.bond = uint128(msg.value);
+        g.position = pos;
+        g.rootLo = c.initialRoot;
+        g.rootHi = c.finalRoot;
+        g.moves = 1;
+        if (pos.isFinal()) {
+            _toOutput(g);
+        } else {
+            g.phase = Phase.BISECT;
+            g.turn = DEFENDER;
+            g.pendingRoot = midRoot;
+        }
+        c.openGames += 1;
+        _claimGames[claimId].push(gameId);
+        emit GameOpened(gameId, claimId, msg.sender, msg.value, midRoot);
+    }
+
+    function game(uint256 gameId) external view returns (Game memory) {
+        if (gameId >= _games.length) revert UnknownGame(gameId);
+        return _games[gameId];
+    }
+
+    function gameCount() external view returns (uint256) {
+        return _games.length;
+    }
+
+    /// Level one: the verdict on the opponent's root at mid, and the next midpoint's root unless final
+    /// (bytes32(0) stands for "no root").
+    function bisect(uint256 gameId, bool agree, bytes32 midRoot) external {
+        (Game storage g, uint8 side) = _mover(gameId, Phase.BISECT);
+        Position pos;
+        if (agree) {
+            pos = g.position.agree();
+            g.rootLo = g.pendingRoot;
+        } else {
+            pos = g.position.disagree();
+            g.rootHi = g.pendingRoot;
+            g.claimant = otherSide(side);
+        }
+        _checkMid(gameId, pos, midRoot);
+        g.position = pos;
+        g.turn = otherSide(side);
+        if (pos.isFinal()) _toOutput(g);
+        else g.pendingRoot = midRoot;
+        emit Bisected(gameId, side, agree, midRoot, pos.lo(), pos.hi());
+    }
+
+    /// A `postOutput` move: the output root with its path in S_hi (and S_lo), the first reveal, and
+    /// the disputed node's descriptor (leaf `hi` of the program tree) with its path.
+    struct Output {
+        bytes32 outputRoot;
+        bytes32[] proof;
+        bytes32[] hashes;
+        bytes chunk;
+        bytes node;
+        bytes32[] nodeProof;
+    }
+
+    /// Links level one to level two: the output root is slot o (the disputed node's output) of S_hi,
+    /// and S_hi is S_lo with only o set.
+    function postOutput(uint256 gameId, Output calldata o) external {
+        (Game storage g,) = _mover(gameId, Phase.OUTPUT);
+        (uint256 slot, uint256 nbytes) = _disputedNode(gameId, g, o.node, o.nodeProof);
+        _checkOutputSlot(gameId, g, slot, o.outputRoot, o.proof);
+        uint256 depth = LibMerkle.log2(LibMerkle.numChunks(nbytes));
+        TreeNode root = LibTreeNode.wrap(0, 0);
+        _checkReveal(gameId, root, o.outputRoot, depth, o.hashes, o.chunk);
+        g.outputRoot = o.outputRoot;
+        g.outputSlot = uint32(slot);
+        g.leafDepth = uint8(depth);
+        g.node = root;
+        g.nodeHash = o.outputRoot;
+        _afterReveal(g, root);
+        emit OutputPosted(gameId, o.outputRoot, slot, depth, o.hashes, o.chunk);
+    }
+
+    function _checkOutputSlot(uint256 gameId, Game storage g, uint256 slot, bytes32 outputRoot, bytes32[] calldata proof)
+        private
+        view
+    {
+        // INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
+        if (proof.length != models.model(_claims[g.claimId].modelId).stateDepth
+                || LibMerkle.fold(bytes32(0), slot, proof) != g.rootLo) {
+            revert InvalidPrestate(gameId, slot);
+        }
+        if (LibMerkle.fold(outputRoot, slot, proof) != g.rootHi) {
+            revert InvalidProof(gameId, "S_hi is not S_lo with the output slot set");
+        }
+    }
+
+    /// Level two: the disputer names the revealed node it disputes; `revealed` re-sends the last reveal.
+    function pick(uint256 gameId, uint256 index, bytes32[] calldata revealed) external {
+        (Game storage g,) = _mover(gameId, Phase.PICK);
+        uint256 below = g.node.strideBelow(g.leafDepth, config.stride);
+        if (index >= 1 << below) revert InvalidMove(gameId, "pick index out of range of the reveal");
+        if (revealed.length != 1 << below || LibMerkle.foldLevel(revealed) != g.nodeHash) {
+            revert InvalidProof(gameId, "re-sent reveal does not fold to the tree node");
+        }
+        TreeNode child = g.node.child(below, index);
+        g.node = child;
+        g.nodeHash = revealed[index];
+        g.phase = Phase.REVEAL;
+        g.turn = g.claimant;
+        emit Picked(gameId, index, child.depth(), child.index());
+    }
+
+    /// Level two: the claimant opens the picked node (its descendants, or at a leaf its chunk).
+    function reveal(uint256 gameId, bytes32[] calldata hashes, bytes calldata chunk) external {
+        (Game storage g,) = _mover(gameId, Phase.REVEAL);
+        TreeNode n = g.node;
+        _checkReveal(gameId, n, g.nodeHash, g.leafDepth, hashes, chunk);
+        _afterReveal(g, n);
+        emit TreeRevealed(gameId, n.depth(), n.index(), hashes, chunk);
+    }
+
+    /// The one-step check: element `element` of the revealed chunk, recomputed by the verifier from
+    /// inputs proven against S_lo. Equal -> the claimant wins; different -> the disputer wins.
+    function step(uint256 gameId, uint256 element, bytes calldata chunk, bytes calldata proof) external {
+        (Game storage g,) = _mover(gameId, Phase.STEP);
+        if (element >= ELEMENTS_PER_CHUNK) revert InvalidMove(gameId, "element outside the chunk");
+        // INVARIANT: the chunk is the one the claimant revealed (it hashes to the disputed leaf).
+        if (chunk.length != LibMerkle.CHUNK_BYTES || sha256(chunk) != g.nodeHash) {
+            revert InvalidProof(gameId, "re-sent chunk does not hash to the tree leaf");
+        }
+        uint256 disputed = g.position.hi();
+        (int256 want, uint256 slot) = verifier.element(_programRoot(g), g.rootLo, disputed,
+            g.node.index() * ELEMENTS_PER_CHUNK + element, proof);
+        // INVARIANT: the verifier recomputed the disputed node's output, not another slot.
+        if (slot != g.outputSlot) revert InvalidProof(gameId, "one-step proof is for another output slot");
+        int256 got = int16(uint16(bytes2(chunk[2 * element:2 * element + 2])));
+        uint8 winner = want == got ? g.claimant : otherSide(g.claimant);
+        emit Stepped(gameId, element, g.node.index(), disputed, want, got);
+        _end(gameId, g, winner, BY_STEP);
+    }
+
+    /// Anyone: ends a game whose side to move used up its clock; the other side wins.
+    function claimTimeout(uint256 gameId) external {
+        if (gameId >= _games.length) revert UnknownGame(gameId);
+        Game storage g = _games[gameId];
+        if (g.phase == Phase.OVER) revert GameOver(gameId);
+        uint256 elapsed = block.number - g.turnSince;
+        Clock left = _clock(g, g.turn);
+        // INVARIANT: a timeout is won only once the side to move has used up its clock.
+        if (!left.expired(elapsed)) revert ClockNotExpired(gameId, Clock.unwrap(left) - elapsed);
+        uint8 loser = g.turn;
+        _setClock(g, loser, left.charge(elapsed));
+        g.moves += 1;
+        _end(gameId, g, otherSide(loser), BY_TIMEOUT);
+    }
+
+    function withdraw() external {
+        uint256 amount = owed[msg.sender];
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        owed[msg.sender] = 0;
+        emit BondWithdrawn(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        require(ok);
+    }
+
+    // ------------------------------------------------------------------ rules shared by the moves
+
+    /// The game and the side moving; reverts unless that side may make a `phase` move now. On success
+    /// the side's clock is charged and the turn's start reset (the caller then writes the move).
+    function _mover(uint256 gameId, Phase phase) private returns (Game storage g, uint8 side) {
+        if (gameId >= _games.length) revert UnknownGame(gameId);
+        g = _games[gameId];
+        // INVARIANT: a resolved game takes no more moves.
+        if (g.phase == Phase.OVER) revert GameOver(gameId);
+        side = msg.sender == g.defender ? DEFENDER : msg.sender == g.challenger ? CHALLENGER : NOBODY;
+        // INVARIANT: only the side whose turn it is moves.
+        if (side != g.turn) revert NotYourTurn(gameId, msg.sender);
+        uint256 elapsed = block.number - g.turnSince;
+        Clock left = _clock(g, side);
+        // INVARIANT: a side whose clock ran out cannot move any more.
+        if (left.expired(elapsed)) revert ClockTimeExceeded(gameId, elapsed, Clock.unwrap(left));
+        // INVARIANT: each phase accepts one kind of move.
+        if (g.phase != phase) revert WrongPhase(gameId, uint8(g.phase), uint8(phase));
+        _setClock(g, side, left.charge(elapsed));
+        g.turnSince = uint64(block.number);
+        g.moves += 1;
+    }
+
+    function _checkMid(uint256 gameId, Position pos, bytes32 midRoot) private pure {
+        // INVARIANT: a midpoint root comes exactly when the interval can still be halved.
+        if (pos.isFinal() && midRoot != bytes32(0)) revert InvalidMove(gameId, "final position: no midpoint root");
+        if (!pos.isFinal() && midRoot == bytes32(0)) revert InvalidMove(gameId, "a midpoint root is needed");
+    }
+
+    function _toOutput(Game storage g) private {
+        g.phase = Phase.OUTPUT;
+        g.turn = g.claimant;
+        g.pendingRoot = bytes32(0);
+    }
+
+    function _afterReveal(Game storage g, TreeNode n) private {
+        g.phase = n.depth() == g.leafDepth ? Phase.STEP : Phase.PICK;
+        g.turn = otherSide(g.claimant);
+    }
+
+    function _checkReveal(uint256 gameId, TreeNode n, bytes32 nodeHash, uint256 depth, bytes32[] calldata hashes,
+        bytes calldata chunk) private view {
+        if (n.depth() == depth) {
+            // INVARIANT: at a leaf, the reveal is the chunk whose hash the tree commits to.
+            if (hashes.length != 0 || chunk.length != LibMerkle.CHUNK_BYTES) {
+                revert InvalidMove(gameId, "a leaf reveal is one 1024-byte chunk");
+            }
+            if (sha256(chunk) != nodeHash) revert InvalidProof(gameId, "the chunk does not hash to the tree node");
+            return;
+        }
+        uint256 below = n.strideBelow(depth, config.stride);
+        if (chunk.length != 0 || hashes.length != 1 << below) revert InvalidMove(gameId, "a reveal is 2^stride hashes");
+        // INVARIANT: the revealed nodes are the committed node's descendants.
+        if (LibMerkle.foldLevel(hashes) != nodeHash) revert InvalidProof(gameId, "the revealed hashes do not fold to the tree node");
+    }
+
+    /// The disputed node's output slot and byte size, from its descriptor proven in the program tree.
+    function _disputedNode(uint256 gameId, Game storage g, bytes calldata node, bytes32[] calldata nodeProof)
+        private
+        view
+        returns (uint256 slot, uint256 nbytes)
+    {
+        OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
+        uint256 disputed = g.position.hi();
+        uint256 step_;
+        (step_, slot, nbytes) = LibProgram.output(node);
+        // INVARIANT: the slot and size come from the program: the descriptor of the disputed step.
+        if (step_ != disputed || nodeProof.length != m.programDepth
+                || LibMerkle.fold(sha256(node), disputed, nodeProof) != m.programRoot) {
+            revert InvalidProof(gameId, "node descriptor is not the disputed step's");
+        }
+    }
+
+    function _programRoot(Game storage g) private view returns (bytes32) {
+        return models.model(_claims[g.claimId].modelId).programRoot;
+    }
+
+    function _clock(Game storage g, uint8 side) private view returns (Clock) {
+        return side == DEFENDER ? g.clockDefender : g.clockChallenger;
+    }
+
+    function _setClock(Game storage g, uint8 side, Clock c) private {
+        if (side == DEFENDER) g.clockDefender = c;
+        else g.clockChallenger = c;
+    }
+
+    // ------------------------------------------------------------------ bonds
+
+    /// Resolves a game: the loser's bond goes to the winner; a challenger's win rejects a pending claim
+    /// (the defender's bond to it) and ends the claim's other open games with their bonds refunded.
+    function _end(uint256 gameId, Game storage g, uint8 winner, uint8 reason) private {
+        g.phase = Phase.OVER;
+        g.turn = NOBODY;
+        g.winner = winner;
+        emit GameResolved(gameId, winner, reason);
+        Claim storage c = _claims[g.claimId];
+        c.openGames -= 1;
+        if (winner == DEFENDER) {
+            _pay(g.defender, g.bond);
+            return;
+        }
+        if (c.status != PENDING) {
+            _pay(g.challenger, g.bond);
+            return;
+        }
+        c.status = REJECTED;
+        _pay(g.challenger, uint256(g.bond) + c.bond);
+        emit ClaimRejected(g.claimId, gameId);
+        uint256[] storage others = _claimGames[g.claimId];
+        for (uint256 i; i < others.length; ++i) {
+            Game storage o = _games[others[i]];
+            if (o.phase == Phase.OVER) continue;
+            o.phase = Phase.OVER;
+            o.turn = NOBODY;
+            o.winner = NOBODY;
+            c.openGames -= 1;
+            emit GameResolved(others[i], NOBODY, BY_REJECTION);
+            _pay(o.challenger, o.bond);
+        }
+    }
+
+    function _pay(address to, uint256 amount) private {
+        paid[to] += amount;
+        owed[to] += amount;
+        emit BondPaid(to, amount);
+    }
+
+    function _unknownClaim(uint256 claimId) private pure returns (Claim storage c) {
+        revert UnknownClaim(claimId);
+        assembly {
+            c.slot := 0
+        }
+    }
+}
