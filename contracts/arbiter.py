@@ -248,7 +248,7 @@ class ChainArbiter(Arbiter):
         r = self._tx("step", game_id, self.game_contract.step, game_id, element, chunk, proof,
                      sender=self.account(player))
         e = r.one(ev.Stepped)
-        winner = SIDES[r.one(ev.GameResolved).winner] if r.of(ev.GameResolved) else None
+        winner = next(SIDES[x.winner] for x in r.of(ev.GameResolved) if x.game_id == game_id)
         self._reasons[game_id] = (f"{winner.value} won: step {e.step} recomputed on chain: element {e.element} of "
                                   f"chunk {e.chunk} is {e.recomputed}, the claimant revealed {e.revealed}")
         self._log(game_id, SIDES[g.turn], "step", r, element=e.element, chunk=e.chunk, step=e.step,

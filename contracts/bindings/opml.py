@@ -107,7 +107,25 @@ def registration(program: Program) -> tuple[bytes, bytes, tuple]:
     return c.program_root, c.weights_root, reg
 
 
-class OpmlModels(Binding):
+MOVE_GAS = 8_000_000  # gas limit of an opML transaction (a one-step proof of a large Conv stays well below)
+
+
+class _Simulated(Binding):
+    """Transactions are first simulated with `eth_call` (a revert raises its error class and nothing is
+    sent), then sent with a fixed gas limit: one EVM run instead of gas estimation's search, which is
+    what a dispute's many moves spend their time on. The receipt's `gas_used` is the real gas."""
+
+    def _tx(self, name, *args, sender=None, value=0, gas=None, wait=True):
+        fn = getattr(self.contract.functions, name)(*args)
+        sender = sender or self.chain.accounts[0]
+        try:
+            fn.call({"from": sender.address, "value": value}, block_identifier="pending")
+        except Exception as exc:  # noqa: BLE001 - decoded below
+            raise self.chain._decode(exc) from None
+        return self.chain.transact(fn, sender=sender, value=value, gas=gas or MOVE_GAS, wait=wait)
+
+
+class OpmlModels(_Simulated):
     artifact_name = "OpmlModels"
 
     def register(self, program_root: bytes, weights_root: bytes, reg: tuple, *,
@@ -127,7 +145,7 @@ class OpmlModels(Binding):
         return self._view("initialRoot", model_id, input)
 
 
-class OpmlGame(Binding):
+class OpmlGame(_Simulated):
     artifact_name = "OpmlGame"
 
     # ---- claims

@@ -1,0 +1,344 @@
+"""The opML game on chain (OpmlModels, OpmlGame, the real one-step verifier) against the in-memory rules.
+
+- equivalence: the same strategy, step, side and input played on MemoryArbiter and ChainArbiter end
+  the same way (winner, disputed step, moves, rejected moves, payouts): a Hypothesis property test on
+  the embedded chain, and every strategy at least once on anvil;
+- soundness (DESIGN.md section 4): ends pinned (S_0 derived on chain, S_N's output slot is the claim),
+  the honest side wins, moves out of turn, in the wrong phase or late revert with named errors and
+  change nothing, a timed-out side loses, a claim with an open game cannot finalize, bonds move to the
+  winner and nothing else moves.
+
+One deployment per backend and module; a snapshot before each test (or Hypothesis example) and a
+revert after it. Windows and clocks are a few blocks; tests mine blocks instead of sleeping.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bisection import STRATEGIES, MemoryArbiter, Side, dispute, trace
+from bisection import errors as G
+from bisection.commitments import commit
+from bisection.players import make_player
+from contracts import errors as E
+from contracts import events as ev
+from contracts.arbiter import ChainArbiter
+from contracts.bindings.opml import OpmlConfig, registration
+from contracts.chain import connect
+from contracts.deploy import OpmlSystem, deploy_opml
+from runtime import zoo
+from runtime.model import Model
+from runtime.tensor_root import tensor_bytes
+
+CONFIG = OpmlConfig(window=40, clock=10, min_bond=1, stride=2, callback_gas=200_000)
+CHEATS = [s for s in STRATEGIES if s != "honest"]
+SIDES = ("defender", "challenger")
+MODELS = ("toy", "digits-mlp", "digits-cnn")
+FINNEY = 10**15
+
+_MODELS: dict = {}
+_CASES: dict = {}
+
+
+def case(name: str, batch: int = 1, sample: int = 0):
+    """(program, x_q) of a zoo model for `batch` test samples from `sample` (cached)."""
+    key = (name, batch, sample)
+    if key not in _CASES:
+        if name not in _MODELS:
+            _MODELS[name] = Model.load(name, profile="exact")
+        m = _MODELS[name]
+        x, _ = zoo.test_data(name)
+        x_q = m.quantize_input(np.asarray(x[[(sample + i) % len(x) for i in range(batch)]]))
+        _CASES[key] = (m.program(x_q.shape), x_q)
+    return _CASES[key]
+
+
+@pytest.fixture(scope="module", params=["embedded", pytest.param("anvil", marks=[pytest.mark.anvil, pytest.mark.slow])])
+def deployed(request) -> OpmlSystem:
+    chain = connect(request.param)
+    request.addfinalizer(chain.close)
+    return deploy_opml(chain, CONFIG)
+
+
+@pytest.fixture(scope="module")
+def embedded() -> OpmlSystem:
+    chain = connect("embedded")
+    yield deploy_opml(chain, CONFIG)
+    chain.close()
+
+
+@pytest.fixture
+def system(deployed: OpmlSystem):
+    snap = deployed.chain.snapshot()
+    yield deployed
+    deployed.chain.revert(snap)
+
+
+def outcome(r) -> tuple:
+    """What must agree between the arbiters."""
+    return (r.winner, r.disputed_step, r.moves, r.chunks, r.claim_status, r.payouts,
+            [(x["side"], x["phase"], x["error"]) for x in r.rejected], [m["kind"] for m in r.transcript])
+
+
+def play_both(system: OpmlSystem, name, cheat, k, side, batch=1, sample=0, seed=0):
+    program, x_q = case(name, batch, sample)
+    memory = dispute.run(program, x_q, cheat, k, side, seed=seed, arbiter=MemoryArbiter(stride=CONFIG.stride))
+    snap = system.chain.snapshot()
+    try:
+        chain = dispute.run(program, x_q, cheat, k, side, seed=seed, arbiter=ChainArbiter(system))
+    finally:
+        system.chain.revert(snap)
+    return memory, chain
+
+
+def check_same(memory, chain, side) -> None:
+    honest = "challenger" if side == "defender" else "defender"
+    assert chain.winner == honest, (chain.strategy, side, chain.reason, chain.rejected)
+    assert outcome(chain) == outcome(memory), (outcome(chain), outcome(memory))
+    assert all(m["gas"] > 0 for m in chain.transcript)
+
+
+class Setup:
+    """A registered program, a claim and (optionally) a game, with the players' own traces."""
+
+    def __init__(self, system: OpmlSystem, name="digits-mlp", cheat="wrong-output", k=2, side="defender"):
+        self.s, self.chain = system, system.chain
+        self.program, self.x_q = case(name)
+        self.honest = trace.compute(self.program, self.x_q)
+        liar = make_player(side, self.program, self.x_q, cheat, k, honest=self.honest)
+        fair = make_player("honest", self.program, self.x_q, "honest", honest=self.honest)
+        self.defender, self.challenger = (liar, fair) if side == "defender" else (fair, liar)
+        self.defender.name, self.challenger.name = "defender", "challenger"
+        self.arbiter = ChainArbiter(system)
+        self.model_id = self.arbiter.register_model(self.program)
+
+    def claim(self, bond: int = 1) -> int:
+        return self.defender.submit(self.arbiter, self.model_id, bond=bond)
+
+    def game(self, claim_id: int, bond: int = 1) -> int:
+        return self.challenger.challenge(self.arbiter, claim_id, bond=bond)
+
+    def players(self):
+        return {Side.DEFENDER: self.defender, Side.CHALLENGER: self.challenger}
+
+
+# ---------------------------------------------------------------- equivalence with the in-memory arbiter
+
+
+@given(name=st.sampled_from(MODELS), cheat=st.sampled_from(CHEATS), data=st.data(), side=st.sampled_from(SIDES),
+       sample=st.integers(0, 40), seed=st.integers(0, 5))
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_property_chainAndMemory_sameOutcome(embedded, name, cheat, data, side, sample, seed):
+    program, _ = case(name, 1, sample)
+    k = data.draw(st.integers(1, program.steps), label="K")
+    check_same(*play_both(embedded, name, cheat, k, side, sample=sample, seed=seed), side)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,batch,k", [("digits-cnn", 8, 1), ("toy", 200, 3)])
+def test_multiChunkOutput_levelTwoDescends_sameOutcome(embedded, name, batch, k):
+    for side in SIDES:
+        memory, chain = play_both(embedded, name, "wrong-output", k, side, batch=batch)
+        check_same(memory, chain, side)
+        assert chain.chunks > 1 and "pick" in [m["kind"] for m in chain.transcript]
+
+
+@pytest.mark.anvil
+@pytest.mark.slow
+def test_anvil_everyStrategy_sameOutcome():
+    chain = connect("anvil")
+    try:
+        system = deploy_opml(chain, CONFIG)
+        for i, cheat in enumerate(CHEATS):
+            name = MODELS[i % len(MODELS)]
+            k = 1 + i % case(name)[0].steps
+            for side in SIDES:
+                check_same(*play_both(system, name, cheat, k, side), side)
+    finally:
+        chain.close()
+
+
+# ---------------------------------------------------------------- ends pinned
+
+
+@pytest.mark.parametrize("name,batch", [("toy", 1), ("digits-mlp", 1), ("digits-cnn", 1), ("toy", 200)])
+def test_initialState_derivedOnChainFromModelAndInput(embedded, name, batch):
+    program, x_q = case(name, batch)
+    snap = embedded.chain.snapshot()
+    try:
+        arb = ChainArbiter(embedded)
+        model_id = arb.register_model(program)
+        info = embedded.models.model(model_id)
+        assert (info.steps, info.input_slot, info.input_bytes) == (program.steps, program.input_slot, x_q.nbytes)
+        assert embedded.models.initial_root(model_id, tensor_bytes(x_q)) == commit(program).initial_root(x_q)
+        with pytest.raises(E.InvalidInput):
+            embedded.models.initial_root(model_id, tensor_bytes(x_q)[:-2])
+    finally:
+        embedded.chain.revert(snap)
+
+
+def test_register_badProofsOrTwice_reverts(system):
+    program, _ = case("toy")
+    pr, wr, reg = registration(program)
+    header, hp, path, step, node, np_ = reg
+    for bad in [(header[:-1] + b"\x07", hp, path, step, node, np_), (header, hp, path[::-1], step, node, np_),
+                (header, hp, path, step + 1, node, np_)]:
+        with pytest.raises(E.InvalidModelProof):
+            system.models.register(pr, wr, bad)
+    system.models.register(pr, wr, reg)
+    with pytest.raises(E.ModelAlreadyRegistered):
+        system.models.register(pr, wr, reg)
+
+
+def test_claim_outputNotInFinalState_orLowBond_orUnknownModel_reverts(system):
+    t = Setup(system)
+    h, n, out = t.honest, t.program.steps, t.program.output_slots[0]
+    with pytest.raises(G.InvalidClaim):
+        t.arbiter.submit_claim("defender", t.model_id, t.x_q, h.root(n), b"\x01" * 32, h.proof(n, out), 1)
+    with pytest.raises(G.InsufficientBond):
+        t.arbiter.submit_claim("defender", t.model_id, t.x_q, h.root(n), h.leaf(n, out), h.proof(n, out), 0)
+    with pytest.raises(G.UnknownModel):
+        t.arbiter.submit_claim("defender", b"\x09" * 32, t.x_q, h.root(n), h.leaf(n, out), h.proof(n, out), 1)
+    with pytest.raises(G.InvalidInput):
+        t.arbiter.submit_claim("defender", t.model_id, t.x_q.reshape(-1)[:10], h.root(n), h.leaf(n, out),
+                               h.proof(n, out), 1)
+    cid = t.claim()
+    cl = t.arbiter.claim(cid)
+    assert cl.initial_root == h.root(0) and cl.status == "pending"
+
+
+# ---------------------------------------------------------------- turns, phases, clocks
+
+
+def test_moveOutOfTurn_wrongPhase_outsider_reverts_andChangesNothing(system):
+    t = Setup(system)
+    gid = t.game(t.claim())
+    before, block = t.arbiter.game(gid), t.chain.block_number
+    g = before
+    with pytest.raises(G.NotYourTurn) as err:  # the defender is to move first
+        t.arbiter.bisect(gid, "challenger", True, b"\x02" * 32)
+    assert isinstance(err.value, E.NotYourTurn) and err.value.gameId == gid
+    with pytest.raises(G.NotYourTurn):
+        t.arbiter.bisect(gid, "mallory", True, b"\x02" * 32)
+    with pytest.raises(G.WrongPhase):
+        t.arbiter.pick(gid, "defender", 0)
+    with pytest.raises(G.InvalidMove):  # not final yet: a midpoint root is needed
+        t.arbiter.bisect(gid, "defender", True, None)
+    with pytest.raises(G.UnknownGame):
+        t.arbiter.game(gid + 5)
+    after = t.arbiter.game(gid)
+    assert after == before == g and t.chain.block_number == block
+
+
+def test_lateMove_reverts_thenTimeoutWins_forTheOtherSide(system):
+    t = Setup(system)
+    gid = t.game(t.claim())
+    with pytest.raises(G.ClockNotExpired):
+        t.arbiter.claim_timeout(gid)
+    t.chain.mine(CONFIG.clock + 1)
+    with pytest.raises(G.ClockTimeExceeded):
+        t.defender.act(t.arbiter, gid)
+    g = t.arbiter.claim_timeout(gid)
+    assert g.over and g.winner is Side.CHALLENGER and "clock ran out" in g.reason
+    assert t.arbiter.claim(g.claim_id).status == "rejected"
+    with pytest.raises(G.GameOver):
+        t.arbiter.bisect(gid, "defender", True, b"\x01" * 32)
+    with pytest.raises(G.GameOver):
+        t.arbiter.claim_timeout(gid)
+
+
+def test_clockRunsOnlyForTheSideToMove(system):
+    t = Setup(system)
+    gid = t.game(t.claim())
+    t.chain.mine(CONFIG.clock - 2)
+    t.defender.act(t.arbiter, gid)  # in time: CONFIG.clock - 1 blocks taken
+    g = t.arbiter.game(gid)
+    assert g.clocks[Side.DEFENDER].remaining == 1 and g.clocks[Side.CHALLENGER].remaining == CONFIG.clock
+    t.chain.mine(CONFIG.clock - 1)
+    t.challenger.act(t.arbiter, gid)  # the challenger's clock was untouched by the defender's time
+    assert t.arbiter.game(gid).clocks[Side.CHALLENGER].remaining == 0
+
+
+# ---------------------------------------------------------------- claims and bonds
+
+
+def test_claimWithOpenGame_cannotFinalize_resultOnlyOnceFinal(system):
+    t = Setup(system, "toy", cheat="wrong-output", k=1, side="challenger")  # an honest claim, a lying challenger
+    cid = t.claim(bond=3 * FINNEY)
+    t.chain.mine(CONFIG.window - 4)
+    gid = t.game(cid, bond=2 * FINNEY)  # late in the window; the game outlives it
+    t.chain.mine(4)
+    assert t.chain.block_number >= t.arbiter.claim(cid).created + CONFIG.window
+    with pytest.raises(G.ClaimNotFinalizable):
+        t.arbiter.resolve_claim(cid)
+    with pytest.raises(G.ChallengeWindowClosed):
+        t.arbiter.open_game(cid, "other", FINNEY, b"\x05" * 32)
+    with pytest.raises(E.ClaimNotFinal):
+        system.game.result(cid)
+    dispute.play(t.arbiter, gid, t.players())
+    assert t.arbiter.game(gid).winner is Side.DEFENDER
+    r = system.game.resolve_claim(cid)
+    assert r.one(ev.ClaimFinalized).callback_ok and r.one(ev.ResultReceived).result == t.honest.output_root()
+    assert system.game.result(cid) == t.honest.output_root() == system.consumer.result_of(system.game.address, cid)
+    assert t.arbiter.balance("defender") == 3 * FINNEY + 2 * FINNEY and t.arbiter.balance("challenger") == 0
+
+
+def test_claimBeforeWindowEnds_cannotFinalize(system):
+    t = Setup(system, cheat="wrong-output", side="challenger")
+    cid = t.claim()
+    with pytest.raises(G.ClaimNotFinalizable):
+        t.arbiter.resolve_claim(cid)
+    t.chain.mine(CONFIG.window)
+    assert t.arbiter.resolve_claim(cid).status == "final"
+    assert t.arbiter.resolve_claim(cid).status == "final"  # resolving again changes nothing
+    assert t.arbiter.balance("defender") == 1
+
+
+def test_bonds_loserPaysWinner_otherGamesRefunded_nothingElseMoves(system):
+    t = Setup(system, cheat="wrong-output", k=3, side="defender")
+    game = system.game
+    cid = t.claim(bond=5 * FINNEY)
+    second = make_player("second", t.program, t.x_q, "honest", honest=t.honest)
+    g1 = t.game(cid, bond=2 * FINNEY)
+    g2 = second.challenge(t.arbiter, cid, bond=3 * FINNEY)
+    addr = {n: t.arbiter.account(n).address for n in ("defender", "challenger", "second")}
+    eth_before = {n: t.chain.balance(a) for n, a in addr.items()}
+    assert t.chain.balance(game.address) == 10 * FINNEY
+    dispute.play(t.arbiter, g1, t.players())
+    assert t.arbiter.game(g1).winner is Side.CHALLENGER
+    over = t.arbiter.game(g2)
+    assert over.over and over.winner is None and "rejected by game" in over.reason
+    assert t.arbiter.claim(cid).status == "rejected"
+    assert {n: game.paid(a) for n, a in addr.items()} == {"defender": 0, "challenger": 7 * FINNEY, "second": 3 * FINNEY}
+    assert t.chain.balance(game.address) == 10 * FINNEY  # credited, not sent: pull payments
+    fees = {}
+    for n in ("challenger", "second"):
+        acct = t.arbiter.account(n)
+        before = t.chain.balance(acct.address)
+        r = game.withdraw(sender=acct)
+        fee = r.gas_used * t.chain.w3.eth.get_transaction_receipt(r.tx_hash)["effectiveGasPrice"]
+        fees[n] = t.chain.balance(acct.address) - before + fee
+    assert fees == {"challenger": 7 * FINNEY, "second": 3 * FINNEY}
+    assert t.chain.balance(game.address) == 0
+    assert t.chain.balance(addr["defender"]) <= eth_before["defender"]  # only its move fees left it
+    with pytest.raises(E.NothingToClaim):
+        game.withdraw(sender=t.arbiter.account("defender"))
+    with pytest.raises(G.GameOver):
+        t.arbiter.bisect(g2, "defender", True, b"\x01" * 32)
+
+
+def test_defenderWinsOneGame_andLosesAnother_toTheHonestChallenger(system):
+    """A wrong claim: a challenger that stalls loses its bond to the (lying) defender on time, the claim
+    stays open, and the honest challenger still refutes it and takes the defender's bond."""
+    t = Setup(system, cheat="wrong-output", k=2, side="defender")
+    cid = t.claim(bond=FINNEY)
+    staller = make_player("staller", t.program, t.x_q, "timeout", 4, honest=t.honest)
+    g_stall = staller.challenge(t.arbiter, cid, bond=FINNEY)
+    dispute.play(t.arbiter, g_stall, {Side.DEFENDER: t.defender, Side.CHALLENGER: staller})
+    assert t.arbiter.game(g_stall).winner is Side.DEFENDER and t.arbiter.claim(cid).status == "pending"
+    g_honest = t.game(cid, bond=FINNEY)
+    dispute.play(t.arbiter, g_honest, t.players())
+    assert t.arbiter.game(g_honest).winner is Side.CHALLENGER and t.arbiter.claim(cid).status == "rejected"
+    assert t.arbiter.payouts == {"defender": FINNEY, "challenger": 2 * FINNEY}
