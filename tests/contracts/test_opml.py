@@ -163,7 +163,7 @@ def test_anvil_everyStrategy_sameOutcome():
 # ---------------------------------------------------------------- ends pinned
 
 
-@pytest.mark.parametrize("name,batch", [("toy", 1), ("digits-mlp", 1), ("digits-cnn", 1), ("toy", 200)])
+@pytest.mark.parametrize("name,batch", [("toy", 1), ("digits-mlp", 1), ("digits-cnn", 1), ("toy", 200), ("toy", 300)])
 def test_initialState_derivedOnChainFromModelAndInput(embedded, name, batch):
     program, x_q = case(name, batch)
     snap = embedded.chain.snapshot()
@@ -342,3 +342,23 @@ def test_defenderWinsOneGame_andLosesAnother_toTheHonestChallenger(system):
     dispute.play(t.arbiter, g_honest, t.players())
     assert t.arbiter.game(g_honest).winner is Side.CHALLENGER and t.arbiter.claim(cid).status == "rejected"
     assert t.arbiter.payouts == {"defender": FINNEY, "challenger": 2 * FINNEY}
+
+
+# ---------------------------------------------------------------- the CLI on chain
+
+
+@pytest.mark.slow
+def test_cli_dispute_onEmbeddedChain_addsGasToTheInMemoryFields(capsys):
+    import json
+
+    from verifiers.cli import main
+
+    argv = ["dispute", "digits-mlp", "--cheat", "wrong-output", "--at-step", "3", "--json"]
+    assert main(argv + ["--chain", "none"]) == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert main(argv + ["--chain", "embedded"]) == 0
+    chain = json.loads(capsys.readouterr().out)
+    assert set(memory) - {"chain"} <= set(chain)
+    assert (chain["winner"], chain["moves"], chain["disputed_step"]) == (memory["winner"], memory["moves"], memory["disputed_step"])
+    assert chain["gas_moves"] == sum(m["gas"] for m in chain["transcript"]) < chain["gas_total"]
+    assert chain["wall_seconds"] > 0 and all(m["gas"] > 0 for m in chain["transcript"])

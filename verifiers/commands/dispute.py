@@ -1,4 +1,11 @@
-"""tribunal dispute: play a whole dispute game in memory, one side cheating, the other honest."""
+"""tribunal dispute: play a whole dispute game, one side cheating, the other honest.
+
+`--chain none` plays it against the in-memory arbiter; `--chain embedded|anvil` deploys the opML
+contracts (OpmlModels, OpmlGame, the one-step verifier) on that chain and plays the same players
+against `contracts.arbiter.ChainArbiter` (anvil is started and stopped here). On chain the JSON adds
+`gas_total` (every transaction of the dispute: registration, claim, moves), `gas_moves` (the game's
+moves), per-move `gas` in the transcript, `deploy_seconds` and `wall_seconds` (claim to resolution).
+"""
 from __future__ import annotations
 
 from runtime.errors import TribunalError
@@ -9,12 +16,12 @@ from bisection.errors import NothingToDispute, UnknownStrategy
 from ..inputs import add_model_input_args, resolve
 
 NAME = "dispute"
-HELP = "play a dispute game in memory: one side follows a cheating strategy, the other is honest"
-CHAINS = ("none",)
+HELP = "play a dispute game in memory or on chain: one side follows a cheating strategy, the other is honest"
+CHAINS = ("none", "embedded", "anvil")
 
 
 class UnsupportedChain(TribunalError):
-    """Raised when --chain names an arbiter other than the in-memory one (on-chain games: issue 5)."""
+    """Raised when --chain names something other than none (in memory), embedded or anvil."""
 
 
 def add_arguments(p) -> None:
@@ -22,7 +29,7 @@ def add_arguments(p) -> None:
     p.add_argument("--cheat", required=True, metavar="STRATEGY",
                    help=f"[defender:|challenger:]STRATEGY, one of {', '.join(STRATEGIES)} (default side: defender)")
     p.add_argument("--at-step", type=int, default=None, metavar="K", help="the step the cheat starts at (1..N; default N)")
-    p.add_argument("--chain", default="none", help="where the arbiter runs: none (in memory) is the only one for now")
+    p.add_argument("--chain", default="none", help="where the arbiter runs: none (in memory), embedded (py-evm in process) or anvil (started here)")
     p.add_argument("--seed", type=int, default=0, help="seeds the cheater's choices (element, garbage roots)")
     p.add_argument("--stride", type=int, default=2, help="tree levels per level-two reveal (>= 1)")
 
@@ -39,7 +46,7 @@ def parse_cheat(spec: str) -> tuple[str, str]:
 
 def run(args) -> dict:
     if args.chain not in CHAINS:
-        raise UnsupportedChain(f"--chain {args.chain}: only 'none' (the in-memory arbiter) is supported for now")
+        raise UnsupportedChain(f"--chain {args.chain}: use none (in memory), embedded or anvil")
     if args.stride < 1:
         raise TribunalError(f"--stride must be at least 1, got {args.stride}")
     side, strategy = parse_cheat(args.cheat)
@@ -47,13 +54,53 @@ def run(args) -> dict:
     x_q = model.quantize_input(x)
     program = model.program(x_q.shape)
     base = {"model": model.name, "input": source, "chain": args.chain, "steps": program.steps, "strategy": strategy}
+    if args.chain != "none":
+        return {**base, **_on_chain(args, program, x_q, strategy, side)}
     try:
         r = dispute.run(program, x_q, strategy, args.at_step, side, args.seed, MemoryArbiter(stride=args.stride))
     except NothingToDispute as e:
-        return {**base, "disputed": False, "winner": "defender", "cheater": None, "moves": 0, "max_moves": 0,
-                "disputed_step": None, "chunks": None, "reason": str(e), "transcript": [], "rejected": [],
-                "claim_status": "pending", "payouts": {}, "seconds": 0.0}
+        return {**base, **_undisputed(e)}
     return {**base, **r.as_dict(), "at_step": args.at_step if strategy != "wrong-final" else program.steps}
+
+
+def _undisputed(e: Exception) -> dict:
+    return {"disputed": False, "winner": "defender", "cheater": None, "moves": 0, "max_moves": 0,
+            "disputed_step": None, "chunks": None, "reason": str(e), "transcript": [], "rejected": [],
+            "claim_status": "pending", "payouts": {}, "seconds": 0.0}
+
+
+def _on_chain(args, program, x_q, strategy: str, side: str) -> dict:
+    """The same dispute against the opML contracts on a fresh embedded chain or anvil."""
+    import time
+
+    from contracts.arbiter import ChainArbiter
+    from contracts.bindings.opml import OpmlConfig
+    from contracts.chain import connect
+    from contracts.deploy import deploy_opml
+
+    t0 = time.perf_counter()
+    chain = connect(args.chain)
+    try:
+        system = deploy_opml(chain, OpmlConfig(stride=args.stride))
+        deployed = time.perf_counter()
+        arbiter = ChainArbiter(system)
+        try:
+            r = dispute.run(program, x_q, strategy, args.at_step, side, args.seed, arbiter)
+        except NothingToDispute as e:
+            return {**_undisputed(e), "gas_total": sum(t["gas"] for t in arbiter.gas)}
+        wall = time.perf_counter() - deployed
+    finally:
+        chain.close()
+    return {**r.as_dict(), "at_step": args.at_step if strategy != "wrong-final" else program.steps,
+            "gas_total": sum(t["gas"] for t in arbiter.gas), "gas_moves": sum(m["gas"] for m in r.transcript),
+            "gas_by_kind": _by_kind(arbiter.gas), "deploy_seconds": deployed - t0, "wall_seconds": wall}
+
+
+def _by_kind(gas: list[dict]) -> dict:
+    out: dict = {}
+    for t in gas:
+        out[t["kind"]] = out.get(t["kind"], 0) + t["gas"]
+    return out
 
 
 def render(r, console) -> None:
@@ -73,6 +120,9 @@ def render(r, console) -> None:
         console.print(f"[yellow]rejected[/] {e['side']} in {e['phase']}: {e['error']}: {e['message']}")
     console.print(f"[bold]winner: {r['winner']}[/] after {r['moves']} moves (bound {r['max_moves']}), "
                   f"disputed step {r['disputed_step']}: {r['reason']}; claim {r['claim_status']}")
+    if "gas_total" in r:
+        console.print(f"on {r['chain']}: {r['gas_total']:,} gas in all ({r['gas_moves']:,} in the game's moves), "
+                      f"{r['wall_seconds']:.2f} s claim to resolution")
 
 
 def _short(v) -> str:

@@ -57,16 +57,15 @@ library LibMerkle {
     function tensorRoot(bytes calldata data) internal pure returns (bytes32) {
         uint256 chunks = numChunks(data.length);
         bytes32[] memory level = new bytes32[](chunks);
-        bytes memory buf = new bytes(CHUNK_BYTES);
         for (uint256 c; c < chunks; ++c) {
             uint256 start = c * CHUNK_BYTES;
             if (start + CHUNK_BYTES <= data.length) {
                 level[c] = sha256(data[start:start + CHUNK_BYTES]);
                 continue;
             }
-            uint256 end = start < data.length ? data.length : start;
-            for (uint256 i; i < CHUNK_BYTES; ++i) buf[i] = start + i < end ? data[start + i] : bytes1(0);
-            level[c] = sha256(buf);
+            // the last data chunk and the padding chunks: zero bytes after the data
+            uint256 from = start < data.length ? start : data.length;
+            level[c] = sha256(abi.encodePacked(data[from:], new bytes(CHUNK_BYTES - (data.length - from))));
         }
         for (uint256 n = chunks; n > 1; n /= 2) {
             for (uint256 i; i < n / 2; ++i) level[i] = sha256(abi.encodePacked(level[2 * i], level[2 * i + 1]));
