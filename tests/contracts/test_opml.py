@@ -362,3 +362,36 @@ def test_cli_dispute_onEmbeddedChain_addsGasToTheInMemoryFields(capsys):
     assert (chain["winner"], chain["moves"], chain["disputed_step"]) == (memory["winner"], memory["moves"], memory["disputed_step"])
     assert chain["gas_moves"] == sum(m["gas"] for m in chain["transcript"]) < chain["gas_total"]
     assert chain["wall_seconds"] > 0 and all(m["gas"] > 0 for m in chain["transcript"])
+
+
+# ---------------------------------------------------------------- the game's own one-step rule
+
+
+def test_step_comparesVerifierValueWithRevealedElement_andChecksItsSlot():
+    """With the TEST-ONLY oracle (it returns what its proof says), the game's side of the one-step
+    check alone: a value for another output slot is rejected; an equal value lets the claimant win."""
+    from eth_abi import encode
+
+    chain = connect("embedded")
+    try:
+        system = deploy_opml(chain, CONFIG, verifier=chain.deploy("TestOneStepOracle"))
+        t = Setup(system, "digits-mlp", cheat="wrong-output", k=2, side="defender")
+        gid = t.game(t.claim())
+        while t.arbiter.game(gid).phase.value != "step":
+            t.players()[t.arbiter.game(gid).turn].act(t.arbiter, gid)
+        g = t.arbiter.game(gid)
+        slot = t.program.nodes[g.position.hi - 1].outputs[0]
+        chunk = g.revealed[0]
+        value = int.from_bytes(chunk[6:8], "big", signed=True)
+        sender = t.arbiter.account(g.turn.value)  # the disputer
+        with pytest.raises(G.InvalidProof):
+            system.game.step(gid, 3, chunk, encode(["int256", "uint256"], [value, slot + 1]), sender=sender)
+        with pytest.raises(G.InvalidProof):  # the chunk must be the revealed one
+            system.game.step(gid, 3, bytes(1024), encode(["int256", "uint256"], [value, slot]), sender=sender)
+        with pytest.raises(G.InvalidMove):
+            system.game.step(gid, 512, chunk, encode(["int256", "uint256"], [value, slot]), sender=sender)
+        r = system.game.step(gid, 3, chunk, encode(["int256", "uint256"], [value, slot]), sender=sender)
+        assert r.one(ev.Stepped).recomputed == r.one(ev.Stepped).revealed == value
+        assert t.arbiter.game(gid).winner is g.claimant  # the element agrees with the claimant's chunk
+    finally:
+        chain.close()
