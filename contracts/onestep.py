@@ -148,3 +148,9 @@ class OneStep:
             return fn.estimate_gas({"from": self.chain.accounts[0].address})
         except Exception as exc:  # noqa: BLE001 - a revert raises its named error
             raise self.chain._decode(exc) from None
+
+    def gas_used(self, program_root: bytes, state_root: bytes, step: int, element: int, proof: bytes,
+                 sender=None) -> int:
+        """Gas the call spends when sent as its own transaction (mined; it changes no state). More exact
+        than `estimate_gas`, whose search stops within a tolerance above the true figure."""
+        return self.chain.transact(self._fn(program_root, state_root, step, element, proof), sender=sender).gas_used

@@ -61,7 +61,7 @@ def test_element_equalsNumpyKernel_onEveryStepOfZooModels(onestep, name, figure)
             assert verify(onestep, program, state, step, element)[0] == int(want[element]), (name, step, element)
         node = program.nodes[step - 1]
         proof = step_proof(program, state, step, 0)
-        gas = onestep.estimate_gas(*roots(program, state), step, 0, proof)
+        gas = onestep.gas_used(*roots(program, state), step, 0, proof)
         figure(f"onestep gas {name} step {step} {node.op} {list(program.slots[node.inputs[0]].shape)}", gas)
 
 

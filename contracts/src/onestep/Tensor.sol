@@ -32,24 +32,57 @@ library TensorLib {
         }
     }
 
-    /// Element `i` (flat) of input `input`, read from its proven chunks, sign-extended.
-    function at(Tensor calldata t, uint256 input, uint256 i) internal pure returns (int256 v) {
-        uint256 w = t.width;
+    /// Reads elements of one proven tensor, remembering the last chunk it found (kernels read runs of
+    /// neighbouring elements, so most reads skip the chunk search).
+    struct Reader {
+        uint256 width;
+        uint256 input; // the input's position in the node, for MissingChunk
+        uint256 chunk; // the chunk `base` points into
+        uint256 base; // calldata offset of that chunk's bytes
+    }
+
+    function reader(Tensor calldata t, uint256 input) internal pure returns (Reader memory r) {
+        r.width = t.width;
+        r.input = input;
+        r.chunk = type(uint256).max;
+    }
+
+    /// Element `i` (flat) of the reader's tensor `t`, sign-extended.
+    function get(Reader memory r, Tensor calldata t, uint256 i) internal pure returns (int256 v) {
+        uint256 w = r.width;
         uint256 offset = i * w;
-        uint256 chunk = offset / CHUNK;
+        uint256 c = offset / CHUNK;
+        if (c != r.chunk) {
+            r.base = _find(t, r.input, c);
+            r.chunk = c;
+        }
+        // elements never straddle chunks: 1024 is a multiple of 1, 2 and 8
+        uint256 p = r.base + (offset % CHUNK);
+        assembly {
+            v := signextend(sub(w, 1), shr(sub(256, mul(8, w)), calldataload(p)))
+        }
+    }
+
+    /// Element `i` (flat) of input `input`, read from its proven chunks, sign-extended.
+    function at(Tensor calldata t, uint256 input, uint256 i) internal pure returns (int256) {
+        return get(reader(t, input), t, i);
+    }
+
+    /// Calldata offset of the bytes of chunk `c` of `t`.
+    function _find(Tensor calldata t, uint256 input, uint256 c) private pure returns (uint256 base) {
         uint256[] calldata idx = t.chunkIndex;
         for (uint256 j = 0; j < idx.length; j++) {
-            if (idx[j] == chunk) {
+            if (idx[j] == c) {
                 bytes calldata data = t.chunks[j];
-                uint256 pos = offset % CHUNK; // elements never straddle chunks: 1024 is a multiple of 1, 2, 8
+                // INVARIANT: reads stay inside a whole chunk (the verifier checked each is 1024 bytes).
+                if (data.length != CHUNK) revert MissingChunk(input, c);
                 assembly {
-                    let word := calldataload(add(data.offset, pos))
-                    v := signextend(sub(w, 1), shr(sub(256, mul(8, w)), word))
+                    base := data.offset
                 }
-                return v;
+                return base;
             }
         }
         // INVARIANT: a kernel only computes from elements the verifier proved against the state.
-        revert MissingChunk(input, chunk);
+        revert MissingChunk(input, c);
     }
 }

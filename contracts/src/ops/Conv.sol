@@ -33,14 +33,16 @@ contract Conv is IOpKernel {
         pure
         returns (int256 acc)
     {
+        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
+        TensorLib.Reader memory rw = TensorLib.reader(w, 1);
         for (uint256 i = 0; i < g.kh; i++) {
             int256 h = g.h0 + int256(i) * g.dh;
             if (h < 0 || h >= int256(g.height)) continue;
             for (uint256 j = 0; j < g.kw; j++) {
                 int256 col = g.w0 + int256(j) * g.dw;
                 if (col < 0 || col >= int256(g.width)) continue;
-                acc += TensorLib.at(x, 0, (plane + uint256(h)) * g.width + uint256(col))
-                    * TensorLib.at(w, 1, (wRow + i) * g.kw + j);
+                acc += TensorLib.get(rx, x, (plane + uint256(h)) * g.width + uint256(col))
+                    * TensorLib.get(rw, w, (wRow + i) * g.kw + j);
             }
         }
     }

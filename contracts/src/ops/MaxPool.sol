@@ -44,18 +44,22 @@ contract MaxPool is IOpKernel {
         uint256[] memory c = Shape.unravel(node.outputs[0].shape, index);
         int256[] calldata kernel = Descriptor.attr(node, "kernel");
         Window.Geometry memory g = Window.geometry(node, ins[0].shape, uint256(kernel[0]), uint256(kernel[1]), c);
-        uint256 plane = (g.n * g.channels + c[1]) * g.height;
-        int256 best = -32768;
+        return _max(ins[0], g, (g.n * g.channels + c[1]) * g.height);
+    }
+
+    /// The maximum over the window in the plane starting at row `plane` (padding counts as -32768).
+    function _max(Tensor calldata x, Window.Geometry memory g, uint256 plane) private pure returns (int256 best) {
+        best = -32768;
+        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
         for (uint256 i = 0; i < g.kh; i++) {
             int256 h = g.h0 + int256(i) * g.dh;
             if (h < 0 || h >= int256(g.height)) continue;
             for (uint256 j = 0; j < g.kw; j++) {
                 int256 w = g.w0 + int256(j) * g.dw;
                 if (w < 0 || w >= int256(g.width)) continue;
-                int256 v = TensorLib.at(ins[0], 0, (plane + uint256(h)) * g.width + uint256(w));
+                int256 v = TensorLib.get(rx, x, (plane + uint256(h)) * g.width + uint256(w));
                 if (v > best) best = v;
             }
         }
-        return best;
     }
 }

@@ -18,24 +18,31 @@ contract Softmax is IOpKernel {
 
     function element(Node calldata node, Tensor[] calldata ins, uint256 index) external pure returns (int256) {
         Row memory r = _row(ins[0].shape, uint256(Descriptor.attrInt(node, "axis")), index);
-        int256 max = type(int256).min;
-        for (uint256 i = 0; i < r.len; i++) {
-            int256 v = TensorLib.at(ins[0], 0, r.first + i * r.stride);
-            if (v > max) max = v;
-        }
-        int256 sum;
-        int256 mine;
-        for (uint256 i = 0; i < r.len; i++) {
-            int256 e = _exp(ins, TensorLib.at(ins[0], 0, r.first + i * r.stride) - max);
-            sum += e;
-            if (i == r.pos) mine = e;
-        }
+        int256 max = _max(ins[0], r);
+        (int256 sum, int256 mine) = _sum(ins, r, max);
         return (mine * 32767 + sum / 2) / sum; // all terms >= 0 and sum >= 32767: / is floor
     }
 
-    /// The table entry for a difference d in [-65535, 0]: t[((d + 1) >> 1) + 32768].
-    function _exp(Tensor[] calldata ins, int256 d) private pure returns (int256) {
-        return TensorLib.at(ins[1], 1, uint256(((d + 1) >> 1) + 32768));
+    function _max(Tensor calldata x, Row memory r) private pure returns (int256 max) {
+        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
+        max = type(int256).min;
+        for (uint256 i = 0; i < r.len; i++) {
+            int256 v = TensorLib.get(rx, x, r.first + i * r.stride);
+            if (v > max) max = v;
+        }
+    }
+
+    /// (sum of the row's table entries, the element's own entry). The entry for a difference
+    /// d = x - max in [-65535, 0] is t[((d + 1) >> 1) + 32768].
+    function _sum(Tensor[] calldata ins, Row memory r, int256 max) private pure returns (int256 sum, int256 mine) {
+        TensorLib.Reader memory rx = TensorLib.reader(ins[0], 0);
+        TensorLib.Reader memory rt = TensorLib.reader(ins[1], 1);
+        for (uint256 i = 0; i < r.len; i++) {
+            int256 d = TensorLib.get(rx, ins[0], r.first + i * r.stride) - max;
+            int256 e = TensorLib.get(rt, ins[1], uint256(((d + 1) >> 1) + 32768));
+            sum += e;
+            if (i == r.pos) mine = e;
+        }
     }
 
     function _row(uint256[] calldata shape, uint256 axis, uint256 index) private pure returns (Row memory r) {
