@@ -52,12 +52,22 @@ def out_size(size: int, k: int, s: int, d: int, pb: int, pe: int) -> int:
     return (size + pb + pe - (k - 1) * d - 1) // s + 1
 
 
+def pad2d(x: np.ndarray, pads, fill, dtype=None) -> np.ndarray:
+    """x [N, C, H, W] with (top, left, bottom, right) rows/cols of `fill` around it (np.pad is ~100 us slower)."""
+    pt, pl, pb, pr = pads
+    n, c, h, w = x.shape
+    if not (pt or pl or pb or pr):
+        return x if dtype is None else x.astype(dtype)
+    out = np.full((n, c, h + pt + pb, w + pl + pr), fill, dtype=dtype or x.dtype)
+    out[:, :, pt:pt + h, pl:pl + w] = x
+    return out
+
+
 def window_slices(x: np.ndarray, kernel, attrs, fill: int):
     """Yield (i, j, x[:, :, rows of offset i, cols of offset j]) over the padded input: one strided
     [N, C, OH, OW] view per kernel offset (im2col without a 6-D window view, which is slow to reduce)."""
     (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
-    if pt or pl or pb or pr:
-        x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=fill)
+    x = pad2d(x, (pt, pl, pb, pr), fill)
     kh, kw = kernel
     oh = (x.shape[2] - (kh - 1) * dh - 1) // sh + 1
     ow = (x.shape[3] - (kw - 1) * dw - 1) // sw + 1
@@ -69,7 +79,7 @@ def window_slices(x: np.ndarray, kernel, attrs, fill: int):
 def im2col(x: np.ndarray, kernel, attrs) -> np.ndarray:
     """[c, kh, kw, n, oh, ow] float64 copy of the zero-padded input's windows, made in one strided copy."""
     (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    xp = pad2d(x, (pt, pl, pb, pr), 0, np.float64)
     n, c, h, w = xp.shape
     oh, ow = (h - (kernel[0] - 1) * dh - 1) // sh + 1, (w - (kernel[1] - 1) * dw - 1) // sw + 1
     sn, sc, sy, sx = xp.strides
