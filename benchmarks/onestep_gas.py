@@ -21,7 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from bisection.commitments import commit
 from contracts.chain import connect
-from contracts.onestep import OneStep, deploy_onestep, encode_bundle, proof_parts, state_tree
+from contracts.onestep import OneStep, deploy_onestep, encode_bundle, prestates, proof_parts, state_tree
 from runtime import zoo
 from runtime.model import Model
 
@@ -49,17 +49,6 @@ def work(program, node) -> str:
     if node.op == "Softmax":
         return f"row={shape(0)[node.attrs['axis']]}"
     return "1 element"
-
-
-def prestates(program, x_q):
-    state = program.initial_state(x_q)
-    out = [list(state)]
-    for _, written, _ in program.states(x_q):
-        state = list(state)
-        for i, v in written.items():
-            state[i] = np.asarray(v)
-        out.append(state)
-    return out[:-1]
 
 
 def measure(onestep: OneStep, program, x_q, label: str, elements: int, rng) -> list[dict]:

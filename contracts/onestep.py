@@ -154,3 +154,15 @@ class OneStep:
         """Gas the call spends when sent as its own transaction (mined; it changes no state). More exact
         than `estimate_gas`, whose search stops within a tolerance above the true figure."""
         return self.chain.transact(self._fn(program_root, state_root, step, element, proof), sender=sender).gas_used
+
+
+def prestates(program, x_q) -> list[list]:
+    """S_0 .. S_{N-1} as lists of numpy arrays: S_{k-1} is what step k reads, for `step_proof`."""
+    state = program.initial_state(x_q)
+    out = [list(state)]
+    for _, written, _ in program.states(x_q):
+        state = list(state)
+        for i, v in written.items():
+            state[i] = np.asarray(v)
+        out.append(state)
+    return out[:-1]

@@ -41,9 +41,10 @@ def linear2_torch(a, b, attrs):
 
 class Add(ExactOp):
     op_type = "Add"
+    sign = +1  # Sub is this op with b's multiplier negated
 
     def lower(self, node, lw):
-        lower_linear2(node, lw, +1)
+        lower_linear2(node, lw, self.sign)
 
     def numpy(self, ins, attrs):
         return linear2_np(ins[0], ins[1], attrs)

@@ -6,24 +6,12 @@ import functools
 import numpy as np
 
 from bisection.commitments import commit
-from contracts.onestep import state_tree
+from contracts.onestep import prestates, state_tree
 from runtime import zoo
 from runtime.model import Model
 from runtime.ops import get_op
 
 ZOO = ("toy", "digits-mlp", "digits-cnn")
-
-
-def prestates(program, x_q):
-    """S_0 .. S_{N-1} as lists of numpy arrays (S_{k-1} is what step k reads)."""
-    state = program.initial_state(x_q)
-    out = [list(state)]
-    for _, written, _ in program.states(x_q):
-        state = list(state)
-        for i, v in written.items():
-            state[i] = np.asarray(v)
-        out.append(state)
-    return out[:-1]
 
 
 @functools.lru_cache(maxsize=None)
