@@ -66,13 +66,15 @@ class StateTree:
         return self.levels[0][index]
 
     def set(self, index: int, leaf: bytes) -> None:
-        levels, sha = self.levels, _sha256
-        levels[0][index] = leaf
-        for lv in range(1, len(levels)):
+        below = self.levels[0]
+        below[index] = leaf
+        sha = _sha256
+        for level in self.levels[1:]:
             index >>= 1
-            below = levels[lv - 1]
-            levels[lv][index] = sha(below[2 * index] + below[2 * index + 1]).digest()
-        self.hashes += len(levels) - 1
+            j = index << 1
+            level[index] = sha(below[j] + below[j + 1]).digest()
+            below = level
+        self.hashes += len(self.levels) - 1
 
     def proof(self, index: int) -> list[bytes]:
         out = []

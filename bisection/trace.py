@@ -115,26 +115,25 @@ def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, bac
     hashed = hashed_bytes(len(data)) + 64 * tree.hashes
     roots = [tree.root]
     state = [None if v is None else bk.constant(program, i, v) for i, v in enumerate(program.initial_state(x_q))]
-    slots = program.slots
+    slots, step, path = program.slots, program.step, 64 * tree.depth  # path: bytes hashed per leaf set
     for k in range(1, program.steps + 1):
-        written = program.step(state, k, bk)
+        written = step(state, k, bk)
         if not numpy:
             written = {i: bk.to_numpy(v) for i, v in written.items()}
         extra: dict[int, bytes] = {}
         if tamper is not None:
             written, extra = tamper(k, written, state)
-        before = tree.hashes
         for i, v in written.items():
             if v.dtype != slots[i].dtype:
                 v = v.astype(slots[i].dtype)
             state[i] = v if numpy else bk.asarray(v)
             r, data = fast_tensor_root(v)
-            hashed += hashed_bytes(len(data))
+            hashed += hashed_bytes(len(data)) + path
             versions.setdefault(i, []).append((k, r, data))
             tree.set(i, r)
         for i, leaf in extra.items():
             versions.setdefault(i, []).append((k, leaf, None))
             tree.set(i, leaf)
-        hashed += 64 * (tree.hashes - before)
+            hashed += path
         roots.append(tree.root)
     return Trace(program, c, x_q, roots, versions, hashed, time.perf_counter() - t0)

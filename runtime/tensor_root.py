@@ -52,7 +52,8 @@ def hash_pair(left: bytes, right: bytes) -> bytes:
     return _sha256(left + right).digest()
 
 
-_ZERO_LEAF = _sha256(bytes(CHUNK_BYTES)).digest()
+_ZERO_CHUNK = memoryview(bytes(CHUNK_BYTES))
+_ZERO_LEAF = _sha256(_ZERO_CHUNK).digest()
 
 
 def zero_subtree(level: int, _cache: list[bytes] = [_ZERO_LEAF]) -> bytes:
@@ -93,11 +94,14 @@ def bytes_root(data: bytes) -> bytes:
 def root_and_bytes(arr: np.ndarray) -> tuple[bytes, bytes | memoryview]:
     """(tensor root, canonical bytes) with one copy of the data: the big-endian copy is hashed
     through a memoryview and handed back as a read-only view (bytes for a one-chunk tensor)."""
-    mv = memoryview(_big_endian(arr)).cast("B")
-    n = len(mv)
-    if n <= CHUNK_BYTES:
-        data = mv.tobytes()
-        return _sha256(data + bytes(CHUNK_BYTES - n)).digest(), data
+    be = _big_endian(arr)
+    n = be.nbytes
+    if n <= CHUNK_BYTES:  # most activations: one leaf, no tree
+        data = be.tobytes()
+        h = _sha256(data)
+        h.update(_ZERO_CHUNK[n:])
+        return h.digest(), data
+    mv = memoryview(be).cast("B")
     full = n - n % CHUNK_BYTES
     level = [_sha256(mv[i:i + CHUNK_BYTES]).digest() for i in range(0, full, CHUNK_BYTES)]
     if n % CHUNK_BYTES:
