@@ -1,8 +1,8 @@
-"""Fixtures for the dispute-game tests (helpers in bisection_cases, importable by name)."""
+"""Fixtures for the dispute-game tests (helpers in bisection_cases)."""
 from __future__ import annotations
 
 import pytest
-from bisection_cases import MODELS, case
+from .bisection_cases import MODELS, case
 
 
 @pytest.fixture(params=MODELS)

@@ -14,7 +14,7 @@ from bisection.merkle import ZERO, StateTree
 from runtime.program import Program
 from runtime.tensor_root import tensor_root
 
-from bisection_cases import case
+from .bisection_cases import case
 
 
 def _clone(program: Program, **changes) -> Program:

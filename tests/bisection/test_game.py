@@ -10,7 +10,7 @@ from bisection.errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClockN
                               InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NotYourTurn,
                               NothingToDispute, UnknownGame, UnknownModel, WrongPhase)
 
-from bisection_cases import case
+from .bisection_cases import case
 
 
 def _setup(name="digits-mlp", cheat="wrong-output", at_step=3, batch=1, stride=2):

@@ -7,7 +7,7 @@ Hypothesis property test drawing the strategy, K, the input, the side, the strid
 from __future__ import annotations
 
 import pytest
-from bisection_cases import MODELS, case
+from .bisection_cases import MODELS, case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ from bisection import trace
 from bisection.merkle import ZERO, StateTree, fold
 from runtime.tensor_root import tensor_root
 
-from bisection_cases import case
+from .bisection_cases import case
 
 
 def _full_root(program, state) -> bytes:
