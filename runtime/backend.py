@@ -5,6 +5,7 @@ per-program caches of constants already moved to its device, so weights cross on
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -91,3 +92,31 @@ def cuda_available() -> bool:
     except ImportError:
         return False
     return bool(torch.cuda.is_available())
+
+
+@lru_cache(maxsize=1)
+def _blas_libs() -> tuple:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return ()
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+@contextmanager
+def one_blas_thread():
+    """Run the enclosed numpy GEMMs on one BLAS thread (`Program.states` holds it for a whole run).
+
+    The exact profile's GEMMs are small; OpenBLAS splits them over its threads anyway, and on a
+    busy 2-core machine a split GEMM waits for a descheduled thread: a 16x72 by 72x1024 product
+    took 12 ms on two threads and 0.36 ms on one. Results are exact either way. The limit is global
+    to the process while it lasts (about a microsecond to set and to restore).
+    """
+    libs = [(lib, lib.num_threads) for lib in _blas_libs() if lib.num_threads > 1]
+    for lib, _ in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in libs:
+            lib.set_num_threads(n)

@@ -10,12 +10,13 @@ Node attributes are ints or tuples of ints only: the program root commits to the
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .backend import Backend, get_backend
+from .backend import Backend, get_backend, one_blas_thread
 
 SLOT_KINDS = ("input", "constant", "value")
 
@@ -88,11 +89,12 @@ class Program:
         bk = get_backend(backend) if isinstance(backend, str) else backend
         state = [None if v is None else bk.constant(self, i, v) for i, v in enumerate(self.initial_state(x_q))]
         state[self.input_slot] = bk.asarray(np.asarray(x_q))  # never cached: it changes per request
-        for k in range(1, self.steps + 1):
-            written = self.step(state, k, bk)
-            for i, v in written.items():
-                state[i] = v
-            yield k, written, state
+        with one_blas_thread() if bk.name == "numpy" else nullcontext():
+            for k in range(1, self.steps + 1):
+                written = self.step(state, k, bk)
+                for i, v in written.items():
+                    state[i] = v
+                yield k, written, state
 
     def run(self, x_q: np.ndarray, backend: Backend | str = "numpy") -> list[np.ndarray]:
         """The output slots' int16 values after the last step."""

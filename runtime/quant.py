@@ -66,18 +66,30 @@ def requantize_limit(m, k):
     return (np.int64(2**15) << np.asarray(k, dtype=np.int64)) // m + 1
 
 
-def requantize_np(acc: np.ndarray, m, k) -> np.ndarray:
-    """The rounding rule on int64 numpy arrays; m, k broadcast against acc."""
+def requantize_np(acc: np.ndarray, m, k, bound: int | None = None, inplace: bool = False) -> np.ndarray:
+    """The rounding rule on int64 numpy arrays; m, k broadcast against acc.
+
+    `bound` (optional) is a known bound on |acc|, which spares a pass to find one; `inplace` lets
+    the rule overwrite acc (an int64 array the caller owns). Neither changes the result.
+    """
     m = np.asarray(m, dtype=np.int64)
     k = np.asarray(k, dtype=np.int64)
-    a = acc.astype(np.int64, copy=True)
-    if a.size and int(np.abs(a).max()) * int(m.max(initial=0)) >= 2**62:  # else the clip cannot bite
-        lim = requantize_limit(m, k)
-        np.clip(a, -lim, lim, out=a)
-    a *= m  # in place from here on: the same rule, fewer temporaries
+    a = acc if inplace and acc.dtype == np.int64 else acc.astype(np.int64, copy=True)
+    if a.size:
+        if bound is None:
+            bound = int(np.abs(a).max())
+        if bound * int(m.max()) >= 2**62:  # else the clip to [-L, L] cannot bite: skip the pass
+            lim = requantize_limit(m, k)
+            np.clip(a, -lim, lim, out=a)
+    a *= m
     a += (np.int64(1) << k) >> 1
     a >>= k
     return np.clip(a, INT16_MIN, INT16_MAX, out=a).astype(np.int16)
+
+
+def acc_bound(terms: int, bias) -> int:
+    """A bound on |sum of `terms` int16 x int8 products + bias|, for `requantize_np(bound=...)`."""
+    return terms * (INT16_MAX + 1) * (INT8_MAX + 1) + (int(np.abs(bias).max()) if np.size(bias) else 0)
 
 
 def requantize_torch(acc, m, k):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
+from ..quant import INT8_MAX, INT16_MAX, acc_bound, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
 from .base import ExactOp
 
 
@@ -55,8 +55,9 @@ class Gemm(ExactOp):
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
-        acc = (x.astype(np.float64) @ w.astype(np.float64).T).astype(np.int64) + b
-        return requantize_np(acc, p[:, 0], p[:, 1])
+        acc = (x.astype(np.float64) @ w.astype(np.float64).T).astype(np.int64)
+        acc += b
+        return requantize_np(acc, p[:, 0], p[:, 1], bound=acc_bound(w.shape[1], b), inplace=True)
 
     def torch(self, ins, attrs):
         import torch
