@@ -50,16 +50,89 @@ library TensorLib {
     /// Element `i` (flat) of the reader's tensor `t`, sign-extended.
     function get(Reader memory r, Tensor calldata t, uint256 i) internal pure returns (int256 v) {
         uint256 w = r.width;
-        uint256 offset = i * w;
-        uint256 c = offset / CHUNK;
-        if (c != r.chunk) {
-            r.base = _find(t, r.input, c);
-            r.chunk = c;
+        uint256 p;
+        unchecked {
+            uint256 offset = i * w;
+            uint256 c = offset / CHUNK;
+            if (c != r.chunk) {
+                r.base = _find(t, r.input, c);
+                r.chunk = c;
+            }
+            // elements never straddle chunks: 1024 is a multiple of 1, 2 and 8
+            p = r.base + (offset % CHUNK);
         }
-        // elements never straddle chunks: 1024 is a multiple of 1, 2 and 8
-        uint256 p = r.base + (offset % CHUNK);
         assembly {
             v := signextend(sub(w, 1), shr(sub(256, mul(8, w)), calldataload(p)))
+        }
+    }
+
+    /// sum_{j < n} a[ia + j * sa] * b[ib + j * sb] (flat indices, elements sign-extended), read from the
+    /// proven chunks of the node's input 0 (tensor a) and input 1 (tensor b) in the order a[j], b[j], as
+    /// `get` would; a chunk that is not among them reverts with MissingChunk. The sum is exact in int256.
+    function dot(Tensor calldata a, uint256 ia, uint256 sa, Tensor calldata b, uint256 ib, uint256 sb, uint256 n)
+        internal
+        pure
+        returns (int256 acc)
+    {
+        Run memory r = Run(a.width, b.width, type(uint256).max, type(uint256).max, 0, 0);
+        unchecked {
+            // from here ia, ib are byte offsets and sa, sb byte steps (products of shape dims: no overflow)
+            ia *= r.wa;
+            ib *= r.wb;
+            sa *= r.wa;
+            sb *= r.wb;
+            while (n > 0) {
+                uint256 c = ia / CHUNK;
+                if (c != r.ca) {
+                    r.baseA = _find(a, 0, c);
+                    r.ca = c;
+                }
+                c = ib / CHUNK;
+                if (c != r.cb) {
+                    r.baseB = _find(b, 1, c);
+                    r.cb = c;
+                }
+                // steps that stay inside both current chunks (elements never straddle chunks)
+                uint256 run = n;
+                if (sa != 0 && (CHUNK - ia % CHUNK + sa - 1) / sa < run) run = (CHUNK - ia % CHUNK + sa - 1) / sa;
+                if (sb != 0 && (CHUNK - ib % CHUNK + sb - 1) / sb < run) run = (CHUNK - ib % CHUNK + sb - 1) / sb;
+                acc += _dotRun(r, r.baseA + ia % CHUNK, sa, r.baseB + ib % CHUNK, sb, run);
+                ia += run * sa;
+                ib += run * sb;
+                n -= run;
+            }
+        }
+    }
+
+    /// The chunks a dot product is reading: element widths, chunk indices and their calldata offsets.
+    struct Run {
+        uint256 wa;
+        uint256 wb;
+        uint256 ca;
+        uint256 cb;
+        uint256 baseA;
+        uint256 baseB;
+    }
+
+    /// sum over `run` steps of the elements at calldata offsets pa + j*da (width r.wa) times pb + j*db (r.wb).
+    function _dotRun(Run memory r, uint256 pa, uint256 da, uint256 pb, uint256 db, uint256 run)
+        private
+        pure
+        returns (int256 acc)
+    {
+        uint256 wa = r.wa;
+        uint256 wb = r.wb;
+        assembly {
+            let sha := sub(256, mul(8, wa))
+            let sea := sub(wa, 1)
+            let shb := sub(256, mul(8, wb))
+            let seb := sub(wb, 1)
+            for {} run { run := sub(run, 1) } {
+                acc := add(acc, mul(signextend(sea, shr(sha, calldataload(pa))),
+                                    signextend(seb, shr(shb, calldataload(pb)))))
+                pa := add(pa, da)
+                pb := add(pb, db)
+            }
         }
     }
 

@@ -27,23 +27,43 @@ contract Conv is IOpKernel {
         return Quant.requantize(acc, TensorLib.at(ins[3], 3, 2 * o), TensorLib.at(ins[3], 3, 2 * o + 1));
     }
 
-    /// sum over the window of x[plane row h, column w] * w[wRow + i, j] for one input channel.
+    /// The window columns j in [j0, j0 + count) whose input column col0 + (j - j0)*dw lies inside the input.
+    struct Columns {
+        uint256 j0;
+        uint256 count;
+        uint256 col0;
+    }
+
+    /// sum over the window of x[plane row h, column w] * w[wRow + i, j] for one input channel: per
+    /// window row inside the input, one strided dot product over the columns inside it.
     function _window(Tensor calldata x, Tensor calldata w, Window.Geometry memory g, uint256 plane, uint256 wRow)
         private
         pure
         returns (int256 acc)
     {
-        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
-        TensorLib.Reader memory rw = TensorLib.reader(w, 1);
+        Columns memory cols = _columns(g);
+        if (cols.count == 0) return 0;
         for (uint256 i = 0; i < g.kh; i++) {
             int256 h = g.h0 + int256(i) * g.dh;
             if (h < 0 || h >= int256(g.height)) continue;
-            for (uint256 j = 0; j < g.kw; j++) {
-                int256 col = g.w0 + int256(j) * g.dw;
-                if (col < 0 || col >= int256(g.width)) continue;
-                acc += TensorLib.get(rx, x, (plane + uint256(h)) * g.width + uint256(col))
-                    * TensorLib.get(rw, w, (wRow + i) * g.kw + j);
-            }
+            acc += _row(x, w, g, cols, plane + uint256(h), wRow + i);
         }
+    }
+
+    function _row(Tensor calldata x, Tensor calldata w, Window.Geometry memory g, Columns memory cols, uint256 xRow,
+                  uint256 wRow) private pure returns (int256) {
+        xRow = xRow * g.width + cols.col0;
+        wRow = wRow * g.kw + cols.j0;
+        return TensorLib.dot(x, xRow, uint256(g.dw), w, wRow, 1, cols.count);
+    }
+
+    function _columns(Window.Geometry memory g) private pure returns (Columns memory c) {
+        uint256 j1 = g.kw;
+        uint256 j0;
+        while (j0 < j1 && g.w0 + int256(j0) * g.dw < 0) j0++;
+        while (j1 > j0 && g.w0 + int256(j1 - 1) * g.dw >= int256(g.width)) j1--;
+        c.j0 = j0;
+        c.count = j1 - j0;
+        if (j1 > j0) c.col0 = uint256(g.w0 + int256(j0) * g.dw);
     }
 }

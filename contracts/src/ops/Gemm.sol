@@ -14,11 +14,7 @@ contract Gemm is IOpKernel {
         uint256 n = index % node.outputs[0].shape[1];
         uint256 m = index / node.outputs[0].shape[1];
         int256 acc = TensorLib.at(ins[2], 2, n);
-        TensorLib.Reader memory rx = TensorLib.reader(ins[0], 0);
-        TensorLib.Reader memory rw = TensorLib.reader(ins[1], 1);
-        for (uint256 j = 0; j < k; j++) {
-            acc += TensorLib.get(rx, ins[0], m * k + j) * TensorLib.get(rw, ins[1], n * k + j);
-        }
+        acc += TensorLib.dot(ins[0], m * k, 1, ins[1], n * k, 1, k);
         return Quant.requantize(acc, TensorLib.at(ins[3], 3, 2 * n), TensorLib.at(ins[3], 3, 2 * n + 1));
     }
 }

@@ -29,10 +29,6 @@ contract MatMul is IOpKernel {
     function _dot(Tensor calldata a, Tensor calldata b, uint256 aRow, uint256 bCol) private pure returns (int256 acc) {
         uint256 k = a.shape[a.shape.length - 1];
         uint256 stride = b.shape[b.shape.length - 1];
-        TensorLib.Reader memory ra = TensorLib.reader(a, 0);
-        TensorLib.Reader memory rb = TensorLib.reader(b, 1);
-        for (uint256 j = 0; j < k; j++) {
-            acc += TensorLib.get(ra, a, aRow + j) * TensorLib.get(rb, b, bCol + j * stride);
-        }
+        acc = TensorLib.dot(a, aRow, 1, b, bCol, stride, k);
     }
 }
