@@ -73,7 +73,10 @@ library Descriptor {
             uint256 len = _take(c, 1);
             if (c.pos + len > d.length) revert MalformedDescriptor(step);
             bytes memory name = new bytes(len);
-            for (uint256 j = 0; j < len; j++) name[j] = d[c.pos + j];
+            uint256 from = c.pos;
+            assembly {
+                mcopy(add(name, 32), add(add(d, 32), from), len)
+            }
             c.pos += len;
             _take(c, 1); // tag: an int or a tuple, both read as a list
             int256[] memory values = new int256[](_take(c, 4));

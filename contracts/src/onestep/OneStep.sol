@@ -66,26 +66,26 @@ contract OneStep is IOneStep {
 
     function _checkProgram(bytes32 programRoot, uint256 step, Bundle memory b)
         private
-        pure
+        view
         returns (uint256 numSlots)
     {
         uint256 steps;
         (numSlots, steps) = Descriptor.header(b.header);
         uint256 depth = TensorLib.depthOf(steps + 1);
         // INVARIANT: the header is leaf 0 of the program tree, so its counts are the program's own.
-        if (b.headerPath.length != depth || TensorLib.fold(sha256(b.header), 0, b.headerPath) != programRoot) {
+        if (b.headerPath.length != depth || TensorLib.fold(TensorLib.hash(b.header), 0, b.headerPath) != programRoot) {
             revert InvalidDescriptorProof(0);
         }
         // INVARIANT: the node descriptor is leaf `step` of the program tree, at the tree's full depth.
         if (step == 0 || step > steps || b.nodePath.length != depth
-            || TensorLib.fold(sha256(b.node), step, b.nodePath) != programRoot) {
+            || TensorLib.fold(TensorLib.hash(b.node), step, b.nodePath) != programRoot) {
             revert InvalidDescriptorProof(step);
         }
     }
 
     function _checkInputs(bytes32 stateRoot, uint256 stateDepth, Node memory n, InputProof[] memory proofs)
         private
-        pure
+        view
         returns (Tensor[] memory ins)
     {
         if (proofs.length != n.inputs.length) revert MalformedProof(n.step);
@@ -101,7 +101,7 @@ contract OneStep is IOneStep {
         SlotDesc memory s,
         InputProof memory p,
         uint256 step
-    ) private pure returns (Tensor memory t) {
+    ) private view returns (Tensor memory t) {
         // INVARIANT: the input's tensor root is S_{step-1}'s leaf at the input's slot.
         if (p.statePath.length != stateDepth || TensorLib.fold(p.root, s.slot, p.statePath) != stateRoot) {
             revert InvalidStateProof(s.slot);
@@ -116,7 +116,7 @@ contract OneStep is IOneStep {
             uint256 c = p.chunkIndex[j];
             // INVARIANT: each chunk is a whole leaf of the input's tensor tree at position c.
             if (c >= chunks || p.chunks[j].length != TensorLib.CHUNK || p.chunkPaths[j].length != depth
-                || TensorLib.fold(sha256(p.chunks[j]), c, p.chunkPaths[j]) != p.root) {
+                || TensorLib.fold(TensorLib.hash(p.chunks[j]), c, p.chunkPaths[j]) != p.root) {
                 revert InvalidChunkProof(s.slot, c);
             }
         }

@@ -23,12 +23,35 @@ library TensorLib {
         while ((uint256(1) << d) < n) d++;
     }
 
-    /// The root that `leaf` at `index` with the sibling path `path` (bottom first) commits to.
-    function fold(bytes32 leaf, uint256 index, bytes32[] memory path) internal pure returns (bytes32 node) {
-        node = leaf;
-        for (uint256 i = 0; i < path.length; i++) {
-            node = (index & 1) == 1 ? sha256(abi.encodePacked(path[i], node)) : sha256(abi.encodePacked(node, path[i]));
-            index >>= 1;
+    /// The root that `leaf` at `index` with the sibling path `path` (bottom first) commits to. Each
+    /// inner node is sha256(left || right), hashed from the scratch space (no memory is allocated).
+    function fold(bytes32 leaf, uint256 index, bytes32[] memory path) internal view returns (bytes32 node) {
+        assembly {
+            node := leaf
+            let p := add(path, 32)
+            for { let end := add(p, shl(5, mload(path))) } lt(p, end) { p := add(p, 32) } {
+                let sib := mload(p)
+                switch and(index, 1)
+                case 0 {
+                    mstore(0x00, node)
+                    mstore(0x20, sib)
+                }
+                default {
+                    mstore(0x00, sib)
+                    mstore(0x20, node)
+                }
+                if iszero(staticcall(gas(), 0x02, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
+                node := mload(0x00)
+                index := shr(1, index)
+            }
+        }
+    }
+
+    /// sha256 of the bytes `data` in memory, hashed in place.
+    function hash(bytes memory data) internal view returns (bytes32 h) {
+        assembly {
+            if iszero(staticcall(gas(), 0x02, add(data, 32), mload(data), 0x00, 0x20)) { revert(0, 0) }
+            h := mload(0x00)
         }
     }
 
