@@ -165,7 +165,7 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
             data = brain.encode_abi("request", [mid, os.urandom(32), 0, system.consumer.address, 100_000])
             return tx(users[i % len(users)], data, gas.request, ETHER // 100)
 
-        open_count, sent = 0, 0
+        sent = 0
         queued: list[int] = []  # blocks of requests not yet dispatchable
         committed, revealed = defaultdict(int), defaultdict(int)
         salts: dict[tuple[int, str], bytes] = {}
@@ -175,7 +175,7 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
         finalized: list[tuple[int, int]] = []  # (block, latency in blocks)
         timed_out = 0
         calls = [request_tx(i) for i in range(outstanding)]
-        sent = open_count = outstanding
+        sent = outstanding
         rpc.batch(calls)
         last = w3.eth.block_number
         start = time.monotonic()
@@ -219,14 +219,12 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
                             calls.append(tx(accounts[37 + e.request_id % 3], data, gas.finalize))
                     elif isinstance(e, (ev.Finalized, ev.TimedOut)):
                         deadline_of.pop(e.request_id, None)
-                        open_count -= 1
                         if isinstance(e, ev.TimedOut):
                             timed_out += 1
                         elif first_block is not None and e.block_number >= first_block:
                             finalized.append((e.block_number, e.block_number - requested_at.get(e.request_id, 0)))
                         calls.append(request_tx(sent))
                         sent += 1
-                        open_count += 1
             for rid in [r for r, d in deadline_of.items() if d < head]:  # a round that missed its windows
                 del deadline_of[rid]
                 calls.append(tx(accounts[37 + rid % 3], brain.encode_abi("finalize", [rid]), gas.finalize))

@@ -41,7 +41,6 @@ from runtime.tensor_root import CHUNK_BYTES, tensor_bytes, tensor_root
 
 ELEMENTS_PER_CHUNK = CHUNK_BYTES // 2  # every output slot is int16
 SIDES = {1: Side.DEFENDER, 2: Side.CHALLENGER}
-REASONS = {0: "one-step check", 1: "timeout", 2: "claim rejected"}
 # Reverts of the one-step verifier (contracts/src/onestep) as the game's names.
 ONESTEP_AS = {"InvalidStateProof": game_errors.InvalidPrestate, "MalformedProof": game_errors.InvalidMove,
               "ElementOutOfRange": game_errors.InvalidMove}
@@ -113,11 +112,16 @@ class ChainArbiter(Arbiter):
     def payouts(self) -> dict[str, int]:
         return {n: p for n in self.accounts if (p := self.balance(n))}
 
-    def _tx(self, kind: str, game_id: int | None, fn, *args, **kw):
+    @staticmethod
+    def _call(fn, *args, **kw):
+        """fn(*args, **kw) with contract reverts raised as the game's errors of the same name."""
         try:
-            r = fn(*args, **kw)
+            return fn(*args, **kw)
         except ContractRevert as e:
             raise _translate(e) from e
+
+    def _tx(self, kind: str, game_id: int | None, fn, *args, **kw):
+        r = self._call(fn, *args, **kw)
         self.gas.append({"kind": kind, "game": game_id, "gas": r.gas_used})
         return r
 
@@ -147,10 +151,7 @@ class ChainArbiter(Arbiter):
         return cid
 
     def claim(self, claim_id: int) -> Claim:
-        try:
-            c = self.game_contract.claim(claim_id)
-        except ContractRevert as e:
-            raise _translate(e) from e
+        c = self._call(self.game_contract.claim, claim_id)
         x = self._inputs.get(claim_id)
         return Claim(claim_id, c.model_id, tensor_root(x) if x is not None else ZERO, c.initial_root, c.final_root,
                      c.output_root, c.steps, Bond(self._name(c.defender), c.bond), c.created, self.window, c.status)
@@ -173,10 +174,7 @@ class ChainArbiter(Arbiter):
         return gid
 
     def game(self, game_id: int) -> GameView:
-        try:
-            g = self.game_contract.game(game_id)
-        except ContractRevert as e:
-            raise _translate(e) from e
+        g = self._call(self.game_contract.game, game_id)
         over = g.phase == "over"
         started = g.output_root != ZERO
         return GameView(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -80,8 +81,9 @@ class Model:
             raise TribunalError(f"unknown profile '{profile}' (fast or exact)")
         return m
 
-    @property
+    @cached_property
     def spec(self) -> InputSpec:
+        """The (first) input's name, shape and dtype, read from the graph once."""
         specs = input_specs(self.proto)
         if not specs:
             raise TribunalError(f"model '{self.name}' declares no inputs")
