@@ -14,7 +14,7 @@ import sys
 
 from runtime.errors import TribunalError
 
-COMMANDS = ("models", "run", "trace", "dispute", "demo")
+COMMANDS = ("models", "run", "trace", "dispute", "infer", "node", "bench", "train", "demo")
 
 
 def _modules():
