@@ -14,15 +14,21 @@ import sys
 
 from runtime.errors import TribunalError
 
-COMMANDS = ("models", "run", "trace", "dispute", "infer", "node", "bench", "train", "demo")
+# Command modules in the order `tribunal --help` lists them. `bench` lives with the benchmarks, which
+# sit above verifiers in the import order (runtime <- ... <- verifiers <- benchmarks).
+COMMANDS = (
+    "verifiers.commands.models", "verifiers.commands.run", "verifiers.commands.trace",
+    "verifiers.commands.dispute", "verifiers.commands.infer", "verifiers.commands.node",
+    "benchmarks.command", "verifiers.commands.train", "verifiers.commands.demo",
+)
 
 
 def _modules():
-    for name in COMMANDS:
+    for path in COMMANDS:
         try:
-            yield importlib.import_module(f"verifiers.commands.{name}")
+            yield importlib.import_module(path)
         except ModuleNotFoundError as e:  # a command still being written: leave it out
-            if e.name != f"verifiers.commands.{name}":
+            if e.name != path:
                 raise
 
 
