@@ -152,8 +152,7 @@ class ChainArbiter(Arbiter):
 
     def claim(self, claim_id: int) -> Claim:
         c = self._call(self.game_contract.claim, claim_id)
-        x = self._inputs.get(claim_id)
-        return Claim(claim_id, c.model_id, tensor_root(x) if x is not None else ZERO, c.initial_root, c.final_root,
+        return Claim(claim_id, c.model_id, c.input_root, c.initial_root, c.final_root,
                      c.output_root, c.steps, Bond(self._name(c.defender), c.bond), c.created, self.window, c.status)
 
     def claim_games(self, claim_id: int) -> list[GameView]:

@@ -200,6 +200,8 @@ class ClaimSubmitted(Event):
     output_root: bytes
     bond: int
     deadline: int
+    input_root: bytes
+    input_hash: bytes
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class OpmlModelInfo:
 @dataclass(frozen=True)
 class ClaimInfo:
     model_id: bytes
+    input_root: bytes  # the input's tensor root (the leaf folded into S_0)
+    input_hash: bytes  # sha256 of the raw input bytes
     initial_root: bytes
     final_root: bytes
     output_root: bytes
@@ -144,6 +146,10 @@ class OpmlModels(_Simulated):
     def initial_root(self, model_id: bytes, input: bytes) -> bytes:
         return self._view("initialRoot", model_id, input)
 
+    def initial_state(self, model_id: bytes, input: bytes) -> tuple[bytes, bytes]:
+        """(the input's tensor root, S_0) for a request input."""
+        return tuple(self._view("initialState", model_id, input))
+
 
 class OpmlGame(_Simulated):
     artifact_name = "OpmlGame"
@@ -157,7 +163,7 @@ class OpmlGame(_Simulated):
 
     def claim(self, claim_id: int) -> ClaimInfo:
         c = list(self._view("claim", claim_id))
-        c[7] = STATUSES[c[7]]
+        c[9] = STATUSES[c[9]]
         return ClaimInfo(*c)
 
     def claim_games(self, claim_id: int) -> list[int]:

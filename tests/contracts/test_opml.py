@@ -30,7 +30,7 @@ from contracts.chain import connect
 from contracts.deploy import OpmlSystem, deploy_opml
 from runtime import zoo
 from runtime.model import Model
-from runtime.tensor_root import tensor_bytes
+from runtime.tensor_root import tensor_bytes, tensor_root
 
 CONFIG = OpmlConfig(window=40, clock=10, min_bond=1, stride=2, callback_gas=200_000)
 CHEATS = [s for s in STRATEGIES if s != "honest"]
@@ -207,6 +207,20 @@ def test_claim_outputNotInFinalState_orLowBond_orUnknownModel_reverts(system):
     cid = t.claim()
     cl = t.arbiter.claim(cid)
     assert cl.initial_root == h.root(0) and cl.status == "pending"
+
+
+def test_claim_storesInputRootAndInputHash_readableFromChainAlone(system):
+    """What links a claim to other protocols' requests, and lets an agent rebuild S_0, is on chain."""
+    import hashlib
+
+    t = Setup(system)
+    cid = t.claim()
+    raw = tensor_bytes(t.x_q)
+    info = system.game.claim(cid)
+    assert info.input_hash == hashlib.sha256(raw).digest()
+    assert info.input_root == tensor_root(t.x_q) == system.models.initial_state(t.model_id, raw)[0]
+    assert info.initial_root == system.models.initial_root(t.model_id, raw) == t.honest.root(0)
+    assert ChainArbiter(system).claim(cid).input_root == info.input_root  # a fresh arbiter: chain state only
 
 
 # ---------------------------------------------------------------- turns, phases, clocks

@@ -54,6 +54,8 @@ contract OpmlGame {
 
     struct Claim {
         bytes32 modelId;
+        bytes32 inputRoot; // the input's tensor root: the leaf folded into S_0 at the input slot
+        bytes32 inputHash; // sha256 of the raw input bytes (how other protocols name the same request)
         bytes32 initialRoot; // S_0, derived on chain
         bytes32 finalRoot; // S_N, as the defender claims it
         bytes32 outputRoot; // the result: the output slot's tensor root in S_N
@@ -101,7 +103,7 @@ contract OpmlGame {
     mapping(address => uint256) public owed; // of which not withdrawn yet
 
     event ClaimSubmitted(uint256 indexed claimId, address indexed defender, bytes32 modelId, bytes32 initialRoot,
-        bytes32 finalRoot, bytes32 outputRoot, uint256 bond, uint256 deadline);
+        bytes32 finalRoot, bytes32 outputRoot, uint256 bond, uint256 deadline, bytes32 inputRoot, bytes32 inputHash);
     event ClaimFinalized(uint256 indexed claimId, bytes32 outputRoot, bool callbackOk);
     event ClaimRejected(uint256 indexed claimId, uint256 gameId);
     event GameOpened(uint256 indexed gameId, uint256 indexed claimId, address challenger, uint256 bond, bytes32 midRoot);
@@ -134,7 +136,7 @@ contract OpmlGame {
         address consumer
     ) external payable returns (uint256 claimId) {
         // INVARIANT: S_0 comes from the registered model and the request input alone (UnknownModel, InvalidInput).
-        bytes32 initialRoot = models.initialRoot(modelId, input);
+        (bytes32 inputRoot, bytes32 initialRoot) = models.initialState(modelId, input);
         // INVARIANT: bonds are at least the minimum, so losing always costs something.
         if (msg.value < config.minBond) revert InsufficientBond(msg.value, config.minBond);
         OpmlModels.Model memory m = models.model(modelId);
@@ -143,10 +145,11 @@ contract OpmlGame {
             revert InvalidClaim(m.outputSlot);
         }
         claimId = _claims.length;
-        _claims.push(Claim(modelId, initialRoot, finalRoot, outputRoot, msg.sender, uint64(block.number), m.steps,
-            PENDING, 0, uint128(msg.value), consumer));
+        bytes32 inputHash = sha256(input);
+        _claims.push(Claim(modelId, inputRoot, inputHash, initialRoot, finalRoot, outputRoot, msg.sender,
+            uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer));
         emit ClaimSubmitted(claimId, msg.sender, modelId, initialRoot, finalRoot, outputRoot, msg.value,
-            block.number + config.window);
+            block.number + config.window, inputRoot, inputHash);
     }
 
     function claim(uint256 claimId) public view returns (Claim memory) {
