@@ -208,7 +208,6 @@ class ClaimSubmitted(Event):
 class ClaimFinalized(Event):
     claim_id: int
     output_root: bytes
-    callback_ok: bool
 
 
 @dataclass(frozen=True)
