@@ -456,6 +456,13 @@ class ClaimNotFinalizable(ContractRevert, _game.ClaimNotFinalizable):
     template = "claim {claimId}: window ends at block {deadline}, {openGames} game(s) open"
 
 
+class ClaimPending(ContractRevert, _game.ClaimPending):
+    """Raised when a game is closed without a winner while its claim is still pending (only the open
+    games of a rejected claim close that way)."""
+
+    template = "claim {claimId} is pending: its games end by a move or a timeout, not by closeGame"
+
+
 class ClaimNotFinal(ContractRevert, _game.GameError):
     """Raised when a consumer reads the result of a claim that is not final."""
 

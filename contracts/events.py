@@ -206,13 +206,14 @@ class ClaimSubmitted(Event):
     output_root: bytes
     bond: int
     deadline: int
+    input_root: bytes
+    input_hash: bytes
 
 
 @dataclass(frozen=True)
 class ClaimFinalized(Event):
     claim_id: int
     output_root: bytes
-    callback_ok: bool
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,4 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+error ClaimPending(uint256 claimId);
