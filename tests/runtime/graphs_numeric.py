@@ -74,9 +74,30 @@ def unary(op):
     return make
 
 
+def div(rng, d):
+    shape = _shape(d)
+    if d(0, 1):  # by a broadcast constant, kept away from zero
+        cshape = tuple(s if d(0, 1) else 1 for s in shape[d(0, len(shape) - 1):])
+        c = f32(rng, *cshape)
+        c = np.where(np.abs(c) < 0.2, 0.2, c).astype(np.float32) * d(1, 8)
+        return graph([helper.make_node("Div", ["x", "c"], ["y"])], shape, {"c": c})
+    nodes = [helper.make_node("Sigmoid", ["x"], ["s"]), helper.make_node("Div", ["x", "s"], ["y"])]
+    return graph(nodes, shape, {})
+
+
+def pow_(rng, d):
+    e = [2.0, 3.0, 0.5, 1.5][d(0, 3)]
+    shape = _shape(d)
+    nodes = [helper.make_node("Pow", ["r" if e % 1 else "x", "e"], ["y"])]
+    if e % 1:  # fractional powers of a non-negative base
+        nodes.insert(0, helper.make_node("Relu", ["x"], ["r"]))
+    return graph(nodes, shape, {"e": np.array(e, dtype=np.float32)})
+
+
 NUMERIC_OPS = {
     "LayerNormalization": layernorm,
     "Tanh": unary("Tanh"), "Erf": unary("Erf"), "Sigmoid": unary("Sigmoid"), "Gelu": gelu_node,
     "Gelu-erfSubgraph": gelu_erf_subgraph, "Gelu-tanhSubgraph": gelu_tanh_subgraph,
     "Sqrt": after_relu("Sqrt"), "Reciprocal": after_relu("Reciprocal", plus=1.0),
+    "Div": div, "Pow": pow_,
 }
