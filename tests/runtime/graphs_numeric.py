@@ -94,10 +94,26 @@ def pow_(rng, d):
     return graph(nodes, shape, {"e": np.array(e, dtype=np.float32)})
 
 
+def reducemean(rng, d):
+    shape = _shape(d)
+    rank = len(shape)
+    axes = sorted({d(-rank, rank - 1) for _ in range(d(1, rank))})
+    keep = d(0, 1)
+    if d(0, 1):  # opset 18: axes as an input
+        return graph([helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=keep)], shape,
+                     {"axes": np.array(axes, dtype=np.int64)}, opset=18)
+    return graph([helper.make_node("ReduceMean", ["x"], ["y"], axes=axes, keepdims=keep)], shape, {}, opset=17)
+
+
+def global_average_pool(rng, d):
+    shape = (d(1, 2), d(1, 4)) + tuple(d(1, 7) for _ in range(d(1, 2)))
+    return graph([helper.make_node("GlobalAveragePool", ["x"], ["y"])], shape, {})
+
+
 NUMERIC_OPS = {
     "LayerNormalization": layernorm,
     "Tanh": unary("Tanh"), "Erf": unary("Erf"), "Sigmoid": unary("Sigmoid"), "Gelu": gelu_node,
     "Gelu-erfSubgraph": gelu_erf_subgraph, "Gelu-tanhSubgraph": gelu_tanh_subgraph,
     "Sqrt": after_relu("Sqrt"), "Reciprocal": after_relu("Reciprocal", plus=1.0),
-    "Div": div, "Pow": pow_,
+    "Div": div, "Pow": pow_, "ReduceMean": reducemean, "GlobalAveragePool": global_average_pool,
 }
