@@ -84,3 +84,7 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+
+// ---- opML requests (fee escrow for opML answers)
+error RequestNotSettleable(uint256 requestId, uint256 deadline);
+error ClaimMismatch(uint256 requestId, uint256 claimId);
