@@ -523,6 +523,18 @@ class InvalidModelProof(ContractRevert, _game.UnsupportedProgram):
     template = "model registration: {what}"
 
 
+class RequestNotSettleable(ContractRevert):
+    """Raised when an opML request is settled while no claim is final and it may still be answered."""
+
+    template = "opML request {requestId} cannot be settled yet: no final claim, and it is open until block {deadline} or a claim is pending"
+
+
+class ClaimMismatch(ContractRevert):
+    """Raised when a claim linked as an opML request's answer is about another model or input."""
+
+    template = "claim {claimId} is not about request {requestId}'s model and input"
+
+
 # ---------------------------------------------------------------- decoding
 
 

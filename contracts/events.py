@@ -297,6 +297,43 @@ class BondWithdrawn(Event):
     amount: int
 
 
+# ---------------------------------------------------------------- OpmlRequests (fee escrow for opML answers)
+
+
+@dataclass(frozen=True)
+class OpmlRequested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    initial_root: bytes
+    fee: int
+    deadline: int
+    input: bytes
+
+
+@dataclass(frozen=True)
+class RequestAnswered(Event):
+    request_id: int
+    claim_id: int
+    submitter: str
+
+
+@dataclass(frozen=True)
+class RequestSettled(Event):
+    request_id: int
+    status: int  # 2 final, 3 timed out
+    claim_id: int
+    output_root: bytes
+    paid_to: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class CreditWithdrawn(Event):
+    account: str
+    amount: int
+
+
 def event_classes() -> dict[str, type[Event]]:
     return {c.__name__: c for c in Event.__subclasses__()}
 

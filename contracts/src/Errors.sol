@@ -90,3 +90,7 @@ error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
 error ClaimPending(uint256 claimId);
+
+// ---- opML requests (fee escrow for opML answers)
+error RequestNotSettleable(uint256 requestId, uint256 deadline);
+error ClaimMismatch(uint256 requestId, uint256 claimId);
