@@ -290,6 +290,79 @@ class BondWithdrawn(Event):
     amount: int
 
 
+# ---------------------------------------------------------------- hybrid (HybridCourt)
+
+
+@dataclass(frozen=True)
+class HybridRequested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    initial_root: bytes
+    consumer: str
+    callback_gas: int
+
+
+@dataclass(frozen=True)
+class AnswerPublished(Event):
+    request_id: int
+    member: str
+    vote: bytes
+    output_root: bytes
+    final_root: bytes
+
+
+@dataclass(frozen=True)
+class CommitteeDecided(Event):
+    request_id: int
+    vote: bytes
+    challenge_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerProvisional(Event):
+    request_id: int
+    output_root: bytes
+    final_root: bytes
+    challenge_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerChallenged(Event):
+    request_id: int
+    challenger: str
+    bond: int
+    defend_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerDefended(Event):
+    request_id: int
+    claim_id: int
+    defender: str
+
+
+@dataclass(frozen=True)
+class AnswerOverturned(Event):
+    request_id: int
+    reason: int  # 0 pair never published, 1 challenge not defended, 2 defense claim refuted
+    adopt_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerFinal(Event):
+    request_id: int
+    output_root: bytes
+    final_root: bytes
+    upheld: bool  # the committee's answer stood (False: an opML claim's answer was adopted)
+
+
+@dataclass(frozen=True)
+class HybridTimedOut(Event):
+    request_id: int
+    refund: int
+
+
 def event_classes() -> dict[str, type[Event]]:
     return {c.__name__: c for c in Event.__subclasses__()}
 

@@ -84,3 +84,15 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+
+// ---- hybrid (HybridCourt)
+error WrongHybridStatus(uint256 requestId, uint8 status, string action);
+error HybridWindowClosed(uint256 requestId, uint256 deadline);
+error HybridWindowOpen(uint256 requestId, uint256 deadline);
+error AnswerNotVoted(uint256 requestId, address member);
+error AnswerAlreadyPublished(uint256 requestId, bytes32 vote);
+error InvalidAnswerProof(uint256 requestId, uint256 outputSlot);
+error ClaimDoesNotMatch(uint256 requestId, uint256 claimId, string why);
+error DefenderNotInMajority(uint256 requestId, address defender);
+error NothingToResolve(uint256 requestId, uint8 status);
+error AnswerNotFinal(uint256 requestId, uint8 status);
