@@ -30,6 +30,7 @@ class SystemConfig:
     reveal_window: int = 10
     max_callback_gas: int = 500_000
     max_in_flight: int = 1024
+    queue_timeout: int = 64  # blocks a request may wait for dispatch; then its requester may cancel it
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def deploy(chain: Chain, config: SystemConfig = SystemConfig(), *, sender: Local
     models = chain.deploy("ModelRegistry", sender=sender)
     nodes = chain.deploy("NodeRegistry", c.min_stake, c.withdrawal_delay, c.slash_amount, sender=sender)
     brain = chain.deploy("Brain", models, nodes, (c.min_fee, c.committee_size, c.quorum_bps, c.commit_window,
-                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight), sender=sender)
+                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight,
+                                                  c.queue_timeout), sender=sender)
     single = chain.deploy("SinglePhaseBrain", models, nodes, c.min_fee, c.committee_size, c.quorum_bps,
                           c.max_callback_gas, sender=sender)
     consumer = chain.deploy("ExampleConsumer", [brain, single], sender=sender)
@@ -107,9 +109,8 @@ class HybridSystem:
 def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None" = None, *,
                   sender: LocalAccount | None = None) -> HybridSystem:
     """Deploys a HybridCourt over `system.brain` and `opml.game`, authorizes it on the node registry
-    (it slashes a refuted majority there; `sender` must be the registry's admin) and an ExampleConsumer
-    that accepts its answers. NodeRegistry's withdrawalDelay must exceed Brain's windows plus the
-    court's challenge, defend and adopt windows (checked by the court's constructor)."""
+    (it locks and slashes majorities there; `sender` must be the registry's admin) and an ExampleConsumer
+    that accepts its answers. The court locks a decided majority's stake there until the answer settles."""
     from contracts.bindings.hybrid import HybridConfig, HybridCourt
 
     sender = sender or system.chain.accounts[0]

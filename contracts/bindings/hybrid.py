@@ -57,7 +57,7 @@ class HybridConfig:
     defend_window: int = 10  # after a challenge: a majority member must name its opML claim
     adopt_window: int = 400  # after an overturn: a final opML claim may be adopted
     challenge_bond: int = 10**15
-    brain_callback_gas: int = 150_000  # gas Brain gives the court's onResult
+    brain_callback_gas: int = 250_000  # gas Brain gives the court's onResult (~115k for a committee of 5)
     max_callback_gas: int = 500_000  # most gas a requester's consumer may ask for
 
     def as_tuple(self) -> tuple:
@@ -76,13 +76,14 @@ class HybridRequest:
     model_id: bytes
     initial_root: bytes
     vote: bytes
-    output_root: bytes
+    output_root: bytes  # the defended or final answer (`HybridCourt.answer` also gives a provisional one)
     final_root: bytes
     challenger: str
     challenged_at: int
     overturned_at: int
     bond: int
     defense: int | None  # the defense claim's id
+    majority: int  # node-index set of the members that revealed the vote; locked until the answer settles
 
 
 class HybridCourt(_Simulated):
@@ -130,6 +131,11 @@ class HybridCourt(_Simulated):
 
     def published(self, request_id: int, vote: bytes) -> tuple[bytes, bytes] | None:
         output_root, final_root = self._view("published", request_id, vote)
+        return None if final_root == bytes(32) else (output_root, final_root)
+
+    def answer(self, request_id: int) -> tuple[bytes, bytes] | None:
+        """The current (output root, final root): provisional, defended or final; None before it is known."""
+        output_root, final_root = self._view("answerOf", request_id)
         return None if final_root == bytes(32) else (output_root, final_root)
 
     def result(self, request_id: int) -> bytes:

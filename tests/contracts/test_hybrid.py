@@ -36,7 +36,7 @@ SYSTEM = SystemConfig(min_stake=ETHER, withdrawal_delay=1000, slash_amount=ETHER
                       max_in_flight=64)
 OPML = OpmlConfig(window=20, clock=10, min_bond=10**15, stride=2, callback_gas=100_000)
 HYBRID = HybridConfig(challenge_window=10, defend_window=6, adopt_window=80, challenge_bond=10**16,
-                      brain_callback_gas=150_000, max_callback_gas=200_000)
+                      brain_callback_gas=250_000, max_callback_gas=200_000)
 NODES = 8  # accounts 1..8 stake; 0 deploys; 10 requests; 11.. watch
 FEE = ETHER // 100
 GAS = 500_000  # explicit gas for the Brain moves this test plays: one EVM run each, not an estimation search
@@ -168,6 +168,9 @@ def test_honestMajority_provisionalAtDecision_finalAfterWindow(rnd, figure):
     prov = fin.one(ev.AnswerProvisional)
     assert (prov.output_root, prov.final_root) == (out, final)
     assert rnd.info().status == HybridStatus.PROVISIONAL and rnd.info().decided_at == fin.block_number
+    assert rnd.court.answer(rid) == (out, final)
+    majority = [m.address for m in rnd.committee]
+    assert all(rnd.s.nodes.open_rounds(m) == 1 for m in majority)  # the court holds their stake
     assert rnd.delivered() == bytes(32)  # the consumer hears nothing until final
     with pytest.raises(E.AnswerNotFinal):
         rnd.court.result(rid)
@@ -177,7 +180,7 @@ def test_honestMajority_provisionalAtDecision_finalAfterWindow(rnd, figure):
     r = rnd.tx("resolve (final)", rnd.court.resolve(rid))
     assert r.one(ev.AnswerFinal).upheld and r.one(ev.CallbackExecuted).success
     assert rnd.court.result(rid) == out == rnd.delivered()
-    assert not r.of(ev.Slashed)
+    assert not r.of(ev.Slashed) and all(rnd.s.nodes.open_rounds(m) == 0 for m in majority)
     record(rnd, figure, "honest", provisional=fin.block_number, final=r.block_number)
 
 
@@ -243,6 +246,7 @@ def test_lyingMajority_honestWatcherOverturnsIt_honestAnswerFinal_majoritySlashe
     slashed = {e.node: e.amount for e in r.of(ev.Slashed)}
     assert set(slashed) == {m.address for m in liars} and set(slashed.values()) == {SYSTEM.slash_amount}
     assert all(rnd.s.nodes.stake_of(m.address) == stakes[m.address] - SYSTEM.slash_amount for m in liars)
+    assert all(rnd.s.nodes.open_rounds(m.address) == 0 for m in liars)  # slashed, then released
     pot = 3 * SYSTEM.slash_amount
     assert rnd.court.owed(rnd.watcher.address) == HYBRID.challenge_bond + pot
     before = rnd.chain.balance(rnd.watcher.address)

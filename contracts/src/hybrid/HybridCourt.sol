@@ -34,7 +34,11 @@ import {
 /// request, is adopted within `adoptWindow` blocks as the final answer. If that answer differs from the
 /// majority's vote, the majority is slashed through NodeRegistry and the slashed stake goes to the
 /// challenger. No adoption in time: the request times out and the slashed stake goes to the requester.
-/// A Brain round without quorum times out here too, with the fee refunded.
+/// A Brain round without quorum (or never dispatched) times out here too, with the fee refunded.
+/// Stake: Brain locks the committee in NodeRegistry for its round and unlocks it when it finalizes,
+/// just before calling `onResult`; the court locks the majority in that same transaction and unlocks
+/// it only once the answer is final or timed out (after slashing), so no majority member can
+/// withdraw the stake that backs a provisional answer.
 contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
     using Bits for uint256;
 
@@ -79,13 +83,14 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         bytes32 modelId;
         bytes32 initialRoot; // S_0 of the request's input, as OpmlModels derives it
         bytes32 vote; // the majority's keccak256(outputRoot, finalRoot)
-        bytes32 outputRoot; // the answer: provisional, then final
+        bytes32 outputRoot; // the defended or final answer (a provisional one is read from its published pair)
         bytes32 finalRoot;
         address challenger;
         uint40 challengedAt;
         uint40 overturnedAt;
         uint128 bond;
         uint64 defense; // the defense claim's id + 1 (0: none)
+        uint256 majority; // node-index set of the members that revealed `vote`: locked until settled
     }
 
     struct Answer {
@@ -128,14 +133,8 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         if (c.brainCallbackGas == 0 || c.brainCallbackGas > brain_.maxCallbackGas()) {
             revert InvalidConfig("brainCallbackGas not in 1..Brain.maxCallbackGas");
         }
-        NodeRegistry n = brain_.nodes();
-        // INVARIANT: a majority member's stake is still there when its answer is overturned.
-        if (n.withdrawalDelay() <= brain_.commitWindow() + brain_.revealWindow() + c.challengeWindow + c.defendWindow
-                + c.adoptWindow) {
-            revert InvalidConfig("withdrawalDelay must exceed Brain's windows plus challenge, defend and adopt windows");
-        }
         brain = brain_;
-        nodes = n;
+        nodes = brain_.nodes();
         game = game_;
         models = game_.models();
         config = c;
@@ -265,7 +264,8 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
             // INVARIANT: an answer is final only after its whole challenge window.
             if (block.number <= deadline) revert HybridWindowOpen(requestId, deadline);
             if (s == Status.Decided) return _overturn(requestId, r, UNPUBLISHED);
-            return _final(requestId, r, r.outputRoot, r.finalRoot, true);
+            Answer storage a = _published[requestId][r.vote];
+            return _final(requestId, r, a.outputRoot, a.finalRoot, true);
         }
         if (s == Status.Challenged) {
             uint256 deadline = r.challengedAt + config.defendWindow;
@@ -287,7 +287,8 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
             uint256 deadline = r.overturnedAt + config.adoptWindow;
             // INVARIANT: an overturned request waits its whole adopt window for an honest claim.
             if (block.number <= deadline) revert HybridWindowOpen(requestId, deadline);
-            uint256 pot = _slashMajority(requestId, r.vote);
+            uint256 pot = _slashMajority(requestId, r);
+            _release(r);
             _owe(r.requester, pot);
             _owe(r.challenger, r.bond);
             r.status = Status.TimedOut;
@@ -311,7 +312,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         if (c.status != CLAIM_FINAL) revert ClaimNotFinal(claimId);
         if (voteOf(c.outputRoot, c.finalRoot) != r.vote) {
             // The majority signed a wrong answer: its stake pays whoever raised the alarm.
-            uint256 pot = _slashMajority(requestId, r.vote);
+            uint256 pot = _slashMajority(requestId, r);
             _owe(r.challenger != address(0) ? r.challenger : c.defender, pot);
             _owe(r.challenger, r.bond);
         } else {
@@ -349,6 +350,14 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         return _published[requestId][vote];
     }
 
+    /// The current answer (outputRoot, finalRoot): provisional, defended or final; zero before the
+    /// majority's pair is known.
+    function answerOf(uint256 requestId) external view returns (Answer memory) {
+        Request storage r = _request(requestId);
+        if (r.status == Status.Provisional) return _published[requestId][r.vote];
+        return Answer(r.outputRoot, r.finalRoot);
+    }
+
     /// The final output root, for consumer contracts: reverts until the answer is final.
     function result(uint256 requestId) external view returns (bytes32) {
         Request storage r = _request(requestId);
@@ -367,6 +376,11 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
     function _decide(uint256 requestId, Request storage r, bytes32 vote) private {
         r.vote = vote;
         r.decidedAt = uint40(block.number);
+        uint256 majority = _majorityOf(requestId, vote);
+        // INVARIANT: the majority's stake backs its answer until the answer is settled (Brain unlocked
+        // the committee just before this callback, in the same transaction).
+        nodes.lock(majority);
+        r.majority = majority;
         Answer storage a = _published[requestId][vote];
         if (a.finalRoot != bytes32(0)) {
             _provisional(requestId, r, a.outputRoot, a.finalRoot);
@@ -376,10 +390,9 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         emit CommitteeDecided(requestId, vote, block.number + config.challengeWindow);
     }
 
+    /// The answer is its published pair (not copied here: this runs inside Brain's callback gas).
     function _provisional(uint256 requestId, Request storage r, bytes32 outputRoot, bytes32 finalRoot) private {
         r.status = Status.Provisional;
-        r.outputRoot = outputRoot;
-        r.finalRoot = finalRoot;
         emit AnswerProvisional(requestId, outputRoot, finalRoot, uint256(r.decidedAt) + config.challengeWindow);
     }
 
@@ -396,8 +409,15 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
             _decide(requestId, r, b.leader);
             return r.status;
         }
+        // Still queued past Brain's queueTimeout: cancel it (this court is Brain's requester).
+        if (b.status == Brain.Status.Queued && block.number > uint256(b.requestBlock) + brain.queueTimeout()) {
+            brain.cancel(requestId);
+            b.status = Brain.Status.Cancelled;
+        }
         // INVARIANT: a request times out here only when its Brain round did (fee refunded there to us).
-        if (b.status != Brain.Status.TimedOut) revert NothingToResolve(requestId, uint8(Status.Pending));
+        if (b.status != Brain.Status.TimedOut && b.status != Brain.Status.Cancelled) {
+            revert NothingToResolve(requestId, uint8(Status.Pending));
+        }
         _pull();
         _owe(r.requester, b.fee);
         r.status = Status.TimedOut;
@@ -416,6 +436,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         private
         returns (Status)
     {
+        _release(r);
         r.status = Status.Final;
         r.outputRoot = outputRoot;
         r.finalRoot = finalRoot;
@@ -443,21 +464,32 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         return brain.isMember(requestId, account) && brain.voteOf(requestId, account) == vote;
     }
 
-    /// Slashes every committee member that revealed `vote`; returns what was slashed (now held here).
-    function _slashMajority(uint256 requestId, bytes32 vote) private returns (uint256 pot) {
+    /// The committee members that revealed `vote` (node-index set).
+    function _majorityOf(uint256 requestId, bytes32 vote) private view returns (uint256 majority) {
         Brain.Request memory b = brain.requestOf(requestId);
         uint256 revealed = b.committee & b.revealed;
         address[] memory accounts = nodes.accountsOf(revealed);
-        uint256 majority;
         uint256 k;
         for (uint256 i; (revealed >> i) != 0; ++i) {
             if (!revealed.has(i)) continue;
             if (brain.voteOf(requestId, accounts[k++]) == vote) majority |= 1 << i;
         }
+    }
+
+    /// Slashes the majority that signed a failed answer; returns what was slashed (now held here).
+    function _slashMajority(uint256 requestId, Request storage r) private returns (uint256 pot) {
         uint256 before = nodes.credit(address(this));
-        nodes.settle(requestId, majority, 0, address(this));
+        nodes.settle(requestId, r.majority, 0, address(this));
         pot = nodes.credit(address(this)) - before;
         _pull();
+    }
+
+    /// Ends the majority's lock: the answer is settled (after any slashing).
+    function _release(Request storage r) private {
+        uint256 majority = r.majority;
+        if (majority == 0) return;
+        r.majority = 0;
+        nodes.unlock(majority);
     }
 
     function _pull() private {
