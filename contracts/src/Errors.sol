@@ -94,3 +94,15 @@ error ClaimPending(uint256 claimId);
 // ---- opML requests (fee escrow for opML answers)
 error RequestNotSettleable(uint256 requestId, uint256 deadline);
 error ClaimMismatch(uint256 requestId, uint256 claimId);
+
+// ---- hybrid (HybridCourt)
+error WrongHybridStatus(uint256 requestId, uint8 status, string action);
+error HybridWindowClosed(uint256 requestId, uint256 deadline);
+error HybridWindowOpen(uint256 requestId, uint256 deadline);
+error AnswerNotVoted(uint256 requestId, address member);
+error AnswerAlreadyPublished(uint256 requestId, bytes32 vote);
+error InvalidAnswerProof(uint256 requestId, uint256 outputSlot);
+error ClaimDoesNotMatch(uint256 requestId, uint256 claimId, string why);
+error DefenderNotInMajority(uint256 requestId, address defender);
+error NothingToResolve(uint256 requestId, uint8 status);
+error AnswerNotFinal(uint256 requestId, uint8 status);
