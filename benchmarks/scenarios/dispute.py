@@ -51,7 +51,8 @@ def run(ctx: Context) -> Section:
                 mem = _memory(program, x_q, k)
                 games.append({"k": k, "moves": on_chain["moves"], "gas": on_chain["gas"], "wall": on_chain["wall"],
                               "memory_moves": mem["moves"], "memory_wall": mem["wall"], "max_moves": mem["max_moves"],
-                              "chunks": on_chain["chunks"]})
+                              "chunks": on_chain["chunks"],
+                              "submit_gas": sum(t["gas"] for t in on_chain["txs"] if t["kind"] == "submit")})
                 ctx.step(f"{name} K={k}")
             per_model[name] = {"steps": program.steps, "games": games}
         big = None

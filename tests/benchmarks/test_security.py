@@ -68,6 +68,7 @@ def test_python_draw_picks_the_same_committees_as_node_registry():
         stakes = [(1 + i % 4) * ETHER + i for i in range(10)]  # unequal stakes
         for account, stake in zip(chain.accounts[1:], stakes):
             registry.register(stake, sender=account)
+        chain.mine(1)  # draws read the stakes of a finished block
         for s in range(6):
             seed = Web3.keccak(text=f"seed {s}")
 
