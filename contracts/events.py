@@ -290,6 +290,78 @@ class BondWithdrawn(Event):
     amount: int
 
 
+# ---------------------------------------------------------------- verified training (Training)
+
+
+@dataclass(frozen=True)
+class TaskCreated(Event):
+    arch_id: bytes
+    initial_weights: bytes
+    uri: str
+    threshold: int
+
+
+@dataclass(frozen=True)
+class Funded(Event):
+    funder: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Proposed(Event):
+    proposal_id: int
+    trainer: str
+    base_version: int
+    weights: bytes  # sha256 of the weights file
+    uri: str
+    sml_seed: bytes
+
+
+@dataclass(frozen=True)
+class ScoringOpened(Event):
+    proposal_id: int
+    seed: bytes
+    committee: int  # node-index set
+    commit_deadline: int
+    reveal_deadline: int
+
+
+@dataclass(frozen=True)
+class ScoreCommitted(Event):
+    proposal_id: int
+    member: str
+    commitment: bytes
+
+
+@dataclass(frozen=True)
+class ScoreRevealed(Event):
+    proposal_id: int
+    member: str
+    score: int
+
+
+@dataclass(frozen=True)
+class Accepted(Event):
+    proposal_id: int
+    version: int
+    score: int
+    base_version: int
+    weights: bytes
+
+
+@dataclass(frozen=True)
+class Rejected(Event):
+    proposal_id: int
+    score: int
+    reveals: int
+
+
+@dataclass(frozen=True)
+class ScoringTimedOut(Event):
+    proposal_id: int
+    reveals: int
+
+
 def event_classes() -> dict[str, type[Event]]:
     return {c.__name__: c for c in Event.__subclasses__()}
 

@@ -5,6 +5,8 @@ from contracts.bindings.consumer import ExampleConsumer
 from contracts.bindings.models import ModelInfo, ModelRegistry, model_id_of
 from contracts.bindings.nodes import NodeInfo, NodeRegistry
 from contracts.bindings.single_phase import SinglePhaseBrain
+from contracts.bindings.training import ProposalStatus, Training, TrainingConfig, score_commitment
 
 __all__ = ["Brain", "BrainConfig", "ExampleConsumer", "ModelInfo", "ModelRegistry", "NodeInfo", "NodeRegistry",
-           "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status", "commitment", "model_id_of", "new_salt"]
+           "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status", "commitment", "model_id_of", "new_salt",
+           "ProposalStatus", "Training", "TrainingConfig", "score_commitment"]

@@ -84,3 +84,13 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+
+// ---- verified training
+error UnknownVersion(uint256 version, uint256 current);
+error StaleBaseVersion(uint256 baseVersion, uint256 current, uint256 maxStaleness);
+error MissingWeights();
+error NotEligible(address node);
+error SeedNotReady(uint256 seedBlock);
+error UnknownProposal(uint256 proposalId);
+error ProposalNotActive(uint256 proposalId, uint8 status);
+error ScoreOutOfRange(uint256 proposalId, uint256 score, uint256 maxScore);
