@@ -30,6 +30,7 @@ class SystemConfig:
     reveal_window: int = 10
     max_callback_gas: int = 500_000
     max_in_flight: int = 1024
+    queue_timeout: int = 64  # blocks a request may wait for dispatch; then its requester may cancel it
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def deploy(chain: Chain, config: SystemConfig = SystemConfig(), *, sender: Local
     models = chain.deploy("ModelRegistry", sender=sender)
     nodes = chain.deploy("NodeRegistry", c.min_stake, c.withdrawal_delay, c.slash_amount, sender=sender)
     brain = chain.deploy("Brain", models, nodes, (c.min_fee, c.committee_size, c.quorum_bps, c.commit_window,
-                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight), sender=sender)
+                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight,
+                                                  c.queue_timeout), sender=sender)
     single = chain.deploy("SinglePhaseBrain", models, nodes, c.min_fee, c.committee_size, c.quorum_bps,
                           c.max_callback_gas, sender=sender)
     consumer = chain.deploy("ExampleConsumer", [brain, single], sender=sender)

@@ -158,6 +158,18 @@ class NotEnoughNodes(ContractRevert):
     template = "only {eligible} eligible nodes for a committee of {needed}"
 
 
+class StakeLocked(ContractRevert):
+    """Raised when a node withdraws while its stake backs rounds that have not settled."""
+
+    template = "node {node}: stake backs {openRounds} open round(s) and cannot leave until they settle"
+
+
+class SnapshotNotPast(ContractRevert):
+    """Raised when a committee is drawn from the stakes of a block that is not yet finished."""
+
+    template = "stakes as of block {atBlock} are not final at block {currentBlock}"
+
+
 class FeeTooLow(ContractRevert):
     """Raised when a request pays less than the minimum fee."""
 
@@ -192,6 +204,24 @@ class NothingToDispatch(ContractRevert):
     """Raised when dispatch finds no queued request whose seed block is mined, or no free slot."""
 
     template = "no queued request can be dispatched now"
+
+
+class RequestNotQueued(ContractRevert):
+    """Raised when a request that is not waiting in the queue (dispatched or settled) is cancelled."""
+
+    template = "request {requestId} is not queued"
+
+
+class NotRequester(ContractRevert):
+    """Raised when an account other than a request's requester cancels it."""
+
+    template = "request {requestId}: {caller} is not its requester"
+
+
+class CancelTooEarly(ContractRevert):
+    """Raised when a queued request is cancelled while it can still be dispatched."""
+
+    template = "request {requestId} can be cancelled from block {cancelBlock}"
 
 
 class RequestNotActive(ContractRevert):
@@ -260,10 +290,10 @@ class InsufficientGasForCallback(ContractRevert):
     template = "request {requestId}: {gasLeft} gas left, the callback needs {needed}"
 
 
-class SeedBlockUnavailable(ContractRevert):
-    """Raised when a single-phase request names a seed block that is not among the last 256."""
+class SeedBlockNotParent(ContractRevert):
+    """Raised when a single-phase request names a seed block other than its own block's parent."""
 
-    template = "block {seedBlock} has no hash available as a seed"
+    template = "seed block {seedBlock} is not the parent block {parent}: the caller does not pick the seed"
 
 
 class InvalidSignature(ContractRevert):
@@ -314,6 +344,12 @@ class InsufficientBalance(ContractRevert):
     template = "balance {balance} is below the amount {needed}"
 
 
+class CheckpointUnorderedInsertion(ContractRevert):
+    """Raised when a stake checkpoint would be written before the latest one (OpenZeppelin Checkpoints)."""
+
+    template = "stake checkpoint out of order"
+
+
 # ---- verified training
 
 
@@ -345,6 +381,12 @@ class SeedNotReady(ContractRevert):
     """Raised when a seed is needed before its block (the block after the version or proposal) is mined."""
 
     template = "the seed block {seedBlock} is not mined yet"
+
+
+class SeedExpired(ContractRevert):
+    """Raised when a training version's seed block fell out of the last 256 blocks before it was recorded."""
+
+    template = "the seed block {seedBlock} is older than 256 blocks; call reseed()"
 
 
 class UnknownProposal(ContractRevert):

@@ -89,6 +89,12 @@ class TimedOut(Event):
 
 
 @dataclass(frozen=True)
+class Cancelled(Event):
+    request_id: int
+    refund: int
+
+
+@dataclass(frozen=True)
 class CallbackExecuted(Event):
     request_id: int
     consumer: str

@@ -78,9 +78,22 @@ class NodeRegistry(Binding):
     def total_eligible_stake(self) -> int:
         return self._view("totalEligibleStake")
 
-    def draw_committee(self, seed: bytes, size: int) -> int:
-        """The node-index set drawn for `seed` (what the contracts compute)."""
-        return self._view("drawCommittee", seed, size)
+    def draw_committee(self, seed: bytes, size: int, at_block: int | None = None) -> int:
+        """The node-index set drawn for `seed` from the stakes as of the end of `at_block` (a past
+        block; default: the latest mined block), what the contracts compute."""
+        at = self.chain.block_number - 1 if at_block is None else at_block
+        return self._view("drawCommittee", seed, size, at)
+
+    def stake_at(self, index: int, block: int) -> int:
+        """Node `index`'s effective stake (0 while ineligible) as of the end of `block`."""
+        return self._view("stakeAt", index, block)
+
+    def total_stake_at(self, block: int) -> int:
+        return self._view("totalStakeAt", block)
+
+    def open_rounds(self, account: str) -> int:
+        """Open rounds `account`'s stake backs; it cannot withdraw while this is not 0."""
+        return self._view("openRounds", account)
 
     def accounts_of(self, committee: int) -> list[str]:
         return self._view("accountsOf", committee)

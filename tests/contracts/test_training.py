@@ -107,7 +107,7 @@ class TestRound:
         assert t.tr.version() == 0
 
     def test_committee_neverHoldsTheTrainerAndHasExactSize(self, t: Driver):
-        for k in range(6):
+        for k in range(3):
             trainer = t.nodes[k % len(t.nodes)]
             pid = t.propose(trainer)
             members = t.dispatch(pid)

@@ -150,6 +150,8 @@ contract Training is ReentrancyGuard {
         p.proposeBlock = uint40(block.number);
         p.weights = weights;
         p.status = Status.Proposed;
+        // INVARIANT: the trainer's stake stays slashable until its proposal settles.
+        nodes.lock(1 << index);
         emit Proposed(id, msg.sender, baseVersion, weights, uri, smlSeed);
     }
 
@@ -163,7 +165,7 @@ contract Training is ReentrancyGuard {
         // INVARIANT: the seed did not exist when the version was created.
         if (block.number <= seedBlock) revert SeedNotReady(seedBlock);
         seed = blockhash(seedBlock);
-        if (seed == bytes32(0)) revert SeedBlockUnavailable(seedBlock);
+        if (seed == bytes32(0)) revert SeedExpired(seedBlock);
         ver.seed = seed;
     }
 
@@ -188,29 +190,32 @@ contract Training is ReentrancyGuard {
         // INVARIANT: the committee's seed is a block hash that did not exist when the proposal was made.
         if (block.number <= seedBlock) revert SeedNotReady(seedBlock);
         bytes32 blockSeed = blockhash(seedBlock);
-        if (blockSeed == bytes32(0)) {
+        uint256 trainerBit = 1 << nodes.indexOf(p.trainer);
+        // INVARIANT: a committee drawn from the stakes at the proposal's block is locked before any of
+        // those stakes can have been withdrawn (withdrawalDelay), else the proposal expires.
+        if (blockSeed == bytes32(0) || block.number > uint256(p.proposeBlock) + nodes.withdrawalDelay()) {
             p.status = Status.TimedOut;
             emit ScoringTimedOut(id, 0);
+            nodes.unlock(trainerBit);
             return;
         }
         bytes32 seed = keccak256(abi.encodePacked(blockSeed, id));
         uint256 committee = _draw(seed, committeeSize + 1, p.proposeBlock);
-        uint256 trainerBit = 1 << nodes.indexOf(p.trainer);
         // INVARIANT: a trainer never scores its own proposal; otherwise one drawn member, chosen by the
         // seed, steps down so every committee has exactly committeeSize members.
         committee &= ~(committee & trainerBit != 0 ? trainerBit : _nth(committee, uint256(seed) % (committeeSize + 1)));
         p.committee = committee;
         p.status = Status.Scoring;
+        nodes.lock(committee);
         uint256 commitDeadline = block.number + commitWindow;
         p.commitDeadline = uint40(commitDeadline);
         p.revealDeadline = uint40(commitDeadline + revealWindow);
         emit ScoringOpened(id, seed, committee, commitDeadline, commitDeadline + revealWindow);
     }
 
-    /// @dev The one place committees are drawn (the registry's draw as of `atBlock`).
+    /// @dev The one place committees are drawn: the registry's draw from the stakes as of `atBlock`.
     function _draw(bytes32 seed, uint256 size, uint256 atBlock) private view returns (uint256) {
-        atBlock;
-        return nodes.drawCommittee(seed, size);
+        return nodes.drawCommittee(seed, size, atBlock);
     }
 
     function _nth(uint256 set, uint256 k) private pure returns (uint256 bit) {
@@ -273,6 +278,7 @@ contract Training is ReentrancyGuard {
             p.status = Status.TimedOut;
             emit ScoringTimedOut(id, p.revealCount);
             nodes.settle(SETTLE_TAG | id, missing, 0, p.trainer);
+            nodes.unlock(p.committee | trainerBit);
             return;
         }
         uint256 median = _median(id, p.revealed);
@@ -294,6 +300,7 @@ contract Training is ReentrancyGuard {
             emit Rejected(id, median, p.revealCount);
             nodes.settle{value: paid}(SETTLE_TAG | id, missing | trainerBit, p.revealed, address(this));
         }
+        nodes.unlock(p.committee | trainerBit);
     }
 
     function _pay(uint256 amount) private returns (uint256) {
