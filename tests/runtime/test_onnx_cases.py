@@ -31,7 +31,7 @@ with warnings.catch_warnings():
 TOLERANCE = {
     "LayerNormalization": 0.01, "Tanh": 0.002, "Erf": 0.002, "Gelu": 0.002, "Sigmoid": 0.002, "Sqrt": 0.005,
     "Reciprocal": 0.01, "Div": 0.01, "Pow": 0.01, "ReduceMean": 0.002,
-    "GlobalAveragePool": 0.002,
+    "GlobalAveragePool": 0.002, "BatchNormalization": 0.002,
 }
 
 
@@ -43,8 +43,10 @@ UNSUPPORTED = {
     "test_pow_types_float32_int32": "a per-element exponent tensor",
     "test_pow_types_float32_int64": "a per-element exponent tensor",
 }
-# cases the fast profile cannot run (so nothing can calibrate them)
-SKIPPED = {"test_pow_types_float32_uint32", "test_pow_types_float32_uint64"}
+# cases the fast profile cannot run (so nothing can calibrate them), and training-mode cases (their
+# batch statistics are outputs the exact profile does not compute)
+SKIPPED = {"test_pow_types_float32_uint32", "test_pow_types_float32_uint64", "test_batchnorm_example_training_mode",
+           "test_batchnorm_epsilon_training_mode"}
 
 
 def _float_only(case) -> bool:
