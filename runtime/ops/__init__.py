@@ -11,6 +11,7 @@ from .base import ExactOp, ExecutionError
 _MODULES = (
     "add", "conv", "flatten", "gemm", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
     "softmax", "sub", "transpose",
+    "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}
