@@ -93,7 +93,7 @@ def run(ctx: Context) -> Section:
     ctx.start(NAME, 1 + len(cases) * len(names) * len(rates))
     x, _ = zoo.test_data(MODEL)
     inputs = [np.asarray(x[i:i + 1]) for i in range(16)]
-    rows = []
+    rows, failures = [], []
     cost = None
     for case, cheats in cases.items():
         t = Tribunal.connect(ctx.chain, committee=COMMITTEE, models=(MODEL,), **cheats)
@@ -103,7 +103,12 @@ def run(ctx: Context) -> Section:
                 ctx.step("compute measured")
             for mode in names:
                 for rate in rates:
-                    vs = _stream(t, mode, rate, count, inputs, seed=int(rate * 100))
+                    try:
+                        vs = _stream(t, mode, rate, count, inputs, seed=int(rate * 100))
+                    except Exception as e:  # noqa: BLE001 - a mode that fails is reported, the others still run
+                        failures.append(f"{case} {mode} at {rate:g}/block failed: {type(e).__name__}: {e}")
+                        ctx.step(f"{case} {mode} failed")
+                        break
                     settled = [v for v in vs if v["status"] in ("final",)]
                     lat_b = [v["blocks"] for v in settled]
                     lat_s = [v["seconds"] for v in settled]
@@ -154,8 +159,9 @@ def run(ctx: Context) -> Section:
         metrics, [table], [figure], notes=[
             "Latency in blocks is the protocol's: windows and moves; in seconds it is how fast the in-process "
             "agents and this chain turn them over, not a mainnet figure (see `scale` for 12-s blocks).",
-            "Off-chain compute multiples are computed from measured parts (see setup), not counted per request."],
-        raw={"rows": rows, "compute": cost})
+            "Off-chain compute multiples are computed from measured parts (see setup), not counted per request."]
+        + [f"**Failed:** {f}" for f in failures],
+        raw={"rows": rows, "compute": cost, "failures": failures})
 
 
 def _pct(v: list[float], q: float) -> float | None:
