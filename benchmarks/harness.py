@@ -276,6 +276,8 @@ def markdown(results: dict) -> str:
              f"{'quick' if results['quick'] else 'full'} run; chain `{results['chain']}`.", "",
              "Machine: " + f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, GPU: {m['gpu']}; {m['os']}; "
              f"Python {m['python']}; {m['anvil']}; host `{m['host']}`.", ""]
+    for name, why in results.get("left_out", {}).items():
+        lines += [f"Scenario `{name}` left out: {why}.", ""]
     bad = [p for s in results["scenarios"].values() for p in s["problems"]]
     lines += ["Bounds check: " + ("every figure within its physical bounds, no empty series." if not bad
                                  else f"{len(bad)} problems:"), ""]
