@@ -151,3 +151,14 @@ def test_split_nonIidDisjointAndComplete():
         split_nodes(5, alpha=0)
     with pytest.raises(BadSplit):
         split_nodes(1000)
+
+
+# ---------------------------------------------------------------- the CLI refuses bad arguments before any chain
+
+
+@pytest.mark.parametrize("argv", [["--rounds", "0"], ["--cheat", "9:random"], ["--cheat", "x"]])
+def test_cli_train_badArguments_exitTwoWithOneLine(argv, capsys, tmp_path):
+    from verifiers.cli import main
+    assert main(["train", "--nodes", "3", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
