@@ -76,7 +76,8 @@ class Tribunal:
                 member_cheats: list[str] | tuple[str, ...] = (), submitter_cheat: str = "honest",
                 watcher_cheat: str = "honest", watcher: bool = True, deployment: str | Path | dict | None = None,
                 config: SystemConfig | None = None, opml_config=None, models: tuple[str, ...] | None = None,
-                drive_blocks: bool | None = None, chain: Chain | None = None, **chain_options) -> "Tribunal":
+                drive_blocks: bool | None = None, chain: Chain | None = None, catalog: Catalog | None = None,
+                **chain_options) -> "Tribunal":
         """Deploy (or attach to `deployment`) on `target` and start the in-process agents.
 
         committee: nodes staked, and the committee size (every node sits on every committee, so
@@ -100,7 +101,7 @@ class Tribunal:
                                opml_config or DEFAULT_OPML)
                 for node in roles.members(chain):
                     d.nodes.register(NODE_STAKE, sender=node)
-            catalog = Catalog(tuple(models)) if models else Catalog()
+            catalog = catalog or (Catalog(tuple(models)) if models else Catalog())
             scheduler = Scheduler()
             t = cls(d, catalog=catalog, scheduler=scheduler, requester=roles.requester(chain),
                     drive_blocks=owns if drive_blocks is None else drive_blocks, owns_chain=owns, roles=roles)
@@ -232,8 +233,8 @@ class Receipt:
                 return v
             self.mode.keep(t, self.request, self.handle)
             sent = t.step()
-            if not t.drive_blocks and not sent:
-                time.sleep(poll)
+            if not sent and (not t.drive_blocks or not t.scheduler.agents):
+                time.sleep(poll)  # other processes serve the request: give them time between blocks
 
     def _stamp(self, v: Verdict) -> Verdict:
         v.seconds = time.perf_counter() - self.t0

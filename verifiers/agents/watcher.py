@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisection.errors import NothingToDispute
 from runtime.errors import TribunalError
 from verifiers.agents.base import register_role
-from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAgent, read_state
+from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAgent
 
 
 @register_role
@@ -27,7 +27,7 @@ class Watcher(OpmlAgent):
 
     def tick(self) -> int:
         sent = 0
-        st = read_state(self)
+        st = self.state()
         for cid, seen in st.claims.items():
             if st.status[cid] != CLAIM_PENDING or seen.event.defender == self.address:
                 continue
