@@ -22,6 +22,7 @@ from contracts.bindings.opml_requests import OPEN
 from runtime.errors import TribunalError
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
+from verifiers.errors import BondBelowMinimum
 
 GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
 CLAIM_PENDING, CLAIM_FINAL, CLAIM_REJECTED = "pending", "final", "rejected"
@@ -76,8 +77,12 @@ def read_state(chain, deployment, from_block: int) -> OpmlState:
 class OpmlAgent(Agent):
     """An agent that plays opML games: the submitter (defender) and the watcher (challenger) derive from it."""
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a, bond: int | None = None, **kw):
         super().__init__(*a, **kw)
+        min_bond = self.d.opml.config.min_bond
+        self.bond = min_bond if bond is None else int(bond)
+        if self.bond < min_bond:
+            raise BondBelowMinimum(f"the {self.role}'s bond {self.bond} wei is below the game's minimum {min_bond} wei")
         self.arbiter = ChainArbiter(self.d.opml, accounts={self.name: self.account})
         self._players: dict[tuple, Player] = {}
         self._inputs: dict[bytes, tuple] = {}  # claim's transaction hash -> (entry, x_q): a cache of chain reads
@@ -162,8 +167,7 @@ class OpmlAgent(Agent):
         """Submit this agent's claim for an open opML request and link it as the request's answer."""
         rid = seen.event.request_id
         p = self.player(entry, x_q)
-        bond = self.d.opml.config.min_bond
-        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, bond))
+        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, self.bond))
         if r is None:
             return 0
         return 1 + bool(self.send(f"answer request {rid}", lambda: self.d.requests.answer(rid, r, sender=self.account)))

@@ -2,7 +2,7 @@
 
 Duties, recomputed from chain state on every tick:
 - challenge: a pending claim inside its window whose S_N differs from the watcher's own exact trace,
-  with no game of this watcher on it yet -> open a game (bond: the game's minimum);
+  with no game of this watcher on it yet -> open a game (with its bond, by default the game's minimum);
 - play: every game it opened where the challenger is to move -> the player's move (level one bisection,
   picks, the one-step check on chain); the defender's clock ran out -> claim the timeout;
 - stand in: an open opML request all of whose answers were refuted -> answer it itself, as a submitter
@@ -51,7 +51,7 @@ class Watcher(OpmlAgent):
         if seen.event.final_root == player.root_for(found[0].program.steps):
             return 0  # the watcher's own S_N: nothing to dispute
         try:
-            gid = player.challenge(self.arbiter, cid, self.d.opml.config.min_bond)
+            gid = player.challenge(self.arbiter, cid, self.bond)
         except NothingToDispute:
             return 0
         except TribunalError as e:

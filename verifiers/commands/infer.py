@@ -15,7 +15,7 @@ from runtime.errors import TribunalError
 from verifiers import modes
 from verifiers.agents.member import CHEATS as MEMBER_CHEATS
 from verifiers.agents.opml_duties import GAME_STRATEGIES
-from verifiers.errors import FeeBelowMinimum, InvalidRequest, UnknownCheat
+from verifiers.errors import BondBelowMinimum, FeeBelowMinimum, InvalidRequest, UnknownCheat
 
 from ..inputs import add_model_input_args, load_input, sample_input
 
@@ -34,6 +34,8 @@ def add_arguments(p) -> None:
     p.add_argument("--cheat", default="honest", metavar="STRATEGY",
                    help=f"the submitter's strategy: {', '.join(GAME_STRATEGIES)}, late")
     p.add_argument("--watcher-cheat", default="honest", metavar="STRATEGY", help="the watcher's strategy (same names)")
+    p.add_argument("--bond", type=int, default=None, metavar="WEI",
+                   help="the submitter's and watcher's bond per claim or game (default: the game's minimum)")
     p.add_argument("--fee", type=int, default=None, metavar="WEI", help="request fee (default: 10x the minimum)")
     p.add_argument("--deadline", type=int, default=None, metavar="BLOCKS", help="blocks to wait for a settled verdict")
     p.add_argument("--value-at-risk", type=int, default=0, metavar="WEI", help="what a wrong answer would cost (auto)")
@@ -45,7 +47,7 @@ def add_arguments(p) -> None:
 def check_args(args):
     """Every check that needs no chain: mode, model, input, strategies, committee, fee floor."""
     from verifiers.catalog import Catalog
-    from verifiers.deployment import DEFAULT_CONFIG
+    from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML
 
     mode = modes.get(args.mode)
     if args.committee < 1:
@@ -57,6 +59,8 @@ def check_args(args):
             raise UnknownCheat(f"{flag} '{value}': unknown strategy (have: {', '.join(GAME_STRATEGIES)}, late)")
     if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee and args.deployment is None:
         raise FeeBelowMinimum(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei")
+    if args.bond is not None and args.bond < DEFAULT_OPML.min_bond and args.deployment is None:
+        raise BondBelowMinimum(f"bond {args.bond} wei is below the opML game's minimum {DEFAULT_OPML.min_bond} wei")
     catalog = Catalog(())
     entry = catalog.entry(args.model)
     x = load_input(args.input) if args.input is not None else sample_input(entry.model, args.sample or 0)
@@ -71,7 +75,7 @@ def run(args) -> dict:
     chain_opts = {}
     t = Tribunal.connect(args.chain, committee=args.committee, member_cheats=["wrong-output"] * args.liars,
                          submitter_cheat=args.cheat, watcher_cheat=args.watcher_cheat, deployment=args.deployment,
-                         agents=args.deployment is None, catalog=catalog, **chain_opts)
+                         agents=args.deployment is None, catalog=catalog, bond=args.bond, **chain_opts)
     try:
         opts = {"latency_blocks": args.latency_blocks} if args.latency_blocks is not None and "latency_blocks" in mode.options else {}
         receipt = t.infer(entry.name, x, mode=args.mode, fee=args.fee, deadline_blocks=args.deadline,

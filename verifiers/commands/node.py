@@ -26,6 +26,7 @@ def add_arguments(p) -> None:
     p.add_argument("--key", required=True, metavar="KEY", help="the agent's private key (0x-hex)")
     p.add_argument("--deployment", required=True, metavar="FILE", help="the deployment to serve (a saved JSON file)")
     p.add_argument("--cheat", default="honest", metavar="STRATEGY", help="a dishonest strategy of the role")
+    p.add_argument("--bond", type=int, default=None, metavar="WEI", help="submitter/watcher: bond per claim or game")
     p.add_argument("--models", default="digits-mlp,digits-cnn,toy", help="comma-separated models this node serves")
     p.add_argument("--poll", type=float, default=0.2, metavar="SECONDS", help="seconds between ticks")
     p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks (default: run until signalled)")
@@ -45,7 +46,8 @@ def run(args) -> dict:
     chain = connect(args.rpc, keys=[account.key])
     deployment = attach(chain, args.deployment)
     catalog = Catalog(tuple(m for m in args.models.split(",") if m))
-    agent = cls(deployment, account, catalog=catalog, cheat=args.cheat, name=f"{args.role}-{account.address[:8]}")
+    extra = {"bond": args.bond} if args.bond is not None else {}
+    agent = cls(deployment, account, catalog=catalog, cheat=args.cheat, name=f"{args.role}-{account.address[:8]}", **extra)
     for name in catalog.names:
         catalog.entry(name).model_id  # load now, so "ready" means ready to serve
     stop = []
