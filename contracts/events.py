@@ -407,59 +407,6 @@ class HybridTimedOut(Event):
     refund: int
 
 
-def event_classes() -> dict[str, type[Event]]:
-    return {c.__name__: c for c in Event.__subclasses__()}
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-@lru_cache(maxsize=1)
-def abi_events() -> dict[bytes, dict]:
-    """Every event in the committed artifacts: topic0 -> ABI entry."""
-    found = {}
-    for path in sorted(ARTIFACTS.glob("*.json")):
-        for item in json.loads(path.read_text())["abi"]:
-            if item["type"] == "event":
-                sig = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
-                found[keccak(text=sig)] = item
-    return found
-
-
-def _norm(abi_type: str, value: Any) -> Any:
-    if abi_type == "address":
-        return to_checksum_address(value)
-    return value
-
-
-def decode_log(log: Any) -> Event | None:
-    """The dataclass for one log, or None when it is not one of Tribunal's events."""
-    topics = [bytes(t) for t in log["topics"]]
-    item = abi_events().get(topics[0]) if topics else None
-    cls = event_classes().get(item["name"]) if item else None
-    if cls is None:
-        return None
-    indexed = [i for i in item["inputs"] if i["indexed"]]
-    plain = [i for i in item["inputs"] if not i["indexed"]]
-    values = {}
-    for param, topic in zip(indexed, topics[1:]):
-        values[param["name"]] = _norm(param["type"], abi_decode([param["type"]], topic)[0])
-    data = bytes(log["data"])
-    for param, value in zip(plain, abi_decode([p["type"] for p in plain], data)):
-        values[param["name"]] = _norm(param["type"], value)
-    kwargs = {snake(name): value for name, value in values.items()}
-    return cls(**kwargs, emitter=to_checksum_address(log["address"]), block_number=int(log["blockNumber"]))
-
-
-def decode_logs(logs: Iterable[Any]) -> list[Event]:
-    return [e for e in (decode_log(log) for log in logs) if e is not None]
-
-
-def field_names(cls: type[Event]) -> list[str]:
-    return [f.name for f in fields(cls) if f.name not in ("emitter", "block_number")]
-
-
 # ---------------------------------------------------------------- verified training (Training)
 
 
