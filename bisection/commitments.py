@@ -50,6 +50,10 @@ OP_CODES = {
     "Add": 1, "Conv": 2, "Flatten": 3, "Gemm": 4, "Identity": 5, "MatMul": 6, "MaxPool": 7, "Mul": 8,
     "Relu": 9, "Reshape": 10, "Softmax": 11, "Sub": 12, "Transpose": 13,
 }
+OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, pools
+    "LayerNormalization": 40, "Tanh": 41, "Erf": 42, "Gelu": 43, "Sigmoid": 44, "Sqrt": 45, "Reciprocal": 46,
+    "Div": 47, "Pow": 48, "ReduceMean": 49, "GlobalAveragePool": 50,
+})
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3}
 DTYPE_WIDTH = {"int8": 1, "int16": 2, "int64": 8}

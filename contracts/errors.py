@@ -456,6 +456,13 @@ class ClaimNotFinalizable(ContractRevert, _game.ClaimNotFinalizable):
     template = "claim {claimId}: window ends at block {deadline}, {openGames} game(s) open"
 
 
+class ClaimPending(ContractRevert, _game.ClaimPending):
+    """Raised when a game is closed without a winner while its claim is still pending (only the open
+    games of a rejected claim close that way)."""
+
+    template = "claim {claimId} is pending: its games end by a move or a timeout, not by closeGame"
+
+
 class ClaimNotFinal(ContractRevert, _game.GameError):
     """Raised when a consumer reads the result of a claim that is not final."""
 
@@ -514,6 +521,18 @@ class InvalidModelProof(ContractRevert, _game.UnsupportedProgram):
     """Raised when an opML model registration's header, input path or input node does not verify."""
 
     template = "model registration: {what}"
+
+
+class RequestNotSettleable(ContractRevert):
+    """Raised when an opML request is settled while no claim is final and it may still be answered."""
+
+    template = "opML request {requestId} cannot be settled yet: no final claim, and it is open until block {deadline} or a claim is pending"
+
+
+class ClaimMismatch(ContractRevert):
+    """Raised when a claim linked as an opML request's answer is about another model or input."""
+
+    template = "claim {claimId} is not about request {requestId}'s model and input"
 
 
 # ---------------------------------------------------------------- hybrid (HybridCourt)

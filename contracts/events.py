@@ -206,13 +206,14 @@ class ClaimSubmitted(Event):
     output_root: bytes
     bond: int
     deadline: int
+    input_root: bytes
+    input_hash: bytes
 
 
 @dataclass(frozen=True)
 class ClaimFinalized(Event):
     claim_id: int
     output_root: bytes
-    callback_ok: bool
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,43 @@ class BondPaid(Event):
 
 @dataclass(frozen=True)
 class BondWithdrawn(Event):
+    account: str
+    amount: int
+
+
+# ---------------------------------------------------------------- OpmlRequests (fee escrow for opML answers)
+
+
+@dataclass(frozen=True)
+class OpmlRequested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    initial_root: bytes
+    fee: int
+    deadline: int
+    input: bytes
+
+
+@dataclass(frozen=True)
+class RequestAnswered(Event):
+    request_id: int
+    claim_id: int
+    submitter: str
+
+
+@dataclass(frozen=True)
+class RequestSettled(Event):
+    request_id: int
+    status: int  # 2 final, 3 timed out
+    claim_id: int
+    output_root: bytes
+    paid_to: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class CreditWithdrawn(Event):
     account: str
     amount: int
 

@@ -33,6 +33,7 @@ from runtime.errors import TribunalError
 from verifiers import modes
 from verifiers.agents.base import Scheduler
 from verifiers.catalog import Catalog, ModelEntry
+from verifiers.chainlog import install as install_log_index
 from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all
 from verifiers.errors import InvalidRequest
 from verifiers.modes.base import Handle, Request
@@ -89,6 +90,7 @@ class Tribunal:
             raise InvalidRequest(f"{len(member_cheats)} member strategies for a committee of {committee}")
         owns = chain is None and target in ("embedded", "anvil")
         chain = chain or connect_chain(target, **chain_options)
+        install_log_index(chain)
         try:
             roles = Roles(committee)
             if deployment is not None:

@@ -89,6 +89,11 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+error ClaimPending(uint256 claimId);
+
+// ---- opML requests (fee escrow for opML answers)
+error RequestNotSettleable(uint256 requestId, uint256 deadline);
+error ClaimMismatch(uint256 requestId, uint256 claimId);
 
 // ---- hybrid (HybridCourt)
 error WrongHybridStatus(uint256 requestId, uint8 status, string action);

@@ -11,6 +11,8 @@ from .base import ExactOp, ExecutionError
 _MODULES = (
     "add", "conv", "flatten", "gemm", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
     "softmax", "sub", "transpose",
+    "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
+    "globalaveragepool",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

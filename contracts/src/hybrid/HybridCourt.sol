@@ -125,7 +125,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
 
     constructor(Brain brain_, OpmlGame game_, Config memory c) ResultDelivery(c.maxCallbackGas) {
         if (c.challengeWindow == 0 || c.defendWindow == 0) revert InvalidConfig("windows must be positive");
-        (uint64 window, uint64 clock,,,) = game_.config();
+        (uint64 window, uint64 clock,,,,,) = game_.config();
         // INVARIANT: a replacement claim can be made and survive its window and games before adoption closes.
         if (c.adoptWindow <= uint256(window) + 2 * uint256(clock)) {
             revert InvalidConfig("adoptWindow must exceed the opML window plus both chess clocks");
