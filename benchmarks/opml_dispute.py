@@ -35,14 +35,14 @@ ANCHORS = [("opML MNIST demo", "25 bisection rounds", "under 2 min on a local ch
            ("zk-OPML DNN / LeNet", "bisection over ONNX ops + ZK leaf", "361 s / 494 s end to end")]
 
 
-def _case(name: str, batch: int = 1):
+def case(name: str, batch: int = 1):
     m = Model.load(name, profile="exact")
     x, _ = zoo.test_data(name)
     x_q = m.quantize_input(np.asarray(x[:batch]))
     return m.program(x_q.shape), x_q
 
 
-def _play(system, program, x_q, cheat: str, k: int) -> dict:
+def play(system, program, x_q, cheat: str, k: int) -> dict:
     snap = system.chain.snapshot()
     try:
         arbiter = ChainArbiter(system)
@@ -70,16 +70,16 @@ def run_chain(kind: str, models: list[str]) -> None:
         by_kind: dict[str, list[int]] = defaultdict(list)
         rows = []
         for name in models:
-            program, x_q = _case(name)
-            games = [_play(system, program, x_q, "wrong-output", k) for k in range(1, program.steps + 1)]
+            program, x_q = case(name)
+            games = [play(system, program, x_q, "wrong-output", k) for k in range(1, program.steps + 1)]
             for g in games:
                 for t in g["txs"]:
                     by_kind[t["kind"]].append(t["gas"])
             rows.append((name, program.steps, games))
-            timeout = _play(system, program, x_q, "timeout", 1)
+            timeout = play(system, program, x_q, "timeout", 1)
             for t in timeout["txs"]:
                 by_kind[t["kind"]].append(t["gas"])
-        big = _play(system, *_case("digits-cnn", 8), "wrong-output", 1)
+        big = play(system, *case("digits-cnn", 8), "wrong-output", 1)
         for t in big["txs"]:
             by_kind[t["kind"]].append(t["gas"])
 

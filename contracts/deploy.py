@@ -136,3 +136,19 @@ def register_hybrid_model(system: System, opml: OpmlSystem, program, *, sender: 
     except UnknownModel:
         opml.models.register_program(program, sender=sender)
     return c.model_id
+# ---------------------------------------------------------------- verified training
+
+
+def deploy_training(chain: Chain, nodes: NodeRegistry, config: "TrainingConfig", *, initial_uri: str = "",
+                    fund: int = 0, sender: LocalAccount | None = None) -> "Training":
+    """Deploys a Training task on an existing node registry (funding its reward pool with `fund` wei) and
+    authorizes it there; `sender` must be the registry's admin (by default account 0, who deployed it)."""
+    from contracts.bindings.training import Training
+
+    sender = sender or chain.accounts[0]
+    a = chain.deploy("Training", nodes.address, config.as_tuple(), initial_uri, sender=sender)
+    nodes.authorize(a, sender=sender)
+    training = Training(chain, a)
+    if fund:
+        training.fund(fund, sender=sender)
+    return training

@@ -350,6 +350,63 @@ class CheckpointUnorderedInsertion(ContractRevert):
     template = "stake checkpoint out of order"
 
 
+# ---- verified training
+
+
+class UnknownVersion(ContractRevert):
+    """Raised when a proposal or lookup names a global version the training task has not reached."""
+
+    template = "global version {version} does not exist (the task is at version {current})"
+
+
+class StaleBaseVersion(ContractRevert):
+    """Raised when a proposal's base version lags the current one by more than the task's max staleness."""
+
+    template = "base version {baseVersion} is more than {maxStaleness} versions behind the current {current}"
+
+
+class MissingWeights(ContractRevert):
+    """Raised when a proposal or a training task carries a zero weights commitment."""
+
+    template = "a proposal needs a non-zero weights commitment"
+
+
+class NotEligible(ContractRevert):
+    """Raised when a registered node without eligible stake (withdrawing, slashed below minimum) proposes."""
+
+    template = "node {node} has no eligible stake"
+
+
+class SeedNotReady(ContractRevert):
+    """Raised when a seed is needed before its block (the block after the version or proposal) is mined."""
+
+    template = "the seed block {seedBlock} is not mined yet"
+
+
+class SeedExpired(ContractRevert):
+    """Raised when a training version's seed block fell out of the last 256 blocks before it was recorded."""
+
+    template = "the seed block {seedBlock} is older than 256 blocks; call reseed()"
+
+
+class UnknownProposal(ContractRevert):
+    """Raised when a training proposal id was never issued."""
+
+    template = "proposal {proposalId} does not exist"
+
+
+class ProposalNotActive(ContractRevert):
+    """Raised when a proposal is dispatched, scored or finalized in a status that does not allow it."""
+
+    template = "proposal {proposalId} is in status {status} (1 proposed, 2 scoring, 3 accepted, 4 rejected, 5 timed out)"
+
+
+class ScoreOutOfRange(ContractRevert):
+    """Raised when a scorer reveals a score above the training contract's maximum."""
+
+    template = "proposal {proposalId}: score {score} is outside 0..{maxScore}"
+
+
 # ---- one-step
 
 
@@ -533,8 +590,6 @@ class ClaimMismatch(ContractRevert):
     """Raised when a claim linked as an opML request's answer is about another model or input."""
 
     template = "claim {claimId} is not about request {requestId}'s model and input"
-
-
 # ---------------------------------------------------------------- hybrid (HybridCourt)
 
 # HybridCourt.Status, by value (contracts/src/hybrid/HybridCourt.sol).

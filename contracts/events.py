@@ -302,6 +302,11 @@ class BondWithdrawn(Event):
 
 @dataclass(frozen=True)
 class OpmlRequested(Event):
+# ---------------------------------------------------------------- hybrid (HybridCourt)
+
+
+@dataclass(frozen=True)
+class HybridRequested(Event):
     request_id: int
     requester: str
     model_id: bytes
@@ -325,6 +330,20 @@ class RequestSettled(Event):
     claim_id: int
     output_root: bytes
     paid_to: str
+# ---------------------------------------------------------------- verified training (Training)
+
+
+@dataclass(frozen=True)
+class TaskCreated(Event):
+    arch_id: bytes
+    initial_weights: bytes
+    uri: str
+    threshold: int
+
+
+@dataclass(frozen=True)
+class Funded(Event):
+    funder: str
     amount: int
 
 
@@ -332,17 +351,6 @@ class RequestSettled(Event):
 class CreditWithdrawn(Event):
     account: str
     amount: int
-
-
-# ---------------------------------------------------------------- hybrid (HybridCourt)
-
-
-@dataclass(frozen=True)
-class HybridRequested(Event):
-    request_id: int
-    requester: str
-    model_id: bytes
-    initial_root: bytes
     consumer: str
     callback_gas: int
 
@@ -405,6 +413,58 @@ class AnswerFinal(Event):
 class HybridTimedOut(Event):
     request_id: int
     refund: int
+class Proposed(Event):
+    proposal_id: int
+    trainer: str
+    base_version: int
+    weights: bytes  # sha256 of the weights file
+    uri: str
+    sml_seed: bytes
+
+
+@dataclass(frozen=True)
+class ScoringOpened(Event):
+    proposal_id: int
+    seed: bytes
+    committee: int  # node-index set
+    commit_deadline: int
+    reveal_deadline: int
+
+
+@dataclass(frozen=True)
+class ScoreCommitted(Event):
+    proposal_id: int
+    member: str
+    commitment: bytes
+
+
+@dataclass(frozen=True)
+class ScoreRevealed(Event):
+    proposal_id: int
+    member: str
+    score: int
+
+
+@dataclass(frozen=True)
+class Accepted(Event):
+    proposal_id: int
+    version: int
+    score: int
+    base_version: int
+    weights: bytes
+
+
+@dataclass(frozen=True)
+class Rejected(Event):
+    proposal_id: int
+    score: int
+    reveals: int
+
+
+@dataclass(frozen=True)
+class ScoringTimedOut(Event):
+    proposal_id: int
+    reveals: int
 
 
 def event_classes() -> dict[str, type[Event]]:

@@ -6,7 +6,11 @@ from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, v
 from contracts.bindings.models import ModelInfo, ModelRegistry, model_id_of
 from contracts.bindings.nodes import NodeInfo, NodeRegistry
 from contracts.bindings.single_phase import SinglePhaseBrain
+from contracts.bindings.training import ProposalStatus, Training, TrainingConfig, score_commitment
 
 __all__ = ["Brain", "BrainConfig", "ExampleConsumer", "HybridConfig", "HybridCourt", "HybridStatus", "ModelInfo",
            "ModelRegistry", "NodeInfo", "NodeRegistry", "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status",
            "commitment", "model_id_of", "new_salt", "vote_of"]
+__all__ = ["Brain", "BrainConfig", "ExampleConsumer", "ModelInfo", "ModelRegistry", "NodeInfo", "NodeRegistry",
+           "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status", "commitment", "model_id_of", "new_salt",
+           "ProposalStatus", "Training", "TrainingConfig", "score_commitment"]

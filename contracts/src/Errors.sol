@@ -106,3 +106,14 @@ error ClaimDoesNotMatch(uint256 requestId, uint256 claimId, string why);
 error DefenderNotInMajority(uint256 requestId, address defender);
 error NothingToResolve(uint256 requestId, uint8 status);
 error AnswerNotFinal(uint256 requestId, uint8 status);
+
+// ---- verified training
+error UnknownVersion(uint256 version, uint256 current);
+error StaleBaseVersion(uint256 baseVersion, uint256 current, uint256 maxStaleness);
+error MissingWeights();
+error NotEligible(address node);
+error SeedNotReady(uint256 seedBlock);
+error SeedExpired(uint256 seedBlock);
+error UnknownProposal(uint256 proposalId);
+error ProposalNotActive(uint256 proposalId, uint8 status);
+error ScoreOutOfRange(uint256 proposalId, uint256 score, uint256 maxScore);

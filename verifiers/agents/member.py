@@ -16,6 +16,8 @@ follow, so the copier never gets a vote in and is slashed); late (acts only afte
 """
 from __future__ import annotations
 
+import hashlib
+
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind, commitment
 from verifiers.agents.base import Agent, register_role
@@ -30,7 +32,7 @@ class Member(Agent):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self._results: dict[int, bytes | None] = {}  # request id -> vote (a cache of a pure recomputation)
+        self._results: dict[tuple, bytes] = {}  # (model, kind, sha256(input)) -> honest vote: a pure recomputation
 
     def tick(self) -> int:
         b = self.d.brain
@@ -83,9 +85,7 @@ class Member(Agent):
             theirs = [s.event.result for s in self.recent(self.d.brain.address, ev.Revealed, key=rid)
                       if s.event.member != self.address]
             return theirs[0] if theirs else None
-        if rid not in self._results:
-            self._results[rid] = self._honest(rid, info)
-        honest = self._results[rid]
+        honest = self._honest(rid, info)
         if honest is None or self.cheat != "wrong-output":
             return honest
         return honest[:-1] + bytes([honest[-1] ^ 1])
@@ -96,4 +96,8 @@ class Member(Agent):
         if entry is None or not posted:
             self.log.append({"duty": f"vote {rid}", "refused": "unknown model or no input on chain"})
             return None
-        return entry.result(posted[0].event.input, ResultKind(int(info.result_kind)))
+        data, kind = posted[0].event.input, ResultKind(int(info.result_kind))
+        key = (entry.model_id, kind, hashlib.sha256(data).digest())
+        if key not in self._results:
+            self._results[key] = entry.result(data, kind)
+        return self._results[key]

@@ -21,6 +21,8 @@ from contracts.bindings.brain import ResultKind
 from contracts.bindings.opml_requests import OPEN
 from runtime.errors import TribunalError
 from verifiers.agents.base import Agent
+from verifiers.chainlog import events
+from verifiers.errors import BondBelowMinimum
 
 GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
 CLAIM_PENDING, CLAIM_FINAL, CLAIM_REJECTED = "pending", "final", "rejected"
@@ -43,9 +45,10 @@ class OpmlState:
         return [g for g in self.games.get(claim_id, []) if g not in self.over]
 
 
-def read_state(agent: Agent) -> OpmlState:
+def read_state(chain, deployment, from_block: int) -> OpmlState:
     st = OpmlState()
-    for s in agent.recent(agent.d.requests.address, ev.OpmlRequested, ev.RequestAnswered, ev.RequestSettled):
+    for s in events(chain, deployment.requests.address, ev.OpmlRequested, ev.RequestAnswered, ev.RequestSettled,
+                    from_block=from_block):
         e = s.event
         if isinstance(e, ev.OpmlRequested):
             st.requests[e.request_id] = s
@@ -53,8 +56,8 @@ def read_state(agent: Agent) -> OpmlState:
             st.answers.setdefault(e.request_id, []).append(e.claim_id)
         else:
             st.settled.add(e.request_id)
-    for s in agent.recent(agent.d.game.address, ev.ClaimSubmitted, ev.ClaimFinalized, ev.ClaimRejected,
-                          ev.GameOpened, ev.GameResolved):
+    for s in events(chain, deployment.game.address, ev.ClaimSubmitted, ev.ClaimFinalized, ev.ClaimRejected,
+                    ev.GameOpened, ev.GameResolved, from_block=from_block):
         e = s.event
         if isinstance(e, ev.ClaimSubmitted):
             st.claims[e.claim_id] = s
@@ -74,11 +77,15 @@ def read_state(agent: Agent) -> OpmlState:
 class OpmlAgent(Agent):
     """An agent that plays opML games: the submitter (defender) and the watcher (challenger) derive from it."""
 
-    def __init__(self, *a, **kw):
+    def __init__(self, *a, bond: int | None = None, **kw):
         super().__init__(*a, **kw)
+        min_bond = self.d.opml.config.min_bond
+        self.bond = min_bond if bond is None else int(bond)
+        if self.bond < min_bond:
+            raise BondBelowMinimum(f"the {self.role}'s bond {self.bond} wei is below the game's minimum {min_bond} wei")
         self.arbiter = ChainArbiter(self.d.opml, accounts={self.name: self.account})
         self._players: dict[tuple, Player] = {}
-        self._inputs: dict[int, tuple] = {}  # claim id -> (entry, x_q): caches of chain reads
+        self._inputs: dict[bytes, tuple] = {}  # claim's transaction hash -> (entry, x_q): a cache of chain reads
 
     @property
     def strategy(self) -> str:
@@ -98,7 +105,7 @@ class OpmlAgent(Agent):
 
     def claim_input(self, claim_id: int, seen) -> tuple | None:
         """(entry, x_q) of a claim, read from its submitClaim transaction's calldata."""
-        if claim_id not in self._inputs:
+        if seen.tx_hash not in self._inputs:
             tx = self.chain.w3.eth.get_transaction(seen.tx_hash)
             try:
                 _, args = self.d.game.contract.decode_function_input(tx["input"])
@@ -113,8 +120,11 @@ class OpmlAgent(Agent):
                 return None
             self.arbiter._programs[entry.model_id] = entry.program
             self.arbiter._inputs[claim_id] = x_q
-            self._inputs[claim_id] = (entry, x_q)
-        return self._inputs[claim_id]
+            self._inputs[seen.tx_hash] = (entry, x_q)
+        entry, x_q = self._inputs[seen.tx_hash]
+        self.arbiter._programs[entry.model_id] = entry.program
+        self.arbiter._inputs[claim_id] = x_q
+        return entry, x_q
 
     def play(self, game_id: int, player: Player) -> int:
         """One move in game `game_id` if it is this agent's turn, or a timeout claim if the other side's
@@ -143,6 +153,9 @@ class OpmlAgent(Agent):
             self.log.append({"duty": f"move game {game_id} ({g.phase.value})", "block": self.chain.block_number})
         return int(bool(moved))
 
+    def state(self) -> OpmlState:
+        return read_state(self.chain, self.d, self.from_block())
+
     def resolve(self, st: OpmlState, claim_id: int) -> int:
         if st.status[claim_id] != CLAIM_PENDING or st.open_games(claim_id):
             return 0
@@ -154,8 +167,7 @@ class OpmlAgent(Agent):
         """Submit this agent's claim for an open opML request and link it as the request's answer."""
         rid = seen.event.request_id
         p = self.player(entry, x_q)
-        bond = self.d.opml.config.min_bond
-        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, bond))
+        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, self.bond))
         if r is None:
             return 0
         return 1 + bool(self.send(f"answer request {rid}", lambda: self.d.requests.answer(rid, r, sender=self.account)))

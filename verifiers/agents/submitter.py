@@ -17,7 +17,7 @@ in the middle of the program; and late (honest, but moves only when its clock is
 from __future__ import annotations
 
 from verifiers.agents.base import register_role
-from verifiers.agents.opml_duties import GAME_STRATEGIES, OpmlAgent, read_state
+from verifiers.agents.opml_duties import GAME_STRATEGIES, OpmlAgent
 
 
 @register_role
@@ -26,5 +26,5 @@ class Submitter(OpmlAgent):
     cheats = GAME_STRATEGIES + ("late",)
 
     def tick(self) -> int:
-        st = read_state(self)
+        st = self.state()
         return sum(self.serve(st, rid, answer_always=True) for rid in st.requests)

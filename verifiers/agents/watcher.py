@@ -2,7 +2,7 @@
 
 Duties, recomputed from chain state on every tick:
 - challenge: a pending claim inside its window whose S_N differs from the watcher's own exact trace,
-  with no game of this watcher on it yet -> open a game (bond: the game's minimum);
+  with no game of this watcher on it yet -> open a game (with its bond, by default the game's minimum);
 - play: every game it opened where the challenger is to move -> the player's move (level one bisection,
   picks, the one-step check on chain); the defender's clock ran out -> claim the timeout;
 - stand in: an open opML request all of whose answers were refuted -> answer it itself, as a submitter
@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisection.errors import NothingToDispute
 from runtime.errors import TribunalError
 from verifiers.agents.base import register_role
-from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAgent, read_state
+from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAgent
 
 
 @register_role
@@ -27,7 +27,7 @@ class Watcher(OpmlAgent):
 
     def tick(self) -> int:
         sent = 0
-        st = read_state(self)
+        st = self.state()
         for cid, seen in st.claims.items():
             if st.status[cid] != CLAIM_PENDING or seen.event.defender == self.address:
                 continue
@@ -51,7 +51,7 @@ class Watcher(OpmlAgent):
         if seen.event.final_root == player.root_for(found[0].program.steps):
             return 0  # the watcher's own S_N: nothing to dispute
         try:
-            gid = player.challenge(self.arbiter, cid, self.d.opml.config.min_bond)
+            gid = player.challenge(self.arbiter, cid, self.bond)
         except NothingToDispute:
             return 0
         except TribunalError as e:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind
-from contracts.bindings.opml_requests import FINAL as REQ_FINAL, OPEN, TIMED_OUT as REQ_TIMED_OUT
+from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as REQ_TIMED_OUT
 from runtime.tensor_root import tensor_bytes
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
@@ -50,18 +50,22 @@ class Opml(Mode):
         x_q = req.model.model.quantize_input(req.x)
         r = t.deployment.requests.request(req.model.model_id, tensor_bytes(x_q), req.deadline_blocks, fee=req.fee,
                                           sender=t.requester)
-        return Handle(r.one(ev.OpmlRequested).request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r)})
+        e = r.one(ev.OpmlRequested)
+        return Handle(e.request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r), "deadline": e.deadline})
 
     def keep(self, t, req: Request, h: Handle) -> None:
-        """The requester resolves its answers' claims once their window passed, and settles its request."""
-        reqs, game = t.deployment.requests, t.deployment.game
-        if reqs.request_info(h.request_id).status != OPEN:
+        """The requester resolves its answers' claims once their window passed, and settles its request
+        once an answer is final or its deadline passed (judged from the logs; the contract checks again)."""
+        reqs, game, head = t.deployment.requests, t.deployment.game, t.chain.block_number
+        st = _state(t, h)
+        if st.settled:
             return
-        for c in reqs.answers(h.request_id):
-            cl = game.claim(c)
-            if cl.status == "pending" and not cl.open_games and t.chain.block_number >= cl.created + t.deployment.opml.config.window:
-                _quietly(lambda: game.resolve_claim(c, sender=t.requester))
-        _quietly(lambda: reqs.settle(h.request_id, sender=t.requester))
+        resolvable = [c for c in st.answers if st.status[c] == "pending" and not st.open_games(c)
+                      and head >= st.claims[c].event.deadline]
+        for c in resolvable:
+            _quietly(lambda: game.resolve_claim(c, sender=t.requester))
+        if resolvable or head > h.data["deadline"]:
+            _quietly(lambda: reqs.settle(h.request_id, sender=t.requester))
 
     def expire(self, t, req: Request, h: Handle) -> Verdict:
         self.keep(t, req, h)
@@ -75,8 +79,28 @@ class Opml(Mode):
         return opml_verdict(self.name, t, req, h)
 
 
+class _Logs:
+    """One request's answers, claims and games as the logs have them (see verifiers.agents.opml_duties)."""
+
+    def __init__(self, st, rid: int):
+        self.settled = rid in st.settled
+        self.answers = st.answers.get(rid, [])
+        self.claims, self.status, self.open_games = st.claims, st.status, st.open_games
+
+
+def _state(t, h: Handle) -> _Logs:
+    from verifiers.agents.opml_duties import read_state
+
+    return _Logs(read_state(t.chain, t.deployment, h.block), h.request_id)
+
+
 def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
     reqs, game, chain = t.deployment.requests, t.deployment.game, t.chain
+    st = _state(t, h)
+    if not st.settled:  # open: a light verdict from the logs, read each block
+        disputed = any(st.open_games(c) for c in st.answers)
+        return Verdict(mode, DISPUTED if disputed else PENDING, request_id=h.request_id,
+                       blocks=chain.block_number - h.block, transactions=[h.data["request_tx"]])
     info = reqs.request_info(h.request_id)
     answers = reqs.answers(h.request_id)
     mine = events(chain, reqs.address, ev.RequestAnswered, ev.RequestSettled, from_block=h.block, key=h.request_id)
@@ -112,8 +136,6 @@ def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         v.refund, v.blocks = info.fee, settled[0].block - h.block
         v.reason = ("every answer was proven wrong on chain; fee refunded" if refuted
                     else "no answer before the deadline; fee refunded")
-    elif any(g["phase"] != "over" for g in games):
-        v.status = DISPUTED
     return v
 
 
