@@ -302,11 +302,6 @@ class BondWithdrawn(Event):
 
 @dataclass(frozen=True)
 class OpmlRequested(Event):
-# ---------------------------------------------------------------- hybrid (HybridCourt)
-
-
-@dataclass(frozen=True)
-class HybridRequested(Event):
     request_id: int
     requester: str
     model_id: bytes
@@ -330,20 +325,6 @@ class RequestSettled(Event):
     claim_id: int
     output_root: bytes
     paid_to: str
-# ---------------------------------------------------------------- verified training (Training)
-
-
-@dataclass(frozen=True)
-class TaskCreated(Event):
-    arch_id: bytes
-    initial_weights: bytes
-    uri: str
-    threshold: int
-
-
-@dataclass(frozen=True)
-class Funded(Event):
-    funder: str
     amount: int
 
 
@@ -351,6 +332,17 @@ class Funded(Event):
 class CreditWithdrawn(Event):
     account: str
     amount: int
+
+
+# ---------------------------------------------------------------- hybrid (HybridCourt)
+
+
+@dataclass(frozen=True)
+class HybridRequested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    initial_root: bytes
     consumer: str
     callback_gas: int
 
@@ -413,6 +405,26 @@ class AnswerFinal(Event):
 class HybridTimedOut(Event):
     request_id: int
     refund: int
+
+
+# ---------------------------------------------------------------- verified training (Training)
+
+
+@dataclass(frozen=True)
+class TaskCreated(Event):
+    arch_id: bytes
+    initial_weights: bytes
+    uri: str
+    threshold: int
+
+
+@dataclass(frozen=True)
+class Funded(Event):
+    funder: str
+    amount: int
+
+
+@dataclass(frozen=True)
 class Proposed(Event):
     proposal_id: int
     trainer: str
