@@ -11,7 +11,7 @@ from runtime import zoo
 
 CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=40, slash_amount=ETHER // 10, min_fee=ETHER // 1000,
                       committee_size=3, quorum_bps=5000, commit_window=4, reveal_window=4,
-                      max_callback_gas=500_000, max_in_flight=64)
+                      max_callback_gas=500_000, max_in_flight=64, queue_timeout=32)
 OPML = OpmlConfig(window=8, clock=8, min_bond=ETHER // 100, stride=2, callback_gas=200_000)
 MODEL = "digits-mlp"
 CHAINS = ["embedded", pytest.param("anvil", marks=[pytest.mark.anvil, pytest.mark.slow])]

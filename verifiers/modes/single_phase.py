@@ -2,7 +2,7 @@
 is sent, and one transaction carries request, result and signatures (SinglePhaseBrain): final at once,
 but the inference sits on the request's critical path and nothing pipelines.
 
-The committee is drawn from the latest block's hash, the model and the input hash; the members sign
+The committee is drawn from the hash of the block before the one the request lands in; the members sign
 off chain, so this mode needs the committee in process (the in-process member agents), which is
 exactly the coupling the two-phase protocol removes.
 """
@@ -47,9 +47,8 @@ class SinglePhase(Mode):
         s, chain = t.deployment.system, t.chain
         data = req.model.encode(req.x, req.kind)
         input_hash = hashlib.sha256(data).digest()
-        seed = chain.block_number - 1  # the newest block whose hash a call at "latest" can read
-        committee = members_of([n.account for n in s.nodes.nodes()],
-                               s.single_phase.committee_for(seed, req.model.model_id, input_hash))
+        seed = chain.block_number  # the request must land in the next block: its parent seeds the committee
+        committee = members_of([n.account for n in s.nodes.nodes()], s.single_phase.committee_for(seed))
         here = _members(t)
         votes = {}
         for addr in committee:
