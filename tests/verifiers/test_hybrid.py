@@ -33,7 +33,8 @@ def test_hybrid_lyingMajority_provisionalThenOverturned_honestOutputFinal_liarsS
     stakes = {m: tribunal.deployment.nodes.stake_of(m) for m in liars}
     receipt = tribunal.infer(MODEL, sample, mode="hybrid")
     early = receipt.wait(until=("provisional", "disputed"))
-    assert early.status == "provisional" and early.output_root != exact_root(tribunal, sample)  # the lie, usable
+    # the lie is usable at once (the watcher may already have challenged it in the same block)
+    assert early.status in ("provisional", "disputed") and early.output_root != exact_root(tribunal, sample)
     v = receipt.wait()
     assert v.status == "final", v.reason
     assert v.output_root == exact_root(tribunal, sample) and not v.evidence["upheld"]
