@@ -47,9 +47,8 @@ class SinglePhase(Mode):
         s, chain = t.deployment.system, t.chain
         data = req.model.encode(req.x, req.kind)
         input_hash = hashlib.sha256(data).digest()
-        seed = chain.block_number - 1  # the newest block whose hash a call at "latest" can read
-        committee = members_of([n.account for n in s.nodes.nodes()],
-                               s.single_phase.committee_for(seed, req.model.model_id, input_hash))
+        seed = chain.block_number  # the parent of the block the request must land in (SeedBlockNotParent)
+        committee = members_of([n.account for n in s.nodes.nodes()], s.single_phase.committee_for(seed))
         here = _members(t)
         votes = {}
         for addr in committee:
