@@ -38,14 +38,14 @@ def calibrate(model: onnx.ModelProto, input_name: str, samples: np.ndarray, batc
     `quant.MASK_SENTINEL`) do not count. Integer samples (token ids) keep their dtype; the ids
     input itself has no scale (1.0 is recorded)."""
     samples = np.asarray(samples)
-    if samples.dtype.kind not in "iu":
+    if samples.dtype.kind not in "iub":
         samples = samples.astype(np.float32)
     if samples.size == 0:
         raise CalibrationError("calibration needs at least one sample input")
     m, names = exposed_model(model)
     sess = session(m.SerializeToString(), device="cpu")
     out_names = [o.name for o in sess.get_outputs()]
-    max_abs = {input_name: 1.0 if samples.dtype.kind in "iu" else calibrated_max_abs(samples)}
+    max_abs = {input_name: 1.0 if samples.dtype.kind in "iub" else calibrated_max_abs(samples)}
     for i in range(0, len(samples), batch):
         try:
             outs = sess.run(None, {input_name: samples[i:i + batch]})

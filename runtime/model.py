@@ -126,7 +126,7 @@ class Model:
         """Fix the scales from sample inputs (stacked along axis 0; a fixed batch dim b takes them b at a time)."""
         fixed = self.spec.shape[0] if self.spec.shape else None
         samples = np.asarray(samples)
-        if fixed and len(samples) % fixed == 0:
+        if fixed and samples.ndim and len(samples) % fixed == 0:
             check_input(self.spec, samples[:fixed])
         else:
             samples = check_input(self.spec, samples)
@@ -136,8 +136,9 @@ class Model:
     def _ensure_calibrated(self) -> None:
         if self.max_abs is None:
             rng = np.random.default_rng(0)
-            many = bool(self.spec.shape) and self.spec.shape[0] is None
-            shape = (RANDOM_CALIBRATION_SAMPLES,) + self.default_shape()[1:] if many else self.default_shape()
+            shape = self.default_shape()
+            if shape:  # 64 samples stacked on axis 0 (a fixed batch dim takes them b at a time)
+                shape = (RANDOM_CALIBRATION_SAMPLES * shape[0] if self.spec.shape[0] else RANDOM_CALIBRATION_SAMPLES,) + shape[1:]
             if np.issubdtype(self.spec.dtype, np.floating):
                 self.calibrate(rng.standard_normal(shape).astype(np.float32))
             else:  # token ids: drawn within the embedding table the ids index
@@ -147,9 +148,12 @@ class Model:
         """For an integer (token-id) input: the number of rows of the smallest table a Gather of the
         input indexes, so every id in [0, limit) is valid."""
         inits = {i.name: i for i in self.proto.graph.initializer}
-        rows = []
+        ids, rows = {self.spec.name}, []
+        for node in self.proto.graph.node:  # the ids, and the ids reshaped (the exact profile's rule too)
+            if node.op_type in ("Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity") and node.input[0] in ids:
+                ids.add(node.output[0])
         for node in self.proto.graph.node:
-            if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] == self.spec.name and node.input[0] in inits:
+            if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] in ids and node.input[0] in inits:
                 axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
                 rows.append(int(inits[node.input[0]].dims[axis]))
         if not rows:
@@ -173,8 +177,8 @@ class Model:
         prog = self.program(x.shape)
         if prog.slots[prog.input_slot].dtype == "int64":
             limit = self.id_limit()
-            if x.min() < 0 or x.max() >= limit:
-                raise InputDtypeError(f"input '{self.spec.name}': token ids must lie in [0, {limit}), "
+            if x.min() < -limit or x.max() >= limit:  # negative ids count from the end, as in Gather
+                raise InputDtypeError(f"input '{self.spec.name}': token ids must lie in [-{limit}, {limit}), "
                                       f"got {int(x.min())}..{int(x.max())}")
             return x.astype(np.int64)
         return quantize(x, prog.slots[prog.input_slot].scale)

@@ -1,12 +1,17 @@
 """Gather: rows of `data` picked by integer indices along `axis` (embedding lookups, token 0 of a
 sequence). Keeps data's scale.
 
-Exact form: inputs (data int16, indices int64); attr axis. out[a, i, b] = data[a, idx[i], b] with a
-negative index counting from the end (idx + n); an index outside [-n, n) is an error (the one-step
-kernel reverts with GatherIndexOutOfRange). The indices are the model's token-id input (an int64
-slot, see `runtime.lowering.is_token_ids`) or a constant int64 slot.
+Exact form: inputs (data int16, indices int64); attr axis. With n = data.shape[axis], inner =
+prod(data.shape[axis + 1:]) and m = indices.size, output element (p * m + i) * inner + b is
+data[p, v, b] (flat over data's leading axes, the axis, its trailing axes) where v = indices[i],
+plus n when negative; an index outside [-n, n) is an error (the one-step kernel reverts with
+GatherIndexOutOfRange). Only the indices' flat order matters, so ids reshaped before the lookup
+(runtime.ops.base.PassThrough) are read from the ids slot itself. The indices are the model's
+token-id input (an int64 slot, see `runtime.lowering.is_token_ids`) or a constant int64 slot.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -34,30 +39,29 @@ class Gather(ExactOp):
         if not 0 <= axis < len(data.shape):
             raise lw.unsupported(node, f"axis {axis} is outside the data's rank {len(data.shape)}")
         shape = data.shape[:axis] + idx.shape + data.shape[axis + 1:]
-        lw.emit(node, [data.index, idx.index], shape, data.scale, {"axis": axis})
+        lw.emit(node, [data.index, idx.index], shape, data.scale, {"axis": axis, "shape": shape})
 
     def numpy(self, ins, attrs):
         data, idx = ins
         axis = attrs["axis"]
-        return np.take(data, _normalized(idx.astype(np.int64), data.shape[axis]), axis=axis)
+        flat = _normalized(idx.astype(np.int64).reshape(-1), data.shape[axis])
+        return np.take(data, flat, axis=axis).reshape(attrs["shape"])
 
     def torch(self, ins, attrs):
         import torch
 
         data, idx = ins
         axis = attrs["axis"]
-        flat = _normalized(idx.to(torch.int64), data.shape[axis], torch).reshape(-1)
-        out = torch.index_select(data, axis, flat)
-        return out.reshape(tuple(data.shape[:axis]) + tuple(idx.shape) + tuple(data.shape[axis + 1:]))
+        flat = _normalized(idx.to(torch.int64).reshape(-1), data.shape[axis], torch)
+        return torch.index_select(data, axis, flat).reshape(attrs["shape"])
 
     def reads(self, node, ins, out_shape, index):
         """The element's index entry, and the data element that entry picks."""
         data, idx = ins
-        axis, q = node.attrs["axis"], idx.ndim
-        c = np.unravel_index(index, out_shape)
-        i = int(np.ravel_multi_index(c[axis:axis + q], idx.shape)) if q else 0
-        n = data.shape[axis]
+        axis = node.attrs["axis"]
+        n, inner, m = data.shape[axis], math.prod(data.shape[axis + 1:]), idx.size
+        p, rest = divmod(index, m * inner)
+        i, b = divmod(rest, inner)
         v = int(idx.reshape(-1)[i])
         v = min(max(v + n if v < 0 else v, 0), n - 1)  # an out-of-range index fails in the kernel
-        src = tuple(c[:axis]) + (v,) + tuple(c[axis + q:])
-        return [np.array([np.ravel_multi_index(src, data.shape)]), np.array([i])]
+        return [np.array([(p * n + v) * inner + b]), np.array([i])]

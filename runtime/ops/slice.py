@@ -57,6 +57,8 @@ class Slice(PassThrough):
         if 0 in steps:
             raise lw.unsupported(node, "a step of 0")
         s0, st, shape = box(x.shape, starts, ends, axes, steps)
+        if 0 in shape:
+            raise lw.unsupported(node, f"the slice of {x.shape} is empty (shape {shape}): empty tensors are not covered")
         lw.emit(node, [x.index], shape, x.scale, {"starts": s0, "steps": st, "shape": shape})
 
     def numpy(self, ins, attrs):

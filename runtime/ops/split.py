@@ -23,8 +23,8 @@ class Split(ExactOp):
         else:  # equal parts; opset 18's num_outputs allows a smaller last part
             part = -(-dim // k)
             sizes = [min(part, dim - i * part) for i in range(k)]
-        if len(sizes) != k or sum(sizes) != dim or min(sizes) < 0:
-            raise lw.unsupported(node, f"split sizes {sizes} do not cut axis {axis} of length {dim} into {k} parts")
+        if len(sizes) != k or sum(sizes) != dim or min(sizes) <= 0:
+            raise lw.unsupported(node, f"split sizes {sizes} do not cut axis {axis} of length {dim} into {k} non-empty parts")
         start = 0
         for out, n in zip(node.output, sizes):
             if out:
