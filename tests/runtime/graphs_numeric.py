@@ -131,11 +131,18 @@ def averagepool(rng, d):
     return graph([node], (d(1, 2), d(1, 3), h, w), {})
 
 
+def lrn(rng, d):
+    shape = (d(1, 2), d(1, 7), d(1, 4), d(1, 4))  # onnxruntime's LRN: 4-D, odd size
+    node = helper.make_node("LRN", ["x"], ["y"], size=2 * d(0, 2) + 1, alpha=[1e-4, 0.01, 0.5][d(0, 2)],
+                            beta=[0.75, 0.5, 1.0][d(0, 2)], bias=[1.0, 2.0][d(0, 1)])
+    return graph([node], shape, {})
+
+
 NUMERIC_OPS = {
     "LayerNormalization": layernorm,
     "Tanh": unary("Tanh"), "Erf": unary("Erf"), "Sigmoid": unary("Sigmoid"), "Gelu": gelu_node,
     "Gelu-erfSubgraph": gelu_erf_subgraph, "Gelu-tanhSubgraph": gelu_tanh_subgraph,
     "Sqrt": after_relu("Sqrt"), "Reciprocal": after_relu("Reciprocal", plus=1.0),
     "Div": div, "Pow": pow_, "ReduceMean": reducemean, "GlobalAveragePool": global_average_pool,
-    "BatchNormalization": batchnorm, "AveragePool": averagepool,
+    "BatchNormalization": batchnorm, "AveragePool": averagepool, "LRN": lrn,
 }

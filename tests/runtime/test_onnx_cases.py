@@ -32,7 +32,7 @@ TOLERANCE = {
     "LayerNormalization": 0.01, "Tanh": 0.002, "Erf": 0.002, "Gelu": 0.002, "Sigmoid": 0.002, "Sqrt": 0.005,
     "Reciprocal": 0.01, "Div": 0.01, "Pow": 0.01, "ReduceMean": 0.002,
     "GlobalAveragePool": 0.002, "BatchNormalization": 0.002,
-    "AveragePool": 0.002,
+    "AveragePool": 0.002, "LRN": 0.003,
 }
 
 

@@ -85,3 +85,35 @@ def test_batchNorm_afterConvReadTwice_staysAnAffine():
     m, x = _model(conv_bn(np.random.default_rng(5), extra_reader=True), (1, 3, 6, 6))
     assert [n.op for n in m.program((1, 3, 6, 6)).nodes] == ["Conv", "BatchNormalization", "Relu", "Add"]
     assert _relative_error(m, x) < 0.03
+
+
+@pytest.mark.parametrize("opset", [14, 17])
+def test_torchExport_geluFormsFuse_layerNormRuns(opset, figure):
+    """A block as torch's TorchScript exporter writes it: nn.GELU (erf form) and GPT-2's gelu_new
+    (tanh form) each become one Gelu; LayerNorm is one node at opset 17, its parts at opset 14."""
+    import io
+    import math
+
+    import onnx
+    import torch
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.ln, self.gelu = torch.nn.Linear(16, 32), torch.nn.LayerNorm(32), torch.nn.GELU()
+
+        def forward(self, x):
+            h = self.lin(x)
+            a = 0.5 * h * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (h + 0.044715 * torch.pow(h, 3.0))))
+            return self.ln(self.gelu(a) + a)
+
+    torch.manual_seed(0)
+    f = io.BytesIO()
+    torch.onnx.export(Block().eval(), (torch.randn(2, 16),), f, opset_version=opset, dynamo=False)
+    m, x = _model(onnx.load_from_string(f.getvalue()), (2, 16))
+    ops = [n.op for n in m.program((2, 16)).nodes]
+    assert ops[:4] == ["Gemm", "Gelu", "Gelu", "Add"]
+    assert ("LayerNormalization" in ops) == (opset >= 17)
+    err = _relative_error(m, x)
+    figure(f"rewrite torch export opset {opset} block relative error", err)
+    assert err < 0.02

@@ -21,18 +21,27 @@ contract AveragePool is IOpKernel {
         return Quant.mean(s, count, Descriptor.attrInt(node, "m"), Descriptor.attrInt(node, "shift"));
     }
 
-    /// (sum, number of positions) of the window inside the plane starting at row `plane`.
+    /// (sum, number of positions) of the window inside the plane starting at row `plane`: each row's
+    /// columns inside x are one strided run.
     function _sum(Tensor calldata x, Window.Geometry memory g, uint256 plane) private pure returns (int256 s, int256 count) {
-        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
+        (uint256 j0, uint256 cols) = _columns(g);
+        if (cols == 0) return (0, 0);
+        uint256 w = uint256(g.w0 + int256(j0) * g.dw);
         for (uint256 i = 0; i < g.kh; i++) {
             int256 h = g.h0 + int256(i) * g.dh;
             if (h < 0 || h >= int256(g.height)) continue;
-            for (uint256 j = 0; j < g.kw; j++) {
-                int256 w = g.w0 + int256(j) * g.dw;
-                if (w < 0 || w >= int256(g.width)) continue;
-                s += TensorLib.get(rx, x, (plane + uint256(h)) * g.width + uint256(w));
-                count++;
-            }
+            s += TensorLib.sum(x, 0, (plane + uint256(h)) * g.width + w, uint256(g.dw), cols);
+            count += int256(cols);
+        }
+    }
+
+    /// (first kernel column inside x, how many are inside).
+    function _columns(Window.Geometry memory g) private pure returns (uint256 j0, uint256 cols) {
+        for (uint256 j = 0; j < g.kw; j++) {
+            int256 w = g.w0 + int256(j) * g.dw;
+            if (w < 0 || w >= int256(g.width)) continue;
+            if (cols == 0) j0 = j;
+            cols++;
         }
     }
 }
