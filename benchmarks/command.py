@@ -75,7 +75,7 @@ def render(result, console) -> None:
     t = Table("scenario", "figure", "value", "note", title=f"tribunal bench ({result['seconds']:.0f} s)")
     for name, s in result["scenarios"].items():
         for m in s["metrics"]:
-            t.add_row(name, m["name"], f"{harness._fmt(m['value'])} {m['kind']}", m["note"])
+            t.add_row(name, m["name"], harness.with_unit(m["value"], m["kind"]), m["note"])
     console.print(t)
     bad = [p for s in result["scenarios"].values() for p in s["problems"]]
     for p in bad:

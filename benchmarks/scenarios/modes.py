@@ -87,7 +87,7 @@ def run(ctx: Context) -> Section:
     from verifiers import Tribunal, modes
 
     names = [m for m in ("brain", "opml", "hybrid", "single-phase") if m in modes.names()]
-    rates = [0.5] if ctx.quick else [0.25, 1.0, 2.0]
+    rates = [0.5] if ctx.quick else [0.5, 2.0]
     count = 2 if ctx.quick else 6
     cases = {"honest": CASES["honest"]} if ctx.quick else CASES
     ctx.start(NAME, 1 + len(cases) * len(names) * len(rates))
