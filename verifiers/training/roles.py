@@ -177,7 +177,11 @@ class Trainer(_TrainingAgent):
         if len(mine) >= self.budget or any(self.t.proposal(p.proposal_id).status in
                                            (ProposalStatus.PROPOSED, ProposalStatus.SCORING) for p in mine):
             return 0
-        self.follower.catch_up()
+        try:
+            self.follower.catch_up()
+        except TribunalError as e:  # a global version it cannot fold yet: try again next tick
+            self.log.append({"duty": "propose", "refused": f"{type(e).__name__}: {e}"})
+            return 0
         current = self.t.version()
         rng = np.random.default_rng(list(self.derive("base", len(mine))[:8]))
         base = max(0, current - int(rng.integers(0, min(self.staleness, self.t.max_staleness) + 1)))
