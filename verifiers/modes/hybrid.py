@@ -164,7 +164,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         "challenge_deadline": info.decided_at + court_config(d, court).challenge_window,
         "challenger": info.challenger if info.challenged_at else None, "defense_claim": info.defense,
         "games": games}
-    answer = court.answer(rid)
+    answer = court.answer(rid) or court.published(rid, info.vote)  # a challenged answer is still its pair
     if answer is not None:
         v.output_root = "0x" + answer[0].hex()
         v.evidence["final_root"] = "0x" + answer[1].hex()
