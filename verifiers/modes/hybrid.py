@@ -65,7 +65,6 @@ def ensure_court(deployment) -> HybridCourt:
     if sender is None:
         raise ModeUnavailable("this deployment has no hybrid court, and only the node registry's admin can add one")
     h = deploy_hybrid(deployment.system, deployment.opml, config_for(deployment), sender=sender)
-    deployment.extras.pop("_hybrid_config", None)
     deployment.extras[CONSUMER] = h.consumer.address
     deployment.extras[COURT] = h.court.address
     return court_of(deployment)
