@@ -125,7 +125,7 @@ class _HybridDuties(OpmlAgent):
                 and s.event.initial_root == info.initial_root and s.block >= since]
         return max(mine) if mine else None
 
-    def resolve(self, court: HybridCourt, rid: int, info) -> int:
+    def resolve_hybrid(self, court: HybridCourt, rid: int, info) -> int:
         due = brain_settled(self.d, rid) if info.status == HybridStatus.PENDING else \
             resolve_due(self.chain, self.d, court, info)
         if not due:
@@ -253,7 +253,7 @@ class HybridWatcher(Watcher, _HybridDuties):
             elif info.status == HybridStatus.OVERTURNED:
                 st = st or self.state()
                 sent += self._adopt(court, st, rid, info)
-            sent += self.resolve(court, rid, info)
+            sent += self.resolve_hybrid(court, rid, info)
         return sent
 
     def _dispute(self, court: HybridCourt, st, rid: int, info) -> int:
