@@ -88,6 +88,8 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
     for _ in range(cfg.max_blocks):
         sent = sched.tick()
         v = training.version()
+        if len(curve) <= v:
+            followers[0].catch_up()
         while len(curve) <= v:
             g = followers[0].globals[len(curve)]
             curve.append({"version": len(curve), "accuracy": learn.accuracy(g, x_test, y_test), "block": chain.block_number})
