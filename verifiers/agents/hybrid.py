@@ -36,14 +36,19 @@ OPEN = (HybridStatus.PENDING, HybridStatus.DECIDED, HybridStatus.PROVISIONAL, Hy
         HybridStatus.DEFENDED, HybridStatus.OVERTURNED)
 
 
+# Bindings and configs by deployment (kept out of `deployment.extras`, which is saved as JSON).
+_CACHE: dict[int, tuple] = {}  # id(deployment) -> (deployment, court binding, its config or None)
+
+
 def court_of(deployment) -> HybridCourt | None:
+    """The deployment's court (`extras["hybrid_court"]`), or None when it has none."""
     address = deployment.extras.get(COURT)
     if address is None:
         return None
-    cached = deployment.extras.get("_hybrid_binding")
-    if cached is None or cached.address != address:
-        cached = deployment.extras["_hybrid_binding"] = HybridCourt(deployment.chain, address)
-    return cached
+    entry = _CACHE.get(id(deployment))
+    if entry is None or entry[0] is not deployment or entry[1].address != address:
+        entry = _CACHE[id(deployment)] = (deployment, HybridCourt(deployment.chain, address), None)
+    return entry[1]
 
 
 def resolve_due(chain, deployment, court: HybridCourt, info) -> bool:
@@ -76,10 +81,13 @@ def brain_settled(deployment, request_id: int) -> bool:
 
 
 def court_config(deployment, court: HybridCourt):
-    cfg = deployment.extras.get("_hybrid_config")
-    if cfg is None:
-        cfg = deployment.extras["_hybrid_config"] = court.config()
-    return cfg
+    """The court's windows and bonds (read once per court)."""
+    entry = _CACHE.get(id(deployment))
+    if entry is None or entry[1] is not court:
+        return court.config()
+    if entry[2] is None:
+        entry = _CACHE[id(deployment)] = (entry[0], court, court.config())
+    return entry[2]
 
 
 class _HybridDuties(OpmlAgent):
@@ -117,7 +125,7 @@ class _HybridDuties(OpmlAgent):
                 and s.event.initial_root == info.initial_root and s.block >= since]
         return max(mine) if mine else None
 
-    def resolve(self, court: HybridCourt, rid: int, info) -> int:
+    def resolve_hybrid(self, court: HybridCourt, rid: int, info) -> int:
         due = brain_settled(self.d, rid) if info.status == HybridStatus.PENDING else \
             resolve_due(self.chain, self.d, court, info)
         if not due:
@@ -245,7 +253,7 @@ class HybridWatcher(Watcher, _HybridDuties):
             elif info.status == HybridStatus.OVERTURNED:
                 st = st or self.state()
                 sent += self._adopt(court, st, rid, info)
-            sent += self.resolve(court, rid, info)
+            sent += self.resolve_hybrid(court, rid, info)
         return sent
 
     def _dispute(self, court: HybridCourt, st, rid: int, info) -> int:

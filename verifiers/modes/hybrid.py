@@ -65,7 +65,6 @@ def ensure_court(deployment) -> HybridCourt:
     if sender is None:
         raise ModeUnavailable("this deployment has no hybrid court, and only the node registry's admin can add one")
     h = deploy_hybrid(deployment.system, deployment.opml, config_for(deployment), sender=sender)
-    deployment.extras.pop("_hybrid_config", None)
     deployment.extras[CONSUMER] = h.consumer.address
     deployment.extras[COURT] = h.court.address
     return court_of(deployment)
@@ -164,7 +163,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         "challenge_deadline": info.decided_at + court_config(d, court).challenge_window,
         "challenger": info.challenger if info.challenged_at else None, "defense_claim": info.defense,
         "games": games}
-    answer = court.answer(rid)
+    answer = court.answer(rid) or court.published(rid, info.vote)  # a challenged answer is still its pair
     if answer is not None:
         v.output_root = "0x" + answer[0].hex()
         v.evidence["final_root"] = "0x" + answer[1].hex()
