@@ -43,7 +43,11 @@ def calibrate(model: onnx.ModelProto, input_name: str, samples: np.ndarray, batc
     if samples.size == 0:
         raise CalibrationError("calibration needs at least one sample input")
     m, names = exposed_model(model)
-    sess = session(m.SerializeToString(), device="cpu")
+    try:
+        sess = session(m.SerializeToString(), device="cpu")
+    except Exception as e:  # noqa: BLE001 - onnxruntime cannot load the model: one line, no traceback
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CalibrationError(f"onnxruntime cannot load the model for calibration: {first[:200]}") from None
     out_names = [o.name for o in sess.get_outputs()]
     max_abs = {input_name: 1.0 if samples.dtype.kind in "iub" else calibrated_max_abs(samples)}
     for i in range(0, len(samples), batch):

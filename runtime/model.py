@@ -94,10 +94,12 @@ class Model:
     # ---- fast profile
     def run_fast(self, x, device: str = "auto") -> list[np.ndarray]:
         x = check_input(self.spec, x)
-        if device not in self._sessions:
-            self._sessions[device] = session(self.proto.SerializeToString(), device)
         try:
+            if device not in self._sessions:
+                self._sessions[device] = session(self.proto.SerializeToString(), device)
             return self._sessions[device].run(None, {self.spec.name: x})
+        except TribunalError:
+            raise
         except Exception as e:  # noqa: BLE001 - onnxruntime's errors (an id out of range, say): one line
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise FastRunError(f"model '{self.name}': onnxruntime failed: {first[:200]}") from None
