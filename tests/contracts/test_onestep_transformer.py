@@ -10,14 +10,14 @@ import pytest
 from bisection import dispute
 from contracts.chain import connect
 from contracts.onestep import OneStep, deploy_onestep, prestates, step_proof
-from tests.runtime.test_real_files import build_tiny_lm
+from tests.runtime.test_real_files import tiny_lm_once
 
 from .onestep_cases import expected, roots
 
 
 @pytest.fixture(scope="module")
-def lm(tmp_path_factory):
-    m, xs = build_tiny_lm(tmp_path_factory.mktemp("lm"))
+def lm():
+    m, xs = tiny_lm_once()
     x_q = m.quantize_input(xs[0])
     program = m.program(x_q.shape)
     return m, program, x_q

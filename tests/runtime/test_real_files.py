@@ -3,7 +3,10 @@ inputs, user calibration; and a small causal-attention language model exported b
 exact profile and disputed."""
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -167,9 +170,20 @@ def build_tiny_lm(folder):
         rng.integers(0, vocab, (8, 1, seq))
 
 
+@functools.lru_cache(maxsize=1)
+def tiny_lm_once():
+    """build_tiny_lm once per test process (this module and the chain tests share it)."""
+    folder = tempfile.TemporaryDirectory(prefix="tiny-lm-")
+    _KEEP.append(folder)  # removed when the process ends
+    return build_tiny_lm(Path(folder.name))
+
+
+_KEEP: list = []
+
+
 @pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory):
-    return build_tiny_lm(tmp_path_factory.mktemp("lm"))
+def tiny_lm():
+    return tiny_lm_once()
 
 
 def test_tinyLm_exactTracksFast_perToken(tiny_lm, figure):
