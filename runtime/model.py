@@ -7,8 +7,10 @@
 
 The exact program is lowered once per input shape (static shapes; shape-only subgraphs folded) and
 cached. Its scales come from the model's calibration, fixed at registration: the zoo stores one
-with each model; a user file is calibrated on given samples, or else on 64 seeded standard-normal
-inputs (say so with real data for accuracy).
+with each model; a user file is calibrated on given samples (`calibration=` an array, a .npy or
+.json path, or a {tensor: max |value|} dict), or else on 64 seeded standard-normal inputs (say so
+with real data for accuracy); a token-id input on 64 seeded sequences of ids within its embedding
+table. The scales are in the program and weights roots, so they are part of the model id.
 """
 from __future__ import annotations
 
