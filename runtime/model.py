@@ -25,7 +25,7 @@ import onnx
 from . import calibration as calib
 from .backend import get_backend
 from .errors import (CalibrationError, FastRunError, InputDtypeError, InputShapeError, TribunalError, UnknownModelError,
-                     UnsupportedOpError)
+                     UnsupportedOpError, first_line)
 from .fast import session
 from .lowering import lower
 from .onnx_io import InputSpec, check_input, input_specs, load_onnx
@@ -103,8 +103,7 @@ class Model:
         except TribunalError:
             raise
         except Exception as e:  # noqa: BLE001 - onnxruntime's errors (an id out of range, say): one line
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise FastRunError(f"model '{self.name}': onnxruntime failed: {first[:200]}") from None
+            raise FastRunError(f"model '{self.name}': onnxruntime failed: {first_line(e)}") from None
 
     # ---- exact profile
     def set_calibration(self, calibration) -> None:
@@ -141,8 +140,9 @@ class Model:
         if self.max_abs is None:
             rng = np.random.default_rng(0)
             shape = self.default_shape()
-            if shape:  # 64 samples stacked on axis 0 (a fixed batch dim takes them b at a time)
-                shape = (RANDOM_CALIBRATION_SAMPLES * shape[0] if self.spec.shape[0] else RANDOM_CALIBRATION_SAMPLES,) + shape[1:]
+            if shape:  # 64 samples stacked on axis 0 (a fixed batch dim b takes them b at a time)
+                batch = shape[0] if self.spec.shape[0] else 1
+                shape = (RANDOM_CALIBRATION_SAMPLES * batch,) + shape[1:]
             if np.issubdtype(self.spec.dtype, np.floating):
                 self.calibrate(rng.standard_normal(shape).astype(np.float32))
             else:  # token ids: drawn within the embedding table the ids index
