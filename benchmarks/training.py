@@ -15,7 +15,7 @@
 2. The share of poisoned (random weights, flipped labels) and copied (another trainer's file as is,
    trained under another trainer's SML) proposals rejected, with one scorer of the three reporting
    SCORE_MAX for everything; and the share of honest proposals accepted.
-3. Gas per transaction kind: a short session on chain (`tribunal train`'s code path, embedded chain).
+3. Gas per transaction kind: a short session on chain (`tribunal train`'s code path, on anvil).
 4. The SML's accuracy cost: each node's local training (4 x epochs) with and without its SML, same seed.
 Writes DIR/training.png and DIR/training.json.
 """
@@ -116,7 +116,7 @@ def chain_gas(nodes: int) -> dict:
     from verifiers.training.session import SessionConfig, run_session
     from verifiers.training.store import MemoryStore
 
-    chain = connect("embedded")
+    chain = connect("anvil")
     try:
         r = run_session(chain, SessionConfig(nodes=nodes, rounds=1, committee=min(5, nodes - 1),
                                              trainer_cheats={nodes - 1: "random"}), MemoryStore())
@@ -169,7 +169,7 @@ def _print(res: dict) -> None:
     s = res["sml"]
     print(f"SML cost: local accuracy {s['without_sml']:.4f} without, {s['with_sml']:.4f} with ({s['cost_points']:+.2f} points)")
     if "chain" in res:
-        print("gas (embedded): " + ", ".join(f"{k} {v:,}" for k, v in res["chain"]["gas"].items()))
+        print("gas (anvil): " + ", ".join(f"{k} {v:,}" for k, v in res["chain"]["gas"].items()))
 
 
 def _plot(res: dict, path: Path) -> None:

@@ -1,4 +1,4 @@
-"""A whole federated session on the embedded chain, every node a trainer, a scorer and a follower (agents
+"""A whole federated session on anvil (started here), every node a trainer, a scorer and a follower (agents
 on the scheduler), with cheating trainers and a lying scorer: what the issue says must hold."""
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ CHEATS = {2: "random", 3: "flipped", 4: "copy", 5: "foreign-sml"}
 CONFIG = SessionConfig(nodes=6, rounds=1, committee=3, epochs=8, staleness=0, trainer_cheats=CHEATS,
                        scorer_cheats={1: "inflate"})
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    chain = connect("embedded")
+    chain = connect("anvil")
     store = DirectoryStore(tmp_path_factory.mktemp("weights"))
     result = run_session(chain, CONFIG, store)
     yield chain, store, result
