@@ -95,6 +95,47 @@ def deploy_opml(chain: Chain, config: "OpmlConfig | None" = None, *, verifier: s
                       verifier)
 
 
+# ---------------------------------------------------------------- hybrid
+
+
+@dataclass(frozen=True)
+class HybridSystem:
+    chain: Chain
+    config: "HybridConfig"
+    court: "HybridCourt"
+    consumer: ExampleConsumer  # accepts the court's final answers
+
+
+def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None" = None, *,
+                  sender: LocalAccount | None = None) -> HybridSystem:
+    """Deploys a HybridCourt over `system.brain` and `opml.game`, authorizes it on the node registry
+    (it locks and slashes majorities there; `sender` must be the registry's admin) and an ExampleConsumer
+    that accepts its answers. The court locks a decided majority's stake there until the answer settles."""
+    from contracts.bindings.hybrid import HybridConfig, HybridCourt
+
+    sender = sender or system.chain.accounts[0]
+    config = config or HybridConfig()
+    court = system.chain.deploy("HybridCourt", system.brain.address, opml.game.address, config.as_tuple(),
+                                sender=sender)
+    system.nodes.authorize(court, sender=sender)
+    consumer = system.chain.deploy("ExampleConsumer", [court], sender=sender)
+    return HybridSystem(system.chain, config, HybridCourt(system.chain, court), ExampleConsumer(system.chain, consumer))
+
+
+def register_hybrid_model(system: System, opml: OpmlSystem, program, *, sender: LocalAccount | None = None) -> bytes:
+    """Registers an exact program with both registries a hybrid request needs (Brain's ModelRegistry and
+    OpmlModels; the model id is the same in both); skips a registry that has it. Returns the model id."""
+    from bisection.commitments import commit
+    from contracts.errors import UnknownModel
+
+    c = commit(program)
+    if not system.models.exists(c.model_id):
+        system.models.register(c.program_root, c.weights_root, sender=sender)
+    try:
+        opml.models.model(c.model_id)
+    except UnknownModel:
+        opml.models.register_program(program, sender=sender)
+    return c.model_id
 # ---------------------------------------------------------------- verified training
 
 

@@ -33,6 +33,7 @@ from runtime.errors import TribunalError
 from verifiers import modes
 from verifiers.agents.base import Scheduler
 from verifiers.catalog import Catalog, ModelEntry
+from verifiers.chainlog import install as install_log_index
 from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all
 from verifiers.errors import InvalidRequest
 from verifiers.modes.base import Handle, Request
@@ -73,9 +74,10 @@ class Tribunal:
     @classmethod
     def connect(cls, target: str = "embedded", *, committee: int = 5, agents: bool = True,
                 member_cheats: list[str] | tuple[str, ...] = (), submitter_cheat: str = "honest",
-                watcher_cheat: str = "honest", watcher: bool = True, deployment: str | Path | dict | None = None,
+                watcher_cheat: str = "honest", watcher: bool = True, bond: int | None = None, deployment: str | Path | dict | None = None,
                 config: SystemConfig | None = None, opml_config=None, models: tuple[str, ...] | None = None,
-                drive_blocks: bool | None = None, chain: Chain | None = None, **chain_options) -> "Tribunal":
+                drive_blocks: bool | None = None, chain: Chain | None = None, catalog: Catalog | None = None,
+                **chain_options) -> "Tribunal":
         """Deploy (or attach to `deployment`) on `target` and start the in-process agents.
 
         committee: nodes staked, and the committee size (every node sits on every committee, so
@@ -89,6 +91,7 @@ class Tribunal:
             raise InvalidRequest(f"{len(member_cheats)} member strategies for a committee of {committee}")
         owns = chain is None and target in ("embedded", "anvil")
         chain = chain or connect_chain(target, **chain_options)
+        install_log_index(chain)
         try:
             roles = Roles(committee)
             if deployment is not None:
@@ -98,12 +101,12 @@ class Tribunal:
                                opml_config or DEFAULT_OPML)
                 for node in roles.members(chain):
                     d.nodes.register(NODE_STAKE, sender=node)
-            catalog = Catalog(tuple(models)) if models else Catalog()
+            catalog = catalog or (Catalog(tuple(models)) if models else Catalog())
             scheduler = Scheduler()
             t = cls(d, catalog=catalog, scheduler=scheduler, requester=roles.requester(chain),
                     drive_blocks=owns if drive_blocks is None else drive_blocks, owns_chain=owns, roles=roles)
             if agents:
-                t.start_agents(list(member_cheats), submitter_cheat, watcher_cheat if watcher else None)
+                t.start_agents(list(member_cheats), submitter_cheat, watcher_cheat if watcher else None, bond=bond)
             return t
         except BaseException:
             if owns:
@@ -111,19 +114,19 @@ class Tribunal:
             raise
 
     def start_agents(self, member_cheats: list[str], submitter_cheat: str = "honest",
-                     watcher_cheat: str | None = "honest") -> None:
-        from verifiers.agents import member, submitter, watcher
+                     watcher_cheat: str | None = "honest", bond: int | None = None) -> None:
+        from verifiers.agents.base import role  # the registered class of each role (hybrid extends member, watcher)
 
         c = self.chain
         for i, acct in enumerate(self.roles.members(c)):
             cheat = member_cheats[i] if i < len(member_cheats) else "honest"
-            self.scheduler.add(member.Member(self.deployment, acct, catalog=self.catalog, cheat=cheat,
-                                             name=f"member-{i + 1}"))
-        self.scheduler.add(submitter.Submitter(self.deployment, self.roles.submitter(c), catalog=self.catalog,
-                                               cheat=submitter_cheat, name="submitter"))
+            self.scheduler.add(role("member")(self.deployment, acct, catalog=self.catalog, cheat=cheat,
+                                              name=f"member-{i + 1}"))
+        self.scheduler.add(role("submitter")(self.deployment, self.roles.submitter(c), catalog=self.catalog,
+                                             cheat=submitter_cheat, name="submitter", bond=bond))
         if watcher_cheat is not None:
-            self.scheduler.add(watcher.Watcher(self.deployment, self.roles.watcher(c), catalog=self.catalog,
-                                               cheat=watcher_cheat, name="watcher"))
+            self.scheduler.add(role("watcher")(self.deployment, self.roles.watcher(c), catalog=self.catalog,
+                                               cheat=watcher_cheat, name="watcher", bond=bond))
 
     def close(self) -> None:
         if self.owns_chain:
@@ -230,8 +233,8 @@ class Receipt:
                 return v
             self.mode.keep(t, self.request, self.handle)
             sent = t.step()
-            if not t.drive_blocks and not sent:
-                time.sleep(poll)
+            if not sent and (not t.drive_blocks or not t.scheduler.agents):
+                time.sleep(poll)  # other processes serve the request: give them time between blocks
 
     def _stamp(self, v: Verdict) -> Verdict:
         v.seconds = time.perf_counter() - self.t0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, SinglePhaseBrain
 from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
+from contracts.bindings.opml_requests import OpmlRequests
 from contracts.chain.base import Chain
 from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_opml
 from verifiers.errors import DeploymentError
@@ -28,6 +29,7 @@ class Deployment:
     chain: Chain
     system: System
     opml: OpmlSystem
+    requests: OpmlRequests  # opML requests' fee escrow
     start_block: int
     extras: dict = field(default_factory=dict)  # other contracts by name (modes that bring their own)
 
@@ -48,7 +50,7 @@ class Deployment:
         return {"models": s.models.address, "nodes": s.nodes.address, "brain": s.brain.address,
                 "single_phase": s.single_phase.address, "consumer": s.consumer.address,
                 "opml_models": o.models.address, "opml_game": o.game.address, "opml_consumer": o.consumer.address,
-                "onestep": o.verifier, "start_block": self.start_block, "config": asdict(s.config),
+                "onestep": o.verifier, "opml_requests": self.requests.address, "start_block": self.start_block, "config": asdict(s.config),
                 "opml_config": asdict(o.config), "extras": dict(self.extras)}
 
     def save(self, path: str | Path) -> Path:
@@ -60,7 +62,9 @@ class Deployment:
 def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlConfig = DEFAULT_OPML) -> Deployment:
     start = chain.block_number
     system = deploy(chain, config)
-    return Deployment(chain, system, deploy_opml(chain, opml), start)
+    o = deploy_opml(chain, opml)
+    requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee)
+    return Deployment(chain, system, o, OpmlRequests(chain, requests), start)
 
 
 def attach(chain: Chain, source: str | Path | dict) -> Deployment:
@@ -68,7 +72,7 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
     try:
         a = source if isinstance(source, dict) else json.loads(Path(source).read_text())
         config, ocfg = SystemConfig(**a["config"]), OpmlConfig(**a["opml_config"])
-        for key in ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep"):
+        for key in ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep", "opml_requests"):
             if not chain.w3.eth.get_code(a[key]):
                 raise DeploymentError(f"deployment names {key} at {a[key]}, but the chain has no contract there")
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -78,4 +82,4 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                     ExampleConsumer(chain, a["consumer"]))
     opml = OpmlSystem(chain, ocfg, OpmlModels(chain, a["opml_models"]), OpmlGame(chain, a["opml_game"]),
                       ExampleConsumer(chain, a["opml_consumer"]), a["onestep"])
-    return Deployment(chain, system, opml, int(a["start_block"]), dict(a.get("extras", {})))
+    return Deployment(chain, system, opml, OpmlRequests(chain, a["opml_requests"]), int(a["start_block"]), dict(a.get("extras", {})))

@@ -123,6 +123,12 @@ class Brain(Binding):
     def status(self, request_id: int) -> Status:
         return self.request_info(request_id).status
 
+    def seed_of(self, request_id: int) -> bytes:
+        """keccak256(blockhash(requestBlock + 1) ‖ requestId): the seed dispatch draws the committee
+        with (from the stakes as of requestBlock), public once block requestBlock + 1 is mined."""
+        block = self.request_info(request_id).request_block + 1
+        return keccak(bytes(self.chain.w3.eth.get_block(block)["hash"]) + request_id.to_bytes(32, "big"))
+
     def is_member(self, request_id: int, account: str) -> bool:
         return self._view("isMember", request_id, account)
 

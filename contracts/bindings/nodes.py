@@ -4,9 +4,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
 from contracts.bindings.base import Binding
 from contracts.chain.base import Receipt
+
+
+def draw(stakes: list[int], seed: bytes, size: int) -> int:
+    """`NodeRegistry.drawCommittee` off chain, over given effective stakes by node index: `size`
+    distinct nodes, draw j picking keccak256(seed ‖ uint256 j) mod the stake not yet drawn."""
+    stakes = list(stakes)
+    remaining, committee = sum(stakes), 0
+    if sum(1 for s in stakes if s) < size:
+        raise ValueError(f"only {sum(1 for s in stakes if s)} nodes with stake for a committee of {size}")
+    for j in range(size):
+        r = int.from_bytes(keccak(bytes(seed) + j.to_bytes(32, "big")), "big") % remaining
+        for i, s in enumerate(stakes):
+            if s == 0:
+                continue
+            if r < s:
+                committee |= 1 << i
+                remaining -= s
+                stakes[i] = 0
+                break
+            r -= s
+    return committee
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,10 @@ class NodeRegistry(Binding):
 
     def nodes(self) -> list[NodeInfo]:
         return [self.node(i) for i in range(self.node_count())]
+
+    def effective_stakes(self) -> list[int]:
+        """Every node's effective stake now (its stake while eligible, else 0), by index."""
+        return [n.stake if n.eligible else 0 for n in self.nodes()]
 
     def eligible_set(self) -> int:
         return self._view("eligible")

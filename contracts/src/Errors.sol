@@ -69,6 +69,7 @@ error MissingChunk(uint256 input, uint256 chunk);
 error MissingAttribute(string name);
 error UnsupportedOp(uint256 opCode);
 error ElementOutOfRange(uint256 element, uint256 size);
+error GatherIndexOutOfRange(int256 index, uint256 size);
 
 // ---- opML game
 // Named as in bisection/errors.py where the condition is the same (the in-memory arbiter's rules).
@@ -89,6 +90,23 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+error ClaimPending(uint256 claimId);
+
+// ---- opML requests (fee escrow for opML answers)
+error RequestNotSettleable(uint256 requestId, uint256 deadline);
+error ClaimMismatch(uint256 requestId, uint256 claimId);
+
+// ---- hybrid (HybridCourt)
+error WrongHybridStatus(uint256 requestId, uint8 status, string action);
+error HybridWindowClosed(uint256 requestId, uint256 deadline);
+error HybridWindowOpen(uint256 requestId, uint256 deadline);
+error AnswerNotVoted(uint256 requestId, address member);
+error AnswerAlreadyPublished(uint256 requestId, bytes32 vote);
+error InvalidAnswerProof(uint256 requestId, uint256 outputSlot);
+error ClaimDoesNotMatch(uint256 requestId, uint256 claimId, string why);
+error DefenderNotInMajority(uint256 requestId, address defender);
+error NothingToResolve(uint256 requestId, uint8 status);
+error AnswerNotFinal(uint256 requestId, uint8 status);
 
 // ---- verified training
 error UnknownVersion(uint256 version, uint256 current);

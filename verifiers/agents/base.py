@@ -93,9 +93,11 @@ class Agent:
         raise NotImplementedError
 
     # ---- helpers for duties
+    def from_block(self) -> int:
+        return max(self.d.start_block, self.chain.block_number - LOOKBACK)
+
     def recent(self, address: str, *kinds, key: int | None = None) -> list[Seen]:
-        head = self.chain.block_number
-        return events(self.chain, address, *kinds, from_block=max(self.d.start_block, head - LOOKBACK), key=key)
+        return events(self.chain, address, *kinds, from_block=self.from_block(), key=key)
 
     def send(self, what: str, fn: Callable[[], object]) -> object | None:
         try:

@@ -16,8 +16,10 @@ follow, so the copier never gets a vote in and is slashed); late (acts only afte
 """
 from __future__ import annotations
 
+import hashlib
+
 from contracts import events as ev
-from contracts.bindings.brain import ResultKind, Status, commitment
+from contracts.bindings.brain import ResultKind, commitment
 from verifiers.agents.base import Agent, register_role
 
 CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late")
@@ -30,40 +32,42 @@ class Member(Agent):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self._results: dict[int, bytes | None] = {}  # request id -> vote (a cache of a pure recomputation)
+        self._results: dict[tuple, bytes] = {}  # (model, kind, sha256(input)) -> honest vote: a pure recomputation
 
     def tick(self) -> int:
         b = self.d.brain
-        sent = self._dispatch()
+        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut)
+        done = {s.event.request_id for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut))}
+        dispatched = {s.event.request_id: s.event for s in seen if isinstance(s.event, ev.Dispatched)}
         head = self.chain.block_number
+        queued = [s for s in seen if isinstance(s.event, ev.Requested) and s.event.request_id not in dispatched
+                  and s.event.request_id not in done]
+        sent = 0
+        if any(head > s.block + 1 for s in queued):  # a seed block is mined: the request can be drawn
+            sent += bool(self.send("dispatch", lambda: b.dispatch(8, sender=self.account)))
+        active = [rid for rid in dispatched if rid not in done]
+        if not active:
+            return sent
+        found, index = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
         size = self.d.system.config.committee_size
-        for seen in self.recent(b.address, ev.Dispatched):
-            rid = seen.event.request_id
-            info = b.request_info(rid)
-            if info.status != Status.DISPATCHED:
+        for rid in active:
+            if not (found and dispatched[rid].committee >> index & 1):
                 continue
-            found, index = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
-            mine = found and info.committee >> index & 1
-            if mine and not info.committed >> index & 1:
+            info = b.request_info(rid)
+            if not info.committed >> index & 1:
                 sent += self._commit(rid, info, head)
-            elif mine and not info.revealed >> index & 1 and self.cheat != "no-reveal":
+            elif not info.revealed >> index & 1 and self.cheat != "no-reveal":
                 reveals_open = head > info.commit_deadline or info.commit_count == size
                 if reveals_open and head <= info.reveal_deadline:
                     vote = self.vote(rid, info)
                     if vote is not None and self.send(f"reveal {rid}", lambda: b.reveal(
                             rid, vote, self.derive(b.address, rid), sender=self.account)):
                         sent += 1
+                        info = b.request_info(rid)
             complete = info.reveal_count == info.commit_count and (info.commit_count == size or head > info.commit_deadline)
-            if mine and (complete or head > info.reveal_deadline):
+            if complete or head > info.reveal_deadline:
                 sent += bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
         return sent
-
-    def _dispatch(self) -> int:
-        b = self.d.brain
-        head_id = b.queue_head()
-        if head_id == 0 or self.chain.block_number <= b.request_info(head_id).request_block + 1:
-            return 0
-        return bool(self.send("dispatch", lambda: b.dispatch(8, sender=self.account)))
 
     def _commit(self, rid: int, info, head: int) -> int:
         b = self.d.brain
@@ -81,9 +85,7 @@ class Member(Agent):
             theirs = [s.event.result for s in self.recent(self.d.brain.address, ev.Revealed, key=rid)
                       if s.event.member != self.address]
             return theirs[0] if theirs else None
-        if rid not in self._results:
-            self._results[rid] = self._honest(rid, info)
-        honest = self._results[rid]
+        honest = self._honest(rid, info)
         if honest is None or self.cheat != "wrong-output":
             return honest
         return honest[:-1] + bytes([honest[-1] ^ 1])
@@ -94,4 +96,8 @@ class Member(Agent):
         if entry is None or not posted:
             self.log.append({"duty": f"vote {rid}", "refused": "unknown model or no input on chain"})
             return None
-        return entry.result(posted[0].event.input, ResultKind(int(info.result_kind)))
+        data, kind = posted[0].event.input, ResultKind(int(info.result_kind))
+        key = (entry.model_id, kind, hashlib.sha256(data).digest())
+        if key not in self._results:
+            self._results[key] = entry.result(data, kind)
+        return self._results[key]

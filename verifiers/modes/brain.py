@@ -87,6 +87,9 @@ def committee_verdict(mode: str, t, req: Request, h: Handle, brain) -> Verdict:
     """The verdict on a Brain request as the chain has it, with commits, reveals and every transaction."""
     rid = h.request_id
     info = brain.request_info(rid)
+    if info.status not in (Status.FINALIZED, Status.TIMED_OUT):  # still open: a light verdict, read each block
+        return Verdict(mode, PENDING, request_id=rid, blocks=t.chain.block_number - h.block,
+                       transactions=[h.data["request_tx"]])
     seen = events(t.chain, brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.Finalized, ev.TimedOut,
                   from_block=h.block, key=rid)
     txs = [h.data["request_tx"]] + transactions(t.chain, seen, {
