@@ -15,7 +15,7 @@ from pathlib import Path
 from runtime.errors import TribunalError
 
 from benchmarks import harness
-from benchmarks.scenarios import SCENARIOS, available, load
+from benchmarks.scenarios import MISSING, SCENARIOS, available, load
 
 NAME = "bench"
 HELP = "compare the verification modes: security, disputes, two-phase throughput, modes, chain scale; writes a report with plots"
@@ -39,7 +39,8 @@ def _selected(names: list[str]) -> list[str]:
         if n not in SCENARIOS:
             raise UnknownScenario(f"unknown scenario '{n}' (have: {', '.join(SCENARIOS)})")
         if n not in have:
-            raise UnknownScenario(f"scenario '{n}' is not built yet (have: {', '.join(have)})")
+            raise UnknownScenario(f"scenario '{n}' cannot run here: {MISSING.get(n, 'its module')} is missing "
+                                  f"(have: {', '.join(have)})")
     wanted = set(names or have)
     return [n for n in SCENARIOS if n in wanted]  # the registry's order: scale reads what ran before it
 
@@ -62,6 +63,7 @@ def run(args) -> dict:
             d = section.as_dict()
             d["problems"] = harness.problems(d)
             results["scenarios"][name] = earlier[name] = d
+    results["left_out"] = {n: f"{m} is missing" for n, m in MISSING.items() if not args.scenarios}
     results["seconds"] = time.perf_counter() - t0
     results["files"] = harness.write(results, out)
     return results
@@ -73,7 +75,7 @@ def render(result, console) -> None:
     t = Table("scenario", "figure", "value", "note", title=f"tribunal bench ({result['seconds']:.0f} s)")
     for name, s in result["scenarios"].items():
         for m in s["metrics"]:
-            t.add_row(name, m["name"], f"{harness._fmt(m['value'])} {m['kind']}", m["note"])
+            t.add_row(name, m["name"], harness.with_unit(m["value"], m["kind"]), m["note"])
     console.print(t)
     bad = [p for s in result["scenarios"].values() for p in s["problems"]]
     for p in bad:

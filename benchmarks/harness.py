@@ -254,6 +254,14 @@ def plot(fig: dict, path: Path) -> None:
     plt.close(f)
 
 
+UNITS = {"rate": "/s", "seconds": "s", "gas": "gas", "blocks": "blocks", "ratio": "x", "multiple": "x", "eth": "ETH"}
+
+
+def with_unit(value: float, kind: str) -> str:
+    unit = UNITS.get(kind, "")
+    return f"{_fmt(value)}{unit}" if unit in ("x", "/s") else f"{_fmt(value)} {unit}".rstrip()
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         if v == 0 or math.isnan(v) or math.isinf(v):
@@ -276,6 +284,8 @@ def markdown(results: dict) -> str:
              f"{'quick' if results['quick'] else 'full'} run; chain `{results['chain']}`.", "",
              "Machine: " + f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, GPU: {m['gpu']}; {m['os']}; "
              f"Python {m['python']}; {m['anvil']}; host `{m['host']}`.", ""]
+    for name, why in results.get("left_out", {}).items():
+        lines += [f"Scenario `{name}` left out: {why}.", ""]
     bad = [p for s in results["scenarios"].values() for p in s["problems"]]
     lines += ["Bounds check: " + ("every figure within its physical bounds, no empty series." if not bad
                                  else f"{len(bad)} problems:"), ""]
@@ -286,8 +296,7 @@ def markdown(results: dict) -> str:
         lines.append("")
         if s["metrics"]:
             lines += ["| figure | value | note |", "| --- | --- | --- |"]
-            lines += [f"| {x['name']} | {_fmt(x['value'])} {x['kind'] if x['kind'] not in ('count', 'ratio') else ''} "
-                      f"| {x['note']} |" for x in s["metrics"]]
+            lines += [f"| {x['name']} | {with_unit(x['value'], x['kind'])} | {x['note']} |" for x in s["metrics"]]
             lines.append("")
         for t in s["tables"]:
             lines += [f"**{t['title']}**", "", "| " + " | ".join(t["columns"]) + " |",

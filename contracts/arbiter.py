@@ -296,16 +296,31 @@ class ChainArbiter(Arbiter):
         return self._call(self.game_contract.move_bond, game_id)
 
     # ---- what the contract keeps in events only
+    HISTORY = {"GameOpened": "open", "Bisected": "bisect", "OutputPosted": "post_output", "Picked": "pick",
+               "TreeRevealed": "reveal", "Stepped": "step", "GameResolved": "resolved"}
+
+    def history(self, game_id: int) -> list[dict]:
+        """Every move of a game in order, from the chain's logs alone (what an agent that restarts reads,
+        as op-challenger does): the open and each bisect with its midpoint root, the output and every
+        tree reveal with its items (hashes, or the chunk), each pick, the step and the resolution."""
+        self._call(self.game_contract.game, game_id)  # UnknownGame for an id that does not exist
+        found = []
+        for name, kind in self.HISTORY.items():
+            event = getattr(self.game_contract.contract.events, name)
+            for log in event.get_logs(from_block=0, argument_filters={"gameId": game_id}):
+                args = dict(log["args"])
+                entry = {"kind": kind, "block": log["blockNumber"]}
+                if "hashes" in args:
+                    entry["items"] = _items(args.pop("hashes"), args.pop("chunk"))
+                entry.update({k: bytes(v) if isinstance(v, (bytes, bytearray)) else v for k, v in args.items()
+                              if k != "gameId"})
+                found.append(((log["blockNumber"], log["logIndex"]), entry))
+        return [e for _, e in sorted(found, key=lambda f: f[0])]
+
     def _last_reveal(self, game_id: int) -> tuple:
         if game_id not in self._revealed:
-            found = None
-            for kind in ("OutputPosted", "TreeRevealed"):
-                event = getattr(self.game_contract.contract.events, kind)
-                for log in event.get_logs(from_block=0, argument_filters={"gameId": game_id}):
-                    key = (log["blockNumber"], log["logIndex"])
-                    if found is None or key > found[0]:
-                        found = (key, _items(log["args"]["hashes"], log["args"]["chunk"]))
-            return found[1] if found else ()
+            reveals = [e["items"] for e in self.history(game_id) if "items" in e]
+            return reveals[-1] if reveals else ()
         return self._revealed[game_id]
 
     def _log(self, game_id: int, side: Side, kind: str, receipt, **data) -> None:

@@ -464,6 +464,12 @@ class ElementOutOfRange(ContractRevert):
     template = "element {element} is past the output (size {size}) and its padding"
 
 
+class GatherIndexOutOfRange(ContractRevert):
+    """Raised when a Gather's index lies outside [-size, size) of the table it indexes."""
+
+    template = "index {index} is outside the table's {size} rows"
+
+
 # ---- opML game
 # Each class is also the `bisection.errors` class of the same name, so callers of `contracts.arbiter.ChainArbiter`
 # catch the same names as with the in-memory arbiter.

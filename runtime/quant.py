@@ -110,6 +110,18 @@ def quantize(x: np.ndarray, scale, bits: int = 16) -> np.ndarray:
     return np.clip(q, lo, hi).astype(np.int16 if bits == 16 else np.int8)
 
 
+# Magnitudes at or above this are masks, not data (torch exporters fill attention masks with
+# finfo(float32).min, others with -inf): they set no scale and saturate to the int16 ends.
+MASK_SENTINEL = 1e30
+
+
+def calibrated_max_abs(v: np.ndarray) -> float:
+    """The largest magnitude of `v` that sets a scale: mask sentinels and non-finite values ignored."""
+    a = np.abs(np.asarray(v, dtype=np.float64)).reshape(-1)
+    a = a[a < MASK_SENTINEL]
+    return float(a.max()) if a.size else 0.0
+
+
 def activation_scale(max_abs: float) -> float:
     """Per-tensor scale from a calibrated maximum magnitude (1.0 for an all-zero tensor)."""
     return float(max_abs) / INT16_MAX if max_abs > 0 else 1.0
@@ -193,3 +205,34 @@ def table(f, s_x: float, s_y: float) -> np.ndarray:
     with np.errstate(all="ignore"):
         y = np.rint(np.asarray(f(q * s_x), dtype=np.float64) / s_y)
     return np.clip(np.nan_to_num(y, nan=0.0, posinf=INT16_MAX, neginf=INT16_MIN), INT16_MIN, INT16_MAX).astype(np.int16)
+
+
+# A table over a wide non-negative integer domain (a sum of squares, up to 2^42) is indexed by the
+# value's 11 leading bits and its exponent, as a float would be:
+#   bucket(q) = q                          for q < 2048
+#             = e * 2048 + (q >> e)        for q >= 2048, e = bitlength(q) - 11 (so q >> e in [1024, 2047])
+# Bucket b covers [lo, hi] = [m << e, ((m + 1) << e) - 1], with e = b >> 11 and m = b & 2047: a relative
+# width of 2^-10 at most. bitlength is exact through float64's exponent for q < 2^53.
+BUCKET_BITS = 11
+BUCKET_MAX_VALUE = 2**42  # keeps every bucket below 65536
+
+
+def bucket_np(q):
+    q = np.asarray(q, dtype=np.int64)
+    e = np.maximum(np.frexp(q.astype(np.float64))[1].astype(np.int64) - BUCKET_BITS, 0)
+    return (e << BUCKET_BITS) + (q >> e)
+
+
+def bucket_torch(q):
+    import torch
+
+    e = torch.clamp(torch.frexp(q.to(torch.float64))[1].to(torch.int64) - BUCKET_BITS, min=0)
+    return (e << BUCKET_BITS) + (q >> e)
+
+
+def bucket_range(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of buckets b (int64 arrays); lo > hi for an index no value maps to."""
+    e, m = b >> BUCKET_BITS, b & (2**BUCKET_BITS - 1)
+    lo = m << e
+    hi = ((m + 1) << e) - 1
+    return np.where((e > 0) & (m < 2 ** (BUCKET_BITS - 1)), hi + 1, lo), hi

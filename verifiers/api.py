@@ -115,17 +115,17 @@ class Tribunal:
 
     def start_agents(self, member_cheats: list[str], submitter_cheat: str = "honest",
                      watcher_cheat: str | None = "honest", bond: int | None = None) -> None:
-        from verifiers.agents import member, submitter, watcher
+        from verifiers.agents.base import role  # the registered class of each role (hybrid extends member, watcher)
 
         c = self.chain
         for i, acct in enumerate(self.roles.members(c)):
             cheat = member_cheats[i] if i < len(member_cheats) else "honest"
-            self.scheduler.add(member.Member(self.deployment, acct, catalog=self.catalog, cheat=cheat,
-                                             name=f"member-{i + 1}"))
-        self.scheduler.add(submitter.Submitter(self.deployment, self.roles.submitter(c), catalog=self.catalog,
-                                               cheat=submitter_cheat, name="submitter", bond=bond))
+            self.scheduler.add(role("member")(self.deployment, acct, catalog=self.catalog, cheat=cheat,
+                                              name=f"member-{i + 1}"))
+        self.scheduler.add(role("submitter")(self.deployment, self.roles.submitter(c), catalog=self.catalog,
+                                             cheat=submitter_cheat, name="submitter", bond=bond))
         if watcher_cheat is not None:
-            self.scheduler.add(watcher.Watcher(self.deployment, self.roles.watcher(c), catalog=self.catalog,
+            self.scheduler.add(role("watcher")(self.deployment, self.roles.watcher(c), catalog=self.catalog,
                                                cheat=watcher_cheat, name="watcher", bond=bond))
 
     def close(self) -> None:

@@ -69,6 +69,7 @@ error MissingChunk(uint256 input, uint256 chunk);
 error MissingAttribute(string name);
 error UnsupportedOp(uint256 opCode);
 error ElementOutOfRange(uint256 element, uint256 size);
+error GatherIndexOutOfRange(int256 index, uint256 size);
 
 // ---- opML game
 // Named as in bisection/errors.py where the condition is the same (the in-memory arbiter's rules).

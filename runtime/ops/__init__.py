@@ -12,7 +12,8 @@ _MODULES = (
     "add", "conv", "flatten", "gemm", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
     "softmax", "sub", "transpose",
     "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
-    "globalaveragepool",
+    "globalaveragepool", "batchnormalization", "averagepool", "lrn",
+    "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 from scipy.special import erf
 
 from .lookup import Lookup
@@ -54,14 +54,6 @@ _ELEMENTWISE = {
 _GRID = np.concatenate([np.linspace(-6.0, 6.0, 241), [-20.0, -9.5, 9.5, 20.0]])
 
 
-def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    for n in graph.node:
-        if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
-            consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
-    return consts
-
-
 def _closure(nodes, x: str, consts: dict) -> list:
     """The elementwise nodes (in order) that read only x, constants and each other's outputs."""
     inside, region = {x}, []
@@ -93,14 +85,13 @@ def _ancestors(region, out: str) -> list:
     return [n for n in region if id(n) in seen]
 
 
-def fuse(graph: onnx.GraphProto) -> onnx.GraphProto:
+def fuse(graph: onnx.GraphProto, consts: dict) -> onnx.GraphProto:
     """The graph with every recognized Gelu subgraph replaced by one Gelu node (the same graph
     object when there is none). Output names are kept, so calibration ranges still apply."""
     nodes = list(graph.node)
     anchors = [n for n in nodes if n.op_type in ("Erf", "Tanh")]
     if not anchors:
         return graph
-    consts = _constants(graph)
     readers: dict[str, list] = {}
     for n in nodes:
         for i in n.input:

@@ -320,11 +320,34 @@ class TestStakeLock:
         assert all(nodes.open_rounds(m.address) == 0 for m in members)
         assert nodes.withdraw(sender=quitter).one(ev.Withdrawn).amount == stake - CONFIG.slash_amount
 
-    def test_lockAndUnlock_onlyAuthorized(self, system):
-        outsider = system.chain.accounts[3]
+    def test_withdraw_memberOfTwoOpenRounds_lockedUntilBothSettle(self, driver: Driver):
+        nodes, brain = driver.s.nodes, driver.s.brain
+        first, second = driver.request(), driver.request(input=b"y")
+        driver.chain.mine(1)
+        assert len(brain.dispatch(2).of(ev.Dispatched)) == 2
+        common = sorted(set(brain.committee(first)) & set(brain.committee(second)))  # 5 + 5 of 8 overlap
+        member = driver.accounts[common[0]]
+        stake = nodes.stake_of(member.address)
+        assert nodes.open_rounds(member.address) == 2
+        nodes.request_withdrawal(sender=member)
+        driver.mine_past(nodes.unlock_block(member.address))  # both rounds' deadlines are past, unsettled
+        brain.finalize(first)  # nobody voted: timed out, every member slashed
+        with pytest.raises(E.StakeLocked) as err:
+            nodes.withdraw(sender=member)
+        assert err.value.openRounds == 1
+        brain.finalize(second)
+        assert nodes.withdraw(sender=member).one(ev.Withdrawn).amount == stake - 2 * CONFIG.slash_amount
+
+    def test_lockAndUnlock_onlyAuthorizedAndPaired(self, system):
+        outsider, admin = system.chain.accounts[3], system.chain.accounts[0]
         for name in ("lock", "unlock"):
             with pytest.raises(E.NotAuthorized):
                 system.nodes._tx(name, 1, sender=outsider)
+        system.nodes.authorize(admin.address, sender=admin)
+        with pytest.raises(E.Panic):  # an unlock without its lock
+            system.nodes._tx("unlock", 0b10, sender=admin)
+        system.nodes._tx("lock", 0b10, sender=admin)
+        assert system.nodes.open_rounds(system.nodes.node(1).account) == 1
 
 
 class TestModelIds:

@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dataclasses import replace
+
 from bisection import STRATEGIES, MemoryArbiter, Side, dispute, trace
 from bisection import errors as G
 from bisection.commitments import commit
@@ -225,6 +227,36 @@ def test_claim_storesInputRootAndInputHash_readableFromChainAlone(system):
     assert info.input_root == tensor_root(t.x_q) == system.models.initial_state(t.model_id, raw)[0]
     assert info.initial_root == system.models.initial_root(t.model_id, raw) == t.honest.root(0)
     assert ChainArbiter(system).claim(cid).input_root == info.input_root  # a fresh arbiter: chain state only
+
+
+def test_agentRestartsMidGame_recomputesNextMoveFromChainAlone_everyRevealInLogs(system):
+    """op-challenger style: a fresh arbiter (no local cache) and fresh players finish a game that others
+    began; every reveal of the game, not only the last, is recovered from the logs."""
+    t = Setup(system, "digits-cnn", cheat="wrong-output", k=1, side="defender")
+    t.program, t.x_q = case("digits-cnn", 8)
+    t.honest = trace.compute(t.program, t.x_q)
+    liar = make_player("defender", t.program, t.x_q, "wrong-output", 1, honest=t.honest)
+    fair = make_player("challenger", t.program, t.x_q, "honest", honest=t.honest)
+    t.model_id = t.arbiter.register_model(t.program)
+    cid = liar.submit(t.arbiter, t.model_id)
+    gid = fair.challenge(t.arbiter, cid)
+    players = {Side.DEFENDER: liar, Side.CHALLENGER: fair}
+    while t.arbiter.game(gid).phase.value != "reveal":  # past the output and a first pick
+        players[t.arbiter.game(gid).turn].act(t.arbiter, gid)
+    restarted = ChainArbiter(system, accounts=dict(t.arbiter.accounts))
+    assert restarted.register_model(t.program) == t.model_id  # the program, checked against OpmlModels: no tx
+    fresh = {Side.DEFENDER: make_player("defender", t.program, t.x_q, "wrong-output", 1, honest=t.honest),
+             Side.CHALLENGER: make_player("challenger", t.program, t.x_q, "honest", honest=t.honest)}
+    assert restarted.game(gid) == replace(t.arbiter.game(gid), transcript=(), reason="")
+    assert dispute.play(restarted, gid, fresh) == []  # no move rejected
+    assert restarted.game(gid).winner is Side.CHALLENGER
+    moves = restarted.history(gid)
+    kinds = [m["kind"] for m in moves]
+    assert kinds[0] == "open" and kinds[-2:] == ["step", "resolved"] and kinds.count("reveal") >= 1
+    assert len(moves) - 1 == restarted.game(gid).moves  # every move, and the resolution
+    reveals = [m["items"] for m in moves if "items" in m]
+    assert len(reveals) == kinds.count("post_output") + kinds.count("reveal") >= 2
+    assert reveals[-1] == restarted.game(gid).revealed and len(reveals[-1][0]) == 1024  # the leaf chunk
 
 
 # ---------------------------------------------------------------- turns, phases, clocks

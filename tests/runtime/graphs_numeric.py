@@ -110,10 +110,39 @@ def global_average_pool(rng, d):
     return graph([helper.make_node("GlobalAveragePool", ["x"], ["y"])], shape, {})
 
 
+def bn_params(rng, c):
+    return {"s": f32(rng, c), "bb": f32(rng, c, scale=0.5), "mu": f32(rng, c, scale=0.3),
+            "var": (np.abs(f32(rng, c)) + 0.1).astype(np.float32)}
+
+
+def batchnorm(rng, d):
+    """A BN with nothing to fold into: a per-channel affine of the input."""
+    shape = (d(1, 2), d(1, 5)) + tuple(d(1, 5) for _ in range(d(0, 2)))
+    node = helper.make_node("BatchNormalization", ["x", "s", "bb", "mu", "var"], ["y"], epsilon=10.0 ** -d(2, 5))
+    return graph([node], shape, bn_params(rng, shape[1]))
+
+
+def averagepool(rng, d):
+    h, w = d(3, 9), d(3, 9)
+    k = d(1, 3)
+    p = d(0, k // 2)
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[k, k], strides=[d(1, 2)] * 2,
+                            pads=[p, 0, p, p], count_include_pad=d(0, 1))
+    return graph([node], (d(1, 2), d(1, 3), h, w), {})
+
+
+def lrn(rng, d):
+    shape = (d(1, 2), d(1, 7), d(1, 4), d(1, 4))  # onnxruntime's LRN: 4-D, odd size
+    node = helper.make_node("LRN", ["x"], ["y"], size=2 * d(0, 2) + 1, alpha=[1e-4, 0.01, 0.5][d(0, 2)],
+                            beta=[0.75, 0.5, 1.0][d(0, 2)], bias=[1.0, 2.0][d(0, 1)])
+    return graph([node], shape, {})
+
+
 NUMERIC_OPS = {
     "LayerNormalization": layernorm,
     "Tanh": unary("Tanh"), "Erf": unary("Erf"), "Sigmoid": unary("Sigmoid"), "Gelu": gelu_node,
     "Gelu-erfSubgraph": gelu_erf_subgraph, "Gelu-tanhSubgraph": gelu_tanh_subgraph,
     "Sqrt": after_relu("Sqrt"), "Reciprocal": after_relu("Reciprocal", plus=1.0),
     "Div": div, "Pow": pow_, "ReduceMean": reducemean, "GlobalAveragePool": global_average_pool,
+    "BatchNormalization": batchnorm, "AveragePool": averagepool, "LRN": lrn,
 }

@@ -28,6 +28,7 @@ from verifiers.chainlog import events
 
 from . import learn
 from .data import NodeData
+from .errors import TrainingError
 from .sml import Sml
 from .store import WeightsStore
 from .update import WINDOW, Mix, fold
@@ -41,9 +42,43 @@ class _TrainingAgent(Agent):
         self.store = store
         self.data = data
         self.arch = learn.architecture(self.t.arch_id)
+        # Proposed events by id, read incrementally: a cache of the chain's log (a restart re-reads it all).
+        self._proposed: dict[int, ev.Proposed] = {}
+        self._read_to = self.d.start_block - 1
+        self._versions: dict = {}
+        self._settled: set[int] = set()
+
+    def proposals(self) -> dict[int, ev.Proposed]:
+        """Every Proposed event of the task so far, by proposal id."""
+        head = self.chain.block_number
+        if head > self._read_to:
+            for s in events(self.chain, self.t.address, ev.Proposed, from_block=self._read_to + 1, to_block=head):
+                self._proposed[s.event.proposal_id] = s.event
+            self._read_to = head
+        return self._proposed
+
+    def version_info(self, v: int):
+        """A version's record, read once: immutable once the version exists, but for `seed`, recorded on the
+        first proposal on it (read the seed from that proposal's Proposed event instead)."""
+        if v not in self._versions:
+            self._versions[v] = self.t.version_info(v)
+        return self._versions[v]
+
+    def open_proposal(self, pid: int):
+        """The proposal's state, or None once settled (settled proposals never change: not read again)."""
+        if pid in self._settled:
+            return None
+        p = self.t.proposal(pid)
+        if p.status not in (ProposalStatus.PROPOSED, ProposalStatus.SCORING):
+            self._settled.add(pid)
+            return None
+        return p
 
     def proposed(self, pid: int) -> ev.Proposed:
-        return events(self.chain, self.t.address, ev.Proposed, from_block=self.d.start_block, key=pid)[0].event
+        found = self._proposed.get(pid) or self.proposals().get(pid)
+        if found is None:
+            raise TrainingError(f"proposal {pid} has no Proposed event on chain")
+        return found
 
     def fetch(self, uri: str, commitment: bytes) -> Weights:
         """The file at `uri`, refused unless it hashes to `commitment` and holds the task's architecture."""
@@ -74,11 +109,11 @@ class Follower(_TrainingAgent):
         return self.globals[-1]
 
     def fold_version(self, v: int) -> Weights:
-        info = self.t.version_info(v)
+        info = self.version_info(v)
         p = self.proposed(info.proposal_id)
-        sml = Sml.derive(self.t.version_info(info.base_version).seed, p.trainer)
+        sml = Sml.derive(p.sml_seed, p.trainer)  # the contract's record of the base version's seed
         plain = learn.out_of_sml(self.fetch(p.uri, info.weights), sml)
-        window = [self.t.version_info(u).score for u in range(max(1, v - WINDOW + 1), v + 1)]
+        window = [self.version_info(u).score for u in range(max(1, v - WINDOW + 1), v + 1)]
         return fold(self.globals[v - 1], plain, Mix.of(window, (v - 1) - info.base_version))
 
 
@@ -90,13 +125,15 @@ class Scorer(_TrainingAgent):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self._scores: dict[int, int] = {}  # proposal id -> score (a cache of a pure recomputation)
+        self._node: tuple[bool, int] | None = None
 
     def tick(self) -> int:
         sent, head = 0, self.chain.block_number
-        found, index = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
-        for seen in self.recent(self.t.address, ev.Proposed):
-            pid = seen.event.proposal_id
-            p = self.t.proposal(pid)
+        found, index = self._index()
+        for pid, proposed in sorted(self.proposals().items()):
+            p = self.open_proposal(pid)
+            if p is None:
+                continue
             if p.status == ProposalStatus.PROPOSED and head > p.propose_block + 1:
                 sent += bool(self.send(f"dispatch {pid}", lambda: self.t.dispatch(pid, sender=self.account)))
                 p = self.t.proposal(pid)
@@ -105,13 +142,13 @@ class Scorer(_TrainingAgent):
             salt = self.derive(self.t.address, pid)
             if not p.committed >> index & 1:
                 if head <= p.commit_deadline:
-                    c = score_commitment(self.score(pid, seen.event), self.address, salt)
+                    c = score_commitment(self.score(pid, proposed), self.address, salt)
                     sent += bool(self.send(f"commit {pid}", lambda: self.t.commit_score(pid, c, sender=self.account)))
                 continue
             size = self.t.committee_size
             reveals_open = head > p.commit_deadline or p.commit_count == size
             if not p.revealed >> index & 1 and self.cheat != "no-reveal" and reveals_open and head <= p.reveal_deadline:
-                s = self.score(pid, seen.event)
+                s = self.score(pid, proposed)
                 if self.send(f"reveal {pid}", lambda: self.t.reveal_score(pid, s, salt, sender=self.account)):
                     sent += 1
                     p = self.t.proposal(pid)
@@ -119,6 +156,11 @@ class Scorer(_TrainingAgent):
             if complete or head > p.reveal_deadline:
                 sent += bool(self.send(f"finalize {pid}", lambda: self.t.finalize(pid, sender=self.account)))
         return sent
+
+    def _index(self) -> tuple[bool, int]:
+        if self._node is None or not self._node[0]:  # a node's index never changes once registered
+            self._node = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
+        return self._node
 
     def score(self, pid: int, proposed: ev.Proposed) -> int:
         if self.cheat == "inflate":
@@ -150,16 +192,18 @@ class Trainer(_TrainingAgent):
         self.victim = victim  # whose file or SML the copy / foreign-sml cheats use
 
     def tick(self) -> int:
-        mine = [s.event for s in events(self.chain, self.t.address, ev.Proposed, from_block=self.d.start_block)
-                if s.event.trainer == self.address]
-        if len(mine) >= self.budget or any(self.t.proposal(p.proposal_id).status in
-                                           (ProposalStatus.PROPOSED, ProposalStatus.SCORING) for p in mine):
+        mine = [p for p in self.proposals().values() if p.trainer == self.address]
+        if len(mine) >= self.budget or any(self.open_proposal(p.proposal_id) is not None for p in mine):
             return 0
-        self.follower.catch_up()
+        try:
+            self.follower.catch_up()
+        except TribunalError as e:  # a global version it cannot fold yet: try again next tick
+            self.log.append({"duty": "propose", "refused": f"{type(e).__name__}: {e}"})
+            return 0
         current = self.t.version()
         rng = np.random.default_rng(list(self.derive("base", len(mine))[:8]))
         base = max(0, current - int(rng.integers(0, min(self.staleness, self.t.max_staleness) + 1)))
-        if self.chain.block_number <= self.t.version_info(base).block + 1:
+        if self.chain.block_number <= self.version_info(base).block + 1:
             return 0  # the base version's seed block is not mined yet
         weights = self.make(base, self.t.version_seed(base), len(mine))
         if weights is None:
@@ -175,8 +219,8 @@ class Trainer(_TrainingAgent):
         if self.cheat == "random":
             return learn.initial(train_seed, self.arch)
         if self.cheat == "copy":
-            theirs = [s.event for s in events(self.chain, self.t.address, ev.Proposed, from_block=self.d.start_block)
-                      if s.event.trainer != self.address and (self.victim is None or s.event.trainer == self.victim)]
+            theirs = [p for _, p in sorted(self.proposals().items())
+                      if p.trainer != self.address and (self.victim is None or p.trainer == self.victim)]
             return self.fetch(theirs[-1].uri, theirs[-1].weights) if theirs else None
         sml = Sml.derive(seed, self.victim if self.cheat == "foreign-sml" else self.address)
         if self.cheat == "flipped":

@@ -48,4 +48,14 @@ library Quant {
     function mean(int256 s, int256 count, int256 m, int256 k) internal pure returns (int256) {
         return saturate16(divide(s * m, count << uint256(k)));
     }
+
+    /// The table index of a non-negative value below 2^42 (runtime/quant.py: bucket): q itself below
+    /// 2048, else e * 2048 + (q >> e) with e = bitlength(q) - 11.
+    function bucket(int256 q) internal pure returns (uint256) {
+        uint256 v = uint256(q);
+        if (v < 2048) return v;
+        uint256 e = 0;
+        while ((v >> e) >= 2048) e++;
+        return (e << 11) + (v >> e);
+    }
 }

@@ -41,13 +41,9 @@ contract LayerNormalization is IOpKernel {
         pure
         returns (int256 s, int256 q, int256 xj)
     {
-        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
-        for (uint256 i = 0; i < n; i++) {
-            int256 v = TensorLib.get(rx, x, first + i);
-            s += v;
-            q += v * v;
-        }
-        xj = TensorLib.get(rx, x, first + j);
+        s = TensorLib.sum(x, 0, first, 1, n);
+        q = TensorLib.dot(x, first, 1, x, first, 1, n);
+        xj = TensorLib.at(x, 0, first + j);
     }
 
     function _size(uint256[] calldata shape) private pure returns (uint256 n) {

@@ -49,17 +49,20 @@ contract ReduceMean is IOpKernel {
         }
     }
 
+    /// The sum over the reduced axes: the last reduced axis as one strided run per combination of the others.
     function _sum(Tensor calldata x, Plan memory p) private pure returns (int256 s) {
-        TensorLib.Reader memory rx = TensorLib.reader(x, 0);
         uint256 n = p.dims.length;
-        for (uint256 r = 0; r < p.count; r++) {
+        uint256 lastDim = p.dims[n - 1];
+        uint256 lastStride = p.strides[n - 1];
+        uint256 outer = p.count / lastDim;
+        for (uint256 r = 0; r < outer; r++) {
             uint256 off = p.base;
             uint256 t = r;
-            for (uint256 i = n; i > 0; i--) {
+            for (uint256 i = n - 1; i > 0; i--) {
                 off += (t % p.dims[i - 1]) * p.strides[i - 1];
                 t /= p.dims[i - 1];
             }
-            s += TensorLib.get(rx, x, off);
+            s += TensorLib.sum(x, 0, off, lastStride, lastDim);
         }
     }
 }
