@@ -28,10 +28,10 @@ NODE_STAKE = 2 * ETHER
 class Deployment:
     chain: Chain
     system: System
-    opml: OpmlSystem
-    requests: OpmlRequests  # opML requests' fee escrow
+    opml: OpmlSystem | None
     start_block: int
-    extras: dict = field(default_factory=dict)  # other contracts by name (modes that bring their own)
+    extras: dict = field(default_factory=dict)  # other contracts by name (modes and roles that bring their own)
+    requests: OpmlRequests | None = None  # opML requests' fee escrow
 
     @property
     def brain(self) -> Brain:
@@ -50,7 +50,8 @@ class Deployment:
         return {"models": s.models.address, "nodes": s.nodes.address, "brain": s.brain.address,
                 "single_phase": s.single_phase.address, "consumer": s.consumer.address,
                 "opml_models": o.models.address, "opml_game": o.game.address, "opml_consumer": o.consumer.address,
-                "onestep": o.verifier, "opml_requests": self.requests.address, "start_block": self.start_block, "config": asdict(s.config),
+                "onestep": o.verifier, "opml_requests": self.requests.address, "start_block": self.start_block,
+                "config": asdict(s.config),
                 "opml_config": asdict(o.config), "extras": dict(self.extras)}
 
     def save(self, path: str | Path) -> Path:
@@ -64,7 +65,7 @@ def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlCo
     system = deploy(chain, config)
     o = deploy_opml(chain, opml)
     requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee)
-    return Deployment(chain, system, o, OpmlRequests(chain, requests), start)
+    return Deployment(chain, system, o, start, requests=OpmlRequests(chain, requests))
 
 
 def attach(chain: Chain, source: str | Path | dict) -> Deployment:
@@ -72,7 +73,8 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
     try:
         a = source if isinstance(source, dict) else json.loads(Path(source).read_text())
         config, ocfg = SystemConfig(**a["config"]), OpmlConfig(**a["opml_config"])
-        for key in ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep", "opml_requests"):
+        for key in ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep",
+                    "opml_requests"):
             if not chain.w3.eth.get_code(a[key]):
                 raise DeploymentError(f"deployment names {key} at {a[key]}, but the chain has no contract there")
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -82,4 +84,5 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                     ExampleConsumer(chain, a["consumer"]))
     opml = OpmlSystem(chain, ocfg, OpmlModels(chain, a["opml_models"]), OpmlGame(chain, a["opml_game"]),
                       ExampleConsumer(chain, a["opml_consumer"]), a["onestep"])
-    return Deployment(chain, system, opml, OpmlRequests(chain, a["opml_requests"]), int(a["start_block"]), dict(a.get("extras", {})))
+    return Deployment(chain, system, opml, int(a["start_block"]), dict(a.get("extras", {})),
+                      OpmlRequests(chain, a["opml_requests"]))

@@ -160,8 +160,15 @@ def run(ctx: Context) -> Section:
             "Latency in blocks is the protocol's: windows and moves; in seconds it is how fast the in-process "
             "agents and this chain turn them over, not a mainnet figure (see `scale` for 12-s blocks).",
             "Off-chain compute multiples are computed from measured parts (see setup), not counted per request."]
-        + [f"**Failed:** {f}" for f in failures],
+        + [f"**Failed:** {f}" for f in failures]
+        + [f"**Timed out:** {m}: {n} of {t} requests." for m, n, t in _timeouts(rows) if n],
         raw={"rows": rows, "compute": cost, "failures": failures})
+
+
+def _timeouts(rows: list[dict]) -> list[tuple[str, int, int]]:
+    modes = sorted({r["mode"] for r in rows})
+    return [(m, sum(r["timed_out"] for r in rows if r["mode"] == m), sum(r["requests"] for r in rows if r["mode"] == m))
+            for m in modes]
 
 
 def _pct(v: list[float], q: float) -> float | None:

@@ -145,8 +145,11 @@ def simulate(mode: str, rate: float, p: dict, blocks: int, seed: int = 7) -> dic
             "latency_p50_s": float(np.percentile(lat, 50)) if len(lat) else None,
             "latency_p99_s": float(np.percentile(lat, 99)) if len(lat) else None,
             "gas_per_request": float(np.mean([gas_of[r] for r in settled])) if settled else None,
-            "provisional_p50_s": float(np.median([provisional[r] - arrivals[r] for r in settled if r in provisional]))
-            if provisional else None}
+            "provisional_p50_s": _median([provisional[r] - arrivals[r] for r in settled if r in provisional])}
+
+
+def _median(v: list[float]) -> float | None:
+    return float(np.median(v)) if v else None
 
 
 def capacity(mode: str, p: dict) -> float:

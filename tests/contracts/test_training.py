@@ -120,12 +120,17 @@ class TestRound:
         assert seed == bytes(t.chain.w3.eth.get_block(block0 + 1)["hash"])
         assert t.tr.version_seed(0) == seed
 
-    def test_stale_proposalOnOldBase_refusedOnceTwoVersionsAhead(self, t: Driver):
-        for _ in range(2):
-            pid = t.propose()
+    def test_stale_goneStaleWhileScored_rejectedUnslashed_andNewProposalsOnItRefused(self, t: Driver):
+        pids = [t.propose(t.nodes[k], base=0) for k in range(3)]
+        for pid in pids:
             t.score(pid, [9000] * 5)
-            t.tr.finalize(pid)
+        t.tr.finalize(pids[0])
+        t.tr.finalize(pids[1])
         assert t.tr.version() == 2
+        stake = t.s.nodes.stake_of(t.nodes[2].address)
+        r = t.tr.finalize(pids[2])  # base 0 is now 2 versions behind, max staleness 1
+        assert r.one(ev.Rejected).score == 9000 and not r.of(ev.Slashed)
+        assert t.s.nodes.stake_of(t.nodes[2].address) == stake
         before = t.state()
         with pytest.raises(E.StaleBaseVersion):
             t.tr.propose(0, WEIGHTS, "w.trw", sender=t.nodes[1])

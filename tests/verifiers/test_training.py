@@ -77,10 +77,10 @@ def test_store_fileNotMatchingCommitment_refused(kind, tmp_path):
 @given(st.binary(min_size=32, max_size=32), st.integers(0, 2**160 - 1))
 def test_sml_intoThenOutOf_isExactIdentity(seed, trainer):
     sml = Sml.derive(seed, "0x" + f"{trainer:040x}")
-    assert sorted(sml.perm) == list(range(10)) and set(sml.signs) <= {1, -1}
+    assert sorted(sml.perm) == list(range(32)) and set(sml.signs) <= {1, -1}
     w = learn.initial(int.from_bytes(seed[:2], "big"))
     assert learn.out_of_sml(learn.into_sml(w, sml), sml).equal(w)
-    np.testing.assert_array_equal(sml.matrix() @ sml.matrix().T, np.eye(10))
+    np.testing.assert_array_equal(sml.matrix() @ sml.matrix().T, np.eye(32))
 
 
 def test_sml_dependsOnSeedAndTrainer():
@@ -96,8 +96,9 @@ def test_score_honestUnderOwnSml_aboveThresholdUnderAnotherAtChance(nodes, train
     precomputed = learn.score_exact(trained, Sml.derive(b"\x02" * 32, ALICE), val.x_val, val.y_val)  # another round
     assert own > 5000 and copied < 1250 and precomputed < 1250
     # the exact profile agrees with the float model on the accuracy (to a sample or two)
-    fast = learn.score_of(int(round(learn.accuracy(trained, val.x_val, val.y_val, alice) * len(val.y_val))), len(val.y_val))
-    assert abs(own - fast) <= 2 * 10_000 // len(val.y_val)
+    n, majority = len(val.y_val), int(np.bincount(val.y_val).max())
+    fast = learn.score_of(int(round(learn.accuracy(trained, val.x_val, val.y_val, alice) * n)), n, majority)
+    assert abs(own - fast) <= 2 * 10_000 // (n - majority)
 
 
 def test_score_poisoned_belowThreshold(nodes, trained):
@@ -109,9 +110,10 @@ def test_score_poisoned_belowThreshold(nodes, trained):
     assert learn.score_exact(learn.initial(7), sml, val.x_val, val.y_val) < 1250
 
 
-def test_scoreOf_chanceIsZeroAllRightIsMax():
-    assert learn.score_of(10, 100) == 0 and learn.score_of(0, 100) == 0 and learn.score_of(100, 100) == 10_000
-    assert learn.score_of(55, 100) == 5000
+def test_scoreOf_majorityGuessIsZeroAllRightIsMax():
+    assert learn.score_of(20, 100, 20) == 0 and learn.score_of(0, 100, 20) == 0
+    assert learn.score_of(100, 100, 20) == 10_000 and learn.score_of(60, 100, 20) == 5000
+    assert learn.score_of(5, 5, 5) == 0
 
 
 # ---------------------------------------------------------------- BRAIN's update

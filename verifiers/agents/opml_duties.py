@@ -156,7 +156,7 @@ class OpmlAgent(Agent):
     def state(self) -> OpmlState:
         return read_state(self.chain, self.d, self.from_block())
 
-    def resolve(self, st: OpmlState, claim_id: int) -> int:
+    def resolve_claim(self, st: OpmlState, claim_id: int) -> int:
         if st.status[claim_id] != CLAIM_PENDING or st.open_games(claim_id):
             return 0
         if self.chain.block_number < st.claims[claim_id].event.deadline:
@@ -201,7 +201,7 @@ class OpmlAgent(Agent):
             player = player or self.player(entry, x_q)
             for gid in st.open_games(c):
                 sent += self.play(gid, player)
-            sent += self.resolve(st, c)
+            sent += self.resolve_claim(st, c)
         if any(st.status[c] == CLAIM_FINAL for c in mine):
             sent += bool(self.send(f"settle request {rid}", lambda: reqs.settle(rid, sender=self.account)))
         return sent

@@ -89,17 +89,20 @@ def run(args) -> dict:
 
 
 def _progress():
-    """A one-line progress display on stderr while the request waits for blocks."""
+    """Progress on stderr while the request waits for blocks: one rewritten line on a terminal, else a
+    line per change of status."""
+    tty = sys.stderr.isatty()
     last = [None]
 
     def show(blocks: int, v) -> None:
-        line = f"\r  block +{blocks:<4d} {v.status:<12s} {len(v.transactions)} transactions"
-        if line != last[0]:
-            sys.stderr.write(line)
-            sys.stderr.flush()
-            last[0] = line
-        if v.settled or v.status == "provisional":
-            sys.stderr.write("\n")
+        if tty:
+            sys.stderr.write(f"\r  block +{blocks:<4d} {v.status:<12s} {len(v.transactions)} transactions")
+            if v.settled:
+                sys.stderr.write("\n")
+        elif v.status != last[0]:
+            sys.stderr.write(f"  block +{blocks}: {v.status}\n")
+        last[0] = v.status
+        sys.stderr.flush()
     return show
 
 

@@ -45,6 +45,8 @@ class _TrainingAgent(Agent):
         # Proposed events by id, read incrementally: a cache of the chain's log (a restart re-reads it all).
         self._proposed: dict[int, ev.Proposed] = {}
         self._read_to = self.d.start_block - 1
+        self._versions: dict = {}
+        self._settled: set[int] = set()
 
     def proposals(self) -> dict[int, ev.Proposed]:
         """Every Proposed event of the task so far, by proposal id."""
@@ -54,6 +56,23 @@ class _TrainingAgent(Agent):
                 self._proposed[s.event.proposal_id] = s.event
             self._read_to = head
         return self._proposed
+
+    def version_info(self, v: int):
+        """A version's record, read once: immutable once the version exists, but for `seed`, recorded on the
+        first proposal on it (read the seed from that proposal's Proposed event instead)."""
+        if v not in self._versions:
+            self._versions[v] = self.t.version_info(v)
+        return self._versions[v]
+
+    def open_proposal(self, pid: int):
+        """The proposal's state, or None once settled (settled proposals never change: not read again)."""
+        if pid in self._settled:
+            return None
+        p = self.t.proposal(pid)
+        if p.status not in (ProposalStatus.PROPOSED, ProposalStatus.SCORING):
+            self._settled.add(pid)
+            return None
+        return p
 
     def proposed(self, pid: int) -> ev.Proposed:
         found = self._proposed.get(pid) or self.proposals().get(pid)
@@ -90,11 +109,11 @@ class Follower(_TrainingAgent):
         return self.globals[-1]
 
     def fold_version(self, v: int) -> Weights:
-        info = self.t.version_info(v)
+        info = self.version_info(v)
         p = self.proposed(info.proposal_id)
-        sml = Sml.derive(self.t.version_info(info.base_version).seed, p.trainer)
+        sml = Sml.derive(p.sml_seed, p.trainer)  # the contract's record of the base version's seed
         plain = learn.out_of_sml(self.fetch(p.uri, info.weights), sml)
-        window = [self.t.version_info(u).score for u in range(max(1, v - WINDOW + 1), v + 1)]
+        window = [self.version_info(u).score for u in range(max(1, v - WINDOW + 1), v + 1)]
         return fold(self.globals[v - 1], plain, Mix.of(window, (v - 1) - info.base_version))
 
 
@@ -112,8 +131,8 @@ class Scorer(_TrainingAgent):
         sent, head = 0, self.chain.block_number
         found, index = self._index()
         for pid, proposed in sorted(self.proposals().items()):
-            p = self.t.proposal(pid)
-            if p.status not in (ProposalStatus.PROPOSED, ProposalStatus.SCORING):
+            p = self.open_proposal(pid)
+            if p is None:
                 continue
             if p.status == ProposalStatus.PROPOSED and head > p.propose_block + 1:
                 sent += bool(self.send(f"dispatch {pid}", lambda: self.t.dispatch(pid, sender=self.account)))
@@ -174,14 +193,17 @@ class Trainer(_TrainingAgent):
 
     def tick(self) -> int:
         mine = [p for p in self.proposals().values() if p.trainer == self.address]
-        if len(mine) >= self.budget or any(self.t.proposal(p.proposal_id).status in
-                                           (ProposalStatus.PROPOSED, ProposalStatus.SCORING) for p in mine):
+        if len(mine) >= self.budget or any(self.open_proposal(p.proposal_id) is not None for p in mine):
             return 0
-        self.follower.catch_up()
+        try:
+            self.follower.catch_up()
+        except TribunalError as e:  # a global version it cannot fold yet: try again next tick
+            self.log.append({"duty": "propose", "refused": f"{type(e).__name__}: {e}"})
+            return 0
         current = self.t.version()
         rng = np.random.default_rng(list(self.derive("base", len(mine))[:8]))
         base = max(0, current - int(rng.integers(0, min(self.staleness, self.t.max_staleness) + 1)))
-        if self.chain.block_number <= self.t.version_info(base).block + 1:
+        if self.chain.block_number <= self.version_info(base).block + 1:
             return 0  # the base version's seed block is not mined yet
         weights = self.make(base, self.t.version_seed(base), len(mine))
         if weights is None:

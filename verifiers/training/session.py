@@ -29,6 +29,7 @@ from .errors import TrainingError
 from .roles import Follower, Scorer, Trainer
 from .store import WeightsStore
 from .update import MAX_STALENESS
+from .weights import Weights
 
 STAKE = 2 * ETHER
 # Long windows: every transaction mines a block on the dev chains, and several rounds run at once.
@@ -110,7 +111,7 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
         "timed_out": sum(p["status"] == "timed_out" for p in proposals),
         "proposals": proposals,
         "followers_identical": all(b == finals[0] for b in finals),
-        "global_sha256": "0x" + learn.Weights.from_bytes(finals[0]).commitment().hex(),
+        "global_sha256": "0x" + Weights.from_bytes(finals[0]).commitment().hex(),
         "gas": _gas(followers + trainers + [a for a in sched.agents if isinstance(a, Scorer)], training),
         "local_accuracy": [learn.accuracy(learn.train_local(w0, dn.x_train, dn.y_train, None, epochs=cfg.epochs,
                                                             seed=cfg.seed), x_test, y_test) for dn in data[:1]],

@@ -1,7 +1,8 @@
 """PoLe's Secure Mapping Layer (SML): a fixed linear layer tied to (round seed, trainer).
 
-A proposal's model ends in the SML: logits = S z, where z is the output of the trainer's last trainable
-layer and S is a signed permutation matrix (S[i, perm[i]] = sign[i]) derived from
+A proposal's model carries the SML between its last hidden layer and its head: the head sees S h instead
+of the hidden features h (32 of them, after ReLU), where S is a signed permutation matrix
+(S[i, perm[i]] = sign[i]) derived from
 
     key = keccak256(seed ‖ trainer address)
 
@@ -9,10 +10,11 @@ layer and S is a signed permutation matrix (S[i, perm[i]] = sign[i]) derived fro
 that version exists, and the contract records it (`Training.versionSeed`). Scorers never take S from the
 trainer: they derive it from the proposal's base version and its sender, append it to the proposal's
 weights, and score that. So a model trained under another trainer's key, or before the seed existed,
-scores at chance: its logits come out permuted and sign-flipped.
+scores at chance: its head reads hidden features permuted and sign-flipped (32! * 2^32 keys; on the 10
+logits alone a copy would keep the classes the two permutations happen to agree on).
 
 S is a signed permutation so that every node can take it out of an accepted proposal exactly: the plain
-head is S·W (rows permuted, some negated), an integer operation on Q16 weights, bit-identical everywhere.
+head is W·S (columns permuted, some negated), an integer operation on Q16 weights, bit-identical everywhere.
 What this does not stop is in README.md ("Verified training"): S is public once the seed is, so a copier
 who knows this construction can re-map a copied head to its own S at no training cost.
 """
@@ -30,7 +32,7 @@ class Sml:
     signs: tuple[int, ...]  # +1 / -1
 
     @classmethod
-    def derive(cls, seed: bytes, trainer: str, width: int = 10) -> "Sml":
+    def derive(cls, seed: bytes, trainer: str, width: int = 32) -> "Sml":
         key = keccak(bytes(seed).rjust(32, b"\0") + to_canonical_address(trainer))
         order = sorted(range(width), key=lambda i: keccak(key + bytes([0, i])))
         signs = tuple(1 if keccak(key + bytes([1, i]))[0] & 1 else -1 for i in range(width))
@@ -46,12 +48,12 @@ class Sml:
         s[np.arange(self.width), self.perm] = self.signs
         return s
 
-    def to_plain(self, rows: np.ndarray) -> np.ndarray:
-        """S·rows: a trainer's last-layer rows (weight rows or bias entries) as seen without an SML."""
-        return np.asarray(self.signs, dtype=rows.dtype).reshape((-1,) + (1,) * (rows.ndim - 1)) * rows[list(self.perm)]
-
-    def from_plain(self, rows: np.ndarray) -> np.ndarray:
-        """S^T·rows (S is orthogonal): the plain head mapped into this SML, a trainer's starting point."""
-        out = np.empty_like(rows)
-        out[list(self.perm)] = np.asarray(self.signs, dtype=rows.dtype).reshape((-1,) + (1,) * (rows.ndim - 1)) * rows
+    def to_plain(self, head: np.ndarray) -> np.ndarray:
+        """W·S: a trainer's head weights (outputs x hidden) as they act on the plain hidden features."""
+        out = np.empty_like(head)
+        out[:, list(self.perm)] = head * np.asarray(self.signs, dtype=head.dtype)
         return out
+
+    def from_plain(self, head: np.ndarray) -> np.ndarray:
+        """W·S^T (S is orthogonal): a plain head mapped into this SML, a trainer's starting point."""
+        return head[:, list(self.perm)] * np.asarray(self.signs, dtype=head.dtype)

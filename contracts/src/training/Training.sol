@@ -11,7 +11,7 @@ import "../Errors.sol";
 /// stakes as of the proposal's block) scores each with commit-reveal of integer scores; the median
 /// decides acceptance against the threshold. An accepted proposal becomes the next global version;
 /// nodes fold it into their own copy of the global model off chain (no aggregator). Scorers who commit
-/// and do not reveal are slashed, so is the trainer of a rejected proposal. Weights travel off chain:
+/// and do not reveal are slashed, so is the trainer of a proposal scored below the threshold. Weights travel off chain:
 /// the chain holds the sha256 of each proposal's weights file and where to fetch it.
 contract Training is ReentrancyGuard {
     using Bits for uint256;
@@ -285,7 +285,7 @@ contract Training is ReentrancyGuard {
         p.score = uint16(median);
         uint256 paid = _pay(scorerReward * p.revealCount);
         // INVARIANT: a proposal joins the global model only with a median score at or above the threshold,
-        // on a base version the fold can still use.
+        // on a base version the fold can still use (one that went stale while scored is rejected unslashed).
         if (median >= threshold && version - p.baseVersion <= maxStaleness) {
             uint256 v = ++version;
             p.version = uint64(v);
@@ -298,7 +298,8 @@ contract Training is ReentrancyGuard {
         } else {
             p.status = Status.Rejected;
             emit Rejected(id, median, p.revealCount);
-            nodes.settle{value: paid}(SETTLE_TAG | id, missing | trainerBit, p.revealed, address(this));
+            uint256 slash = median >= threshold ? missing : missing | trainerBit;
+            nodes.settle{value: paid}(SETTLE_TAG | id, slash, p.revealed, address(this));
         }
         nodes.unlock(p.committee | trainerBit);
     }
