@@ -8,6 +8,18 @@ from .base import ExactOp
 from .conv import conv_attrs, out_size, window_reads, window_slices
 
 
+def _ceil_extra(n: int, k: int, s: int, d: int, p0: int, p1: int) -> int:
+    """End padding that makes floor-mode pooling produce ceil_mode's output size: ceil((n + p0 + p1 -
+    d(k-1) - 1) / s) + 1 windows, less the last when it would start past the input and the begin
+    padding (the rule torch and onnxruntime apply); 0 where floor mode already gives that size.
+    Padding is -32768, so the extra reads change no max."""
+    span = n + p0 + p1 - d * (k - 1) - 1
+    out = -(-span // s) + 1
+    if (out - 1) * s >= n + p0:
+        out -= 1
+    return max(0, (out - 1) * s - span)
+
+
 class MaxPool(ExactOp):
     op_type = "MaxPool"
     keeps_scale = True
@@ -17,10 +29,12 @@ class MaxPool(ExactOp):
         kernel = tuple(lw.attr(node, "kernel_shape", []))
         if len(x.shape) != 4 or len(kernel) != 2:
             raise lw.unsupported(node, f"only 2-D pooling is supported (input shape {x.shape})")
-        if lw.attr(node, "ceil_mode", 0):
-            raise lw.unsupported(node, "ceil_mode=1 is not supported")
         attrs = conv_attrs(node, lw, x.shape[2:], kernel)
         (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
+        if lw.attr(node, "ceil_mode", 0):  # as extra end padding, so the kernels (and the chain's) stay as they are
+            pb += _ceil_extra(x.shape[2], kernel[0], sh, dh, pt, pb)
+            pr += _ceil_extra(x.shape[3], kernel[1], sw, dw, pl, pr)
+            attrs = dict(attrs, pads=(pt, pl, pb, pr))
         shape = x.shape[:2] + (out_size(x.shape[2], kernel[0], sh, dh, pt, pb), out_size(x.shape[3], kernel[1], sw, dw, pl, pr))
         lw.emit(node, [x.index], shape, x.scale, dict(attrs, kernel=kernel))
 

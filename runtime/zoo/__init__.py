@@ -1,9 +1,9 @@
 """The model zoo: real ONNX models built locally on first use and cached (no hub downloads).
 
-- digits-mlp, digits-cnn: classifiers trained with fixed seeds on scikit-learn's handwritten digits
+- digits-mlp, digits-cnn, digits-resnet: classifiers trained with fixed seeds on scikit-learn's handwritten digits
   (8x8 images, pixels scaled to [0, 1]); a held-out test split is stored with each model.
 - gpt2-tiny: a GPT-2 from a transformers config with seeded weights, exported with torch (fast
-  profile; its ops are not all covered by the exact profile yet).
+  profile and exact profile: int64 token ids in, logits out).
 - toy: a dozen nodes written with onnx.helper covering every exact op but Conv and MaxPool, with a
   shape-only subgraph to fold; small enough for game tests.
 Each entry's folder holds model.onnx, calibration.json (the registered scales) and data.npz
@@ -53,7 +53,9 @@ def _toy(out: Path) -> None:
 ENTRIES = {e.name: e for e in [
     Entry("digits-mlp", "MLP 64-64-32-10 on sklearn digits (Gemm, Relu)", 1, _digits("mlp"), True),
     Entry("digits-cnn", "CNN conv8-pool-conv16-pool-fc32-fc10 on sklearn digits", 1, _digits("cnn"), True),
-    Entry("gpt2-tiny", "GPT-2, 2 layers, 64 wide, 256-token vocab, seeded weights", 1, _gpt2, False),
+    Entry("digits-resnet", "ResNet on sklearn digits: conv16-BN, 2 residual blocks (BN, 1x1 shortcut), avgpool, fc10", 1,
+          _digits("resnet"), True),
+    Entry("gpt2-tiny", "GPT-2, 2 layers, 64 wide, 256-token vocab, seeded weights, token-id input", 1, _gpt2, True),
     Entry("toy", "12-node float graph covering the exact ops but Conv/MaxPool", 1, _toy, True),
 ]}
 

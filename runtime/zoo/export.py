@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def export_torch(net, shape: tuple[int, ...], path: Path, dynamo: bool = False, example=None) -> None:
+def export_torch(net, shape: tuple[int, ...], path: Path, dynamo: bool = False, example=None,
+                 fold: bool = True) -> None:
     """Export `net` at an example input of `shape` (batch dim 0 dynamic), opset 17 for the
-    TorchScript exporter, the exporter's default for dynamo."""
+    TorchScript exporter, the exporter's default for dynamo. fold=False keeps BatchNormalization
+    nodes (TorchScript exporter: no constant folding, eval mode preserved)."""
     import torch
 
     # batch 2 in the example: torch.export specializes dims of size 1
@@ -18,7 +20,9 @@ def export_torch(net, shape: tuple[int, ...], path: Path, dynamo: bool = False, 
         prog.save(str(path))
     else:
         torch.onnx.export(net, (x,), str(path), dynamo=False, opset_version=17, input_names=["input"],
-                          output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+                          output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                          do_constant_folding=fold, training=torch.onnx.TrainingMode.EVAL if fold
+                          else torch.onnx.TrainingMode.PRESERVE)
 
 
 def _first_arg(net) -> str:

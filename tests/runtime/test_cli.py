@@ -17,8 +17,9 @@ def run_json(capsys, *args):
 
 
 def test_models_listsZoo(capsys):
-    names = {m["name"] for m in run_json(capsys, "models")["models"]}
-    assert {"digits-mlp", "digits-cnn", "gpt2-tiny"} <= names
+    models = {m["name"]: m for m in run_json(capsys, "models")["models"]}
+    assert {"digits-mlp", "digits-cnn", "digits-resnet", "gpt2-tiny"} <= set(models)
+    assert all("exact" in models[n]["profiles"] for n in ("digits-resnet", "gpt2-tiny"))
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
