@@ -88,7 +88,8 @@ class ChainArbiter(Arbiter):
         self._programs: dict[bytes, Program] = {}
         self._inputs: dict[int, np.ndarray] = {}
         self._transcripts: dict[int, tuple] = {}
-        self._revealed: dict[int, tuple] = {}
+        self._revealed: dict[int, tuple] = {}  # the last reveal of games moved through this object
+        self._from_logs: dict[int, tuple] = {}  # game id -> (moves, last reveal) read from the logs
         self._reasons: dict[int, str] = {}
         self.prover = prover or self.step_proof
         self.gas: list[dict] = []  # every transaction: {"kind", "game", "gas"}
@@ -185,7 +186,7 @@ class ChainArbiter(Arbiter):
             output_root=g.output_root if started else None,
             node=TreeNode(g.node_depth, g.node_index) if started else None,
             node_hash=g.node_hash if started else None, leaf_depth=g.leaf_depth,
-            revealed=self._last_reveal(game_id) if started else (),
+            revealed=self._last_reveal(game_id, g.moves) if started else (),
             clocks={Side.DEFENDER: Clock(g.clock_defender), Side.CHALLENGER: Clock(g.clock_challenger)},
             turn_since=g.turn_since, winner=SIDES.get(g.winner) if over else None,
             reason=self._reasons.get(game_id, "") if over else "", moves=g.moves,
@@ -296,32 +297,41 @@ class ChainArbiter(Arbiter):
         return self._call(self.game_contract.move_bond, game_id)
 
     # ---- what the contract keeps in events only
-    HISTORY = {"GameOpened": "open", "Bisected": "bisect", "OutputPosted": "post_output", "Picked": "pick",
-               "TreeRevealed": "reveal", "Stepped": "step", "GameResolved": "resolved"}
+    HISTORY = {ev.GameOpened: "open", ev.Bisected: "bisect", ev.OutputPosted: "post_output", ev.Picked: "pick",
+               ev.TreeRevealed: "reveal", ev.Stepped: "step", ev.GameResolved: "resolved"}
 
     def history(self, game_id: int) -> list[dict]:
         """Every move of a game in order, from the chain's logs alone (what an agent that restarts reads,
         as op-challenger does): the open and each bisect with its midpoint root, the output and every
-        tree reveal with its items (hashes, or the chunk), each pick, the step and the resolution."""
-        self._call(self.game_contract.game, game_id)  # UnknownGame for an id that does not exist
-        found = []
-        for name, kind in self.HISTORY.items():
-            event = getattr(self.game_contract.contract.events, name)
-            for log in event.get_logs(from_block=0, argument_filters={"gameId": game_id}):
-                args = dict(log["args"])
-                entry = {"kind": kind, "block": log["blockNumber"]}
-                if "hashes" in args:
-                    entry["items"] = _items(args.pop("hashes"), args.pop("chunk"))
-                entry.update({k: bytes(v) if isinstance(v, (bytes, bytearray)) else v for k, v in args.items()
-                              if k != "gameId"})
-                found.append(((log["blockNumber"], log["logIndex"]), entry))
-        return [e for _, e in sorted(found, key=lambda f: f[0])]
+        tree reveal with its items (hashes, or the chunk), each pick, the step and the resolution.
+        One log query: every event of a game has the game id as its first indexed topic."""
+        g = self._call(self.game_contract.game, game_id)  # UnknownGame for an id that does not exist
+        start = self.game_contract.claim(g.claim_id).created
+        logs = self.chain.w3.eth.get_logs({"address": self.game_contract.address, "fromBlock": start,
+                                           "toBlock": "latest", "topics": [None, game_id.to_bytes(32, "big")]})
+        out = []
+        for log in logs:
+            e = ev.decode_log(log)
+            kind = self.HISTORY.get(type(e))
+            if kind is None:
+                continue
+            entry = {"kind": kind, "block": log["blockNumber"]}
+            data = {k: v for k, v in vars(e).items() if k not in ("game_id", "emitter", "block_number")}
+            if "hashes" in data:
+                entry["items"] = _items(data.pop("hashes"), data.pop("chunk"))
+            out.append({**entry, **data})
+        return out
 
-    def _last_reveal(self, game_id: int) -> tuple:
-        if game_id not in self._revealed:
-            reveals = [e["items"] for e in self.history(game_id) if "items" in e]
-            return reveals[-1] if reveals else ()
-        return self._revealed[game_id]
+    def _last_reveal(self, game_id: int, moves: int | None = None) -> tuple:
+        if game_id in self._revealed:
+            return self._revealed[game_id]
+        if moves is not None and self._from_logs.get(game_id, (None,))[0] == moves:
+            return self._from_logs[game_id][1]  # read at this move count already
+        reveals = [e["items"] for e in self.history(game_id) if "items" in e]
+        last = reveals[-1] if reveals else ()
+        if moves is not None:
+            self._from_logs[game_id] = (moves, last)
+        return last
 
     def _log(self, game_id: int, side: Side, kind: str, receipt, **data) -> None:
         t = self._transcripts.get(game_id, ())

@@ -232,22 +232,21 @@ def test_claim_storesInputRootAndInputHash_readableFromChainAlone(system):
 def test_agentRestartsMidGame_recomputesNextMoveFromChainAlone_everyRevealInLogs(system):
     """op-challenger style: a fresh arbiter (no local cache) and fresh players finish a game that others
     began; every reveal of the game, not only the last, is recovered from the logs."""
-    t = Setup(system, "digits-cnn", cheat="wrong-output", k=1, side="defender")
-    t.program, t.x_q = case("digits-cnn", 8)
-    t.honest = trace.compute(t.program, t.x_q)
-    liar = make_player("defender", t.program, t.x_q, "wrong-output", 1, honest=t.honest)
-    fair = make_player("challenger", t.program, t.x_q, "honest", honest=t.honest)
-    t.model_id = t.arbiter.register_model(t.program)
-    cid = liar.submit(t.arbiter, t.model_id)
-    gid = fair.challenge(t.arbiter, cid)
+    program, x_q = case("toy", 200)  # a multi-chunk output: level two descends, several reveals
+    honest = trace.compute(program, x_q)
+    liar = make_player("defender", program, x_q, "wrong-output", 3, honest=honest)
+    fair = make_player("challenger", program, x_q, "honest", honest=honest)
+    arbiter = ChainArbiter(system)
+    model_id = arbiter.register_model(program)
+    cid = liar.submit(arbiter, model_id)
+    gid = fair.challenge(arbiter, cid)
     players = {Side.DEFENDER: liar, Side.CHALLENGER: fair}
-    while t.arbiter.game(gid).phase.value != "reveal":  # past the output and a first pick
-        players[t.arbiter.game(gid).turn].act(t.arbiter, gid)
-    restarted = ChainArbiter(system, accounts=dict(t.arbiter.accounts))
-    assert restarted.register_model(t.program) == t.model_id  # the program, checked against OpmlModels: no tx
-    fresh = {Side.DEFENDER: make_player("defender", t.program, t.x_q, "wrong-output", 1, honest=t.honest),
-             Side.CHALLENGER: make_player("challenger", t.program, t.x_q, "honest", honest=t.honest)}
-    assert restarted.game(gid) == replace(t.arbiter.game(gid), transcript=(), reason="")
+    while arbiter.game(gid).phase.value != "reveal":  # past the output and a first pick
+        players[arbiter.game(gid).turn].act(arbiter, gid)
+    restarted = ChainArbiter(system, accounts=dict(arbiter.accounts))
+    assert restarted.register_model(program) == model_id  # the program, checked against OpmlModels: no tx
+    fresh = {Side.DEFENDER: replace(liar, made={}), Side.CHALLENGER: replace(fair, made={})}  # no memory
+    assert restarted.game(gid) == replace(arbiter.game(gid), transcript=(), reason="")
     assert dispute.play(restarted, gid, fresh) == []  # no move rejected
     assert restarted.game(gid).winner is Side.CHALLENGER
     moves = restarted.history(gid)
