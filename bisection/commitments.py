@@ -52,6 +52,11 @@ OP_CODES = {
     "Gather": 14, "Concat": 15, "Slice": 17, "Expand": 18, "Unsqueeze": 19, "Squeeze": 20, "Cast": 21,
     "Where": 22, "Neg": 23, "Sum": 24, "Dropout": 25,  # Split (16) lowers to one Slice per output
 }
+OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, pools
+    "LayerNormalization": 40, "Tanh": 41, "Erf": 42, "Gelu": 43, "Sigmoid": 44, "Sqrt": 45, "Reciprocal": 46,
+    "Div": 47, "Pow": 48, "ReduceMean": 49, "GlobalAveragePool": 50,
+    "BatchNormalization": 51, "AveragePool": 52, "LRN": 53,
+})
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3}
 DTYPE_WIDTH = {"int8": 1, "int16": 2, "int64": 8}

@@ -14,6 +14,7 @@ from onnx import numpy_helper
 
 from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError, first_line
 from .ops import get_op
+from .ops.rewrite import rewrite
 from .program import Node, Program, Slot
 from .quant import activation_scale, calibrated_max_abs, quantize
 
@@ -173,7 +174,7 @@ def _fold_ort(node: onnx.NodeProto, feeds: dict, opset: int) -> list[np.ndarray]
 
 
 def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float]) -> Program:
-    graph = model.graph
+    graph = rewrite(model.graph)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     lw = Lowerer(graph, opset, max_abs)
     for init in graph.initializer:

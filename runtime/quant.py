@@ -131,3 +131,108 @@ def check_exact_gemm(k: int, max_a: int, max_b: int, node: str) -> None:
     """Raises ValueError unless a K-long dot product of such integers stays exact in float64."""
     if k * max_a * max_b >= EXACT_F64:
         raise ValueError(f"node '{node}': a {k}-term dot product may exceed 2^53 and lose exactness")
+
+
+# ---------------------------------------------------------------- division, square root, tables
+#
+# The rules below are the only division, square root and table rounding of the exact profile
+# (mirrored in contracts/src/onestep/Quant.sol). Every operand fits int64 where the ops use them.
+#
+#   divide(n, d)  = round-half-up of n / d for d > 0:  q = floor(n / d), r = n - q*d,
+#                   q + (r >= d - r)        (no 2n or 2d: nothing past the operands' own range)
+#   isqrt(v)      = floor(sqrt(v)) for 0 <= v < 2^62, exact: a float64 estimate corrected by one
+#                   step each way (the estimate is within 1 of the root on every IEEE machine)
+#   mean(S, c, M, k) = saturate(divide(S * M, c << k)): a sum of c int16 values in scale s_x, as
+#                   int16 in scale s_y with M / 2^k = s_x / s_y (ReduceMean, the pools)
+#   table(f, s_x, s_y)[q + 32768] = saturate(rint(f(q * s_x) / s_y)) over all int16 q, float64,
+#                   NaN -> 0; built once at lowering and committed with the model as a constant.
+
+NORM_BITS = 14  # fractional bits of a normalized value (LayerNormalization): z = c * 2^14 / sigma
+
+
+def divide_np(n, d):
+    n = np.asarray(n, dtype=np.int64)
+    d = np.asarray(d, dtype=np.int64)
+    q = n // d
+    r = n - q * d
+    return q + (r >= d - r)
+
+
+def divide_torch(n, d):
+    import torch
+
+    q = torch.div(n, d, rounding_mode="floor")
+    r = n - q * d
+    return q + (r >= d - r).to(torch.int64)
+
+
+def isqrt_np(v):
+    v = np.asarray(v, dtype=np.int64)
+    r = np.floor(np.sqrt(v.astype(np.float64))).astype(np.int64)
+    r -= r * r > v
+    r += (r + 1) * (r + 1) <= v
+    return r
+
+
+def isqrt_torch(v):
+    import torch
+
+    r = torch.floor(torch.sqrt(v.to(torch.float64))).to(torch.int64)
+    r = r - (r * r > v).to(torch.int64)
+    return r + ((r + 1) * (r + 1) <= v).to(torch.int64)
+
+
+def mean_np(s, count, m: int, k: int):
+    return np.clip(divide_np(np.asarray(s, dtype=np.int64) * m, np.asarray(count, dtype=np.int64) << k),
+                   INT16_MIN, INT16_MAX).astype(np.int16)
+
+
+def mean_torch(s, count, m: int, k: int):
+    import torch
+
+    c = count if isinstance(count, torch.Tensor) else torch.tensor(count, dtype=torch.int64, device=s.device)
+    return torch.clamp(divide_torch(s.to(torch.int64) * m, c.to(torch.int64) << k), INT16_MIN, INT16_MAX).to(torch.int16)
+
+
+def check_mean(count: int, m: int, k: int, node: str) -> None:
+    """Raises ValueError unless `mean` over `count` terms stays inside int64 (|S * M| and c << k)."""
+    if count * (INT16_MAX + 1) * max(m, 1) >= 2**62 or count << k >= 2**62:
+        raise ValueError(f"node '{node}': a mean over {count} terms with shift {k} may overflow int64")
+
+
+def table(f, s_x: float, s_y: float) -> np.ndarray:
+    q = np.arange(INT16_MIN, INT16_MAX + 1, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        y = np.rint(np.asarray(f(q * s_x), dtype=np.float64) / s_y)
+    return np.clip(np.nan_to_num(y, nan=0.0, posinf=INT16_MAX, neginf=INT16_MIN), INT16_MIN, INT16_MAX).astype(np.int16)
+
+
+# A table over a wide non-negative integer domain (a sum of squares, up to 2^42) is indexed by the
+# value's 11 leading bits and its exponent, as a float would be:
+#   bucket(q) = q                          for q < 2048
+#             = e * 2048 + (q >> e)        for q >= 2048, e = bitlength(q) - 11 (so q >> e in [1024, 2047])
+# Bucket b covers [lo, hi] = [m << e, ((m + 1) << e) - 1], with e = b >> 11 and m = b & 2047: a relative
+# width of 2^-10 at most. bitlength is exact through float64's exponent for q < 2^53.
+BUCKET_BITS = 11
+BUCKET_MAX_VALUE = 2**42  # keeps every bucket below 65536
+
+
+def bucket_np(q):
+    q = np.asarray(q, dtype=np.int64)
+    e = np.maximum(np.frexp(q.astype(np.float64))[1].astype(np.int64) - BUCKET_BITS, 0)
+    return (e << BUCKET_BITS) + (q >> e)
+
+
+def bucket_torch(q):
+    import torch
+
+    e = torch.clamp(torch.frexp(q.to(torch.float64))[1].to(torch.int64) - BUCKET_BITS, min=0)
+    return (e << BUCKET_BITS) + (q >> e)
+
+
+def bucket_range(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of buckets b (int64 arrays); lo > hi for an index no value maps to."""
+    e, m = b >> BUCKET_BITS, b & (2**BUCKET_BITS - 1)
+    lo = m << e
+    hi = ((m + 1) << e) - 1
+    return np.where((e > 0) & (m < 2 ** (BUCKET_BITS - 1)), hi + 1, lo), hi

@@ -11,6 +11,8 @@ from .base import ExactOp, ExecutionError
 _MODULES = (
     "add", "conv", "flatten", "gemm", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
     "softmax", "sub", "transpose",
+    "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
+    "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
 )
 

@@ -101,6 +101,9 @@ OPS = {
     "Softmax": unary("Softmax", axis=lambda s, d: d(-len(s), len(s) - 1)),
 }
 
+from .graphs_numeric import NUMERIC_OPS  # noqa: E402 - it builds on graph() and f32() above
+
+OPS.update(NUMERIC_OPS)
 
 # ---------------------------------------------------------------- data movement, masks, token ids
 

@@ -159,6 +159,41 @@ library TensorLib {
         }
     }
 
+    /// sum_{j < n} t[i + j * step] (flat indices, sign-extended) over input `input`'s proven chunks, as
+    /// `get` would read them, in assembly runs inside each chunk (the reductions' inner loop).
+    function sum(Tensor calldata t, uint256 input, uint256 i, uint256 step, uint256 n) internal pure returns (int256 acc) {
+        uint256 w = t.width;
+        uint256 cur = type(uint256).max;
+        uint256 base;
+        unchecked {
+            i *= w; // from here byte offsets and a byte step
+            step *= w;
+            while (n > 0) {
+                uint256 c = i / CHUNK;
+                if (c != cur) {
+                    base = _find(t, input, c);
+                    cur = c;
+                }
+                uint256 run = n;
+                if (step != 0 && (CHUNK - i % CHUNK + step - 1) / step < run) run = (CHUNK - i % CHUNK + step - 1) / step;
+                acc += _sumRun(base + i % CHUNK, step, w, run);
+                i += run * step;
+                n -= run;
+            }
+        }
+    }
+
+    function _sumRun(uint256 p, uint256 dp, uint256 w, uint256 run) private pure returns (int256 acc) {
+        assembly {
+            let sh := sub(256, mul(8, w))
+            let se := sub(w, 1)
+            for {} run { run := sub(run, 1) } {
+                acc := add(acc, signextend(se, shr(sh, calldataload(p))))
+                p := add(p, dp)
+            }
+        }
+    }
+
     /// Element `i` (flat) of input `input`, read from its proven chunks, sign-extended.
     function at(Tensor calldata t, uint256 input, uint256 i) internal pure returns (int256) {
         return get(reader(t, input), t, i);
