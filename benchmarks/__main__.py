@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("runtime_latency", "bisection_trace", "brain_gas")
+ALL = ("runtime_latency", "bisection_trace", "brain_gas", "modes_latency")
 
 
 def main(argv: list[str]) -> int:

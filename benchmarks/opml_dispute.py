@@ -3,6 +3,7 @@ digits-cnn, next to the opML anchors of FACTS.md.
 
     python -m benchmarks.opml_dispute                         anvil and embedded (about a minute)
     python -m benchmarks.opml_dispute --chains anvil --models digits-cnn
+    python -m benchmarks.opml_dispute --crowd 300             the winning step with 1 and 300 games on a claim
 
 A dispute: the defender claims a result from a trace corrupted at step K (`wrong-output`), the honest
 challenger opens a game and the two play it to the end through `contracts.arbiter.ChainArbiter`
@@ -35,14 +36,14 @@ ANCHORS = [("opML MNIST demo", "25 bisection rounds", "under 2 min on a local ch
            ("zk-OPML DNN / LeNet", "bisection over ONNX ops + ZK leaf", "361 s / 494 s end to end")]
 
 
-def _case(name: str, batch: int = 1):
+def case(name: str, batch: int = 1):
     m = Model.load(name, profile="exact")
     x, _ = zoo.test_data(name)
     x_q = m.quantize_input(np.asarray(x[:batch]))
     return m.program(x_q.shape), x_q
 
 
-def _play(system, program, x_q, cheat: str, k: int) -> dict:
+def play(system, program, x_q, cheat: str, k: int) -> dict:
     snap = system.chain.snapshot()
     try:
         arbiter = ChainArbiter(system)
@@ -70,16 +71,16 @@ def run_chain(kind: str, models: list[str]) -> None:
         by_kind: dict[str, list[int]] = defaultdict(list)
         rows = []
         for name in models:
-            program, x_q = _case(name)
-            games = [_play(system, program, x_q, "wrong-output", k) for k in range(1, program.steps + 1)]
+            program, x_q = case(name)
+            games = [play(system, program, x_q, "wrong-output", k) for k in range(1, program.steps + 1)]
             for g in games:
                 for t in g["txs"]:
                     by_kind[t["kind"]].append(t["gas"])
             rows.append((name, program.steps, games))
-            timeout = _play(system, program, x_q, "timeout", 1)
+            timeout = play(system, program, x_q, "timeout", 1)
             for t in timeout["txs"]:
                 by_kind[t["kind"]].append(t["gas"])
-        big = _play(system, *_case("digits-cnn", 8), "wrong-output", 1)
+        big = play(system, *case("digits-cnn", 8), "wrong-output", 1)
         for t in big["txs"]:
             by_kind[t["kind"]].append(t["gas"])
 
@@ -104,11 +105,56 @@ def run_chain(kind: str, models: list[str]) -> None:
         chain.close()
 
 
+def crowd(kind: str, games: int) -> dict:
+    """Issue 9, finding 1: the honest challenger's winning `step` on a wrong claim alone, and on the same
+    claim after a liar opened `games` cheap games from other addresses and moved once in each."""
+    from bisection import Side, make_player, trace
+
+    chain = connect(kind)
+    try:
+        system = deploy_opml(chain, OpmlConfig(window=10 * games + 100, clock=100, stride=2))
+        program, x_q = _case("digits-mlp")
+        honest = trace.compute(program, x_q)
+        out = {}
+        for n in (0, games):
+            snap = chain.snapshot()
+            liar = make_player("liar", program, x_q, "wrong-output", 2, honest=honest)
+            fair = make_player("honest", program, x_q, "honest", honest=honest)
+            arbiter = ChainArbiter(system)
+            cid = liar.submit(arbiter, arbiter.register_model(program))
+            fns, first = system.game.contract.functions, system.game.game_count()
+            sybils = chain.accounts[12:]
+            sent = []
+            for i in range(n):
+                sent.append(chain.transact(fns.openGame(cid, bytes([1 + i % 250]) * 32), sender=sybils[i % len(sybils)],
+                                           value=system.config.min_bond, gas=600_000, wait=False))
+                bond = system.config.bond_at(1) if hasattr(system.config, "bond_at") else 0
+                sent.append(chain.transact(fns.bisect(first + i, True, bytes([2 + i % 250]) * 32),
+                                           sender=arbiter.account("liar"), value=bond, gas=300_000, wait=False))
+            for tx in sent:
+                chain.wait_for(tx)
+            gid = fair.challenge(arbiter, cid)
+            dispute.play(arbiter, gid, {Side.DEFENDER: liar, Side.CHALLENGER: fair})
+            steps = [t["gas"] for t in arbiter.gas if t["kind"] == "step" and t["game"] == gid]
+            out[n] = (arbiter.game(gid).winner.value, arbiter.claim(cid).status, steps[0] if steps else None)
+            chain.revert(snap)
+        return out
+    finally:
+        chain.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.opml_dispute", description=__doc__.splitlines()[0])
     p.add_argument("--chains", nargs="+", default=["anvil", "embedded"], choices=["anvil", "embedded"])
     p.add_argument("--models", nargs="+", default=list(MODELS))
+    p.add_argument("--crowd", type=int, default=0, metavar="N",
+                   help="only: the winning step's gas with 1 game and with N other games on the claim (anvil)")
     args = p.parse_args(argv)
+    if args.crowd:
+        for n, (winner, status, gas) in crowd("anvil", args.crowd).items():
+            print(f"{n:>5} other games: {winner} wins, claim {status}, winning step gas "
+                  f"{gas if gas is None else f'{gas:,}'}")
+        return 0
     for kind in args.chains:
         run_chain(kind, args.models)
     print("\nanchors (FACTS.md):")

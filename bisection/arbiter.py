@@ -13,6 +13,7 @@ A game runs in phases; `GameView.turn` says who must move and `GameView.phase` w
     REVEAL   claimant    reveal(items)
     STEP     disputer    step(element, inputs)            the one-step check; resolves the game
     any      anyone      claim_timeout()                  when the side to move ran out of time
+    any      anyone      close_game()                     when another game refuted the claim
 
 Level one (BISECT). position = (lo, hi): S_lo is agreed (S_0 is computed by the arbiter), root_hi
 is claimed by `claimant` and disputed by the other side (the `disputer`). `open_game` disputes the
@@ -38,9 +39,16 @@ One-step phase. The node run by the disputed step writes one slot o.
 Every move is checked before anything changes; a rejected move raises an error from
 `bisection.errors` and leaves the game as it was. Clocks: each side has `clock` seconds (or ticks)
 per game, charged while it is to move; a move after that raises ClockTimeExceeded and the other
-side may `claim_timeout`. Bonds: the loser's bond goes to the winner; a claim with a lost game is
-rejected (defender's bond to that challenger; other open games on it end, bonds refunded); a claim
-is final after its window with no open game (`resolve_claim`).
+side may `claim_timeout`.
+
+Bonds (as in Optimism's FaultDisputeGame): the claim and the open carry at least `min_bond`; every
+later move carries `move_bond(game)` = `types.bond_at(min_bond, bond_growth, depth)`, depth being the
+moves made before it, taken from the mover by the arbiter. The winner of a game takes every bond of
+that game. A challenger's win rejects the claim at once (the defender's claim bond to that
+challenger too) and touches no other game: the claim's other open games take no more moves
+(GameOver) and each is ended by `close_game` (anyone), which gives each side its own bonds back. So
+no move's cost depends on how many games a claim has. A claim is final after its window with no
+open game (`resolve_claim`).
 """
 from __future__ import annotations
 
@@ -110,6 +118,7 @@ class Arbiter(ABC):
 
     stride: int  # levels per level-two reveal
     clock: float  # each side's time per game
+    min_bond: int  # the least claim and opening bond; bond_at(0)
 
     # ---- models and claims
     @abstractmethod
@@ -154,6 +163,14 @@ class Arbiter(ABC):
 
     @abstractmethod
     def claim_timeout(self, game_id: int) -> GameView: ...
+
+    @abstractmethod
+    def close_game(self, game_id: int) -> GameView:
+        """End an open game of a rejected claim, each side's bonds back to it (ClaimPending otherwise)."""
+
+    @abstractmethod
+    def move_bond(self, game_id: int) -> int:
+        """The bond the game's next move carries."""
 
     @abstractmethod
     def now(self) -> float: ...

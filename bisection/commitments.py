@@ -49,6 +49,8 @@ HEADER_TAG = b"TRIBUNAL/PROGRAM/1"
 OP_CODES = {
     "Add": 1, "Conv": 2, "Flatten": 3, "Gemm": 4, "Identity": 5, "MatMul": 6, "MaxPool": 7, "Mul": 8,
     "Relu": 9, "Reshape": 10, "Softmax": 11, "Sub": 12, "Transpose": 13,
+    "Gather": 14, "Concat": 15, "Slice": 17, "Expand": 18, "Unsqueeze": 19, "Squeeze": 20, "Cast": 21,
+    "Where": 22, "Neg": 23, "Sum": 24, "Dropout": 25,  # Split (16) lowers to one Slice per output
 }
 OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, pools
     "LayerNormalization": 40, "Tanh": 41, "Erf": 42, "Gelu": 43, "Sigmoid": 44, "Sqrt": 45, "Reciprocal": 46,
@@ -137,8 +139,9 @@ class ModelCommitment:
 def check_input(program: Program, x_q) -> np.ndarray:
     x_q = np.asarray(x_q)
     want = program.slots[program.input_slot].shape
-    if x_q.dtype != np.int16 or tuple(x_q.shape) != tuple(want):
-        raise InvalidInput(f"request input must be int16 of shape {tuple(want)}, got {x_q.dtype} {tuple(x_q.shape)}")
+    dtype = program.slots[program.input_slot].dtype  # int16, or int64 for token ids
+    if x_q.dtype != np.dtype(dtype) or tuple(x_q.shape) != tuple(want):
+        raise InvalidInput(f"request input must be {dtype} of shape {tuple(want)}, got {x_q.dtype} {tuple(x_q.shape)}")
     return x_q
 
 

@@ -71,7 +71,12 @@ class InvalidClaim(InvalidProof):
 
 
 class InsufficientBond(GameError):
-    """Raised when a claim or a challenge carries a bond below the arbiter's minimum."""
+    """Raised when a claim, a challenge or a move carries a bond below what the arbiter requires."""
+
+
+class ClaimPending(GameError):
+    """Raised when a game is closed without a winner while its claim is still pending (only the open
+    games of a rejected claim close that way)."""
 
 
 class ChallengeWindowClosed(GameError):

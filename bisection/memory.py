@@ -17,11 +17,11 @@ from runtime.tensor_root import CHUNK_BYTES, tensor_root
 from . import onestep
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import check_input, commit
-from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClockNotExpired, ClockTimeExceeded, GameOver,
+from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded, GameOver,
                      InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NotYourTurn,
                      UnknownClaim, UnknownGame, UnknownModel, WrongPhase)
 from .merkle import ZERO, chunk_hash, fold, fold_level, next_pow2
-from .types import Bond, Claim, Clock, Position, Side, TreeNode
+from .types import BOND_GROWTH, BPS, Bond, Claim, Clock, Position, Side, TreeNode, bond_at
 
 DEFAULT_CLOCK = 100.0  # per side per game
 DEFAULT_WINDOW = 1000.0
@@ -49,17 +49,21 @@ class _Registered:
 
 class MemoryArbiter(Arbiter):
     def __init__(self, clock: float = DEFAULT_CLOCK, window: float = DEFAULT_WINDOW, min_bond: int = 1,
-                 stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None):
+                 stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None, bond_growth: int = BOND_GROWTH):
         if stride < 1:
             raise ValueError("stride must be at least 1")
+        if min_bond < 1 or not BPS <= bond_growth <= 2 * BPS:
+            raise ValueError("min_bond must be positive and bond_growth within 10000..20000")
         self.clock, self.window, self.min_bond, self.stride = clock, window, min_bond, stride
+        self.bond_growth = bond_growth
         self.time = time or ManualTime()
         self.models: dict[bytes, _Registered] = {}
         self.claims: dict[int, Claim] = {}
         self.games: dict[int, GameView] = {}
         self.inputs: dict[int, np.ndarray] = {}
         self.payouts: dict[str, int] = {}
-        self._bonds: dict[int, Bond] = {}  # game id -> the challenger's bond
+        self._posted: dict[int, dict[Side, int]] = {}  # game id -> each side's bonds in that game
+        self._rejected_by: dict[int, int] = {}  # claim id -> the game that refuted it
 
     # ---- time, money
     def now(self) -> float:
@@ -70,6 +74,15 @@ class MemoryArbiter(Arbiter):
 
     def _pay(self, who: str, amount: int) -> None:
         self.payouts[who] = self.payouts.get(who, 0) + amount
+
+    def move_bond(self, game_id: int) -> int:
+        """The bond the game's next move carries (taken from the mover with the move)."""
+        return bond_at(self.min_bond, self.bond_growth, self.game(game_id).moves)
+
+    def posted(self, game_id: int) -> dict[Side, int]:
+        """Each side's bonds in the game so far."""
+        self.game(game_id)
+        return dict(self._posted[game_id])
 
     # ---- models and claims
     def register_model(self, program: Program) -> bytes:
@@ -143,16 +156,13 @@ class MemoryArbiter(Arbiter):
                      cl.final_root, Side.DEFENDER, mid_root, None, None, None, 0, (),
                      {Side.DEFENDER: Clock(self.clock), Side.CHALLENGER: Clock(self.clock)}, self.now(), None, "", 0, ())
         g = _log(g, Side.CHALLENGER, "open", self.now(), bond=bond, mid_root=_hex(mid_root))
-        self._bonds[gid] = Bond(challenger, bond)
+        self._posted[gid] = {Side.DEFENDER: 0, Side.CHALLENGER: bond}
         self.games[gid] = g if not pos.is_final else _to_output(g)
         return gid
 
     def _mover(self, game_id: int, player: str, phase: Phase) -> tuple[GameView, Side, float]:
         """The game, the side moving and the time it took; raises unless the move may be made now."""
-        g = self.game(game_id)
-        # INVARIANT: a resolved game takes no more moves.
-        if g.over:
-            raise GameOver(f"game {game_id} is over: {g.reason}")
+        g = self._live(game_id)
         side = g.side_of(player)
         # INVARIANT: only the side whose turn it is moves.
         if side is None or side is not g.turn:
@@ -167,7 +177,19 @@ class MemoryArbiter(Arbiter):
             raise WrongPhase(f"game {game_id} is in phase {g.phase.value}, not {phase.value}")
         return g, side, elapsed
 
-    def _commit(self, g: GameView, side: Side, elapsed: float, **changes) -> GameView:
+    def _live(self, game_id: int) -> GameView:
+        g = self.game(game_id)
+        # INVARIANT: a resolved game, or one whose claim another game refuted, takes no more moves.
+        if g.over:
+            raise GameOver(f"game {game_id} is over: {g.reason}")
+        if g.claim_id in self._rejected_by:
+            raise GameOver(f"game {game_id} is over: claim {g.claim_id} was rejected by game "
+                           f"{self._rejected_by[g.claim_id]}; close_game({game_id}) returns its bonds")
+        return g
+
+    def _commit(self, g: GameView, side: Side, elapsed: float, bonded: bool = True, **changes) -> GameView:
+        if bonded:  # INVARIANT: every move is bonded, more deeply deeper (the mover pays move_bond)
+            self._posted[g.id][side] += bond_at(self.min_bond, self.bond_growth, self.games[g.id].moves)
         clocks = dict(g.clocks)
         clocks[side] = clocks[side].charge(elapsed)
         g = replace(g, clocks=clocks, turn_since=self.now(), **changes)
@@ -258,32 +280,43 @@ class MemoryArbiter(Arbiter):
         return self._commit(g, side, elapsed, phase=Phase.OVER, turn=None, winner=winner, reason=why)
 
     def claim_timeout(self, game_id) -> GameView:
-        g = self.game(game_id)
-        if g.over:
-            raise GameOver(f"game {game_id} is over: {g.reason}")
+        g = self._live(game_id)
         elapsed = self.now() - g.turn_since
         # INVARIANT: a timeout is won only once the side to move has used up its clock.
         if not g.clocks[g.turn].expired(elapsed):
             raise ClockNotExpired(f"game {game_id}: the {g.turn.value} has {g.clocks[g.turn].remaining - elapsed:g} left")
         loser = g.turn
         g = _log(g, loser.other, "timeout", self.now(), loser=loser.value)
-        return self._commit(g, loser, elapsed, phase=Phase.OVER, turn=None, winner=loser.other,
+        return self._commit(g, loser, elapsed, bonded=False, phase=Phase.OVER, turn=None, winner=loser.other,
                             reason=f"{loser.other.value} won: the {loser.value}'s clock ran out in phase {g.phase.value}")
+
+    def close_game(self, game_id: int) -> GameView:
+        """Ends an open game of a rejected claim: no winner, each side's bonds back to it."""
+        g = self.game(game_id)
+        if g.over:
+            raise GameOver(f"game {game_id} is over: {g.reason}")
+        # INVARIANT: only a refuted claim's games end without a winner; a pending claim's games are played out.
+        if g.claim_id not in self._rejected_by:
+            raise ClaimPending(f"game {game_id}: claim {g.claim_id} is {self.claims[g.claim_id].status}; "
+                               f"its games end by a move or a timeout")
+        self.games[game_id] = g = replace(g, phase=Phase.OVER, turn=None, winner=None,
+                                          reason=f"claim rejected by game {self._rejected_by[g.claim_id]}")
+        for side, owner in ((Side.CHALLENGER, g.challenger), (Side.DEFENDER, g.defender)):
+            if self._posted[game_id][side]:
+                self._pay(owner, self._posted[game_id][side])
+        return g
 
     # ---- bonds
     def _settle(self, g: GameView) -> None:
-        cl, bond = self.claims[g.claim_id], self._bonds[g.id]
+        """The winner takes every bond of the game; a challenger's win also rejects the claim (O(1):
+        the claim's other games are left to `close_game`)."""
+        cl, pot = self.claims[g.claim_id], sum(self._posted[g.id].values())
         if g.winner is Side.DEFENDER:
-            self._pay(cl.bond.owner, bond.amount)
+            self._pay(cl.bond.owner, pot)
             return
-        self._pay(bond.owner, bond.amount + (cl.bond.amount if cl.status == "pending" else 0))
-        if cl.status == "pending":
-            self.claims[cl.id] = cl.with_status("rejected")
-            for other in self.claim_games(cl.id):  # the claim is refuted: the other games end, bonds back
-                if not other.over:
-                    self.games[other.id] = replace(other, phase=Phase.OVER, turn=None, winner=None,
-                                                   reason=f"claim rejected by game {g.id}")
-                    self._pay(self._bonds[other.id].owner, self._bonds[other.id].amount)
+        self.claims[cl.id] = cl.with_status("rejected")
+        self._rejected_by[cl.id] = g.id
+        self._pay(g.challenger, pot + cl.bond.amount)
 
 
 def _depth(slots: int) -> int:

@@ -74,20 +74,21 @@ class Player:
         return root == self.root_for(k)
 
     # ---- opening moves
-    def submit(self, arbiter: Arbiter, model_id: bytes, bond: int = 1) -> int:
-        """As defender: claim this player's result for the trace's input."""
+    def submit(self, arbiter: Arbiter, model_id: bytes, bond: int | None = None) -> int:
+        """As defender: claim this player's result for the trace's input (bond: the arbiter's minimum)."""
         t, n = self.trace, self.trace.steps
         out = t.program.output_slots[0]
-        return arbiter.submit_claim(self.name, model_id, t.x_q, self.root_for(n), t.leaf(n, out), t.proof(n, out), bond)
+        return arbiter.submit_claim(self.name, model_id, t.x_q, self.root_for(n), t.leaf(n, out), t.proof(n, out),
+                                    arbiter.min_bond if bond is None else bond)
 
-    def challenge(self, arbiter: Arbiter, claim_id: int, bond: int = 1) -> int:
+    def challenge(self, arbiter: Arbiter, claim_id: int, bond: int | None = None) -> int:
         """As challenger: open a game on the claim, or raise NothingToDispute if it agrees."""
         cl = arbiter.claim(claim_id)
         if cl.final_root == self.root_for(cl.steps):
             raise NothingToDispute(f"claim {claim_id}: the challenger's own S_{cl.steps} equals the claimed one "
                                    f"(output {cl.output_root.hex()[:16]}): there is nothing to dispute")
         mid = None if cl.steps <= 1 else self.mid_root(cl.steps // 2)
-        gid = arbiter.open_game(claim_id, self.name, bond, mid)
+        gid = arbiter.open_game(claim_id, self.name, arbiter.min_bond if bond is None else bond, mid)
         self.made[gid] = 1
         return gid
 

@@ -115,6 +115,20 @@ class Claim:
         return replace(self, status=status)
 
 
+BPS = 10_000
+BOND_GROWTH = 11_000  # each move's bond is 1.1 times the previous one's (Optimism's game: 1.09493)
+MAX_BOND_DEPTH = 64  # bonds stop growing at this depth (OpmlGame.MAX_BOND_DEPTH)
+
+
+def bond_at(min_bond: int, growth: int, depth: int) -> int:
+    """The least bond of the move that takes a game to `depth` (moves made before it; the open is
+    depth 0): min_bond * (growth / 10000)^depth, floored at every step, as OpmlGame.bondAt computes it."""
+    bond = min_bond
+    for _ in range(min(depth, MAX_BOND_DEPTH)):
+        bond = bond * growth // BPS
+    return bond
+
+
 def max_moves(steps: int, chunks: int, stride: int = 2) -> int:
     """Moves in one game at most (a timeout claim included, since it replaces a move).
 

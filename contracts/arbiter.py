@@ -81,6 +81,7 @@ class ChainArbiter(Arbiter):
         self.models_contract = system.models
         cfg = self.game_contract.config()
         self.stride, self.clock, self.window, self.min_bond = cfg.stride, cfg.clock, cfg.window, cfg.min_bond
+        self.bond_growth = cfg.bond_growth
         self.time = ChainTime(self.chain)
         self.keeper = self.chain.accounts[0]
         self.accounts = dict(accounts or {})  # name -> LocalAccount
@@ -152,8 +153,7 @@ class ChainArbiter(Arbiter):
 
     def claim(self, claim_id: int) -> Claim:
         c = self._call(self.game_contract.claim, claim_id)
-        x = self._inputs.get(claim_id)
-        return Claim(claim_id, c.model_id, tensor_root(x) if x is not None else ZERO, c.initial_root, c.final_root,
+        return Claim(claim_id, c.model_id, c.input_root, c.initial_root, c.final_root,
                      c.output_root, c.steps, Bond(self._name(c.defender), c.bond), c.created, self.window, c.status)
 
     def claim_games(self, claim_id: int) -> list[GameView]:
@@ -284,17 +284,43 @@ class ChainArbiter(Arbiter):
         self._log(game_id, loser.other, "timeout", r, loser=loser.value)
         return self.game(game_id)
 
+    def close_game(self, game_id) -> GameView:
+        self._tx("close", game_id, self.game_contract.close_game, game_id, sender=self.keeper)
+        rejected = self.game_contract.contract.events.ClaimRejected.get_logs(
+            from_block=0, argument_filters={"claimId": self.game_contract.game(game_id).claim_id})
+        by = rejected[0]["args"]["gameId"] if rejected else "?"
+        self._reasons[game_id] = f"claim rejected by game {by}"
+        return self.game(game_id)
+
+    def move_bond(self, game_id) -> int:
+        return self._call(self.game_contract.move_bond, game_id)
+
     # ---- what the contract keeps in events only
+    HISTORY = {"GameOpened": "open", "Bisected": "bisect", "OutputPosted": "post_output", "Picked": "pick",
+               "TreeRevealed": "reveal", "Stepped": "step", "GameResolved": "resolved"}
+
+    def history(self, game_id: int) -> list[dict]:
+        """Every move of a game in order, from the chain's logs alone (what an agent that restarts reads,
+        as op-challenger does): the open and each bisect with its midpoint root, the output and every
+        tree reveal with its items (hashes, or the chunk), each pick, the step and the resolution."""
+        self._call(self.game_contract.game, game_id)  # UnknownGame for an id that does not exist
+        found = []
+        for name, kind in self.HISTORY.items():
+            event = getattr(self.game_contract.contract.events, name)
+            for log in event.get_logs(from_block=0, argument_filters={"gameId": game_id}):
+                args = dict(log["args"])
+                entry = {"kind": kind, "block": log["blockNumber"]}
+                if "hashes" in args:
+                    entry["items"] = _items(args.pop("hashes"), args.pop("chunk"))
+                entry.update({k: bytes(v) if isinstance(v, (bytes, bytearray)) else v for k, v in args.items()
+                              if k != "gameId"})
+                found.append(((log["blockNumber"], log["logIndex"]), entry))
+        return [e for _, e in sorted(found, key=lambda f: f[0])]
+
     def _last_reveal(self, game_id: int) -> tuple:
         if game_id not in self._revealed:
-            found = None
-            for kind in ("OutputPosted", "TreeRevealed"):
-                event = getattr(self.game_contract.contract.events, kind)
-                for log in event.get_logs(from_block=0, argument_filters={"gameId": game_id}):
-                    key = (log["blockNumber"], log["logIndex"])
-                    if found is None or key > found[0]:
-                        found = (key, _items(log["args"]["hashes"], log["args"]["chunk"]))
-            return found[1] if found else ()
+            reveals = [e["items"] for e in self.history(game_id) if "items" in e]
+            return reveals[-1] if reveals else ()
         return self._revealed[game_id]
 
     def _log(self, game_id: int, side: Side, kind: str, receipt, **data) -> None:
@@ -302,9 +328,6 @@ class ChainArbiter(Arbiter):
         entry = {"move": len(t) + 1, "side": side.value, "kind": kind, "time": receipt.block_number, **data,
                  "gas": receipt.gas_used}
         self._transcripts[game_id] = t + (entry,)
-        for e in receipt.of(ev.GameResolved):
-            if e.game_id != game_id and e.reason == 2:
-                self._reasons[e.game_id] = f"claim rejected by game {game_id}"
 
 
 def _check_root(root) -> None:

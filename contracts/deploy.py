@@ -30,6 +30,7 @@ class SystemConfig:
     reveal_window: int = 10
     max_callback_gas: int = 500_000
     max_in_flight: int = 1024
+    queue_timeout: int = 64  # blocks a request may wait for dispatch; then its requester may cancel it
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def deploy(chain: Chain, config: SystemConfig = SystemConfig(), *, sender: Local
     models = chain.deploy("ModelRegistry", sender=sender)
     nodes = chain.deploy("NodeRegistry", c.min_stake, c.withdrawal_delay, c.slash_amount, sender=sender)
     brain = chain.deploy("Brain", models, nodes, (c.min_fee, c.committee_size, c.quorum_bps, c.commit_window,
-                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight), sender=sender)
+                                                  c.reveal_window, c.max_callback_gas, c.max_in_flight,
+                                                  c.queue_timeout), sender=sender)
     single = chain.deploy("SinglePhaseBrain", models, nodes, c.min_fee, c.committee_size, c.quorum_bps,
                           c.max_callback_gas, sender=sender)
     consumer = chain.deploy("ExampleConsumer", [brain, single], sender=sender)
@@ -91,3 +93,62 @@ def deploy_opml(chain: Chain, config: "OpmlConfig | None" = None, *, verifier: s
     consumer = chain.deploy("ExampleConsumer", [game], sender=sender)
     return OpmlSystem(chain, config, OpmlModels(chain, models), OpmlGame(chain, game), ExampleConsumer(chain, consumer),
                       verifier)
+
+
+# ---------------------------------------------------------------- hybrid
+
+
+@dataclass(frozen=True)
+class HybridSystem:
+    chain: Chain
+    config: "HybridConfig"
+    court: "HybridCourt"
+    consumer: ExampleConsumer  # accepts the court's final answers
+
+
+def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None" = None, *,
+                  sender: LocalAccount | None = None) -> HybridSystem:
+    """Deploys a HybridCourt over `system.brain` and `opml.game`, authorizes it on the node registry
+    (it locks and slashes majorities there; `sender` must be the registry's admin) and an ExampleConsumer
+    that accepts its answers. The court locks a decided majority's stake there until the answer settles."""
+    from contracts.bindings.hybrid import HybridConfig, HybridCourt
+
+    sender = sender or system.chain.accounts[0]
+    config = config or HybridConfig()
+    court = system.chain.deploy("HybridCourt", system.brain.address, opml.game.address, config.as_tuple(),
+                                sender=sender)
+    system.nodes.authorize(court, sender=sender)
+    consumer = system.chain.deploy("ExampleConsumer", [court], sender=sender)
+    return HybridSystem(system.chain, config, HybridCourt(system.chain, court), ExampleConsumer(system.chain, consumer))
+
+
+def register_hybrid_model(system: System, opml: OpmlSystem, program, *, sender: LocalAccount | None = None) -> bytes:
+    """Registers an exact program with both registries a hybrid request needs (Brain's ModelRegistry and
+    OpmlModels; the model id is the same in both); skips a registry that has it. Returns the model id."""
+    from bisection.commitments import commit
+    from contracts.errors import UnknownModel
+
+    c = commit(program)
+    if not system.models.exists(c.model_id):
+        system.models.register(c.program_root, c.weights_root, sender=sender)
+    try:
+        opml.models.model(c.model_id)
+    except UnknownModel:
+        opml.models.register_program(program, sender=sender)
+    return c.model_id
+# ---------------------------------------------------------------- verified training
+
+
+def deploy_training(chain: Chain, nodes: NodeRegistry, config: "TrainingConfig", *, initial_uri: str = "",
+                    fund: int = 0, sender: LocalAccount | None = None) -> "Training":
+    """Deploys a Training task on an existing node registry (funding its reward pool with `fund` wei) and
+    authorizes it there; `sender` must be the registry's admin (by default account 0, who deployed it)."""
+    from contracts.bindings.training import Training
+
+    sender = sender or chain.accounts[0]
+    a = chain.deploy("Training", nodes.address, config.as_tuple(), initial_uri, sender=sender)
+    nodes.authorize(a, sender=sender)
+    training = Training(chain, a)
+    if fund:
+        training.fund(fund, sender=sender)
+    return training

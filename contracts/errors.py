@@ -158,6 +158,18 @@ class NotEnoughNodes(ContractRevert):
     template = "only {eligible} eligible nodes for a committee of {needed}"
 
 
+class StakeLocked(ContractRevert):
+    """Raised when a node withdraws while its stake backs rounds that have not settled."""
+
+    template = "node {node}: stake backs {openRounds} open round(s) and cannot leave until they settle"
+
+
+class SnapshotNotPast(ContractRevert):
+    """Raised when a committee is drawn from the stakes of a block that is not yet finished."""
+
+    template = "stakes as of block {atBlock} are not final at block {currentBlock}"
+
+
 class FeeTooLow(ContractRevert):
     """Raised when a request pays less than the minimum fee."""
 
@@ -192,6 +204,24 @@ class NothingToDispatch(ContractRevert):
     """Raised when dispatch finds no queued request whose seed block is mined, or no free slot."""
 
     template = "no queued request can be dispatched now"
+
+
+class RequestNotQueued(ContractRevert):
+    """Raised when a request that is not waiting in the queue (dispatched or settled) is cancelled."""
+
+    template = "request {requestId} is not queued"
+
+
+class NotRequester(ContractRevert):
+    """Raised when an account other than a request's requester cancels it."""
+
+    template = "request {requestId}: {caller} is not its requester"
+
+
+class CancelTooEarly(ContractRevert):
+    """Raised when a queued request is cancelled while it can still be dispatched."""
+
+    template = "request {requestId} can be cancelled from block {cancelBlock}"
 
 
 class RequestNotActive(ContractRevert):
@@ -260,10 +290,10 @@ class InsufficientGasForCallback(ContractRevert):
     template = "request {requestId}: {gasLeft} gas left, the callback needs {needed}"
 
 
-class SeedBlockUnavailable(ContractRevert):
-    """Raised when a single-phase request names a seed block that is not among the last 256."""
+class SeedBlockNotParent(ContractRevert):
+    """Raised when a single-phase request names a seed block other than its own block's parent."""
 
-    template = "block {seedBlock} has no hash available as a seed"
+    template = "seed block {seedBlock} is not the parent block {parent}: the caller does not pick the seed"
 
 
 class InvalidSignature(ContractRevert):
@@ -312,6 +342,69 @@ class InsufficientBalance(ContractRevert):
     """Raised when a contract sends more value than it holds (OpenZeppelin Address.sendValue)."""
 
     template = "balance {balance} is below the amount {needed}"
+
+
+class CheckpointUnorderedInsertion(ContractRevert):
+    """Raised when a stake checkpoint would be written before the latest one (OpenZeppelin Checkpoints)."""
+
+    template = "stake checkpoint out of order"
+
+
+# ---- verified training
+
+
+class UnknownVersion(ContractRevert):
+    """Raised when a proposal or lookup names a global version the training task has not reached."""
+
+    template = "global version {version} does not exist (the task is at version {current})"
+
+
+class StaleBaseVersion(ContractRevert):
+    """Raised when a proposal's base version lags the current one by more than the task's max staleness."""
+
+    template = "base version {baseVersion} is more than {maxStaleness} versions behind the current {current}"
+
+
+class MissingWeights(ContractRevert):
+    """Raised when a proposal or a training task carries a zero weights commitment."""
+
+    template = "a proposal needs a non-zero weights commitment"
+
+
+class NotEligible(ContractRevert):
+    """Raised when a registered node without eligible stake (withdrawing, slashed below minimum) proposes."""
+
+    template = "node {node} has no eligible stake"
+
+
+class SeedNotReady(ContractRevert):
+    """Raised when a seed is needed before its block (the block after the version or proposal) is mined."""
+
+    template = "the seed block {seedBlock} is not mined yet"
+
+
+class SeedExpired(ContractRevert):
+    """Raised when a training version's seed block fell out of the last 256 blocks before it was recorded."""
+
+    template = "the seed block {seedBlock} is older than 256 blocks; call reseed()"
+
+
+class UnknownProposal(ContractRevert):
+    """Raised when a training proposal id was never issued."""
+
+    template = "proposal {proposalId} does not exist"
+
+
+class ProposalNotActive(ContractRevert):
+    """Raised when a proposal is dispatched, scored or finalized in a status that does not allow it."""
+
+    template = "proposal {proposalId} is in status {status} (1 proposed, 2 scoring, 3 accepted, 4 rejected, 5 timed out)"
+
+
+class ScoreOutOfRange(ContractRevert):
+    """Raised when a scorer reveals a score above the training contract's maximum."""
+
+    template = "proposal {proposalId}: score {score} is outside 0..{maxScore}"
 
 
 # ---- one-step
@@ -371,6 +464,12 @@ class ElementOutOfRange(ContractRevert):
     template = "element {element} is past the output (size {size}) and its padding"
 
 
+class GatherIndexOutOfRange(ContractRevert):
+    """Raised when a Gather's index lies outside [-size, size) of the table it indexes."""
+
+    template = "index {index} is outside the table's {size} rows"
+
+
 # ---- opML game
 # Each class is also the `bisection.errors` class of the same name, so callers of `contracts.arbiter.ChainArbiter`
 # catch the same names as with the in-memory arbiter.
@@ -418,6 +517,13 @@ class ClaimNotFinalizable(ContractRevert, _game.ClaimNotFinalizable):
     """Raised when a claim is resolved before its window ended or while one of its games is open."""
 
     template = "claim {claimId}: window ends at block {deadline}, {openGames} game(s) open"
+
+
+class ClaimPending(ContractRevert, _game.ClaimPending):
+    """Raised when a game is closed without a winner while its claim is still pending (only the open
+    games of a rejected claim close that way)."""
+
+    template = "claim {claimId} is pending: its games end by a move or a timeout, not by closeGame"
 
 
 class ClaimNotFinal(ContractRevert, _game.GameError):
@@ -478,6 +584,96 @@ class InvalidModelProof(ContractRevert, _game.UnsupportedProgram):
     """Raised when an opML model registration's header, input path or input node does not verify."""
 
     template = "model registration: {what}"
+
+
+class RequestNotSettleable(ContractRevert):
+    """Raised when an opML request is settled while no claim is final and it may still be answered."""
+
+    template = "opML request {requestId} cannot be settled yet: no final claim, and it is open until block {deadline} or a claim is pending"
+
+
+class ClaimMismatch(ContractRevert):
+    """Raised when a claim linked as an opML request's answer is about another model or input."""
+
+    template = "claim {claimId} is not about request {requestId}'s model and input"
+# ---------------------------------------------------------------- hybrid (HybridCourt)
+
+# HybridCourt.Status, by value (contracts/src/hybrid/HybridCourt.sol).
+HYBRID_STATUSES = ("none", "pending", "decided", "provisional", "challenged", "defended", "overturned", "final",
+                   "timed out")
+
+
+def _status_name(status: int) -> str:
+    return HYBRID_STATUSES[status] if 0 <= status < len(HYBRID_STATUSES) else str(status)
+
+
+class WrongHybridStatus(ContractRevert):
+    """Raised when a hybrid request is published, challenged, defended or adopted in a status that does not allow it."""
+
+    template = "hybrid request {requestId} is {statusName}: cannot {action} it now"
+
+    def __init__(self, **fields: Any):
+        super().__init__(**fields, statusName=_status_name(fields.get("status", -1)))
+
+
+class HybridWindowClosed(ContractRevert):
+    """Raised when a hybrid request's challenge, defend or adopt window closed before the transaction."""
+
+    template = "hybrid request {requestId}: the window closed at block {deadline}"
+
+
+class HybridWindowOpen(ContractRevert):
+    """Raised when a hybrid request is resolved while its current window is still open."""
+
+    template = "hybrid request {requestId}: the window is open until block {deadline}"
+
+
+class AnswerNotVoted(ContractRevert):
+    """Raised when an account publishes a pair that is not the vote it revealed (or not the majority's, once decided)."""
+
+    template = "hybrid request {requestId}: {member} did not reveal this (output root, final root) as its vote"
+
+
+class AnswerAlreadyPublished(ContractRevert):
+    """Raised when the pair behind a hybrid vote is published a second time."""
+
+    template = "hybrid request {requestId}: the pair of vote {vote} is already published"
+
+
+class InvalidAnswerProof(ContractRevert):
+    """Raised when a published output root is not the output slot of the published final state root."""
+
+    template = "hybrid request {requestId}: the output root is not slot {outputSlot} of the final state root"
+
+
+class ClaimDoesNotMatch(ContractRevert):
+    """Raised when an opML claim named for a hybrid request does not answer it (model, input, answer or age)."""
+
+    template = "hybrid request {requestId}: claim {claimId} does not fit: {why}"
+
+
+class DefenderNotInMajority(ContractRevert):
+    """Raised when a hybrid answer's defense claim was submitted by an account outside the voting majority."""
+
+    template = "hybrid request {requestId}: {defender} is not a member of the majority"
+
+
+class NothingToResolve(ContractRevert):
+    """Raised when a hybrid request is resolved while nothing is due (round open, game running, settled)."""
+
+    template = "hybrid request {requestId} is {statusName}: nothing to resolve now"
+
+    def __init__(self, **fields: Any):
+        super().__init__(**fields, statusName=_status_name(fields.get("status", -1)))
+
+
+class AnswerNotFinal(ContractRevert):
+    """Raised when a hybrid request's final result is read before it is final."""
+
+    template = "hybrid request {requestId} is {statusName}, not final"
+
+    def __init__(self, **fields: Any):
+        super().__init__(**fields, statusName=_status_name(fields.get("status", -1)))
 
 
 # ---------------------------------------------------------------- decoding

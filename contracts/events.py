@@ -89,6 +89,12 @@ class TimedOut(Event):
 
 
 @dataclass(frozen=True)
+class Cancelled(Event):
+    request_id: int
+    refund: int
+
+
+@dataclass(frozen=True)
 class CallbackExecuted(Event):
     request_id: int
     consumer: str
@@ -200,13 +206,14 @@ class ClaimSubmitted(Event):
     output_root: bytes
     bond: int
     deadline: int
+    input_root: bytes
+    input_hash: bytes
 
 
 @dataclass(frozen=True)
 class ClaimFinalized(Event):
     claim_id: int
     output_root: bytes
-    callback_ok: bool
 
 
 @dataclass(frozen=True)
@@ -288,6 +295,188 @@ class BondPaid(Event):
 class BondWithdrawn(Event):
     account: str
     amount: int
+
+
+# ---------------------------------------------------------------- OpmlRequests (fee escrow for opML answers)
+
+
+@dataclass(frozen=True)
+class OpmlRequested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    initial_root: bytes
+    fee: int
+    deadline: int
+    input: bytes
+
+
+@dataclass(frozen=True)
+class RequestAnswered(Event):
+    request_id: int
+    claim_id: int
+    submitter: str
+
+
+@dataclass(frozen=True)
+class RequestSettled(Event):
+    request_id: int
+    status: int  # 2 final, 3 timed out
+    claim_id: int
+    output_root: bytes
+    paid_to: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class CreditWithdrawn(Event):
+    account: str
+    amount: int
+
+
+# ---------------------------------------------------------------- hybrid (HybridCourt)
+
+
+@dataclass(frozen=True)
+class HybridRequested(Event):
+    request_id: int
+    requester: str
+    model_id: bytes
+    initial_root: bytes
+    consumer: str
+    callback_gas: int
+
+
+@dataclass(frozen=True)
+class AnswerPublished(Event):
+    request_id: int
+    member: str
+    vote: bytes
+    output_root: bytes
+    final_root: bytes
+
+
+@dataclass(frozen=True)
+class CommitteeDecided(Event):
+    request_id: int
+    vote: bytes
+    challenge_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerProvisional(Event):
+    request_id: int
+    output_root: bytes
+    final_root: bytes
+    challenge_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerChallenged(Event):
+    request_id: int
+    challenger: str
+    bond: int
+    defend_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerDefended(Event):
+    request_id: int
+    claim_id: int
+    defender: str
+
+
+@dataclass(frozen=True)
+class AnswerOverturned(Event):
+    request_id: int
+    reason: int  # 0 pair never published, 1 challenge not defended, 2 defense claim refuted
+    adopt_deadline: int
+
+
+@dataclass(frozen=True)
+class AnswerFinal(Event):
+    request_id: int
+    output_root: bytes
+    final_root: bytes
+    upheld: bool  # the committee's answer stood (False: an opML claim's answer was adopted)
+
+
+@dataclass(frozen=True)
+class HybridTimedOut(Event):
+    request_id: int
+    refund: int
+
+
+# ---------------------------------------------------------------- verified training (Training)
+
+
+@dataclass(frozen=True)
+class TaskCreated(Event):
+    arch_id: bytes
+    initial_weights: bytes
+    uri: str
+    threshold: int
+
+
+@dataclass(frozen=True)
+class Funded(Event):
+    funder: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Proposed(Event):
+    proposal_id: int
+    trainer: str
+    base_version: int
+    weights: bytes  # sha256 of the weights file
+    uri: str
+    sml_seed: bytes
+
+
+@dataclass(frozen=True)
+class ScoringOpened(Event):
+    proposal_id: int
+    seed: bytes
+    committee: int  # node-index set
+    commit_deadline: int
+    reveal_deadline: int
+
+
+@dataclass(frozen=True)
+class ScoreCommitted(Event):
+    proposal_id: int
+    member: str
+    commitment: bytes
+
+
+@dataclass(frozen=True)
+class ScoreRevealed(Event):
+    proposal_id: int
+    member: str
+    score: int
+
+
+@dataclass(frozen=True)
+class Accepted(Event):
+    proposal_id: int
+    version: int
+    score: int
+    base_version: int
+    weights: bytes
+
+
+@dataclass(frozen=True)
+class Rejected(Event):
+    proposal_id: int
+    score: int
+    reveals: int
+
+
+@dataclass(frozen=True)
+class ScoringTimedOut(Event):
+    proposal_id: int
+    reveals: int
 
 
 def event_classes() -> dict[str, type[Event]]:

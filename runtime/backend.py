@@ -60,7 +60,7 @@ class TorchBackend(Backend):
         key = (self.device, slot)
         cache = program._prepared
         if key not in cache:
-            cache[key] = self.torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
+            cache[key] = self.torch.from_numpy(_contiguous(value)).to(self.device)
         return cache[key]
 
     def to_numpy(self, value):
@@ -70,8 +70,13 @@ class TorchBackend(Backend):
 
     def asarray(self, value):
         if isinstance(value, np.ndarray):
-            return self.torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
+            return self.torch.from_numpy(_contiguous(value)).to(self.device)
         return value
+
+
+def _contiguous(value: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy or view; a 0-d array stays 0-d (np.ascontiguousarray makes it 1-d)."""
+    return np.ascontiguousarray(value) if value.ndim else np.array(value)
 
 
 @lru_cache(maxsize=None)

@@ -13,6 +13,7 @@ import onnx
 
 from .errors import CalibrationError
 from .fast import session
+from .quant import calibrated_max_abs
 
 
 def exposed_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[str]]:
@@ -33,19 +34,28 @@ def exposed_model(model: onnx.ModelProto) -> tuple[onnx.ModelProto, list[str]]:
 
 
 def calibrate(model: onnx.ModelProto, input_name: str, samples: np.ndarray, batch: int = 256) -> dict[str, float]:
-    """{tensor name: max |value|} over the samples (the input included)."""
-    samples = np.asarray(samples, dtype=np.float32)
+    """{tensor name: max |value|} over the samples (the input included). Mask sentinels (see
+    `quant.MASK_SENTINEL`) do not count. Integer samples (token ids) keep their dtype; the ids
+    input itself has no scale (1.0 is recorded)."""
+    samples = np.asarray(samples)
+    if samples.dtype.kind not in "iub":
+        samples = samples.astype(np.float32)
     if samples.size == 0:
         raise CalibrationError("calibration needs at least one sample input")
     m, names = exposed_model(model)
     sess = session(m.SerializeToString(), device="cpu")
     out_names = [o.name for o in sess.get_outputs()]
-    max_abs = {input_name: float(np.max(np.abs(samples)))}
+    max_abs = {input_name: 1.0 if samples.dtype.kind in "iub" else calibrated_max_abs(samples)}
     for i in range(0, len(samples), batch):
-        for name, v in zip(out_names, sess.run(None, {input_name: samples[i:i + batch]})):
+        try:
+            outs = sess.run(None, {input_name: samples[i:i + batch]})
+        except Exception as e:  # noqa: BLE001 - onnxruntime's own errors (ids out of range, say): one line
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CalibrationError(f"calibration run failed on samples {i}..{i + len(samples[i:i + batch]) - 1}: {first[:200]}") from None
+        for name, v in zip(out_names, outs):
             v = np.asarray(v)
             if v.dtype.kind == "f" and v.size:
-                max_abs[name] = max(max_abs.get(name, 0.0), float(np.max(np.abs(v))))
+                max_abs[name] = max(max_abs.get(name, 0.0), calibrated_max_abs(v))
     return max_abs
 
 

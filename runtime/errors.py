@@ -45,3 +45,12 @@ class BackendUnavailableError(TribunalError):
 
 class ZooBuildError(TribunalError):
     """Raised when a zoo model cannot be built (a missing optional dependency, say)."""
+
+
+class ConstantFoldError(UnsupportedOpError):
+    """Raised at load time when a node of constant inputs can be evaluated by neither onnx's
+    reference evaluator nor onnxruntime; names the node and op."""
+
+
+class FastRunError(TribunalError):
+    """Raised when onnxruntime fails on an input the checks let through (an id past a table, say)."""

@@ -12,11 +12,11 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .errors import CalibrationError, UnsupportedOpError
+from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError
 from .ops import get_op
 from .ops.rewrite import rewrite
 from .program import Node, Program, Slot
-from .quant import activation_scale, quantize
+from .quant import activation_scale, calibrated_max_abs, quantize
 
 
 class Lowerer:
@@ -49,8 +49,20 @@ class Lowerer:
         if isinstance(v, Slot):
             return v
         arr = np.asarray(v, dtype=np.float64)
-        scale = activation_scale(float(np.max(np.abs(arr))) if arr.size else 0.0)
+        scale = activation_scale(calibrated_max_abs(arr))  # mask sentinels saturate, set no scale
         return self.add_constant(f"{name}:q", quantize(arr, scale), scale)
+
+    def ids(self, node, name: str) -> Slot:
+        """An int64 index tensor: the token-id input slot, or a constant stored as an int64 slot."""
+        v = self.values[name]
+        if isinstance(v, Slot):
+            if v.dtype != "int64":
+                raise self.unsupported(node, f"indices '{name}' must be integer token ids or a constant, not an activation")
+            return v
+        arr = np.asarray(v)
+        if arr.dtype.kind not in "iu":
+            raise self.unsupported(node, f"indices '{name}' must be integers, got {arr.dtype}")
+        return self.add_constant(f"{name}:ids", arr.astype(np.int64))
 
     def attr(self, node, name: str, default=None):
         for a in node.attribute:
@@ -69,7 +81,7 @@ class Lowerer:
 
     # ---- building the program
     def add_constant(self, name: str, value: np.ndarray, scale: float = 1.0) -> Slot:
-        value = np.ascontiguousarray(value)
+        value = np.ascontiguousarray(value) if np.ndim(value) else np.array(value)  # a 0-d value stays 0-d
         slot = Slot(len(self.slots), name, tuple(value.shape), value.dtype.name, "constant", scale)
         self.slots.append(slot)
         self.constants[slot.index] = value
@@ -81,13 +93,30 @@ class Lowerer:
         self.values[name] = slot
         return slot
 
-    def emit(self, node, inputs: list[int], shape, scale: float, attrs: dict | None = None) -> Slot:
-        extra = [o for o in node.output[1:] if o]
-        if extra:
-            raise self.unsupported(node, f"extra outputs {extra} are not supported")
-        out = self.add_value(node.output[0], shape, scale)
-        self.nodes.append(Node(len(self.nodes), node.op_type, node.name or node.output[0], tuple(inputs), (out.index,), attrs or {}))
+    def emit(self, node, inputs: list[int], shape, scale: float, attrs: dict | None = None, *,
+             op: str | None = None, output: str | None = None) -> Slot:
+        """One program node for `node`. `op` and `output` let one ONNX node lower to several program
+        nodes (a k-output Split to k Slices): each writes one slot, as the one-step check expects."""
+        if output is None:
+            extra = [o for o in node.output[1:] if o]
+            if extra:
+                raise self.unsupported(node, f"extra outputs {extra} are not supported")
+        out_name = output or node.output[0]
+        out = self.add_value(out_name, shape, scale)
+        name = node.name or node.output[0]
+        if output is not None and output != node.output[0]:
+            name = f"{name}:{out_name}"
+        self.nodes.append(Node(len(self.nodes), op or node.op_type, name, tuple(inputs), (out.index,), attrs or {}))
         return out
+
+
+def is_token_ids(graph: onnx.GraphProto, input_name: str) -> bool:
+    """True when the graph input is integer-typed: token ids, stored as an int64 slot."""
+    for vi in graph.input:
+        if vi.name == input_name:
+            t = vi.type.tensor_type.elem_type
+            return t != 0 and np.dtype(onnx.helper.tensor_dtype_to_np_dtype(t)).kind in "iu"
+    return False
 
 
 def topological_order(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
@@ -111,11 +140,37 @@ def topological_order(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
 
 
 def _fold(node: onnx.NodeProto, args: list, opset: int) -> list[np.ndarray]:
+    """A node of constant inputs, evaluated: onnx's reference evaluator, else onnxruntime (which
+    takes what the evaluator trips on: opset-9 Unsqueeze's `axes` attribute, say), else an error
+    naming the node."""
     from onnx.reference import ReferenceEvaluator
 
-    ev = ReferenceEvaluator(node, opsets={"": opset})
     names = [i for i in node.input if i]
-    return ev.run(None, dict(zip(names, args)))
+    feeds = dict(zip(names, args))
+    try:
+        return ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds)
+    except Exception as first:  # noqa: BLE001 - any failure of the evaluator: try onnxruntime
+        try:
+            return _fold_ort(node, feeds, opset)
+        except Exception as second:  # noqa: BLE001
+            raise ConstantFoldError(node.name or node.output[0], node.op_type,
+                                    f"cannot fold constant inputs: {type(first).__name__}: {str(first)[:100]}; "
+                                    f"onnxruntime: {str(second).strip().splitlines()[0][:100] if str(second).strip() else type(second).__name__}") from None
+
+
+def _fold_ort(node: onnx.NodeProto, feeds: dict, opset: int) -> list[np.ndarray]:
+    from onnx import helper
+
+    from .fast import session
+
+    ins = [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(np.asarray(v).dtype), np.shape(v))
+           for k, v in feeds.items()]
+    outs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+    g = helper.make_graph([node], "fold", ins, outs)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    sess = session(m.SerializeToString(), device="cpu")
+    return sess.run(None, {k: np.asarray(v) for k, v in feeds.items()})
 
 
 def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float]) -> Program:
@@ -126,7 +181,10 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
         lw.values[init.name] = numpy_helper.to_array(init)
     if input_name not in max_abs:
         raise CalibrationError(f"no calibrated range for the input '{input_name}'")
-    inp = lw.add_value(input_name, input_shape, activation_scale(max_abs[input_name]), kind="input")
+    if is_token_ids(graph, input_name):  # integer ids (embedding lookups) travel as int64, scale 1
+        inp = lw.add_value(input_name, input_shape, 1.0, kind="input", dtype="int64")
+    else:
+        inp = lw.add_value(input_name, input_shape, activation_scale(max_abs[input_name]), kind="input")
     for node in topological_order(graph):
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedOpError(node.name or node.output[0], f"{node.domain}.{node.op_type}", "custom-domain op")

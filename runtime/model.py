@@ -22,7 +22,8 @@ import onnx
 
 from . import calibration as calib
 from .backend import get_backend
-from .errors import InputShapeError, TribunalError, UnknownModelError, UnsupportedOpError
+from .errors import (CalibrationError, FastRunError, InputDtypeError, InputShapeError, TribunalError, UnknownModelError,
+                     UnsupportedOpError)
 from .fast import session
 from .lowering import lower
 from .onnx_io import InputSpec, check_input, input_specs, load_onnx
@@ -72,9 +73,7 @@ class Model:
                 raise UnknownModelError(f"'{model}' is neither a zoo model ({', '.join(zoo.names())}) nor an existing file")
             m = cls(load_onnx(path), path.stem, path)
         if calibration is not None:
-            m.max_abs = dict(calibration) if isinstance(calibration, dict) else None
-            if m.max_abs is None:
-                m.calibrate(calibration)
+            m.set_calibration(calibration)
         if profile == "exact":
             m.program(m.default_shape())
         elif profile != "fast":
@@ -97,14 +96,37 @@ class Model:
         x = check_input(self.spec, x)
         if device not in self._sessions:
             self._sessions[device] = session(self.proto.SerializeToString(), device)
-        return self._sessions[device].run(None, {self.spec.name: x})
+        try:
+            return self._sessions[device].run(None, {self.spec.name: x})
+        except Exception as e:  # noqa: BLE001 - onnxruntime's errors (an id out of range, say): one line
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise FastRunError(f"model '{self.name}': onnxruntime failed: {first[:200]}") from None
 
     # ---- exact profile
+    def set_calibration(self, calibration) -> None:
+        """Fix the scales from the user's choice: sample inputs (an array, or a path to a .npy of
+        them) or a ready {tensor: max |value|} map (a dict, or a path to a .json one). The scales
+        are part of the registered model: they change its program and weights roots."""
+        if isinstance(calibration, (str, Path)):
+            path = Path(calibration)
+            if path.suffix == ".json":
+                calibration = calib.load(path)
+            else:
+                try:
+                    calibration = np.load(path, allow_pickle=False)
+                except (OSError, ValueError) as e:
+                    raise CalibrationError(f"cannot read calibration samples '{path}': {e}") from None
+        if isinstance(calibration, dict):
+            self.max_abs = {str(k): float(v) for k, v in calibration.items()}
+            self._programs.clear()
+        else:
+            self.calibrate(calibration)
+
     def calibrate(self, samples: np.ndarray) -> None:
         """Fix the scales from sample inputs (stacked along axis 0; a fixed batch dim b takes them b at a time)."""
         fixed = self.spec.shape[0] if self.spec.shape else None
         samples = np.asarray(samples)
-        if fixed and len(samples) % fixed == 0:
+        if fixed and samples.ndim and len(samples) % fixed == 0:
             check_input(self.spec, samples[:fixed])
         else:
             samples = check_input(self.spec, samples)
@@ -113,12 +135,31 @@ class Model:
 
     def _ensure_calibrated(self) -> None:
         if self.max_abs is None:
-            if not np.issubdtype(self.spec.dtype, np.floating):
-                raise UnsupportedOpError(self.spec.name, "input", f"the exact profile needs a float input, not {self.spec.dtype}")
             rng = np.random.default_rng(0)
-            self.calibrate(rng.standard_normal((RANDOM_CALIBRATION_SAMPLES,) + self.default_shape()[1:]).astype(np.float32)
-                           if self.spec.shape and self.spec.shape[0] is None else
-                           rng.standard_normal(self.default_shape()).astype(np.float32))
+            shape = self.default_shape()
+            if shape:  # 64 samples stacked on axis 0 (a fixed batch dim takes them b at a time)
+                shape = (RANDOM_CALIBRATION_SAMPLES * shape[0] if self.spec.shape[0] else RANDOM_CALIBRATION_SAMPLES,) + shape[1:]
+            if np.issubdtype(self.spec.dtype, np.floating):
+                self.calibrate(rng.standard_normal(shape).astype(np.float32))
+            else:  # token ids: drawn within the embedding table the ids index
+                self.calibrate(rng.integers(0, self.id_limit(), shape).astype(self.spec.dtype))
+
+    def id_limit(self) -> int:
+        """For an integer (token-id) input: the number of rows of the smallest table a Gather of the
+        input indexes, so every id in [0, limit) is valid."""
+        inits = {i.name: i for i in self.proto.graph.initializer}
+        ids, rows = {self.spec.name}, []
+        for node in self.proto.graph.node:  # the ids, and the ids reshaped (the exact profile's rule too)
+            if node.op_type in ("Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity") and node.input[0] in ids:
+                ids.add(node.output[0])
+        for node in self.proto.graph.node:
+            if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] in ids and node.input[0] in inits:
+                axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+                rows.append(int(inits[node.input[0]].dims[axis]))
+        if not rows:
+            raise UnsupportedOpError(self.spec.name, "input", f"the exact profile takes an integer ({self.spec.dtype}) "
+                                     "input only as token ids that a Gather looks up in a constant table")
+        return min(rows)
 
     def program(self, shape: tuple[int, ...]) -> Program:
         shape = tuple(int(d) for d in shape)
@@ -130,8 +171,16 @@ class Model:
         return self._programs[shape]
 
     def quantize_input(self, x) -> np.ndarray:
+        """The request input as the program's input slot holds it: int16 for a float input, int64
+        token ids (checked against the embedding table) for an integer one."""
         x = check_input(self.spec, x)
         prog = self.program(x.shape)
+        if prog.slots[prog.input_slot].dtype == "int64":
+            limit = self.id_limit()
+            if x.min() < -limit or x.max() >= limit:  # negative ids count from the end, as in Gather
+                raise InputDtypeError(f"input '{self.spec.name}': token ids must lie in [-{limit}, {limit}), "
+                                      f"got {int(x.min())}..{int(x.max())}")
+            return x.astype(np.int64)
         return quantize(x, prog.slots[prog.input_slot].scale)
 
     def run_exact(self, x, backend: str = "numpy", device: str = "cpu") -> ExactResult:

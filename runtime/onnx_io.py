@@ -59,7 +59,8 @@ def check_input(spec: InputSpec, x) -> np.ndarray:
     if 0 in x.shape:
         raise InputShapeError(f"input '{spec.name}' is empty (shape {list(x.shape)})")
     kind_ok = (np.issubdtype(spec.dtype, np.floating) and np.issubdtype(x.dtype, np.floating)) or (
-        np.issubdtype(spec.dtype, np.integer) and np.issubdtype(x.dtype, np.integer))
+        np.issubdtype(spec.dtype, np.integer) and np.issubdtype(x.dtype, np.integer)) or (
+        spec.dtype == np.bool_ and x.dtype == np.bool_)
     if not kind_ok:
         raise InputDtypeError(f"input '{spec.name}' must be {spec.dtype.name}, got {x.dtype.name}")
     if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):

@@ -66,8 +66,8 @@ class Program:
         """S_0 as arrays: constants and the quantized input set, intermediates None."""
         x_q = np.asarray(x_q)
         inp = self.slots[self.input_slot]
-        if x_q.shape != inp.shape or x_q.dtype != np.int16:
-            raise ValueError(f"quantized input must be int16 of shape {inp.shape}, got {x_q.dtype} {x_q.shape}")
+        if x_q.shape != inp.shape or x_q.dtype != np.dtype(inp.dtype):
+            raise ValueError(f"quantized input must be {inp.dtype} of shape {inp.shape}, got {x_q.dtype} {x_q.shape}")
         state: list[np.ndarray | None] = [None] * len(self.slots)
         for i, v in self.constants.items():
             state[i] = v

@@ -110,6 +110,18 @@ def quantize(x: np.ndarray, scale, bits: int = 16) -> np.ndarray:
     return np.clip(q, lo, hi).astype(np.int16 if bits == 16 else np.int8)
 
 
+# Magnitudes at or above this are masks, not data (torch exporters fill attention masks with
+# finfo(float32).min, others with -inf): they set no scale and saturate to the int16 ends.
+MASK_SENTINEL = 1e30
+
+
+def calibrated_max_abs(v: np.ndarray) -> float:
+    """The largest magnitude of `v` that sets a scale: mask sentinels and non-finite values ignored."""
+    a = np.abs(np.asarray(v, dtype=np.float64)).reshape(-1)
+    a = a[a < MASK_SENTINEL]
+    return float(a.max()) if a.size else 0.0
+
+
 def activation_scale(max_abs: float) -> float:
     """Per-tensor scale from a calibrated maximum magnitude (1.0 for an all-zero tensor)."""
     return float(max_abs) / INT16_MAX if max_abs > 0 else 1.0

@@ -17,6 +17,9 @@ def add_model_input_args(p: argparse.ArgumentParser, profile: str = "fast") -> N
     g.add_argument("--sample", type=int, default=None, metavar="N",
                    help="the N-th input of the model's held-out split (zoo), or a seeded random input (file); default 0")
     g.add_argument("--input", type=Path, default=None, metavar="FILE.npy", help="an input array saved with numpy.save")
+    p.add_argument("--calibration", type=Path, default=None, metavar="FILE.npy",
+                   help="exact profile: sample inputs (.npy, stacked on axis 0) or a {tensor: max |value|} map (.json) "
+                        "that fix the scales, and so the model id (default: the zoo's, or seeded random inputs)")
 
 
 def sample_input(model: Model, n: int) -> np.ndarray:
@@ -30,8 +33,8 @@ def sample_input(model: Model, n: int) -> np.ndarray:
         return x[n:n + 1]
     spec = model.spec
     rng = np.random.default_rng(n)
-    if np.issubdtype(spec.dtype, np.integer):
-        return rng.integers(0, 100, model.default_shape()).astype(spec.dtype)
+    if np.issubdtype(spec.dtype, np.integer):  # token ids within the embedding table
+        return rng.integers(0, model.id_limit(), model.default_shape()).astype(spec.dtype)
     return rng.standard_normal(model.default_shape()).astype(spec.dtype)
 
 
@@ -44,7 +47,7 @@ def load_input(path: Path) -> np.ndarray:
 
 def resolve(args, profile: str = "fast") -> tuple[Model, np.ndarray, str]:
     """(model, input, where the input came from) for parsed MODEL/--sample/--input arguments."""
-    model = Model.load(args.model, profile=profile)
+    model = Model.load(args.model, profile=profile, calibration=getattr(args, "calibration", None))
     if getattr(args, "input", None) is not None:
         return model, load_input(args.input), str(args.input)
     n = args.sample if getattr(args, "sample", None) is not None else 0

@@ -18,6 +18,7 @@ class Status(IntEnum):
     DISPATCHED = 2
     FINALIZED = 3
     TIMED_OUT = 4
+    CANCELLED = 5
 
 
 class ResultKind(IntEnum):
@@ -69,6 +70,7 @@ class BrainConfig:
     reveal_window: int
     max_callback_gas: int
     max_in_flight: int
+    queue_timeout: int
 
 
 class Brain(Binding):
@@ -88,6 +90,10 @@ class Brain(Binding):
         """Queues a request by the sha256 of its input and a URI to fetch it from."""
         return self._tx("requestByHash", model_id, input_hash, uri, int(result_kind), consumer or _ZERO,
                         callback_gas, sender=sender, value=fee, gas=gas, wait=wait)
+
+    def cancel(self, request_id: int, *, sender: LocalAccount, gas: int | None = None, wait: bool = True) -> Receipt:
+        """Cancels a request still queued `queue_timeout` blocks after it was made; credits its fee back."""
+        return self._tx("cancel", request_id, sender=sender, gas=gas, wait=wait)
 
     def dispatch(self, max_count: int = 1, *, sender: LocalAccount | None = None, gas: int | None = None,
                  wait: bool = True) -> Receipt:
@@ -117,6 +123,12 @@ class Brain(Binding):
     def status(self, request_id: int) -> Status:
         return self.request_info(request_id).status
 
+    def seed_of(self, request_id: int) -> bytes:
+        """keccak256(blockhash(requestBlock + 1) ‖ requestId): the seed dispatch draws the committee
+        with (from the stakes as of requestBlock), public once block requestBlock + 1 is mined."""
+        block = self.request_info(request_id).request_block + 1
+        return keccak(bytes(self.chain.w3.eth.get_block(block)["hash"]) + request_id.to_bytes(32, "big"))
+
     def is_member(self, request_id: int, account: str) -> bool:
         return self._view("isMember", request_id, account)
 
@@ -140,7 +152,8 @@ class Brain(Binding):
 
     def config(self) -> BrainConfig:
         return BrainConfig(*(self._view(n) for n in ("minFee", "committeeSize", "quorumBps", "commitWindow",
-                                                       "revealWindow", "maxCallbackGas", "maxInFlight")))
+                                                       "revealWindow", "maxCallbackGas", "maxInFlight",
+                                                       "queueTimeout")))
 
 
 _ZERO = "0x" + "00" * 20

@@ -13,6 +13,7 @@ from eth_account.signers.local import LocalAccount
 
 from bisection.commitments import commit, header_descriptor, node_descriptor, program_leaves
 from bisection.merkle import StateTree
+from bisection.types import BOND_GROWTH, bond_at
 from contracts.bindings.base import Binding
 from contracts.chain.base import Receipt
 from runtime.program import Program
@@ -28,12 +29,18 @@ class OpmlConfig:
 
     window: int = 100  # blocks a claim stays open to challenges
     clock: int = 100  # blocks each side has per game (MemoryArbiter's DEFAULT_CLOCK, in blocks)
-    min_bond: int = 1  # wei, claims and challenges alike
+    min_bond: int = 10**15  # wei: claim bond and opening bond at least; each move's is bond_at(depth)
     stride: int = 2  # tree levels per level-two reveal
     callback_gas: int = 200_000
+    gas_price: int = 10**9  # wei per gas the bonds are priced at; min_bond >= MOVE_GAS * gas_price
+    bond_growth: int = BOND_GROWTH  # bps: bond_at(d + 1) = bond_at(d) * bond_growth // 10000
 
     def as_tuple(self) -> tuple:
-        return (self.window, self.clock, self.min_bond, self.stride, self.callback_gas)
+        return (self.window, self.clock, self.min_bond, self.stride, self.callback_gas, self.gas_price,
+                self.bond_growth)
+
+    def bond_at(self, depth: int) -> int:
+        return bond_at(self.min_bond, self.bond_growth, depth)
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class OpmlModelInfo:
 @dataclass(frozen=True)
 class ClaimInfo:
     model_id: bytes
+    input_root: bytes  # the input's tensor root (the leaf folded into S_0)
+    input_hash: bytes  # sha256 of the raw input bytes
     initial_root: bytes
     final_root: bytes
     output_root: bytes
@@ -80,7 +89,8 @@ class GameInfo:
     turn_since: int
     clock_defender: int
     clock_challenger: int
-    bond: int
+    challenger_bond: int  # every bond the challenger posted in this game
+    defender_bond: int  # every bond the defender posted in this game
     lo: int
     hi: int
     node_depth: int
@@ -144,6 +154,10 @@ class OpmlModels(_Simulated):
     def initial_root(self, model_id: bytes, input: bytes) -> bytes:
         return self._view("initialRoot", model_id, input)
 
+    def initial_state(self, model_id: bytes, input: bytes) -> tuple[bytes, bytes]:
+        """(the input's tensor root, S_0) for a request input."""
+        return tuple(self._view("initialState", model_id, input))
+
 
 class OpmlGame(_Simulated):
     artifact_name = "OpmlGame"
@@ -157,7 +171,7 @@ class OpmlGame(_Simulated):
 
     def claim(self, claim_id: int) -> ClaimInfo:
         c = list(self._view("claim", claim_id))
-        c[7] = STATUSES[c[7]]
+        c[9] = STATUSES[c[9]]
         return ClaimInfo(*c)
 
     def claim_games(self, claim_id: int) -> list[int]:
@@ -176,32 +190,50 @@ class OpmlGame(_Simulated):
 
     def game(self, game_id: int) -> GameInfo:
         g = list(self._view("game", game_id))
-        pos, node = g[14], g[15]
-        return GameInfo(*g[:3], PHASES[g[3]], *g[4:14], pos >> 128, pos & (2**128 - 1), node >> 128,
-                        node & (2**128 - 1), *g[16:])
+        pos, node = g[15], g[16]
+        return GameInfo(*g[:3], PHASES[g[3]], *g[4:15], pos >> 128, pos & (2**128 - 1), node >> 128,
+                        node & (2**128 - 1), *g[17:])
 
     def game_count(self) -> int:
         return self._view("gameCount")
 
-    def bisect(self, game_id: int, agree: bool, mid_root: bytes | None, *, sender: LocalAccount) -> Receipt:
-        return self._tx("bisect", game_id, bool(agree), mid_root or ZERO, sender=sender)
+    def bond_at(self, depth: int) -> int:
+        return self._view("bondAt", depth)
+
+    def move_bond(self, game_id: int) -> int:
+        """The least bond the game's next move must carry (what the moves below send by default)."""
+        return self._view("moveBond", game_id)
+
+    def _move(self, name: str, game_id: int, *args, sender: LocalAccount, bond: int | None) -> Receipt:
+        return self._tx(name, game_id, *args, sender=sender, value=self.move_bond(game_id) if bond is None else bond)
+
+    def bisect(self, game_id: int, agree: bool, mid_root: bytes | None, *, sender: LocalAccount,
+               bond: int | None = None) -> Receipt:
+        return self._move("bisect", game_id, bool(agree), mid_root or ZERO, sender=sender, bond=bond)
 
     def post_output(self, game_id: int, output_root: bytes, proof: list[bytes], hashes: list[bytes], chunk: bytes,
-                    node: bytes, node_proof: list[bytes], *, sender: LocalAccount) -> Receipt:
-        return self._tx("postOutput", game_id, (output_root, list(proof), list(hashes), chunk, node, list(node_proof)),
-                        sender=sender)
+                    node: bytes, node_proof: list[bytes], *, sender: LocalAccount, bond: int | None = None) -> Receipt:
+        return self._move("postOutput", game_id, (output_root, list(proof), list(hashes), chunk, node, list(node_proof)),
+                          sender=sender, bond=bond)
 
-    def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount) -> Receipt:
-        return self._tx("pick", game_id, index, list(revealed), sender=sender)
+    def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount,
+             bond: int | None = None) -> Receipt:
+        return self._move("pick", game_id, index, list(revealed), sender=sender, bond=bond)
 
-    def reveal(self, game_id: int, hashes: list[bytes], chunk: bytes, *, sender: LocalAccount) -> Receipt:
-        return self._tx("reveal", game_id, list(hashes), chunk, sender=sender)
+    def reveal(self, game_id: int, hashes: list[bytes], chunk: bytes, *, sender: LocalAccount,
+               bond: int | None = None) -> Receipt:
+        return self._move("reveal", game_id, list(hashes), chunk, sender=sender, bond=bond)
 
-    def step(self, game_id: int, element: int, chunk: bytes, proof: bytes, *, sender: LocalAccount) -> Receipt:
-        return self._tx("step", game_id, element, chunk, proof, sender=sender)
+    def step(self, game_id: int, element: int, chunk: bytes, proof: bytes, *, sender: LocalAccount,
+             bond: int | None = None) -> Receipt:
+        return self._move("step", game_id, element, chunk, proof, sender=sender, bond=bond)
 
     def claim_timeout(self, game_id: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._tx("claimTimeout", game_id, sender=sender)
+
+    def close_game(self, game_id: int, *, sender: LocalAccount | None = None) -> Receipt:
+        """Ends an open game of a rejected claim; each side's bonds go back to it."""
+        return self._tx("closeGame", game_id, sender=sender)
 
     # ---- bonds
     def paid(self, account: str) -> int:

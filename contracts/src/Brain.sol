@@ -11,9 +11,12 @@ import "./Errors.sol";
 
 /// @notice BRAIN, two-phase: a request transaction queues a request by fee; `dispatch` pops the
 /// best-paying requests and draws each one's committee from the hash of the block after the
-/// request's block; members commit keccak256(result, member, salt), then reveal; `finalize` settles
-/// on a quorum (slash minority and missing reveals, reward the majority, run the callback) or, with
-/// no quorum by the reveal deadline, times the request out and refunds its fee.
+/// request's block, in proportion to the stakes as of the request's block (fixed before that hash
+/// exists), and locks the committee's stake; members commit keccak256(result, member, salt), then
+/// reveal; `finalize` settles on a quorum (slash minority and missing reveals, reward the majority,
+/// run the callback) or, with no quorum by the reveal deadline, times the request out and refunds
+/// its fee; either way it unlocks the committee. A request not dispatched within `queueTimeout`
+/// blocks can no longer be: its requester may cancel it for a full refund.
 contract Brain is ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
     using FeeQueue for FeeQueue.Heap;
@@ -23,7 +26,8 @@ contract Brain is ResultDelivery, ReentrancyGuard {
         Queued,
         Dispatched,
         Finalized,
-        TimedOut
+        TimedOut,
+        Cancelled
     }
 
     struct Config {
@@ -34,6 +38,7 @@ contract Brain is ResultDelivery, ReentrancyGuard {
         uint256 revealWindow; // blocks after the commit deadline
         uint256 maxCallbackGas;
         uint256 maxInFlight; // dispatched and not yet settled
+        uint256 queueTimeout; // blocks a request may wait for dispatch (1..256); then it may be cancelled
     }
 
     struct Request {
@@ -65,10 +70,14 @@ contract Brain is ResultDelivery, ReentrancyGuard {
     uint256 public immutable commitWindow;
     uint256 public immutable revealWindow;
     uint256 public immutable maxInFlight;
+    uint256 public immutable queueTimeout;
 
     uint256 public nextRequestId = 1;
     uint256 public inFlight;
     FeeQueue.Heap private _queue;
+    /// Cancelled requests whose keys are still in the heap: dispatch drops them when they surface,
+    /// which keeps push and pop free of position bookkeeping.
+    uint256 private _tombstones;
     mapping(uint256 => Request) private _requests;
     /// requestId => node index => commitment, replaced by the revealed result on reveal.
     mapping(uint256 => mapping(uint256 => bytes32)) private _votes;
@@ -93,16 +102,20 @@ contract Brain is ResultDelivery, ReentrancyGuard {
     event Revealed(uint256 indexed requestId, address indexed member, bytes32 result);
     event Finalized(uint256 indexed requestId, bytes32 result, uint256 votes, uint256 committeeSize);
     event TimedOut(uint256 indexed requestId, uint256 refund);
+    event Cancelled(uint256 indexed requestId, uint256 refund);
 
     constructor(ModelRegistry models_, NodeRegistry nodes_, Config memory c) ResultDelivery(c.maxCallbackGas) {
         if (c.committeeSize == 0 || c.committeeSize > 256) revert InvalidConfig("committeeSize not in 1..256");
-        if (c.quorumBps >= 10_000) revert InvalidConfig("quorumBps must be below 10000");
+        // INVARIANT: two disjoint sets of votes cannot both be more than quorumBps of the committee.
+        if (c.quorumBps < 5000 || c.quorumBps >= 10_000) revert InvalidConfig("quorumBps not in 5000..9999");
         if (c.commitWindow == 0 || c.revealWindow == 0) revert InvalidConfig("windows must be positive");
         if (c.maxInFlight == 0) revert InvalidConfig("maxInFlight must be positive");
-        // INVARIANT: a member cannot withdraw its stake before its rounds can be settled.
-        if (nodes_.withdrawalDelay() <= c.commitWindow + c.revealWindow) {
-            revert InvalidConfig("withdrawalDelay must exceed commitWindow + revealWindow");
-        }
+        // The seed block's hash must still be readable at dispatch (the EVM keeps 256).
+        if (c.queueTimeout == 0 || c.queueTimeout > 256) revert InvalidConfig("queueTimeout not in 1..256");
+        // INVARIANT: a node with stake at a request's block cannot have withdrawn it before the request
+        // is dispatched and its committee locked: it leaves at requestBlock + 1 + withdrawalDelay at
+        // the earliest, dispatch happens by requestBlock + queueTimeout.
+        if (nodes_.withdrawalDelay() < c.queueTimeout) revert InvalidConfig("withdrawalDelay below queueTimeout");
         models = models_;
         nodes = nodes_;
         minFee = c.minFee;
@@ -111,6 +124,7 @@ contract Brain is ResultDelivery, ReentrancyGuard {
         commitWindow = c.commitWindow;
         revealWindow = c.revealWindow;
         maxInFlight = c.maxInFlight;
+        queueTimeout = c.queueTimeout;
     }
 
     // ---------------------------------------------------------------- phase one: the request
@@ -167,36 +181,82 @@ contract Brain is ResultDelivery, ReentrancyGuard {
 
     /// @notice Pops up to `maxCount` requests, best fee first, and draws their committees. Stops at
     /// the first request whose seed block (the block after its request block) is not yet mined, and
-    /// when `maxInFlight` rounds are open. A request older than 256 blocks has no seed left: it
-    /// times out and is refunded.
+    /// when `maxInFlight` rounds are open. A request waiting longer than `queueTimeout` blocks, or
+    /// made while fewer than `committeeSize` nodes had stake, times out here and is refunded.
     function dispatch(uint256 maxCount) external returns (uint256 dispatched) {
-        uint256 expired;
+        uint256 dropped;
         while (dispatched < maxCount && inFlight < maxInFlight && _queue.size() > 0) {
             uint256 id = FeeQueue.idOf(_queue.top());
             Request storage r = _requests[id];
-            uint256 seedBlock = uint256(r.requestBlock) + 1;
-            // INVARIANT: the seed is a block hash that did not exist when the request was made.
-            if (block.number <= seedBlock) break;
-            _queue.pop();
-            bytes32 blockSeed = blockhash(seedBlock);
-            if (blockSeed == bytes32(0)) {
-                r.status = Status.TimedOut;
-                emit TimedOut(id, r.fee);
-                nodes.settle{value: r.fee}(id, 0, 0, r.requester);
-                ++expired;
+            if (r.status != Status.Queued) {
+                // a cancelled request's tombstone
+                _queue.pop();
+                --_tombstones;
+                ++dropped;
                 continue;
             }
-            bytes32 seed = keccak256(abi.encodePacked(blockSeed, id));
-            r.committee = nodes.drawCommittee(seed, committeeSize);
+            uint256 requestBlock = r.requestBlock;
+            // INVARIANT: the seed is a block hash that did not exist when the request was made.
+            if (block.number <= requestBlock + 1) break;
+            _queue.pop();
+            if (block.number > requestBlock + queueTimeout) {
+                _expire(id, r);
+                ++dropped;
+                continue;
+            }
+            bytes32 seed = keccak256(abi.encodePacked(blockhash(requestBlock + 1), id));
+            // INVARIANT: the committee is drawn from the stakes as of the request's block, fixed before
+            // its seed existed: nothing done once the seed is public, or while the request waits, moves it.
+            uint256 committee;
+            try nodes.drawCommittee(seed, committeeSize, requestBlock) returns (uint256 c) {
+                committee = c;
+            } catch (bytes memory reason) {
+                // Only "too few nodes had stake" ends the request; anything else (out of gas) reverts
+                // the whole dispatch, so a dispatcher cannot make requests time out by starving it.
+                if (bytes4(reason) != NotEnoughNodes.selector) {
+                    assembly {
+                        revert(add(reason, 32), mload(reason))
+                    }
+                }
+                _expire(id, r);
+                ++dropped;
+                continue;
+            }
+            // INVARIANT: the committee's stake stays until the round settles.
+            nodes.lock(committee);
+            r.committee = committee;
             r.status = Status.Dispatched;
             uint256 commitDeadline = block.number + commitWindow;
             r.commitDeadline = uint40(commitDeadline);
             r.revealDeadline = uint40(commitDeadline + revealWindow);
             ++inFlight;
             ++dispatched;
-            emit Dispatched(id, seed, r.committee, commitDeadline, commitDeadline + revealWindow);
+            emit Dispatched(id, seed, committee, commitDeadline, commitDeadline + revealWindow);
         }
-        if (dispatched == 0 && expired == 0) revert NothingToDispatch();
+        if (dispatched == 0 && dropped == 0) revert NothingToDispatch();
+    }
+
+    /// @notice Cancels a queued request that can no longer be dispatched (older than `queueTimeout`
+    /// blocks, e.g. outbid for that long) and credits its fee back to its requester in full.
+    function cancel(uint256 requestId) external {
+        Request storage r = _requests[requestId];
+        if (r.status == Status.None) revert UnknownRequest(requestId);
+        if (r.status != Status.Queued) revert RequestNotQueued(requestId);
+        if (msg.sender != r.requester) revert NotRequester(requestId, msg.sender);
+        uint256 cancelBlock = uint256(r.requestBlock) + queueTimeout + 1;
+        // INVARIANT: only a request that dispatch would time out is cancelled, so cancelling cannot be
+        // used to drop a request whose committee its requester has seen and dislikes.
+        if (block.number < cancelBlock) revert CancelTooEarly(requestId, cancelBlock);
+        r.status = Status.Cancelled;
+        ++_tombstones;
+        emit Cancelled(requestId, r.fee);
+        nodes.settle{value: r.fee}(requestId, 0, 0, r.requester);
+    }
+
+    function _expire(uint256 id, Request storage r) private {
+        r.status = Status.TimedOut;
+        emit TimedOut(id, r.fee);
+        nodes.settle{value: r.fee}(id, 0, 0, r.requester);
     }
 
     // ---------------------------------------------------------------- phase two: the response
@@ -261,11 +321,13 @@ contract Brain is ResultDelivery, ReentrancyGuard {
             r.status = Status.Finalized;
             emit Finalized(requestId, result, r.leaderVotes, committeeSize);
             nodes.settle{value: fee}(requestId, committee & ~majority, majority, r.requester);
+            nodes.unlock(committee);
             _deliver(requestId, r.consumer, r.callbackGas, result);
         } else {
             r.status = Status.TimedOut;
             emit TimedOut(requestId, fee);
             nodes.settle{value: fee}(requestId, r.committee & ~r.revealed, 0, r.requester);
+            nodes.unlock(r.committee);
         }
     }
 
@@ -303,11 +365,13 @@ contract Brain is ResultDelivery, ReentrancyGuard {
         return _votes[requestId][nodes.indexOf(member)];
     }
 
+    /// @notice Requests waiting in the queue (cancelled ones not counted).
     function queueLength() external view returns (uint256) {
-        return _queue.size();
+        return _queue.size() - _tombstones;
     }
 
-    /// @notice The request id at the head of the fee queue (0 when empty).
+    /// @notice The request id at the head of the fee heap (0 when empty); it may be a cancelled or
+    /// expired request that the next dispatch drops.
     function queueHead() external view returns (uint256) {
         return _queue.size() == 0 ? 0 : FeeQueue.idOf(_queue.top());
     }

@@ -22,6 +22,8 @@ error WithdrawalNotRequested(address node);
 error WithdrawalLocked(address node, uint256 unlockBlock);
 error NothingToClaim(address account);
 error NotEnoughNodes(uint256 eligible, uint256 needed);
+error StakeLocked(address node, uint256 openRounds);
+error SnapshotNotPast(uint256 atBlock, uint256 currentBlock);
 
 // --- requests and the fee queue ---
 error FeeTooLow(uint256 fee, uint256 minFee);
@@ -30,6 +32,9 @@ error MissingInput();
 error CallbackGasTooHigh(uint256 callbackGas, uint256 maxCallbackGas);
 error UnknownRequest(uint256 requestId);
 error NothingToDispatch();
+error RequestNotQueued(uint256 requestId);
+error NotRequester(uint256 requestId, address caller);
+error CancelTooEarly(uint256 requestId, uint256 cancelBlock);
 
 // --- commit / reveal / finalize ---
 error RequestNotActive(uint256 requestId);
@@ -45,7 +50,7 @@ error RevealWindowOpen(uint256 requestId, uint256 deadline);
 error InsufficientGasForCallback(uint256 requestId, uint256 gasLeft, uint256 needed);
 
 // --- single-phase baseline ---
-error SeedBlockUnavailable(uint256 seedBlock);
+error SeedBlockNotParent(uint256 seedBlock, uint256 parent);
 error InvalidSignature(uint256 index);
 error SignerNotInCommittee(address signer);
 error DuplicateSigner(address signer);
@@ -64,6 +69,7 @@ error MissingChunk(uint256 input, uint256 chunk);
 error MissingAttribute(string name);
 error UnsupportedOp(uint256 opCode);
 error ElementOutOfRange(uint256 element, uint256 size);
+error GatherIndexOutOfRange(int256 index, uint256 size);
 
 // ---- opML game
 // Named as in bisection/errors.py where the condition is the same (the in-memory arbiter's rules).
@@ -84,3 +90,31 @@ error GameOver(uint256 gameId);
 error InvalidProof(uint256 gameId, string what);
 error InvalidPrestate(uint256 gameId, uint256 slot);
 error InvalidModelProof(string what);
+error ClaimPending(uint256 claimId);
+
+// ---- opML requests (fee escrow for opML answers)
+error RequestNotSettleable(uint256 requestId, uint256 deadline);
+error ClaimMismatch(uint256 requestId, uint256 claimId);
+
+// ---- hybrid (HybridCourt)
+error WrongHybridStatus(uint256 requestId, uint8 status, string action);
+error HybridWindowClosed(uint256 requestId, uint256 deadline);
+error HybridWindowOpen(uint256 requestId, uint256 deadline);
+error AnswerNotVoted(uint256 requestId, address member);
+error AnswerAlreadyPublished(uint256 requestId, bytes32 vote);
+error InvalidAnswerProof(uint256 requestId, uint256 outputSlot);
+error ClaimDoesNotMatch(uint256 requestId, uint256 claimId, string why);
+error DefenderNotInMajority(uint256 requestId, address defender);
+error NothingToResolve(uint256 requestId, uint8 status);
+error AnswerNotFinal(uint256 requestId, uint8 status);
+
+// ---- verified training
+error UnknownVersion(uint256 version, uint256 current);
+error StaleBaseVersion(uint256 baseVersion, uint256 current, uint256 maxStaleness);
+error MissingWeights();
+error NotEligible(address node);
+error SeedNotReady(uint256 seedBlock);
+error SeedExpired(uint256 seedBlock);
+error UnknownProposal(uint256 proposalId);
+error ProposalNotActive(uint256 proposalId, uint8 status);
+error ScoreOutOfRange(uint256 proposalId, uint256 score, uint256 maxScore);

@@ -3,21 +3,44 @@ pragma solidity 0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {Bits} from "./Bits.sol";
 import "./Errors.sol";
 
 /// @notice Nodes with stake. A node is eligible for committees while its stake is at least
-/// `minStake` and it has not asked to withdraw. Withdrawal takes `withdrawalDelay` blocks, during
-/// which the stake can still be slashed. Rewards and refunds are credited here and claimed (pull).
-/// Committees are drawn in proportion to stake, without replacement, from a seed.
+/// `minStake` and it has not asked to withdraw; its *effective* stake is its stake while eligible,
+/// else 0. Every change of a node's effective stake (and of their total) is checkpointed by block
+/// number, so committees are drawn from the stakes as of a past block: changes made once a seed is
+/// public cannot move that seed's committee. Rewards and refunds are credited here and claimed (pull).
+///
+/// API for protocol contracts (the ones the admin authorizes). These signatures are stable:
+///   drawCommittee(bytes32 seed, uint256 size, uint256 atBlock) view returns (uint256 committee)
+///       `size` distinct nodes drawn in proportion to their effective stake as of the END of block
+///       `atBlock` (which must be in the past), without replacement; a node-index set (bit i: node i).
+///       Reverts NotEnoughNodes when fewer than `size` nodes had stake then.
+///   lock(uint256 set) / unlock(uint256 set)
+///       A locked node cannot withdraw (StakeLocked). Lock a committee when its round opens, unlock
+///       it exactly once when the round settles, after slashing. Counted per node, so rounds overlap.
+///   settle(uint256 requestId, uint256 slashSet, uint256 rewardSet, address refundTo) payable
+/// A caller that draws at `atBlock` must lock the committee before block `atBlock + withdrawalDelay`
+/// + 1: until then no node with stake at `atBlock` can have withdrawn it (Brain: queueTimeout).
 contract NodeRegistry is ReentrancyGuard {
     using Bits for uint256;
+    using Checkpoints for Checkpoints.Trace208;
 
     uint256 public constant MAX_NODES = 256;
 
     struct Node {
         address account;
         uint96 stake;
+    }
+
+    /// A node's latest effective-stake checkpoint, mirrored in one slot so that a draw reads one
+    /// slot for each node that did not change since the snapshot block; and its open rounds.
+    struct Latest {
+        uint48 since; // block of the latest checkpoint
+        uint96 effective;
+        uint32 locks; // open rounds this node's stake backs
     }
 
     uint256 public immutable minStake;
@@ -30,9 +53,11 @@ contract NodeRegistry is ReentrancyGuard {
     mapping(address => uint256) public unlockBlock;
     mapping(address => uint256) public credit;
     mapping(address => bool) public authorized;
-    /// Bit i set: node i is eligible. INVARIANT: totalEligibleStake is the sum of their stakes.
-    uint256 public eligible;
-    uint256 public totalEligibleStake;
+    // INVARIANT: _latest[i] equals the last checkpoint of _history[i]; _total's last checkpoint is
+    // the sum of every node's effective stake.
+    mapping(uint256 => Latest) private _latest;
+    mapping(uint256 => Checkpoints.Trace208) private _history;
+    Checkpoints.Trace208 private _total;
 
     event Authorized(address indexed account);
     event NodeStaked(address indexed node, uint256 index, uint256 stake);
@@ -52,11 +77,16 @@ contract NodeRegistry is ReentrancyGuard {
         admin = msg.sender;
     }
 
-    /// @notice Lets a protocol contract (two-phase or single-phase BRAIN) settle rounds.
+    /// @notice Lets a protocol contract (two-phase or single-phase BRAIN, ...) lock and settle.
     function authorize(address account) external {
         if (msg.sender != admin) revert NotAuthorized(msg.sender);
         authorized[account] = true;
         emit Authorized(account);
+    }
+
+    modifier onlyAuthorized() {
+        if (!authorized[msg.sender]) revert NotAuthorized(msg.sender);
+        _;
     }
 
     // ---------------------------------------------------------------- staking
@@ -76,22 +106,21 @@ contract NodeRegistry is ReentrancyGuard {
             Node storage n = _nodes[ip1 - 1];
             uint256 stake = n.stake + msg.value;
             if (stake < minStake) revert StakeTooLow(msg.sender, stake, minStake);
-            if (eligible.has(ip1 - 1)) totalEligibleStake -= n.stake;
             n.stake = uint96(stake);
         }
         uint256 i = ip1 - 1;
-        eligible |= 1 << i;
-        totalEligibleStake += _nodes[i].stake;
+        _refresh(i);
         emit NodeStaked(msg.sender, i, _nodes[i].stake);
     }
 
-    /// @notice Leaves the committees now; the stake can be withdrawn after `withdrawalDelay` blocks.
+    /// @notice Leaves the committees now; the stake can be withdrawn after `withdrawalDelay` blocks,
+    /// and once no open round it backs remains.
     function requestWithdrawal() external {
         uint256 i = indexOf(msg.sender);
         if (unlockBlock[msg.sender] != 0) revert WithdrawalPending(msg.sender, unlockBlock[msg.sender]);
-        _makeIneligible(i);
         uint256 unlock = block.number + withdrawalDelay;
         unlockBlock[msg.sender] = unlock;
+        _refresh(i);
         emit WithdrawalRequested(msg.sender, unlock);
     }
 
@@ -99,8 +128,11 @@ contract NodeRegistry is ReentrancyGuard {
         uint256 i = indexOf(msg.sender);
         uint256 unlock = unlockBlock[msg.sender];
         if (unlock == 0) revert WithdrawalNotRequested(msg.sender);
-        // INVARIANT: stake stays slashable for withdrawalDelay blocks after leaving the committees.
+        // INVARIANT: stake stays slashable for withdrawalDelay blocks after leaving the committees...
         if (block.number < unlock) revert WithdrawalLocked(msg.sender, unlock);
+        // INVARIANT: ...and for as long as a round it was drawn for is open.
+        uint256 rounds = _latest[i].locks;
+        if (rounds != 0) revert StakeLocked(msg.sender, rounds);
         uint256 amount = _nodes[i].stake;
         _nodes[i].stake = 0;
         unlockBlock[msg.sender] = 0;
@@ -119,29 +151,48 @@ contract NodeRegistry is ReentrancyGuard {
 
     // ---------------------------------------------------------------- committees
 
-    /// @notice Draws `size` distinct eligible nodes, each draw in proportion to stake. Pure function
-    /// of (seed, registry state), so anyone can recompute it.
-    function drawCommittee(bytes32 seed, uint256 size) external view returns (uint256 committee) {
-        uint256 pool = eligible;
-        uint256 have = pool.count();
-        if (have < size) revert NotEnoughNodes(have, size);
+    /// @notice Draws `size` distinct nodes, each draw in proportion to effective stake as of the end
+    /// of block `atBlock`. A pure function of (seed, size, atBlock) once `atBlock` is past: nothing
+    /// done after `atBlock` (registering, topping up, withdrawing, slashing) changes the result.
+    function drawCommittee(bytes32 seed, uint256 size, uint256 atBlock) external view returns (uint256 committee) {
+        // INVARIANT: only a finished block's stakes are final.
+        if (atBlock >= block.number) revert SnapshotNotPast(atBlock, block.number);
         uint256 n = _nodes.length;
         uint256[] memory stakes = new uint256[](n);
-        for (uint256 i; i < n; ++i) if (pool.has(i)) stakes[i] = _nodes[i].stake;
-        uint256 remaining = totalEligibleStake;
+        uint256 remaining;
+        uint256 have;
+        for (uint256 i; i < n; ++i) {
+            uint256 s = _stakeAt(i, atBlock);
+            if (s == 0) continue;
+            stakes[i] = s;
+            remaining += s;
+            ++have;
+        }
+        if (have < size) revert NotEnoughNodes(have, size);
         for (uint256 j; j < size; ++j) {
             uint256 r = uint256(keccak256(abi.encodePacked(seed, j))) % remaining;
             for (uint256 i; i < n; ++i) {
-                if (!pool.has(i)) continue;
-                if (r < stakes[i]) {
+                uint256 s = stakes[i];
+                if (s == 0) continue;
+                if (r < s) {
                     committee |= 1 << i;
-                    pool &= ~(1 << i);
-                    remaining -= stakes[i];
+                    stakes[i] = 0;
+                    remaining -= s;
                     break;
                 }
-                r -= stakes[i];
+                r -= s;
             }
         }
+    }
+
+    /// @notice Marks the nodes of `set` as backing one more open round: they cannot withdraw.
+    function lock(uint256 set) external onlyAuthorized {
+        for (uint256 i; (set >> i) != 0; ++i) if (set.has(i)) ++_latest[i].locks;
+    }
+
+    /// @notice Ends one open round for the nodes of `set` (reverts on a node that is not locked).
+    function unlock(uint256 set) external onlyAuthorized {
+        for (uint256 i; (set >> i) != 0; ++i) if (set.has(i)) --_latest[i].locks;
     }
 
     // ---------------------------------------------------------------- settlement
@@ -149,8 +200,11 @@ contract NodeRegistry is ReentrancyGuard {
     /// @notice Settles one round: slashes `slashSet`, then splits msg.value plus everything slashed
     /// equally over `rewardSet` (the remainder of the division to its lowest index); with an empty
     /// `rewardSet` all of it is credited to `refundTo`.
-    function settle(uint256 requestId, uint256 slashSet, uint256 rewardSet, address refundTo) external payable {
-        if (!authorized[msg.sender]) revert NotAuthorized(msg.sender);
+    function settle(uint256 requestId, uint256 slashSet, uint256 rewardSet, address refundTo)
+        external
+        payable
+        onlyAuthorized
+    {
         uint256 pot = msg.value;
         uint256 n = _nodes.length;
         for (uint256 i; i < n && (slashSet >> i) != 0; ++i) if (slashSet.has(i)) pot += _slash(requestId, i);
@@ -177,19 +231,31 @@ contract NodeRegistry is ReentrancyGuard {
         uint256 stake = node.stake;
         amount = stake < slashAmount ? stake : slashAmount;
         if (amount == 0) return 0;
-        bool wasEligible = eligible.has(i);
         node.stake = uint96(stake - amount);
-        if (wasEligible) {
-            totalEligibleStake -= amount;
-            if (stake - amount < minStake) _makeIneligible(i);
-        }
+        _refresh(i);
         emit Slashed(requestId, node.account, amount);
     }
 
-    function _makeIneligible(uint256 i) private {
-        if (!eligible.has(i)) return;
-        eligible &= ~(1 << i);
-        totalEligibleStake -= _nodes[i].stake;
+    /// Recomputes node i's effective stake and checkpoints it (and the total) when it changed.
+    function _refresh(uint256 i) private {
+        Node storage node = _nodes[i];
+        uint256 stake = node.stake;
+        uint256 effective = stake >= minStake && unlockBlock[node.account] == 0 ? stake : 0;
+        Latest storage l = _latest[i];
+        uint256 old = l.effective;
+        if (effective == old) return;
+        uint48 now_ = uint48(block.number);
+        _history[i].push(now_, uint208(effective));
+        _total.push(now_, uint208(_total.latest() + effective - old));
+        l.since = now_;
+        l.effective = uint96(effective);
+    }
+
+    function _stakeAt(uint256 i, uint256 atBlock) private view returns (uint256) {
+        Latest memory l = _latest[i];
+        // One read for a node that did not change since atBlock; a search of its history otherwise.
+        if (l.since <= atBlock) return l.effective;
+        return _history[i].upperLookupRecent(uint48(atBlock));
     }
 
     // ---------------------------------------------------------------- views
@@ -200,7 +266,32 @@ contract NodeRegistry is ReentrancyGuard {
 
     function nodeAt(uint256 i) external view returns (address account, uint256 stake, bool isEligible) {
         Node storage n = _nodes[i];
-        return (n.account, n.stake, eligible.has(i));
+        return (n.account, n.stake, _latest[i].effective != 0);
+    }
+
+    /// @notice Node i's effective stake as of the end of block `atBlock` (final once it is past).
+    function stakeAt(uint256 i, uint256 atBlock) external view returns (uint256) {
+        return _stakeAt(i, atBlock);
+    }
+
+    /// @notice The total effective stake as of the end of block `atBlock` (final once it is past).
+    function totalStakeAt(uint256 atBlock) external view returns (uint256) {
+        return _total.upperLookupRecent(uint48(atBlock));
+    }
+
+    /// @notice The current total effective stake.
+    function totalEligibleStake() external view returns (uint256) {
+        return _total.latest();
+    }
+
+    /// @notice The set of nodes eligible now (bit i: node i).
+    function eligible() external view returns (uint256 set) {
+        for (uint256 i; i < _nodes.length; ++i) if (_latest[i].effective != 0) set |= 1 << i;
+    }
+
+    /// @notice How many open rounds `account`'s stake backs (it cannot withdraw while non-zero).
+    function openRounds(address account) external view returns (uint256) {
+        return _latest[indexOf(account)].locks;
     }
 
     function indexOf(address account) public view returns (uint256) {

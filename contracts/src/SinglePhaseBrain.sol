@@ -11,10 +11,12 @@ import {ResultDelivery} from "./ResultDelivery.sol";
 import "./Errors.sol";
 
 /// @notice The paper's single-phase baseline: the request and its result are one transaction. The
-/// committee (drawn from a recent block hash chosen by the caller) computes the result first and
-/// signs it; the request transaction carries the signatures, is checked for a quorum, pays the
-/// signers and executes the callback. Nothing is pending between transactions, so nothing pipelines:
-/// the inference sits on the request's critical path.
+/// committee of a block B is drawn from B's parent's hash, in proportion to the stakes as of the
+/// block before that parent; it computes the result first and signs it; the request transaction,
+/// which must land in B, carries the signatures, is checked for a quorum, pays the signers and
+/// executes the callback. Nothing is pending between transactions, so nothing pipelines: the
+/// inference sits on the request's critical path. The caller chooses no seed; it can only choose
+/// whether to send in this block or wait for another (see contracts/README.md, threat model).
 contract SinglePhaseBrain is ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
 
@@ -45,7 +47,8 @@ contract SinglePhaseBrain is ResultDelivery, ReentrancyGuard {
         uint256 maxCallbackGas_
     ) ResultDelivery(maxCallbackGas_) {
         if (committeeSize_ == 0 || committeeSize_ > 256) revert InvalidConfig("committeeSize not in 1..256");
-        if (quorumBps_ >= 10_000) revert InvalidConfig("quorumBps must be below 10000");
+        // INVARIANT: two disjoint sets of signers cannot both be more than quorumBps of the committee.
+        if (quorumBps_ < 5000 || quorumBps_ >= 10_000) revert InvalidConfig("quorumBps not in 5000..9999");
         models = models_;
         nodes = nodes_;
         minFee = minFee_;
@@ -53,11 +56,13 @@ contract SinglePhaseBrain is ResultDelivery, ReentrancyGuard {
         quorumBps = quorumBps_;
     }
 
-    /// @notice The committee for (seedBlock, modelId, inputHash) as a node-index set.
-    function committeeFor(uint256 seedBlock, bytes32 modelId, bytes32 inputHash) public view returns (uint256) {
-        bytes32 h = blockhash(seedBlock);
-        if (h == bytes32(0)) revert SeedBlockUnavailable(seedBlock);
-        return nodes.drawCommittee(keccak256(abi.encodePacked(h, modelId, inputHash)), committeeSize);
+    /// @notice The committee of every request that lands in block seedBlock + 1, as a node-index set:
+    /// drawn from seedBlock's hash, with the stakes as of block seedBlock - 1. Nothing the caller
+    /// chooses (input, model, account) enters the seed: each would be one more draw to pick from.
+    /// Takes the hash as an argument because a call on the latest block cannot read its own hash.
+    function committeeOf(bytes32 seedBlockHash, uint256 seedBlock) public view returns (uint256) {
+        return nodes.drawCommittee(keccak256(abi.encodePacked(seedBlockHash, address(this))), committeeSize,
+            seedBlock - 1);
     }
 
     /// @notice What each member signs (EIP-191 personal message over this 32-byte digest).
@@ -81,7 +86,10 @@ contract SinglePhaseBrain is ResultDelivery, ReentrancyGuard {
         if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
         if (!models.exists(modelId)) revert UnknownModel(modelId);
         _checkCallback(consumer, callbackGas);
-        uint256 committee = committeeFor(seedBlock, modelId, inputHash);
+        // INVARIANT: the seed is the parent block's hash; an older block (one the caller picked among
+        // many) is refused.
+        if (seedBlock != block.number - 1) revert SeedBlockNotParent(seedBlock, block.number - 1);
+        uint256 committee = committeeOf(blockhash(seedBlock), seedBlock);
         bytes32 digest = MessageHashUtils.toEthSignedMessageHash(digestOf(seedBlock, modelId, inputHash, result));
         uint256 voters;
         for (uint256 k; k < signatures.length; ++k) {

@@ -13,6 +13,7 @@ _MODULES = (
     "softmax", "sub", "transpose",
     "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
+    "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

@@ -6,6 +6,7 @@ the kernel and re-raises any failure with the node's name and step.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -64,6 +65,14 @@ class PassThrough(ExactOp):
     def lower(self, node, lw) -> None:
         x = lw.dyn(node, node.input[0])
         shape = self.out_shape(node, lw, x.shape)
+        if x.dtype == "int64":
+            # token ids: program nodes write int16 only, so ids are never copied. An op that keeps
+            # their order (a reshape) makes no node: its output is the ids slot under the new shape,
+            # which Gather reads by flat position alone.
+            if not (isinstance(self, Reshaping) or self.op_type in ("Identity", "Dropout")):
+                raise lw.unsupported(node, "token ids feed only Gather lookups (and reshapes before them)")
+            lw.values[node.output[0]] = replace(x, shape=tuple(shape))
+            return
         lw.emit(node, [x.index], shape, x.scale, self.attrs(node, lw, x.shape))
 
 

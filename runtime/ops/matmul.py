@@ -30,6 +30,8 @@ class MatMul(ExactOp):
             ratios, b_max = a.scale * ws / y_scale, INT8_MAX
         else:
             b = lw.act(node, node.input[1])
+            if len(b.shape) < 2:
+                raise lw.unsupported(node, f"input B must have rank >= 2, got shape {b.shape}")
             ratios, b_max = np.array([a.scale * b.scale / y_scale]), INT16_MAX + 1
         try:
             params = np.array([multiplier(float(r)) for r in ratios], dtype=np.int64)

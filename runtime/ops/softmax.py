@@ -5,9 +5,16 @@ twice the int16 range, so it is halved with the one rounding rule: j = (d + 1) >
 e = t[j + 32768] where t[q + 32768] = saturate(rint(exp(2 * q * s_x) * 32767)) over the whole int16
 domain (entries for q > 0 saturate; they are never read); then
 y = floor((e * 32767 + floor(sum / 2)) / sum) with sum = sum(e, axis) >= 32767 (the maximum's
-entry). Output scale 1/32767.
+entry). Output scale 1/32767. Before opset 13, Softmax(axis) normalizes the input coerced to 2-D at
+`axis`: it lowers to Reshape, a last-axis Softmax and a Reshape back (three nodes). 
+Masks: an attention mask's fill (finfo.min, -inf; runtime.quant.MASK_SENTINEL) saturates to -32768
+upstream, and -32768 alone only means "the calibrated range's floor", whose exp need not be small.
+So an input of exactly -32768 is masked: e = 0, unless the row's maximum is -32768 too (a fully
+masked row then keeps the table's entries, uniform weights, and sum >= 32767 still holds).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -29,16 +36,24 @@ class Softmax(ExactOp):
         rank = len(x.shape)
         axis = lw.attr(node, "axis", -1 if lw.opset >= 13 else 1)
         axis = axis + rank if axis < 0 else axis
-        if lw.opset < 13 and axis != rank - 1:
-            raise lw.unsupported(node, "opset < 13 Softmax over more than the last axis is not supported")
         t = lw.add_constant(f"{node.name}:exp", exp_table(x.scale), x.scale)
+        if lw.opset < 13 and axis != rank - 1:
+            # before opset 13 the input is coerced to 2-D [prod(shape[:axis]), prod(shape[axis:])] and
+            # normalized over its second axis: a Reshape, a last-axis Softmax, a Reshape back
+            flat = (math.prod(x.shape[:axis]), math.prod(x.shape[axis:]))
+            out = node.output[0]
+            x2 = lw.emit(node, [x.index], flat, x.scale, {"shape": flat}, op="Reshape", output=f"{out}:2d")
+            y2 = lw.emit(node, [x2.index, t.index], flat, 1.0 / INT16_MAX, {"axis": 1}, output=f"{out}:softmax2d")
+            lw.emit(node, [y2.index], x.shape, 1.0 / INT16_MAX, {"shape": x.shape}, op="Reshape", output=out)
+            return
         lw.emit(node, [x.index, t.index], x.shape, 1.0 / INT16_MAX, {"axis": axis})
 
     def numpy(self, ins, attrs):
         x, t = ins
         x = x.astype(np.int64)
-        j = (x - x.max(axis=attrs["axis"], keepdims=True) + 1) >> 1
-        e = t.astype(np.int64)[j - INT16_MIN]
+        mx = x.max(axis=attrs["axis"], keepdims=True)
+        e = t.astype(np.int64)[((x - mx + 1) >> 1) - INT16_MIN]
+        e[(x == INT16_MIN) & (mx != INT16_MIN)] = 0  # masked: see the module docstring
         s = e.sum(axis=attrs["axis"], keepdims=True)
         return ((e * INT16_MAX + s // 2) // s).astype(np.int16)
 
@@ -47,8 +62,9 @@ class Softmax(ExactOp):
 
         x, t = ins
         x = x.to(torch.int64)
-        j = (x - x.amax(dim=attrs["axis"], keepdim=True) + 1) >> 1
-        e = t.to(torch.int64)[j - INT16_MIN]
+        mx = x.amax(dim=attrs["axis"], keepdim=True)
+        e = t.to(torch.int64)[((x - mx + 1) >> 1) - INT16_MIN]
+        e = torch.where((x == INT16_MIN) & (mx != INT16_MIN), torch.zeros_like(e), e)
         s = e.sum(dim=attrs["axis"], keepdim=True)
         return torch.div(e * INT16_MAX + torch.div(s, 2, rounding_mode="floor"), s, rounding_mode="floor").to(torch.int16)
 
@@ -61,4 +77,6 @@ class Softmax(ExactOp):
         coords[axis] = 0
         row = int(np.dot(coords, strides)) + np.arange(x.shape[axis]) * int(strides[axis])
         vals = x.reshape(-1)[row].astype(np.int64)
-        return [row, np.unique(((vals - vals.max() + 1) >> 1) - INT16_MIN)]
+        mx = vals.max()
+        vals = vals[(vals != INT16_MIN) | (mx == INT16_MIN)]  # masked entries read no table entry
+        return [row, np.unique(((vals - mx + 1) >> 1) - INT16_MIN)]

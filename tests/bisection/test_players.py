@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bisection import STRATEGIES, MemoryArbiter, dispute
 from bisection.errors import NothingToDispute
-from bisection.types import ceil_log2
+from bisection.types import BOND_GROWTH, bond_at, ceil_log2
 
 CHEATS = [s for s in STRATEGIES if s != "honest"]
 SIDES = ("defender", "challenger")
@@ -25,7 +25,11 @@ def _check(result, side: str) -> None:
     assert result.moves <= result.max_moves, result.transcript
     assert len(result.transcript) == result.moves
     assert result.claim_status == ("rejected" if side == "defender" else "pending")
-    assert result.payouts.get(honest, 0) == (2 if side == "defender" else 1) and result.payouts.get(side, 0) == 0
+    # The winner takes every bond of the game (each move's, by depth; a timeout claim carries none),
+    # and the claim bond when the lie was the claim's; the liar is paid nothing.
+    pot = sum(bond_at(1, BOND_GROWTH, m["move"] - 1) for m in result.transcript if m["kind"] != "timeout")
+    assert result.payouts.get(honest, 0) == pot + (1 if side == "defender" else 0)
+    assert result.payouts.get(side, 0) == 0
 
 
 @pytest.mark.parametrize("name,batch", [(m, 1) for m in MODELS] + [("digits-cnn", 8), ("digits-mlp", 32), ("toy", 200)])

@@ -12,7 +12,7 @@ from contracts.deploy import ETHER, System, SystemConfig, deploy
 # transactions and blocks mined explicitly.
 CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=40, slash_amount=ETHER // 10, min_fee=ETHER // 1000,
                       committee_size=5, quorum_bps=5000, commit_window=8, reveal_window=8,
-                      max_callback_gas=200_000, max_in_flight=64)
+                      max_callback_gas=200_000, max_in_flight=64, queue_timeout=32)
 NODES = 8  # accounts 1..8 stake; account 0 deploys; accounts 10.. request
 PROGRAM_ROOT, WEIGHTS_ROOT = b"\x01" * 32, b"\x02" * 32
 

@@ -251,7 +251,8 @@ class TestQueueAndCommittee:
         block = driver.chain.w3.eth.get_block(info.request_block + 1)
         from eth_utils import keccak
         assert d.seed == keccak(bytes(block["hash"]) + rid.to_bytes(32, "big"))
-        assert driver.s.nodes.draw_committee(d.seed, CONFIG.committee_size) == d.committee == info.committee
+        assert driver.s.nodes.draw_committee(d.seed, CONFIG.committee_size, info.request_block) == d.committee
+        assert d.committee == info.committee
         committee = driver.s.brain.committee(rid)
         for account in driver.chain.accounts[1:12]:
             assert driver.s.brain.is_member(rid, account.address) == (account.address in committee)
@@ -261,6 +262,7 @@ class TestQueueAndCommittee:
         nodes = driver.s.nodes
         heavy = driver.chain.accounts[1]
         nodes.register(18 * ETHER, sender=heavy)
+        driver.chain.mine(1)  # draws read the stakes of a finished block
         hits = sum(nodes.draw_committee(bytes([i]) * 32, 1) == 1 << nodes.index_of(heavy.address) for i in range(60))
         assert hits > 30  # expected 60 * 20/34 = 35; a uniform draw would give 7.5
 
@@ -268,6 +270,7 @@ class TestQueueAndCommittee:
         nodes = driver.s.nodes
         leaver = driver.chain.accounts[2]
         nodes.request_withdrawal(sender=leaver)
+        driver.chain.mine(1)
         bit = 1 << nodes.index_of(leaver.address)
         assert all(nodes.draw_committee(bytes([i]) * 32, 5) & bit == 0 for i in range(20))
         with pytest.raises(E.WithdrawalLocked):

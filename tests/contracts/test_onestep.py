@@ -12,8 +12,8 @@ from contracts import errors as E
 from contracts.chain import connect
 from contracts.onestep import BUNDLE_TYPE, OneStep, deploy_onestep, encode_bundle, proof_parts, step_proof
 from runtime.tensor_root import CHUNK_BYTES
-from tests.runtime.graphs import OPS
-from tests.runtime.test_ops import build
+from tests.runtime.graphs import OPS, program_op
+from tests.runtime.test_ops import build, random_input
 
 from .onestep_cases import ZOO, expected, prestates, roots, zoo_case
 
@@ -39,10 +39,9 @@ def verify(onestep, program, state, step, element):
 def test_element_equalsNumpyKernel_onRandomSingleOpGraphs(onestep, op, data):
     m, shape, rng, _ = build(op, data)
     program = m.program(shape)
-    step = max(n.index + 1 for n in program.nodes if n.op == op.split("-")[0])
-    wide = data.draw(st.booleans())
-    x_q = rng.integers(-32768, 32768, shape) if wide else rng.integers(-300, 300, shape)
-    state = prestates(program, x_q.astype(np.int16))[step - 1]
+    step = max(n.index + 1 for n in program.nodes if n.op == program_op(op))
+    x_q = random_input(m, program, shape, rng, data.draw(st.booleans()))
+    state = prestates(program, x_q)[step - 1]
     want = expected(program, state, step)
     element = data.draw(st.integers(0, want.size - 1))
     value, slot = verify(onestep, program, state, step, element)

@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dataclasses import replace
+
 from bisection import STRATEGIES, MemoryArbiter, Side, dispute, trace
 from bisection import errors as G
 from bisection.commitments import commit
@@ -30,9 +32,9 @@ from contracts.chain import connect
 from contracts.deploy import OpmlSystem, deploy_opml
 from runtime import zoo
 from runtime.model import Model
-from runtime.tensor_root import tensor_bytes
+from runtime.tensor_root import tensor_bytes, tensor_root
 
-CONFIG = OpmlConfig(window=40, clock=10, min_bond=1, stride=2, callback_gas=200_000)
+CONFIG = OpmlConfig(window=40, clock=10, stride=2, callback_gas=200_000)  # bonds: the defaults (floor 1 gwei/gas)
 CHEATS = [s for s in STRATEGIES if s != "honest"]
 SIDES = ("defender", "challenger")
 MODELS = ("toy", "digits-mlp", "digits-cnn")
@@ -84,7 +86,8 @@ def outcome(r) -> tuple:
 
 def play_both(system: OpmlSystem, name, cheat, k, side, batch=1, sample=0, seed=0):
     program, x_q = case(name, batch, sample)
-    memory = dispute.run(program, x_q, cheat, k, side, seed=seed, arbiter=MemoryArbiter(stride=CONFIG.stride))
+    memory = dispute.run(program, x_q, cheat, k, side, seed=seed, arbiter=MemoryArbiter(
+        stride=CONFIG.stride, min_bond=CONFIG.min_bond, bond_growth=CONFIG.bond_growth))
     snap = system.chain.snapshot()
     try:
         chain = dispute.run(program, x_q, cheat, k, side, seed=seed, arbiter=ChainArbiter(system))
@@ -114,10 +117,10 @@ class Setup:
         self.arbiter = ChainArbiter(system)
         self.model_id = self.arbiter.register_model(self.program)
 
-    def claim(self, bond: int = 1) -> int:
+    def claim(self, bond: int | None = None) -> int:
         return self.defender.submit(self.arbiter, self.model_id, bond=bond)
 
-    def game(self, claim_id: int, bond: int = 1) -> int:
+    def game(self, claim_id: int, bond: int | None = None) -> int:
         return self.challenger.challenge(self.arbiter, claim_id, bond=bond)
 
     def players(self):
@@ -196,17 +199,64 @@ def test_claim_outputNotInFinalState_orLowBond_orUnknownModel_reverts(system):
     t = Setup(system)
     h, n, out = t.honest, t.program.steps, t.program.output_slots[0]
     with pytest.raises(G.InvalidClaim):
-        t.arbiter.submit_claim("defender", t.model_id, t.x_q, h.root(n), b"\x01" * 32, h.proof(n, out), 1)
+        t.arbiter.submit_claim("defender", t.model_id, t.x_q, h.root(n), b"\x01" * 32, h.proof(n, out),
+                               CONFIG.min_bond)
     with pytest.raises(G.InsufficientBond):
-        t.arbiter.submit_claim("defender", t.model_id, t.x_q, h.root(n), h.leaf(n, out), h.proof(n, out), 0)
+        t.arbiter.submit_claim("defender", t.model_id, t.x_q, h.root(n), h.leaf(n, out), h.proof(n, out),
+                               CONFIG.min_bond - 1)
     with pytest.raises(G.UnknownModel):
-        t.arbiter.submit_claim("defender", b"\x09" * 32, t.x_q, h.root(n), h.leaf(n, out), h.proof(n, out), 1)
+        t.arbiter.submit_claim("defender", b"\x09" * 32, t.x_q, h.root(n), h.leaf(n, out), h.proof(n, out),
+                               CONFIG.min_bond)
     with pytest.raises(G.InvalidInput):
         t.arbiter.submit_claim("defender", t.model_id, t.x_q.reshape(-1)[:10], h.root(n), h.leaf(n, out),
-                               h.proof(n, out), 1)
+                               h.proof(n, out), CONFIG.min_bond)
     cid = t.claim()
     cl = t.arbiter.claim(cid)
     assert cl.initial_root == h.root(0) and cl.status == "pending"
+
+
+def test_claim_storesInputRootAndInputHash_readableFromChainAlone(system):
+    """What links a claim to other protocols' requests, and lets an agent rebuild S_0, is on chain."""
+    import hashlib
+
+    t = Setup(system)
+    cid = t.claim()
+    raw = tensor_bytes(t.x_q)
+    info = system.game.claim(cid)
+    assert info.input_hash == hashlib.sha256(raw).digest()
+    assert info.input_root == tensor_root(t.x_q) == system.models.initial_state(t.model_id, raw)[0]
+    assert info.initial_root == system.models.initial_root(t.model_id, raw) == t.honest.root(0)
+    assert ChainArbiter(system).claim(cid).input_root == info.input_root  # a fresh arbiter: chain state only
+
+
+def test_agentRestartsMidGame_recomputesNextMoveFromChainAlone_everyRevealInLogs(system):
+    """op-challenger style: a fresh arbiter (no local cache) and fresh players finish a game that others
+    began; every reveal of the game, not only the last, is recovered from the logs."""
+    t = Setup(system, "digits-cnn", cheat="wrong-output", k=1, side="defender")
+    t.program, t.x_q = case("digits-cnn", 8)
+    t.honest = trace.compute(t.program, t.x_q)
+    liar = make_player("defender", t.program, t.x_q, "wrong-output", 1, honest=t.honest)
+    fair = make_player("challenger", t.program, t.x_q, "honest", honest=t.honest)
+    t.model_id = t.arbiter.register_model(t.program)
+    cid = liar.submit(t.arbiter, t.model_id)
+    gid = fair.challenge(t.arbiter, cid)
+    players = {Side.DEFENDER: liar, Side.CHALLENGER: fair}
+    while t.arbiter.game(gid).phase.value != "reveal":  # past the output and a first pick
+        players[t.arbiter.game(gid).turn].act(t.arbiter, gid)
+    restarted = ChainArbiter(system, accounts=dict(t.arbiter.accounts))
+    assert restarted.register_model(t.program) == t.model_id  # the program, checked against OpmlModels: no tx
+    fresh = {Side.DEFENDER: make_player("defender", t.program, t.x_q, "wrong-output", 1, honest=t.honest),
+             Side.CHALLENGER: make_player("challenger", t.program, t.x_q, "honest", honest=t.honest)}
+    assert restarted.game(gid) == replace(t.arbiter.game(gid), transcript=(), reason="")
+    assert dispute.play(restarted, gid, fresh) == []  # no move rejected
+    assert restarted.game(gid).winner is Side.CHALLENGER
+    moves = restarted.history(gid)
+    kinds = [m["kind"] for m in moves]
+    assert kinds[0] == "open" and kinds[-2:] == ["step", "resolved"] and kinds.count("reveal") >= 1
+    assert len(moves) - 1 == restarted.game(gid).moves  # every move, and the resolution
+    reveals = [m["items"] for m in moves if "items" in m]
+    assert len(reveals) == kinds.count("post_output") + kinds.count("reveal") >= 2
+    assert reveals[-1] == restarted.game(gid).revealed and len(reveals[-1][0]) == 1024  # the leaf chunk
 
 
 # ---------------------------------------------------------------- turns, phases, clocks
@@ -280,9 +330,12 @@ def test_claimWithOpenGame_cannotFinalize_resultOnlyOnceFinal(system):
     dispute.play(t.arbiter, gid, t.players())
     assert t.arbiter.game(gid).winner is Side.DEFENDER
     r = system.game.resolve_claim(cid)
-    assert r.one(ev.ClaimFinalized).callback_ok and r.one(ev.ResultReceived).result == t.honest.output_root()
+    assert r.one(ev.CallbackExecuted).success and r.one(ev.ResultReceived).result == t.honest.output_root()
     assert system.game.result(cid) == t.honest.output_root() == system.consumer.result_of(system.game.address, cid)
-    assert t.arbiter.balance("defender") == 3 * FINNEY + 2 * FINNEY and t.arbiter.balance("challenger") == 0
+    g = system.game.game(gid)  # the winner took every bond of the game, then the claim's bond came back
+    assert g.challenger_bond >= 2 * FINNEY and g.defender_bond >= CONFIG.min_bond
+    assert t.arbiter.balance("defender") == 3 * FINNEY + g.challenger_bond + g.defender_bond
+    assert t.arbiter.balance("challenger") == 0
 
 
 def test_claimBeforeWindowEnds_cannotFinalize(system):
@@ -293,40 +346,60 @@ def test_claimBeforeWindowEnds_cannotFinalize(system):
     t.chain.mine(CONFIG.window)
     assert t.arbiter.resolve_claim(cid).status == "final"
     assert t.arbiter.resolve_claim(cid).status == "final"  # resolving again changes nothing
-    assert t.arbiter.balance("defender") == 1
+    assert t.arbiter.balance("defender") == CONFIG.min_bond
 
 
-def test_bonds_loserPaysWinner_otherGamesRefunded_nothingElseMoves(system):
+def test_bonds_winnerTakesTheGamesBonds_otherGamesClosedLazily_refunded_nothingElseMoves(system):
     t = Setup(system, cheat="wrong-output", k=3, side="defender")
     game = system.game
     cid = t.claim(bond=5 * FINNEY)
     second = make_player("second", t.program, t.x_q, "honest", honest=t.honest)
     g1 = t.game(cid, bond=2 * FINNEY)
     g2 = second.challenge(t.arbiter, cid, bond=3 * FINNEY)
+    second.act(t.arbiter, g2) if t.arbiter.game(g2).turn is Side.CHALLENGER else t.defender.act(t.arbiter, g2)
     addr = {n: t.arbiter.account(n).address for n in ("defender", "challenger", "second")}
     eth_before = {n: t.chain.balance(a) for n, a in addr.items()}
-    assert t.chain.balance(game.address) == 10 * FINNEY
     dispute.play(t.arbiter, g1, t.players())
-    assert t.arbiter.game(g1).winner is Side.CHALLENGER
-    over = t.arbiter.game(g2)
+    assert t.arbiter.game(g1).winner is Side.CHALLENGER and t.arbiter.claim(cid).status == "rejected"
+    one, two = game.game(g1), game.game(g2)
+    assert two.phase != "over" and game.claim(cid).open_games == 1  # untouched by the winning move
+    with pytest.raises(G.GameOver):  # ... but it takes no more moves, and no timeout
+        t.defender.act(t.arbiter, g2)
+    t.chain.mine(CONFIG.clock + 1)
+    with pytest.raises(G.GameOver):
+        t.arbiter.claim_timeout(g2)
+    assert game.paid(addr["challenger"]) == one.challenger_bond + one.defender_bond + 5 * FINNEY
+    over = t.arbiter.close_game(g2)
     assert over.over and over.winner is None and "rejected by game" in over.reason
-    assert t.arbiter.claim(cid).status == "rejected"
-    assert {n: game.paid(a) for n, a in addr.items()} == {"defender": 0, "challenger": 7 * FINNEY, "second": 3 * FINNEY}
-    assert t.chain.balance(game.address) == 10 * FINNEY  # credited, not sent: pull payments
+    assert game.claim(cid).open_games == 0
+    with pytest.raises(G.GameOver):
+        t.arbiter.close_game(g2)
+    assert {n: game.paid(a) for n, a in addr.items()} == {
+        "defender": two.defender_bond, "challenger": one.challenger_bond + one.defender_bond + 5 * FINNEY,
+        "second": two.challenger_bond}
+    total_in = 5 * FINNEY + one.challenger_bond + one.defender_bond + two.challenger_bond + two.defender_bond
+    assert t.chain.balance(game.address) == total_in  # credited, not sent: pull payments
     fees = {}
-    for n in ("challenger", "second"):
+    for n in ("challenger", "second", "defender"):
         acct = t.arbiter.account(n)
         before = t.chain.balance(acct.address)
         r = game.withdraw(sender=acct)
         fee = r.gas_used * t.chain.w3.eth.get_transaction_receipt(r.tx_hash)["effectiveGasPrice"]
         fees[n] = t.chain.balance(acct.address) - before + fee
-    assert fees == {"challenger": 7 * FINNEY, "second": 3 * FINNEY}
+    assert fees == {n: game.paid(a) for n, a in addr.items()}
     assert t.chain.balance(game.address) == 0
-    assert t.chain.balance(addr["defender"]) <= eth_before["defender"]  # only its move fees left it
+    assert t.chain.balance(addr["defender"]) < eth_before["defender"]  # it lost its claim bond
     with pytest.raises(E.NothingToClaim):
         game.withdraw(sender=t.arbiter.account("defender"))
-    with pytest.raises(G.GameOver):
-        t.arbiter.bisect(g2, "defender", True, b"\x01" * 32)
+
+
+def test_closeGame_onPendingClaim_reverts_changesNothing(system):
+    t = Setup(system)
+    gid = t.game(t.claim())
+    before = system.game.game(gid)
+    with pytest.raises(G.ClaimPending):
+        t.arbiter.close_game(gid)
+    assert system.game.game(gid) == before
 
 
 def test_defenderWinsOneGame_andLosesAnother_toTheHonestChallenger(system):
@@ -341,7 +414,8 @@ def test_defenderWinsOneGame_andLosesAnother_toTheHonestChallenger(system):
     g_honest = t.game(cid, bond=FINNEY)
     dispute.play(t.arbiter, g_honest, t.players())
     assert t.arbiter.game(g_honest).winner is Side.CHALLENGER and t.arbiter.claim(cid).status == "rejected"
-    assert t.arbiter.payouts == {"defender": FINNEY, "challenger": 2 * FINNEY}
+    pot = {gid: (lambda g: g.challenger_bond + g.defender_bond)(system.game.game(gid)) for gid in (g_stall, g_honest)}
+    assert t.arbiter.payouts == {"defender": pot[g_stall], "challenger": pot[g_honest] + FINNEY}
 
 
 # ---------------------------------------------------------------- the CLI on chain

@@ -15,8 +15,8 @@ INPUT_HASH = b"\x55" * 32
 
 def signed(d: Driver, count: int, result: bytes = RESULT):
     sp = d.s.single_phase
-    seed_block = d.chain.block_number - 1
-    committee = d.s.nodes.accounts_of(sp.committee_for(seed_block, d.model_id, INPUT_HASH))
+    seed_block = d.chain.block_number  # the request lands in the next block
+    committee = d.s.nodes.accounts_of(sp.committee_for(seed_block))
     members = [d.accounts[a] for a in committee]
     return seed_block, members, [sp.sign(m, seed_block, d.model_id, INPUT_HASH, result) for m in members[:count]]
 
@@ -59,6 +59,6 @@ class TestSinglePhase:
         with pytest.raises(E.InvalidSignature):
             sp.request_and_respond(driver.model_id, INPUT_HASH, seed_block, RESULT, [b"\x01" * 10],
                                    fee=CONFIG.min_fee, sender=driver.user)
-        with pytest.raises(E.SeedBlockUnavailable):
+        with pytest.raises(E.SeedBlockNotParent):
             sp.request_and_respond(driver.model_id, INPUT_HASH, driver.chain.block_number + 5, RESULT, sigs,
                                    fee=CONFIG.min_fee, sender=driver.user)

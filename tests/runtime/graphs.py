@@ -104,3 +104,134 @@ OPS = {
 from .graphs_numeric import NUMERIC_OPS  # noqa: E402 - it builds on graph() and f32() above
 
 OPS.update(NUMERIC_OPS)
+
+# ---------------------------------------------------------------- data movement, masks, token ids
+
+
+def ids_graph(nodes, ids_shape, inits: dict, opset=17) -> onnx.ModelProto:
+    """A graph whose input is int64 token ids."""
+    m = graph(nodes, ids_shape, inits, opset=opset)
+    m.graph.input[0].type.tensor_type.elem_type = TensorProto.INT64
+    return m
+
+
+def gather_ids(rng, d):
+    vocab, width = d(2, 60), d(1, 24)
+    table = f32(rng, vocab, width)
+    return ids_graph([helper.make_node("Gather", ["E", "x"], ["y"], axis=0)], (d(1, 2), d(1, 6)), {"E": table})
+
+
+def gather_axis(rng, d):
+    shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+    axis = d(0, len(shape) - 1)
+    n = shape[axis]
+    idx = np.array(rng.integers(-n, n, size=tuple(d(1, 3) for _ in range(d(0, 2)))), dtype=np.int64)
+    return graph([helper.make_node("Gather", ["x", "i"], ["y"], axis=axis)], shape, {"i": idx})
+
+
+def concat(rng, d):
+    shape = tuple(d(1, 4) for _ in range(d(1, 3)))
+    axis = d(-len(shape), len(shape) - 1)
+    cshape = list(shape)
+    cshape[axis] = d(1, 3)
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Concat", ["x", "c", "r"], ["y"], axis=axis)]
+    return graph(nodes, shape, {"c": f32(rng, *cshape, scale=d(1, 3))})
+
+
+def slice_(rng, d):
+    shape = tuple(d(1, 6) for _ in range(d(1, 3)))
+    axes = [a for a in range(len(shape)) if d(0, 1)] or [0]
+    starts, ends, steps = [], [], []
+    for a in axes:
+        step = d(1, 2) * (1 if d(0, 2) else -1)
+        starts.append(d(-shape[a] - 1, shape[a] + 1))
+        ends.append(d(-shape[a] - 1, shape[a] + 1) if d(0, 2) else (2**62 if step > 0 else -2**62))
+        steps.append(step)
+    if not all(len(range(shape[a])[slice(b, e, s)]) for a, b, e, s in zip(axes, starts, ends, steps)):
+        # an empty slice is no tensor: take the whole axes instead
+        starts, ends, steps = [0] * len(axes), [2**62] * len(axes), [1] * len(axes)
+    inits = {"s": np.array(starts, np.int64), "e": np.array(ends, np.int64), "a": np.array(axes, np.int64),
+             "t": np.array(steps, np.int64)}
+    return graph([helper.make_node("Slice", ["x", "s", "e", "a", "t"], ["y"])], shape, inits)
+
+
+def split(rng, d):
+    shape = tuple(d(2, 6) for _ in range(d(1, 3)))
+    axis = d(0, len(shape) - 1)
+    first = d(1, shape[axis] - 1)
+    node = helper.make_node("Split", ["x", "s"], ["z", "y"], axis=axis)
+    return graph([node], shape, {"s": np.array([first, shape[axis] - first], np.int64)})
+
+
+def expand(rng, d):
+    shape = tuple(d(1, 3) if d(0, 1) else 1 for _ in range(d(1, 3)))
+    target = [d(1, 4) if s == 1 else s for s in shape]
+    target = [d(1, 3) for _ in range(d(0, 1))] + [1 if d(0, 3) == 0 else t for t in target]
+    return graph([helper.make_node("Expand", ["x", "s"], ["y"])], shape, {"s": np.array(target, np.int64)})
+
+
+def unsqueeze(rng, d):
+    shape = tuple(d(1, 4) for _ in range(d(1, 3)))
+    axes = sorted({d(-len(shape) - 1, len(shape)) % (len(shape) + 1) for _ in range(d(1, 2))})
+    if d(0, 1):  # opset 11: axes as an attribute
+        return graph([helper.make_node("Unsqueeze", ["x"], ["y"], axes=axes)], shape, {}, opset=11)
+    return graph([helper.make_node("Unsqueeze", ["x", "a"], ["y"])], shape, {"a": np.array(axes, np.int64)})
+
+
+def squeeze(rng, d):
+    shape = tuple(1 if d(0, 1) else d(2, 4) for _ in range(d(1, 4)))
+    ones = [i for i, s in enumerate(shape) if s == 1]
+    if not ones or d(0, 1):
+        return graph([helper.make_node("Squeeze", ["x"], ["y"])], shape, {})
+    return graph([helper.make_node("Squeeze", ["x", "a"], ["y"])], shape, {"a": np.array(ones[:d(1, len(ones))], np.int64)})
+
+
+def where(rng, d):
+    shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+    cond = rng.integers(0, 2, size=shape[d(0, len(shape) - 1):]).astype(bool)
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Where", ["m", "x", "r"] if d(0, 1) else ["m", "c", "x"], ["y"])]
+    return graph(nodes, shape, {"m": cond, "c": f32(rng, *shape[-1:], scale=d(1, 3))})
+
+
+def sum_(rng, d):
+    shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Sum", ["x", "r", "c"][:d(1, 3)], ["y"])]
+    return graph(nodes, shape, {"c": f32(rng, *shape[-1:], scale=d(1, 3))})
+
+
+def attention_scores(rng, d):
+    """QK^T of a 4-D [batch, heads, seq, dim] activation with itself: MatMul of two activations."""
+    shape = (d(1, 2), d(1, 3), d(1, 6), d(1, 16))
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 1, 3, 2]), helper.make_node("MatMul", ["x", "xt"], ["y"])]
+    return graph(nodes, shape, {})
+
+
+def masked_softmax(rng, d):
+    """Causal attention weights as torch exports them: Where(mask, scores, finfo.min), Softmax."""
+    s = d(1, 6)
+    shape = (d(1, 2), d(1, 2), s, s)
+    causal = np.tril(np.ones((s, s), dtype=bool)).reshape(1, 1, s, s)
+    fill = np.array(np.finfo(np.float32).min, dtype=np.float32)
+    nodes = [helper.make_node("Where", ["m", "x", "f"], ["w"]), helper.make_node("Softmax", ["w"], ["y"], axis=-1)]
+    return graph(nodes, shape, {"m": causal, "f": fill})
+
+
+def softmax_opset11(rng, d):
+    """Before opset 13 Softmax normalizes over the input coerced to 2-D at `axis`."""
+    shape = tuple(d(1, 4) for _ in range(d(1, 4)))
+    return graph([helper.make_node("Softmax", ["x"], ["y"], axis=d(0, len(shape) - 1))], shape, {}, opset=11)
+
+
+OPS.update({
+    "Gather": gather_ids, "Gather-axis": gather_axis, "Concat": concat, "Slice": slice_, "Split": split,
+    "Expand": expand, "Unsqueeze": unsqueeze, "Squeeze": squeeze, "Cast": unary("Cast", to=TensorProto.FLOAT),
+    "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),
+    "MatMul-attention": attention_scores, "Softmax-masked": masked_softmax, "Softmax-opset11": softmax_opset11,
+})
+# ops whose nodes lower to program nodes of another op (the op the tests look for in the program)
+LOWERS_TO = {"Split": "Slice"}
+
+
+def program_op(key: str) -> str:
+    op = key.split("-")[0]
+    return LOWERS_TO.get(op, op)

@@ -22,13 +22,38 @@ def build(op, data):
     proto = OPS[op](rng, draw)
     m = Model(proto, op)
     shape = tuple(d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim)
-    samples = rng.standard_normal((8,) + shape).astype(np.float32)
+    if np.issubdtype(m.spec.dtype, np.integer):  # token ids, within the table
+        samples = rng.integers(0, m.id_limit(), (8,) + shape).astype(np.int64)
+    else:
+        samples = rng.standard_normal((8,) + shape).astype(np.float32)
     m.calibrate(samples.reshape((-1,) + shape[1:]))
     return m, shape, rng, samples
 
 
+def random_input(m, prog, shape, rng, wide: bool) -> np.ndarray:
+    """A random request input as the input slot holds it: int16 over the whole range (`wide`) or a
+    narrow one, or token ids over the table."""
+    if prog.slots[prog.input_slot].dtype == "int64":
+        return rng.integers(0, m.id_limit(), shape).astype(np.int64)
+    return (rng.integers(-32768, 32768, shape) if wide else rng.integers(-300, 300, shape)).astype(np.int16)
+
+
 def test_everyRegisteredOp_hasAPropertyTest():
     assert {k.split("-")[0] for k in OPS} >= set(supported_ops())
+
+
+def test_split_lowersToOneSliceNodePerOutput():
+    from onnx import helper
+
+    from .graphs import graph
+    proto = graph([helper.make_node("Split", ["x"], ["a", "y", "b"], axis=1)], (2, 9), {}, opset=11)
+    m = Model(proto, "split")
+    m.calibrate(np.random.default_rng(0).random((8, 9)).astype(np.float32))
+    prog = m.program((2, 9))
+    assert [n.op for n in prog.nodes] == ["Slice"] * 3
+    assert [prog.slots[n.outputs[0]].shape for n in prog.nodes] == [(2, 3)] * 3
+    x = np.arange(18, dtype=np.float32).reshape(2, 9) / 18
+    assert np.allclose(m.run_exact(x).floats()[0], x[:, 3:6], atol=1e-3)
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
@@ -37,8 +62,7 @@ def test_everyRegisteredOp_hasAPropertyTest():
 def test_op_numpyEqualsTorch_onRandomInt16(op, data):
     m, shape, rng, _ = build(op, data)
     prog = m.program(shape)
-    for x_q in (rng.integers(-32768, 32768, shape).astype(np.int16),
-                rng.integers(-300, 300, shape).astype(np.int16)):
+    for x_q in (random_input(m, prog, shape, rng, True), random_input(m, prog, shape, rng, False)):
         a, b = prog.run(x_q, "numpy"), prog.run(x_q, "torch")
         assert all(u.dtype == v.dtype == np.int16 and u.shape == v.shape and (u == v).all() for u, v in zip(a, b))
 

@@ -1,137 +1,136 @@
-"""tribunal demo: one inference verified both ways on one chain (the embedded one by default).
+"""tribunal demo: every verification mode serving one request on one chain, honest and under attack.
 
-1. runtime: the model under the fast profile (onnxruntime) and the exact one (integers, the output
-   root that every honest party reproduces bit for bit);
-2. brain: five staked nodes drawn as a committee commit and reveal the output root through the
-   Brain contract; one of them lies, is outvoted and slashed; the consumer's callback receives the
-   agreed root;
-3. opml: a submitter claims a wrong result (one element corrupted at a step), an honest challenger
-   disputes it by bisection, and the one-step check on chain rejects the claim and pays the bond.
+Everything runs on the embedded chain (or anvil) through the Verifier interface, served by in-process
+agents that talk only through the chain: five staked committee members, an opML submitter and a
+watcher. Requests, in order:
 
-Every party is played here in one process, talking only through the chain.
+1. brain, single-phase, opml, auto: honest parties, the exact output root final;
+2. opml with a cheating submitter (one element corrupted mid-program): the watcher disputes it by
+   bisection and a one-step check on chain, the claim is rejected and the watcher's own answer ends final;
+3. brain with a lying majority (3 of 5 vote one wrong root): BRAIN finalizes the lie;
+4. hybrid with the same lying majority: the watcher's fraud proof overturns it and the honest answer
+   ends final (shown as pending when the hybrid mode is not registered in this build).
+
+It ends with one table: mode, what happened, output, status, latency in blocks and seconds, gas.
 """
 from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from runtime import zoo
-from runtime.model import Model
-from runtime.tensor_root import tensor_bytes, tensor_root
-
-from ..inputs import sample_input
 
 NAME = "demo"
-HELP = "the main demo: one inference verified by a BRAIN committee and by an opML dispute, on chain"
-ETHER = 10**18
+HELP = "the main demo: every mode serves a request on chain, honest and under attack, in one table"
+MEMBERS = 5
 
 
 def add_arguments(p) -> None:
     p.add_argument("--model", default="digits-mlp", choices=[n for n, e in zoo.ENTRIES.items() if e.exact])
     p.add_argument("--sample", type=int, default=0, help="which held-out input")
     p.add_argument("--chain", default="embedded", choices=["embedded", "anvil"])
-    p.add_argument("--cheat-step", type=int, default=None, help="the step the opML submitter corrupts (default: middle)")
+
+
+def scenarios(has_hybrid: bool) -> list[dict]:
+    """(mode, label, member cheats, submitter cheat, options) for each request, in order."""
+    honest = {"liars": 0, "submitter": "honest", "options": {}}
+    rows = [
+        {"mode": "brain", "label": "honest committee", **honest},
+        {"mode": "single-phase", "label": "honest (baseline)", **honest},
+        {"mode": "opml", "label": "honest submitter", **honest},
+        {"mode": "auto", "label": "10 ETH at risk", **honest, "options": {"value_at_risk": 10 * 10**18}},
+        {"mode": "opml", "label": "cheating submitter", "liars": 0, "submitter": "wrong-output", "options": {}},
+        {"mode": "brain", "label": "3 of 5 members lie", "liars": 3, "submitter": "honest", "options": {}},
+        {"mode": "hybrid", "label": "3 of 5 members lie", "liars": 3, "submitter": "honest", "options": {}},
+    ]
+    for r in rows:
+        r["available"] = r["mode"] != "hybrid" or has_hybrid
+    return rows
 
 
 def run(args) -> dict:
-    from contracts.chain import connect
+    from contracts.bindings.opml import OpmlConfig
+    from contracts.deploy import ETHER
+    from verifiers import Tribunal, modes
+    from verifiers.deployment import DEFAULT_CONFIG
 
-    m = Model.load(args.model, profile="exact")
-    x = sample_input(m, args.sample)
-    x_q = m.quantize_input(x)
-    program = m.program(x_q.shape)
-    exact = m.run_exact(x)
-    fast = m.run_fast(x)[0]
-    _, labels = zoo.test_data(args.model)
-    out = {"model": args.model, "sample": args.sample, "chain": args.chain, "steps": program.steps,
-           "runtime": {"label": None if labels is None else int(labels[args.sample]),
-                       "fast_top1": int(fast.argmax()), "exact_top1": int(exact.floats()[0].argmax()),
-                       "output_root": "0x" + exact.output_root.hex()}}
+    from ..inputs import sample_input
+
     t0 = time.perf_counter()
-    chain = connect(args.chain)
+    # Short windows (blocks): the demo mines a block whenever no agent has anything to do.
+    config = DEFAULT_CONFIG.__class__(**{**DEFAULT_CONFIG.__dict__, "commit_window": 8, "reveal_window": 8,
+                                         "withdrawal_delay": 64, "queue_timeout": 32})
+    opml = OpmlConfig(window=8, clock=8, min_bond=ETHER // 100)
+    t = Tribunal.connect(args.chain, committee=MEMBERS, config=config, opml_config=opml, models=(args.model,))
+    rows = []
     try:
-        out["brain"] = _brain(chain, program, x_q, exact.output_root)
-        out["opml"] = _opml(chain, program, x_q, args.cheat_step or max(1, program.steps // 2))
+        entry = t.model(args.model)
+        x = sample_input(entry.model, args.sample)
+        exact_root = "0x" + entry.model.run_exact(x).output_root.hex()
+        for sc in scenarios("hybrid" in modes.names()):
+            row = {k: sc[k] for k in ("mode", "label")}
+            if not sc["available"]:
+                rows.append({**row, "status": "pending", "output": None, "blocks": None, "seconds": None,
+                             "gas_total": None, "note": "hybrid mode not registered in this build"})
+                continue
+            _cheat(t, sc["liars"], sc["submitter"])
+            _say(args, f"{sc['mode']}: {sc['label']} ...")
+            v = t.infer(args.model, x, mode=sc["mode"], **sc["options"]).wait(progress=_progress(args))
+            rows.append({**row, "status": v.status, "output": v.output, "output_root": v.output_root,
+                         "correct": v.output_root == exact_root if v.output_root else None, "blocks": v.blocks,
+                         "seconds": round(v.seconds, 2), "gas_total": v.gas_total, "reason": v.reason,
+                         "provisional_blocks": v.provisional_blocks, "mode_detail": v.mode,
+                         "transactions": len(v.transactions), "games": len(v.evidence.get("games", []))})
     finally:
-        chain.close()
-    out["seconds"] = time.perf_counter() - t0
-    return out
+        t.close()
+    _, labels = zoo.test_data(args.model)
+    return {"model": args.model, "sample": args.sample, "chain": args.chain, "exact_output_root": exact_root,
+            "label": None if labels is None else int(labels[args.sample]), "rows": rows,
+            "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def _brain(chain, program, x_q, output_root: bytes) -> dict:
-    """A committee round: request, dispatch, commit, reveal, finalize with the consumer's callback."""
-    from bisection.commitments import commit
-    from contracts import events as ev
-    from contracts.bindings import commitment, model_id_of, new_salt
-    from contracts.deploy import SystemConfig, deploy
-
-    s = deploy(chain, SystemConfig(committee_size=5))
-    gas = {}
-    for node in chain.accounts[1:8]:
-        gas["register"] = s.nodes.register(2 * ETHER, sender=node).gas_used
-    c = commit(program)
-    s.models.register(c.program_root, c.weights_root)
-    model_id = model_id_of(c.program_root, c.weights_root)
-    user = chain.accounts[10]
-    r = s.brain.request(model_id, tensor_bytes(x_q), fee=ETHER // 100, sender=user, consumer=s.consumer.address,
-                        callback_gas=100_000)
-    rid, gas["request"] = r.one(ev.Requested).request_id, r.gas_used
-    chain.mine(1)  # the seed block: its hash, unknown at request time, draws the committee
-    gas["dispatch"] = s.brain.dispatch(1).gas_used
-    by_address = {a.address: a for a in chain.accounts}
-    members = [by_address[a] for a in s.brain.committee(rid)]
-    # Each honest member runs the exact profile on the request's input itself; the first one lies.
-    honest = tensor_root(program.run(x_q)[0])
-    wrong = bytes([honest[0] ^ 1]) + honest[1:]
-    votes = {mb.address: wrong if i == 0 else honest for i, mb in enumerate(members)}
-    salts = {a: new_salt() for a in votes}
-    for mb in members:
-        gas["commit"] = s.brain.commit(rid, commitment(votes[mb.address], mb.address, salts[mb.address]), sender=mb).gas_used
-    for mb in members:
-        gas["reveal"] = s.brain.reveal(rid, votes[mb.address], salts[mb.address], sender=mb).gas_used
-    r = s.brain.finalize(rid)
-    gas["finalize+callback"] = r.gas_used
-    fin = r.one(ev.Finalized)
-    return {"request_id": rid, "committee": [mb.address for mb in members], "liar": members[0].address,
-            "result": "0x" + fin.result.hex(), "votes": fin.votes, "agrees_with_exact": fin.result == output_root,
-            "callback_ok": r.one(ev.CallbackExecuted).success,
-            "consumer_has": "0x" + s.consumer.result_of(s.brain.address, rid).hex(),
-            "slashed": [e.node for e in r.of(ev.Slashed)], "gas": gas}
+def _cheat(t, liars: int, submitter: str) -> None:
+    members = [a for a in t.scheduler.agents if a.role == "member"]
+    for i, m in enumerate(members):
+        m.cheat = "wrong-output" if i < liars else "honest"
+    for a in t.scheduler.agents:
+        if a.role == "submitter":
+            a.cheat = submitter
 
 
-def _opml(chain, program, x_q, step: int) -> dict:
-    """A cheating submitter against an honest challenger, refereed by the opML contracts."""
-    from bisection import dispute
-    from contracts.arbiter import ChainArbiter
-    from contracts.deploy import deploy_opml
+def _say(args, text: str) -> None:
+    if not args.json:
+        import sys
 
-    arbiter = ChainArbiter(deploy_opml(chain))
-    r = dispute.run(program, x_q, "wrong-output", step, "defender", 0, arbiter)
-    return {"cheat": f"wrong-output at step {step}", "winner": r.winner, "moves": r.moves, "max_moves": r.max_moves,
-            "disputed_step": r.disputed_step, "claim_status": r.claim_status, "reason": r.reason,
-            "gas_total": sum(t["gas"] for t in arbiter.gas), "transcript": r.transcript}
+        sys.stderr.write(text + "\n")
+
+
+def _progress(args):
+    if args.json:
+        return None
+    from verifiers.commands.infer import _progress as bar
+
+    return bar()
 
 
 def render(r, console) -> None:
     from rich.table import Table
 
-    rt = r["runtime"]
-    console.print(f"[bold]{r['model']}[/], sample {r['sample']} (label {rt['label']}): fast top-1 {rt['fast_top1']}, "
-                  f"exact top-1 {rt['exact_top1']}, {r['steps']} exact steps, output root {rt['output_root'][:18]}...")
-    b = r["brain"]
-    t = Table(show_header=False, title=f"brain on the {r['chain']} chain: a committee of {len(b['committee'])}, one liar")
-    t.add_row("finalized result", f"{b['result'][:18]}... ({b['votes']} votes; equals the exact output root: {b['agrees_with_exact']})")
-    t.add_row("callback", f"{'ran' if b['callback_ok'] else 'failed'}; consumer holds {b['consumer_has'][:18]}...")
-    t.add_row("slashed", ", ".join(a[:10] + "..." for a in b["slashed"]) or "nobody")
-    t.add_row("gas", ", ".join(f"{k} {v:,}" for k, v in b["gas"].items()))
+    console.print(f"[bold]{r['model']}[/], sample {r['sample']} (label {r['label']}) on the {r['chain']} chain; "
+                  f"exact output root {r['exact_output_root'][:18]}…")
+    t = Table("mode", "scenario", "output", "status", "blocks", "seconds", "gas",
+              title="one request per mode, served by agents that talk only through the chain")
+    for row in r["rows"]:
+        if row["blocks"] is None:
+            t.add_row(row["mode"], row["label"], "-", f"[yellow]{row['status']}[/]", "-", "-", "-")
+            continue
+        right = {True: "[green]right[/]", False: "[red]WRONG[/]", None: ""}[row.get("correct")]
+        out = "-" if row["output"] is None else str(row["output"])
+        t.add_row(row.get("mode_detail") or row["mode"], row["label"], f"{out} {right}", row["status"],
+                  str(row["blocks"]), f"{row['seconds']:.1f}", f"{row['gas_total']:,}")
     console.print(t)
-    o = r["opml"]
-    t = Table("move", "side", "kind", "gas", title=f"opml on the {r['chain']} chain: the submitter cheats ({o['cheat']})")
-    for mv in o["transcript"]:
-        t.add_row(str(mv.get("move")), str(mv.get("side")), str(mv.get("kind")), f"{mv.get('gas', 0):,}")
-    console.print(t)
-    console.print(f"winner: [bold]{o['winner']}[/] after {o['moves']} moves (bound {o['max_moves']}), disputed step "
-                  f"{o['disputed_step']}; claim {o['claim_status']}; {o['gas_total']:,} gas in all")
-    console.print(f"({o['reason']})")
-    console.print(f"{r['seconds']:.1f} s on chain")
+    for row in r["rows"]:
+        if row.get("note"):
+            console.print(f"[yellow]{row['mode']}[/]: {row['note']}")
+        elif row["mode"] == "auto" and row.get("reason"):
+            console.print(f"auto: {row['reason']}")
+    console.print(f"{r['seconds']:.0f} s in all")

@@ -4,10 +4,10 @@ pragma solidity 0.8.28;
 import {
     UnknownClaim, UnknownGame, InsufficientBond, InvalidClaim, ChallengeWindowClosed, ClaimNotFinalizable,
     ClaimNotFinal, NotYourTurn, WrongPhase, InvalidMove, ClockTimeExceeded, ClockNotExpired, GameOver, InvalidProof,
-    InvalidPrestate, NothingToClaim, InvalidConfig
+    InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending
 } from "../Errors.sol";
 import {IOneStep} from "../onestep/IOneStep.sol";
-import {IResultConsumer} from "../IResultConsumer.sol";
+import {ResultDelivery} from "../ResultDelivery.sol";
 import {OpmlModels} from "./OpmlModels.sol";
 import {LibMerkle} from "./LibMerkle.sol";
 import {LibProgram} from "./LibProgram.sol";
@@ -19,10 +19,19 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// bisection/memory.py (MemoryArbiter). Time is counted in blocks: challenge windows and chess clocks.
 ///
 /// Claims. A defender posts (model, input, S_N, output root with its path in S_N) and a bond; S_0 is
-/// derived here from the model and the input. The claim is final after `window` blocks with no game
-/// open (`resolveClaim`, which pays the bond back and calls the consumer); `result` reverts until then.
-/// A claim whose game the challenger wins is rejected: the defender's bond goes to that challenger and
-/// every other open game on it ends with its bond refunded.
+/// derived here from the model and the input, and the input's tensor root and sha256 are stored. The
+/// claim is final after `window` blocks with no game open (`resolveClaim`: the bond back, then the
+/// consumer's callback through ResultDelivery, which reverts rather than starve it of gas); `result`
+/// reverts until then. A claim whose game the challenger wins is rejected at once, in O(1): the
+/// defender's bond and the game's bonds go to that challenger. The claim's other open games take no
+/// more moves; each is ended by `closeGame`, which gives each side its own bonds back (lazy
+/// settlement: no move's gas depends on how many games a claim has).
+///
+/// Bonds. Every move is bonded, as in Optimism's FaultDisputeGame: the move that takes a game to depth
+/// d (d = moves made before it; the open is depth 0) carries at least bondAt(d) = minBond * g^d
+/// (g = bondGrowth / 10000, d capped at MAX_BOND_DEPTH), and the game's winner takes every bond of the
+/// game. The floor minBond >= MOVE_GAS * gasPrice makes each bond pay for the costliest answer it can
+/// force (a one-step proof, or a move and the timeout claim): see contracts/README.md, "Threat model".
 ///
 /// Games. Anyone but the defender opens a game with a bond (several per claim). Level one bisects
 /// (lo, hi] over steps; level two descends the disputed output tensor's tree, `stride` levels per
@@ -30,7 +39,7 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// S_hi is S_lo with only that slot set. `step` asks the one-step verifier (IOneStep) for one element
 /// and compares it with the revealed chunk. Reveals are not stored: they travel in events, and later
 /// moves re-send what they use (checked against the committed node hash).
-contract OpmlGame {
+contract OpmlGame is ResultDelivery {
     using LibPosition for Position;
     using LibTreeNode for TreeNode;
 
@@ -38,6 +47,11 @@ contract OpmlGame {
     uint8 internal constant FINAL = 1;
     uint8 internal constant REJECTED = 2;
     uint256 internal constant ELEMENTS_PER_CHUNK = 512; // int16 outputs: 1024-byte chunks
+    // Gas one bond must pay for: the costliest move measured by benchmarks/opml_dispute.py (a one-step
+    // proof, 617k on digits-cnn) plus the timeout claim that ends a stalled game (103k), rounded up.
+    uint256 public constant MOVE_GAS = 750_000;
+    uint256 internal constant BPS = 10_000;
+    uint256 public constant MAX_BOND_DEPTH = 64; // bonds stop growing here (no overflow, any depth)
 
     // Resolution reasons (GameResolved.reason).
     uint8 internal constant BY_STEP = 0;
@@ -47,13 +61,17 @@ contract OpmlGame {
     struct Config {
         uint64 window; // blocks a claim stays open to challenges
         uint64 clock; // blocks each side has per game
-        uint128 minBond; // wei, for claims and challenges alike
+        uint128 minBond; // wei: the claim's bond and the game's opening bond at least; bondAt(0)
         uint8 stride; // tree levels per level-two reveal
         uint32 callbackGas; // gas given to a consumer's onResult
+        uint64 gasPrice; // wei per gas the bonds are priced at (the floor: minBond >= MOVE_GAS * gasPrice)
+        uint32 bondGrowth; // bondAt(d + 1) = bondAt(d) * bondGrowth / 10000; 10000 (flat) to 20000
     }
 
     struct Claim {
         bytes32 modelId;
+        bytes32 inputRoot; // the input's tensor root: the leaf folded into S_0 at the input slot
+        bytes32 inputHash; // sha256 of the raw input bytes (how other protocols name the same request)
         bytes32 initialRoot; // S_0, derived on chain
         bytes32 finalRoot; // S_N, as the defender claims it
         bytes32 outputRoot; // the result: the output slot's tensor root in S_N
@@ -80,7 +98,8 @@ contract OpmlGame {
         uint64 turnSince; // block at which the side to move got the turn
         Clock clockDefender;
         Clock clockChallenger;
-        uint128 bond; // the challenger's
+        uint128 challengerBond; // every bond the challenger posted in this game (the open's included)
+        uint128 defenderBond; // every bond the defender posted in this game (the claim's apart)
         Position position;
         TreeNode node; // level two: the disputed tree node
         bytes32 rootLo;
@@ -101,8 +120,8 @@ contract OpmlGame {
     mapping(address => uint256) public owed; // of which not withdrawn yet
 
     event ClaimSubmitted(uint256 indexed claimId, address indexed defender, bytes32 modelId, bytes32 initialRoot,
-        bytes32 finalRoot, bytes32 outputRoot, uint256 bond, uint256 deadline);
-    event ClaimFinalized(uint256 indexed claimId, bytes32 outputRoot, bool callbackOk);
+        bytes32 finalRoot, bytes32 outputRoot, uint256 bond, uint256 deadline, bytes32 inputRoot, bytes32 inputHash);
+    event ClaimFinalized(uint256 indexed claimId, bytes32 outputRoot);
     event ClaimRejected(uint256 indexed claimId, uint256 gameId);
     event GameOpened(uint256 indexed gameId, uint256 indexed claimId, address challenger, uint256 bond, bytes32 midRoot);
     event Bisected(uint256 indexed gameId, uint8 side, bool agree, bytes32 midRoot, uint256 lo, uint256 hi);
@@ -116,8 +135,18 @@ contract OpmlGame {
     event BondPaid(address indexed account, uint256 amount);
     event BondWithdrawn(address indexed account, uint256 amount);
 
-    constructor(OpmlModels models_, IOneStep verifier_, Config memory config_) {
+    uint256 internal immutable _minBond;
+    uint256 internal immutable _bondGrowth;
+
+    constructor(OpmlModels models_, IOneStep verifier_, Config memory config_) ResultDelivery(config_.callbackGas) {
         if (config_.stride == 0 || config_.clock == 0 || config_.window == 0) revert InvalidConfig("zero stride, clock or window");
+        // INVARIANT: a bond pays for the answer it forces: no 1-wei games that cost their target gas.
+        if (config_.gasPrice == 0 || config_.minBond < MOVE_GAS * config_.gasPrice) {
+            revert InvalidConfig("minBond is below the floor MOVE_GAS * gasPrice (or gasPrice is zero)");
+        }
+        if (config_.bondGrowth < BPS || config_.bondGrowth > 2 * BPS) revert InvalidConfig("bondGrowth outside 10000..20000");
+        _minBond = config_.minBond;
+        _bondGrowth = config_.bondGrowth;
         models = models_;
         verifier = verifier_;
         config = config_;
@@ -134,19 +163,22 @@ contract OpmlGame {
         address consumer
     ) external payable returns (uint256 claimId) {
         // INVARIANT: S_0 comes from the registered model and the request input alone (UnknownModel, InvalidInput).
-        bytes32 initialRoot = models.initialRoot(modelId, input);
+        (bytes32 inputRoot, bytes32 initialRoot) = models.initialState(modelId, input);
         // INVARIANT: bonds are at least the minimum, so losing always costs something.
-        if (msg.value < config.minBond) revert InsufficientBond(msg.value, config.minBond);
+        if (msg.value < _minBond) revert InsufficientBond(msg.value, _minBond);
+        // INVARIANT: the callback can be delivered (a consumer without code would make every resolve revert).
+        _checkCallback(consumer, config.callbackGas);
         OpmlModels.Model memory m = models.model(modelId);
         // INVARIANT: S_N's output slot is the claimed result (the trace's far end is pinned).
         if (outputProof.length != m.stateDepth || LibMerkle.fold(outputRoot, m.outputSlot, outputProof) != finalRoot) {
             revert InvalidClaim(m.outputSlot);
         }
         claimId = _claims.length;
-        _claims.push(Claim(modelId, initialRoot, finalRoot, outputRoot, msg.sender, uint64(block.number), m.steps,
-            PENDING, 0, uint128(msg.value), consumer));
+        bytes32 inputHash = sha256(input);
+        _claims.push(Claim(modelId, inputRoot, inputHash, initialRoot, finalRoot, outputRoot, msg.sender,
+            uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer));
         emit ClaimSubmitted(claimId, msg.sender, modelId, initialRoot, finalRoot, outputRoot, msg.value,
-            block.number + config.window);
+            block.number + config.window, inputRoot, inputHash);
     }
 
     function claim(uint256 claimId) public view returns (Claim memory) {
@@ -178,14 +210,9 @@ contract OpmlGame {
         }
         c.status = FINAL;
         _pay(c.defender, c.bond);
-        bool ok = true;
-        if (c.consumer != address(0)) {
-            try IResultConsumer(c.consumer).onResult{gas: config.callbackGas}(claimId, c.outputRoot) {}
-            catch {
-                ok = false;
-            }
-        }
-        emit ClaimFinalized(claimId, c.outputRoot, ok);
+        emit ClaimFinalized(claimId, c.outputRoot);
+        // INVARIANT: the caller cannot finalize while starving the callback: too little gas reverts it all.
+        _deliver(claimId, c.consumer, config.callbackGas, c.outputRoot);
         return FINAL;
     }
 
@@ -197,7 +224,7 @@ contract OpmlGame {
         if (c.status != PENDING || block.number >= c.created + config.window) {
             revert ChallengeWindowClosed(claimId, c.created + config.window);
         }
-        if (msg.value < config.minBond) revert InsufficientBond(msg.value, config.minBond);
+        if (msg.value < _minBond) revert InsufficientBond(msg.value, _minBond);
         gameId = _games.length;
         // INVARIANT: the defender cannot challenge its own claim.
         if (msg.sender == c.defender) revert NotYourTurn(gameId, msg.sender);
@@ -211,7 +238,7 @@ contract OpmlGame {
         g.turnSince = uint64(block.number);
         g.clockDefender = Clock.wrap(config.clock);
         g.clockChallenger = Clock.wrap(config.clock);
-        g.bond = uint128(msg.value);
+        g.challengerBond = uint128(msg.value);
         g.position = pos;
         g.rootLo = c.initialRoot;
         g.rootHi = c.finalRoot;
@@ -237,9 +264,24 @@ contract OpmlGame {
         return _games.length;
     }
 
+    /// The least bond of the move that takes a game to depth `depth` (moves made before it).
+    function bondAt(uint256 depth) public view returns (uint256 bond) {
+        bond = _minBond;
+        if (depth > MAX_BOND_DEPTH) depth = MAX_BOND_DEPTH;
+        for (uint256 i; i < depth; ++i) {
+            bond = bond * _bondGrowth / BPS;
+        }
+    }
+
+    /// The least bond of the game's next move.
+    function moveBond(uint256 gameId) external view returns (uint256) {
+        if (gameId >= _games.length) revert UnknownGame(gameId);
+        return bondAt(_games[gameId].moves);
+    }
+
     /// Level one: the verdict on the opponent's root at mid, and the next midpoint's root unless final
     /// (bytes32(0) stands for "no root").
-    function bisect(uint256 gameId, bool agree, bytes32 midRoot) external {
+    function bisect(uint256 gameId, bool agree, bytes32 midRoot) external payable {
         (Game storage g, uint8 side) = _mover(gameId, Phase.BISECT);
         Position pos;
         if (agree) {
@@ -271,7 +313,7 @@ contract OpmlGame {
 
     /// Links level one to level two: the output root is slot o (the disputed node's output) of S_hi,
     /// and S_hi is S_lo with only o set.
-    function postOutput(uint256 gameId, Output calldata o) external {
+    function postOutput(uint256 gameId, Output calldata o) external payable {
         (Game storage g,) = _mover(gameId, Phase.OUTPUT);
         (uint256 slot, uint256 nbytes) = _disputedNode(gameId, g, o.node, o.nodeProof);
         _checkOutputSlot(gameId, g, slot, o.outputRoot, o.proof);
@@ -302,7 +344,7 @@ contract OpmlGame {
     }
 
     /// Level two: the disputer names the revealed node it disputes; `revealed` re-sends the last reveal.
-    function pick(uint256 gameId, uint256 index, bytes32[] calldata revealed) external {
+    function pick(uint256 gameId, uint256 index, bytes32[] calldata revealed) external payable {
         (Game storage g,) = _mover(gameId, Phase.PICK);
         uint256 below = g.node.strideBelow(g.leafDepth, config.stride);
         if (index >= 1 << below) revert InvalidMove(gameId, "pick index out of range of the reveal");
@@ -318,7 +360,7 @@ contract OpmlGame {
     }
 
     /// Level two: the claimant opens the picked node (its descendants, or at a leaf its chunk).
-    function reveal(uint256 gameId, bytes32[] calldata hashes, bytes calldata chunk) external {
+    function reveal(uint256 gameId, bytes32[] calldata hashes, bytes calldata chunk) external payable {
         (Game storage g,) = _mover(gameId, Phase.REVEAL);
         TreeNode n = g.node;
         _checkReveal(gameId, n, g.nodeHash, g.leafDepth, hashes, chunk);
@@ -328,7 +370,7 @@ contract OpmlGame {
 
     /// The one-step check: element `element` of the revealed chunk, recomputed by the verifier from
     /// inputs proven against S_lo. Equal -> the claimant wins; different -> the disputer wins.
-    function step(uint256 gameId, uint256 element, bytes calldata chunk, bytes calldata proof) external {
+    function step(uint256 gameId, uint256 element, bytes calldata chunk, bytes calldata proof) external payable {
         (Game storage g,) = _mover(gameId, Phase.STEP);
         if (element >= ELEMENTS_PER_CHUNK) revert InvalidMove(gameId, "element outside the chunk");
         // INVARIANT: the chunk is the one the claimant revealed (it hashes to the disputed leaf).
@@ -350,7 +392,8 @@ contract OpmlGame {
     function claimTimeout(uint256 gameId) external {
         if (gameId >= _games.length) revert UnknownGame(gameId);
         Game storage g = _games[gameId];
-        if (g.phase == Phase.OVER) revert GameOver(gameId);
+        // INVARIANT: a resolved game, or one whose claim another game refuted, takes no timeout.
+        if (g.phase == Phase.OVER || _claims[g.claimId].status == REJECTED) revert GameOver(gameId);
         uint256 elapsed = block.number - g.turnSince;
         Clock left = _clock(g, g.turn);
         // INVARIANT: a timeout is won only once the side to move has used up its clock.
@@ -359,6 +402,24 @@ contract OpmlGame {
         _setClock(g, loser, left.charge(elapsed));
         g.moves += 1;
         _end(gameId, g, otherSide(loser), BY_TIMEOUT);
+    }
+
+    /// Anyone: ends an open game whose claim another game refuted; each side gets its own bonds back.
+    /// This is the lazy half of a rejection: one call per game, paid by whoever wants its bond.
+    function closeGame(uint256 gameId) external {
+        if (gameId >= _games.length) revert UnknownGame(gameId);
+        Game storage g = _games[gameId];
+        if (g.phase == Phase.OVER) revert GameOver(gameId);
+        Claim storage c = _claims[g.claimId];
+        // INVARIANT: only a refuted claim's games end without a winner; a pending claim's games are played out.
+        if (c.status != REJECTED) revert ClaimPending(g.claimId);
+        g.phase = Phase.OVER;
+        g.turn = NOBODY;
+        g.winner = NOBODY;
+        c.openGames -= 1;
+        emit GameResolved(gameId, NOBODY, BY_REJECTION);
+        if (g.challengerBond > 0) _pay(g.challenger, g.challengerBond);
+        if (g.defenderBond > 0) _pay(g.defender, g.defenderBond);
     }
 
     function withdraw() external {
@@ -377,8 +438,8 @@ contract OpmlGame {
     function _mover(uint256 gameId, Phase phase) private returns (Game storage g, uint8 side) {
         if (gameId >= _games.length) revert UnknownGame(gameId);
         g = _games[gameId];
-        // INVARIANT: a resolved game takes no more moves.
-        if (g.phase == Phase.OVER) revert GameOver(gameId);
+        // INVARIANT: a resolved game, or one whose claim another game refuted, takes no more moves.
+        if (g.phase == Phase.OVER || _claims[g.claimId].status == REJECTED) revert GameOver(gameId);
         side = msg.sender == g.defender ? DEFENDER : msg.sender == g.challenger ? CHALLENGER : NOBODY;
         // INVARIANT: only the side whose turn it is moves.
         if (side != g.turn) revert NotYourTurn(gameId, msg.sender);
@@ -388,6 +449,11 @@ contract OpmlGame {
         if (left.expired(elapsed)) revert ClockTimeExceeded(gameId, elapsed, Clock.unwrap(left));
         // INVARIANT: each phase accepts one kind of move.
         if (g.phase != phase) revert WrongPhase(gameId, uint8(g.phase), uint8(phase));
+        uint256 need = bondAt(g.moves);
+        // INVARIANT: every move is bonded, more deeply deeper: the loser's bonds pay the winner's moves.
+        if (msg.value < need) revert InsufficientBond(msg.value, need);
+        if (side == DEFENDER) g.defenderBond += uint128(msg.value);
+        else g.challengerBond += uint128(msg.value);
         _setClock(g, side, left.charge(elapsed));
         g.turnSince = uint64(block.number);
         g.moves += 1;
@@ -458,8 +524,8 @@ contract OpmlGame {
 
     // ------------------------------------------------------------------ bonds
 
-    /// Resolves a game: the loser's bond goes to the winner; a challenger's win rejects a pending claim
-    /// (the defender's bond to it) and ends the claim's other open games with their bonds refunded.
+    /// Resolves a game: the winner takes every bond of the game; a challenger's win also rejects the
+    /// claim and takes the defender's claim bond. O(1): the claim's other games are left to closeGame.
     function _end(uint256 gameId, Game storage g, uint8 winner, uint8 reason) private {
         g.phase = Phase.OVER;
         g.turn = NOBODY;
@@ -467,28 +533,15 @@ contract OpmlGame {
         emit GameResolved(gameId, winner, reason);
         Claim storage c = _claims[g.claimId];
         c.openGames -= 1;
+        uint256 pot = uint256(g.challengerBond) + g.defenderBond;
         if (winner == DEFENDER) {
-            _pay(g.defender, g.bond);
+            _pay(g.defender, pot);
             return;
         }
-        if (c.status != PENDING) {
-            _pay(g.challenger, g.bond);
-            return;
-        }
+        // A move or timeout on a rejected claim's game reverts (GameOver), so this claim is pending here.
         c.status = REJECTED;
-        _pay(g.challenger, uint256(g.bond) + c.bond);
+        _pay(g.challenger, pot + c.bond);
         emit ClaimRejected(g.claimId, gameId);
-        uint256[] storage others = _claimGames[g.claimId];
-        for (uint256 i; i < others.length; ++i) {
-            Game storage o = _games[others[i]];
-            if (o.phase == Phase.OVER) continue;
-            o.phase = Phase.OVER;
-            o.turn = NOBODY;
-            o.winner = NOBODY;
-            c.openGames -= 1;
-            emit GameResolved(others[i], NOBODY, BY_REJECTION);
-            _pay(o.challenger, o.bond);
-        }
     }
 
     function _pay(address to, uint256 amount) private {

@@ -94,12 +94,18 @@ contract OpmlModels {
     }
 
     /// S_0 for a request: the weights tree with the input's tensor root at the input slot.
-    function initialRoot(bytes32 modelId, bytes calldata input) external view returns (bytes32) {
+    function initialRoot(bytes32 modelId, bytes calldata input) external view returns (bytes32 root) {
+        (, root) = initialState(modelId, input);
+    }
+
+    /// The input's tensor root (the leaf folded into S_0 at the input slot) and S_0 itself.
+    function initialState(bytes32 modelId, bytes calldata input) public view returns (bytes32 inputRoot, bytes32 root) {
         Model memory m = model(modelId);
         // INVARIANT: the input is exactly the model's input tensor (int16, the input slot's shape).
         if (input.length != m.inputBytes) revert InvalidInput(input.length, m.inputBytes);
+        inputRoot = LibMerkle.tensorRoot(input);
         // INVARIANT: S_0 comes from the registered model and the request input alone.
-        return LibMerkle.foldStored(LibMerkle.tensorRoot(input), m.inputSlot, _inputPath[modelId]);
+        root = LibMerkle.foldStored(inputRoot, m.inputSlot, _inputPath[modelId]);
     }
 
     function _pow2(uint256 n) private pure returns (uint256 p) {

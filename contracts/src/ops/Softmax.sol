@@ -7,7 +7,8 @@ import {Descriptor} from "../onestep/Descriptor.sol";
 
 /// Softmax (runtime/ops/softmax.py): inputs x int16, t int16 [65536] (the exp table); attr axis.
 /// Over the element's row along the axis: j = (x - max + 1) >> 1, e = t[j + 32768],
-/// y = floor((e_i * 32767 + floor(sum / 2)) / sum). Reads the row and the table entries it looks up.
+/// y = floor((e_i * 32767 + floor(sum / 2)) / sum), with e = 0 for an entry of -32768 when the row's
+/// maximum is larger (a saturated mask). Reads the row and the table entries it looks up.
 contract Softmax is IOpKernel {
     struct Row {
         uint256 first; // flat index of the row's first element
@@ -38,8 +39,10 @@ contract Softmax is IOpKernel {
         TensorLib.Reader memory rx = TensorLib.reader(ins[0], 0);
         TensorLib.Reader memory rt = TensorLib.reader(ins[1], 1);
         for (uint256 i = 0; i < r.len; i++) {
-            int256 d = TensorLib.get(rx, ins[0], r.first + i * r.stride) - max;
-            int256 e = TensorLib.get(rt, ins[1], uint256(((d + 1) >> 1) + 32768));
+            int256 v = TensorLib.get(rx, ins[0], r.first + i * r.stride);
+            // a masked entry (-32768 below a larger maximum) has weight 0 and reads no table entry
+            int256 e = (v == -32768 && max != -32768) ? int256(0)
+                : TensorLib.get(rt, ins[1], uint256(((v - max + 1) >> 1) + 32768));
             sum += e;
             if (i == r.pos) mine = e;
         }

@@ -1,0 +1,121 @@
+"""Gas of the one-step kernels that transformers need, at GPT-2 (124M) sizes (a benchmark: prints only).
+
+    python -m benchmarks.onestep_gas_gpt2 [--chain embedded|anvil] [--elements 2] [--seq 1024] [--json]
+
+GPT-2: width 768, MLP width 3072, head dim 64, vocab 50257, context 1024. One single-op graph per
+case (attention-shaped tensors with one head: the kernels' cost depends on the row and the inner
+dimension, not on the head count), calibrated on one seeded sample; each row is the largest gas over
+`--elements` output elements (first, last, random), measured as `benchmarks.onestep_gas` does
+(IOneStep.element sent as its own transaction: 21000 intrinsic and the proof's calldata included).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from benchmarks.onestep_gas import measure
+from contracts.chain import connect
+from contracts.onestep import OneStep, deploy_onestep
+from runtime.model import Model
+
+WIDTH, MLP, HEAD, VOCAB = 768, 3072, 64, 50257
+
+
+def _model(name, nodes, shape, inits, ids=False) -> Model:
+    kind = TensorProto.INT64 if ids else TensorProto.FLOAT
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", kind, list(shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    proto = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    proto.ir_version = 8
+    return Model(proto, name)
+
+
+def cases(seq: int):
+    """(label, model, input shape) per kernel and size."""
+    rng = np.random.default_rng(0)
+    f32 = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    i64 = lambda *v: np.array(v, np.int64)  # noqa: E731
+    out = [("Gather embedding 50257x768", _model("gather", [helper.make_node("Gather", ["E", "x"], ["y"])], (1, seq),
+                                                   {"E": f32(VOCAB, WIDTH) * 0.02}, ids=True), (1, seq))]
+    for w in (WIDTH, MLP):
+        act = (1, seq, w)
+        out += [
+            (f"Gather last token [1,{seq},{w}]", _model("g1", [helper.make_node("Gather", ["x", "i"], ["y"], axis=1)], act,
+                                                         {"i": i64(-1)}), act),
+            (f"Concat 2x[1,{seq},{w // 2}]", _model("concat", [helper.make_node("Slice", ["x", "s", "e", "a"], ["h"]),
+                                                                helper.make_node("Concat", ["h", "h"], ["y"], axis=2)],
+                                                     act, {"s": i64(0), "e": i64(w // 2), "a": i64(2)}), act),
+            (f"Slice [1,{seq},{3 * w}] -> {w}", _model("slice", [helper.make_node("Slice", ["x", "s", "e", "a"], ["y"])],
+                                                        (1, seq, 3 * w), {"s": i64(w), "e": i64(2 * w), "a": i64(2)}),
+             (1, seq, 3 * w)),
+            (f"Expand [1,1,{w}] -> [1,{seq},{w}]", _model("expand", [helper.make_node("Expand", ["x", "s"], ["y"])],
+                                                           (1, 1, w), {"s": i64(1, seq, w)}), (1, 1, w)),
+            (f"Unsqueeze [1,{seq},{w}]", _model("unsq", [helper.make_node("Unsqueeze", ["x", "a"], ["y"])], act,
+                                                {"a": i64(0)}), act),
+            (f"Squeeze [1,{seq},{w}]", _model("sq", [helper.make_node("Squeeze", ["x", "a"], ["y"])], act, {"a": i64(0)}), act),
+            (f"Cast [1,{seq},{w}]", _model("cast", [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT)], act, {}), act),
+            (f"Dropout [1,{seq},{w}]", _model("drop", [helper.make_node("Dropout", ["x"], ["y"])], act, {}), act),
+            (f"Neg [1,{seq},{w}]", _model("neg", [helper.make_node("Neg", ["x"], ["y"])], act, {}), act),
+            (f"Sum 3x[1,{seq},{w}]", _model("sum", [helper.make_node("Neg", ["x"], ["n"]),
+                                                    helper.make_node("Sum", ["x", "n", "b"], ["y"])], act, {"b": f32(w)}), act),
+        ]
+    scores = (1, 1, seq, seq)
+    causal = np.tril(np.ones((seq, seq), bool)).reshape(1, 1, seq, seq)
+    fill = np.array(np.finfo(np.float32).min, np.float32)
+    out += [
+        (f"MatMul QK^T K={HEAD}", _model("qk", [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 1, 3, 2]),
+                                                 helper.make_node("MatMul", ["x", "t"], ["y"])], (1, 1, seq, HEAD), {}),
+         (1, 1, seq, HEAD)),
+        (f"MatMul AV K={seq}", _model("av", [helper.make_node("Slice", ["x", "s", "e", "a"], ["v"]),
+                                             helper.make_node("MatMul", ["x", "v"], ["y"])], scores,
+                                      {"s": i64(0), "e": i64(HEAD), "a": i64(3)}), scores),
+        (f"Where mask + Softmax row={seq}", _model("mask", [helper.make_node("Where", ["m", "x", "f"], ["w"]),
+                                                            helper.make_node("Softmax", ["w"], ["y"], axis=-1)],
+                                                   scores, {"m": causal, "f": fill}), scores),
+    ]
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.onestep_gas_gpt2", description=__doc__.splitlines()[0])
+    parser.add_argument("--chain", default="embedded", choices=("embedded", "anvil"))
+    parser.add_argument("--elements", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=1024)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    chain = connect(args.chain)
+    rows = []
+    try:
+        onestep = OneStep(chain, deploy_onestep(chain))
+        for label, m, shape in cases(args.seq):
+            if np.issubdtype(m.spec.dtype, np.integer):
+                samples = rng.integers(0, m.id_limit(), shape)
+            else:
+                samples = rng.standard_normal(shape).astype(np.float32)
+            m.calibrate(samples)
+            x_q = m.quantize_input(samples)
+            for r in measure(onestep, m.program(shape), x_q, label, args.elements, rng):
+                rows.append(dict(r, case=label))
+    finally:
+        chain.close()
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    head = f"{'case':<34} {'op':<10} {'read':>14} {'chunks':>6} {'proof B':>8} {'gas':>9} {'calldata':>9}"
+    print("One-step gas at GPT-2 sizes (max over elements; IOneStep.element as its own transaction)")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['case']:<34} {r['op']:<10} {str(r['read']):>14} {r['chunks']:>6} {r['proof_bytes']:>8} "
+              f"{r['gas']:>9} {r['calldata_gas']:>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {FeeTooLow, FeeTooHigh, UnknownRequest, RequestNotActive, NothingToClaim, NotAuthorized, RequestNotSettleable,
+    ClaimMismatch} from "../Errors.sol";
+import {OpmlGame} from "./OpmlGame.sol";
+
+/// @notice Requests for opML answers, with the fee held until one is final. A requester posts model,
+/// input, fee and a deadline (blocks); any submitter answers by linking its own OpmlGame claim on the
+/// same model and input (the claim's S_0 must equal the one derived here from the request). `settle`
+/// pays the fee to the defender of the first linked claim that is final; a request with no final claim
+/// and none still pending once its deadline has passed times out and its fee is credited back to the
+/// requester. Payments are pulled (`withdraw`).
+contract OpmlRequests {
+    uint8 internal constant OPEN = 1;
+    uint8 internal constant FINAL = 2;
+    uint8 internal constant TIMED_OUT = 3;
+    uint8 internal constant CLAIM_PENDING = 0;
+    uint8 internal constant CLAIM_FINAL = 1;
+
+    struct Request {
+        address requester;
+        uint96 fee;
+        bytes32 modelId;
+        bytes32 initialRoot; // S_0 of the request: model and input
+        uint64 deadline; // block after which an unanswered request may time out
+        uint8 status;
+    }
+
+    OpmlGame public immutable game;
+    uint256 public immutable minFee;
+    uint256 public nextRequestId = 1;
+    mapping(uint256 => Request) private _requests;
+    mapping(uint256 => uint256[]) private _answers; // claim ids linked to a request
+    mapping(address => uint256) public credit;
+
+    event OpmlRequested(uint256 indexed requestId, address indexed requester, bytes32 modelId, bytes32 initialRoot,
+        uint256 fee, uint256 deadline, bytes input);
+    event RequestAnswered(uint256 indexed requestId, uint256 claimId, address submitter);
+    event RequestSettled(uint256 indexed requestId, uint8 status, uint256 claimId, bytes32 outputRoot, address paidTo,
+        uint256 amount);
+    event CreditWithdrawn(address indexed account, uint256 amount);
+
+    constructor(OpmlGame game_, uint256 minFee_) {
+        game = game_;
+        minFee = minFee_;
+    }
+
+    function request(bytes32 modelId, bytes calldata input, uint64 deadlineBlocks) external payable returns (uint256 id) {
+        if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
+        if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
+        // INVARIANT: a request names a registered model and an input of its shape (UnknownModel, InvalidInput).
+        bytes32 s0 = game.models().initialRoot(modelId, input);
+        id = nextRequestId++;
+        _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN);
+        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input);
+    }
+
+    /// @notice Links the sender's claim as an answer to request `id`.
+    function answer(uint256 id, uint256 claimId) external {
+        Request storage r = _open(id);
+        OpmlGame.Claim memory c = game.claim(claimId);
+        // INVARIANT: only a claim's own defender answers with it, so the fee goes to who bonded the answer.
+        if (c.defender != msg.sender) revert NotAuthorized(msg.sender);
+        // INVARIANT: the claim is about this request's model and input (its S_0 is the request's).
+        if (c.modelId != r.modelId || c.initialRoot != r.initialRoot) revert ClaimMismatch(id, claimId);
+        _answers[id].push(claimId);
+        emit RequestAnswered(id, claimId, msg.sender);
+    }
+
+    /// @notice Final with the first final linked claim; timed out past the deadline with none pending.
+    function settle(uint256 id) external returns (uint8) {
+        Request storage r = _open(id);
+        uint256[] storage claims = _answers[id];
+        bool pending;
+        for (uint256 i; i < claims.length; ++i) {
+            OpmlGame.Claim memory c = game.claim(claims[i]);
+            if (c.status == CLAIM_FINAL) {
+                r.status = FINAL;
+                credit[c.defender] += r.fee;
+                emit RequestSettled(id, FINAL, claims[i], c.outputRoot, c.defender, r.fee);
+                return FINAL;
+            }
+            if (c.status == CLAIM_PENDING) pending = true;
+        }
+        // INVARIANT: a request times out only when no answer can still become final.
+        if (block.number <= r.deadline || pending) revert RequestNotSettleable(id, r.deadline);
+        r.status = TIMED_OUT;
+        credit[r.requester] += r.fee;
+        emit RequestSettled(id, TIMED_OUT, 0, bytes32(0), r.requester, r.fee);
+        return TIMED_OUT;
+    }
+
+    function withdraw() external {
+        uint256 amount = credit[msg.sender];
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        credit[msg.sender] = 0;
+        emit CreditWithdrawn(msg.sender, amount);
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) credit[msg.sender] = amount; // a refusing account keeps its credit
+    }
+
+    function requestOf(uint256 id) external view returns (Request memory) {
+        if (_requests[id].status == 0) revert UnknownRequest(id);
+        return _requests[id];
+    }
+
+    function answersOf(uint256 id) external view returns (uint256[] memory) {
+        return _answers[id];
+    }
+
+    function _open(uint256 id) private view returns (Request storage r) {
+        r = _requests[id];
+        if (r.status == 0) revert UnknownRequest(id);
+        if (r.status != OPEN) revert RequestNotActive(id);
+    }
+}

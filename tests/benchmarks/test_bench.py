@@ -1,0 +1,97 @@
+"""`tribunal bench --quick`: every scenario runs, and the report, plots and JSON agree and stay within
+physical bounds. (No timing asserts: the figures themselves belong to the report.)"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks import harness
+from verifiers import cli
+
+# What a figure of each kind must satisfy, written out here rather than taken from the harness.
+CHECKS = {
+    "probability": lambda v: 0.0 <= v <= 1.0, "fraction": lambda v: 0.0 <= v <= 1.0,
+    "gas": lambda v: v >= 21_000, "seconds": lambda v: v >= 0, "blocks": lambda v: v >= 0,
+    "rate": lambda v: v >= 0, "count": lambda v: v >= 0, "ratio": lambda v: v > 0, "multiple": lambda v: v >= 0,
+    "eth": lambda v: v >= 0,
+}
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[Path, dict, int]:
+    out = tmp_path_factory.mktemp("bench")
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = cli.main(["bench", "--quick", "--out", str(out), "--json"])
+    return out, json.loads(buf.getvalue()), rc
+
+
+def test_bench_quick_writes_report_plots_and_json_that_agree(quick_run):
+    out, printed, rc = quick_run
+    assert rc == 0
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["scenarios"].keys() == printed["scenarios"].keys()
+    assert {"security", "dispute", "two-phase", "scale"} <= set(saved["scenarios"])
+    report = (out / "report.md").read_text()
+    assert saved["machine"]["cpu"] in report and "Bounds check: every figure within" in report
+    for name, s in saved["scenarios"].items():
+        assert f"(`{name}`)" in report
+        assert s["setup"] and s["metrics"] and s["figures"], name
+        for f in s["figures"]:
+            png = out / f"{f['name']}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({f['name']}.png)" in report
+
+
+def test_bench_quick_every_series_is_full_and_within_physical_bounds(quick_run):
+    _, results, _ = quick_run
+    for name, s in results["scenarios"].items():
+        assert s["problems"] == [], s["problems"]
+        for m in s["metrics"]:
+            assert math.isfinite(m["value"]) and CHECKS[m["kind"]](m["value"]), (name, m)
+        for f in s["figures"]:
+            for p in f["panels"]:
+                assert p["series"], (name, f["name"], p["title"])
+                for series in p["series"]:
+                    assert series["y"] and len(series["x"]) == len(series["y"]), (name, series["label"])
+                    bad = [v for v in series["y"] if not CHECKS[series["kind"]](v)]
+                    assert not bad, (name, series["label"], bad)
+
+
+def test_bench_quick_measures_what_each_scenario_claims(quick_run):
+    _, results, _ = quick_run
+    tp = results["scenarios"]["two-phase"]["raw"]
+    assert {r["mode"] for r in tp["phases"]} == {"two-phase", "single-phase"}
+    assert all(r["completed"] > 0 and r["bg_per_s"] > 0 for r in tp["phases"])
+    assert all(v > 21_000 for v in tp["gas"].values())
+    disputes = results["scenarios"]["dispute"]["raw"]["per_model"]
+    for m in disputes.values():  # on chain and in memory the same game takes the same moves
+        assert all(g["moves"] == g["memory_moves"] and g["moves"] <= g["max_moves"] for g in m["games"])
+    scale = results["scenarios"]["scale"]["raw"]["rows"]
+    for r in scale:  # two-phase needs request, dispatch, commit, reveal, finalize in successive blocks
+        assert 0 <= r["settled_fraction"] <= 1
+        if r["latency_p50_s"] is not None:
+            assert r["latency_p50_s"] >= (4 * 12 if r["mode"] in ("brain", "hybrid") else 0), r
+
+
+def test_problems_flags_empty_series_and_figures_out_of_bounds():
+    section = harness.Section("x", "x", {}, [harness.Metric("gas", 20_000, "gas"), harness.Metric("p", 1.5, "probability")],
+                              figures=[harness.Figure("f", "f", [harness.Panel("p", "x", "y", [
+                                  harness.Series("empty", [], [], "rate"),
+                                  harness.Series("negative latency", [1, 2], [0.5, -0.1], "seconds")])])])
+    found = harness.problems(section.as_dict())
+    assert len(found) == 4
+    assert any("empty" in p for p in found) and any("-0.1" in p for p in found)
+    assert any("20000 outside" in p for p in found) and any("1.5 outside" in p for p in found)
+
+
+def test_bench_unknown_scenario_is_a_one_line_error(tmp_path, capsys):
+    assert cli.main(["bench", "no-such", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "unknown scenario 'no-such'" in err
+    assert not any(tmp_path.iterdir())

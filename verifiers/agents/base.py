@@ -1,0 +1,136 @@
+"""Node agents: parties that act only on what the chain says, never on calls from each other.
+
+An `Agent` keeps no state of its own that it could not recompute from the chain (op-challenger style).
+On every `tick()` it reads chain state and events and performs whatever duties are due right now, each
+duty a check of chain state followed by at most a transaction: "I am in this request's committee and
+have not committed: commit", "my commitment is on chain and reveals are open: reveal", "this claim is
+wrong and I have no game on it: open one", "it is my turn in game 7: move". So an agent killed at any
+point and started again resumes its open duties on its next tick. Secrets that must survive a crash
+are derived, not stored: a member's commit salt is HMAC-SHA256(key, chain id ‖ contract ‖ request id)
+(`Agent.derive`), so a member that committed before a crash reveals the same salt after it. Caches
+(a model's trace for a request input, say) are allowed only as speed-ups of a pure recomputation.
+
+How agents run:
+- in process, on the embedded chain (or anvil): a `Scheduler` ticks every agent after each block;
+  `verifiers.api.Tribunal` owns one and mines a block when nobody had anything to do;
+- as OS processes: `tribunal node --role ROLE --rpc URL --key KEY --deployment FILE [--cheat S]`
+  runs `run_forever()`, which ticks and sleeps `poll` seconds between ticks.
+
+Writing a new role (engineer h12's trainer/scorer/follower roles are meant to be written this way):
+
+    from verifiers.agents.base import Agent, register_role
+
+    @register_role
+    class Scorer(Agent):
+        role = "scorer"
+        cheats = ("honest", "inflate")          # strategies `--cheat` accepts; "honest" first
+
+        def tick(self) -> int:
+            sent = 0
+            for seen in self.recent(self.d.brain.address, SomeEvent):   # events since `lookback` blocks
+                if <duty due, judged from chain state only>:
+                    self.send("score", lambda: binding.method(..., sender=self.account))
+                    sent += 1
+            return sent                                  # transactions sent this tick
+
+`send` runs a transaction and records it in `self.log`; a contract error (another agent was faster,
+a window closed) is logged and swallowed, since the next tick recomputes what is still due. Register
+the class with `@register_role` in a module under verifiers/agents/ and `tribunal node --role NAME`
+finds it.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Callable, ClassVar
+
+from eth_account.signers.local import LocalAccount
+
+from runtime.errors import TribunalError
+from verifiers.catalog import Catalog
+from verifiers.chainlog import Seen, events
+from verifiers.deployment import Deployment
+from verifiers.errors import UnknownCheat, UnknownRole
+
+ROLES: dict[str, type["Agent"]] = {}
+LOOKBACK = 1024  # blocks of history an agent re-reads each tick: longer than any window or game here
+
+
+def register_role(cls: type["Agent"]) -> type["Agent"]:
+    ROLES[cls.role] = cls
+    return cls
+
+
+def role(name: str) -> type["Agent"]:
+    import verifiers.agents  # noqa: F401 - registers the built-in roles
+
+    if name not in ROLES:
+        raise UnknownRole(f"unknown role '{name}' (have: {', '.join(sorted(ROLES))})")
+    return ROLES[name]
+
+
+class Agent:
+    role: ClassVar[str] = "agent"
+    cheats: ClassVar[tuple[str, ...]] = ("honest",)
+
+    def __init__(self, deployment: Deployment, account: LocalAccount, *, catalog: Catalog | None = None,
+                 cheat: str = "honest", name: str | None = None):
+        if cheat not in self.cheats:
+            raise UnknownCheat(f"the {self.role} role has no strategy '{cheat}' (have: {', '.join(self.cheats)})")
+        self.d, self.chain, self.account = deployment, deployment.chain, account
+        self.catalog = catalog or Catalog()
+        self.cheat = cheat
+        self.name = name or f"{self.role}-{account.address[:8]}"
+        self.log: list[dict] = []  # what it did and what the chain refused, newest last (for people; never read back)
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def tick(self) -> int:
+        """Perform every duty due now; returns the number of transactions sent."""
+        raise NotImplementedError
+
+    # ---- helpers for duties
+    def from_block(self) -> int:
+        return max(self.d.start_block, self.chain.block_number - LOOKBACK)
+
+    def recent(self, address: str, *kinds, key: int | None = None) -> list[Seen]:
+        return events(self.chain, address, *kinds, from_block=self.from_block(), key=key)
+
+    def send(self, what: str, fn: Callable[[], object]) -> object | None:
+        try:
+            r = fn()
+        except TribunalError as e:
+            self.log.append({"duty": what, "refused": f"{type(e).__name__}: {e}", "block": self.chain.block_number})
+            return None
+        self.log.append({"duty": what, "block": getattr(r, "block_number", None), "gas": getattr(r, "gas_used", None)})
+        return r
+
+    def derive(self, *parts: bytes | int | str) -> bytes:
+        """A secret only this key can compute, the same after a restart: HMAC-SHA256(key, chain id ‖ parts)."""
+        msg = hashlib.sha256()
+        for p in (self.chain.chain_id, *parts):
+            msg.update(p if isinstance(p, bytes) else str(p).encode())
+        return hmac.new(bytes(self.account.key), msg.digest(), hashlib.sha256).digest()
+
+    def run_forever(self, poll: float = 0.2, stop: Callable[[], bool] = lambda: False) -> None:
+        """Tick, sleep, repeat (the OS-process loop)."""
+        while not stop():
+            self.tick()
+            time.sleep(poll)
+
+
+class Scheduler:
+    """Ticks in-process agents after each block; returns how many transactions they sent."""
+
+    def __init__(self, agents: list[Agent] | None = None):
+        self.agents = list(agents or [])
+
+    def add(self, agent: Agent) -> Agent:
+        self.agents.append(agent)
+        return agent
+
+    def tick(self) -> int:
+        return sum(a.tick() for a in self.agents)

@@ -1,0 +1,294 @@
+"""Hybrid duties (contracts/README.md, "Hybrid"): the committee member and the watcher, extended.
+
+A hybrid request is a Brain request whose consumer is the deployment's HybridCourt
+(`deployment.extras["hybrid_court"]`); its committee votes keccak256(outputRoot, finalRoot) of its
+exact trace. These classes replace the plain roles under the same names ("member", "watcher"): they do
+everything those do, plus, recomputed from chain state on every tick:
+
+HybridMember
+- vote: on a hybrid request, the pair of its trace (the honest one; with `--cheat wrong-output`, a
+  trace whose last step's output is corrupted, the same for every liar, so liars form a bloc);
+- publish: its vote is revealed and the pair is not published yet -> publish (output root, final root,
+  the output root's path in S_N);
+- defend: the answer it voted for is challenged -> submit its trace as an opML claim and name it to
+  the court (the lowest-addressed majority member at once, the others from half the defend window);
+- play: every open game on its defense claim where the defender is to move -> the player's move.
+
+HybridWatcher
+- dispute: a decided answer inside its challenge window whose vote is not the pair of the watcher's own
+  trace -> submit its own claim (the answer to adopt) and challenge (the opML duties of the plain
+  watcher then open and play a game on the majority's defense claim);
+- adopt: an overturned answer -> its claim, once final, becomes the answer;
+- resolve: any request whose window or game has ended -> `resolve` (anyone may; the requester does too).
+"""
+from __future__ import annotations
+
+from contracts import events as ev
+from contracts.bindings.brain import ResultKind, Status as BrainStatus
+from contracts.bindings.hybrid import HybridCourt, HybridStatus, vote_of
+from verifiers.agents.base import register_role
+from verifiers.agents.member import Member
+from verifiers.agents.opml_duties import CLAIM_FINAL, CLAIM_PENDING, OpmlAgent
+from verifiers.agents.watcher import Watcher
+
+COURT = "hybrid_court"  # the deployment extra naming the court's address
+OPEN = (HybridStatus.PENDING, HybridStatus.DECIDED, HybridStatus.PROVISIONAL, HybridStatus.CHALLENGED,
+        HybridStatus.DEFENDED, HybridStatus.OVERTURNED)
+
+
+# Bindings and configs by deployment (kept out of `deployment.extras`, which is saved as JSON).
+_CACHE: dict[int, tuple] = {}  # id(deployment) -> (deployment, court binding, its config or None)
+
+
+def court_of(deployment) -> HybridCourt | None:
+    """The deployment's court (`extras["hybrid_court"]`), or None when it has none."""
+    address = deployment.extras.get(COURT)
+    if address is None:
+        return None
+    entry = _CACHE.get(id(deployment))
+    if entry is None or entry[0] is not deployment or entry[1].address != address:
+        entry = _CACHE[id(deployment)] = (deployment, HybridCourt(deployment.chain, address), None)
+    return entry[1]
+
+
+def resolve_due(chain, deployment, court: HybridCourt, info) -> bool:
+    """Whether `court.resolve` has something to do for a request, judged from its state (the contract
+    checks again): a settled Brain round, an ended window, or a settled defense claim."""
+    head, cfg, s = chain.block_number, court_config(deployment, court), info.status
+    if s == HybridStatus.PENDING:
+        return False  # Brain's callback decides it; a round that timed out is found by `brain_settled`
+    if s in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):
+        return head > info.decided_at + cfg.challenge_window
+    if s == HybridStatus.CHALLENGED:
+        return head > info.challenged_at + cfg.defend_window
+    if s == HybridStatus.DEFENDED:
+        c = deployment.game.claim(info.defense)
+        if c.status != CLAIM_PENDING:
+            return True
+        return c.open_games == 0 and head >= c.created + deployment.opml.config.window
+    if s == HybridStatus.OVERTURNED:
+        return head > info.overturned_at + cfg.adopt_window
+    return False
+
+
+def brain_settled(deployment, request_id: int) -> bool:
+    """A pending hybrid request whose Brain round timed out (or can be cancelled) is resolvable."""
+    b = deployment.brain.request_info(request_id)
+    if b.status in (BrainStatus.TIMED_OUT, BrainStatus.FINALIZED):
+        return True
+    timeout = deployment.system.config.queue_timeout
+    return b.status == BrainStatus.QUEUED and deployment.chain.block_number > b.request_block + timeout
+
+
+def court_config(deployment, court: HybridCourt):
+    """The court's windows and bonds (read once per court)."""
+    entry = _CACHE.get(id(deployment))
+    if entry is None or entry[1] is not court:
+        return court.config()
+    if entry[2] is None:
+        entry = _CACHE[id(deployment)] = (entry[0], court, court.config())
+    return entry[2]
+
+
+class _HybridDuties(OpmlAgent):
+    """What both hybrid roles share: the court, its open requests, a request's input and traces."""
+
+    def court(self) -> HybridCourt | None:
+        return court_of(self.d)
+
+    def open_requests(self, court: HybridCourt):
+        """(request id, info) of every hybrid request not yet settled, from the court's logs."""
+        for seen in self.recent(court.address, ev.HybridRequested):
+            info = court.request_info(seen.event.request_id)
+            if info.status in OPEN:
+                yield seen.event.request_id, info
+
+    def request_input(self, rid: int):
+        """(entry, x_q) of a hybrid request, from Brain's InputPosted event; None when unknown here."""
+        posted = self.recent(self.d.brain.address, ev.InputPosted, key=rid)
+        if not posted:
+            return None
+        entry = self.catalog.by_id(self.d.brain.request_info(rid).model_id)
+        if entry is None or not entry.exact:
+            return None
+        return entry, entry.decode(posted[0].event.input, ResultKind.OUTPUT_ROOT)
+
+    def pair(self, entry, x_q, strategy: str) -> tuple[bytes, bytes, list[bytes]]:
+        """(output root, final root, output root's path in S_N) of this agent's trace under `strategy`."""
+        t = self.player(entry, x_q, strategy).trace
+        out, n = entry.program.output_slots[0], t.steps
+        return t.leaf(n, out), t.root(n), t.proof(n, out)
+
+    def my_claim(self, st, info, since: int) -> int | None:
+        """This agent's latest claim on the request's model and input made at or after block `since`."""
+        mine = [c for c, s in st.claims.items() if s.event.defender == self.address
+                and s.event.initial_root == info.initial_root and s.block >= since]
+        return max(mine) if mine else None
+
+    def resolve_hybrid(self, court: HybridCourt, rid: int, info) -> int:
+        due = brain_settled(self.d, rid) if info.status == HybridStatus.PENDING else \
+            resolve_due(self.chain, self.d, court, info)
+        if not due:
+            return 0
+        return bool(self.send(f"resolve hybrid {rid}", lambda: court.resolve(rid, sender=self.account)))
+
+
+@register_role
+class HybridMember(Member, _HybridDuties):
+    role = "member"
+
+    @property
+    def trace_strategy(self) -> str:
+        return "wrong-final" if self.cheat == "wrong-output" else "honest"
+
+    def vote(self, rid: int, info) -> bytes | None:
+        court = self.court()
+        if court is None or info.consumer != court.address or self.cheat == "copy":
+            return super().vote(rid, info)
+        found = self.request_input(rid)
+        if found is None:
+            return None
+        out, final, _ = self.pair(*found, self.trace_strategy)
+        return vote_of(out, final)
+
+    def _honest(self, rid: int, info) -> bytes | None:
+        if int(info.result_kind) == ResultKind.RAW:  # not ours to compute (a hybrid vote goes through `vote`)
+            return None
+        return super()._honest(rid, info)
+
+    def tick(self) -> int:
+        sent = super().tick()
+        court = self.court()
+        if court is None:
+            return sent
+        st = None
+        for rid, info in self.open_requests(court):
+            if info.status in (HybridStatus.PENDING, HybridStatus.DECIDED):
+                sent += self._publish(court, rid, info)
+            elif info.status == HybridStatus.CHALLENGED:
+                st = st or self.state()
+                sent += self._defend(court, st, rid, info)
+            elif info.status == HybridStatus.DEFENDED:
+                st = st or self.state()
+                sent += self._play_defense(st, rid, info)
+        return sent
+
+    def _mine(self, court: HybridCourt, rid: int):
+        """(entry, x_q, pair, vote) of this member's hybrid vote, or None when it has none revealed."""
+        found = self.request_input(rid)
+        if found is None:
+            return None
+        out, final, proof = self.pair(*found, self.trace_strategy)
+        vote = vote_of(out, final)
+        if self.d.brain.vote_of(rid, self.address) != vote:
+            return None  # not revealed (yet), or another vote
+        return found, (out, final, proof), vote
+
+    def _publish(self, court: HybridCourt, rid: int, info) -> int:
+        if info.status == HybridStatus.DECIDED and self.chain.block_number > info.decided_at + \
+                court_config(self.d, court).challenge_window:
+            return 0
+        mine = self._mine(court, rid)
+        if mine is None or court.published(rid, mine[2]) is not None:
+            return 0
+        if info.status == HybridStatus.DECIDED and mine[2] != info.vote:
+            return 0
+        out, final, proof = mine[1]
+        return bool(self.send(f"publish hybrid {rid}", lambda: court.publish(rid, out, final, proof,
+                                                                            sender=self.account)))
+
+    def _defend(self, court: HybridCourt, st, rid: int, info) -> int:
+        mine = self._mine(court, rid)
+        if mine is None or mine[2] != info.vote:
+            return 0
+        cfg, head = court_config(self.d, court), self.chain.block_number
+        if head > info.challenged_at + cfg.defend_window:
+            return 0
+        majority = sorted(a for a in court_majority(self.d, rid, info.vote))
+        if majority and majority[0] != self.address and head <= info.challenged_at + cfg.defend_window // 2:
+            return 0  # the first member defends; the others stand by
+        (entry, x_q), sent = mine[0], 0
+        claim = self.my_claim(st, info, info.challenged_at)
+        if claim is None:
+            player = self.player(entry, x_q, self.trace_strategy)
+            claim = self.send(f"claim for hybrid {rid}", lambda: player.submit(
+                self.arbiter, entry.model_id, self.d.opml.config.min_bond))
+            if claim is None:
+                return 0
+            sent += 1
+        return sent + bool(self.send(f"defend hybrid {rid}", lambda: court.defend(rid, claim, sender=self.account)))
+
+    def _play_defense(self, st, rid: int, info) -> int:
+        cid = info.defense
+        seen = st.claims.get(cid)
+        if seen is None or seen.event.defender != self.address or st.status.get(cid) != CLAIM_PENDING:
+            return 0
+        found = self.claim_input(cid, seen)
+        if found is None:
+            return 0
+        player = self.player(*found, self.trace_strategy)
+        return sum(self.play(gid, player) for gid in st.open_games(cid))
+
+
+def court_majority(deployment, rid: int, vote: bytes) -> list[str]:
+    """The committee members whose revealed vote is `vote`."""
+    b = deployment.brain
+    return [m for m in b.committee(rid) if b.vote_of(rid, m) == vote]
+
+
+@register_role
+class HybridWatcher(Watcher, _HybridDuties):
+    role = "watcher"
+
+    def tick(self) -> int:
+        sent = super().tick()
+        court = self.court()
+        if court is None:
+            return sent
+        st = None
+        for rid, info in self.open_requests(court):
+            if info.status in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):
+                st = st or self.state()
+                sent += self._dispute(court, st, rid, info)
+            elif info.status == HybridStatus.OVERTURNED:
+                st = st or self.state()
+                sent += self._adopt(court, st, rid, info)
+            sent += self.resolve_hybrid(court, rid, info)
+        return sent
+
+    def _dispute(self, court: HybridCourt, st, rid: int, info) -> int:
+        cfg = court_config(self.d, court)
+        if self.chain.block_number > info.decided_at + cfg.challenge_window:
+            return 0
+        found = self.request_input(rid)
+        if found is None:
+            return 0
+        out, final, _ = self.pair(*found, self.strategy)
+        if vote_of(out, final) == info.vote:
+            return 0  # the majority's pair is the watcher's own
+        sent = self._ensure_claim(st, rid, info, found)
+        return sent + bool(self.send(f"challenge hybrid {rid}", lambda: court.challenge(
+            rid, bond=cfg.challenge_bond, sender=self.account)))
+
+    def _ensure_claim(self, st, rid: int, info, found) -> int:
+        """This watcher's own claim on the request (the answer to adopt if the majority's falls)."""
+        if self.my_claim(st, info, info.request_block) is not None:
+            return 0
+        entry, x_q = found
+        player = self.player(entry, x_q)
+        return bool(self.send(f"claim for hybrid {rid}", lambda: player.submit(
+            self.arbiter, entry.model_id, self.d.opml.config.min_bond)))
+
+    def _adopt(self, court: HybridCourt, st, rid: int, info) -> int:
+        if self.chain.block_number > info.overturned_at + court_config(self.d, court).adopt_window:
+            return 0
+        claim = self.my_claim(st, info, info.request_block)
+        if claim is None:
+            found = self.request_input(rid)
+            return self._ensure_claim(st, rid, info, found) if found and self.strategy == "honest" else 0
+        status = st.status.get(claim)
+        ready = status == CLAIM_FINAL or (status == CLAIM_PENDING and not st.open_games(claim)
+                                          and self.chain.block_number >= st.claims[claim].event.deadline)
+        if not ready:
+            return 0
+        return bool(self.send(f"adopt hybrid {rid}", lambda: court.adopt(rid, claim, sender=self.account)))

@@ -1,0 +1,103 @@
+"""The committee member: stakes once (outside this class), then on every tick serves its BRAIN duties.
+
+Duties, each recomputed from chain state on every tick:
+- dispatch: the fee queue's head has its seed block mined -> `dispatch` (any node may; the first wins);
+- commit: a dispatched request whose committee holds this node and that it has not committed to, while
+  the commit window is open -> commit keccak(result, member, salt); the salt is `derive(brain, id)`;
+- reveal: committed, not revealed, reveals open -> reveal (result recomputed, salt re-derived);
+- finalize: the round can no longer change -> `finalize` (pays the majority, slashes the rest).
+
+What it votes on is what the request says (`ResultKind`): the exact output root, or the fast top-1.
+
+Strategies (`--cheat`): honest; wrong-output (votes a wrong result: the honest one with its last bit
+flipped, the same for every liar, so liars form a bloc); no-reveal (commits, never reveals); copy (waits
+for another member's reveal and commits to that: the contract opens reveals only when no commitment can
+follow, so the copier never gets a vote in and is slashed); late (acts only after the commit window).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from contracts import events as ev
+from contracts.bindings.brain import ResultKind, commitment
+from verifiers.agents.base import Agent, register_role
+
+CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late")
+
+
+@register_role
+class Member(Agent):
+    role = "member"
+    cheats = CHEATS
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self._results: dict[tuple, bytes] = {}  # (model, kind, sha256(input)) -> honest vote: a pure recomputation
+
+    def tick(self) -> int:
+        b = self.d.brain
+        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut)
+        done = {s.event.request_id for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut))}
+        dispatched = {s.event.request_id: s.event for s in seen if isinstance(s.event, ev.Dispatched)}
+        head = self.chain.block_number
+        queued = [s for s in seen if isinstance(s.event, ev.Requested) and s.event.request_id not in dispatched
+                  and s.event.request_id not in done]
+        sent = 0
+        if any(head > s.block + 1 for s in queued):  # a seed block is mined: the request can be drawn
+            sent += bool(self.send("dispatch", lambda: b.dispatch(8, sender=self.account)))
+        active = [rid for rid in dispatched if rid not in done]
+        if not active:
+            return sent
+        found, index = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
+        size = self.d.system.config.committee_size
+        for rid in active:
+            if not (found and dispatched[rid].committee >> index & 1):
+                continue
+            info = b.request_info(rid)
+            if not info.committed >> index & 1:
+                sent += self._commit(rid, info, head)
+            elif not info.revealed >> index & 1 and self.cheat != "no-reveal":
+                reveals_open = head > info.commit_deadline or info.commit_count == size
+                if reveals_open and head <= info.reveal_deadline:
+                    vote = self.vote(rid, info)
+                    if vote is not None and self.send(f"reveal {rid}", lambda: b.reveal(
+                            rid, vote, self.derive(b.address, rid), sender=self.account)):
+                        sent += 1
+                        info = b.request_info(rid)
+            complete = info.reveal_count == info.commit_count and (info.commit_count == size or head > info.commit_deadline)
+            if complete or head > info.reveal_deadline:
+                sent += bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
+        return sent
+
+    def _commit(self, rid: int, info, head: int) -> int:
+        b = self.d.brain
+        if self.cheat == "late" and head <= info.commit_deadline:
+            return 0
+        vote = self.vote(rid, info)
+        if vote is None:
+            return 0
+        c = commitment(vote, self.address, self.derive(b.address, rid))
+        return bool(self.send(f"commit {rid}", lambda: b.commit(rid, c, sender=self.account)))
+
+    def vote(self, rid: int, info) -> bytes | None:
+        """What this member votes on request `rid` (None: it cannot, or will not yet, vote)."""
+        if self.cheat == "copy":
+            theirs = [s.event.result for s in self.recent(self.d.brain.address, ev.Revealed, key=rid)
+                      if s.event.member != self.address]
+            return theirs[0] if theirs else None
+        honest = self._honest(rid, info)
+        if honest is None or self.cheat != "wrong-output":
+            return honest
+        return honest[:-1] + bytes([honest[-1] ^ 1])
+
+    def _honest(self, rid: int, info) -> bytes | None:
+        entry = self.catalog.by_id(info.model_id)
+        posted = self.recent(self.d.brain.address, ev.InputPosted, key=rid)
+        if entry is None or not posted:
+            self.log.append({"duty": f"vote {rid}", "refused": "unknown model or no input on chain"})
+            return None
+        data, kind = posted[0].event.input, ResultKind(int(info.result_kind))
+        key = (entry.model_id, kind, hashlib.sha256(data).digest())
+        if key not in self._results:
+            self._results[key] = entry.result(data, kind)
+        return self._results[key]

@@ -1,0 +1,207 @@
+"""What the opML roles share: reading a claim's input from the chain, a player per (claim, strategy), and
+moving in games. Not a role itself (it registers nothing).
+
+Every player move goes through `contracts.arbiter.ChainArbiter`, the same arbiter `tribunal dispute
+--chain` uses, so the agents play exactly the dispute-game library's players (`bisection.players`),
+honest or with any of its strategies. The arbiter's per-object reveal cache is dropped on every tick:
+the last reveal is re-read from the chain's logs, as a restarted agent would.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bisection.players import STRATEGIES, Player, make_player
+from bisection.trace import compute
+from contracts import events as ev
+from contracts.arbiter import ChainArbiter
+from contracts.bindings.brain import ResultKind
+from contracts.bindings.opml_requests import OPEN
+from runtime.errors import TribunalError
+from verifiers.agents.base import Agent
+from verifiers.chainlog import events
+from verifiers.errors import BondBelowMinimum
+
+GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
+CLAIM_PENDING, CLAIM_FINAL, CLAIM_REJECTED = "pending", "final", "rejected"
+
+
+@dataclass
+class OpmlState:
+    """What the opML contracts' logs say, read afresh on every tick (views only where a duty needs them)."""
+
+    requests: dict = field(default_factory=dict)  # request id -> Seen(OpmlRequested)
+    settled: set = field(default_factory=set)  # request ids
+    answers: dict = field(default_factory=dict)  # request id -> [claim id]
+    claims: dict = field(default_factory=dict)  # claim id -> Seen(ClaimSubmitted)
+    status: dict = field(default_factory=dict)  # claim id -> pending | final | rejected
+    games: dict = field(default_factory=dict)  # claim id -> [game id]
+    challenger: dict = field(default_factory=dict)  # game id -> address
+    over: set = field(default_factory=set)  # game ids
+
+    def open_games(self, claim_id: int) -> list[int]:
+        return [g for g in self.games.get(claim_id, []) if g not in self.over]
+
+
+def read_state(chain, deployment, from_block: int) -> OpmlState:
+    st = OpmlState()
+    for s in events(chain, deployment.requests.address, ev.OpmlRequested, ev.RequestAnswered, ev.RequestSettled,
+                    from_block=from_block):
+        e = s.event
+        if isinstance(e, ev.OpmlRequested):
+            st.requests[e.request_id] = s
+        elif isinstance(e, ev.RequestAnswered):
+            st.answers.setdefault(e.request_id, []).append(e.claim_id)
+        else:
+            st.settled.add(e.request_id)
+    for s in events(chain, deployment.game.address, ev.ClaimSubmitted, ev.ClaimFinalized, ev.ClaimRejected,
+                    ev.GameOpened, ev.GameResolved, from_block=from_block):
+        e = s.event
+        if isinstance(e, ev.ClaimSubmitted):
+            st.claims[e.claim_id] = s
+            st.status.setdefault(e.claim_id, CLAIM_PENDING)
+        elif isinstance(e, ev.ClaimFinalized):
+            st.status[e.claim_id] = CLAIM_FINAL
+        elif isinstance(e, ev.ClaimRejected):
+            st.status[e.claim_id] = CLAIM_REJECTED
+        elif isinstance(e, ev.GameOpened):
+            st.games.setdefault(e.claim_id, []).append(e.game_id)
+            st.challenger[e.game_id] = e.challenger
+        else:
+            st.over.add(e.game_id)
+    return st
+
+
+class OpmlAgent(Agent):
+    """An agent that plays opML games: the submitter (defender) and the watcher (challenger) derive from it."""
+
+    def __init__(self, *a, bond: int | None = None, **kw):
+        super().__init__(*a, **kw)
+        min_bond = self.d.opml.config.min_bond
+        self.bond = min_bond if bond is None else int(bond)
+        if self.bond < min_bond:
+            raise BondBelowMinimum(f"the {self.role}'s bond {self.bond} wei is below the game's minimum {min_bond} wei")
+        self.arbiter = ChainArbiter(self.d.opml, accounts={self.name: self.account})
+        self._players: dict[tuple, Player] = {}
+        self._inputs: dict[bytes, tuple] = {}  # claim's transaction hash -> (entry, x_q): a cache of chain reads
+
+    @property
+    def strategy(self) -> str:
+        """The dispute-game strategy this agent plays ("honest" unless its cheat is one)."""
+        return self.cheat if self.cheat in GAME_STRATEGIES else "honest"
+
+    def player(self, entry, x_q: np.ndarray, strategy: str | None = None) -> Player:
+        strategy = strategy or self.strategy
+        key = (entry.model_id, hashlib.sha256(x_q.tobytes()).digest(), strategy)
+        if key not in self._players:
+            program = entry.program
+            self.arbiter._programs[entry.model_id] = program
+            honest = compute(program, x_q)
+            at = max(1, program.steps // 2)
+            self._players[key] = make_player(self.name, program, x_q, strategy, at, honest=honest)
+        return self._players[key]
+
+    def claim_input(self, claim_id: int, seen) -> tuple | None:
+        """(entry, x_q) of a claim, read from its submitClaim transaction's calldata."""
+        if seen.tx_hash not in self._inputs:
+            tx = self.chain.w3.eth.get_transaction(seen.tx_hash)
+            try:
+                _, args = self.d.game.contract.decode_function_input(tx["input"])
+            except ValueError:
+                return None  # submitted through another contract: not readable from calldata
+            entry = self.catalog.by_id(args["modelId"])
+            if entry is None or not entry.exact:
+                return None
+            try:
+                x_q = entry.decode(bytes(args["input"]), ResultKind.OUTPUT_ROOT)
+            except TribunalError:
+                return None
+            self.arbiter._programs[entry.model_id] = entry.program
+            self.arbiter._inputs[claim_id] = x_q
+            self._inputs[seen.tx_hash] = (entry, x_q)
+        entry, x_q = self._inputs[seen.tx_hash]
+        self.arbiter._programs[entry.model_id] = entry.program
+        self.arbiter._inputs[claim_id] = x_q
+        return entry, x_q
+
+    def play(self, game_id: int, player: Player) -> int:
+        """One move in game `game_id` if it is this agent's turn, or a timeout claim if the other side's
+        clock ran out. Returns transactions sent (0 or 1)."""
+        self.arbiter._revealed.clear()  # re-read the last reveal from the chain
+        try:
+            g = self.arbiter.game(game_id)
+        except TribunalError:
+            return 0
+        if g.over:
+            return 0
+        head = self.chain.block_number
+        mine = g.side_of(self.name)
+        if g.turn != mine:
+            if g.clocks[g.turn].expired(head + 1 - g.turn_since):
+                return bool(self.send(f"timeout game {game_id}", lambda: self.arbiter.claim_timeout(game_id)))
+            return 0
+        if self.cheat == "late" and not g.clocks[mine].expired(head + 3 - g.turn_since):
+            return 0  # moves only when its clock is about to run out
+        try:
+            moved = player.act(self.arbiter, game_id)
+        except TribunalError as e:
+            self.log.append({"duty": f"move game {game_id}", "refused": f"{type(e).__name__}: {e}"})
+            return 0
+        if moved:
+            self.log.append({"duty": f"move game {game_id} ({g.phase.value})", "block": self.chain.block_number})
+        return int(bool(moved))
+
+    def state(self) -> OpmlState:
+        return read_state(self.chain, self.d, self.from_block())
+
+    def resolve_claim(self, st: OpmlState, claim_id: int) -> int:
+        if st.status[claim_id] != CLAIM_PENDING or st.open_games(claim_id):
+            return 0
+        if self.chain.block_number < st.claims[claim_id].event.deadline:
+            return 0
+        return bool(self.send(f"resolve claim {claim_id}", lambda: self.d.game.resolve_claim(claim_id, sender=self.account)))
+
+    def answer(self, seen, entry, x_q) -> int:
+        """Submit this agent's claim for an open opML request and link it as the request's answer."""
+        rid = seen.event.request_id
+        p = self.player(entry, x_q)
+        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, self.bond))
+        if r is None:
+            return 0
+        return 1 + bool(self.send(f"answer request {rid}", lambda: self.d.requests.answer(rid, r, sender=self.account)))
+
+    def serve(self, st: OpmlState, rid: int, *, answer_always: bool) -> int:
+        """Every duty on one open opML request: answer it (always, or with `answer_always=False` only once
+        every answer was refuted), link a claim a crash left unlinked, defend, resolve, settle."""
+        seen = st.requests[rid]
+        e, reqs = seen.event, self.d.requests
+        if rid in st.settled:
+            return 0
+        entry = self.catalog.by_id(e.model_id)
+        if entry is None or not entry.exact:
+            return 0
+        answers = st.answers.get(rid, [])
+        mine = [c for c in answers if st.claims[c].event.defender == self.address]
+        live = [c for c in answers if st.status[c] != CLAIM_REJECTED]
+        unlinked = [c for c, s in st.claims.items() if s.event.defender == self.address and c not in answers
+                    and s.event.initial_root == e.initial_root and st.status[c] == CLAIM_PENDING]
+        if unlinked:
+            c = unlinked[0]
+            return bool(self.send(f"answer request {rid}", lambda: reqs.answer(rid, c, sender=self.account)))
+        x_q = entry.decode(e.input, ResultKind.OUTPUT_ROOT)
+        wants = (bool(answers) and not live) if not answer_always else not mine  # one answer per submitter
+        if wants and self.chain.block_number <= e.deadline:
+            return self.answer(seen, entry, x_q)
+        sent, player = 0, None
+        for c in mine:
+            if st.status[c] != CLAIM_PENDING:
+                continue
+            player = player or self.player(entry, x_q)
+            for gid in st.open_games(c):
+                sent += self.play(gid, player)
+            sent += self.resolve_claim(st, c)
+        if any(st.status[c] == CLAIM_FINAL for c in mine):
+            sent += bool(self.send(f"settle request {rid}", lambda: reqs.settle(rid, sender=self.account)))
+        return sent

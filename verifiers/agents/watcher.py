@@ -1,0 +1,61 @@
+"""The watcher: re-executes every opML claim it sees and disputes only what is wrong.
+
+Duties, recomputed from chain state on every tick:
+- challenge: a pending claim inside its window whose S_N differs from the watcher's own exact trace,
+  with no game of this watcher on it yet -> open a game (with its bond, by default the game's minimum);
+- play: every game it opened where the challenger is to move -> the player's move (level one bisection,
+  picks, the one-step check on chain); the defender's clock ran out -> claim the timeout;
+- stand in: an open opML request all of whose answers were refuted -> answer it itself, as a submitter
+  would (so a request whose only submitter cheated still ends with the right answer, if time allows).
+
+Strategies (`--cheat`): every strategy of the dispute-game library, played as the challenger (it then
+disputes honest claims with a wrong trace, and loses), and late (honest, moves only when its clock is
+about to run out).
+"""
+from __future__ import annotations
+
+from bisection.errors import NothingToDispute
+from runtime.errors import TribunalError
+from verifiers.agents.base import register_role
+from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAgent
+
+
+@register_role
+class Watcher(OpmlAgent):
+    role = "watcher"
+    cheats = GAME_STRATEGIES + ("late",)
+
+    def tick(self) -> int:
+        sent = 0
+        st = self.state()
+        for cid, seen in st.claims.items():
+            if st.status[cid] != CLAIM_PENDING or seen.event.defender == self.address:
+                continue
+            games = [g for g in st.games.get(cid, []) if st.challenger[g] == self.address]
+            if games:
+                found = self.claim_input(cid, seen)
+                for gid in games:
+                    if gid not in st.over and found:
+                        sent += self.play(gid, self.player(*found))
+            elif self.chain.block_number < seen.event.deadline:
+                sent += self.challenge(cid, seen)
+        if self.strategy == "honest":  # a lying watcher never stands in with its wrong trace
+            sent += sum(self.serve(st, rid, answer_always=False) for rid in st.requests)
+        return sent
+
+    def challenge(self, cid: int, seen) -> int:
+        found = self.claim_input(cid, seen)
+        if found is None:
+            return 0
+        player = self.player(*found)
+        if seen.event.final_root == player.root_for(found[0].program.steps):
+            return 0  # the watcher's own S_N: nothing to dispute
+        try:
+            gid = player.challenge(self.arbiter, cid, self.bond)
+        except NothingToDispute:
+            return 0
+        except TribunalError as e:
+            self.log.append({"duty": f"challenge claim {cid}", "refused": f"{type(e).__name__}: {e}"})
+            return 0
+        self.log.append({"duty": f"challenge claim {cid}", "game": gid, "block": self.chain.block_number})
+        return 1

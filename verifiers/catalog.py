@@ -1,0 +1,147 @@
+"""The models a deployment serves and what a request about one of them carries.
+
+A `ModelEntry` knows a model's id on chain, how its input travels in a request (`encode`/`decode`),
+and what a committee votes on (`result`), which the request states with its `ResultKind`:
+
+- OUTPUT_ROOT (models with an exact program): the exact profile's output root, so honest members
+  agree bit for bit. The input travels quantized (int16, big-endian: `runtime.tensor_root.tensor_bytes`).
+- ARGMAX (any model; the only choice for a model without an exact program): the fast profile's top-1
+  index over the last axis of the first output, at the last position, as a big-endian uint256. The
+  input travels as the model's declared dtype, little-endian, in the declared (batch 1) shape.
+
+Model ids: an exact model's id is `bisection.commitments.model_id` of its program (the same id the
+BRAIN registry and the opML registry derive); a fast-only model's is sha256(sha256(ONNX bytes) ‖
+sha256("fast profile")), so it is fixed by the file alone.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from contracts.bindings.brain import ResultKind
+from runtime.errors import InputShapeError, TribunalError, UnsupportedOpError
+from runtime.model import Model
+from runtime.onnx_io import check_input
+from runtime.tensor_root import tensor_bytes, tensor_root
+
+FAST_WEIGHTS_ROOT = hashlib.sha256(b"fast profile").digest()
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    model: Model
+    exact: bool
+
+    @cached_property
+    def program(self):
+        if not self.exact:
+            raise UnsupportedOpError(self.name, "model", "no exact program: use result kind ARGMAX")
+        return self.model.program(self.model.default_shape())
+
+    @cached_property
+    def roots(self) -> tuple[bytes, bytes]:
+        """(program root, weights root) as the ModelRegistry records them."""
+        if self.exact:
+            from bisection.commitments import commit
+
+            c = commit(self.program)
+            return c.program_root, c.weights_root
+        return hashlib.sha256(self.model.proto.SerializeToString()).digest(), FAST_WEIGHTS_ROOT
+
+    @cached_property
+    def model_id(self) -> bytes:
+        p, w = self.roots
+        return hashlib.sha256(p + w).digest()
+
+    def default_kind(self) -> ResultKind:
+        return ResultKind.OUTPUT_ROOT if self.exact else ResultKind.ARGMAX
+
+    # ---- requests
+    def check(self, x) -> np.ndarray:
+        """The input as the model takes it, batch 1, or InputShapeError / InputDtypeError."""
+        x = check_input(self.model.spec, x)
+        if x.shape != self.model.default_shape():
+            raise InputShapeError(f"model '{self.name}' takes one input of shape {list(self.model.default_shape())} "
+                                  f"per request, got {list(x.shape)}")
+        return x
+
+    def encode(self, x, kind: ResultKind) -> bytes:
+        x = self.check(x)
+        if kind == ResultKind.OUTPUT_ROOT:
+            return tensor_bytes(self.model.quantize_input(x))
+        return np.ascontiguousarray(x, dtype=self.model.spec.dtype.newbyteorder("<")).tobytes()
+
+    def decode(self, data: bytes, kind: ResultKind) -> np.ndarray:
+        """The input a request carries, as the array `result` takes; InputShapeError when it does not fit."""
+        try:
+            if kind == ResultKind.OUTPUT_ROOT:
+                shape = self.program.slots[self.program.input_slot].shape
+                return np.frombuffer(data, dtype=">i2").astype(np.int16).reshape(shape)
+            dtype = self.model.spec.dtype.newbyteorder("<")
+            return np.frombuffer(data, dtype=dtype).astype(self.model.spec.dtype).reshape(self.model.default_shape())
+        except ValueError as e:
+            raise InputShapeError(f"request input for '{self.name}' does not decode: {e}") from None
+
+    def result(self, data: bytes, kind: ResultKind) -> bytes:
+        """The 32 bytes an honest member votes on for a request's input."""
+        x = self.decode(data, kind)
+        if kind == ResultKind.OUTPUT_ROOT:
+            return tensor_root(self.program.run(x)[0])
+        if kind == ResultKind.ARGMAX:
+            return int(self.top1(x)).to_bytes(32, "big")
+        raise TribunalError(f"result kind {kind.name} is not computed by Tribunal's agents")
+
+    def top1(self, x) -> int:
+        out = np.asarray(self.model.run_fast(x)[0])
+        return int(out.reshape(-1, out.shape[-1])[-1].argmax())
+
+    def read(self, result: bytes, kind: ResultKind, x=None):
+        """What a settled 32-byte result means to the caller: a label for ARGMAX; for an output root, the
+        exact profile's top-1 label when the caller's own run reproduces that root (else None)."""
+        if kind == ResultKind.ARGMAX:
+            return int.from_bytes(result, "big")
+        if kind == ResultKind.OUTPUT_ROOT and x is not None:
+            r = self.model.run_exact(self.check(x))
+            if r.output_root == bytes(result):
+                out = np.asarray(r.floats()[0])
+                return int(out.reshape(-1, out.shape[-1])[-1].argmax())
+        return None
+
+
+@dataclass
+class Catalog:
+    """Models by name and by id, loaded on first use (loading lowers the exact program)."""
+
+    names: tuple[str, ...] = ("digits-mlp", "digits-cnn", "toy")
+    _entries: dict = field(default_factory=dict)
+
+    def entry(self, name: str) -> ModelEntry:
+        if name not in self._entries:
+            from runtime import zoo
+
+            exact = zoo.ENTRIES[name].exact if name in zoo.ENTRIES else _covers(name)
+            self._entries[name] = ModelEntry(name, Model.load(name, profile="exact" if exact else "fast"), exact)
+            if name not in self.names:
+                self.names = self.names + (name,)
+        return self._entries[name]
+
+    def by_id(self, model_id: bytes) -> ModelEntry | None:
+        for e in self._entries.values():
+            if e.model_id == bytes(model_id):
+                return e
+        for n in self.names:
+            if n not in self._entries and self.entry(n).model_id == bytes(model_id):
+                return self._entries[n]
+        return None
+
+
+def _covers(path: str) -> bool:
+    try:
+        Model.load(path, profile="exact")
+        return True
+    except UnsupportedOpError:
+        return False

@@ -1,0 +1,129 @@
+"""tribunal infer: one inference request, verified by the mode the user picks, with parties to serve it.
+
+On the embedded chain or anvil (started here) it deploys everything, stakes a committee and runs the
+agents in process: `--liars L` makes L members vote one wrong answer together, `--cheat STRATEGY` gives
+the opML submitter a dispute-game strategy (`--watcher-cheat` the watcher), so each mode can be watched
+under attack. Against a URL with `--deployment FILE` it attaches and only sends the request: the
+parties are `tribunal node` processes. Every check on the arguments runs before anything is deployed
+or sent, so bad input leaves nothing half-made.
+"""
+from __future__ import annotations
+
+import sys
+
+from runtime.errors import TribunalError
+from verifiers import modes
+from verifiers.agents.member import CHEATS as MEMBER_CHEATS
+from verifiers.agents.opml_duties import GAME_STRATEGIES
+from verifiers.errors import BondBelowMinimum, FeeBelowMinimum, InvalidRequest, UnknownCheat
+
+from ..inputs import add_model_input_args, load_input, sample_input
+
+NAME = "infer"
+HELP = "send one inference request verified by a mode (brain, opml, hybrid, single-phase, auto) and wait for its verdict"
+
+
+def add_arguments(p) -> None:
+    add_model_input_args(p)
+    p.add_argument("--mode", default="brain", help="verification mode (see `tribunal infer --help`): " +
+                   ", ".join(modes.names()))
+    p.add_argument("--chain", default="embedded", help="embedded (in process), anvil (started here) or an http(s) RPC URL")
+    p.add_argument("--deployment", default=None, metavar="FILE", help="attach to a saved deployment instead of deploying")
+    p.add_argument("--committee", type=int, default=5, metavar="K", help="committee size (and nodes staked)")
+    p.add_argument("--liars", type=int, default=0, metavar="L", help="L committee members vote the same wrong answer")
+    p.add_argument("--cheat", default="honest", metavar="STRATEGY",
+                   help=f"the submitter's strategy: {', '.join(GAME_STRATEGIES)}, late")
+    p.add_argument("--watcher-cheat", default="honest", metavar="STRATEGY", help="the watcher's strategy (same names)")
+    p.add_argument("--bond", type=int, default=None, metavar="WEI",
+                   help="the submitter's and watcher's bond per claim or game (default: the game's minimum)")
+    p.add_argument("--fee", type=int, default=None, metavar="WEI", help="request fee (default: 10x the minimum)")
+    p.add_argument("--deadline", type=int, default=None, metavar="BLOCKS", help="blocks to wait for a settled verdict")
+    p.add_argument("--value-at-risk", type=int, default=0, metavar="WEI", help="what a wrong answer would cost (auto)")
+    p.add_argument("--latency-blocks", type=int, default=None, metavar="BLOCKS", help="latency budget (auto)")
+    p.add_argument("--result-kind", default=None, choices=["output_root", "argmax"],
+                   help="what the committee votes on (default: output_root with an exact program, else argmax)")
+
+
+def check_args(args):
+    """Every check that needs no chain: mode, model, input, strategies, committee, fee floor."""
+    from verifiers.catalog import Catalog
+    from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML
+
+    mode = modes.get(args.mode)
+    if args.committee < 1:
+        raise InvalidRequest(f"--committee must be at least 1, got {args.committee}")
+    if not 0 <= args.liars <= args.committee:
+        raise InvalidRequest(f"--liars must be in 0..{args.committee} (the committee), got {args.liars}")
+    for flag, value in (("--cheat", args.cheat), ("--watcher-cheat", args.watcher_cheat)):
+        if value not in GAME_STRATEGIES + ("late",):
+            raise UnknownCheat(f"{flag} '{value}': unknown strategy (have: {', '.join(GAME_STRATEGIES)}, late)")
+    if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee and args.deployment is None:
+        raise FeeBelowMinimum(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei")
+    if args.bond is not None and args.bond < DEFAULT_OPML.min_bond and args.deployment is None:
+        raise BondBelowMinimum(f"bond {args.bond} wei is below the opML game's minimum {DEFAULT_OPML.min_bond} wei")
+    catalog = Catalog(())
+    entry = catalog.entry(args.model)
+    x = load_input(args.input) if args.input is not None else sample_input(entry.model, args.sample or 0)
+    entry.check(x)
+    return mode, catalog, entry, x
+
+
+def run(args) -> dict:
+    from verifiers.api import Tribunal
+
+    mode, catalog, entry, x = check_args(args)
+    chain_opts = {}
+    t = Tribunal.connect(args.chain, committee=args.committee, member_cheats=["wrong-output"] * args.liars,
+                         submitter_cheat=args.cheat, watcher_cheat=args.watcher_cheat, deployment=args.deployment,
+                         agents=args.deployment is None, catalog=catalog, bond=args.bond, **chain_opts)
+    try:
+        opts = {"latency_blocks": args.latency_blocks} if args.latency_blocks is not None and "latency_blocks" in mode.options else {}
+        receipt = t.infer(entry.name, x, mode=args.mode, fee=args.fee, deadline_blocks=args.deadline,
+                          value_at_risk=args.value_at_risk, result_kind=args.result_kind, **opts)
+        verdict = receipt.wait(progress=None if args.json else _progress())
+    finally:
+        t.close()
+    out = verdict.as_dict()
+    out.update(model=entry.name, chain=args.chain, committee=args.committee, liars=args.liars, cheat=args.cheat)
+    return out
+
+
+def _progress():
+    """Progress on stderr while the request waits for blocks: one rewritten line on a terminal, else a
+    line per change of status."""
+    tty = sys.stderr.isatty()
+    last = [None]
+
+    def show(blocks: int, v) -> None:
+        if tty:
+            sys.stderr.write(f"\r  block +{blocks:<4d} {v.status:<12s} {len(v.transactions)} transactions")
+            if v.settled:
+                sys.stderr.write("\n")
+        elif v.status != last[0]:
+            sys.stderr.write(f"  block +{blocks}: {v.status}\n")
+        last[0] = v.status
+        sys.stderr.flush()
+    return show
+
+
+def render(r, console) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{r['model']} on the {r['chain']} chain, mode {r['mode']}", show_header=False)
+    t.add_row("status", f"[bold]{r['status']}[/]")
+    t.add_row("output", str(r["output"]))
+    if r.get("output_root"):
+        t.add_row("output root", r["output_root"])
+    t.add_row("latency", f"{r['blocks']} blocks, {r['seconds']:.2f} s")
+    if r.get("provisional_blocks") is not None:
+        t.add_row("provisional after", f"{r['provisional_blocks']} blocks, {r['provisional_seconds']:.2f} s")
+    t.add_row("gas", f"{r['gas_total']:,} in {len(r['transactions'])} transactions")
+    if r.get("reason"):
+        t.add_row("why", r["reason"])
+    if r.get("refund"):
+        t.add_row("refund", f"{r['refund']} wei")
+    console.print(t)
+    tx = Table("transaction", "sender", "gas", "block", title="transactions")
+    for x in r["transactions"]:
+        tx.add_row(x["name"], x["sender"][:10] + "…", f"{x['gas']:,}", str(x["block"]))
+    console.print(tx)

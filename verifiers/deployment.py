@@ -1,0 +1,88 @@
+"""One deployment of the whole system on one chain: BRAIN (registries, Brain, SinglePhaseBrain, consumer)
+and opML (models, one-step verifier, game), with the addresses to attach to it again (`save`/`attach`).
+
+Protocol parameters default to windows short enough for a demo (blocks, not hours) and long enough for
+agents that poll: `DEFAULT_CONFIG` and `DEFAULT_OPML`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, SinglePhaseBrain
+from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
+from contracts.bindings.opml_requests import OpmlRequests
+from contracts.chain.base import Chain
+from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_opml
+from verifiers.errors import DeploymentError
+
+DEFAULT_CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=64, slash_amount=ETHER // 10, min_fee=ETHER // 1000,
+                              committee_size=5, quorum_bps=5000, commit_window=12, reveal_window=12,
+                              max_callback_gas=500_000, max_in_flight=1024)
+DEFAULT_OPML = OpmlConfig(window=24, clock=24, min_bond=ETHER // 100, stride=2, callback_gas=200_000)
+NODE_STAKE = 2 * ETHER
+
+
+@dataclass
+class Deployment:
+    chain: Chain
+    system: System
+    opml: OpmlSystem | None
+    start_block: int
+    extras: dict = field(default_factory=dict)  # other contracts by name (modes and roles that bring their own)
+    requests: OpmlRequests | None = None  # opML requests' fee escrow
+
+    @property
+    def brain(self) -> Brain:
+        return self.system.brain
+
+    @property
+    def nodes(self) -> NodeRegistry:
+        return self.system.nodes
+
+    @property
+    def game(self) -> OpmlGame:
+        return self.opml.game
+
+    def addresses(self) -> dict:
+        s, o = self.system, self.opml
+        return {"models": s.models.address, "nodes": s.nodes.address, "brain": s.brain.address,
+                "single_phase": s.single_phase.address, "consumer": s.consumer.address,
+                "opml_models": o.models.address, "opml_game": o.game.address, "opml_consumer": o.consumer.address,
+                "onestep": o.verifier, "opml_requests": self.requests.address, "start_block": self.start_block,
+                "config": asdict(s.config),
+                "opml_config": asdict(o.config), "extras": dict(self.extras)}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.addresses(), indent=1))
+        return path
+
+
+def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlConfig = DEFAULT_OPML) -> Deployment:
+    start = chain.block_number
+    system = deploy(chain, config)
+    o = deploy_opml(chain, opml)
+    requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee)
+    return Deployment(chain, system, o, start, requests=OpmlRequests(chain, requests))
+
+
+def attach(chain: Chain, source: str | Path | dict) -> Deployment:
+    """The deployment a `save`d file (or its dict) describes, checked to have code at every address."""
+    try:
+        a = source if isinstance(source, dict) else json.loads(Path(source).read_text())
+        config, ocfg = SystemConfig(**a["config"]), OpmlConfig(**a["opml_config"])
+        for key in ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep",
+                    "opml_requests"):
+            if not chain.w3.eth.get_code(a[key]):
+                raise DeploymentError(f"deployment names {key} at {a[key]}, but the chain has no contract there")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DeploymentError(f"cannot read deployment {source if not isinstance(source, dict) else '(dict)'}: {e}") from None
+    system = System(chain, config, ModelRegistry(chain, a["models"]), NodeRegistry(chain, a["nodes"]),
+                    Brain(chain, a["brain"]), SinglePhaseBrain(chain, a["single_phase"]),
+                    ExampleConsumer(chain, a["consumer"]))
+    opml = OpmlSystem(chain, ocfg, OpmlModels(chain, a["opml_models"]), OpmlGame(chain, a["opml_game"]),
+                      ExampleConsumer(chain, a["opml_consumer"]), a["onestep"])
+    return Deployment(chain, system, opml, int(a["start_block"]), dict(a.get("extras", {})),
+                      OpmlRequests(chain, a["opml_requests"]))

@@ -1,0 +1,37 @@
+"""Errors of the verifiers layer: each names the condition; all are `TribunalError`s, so the CLI turns
+them into one line on stderr and exit status 2. Every check that raises one runs before any transaction."""
+from __future__ import annotations
+
+from runtime.errors import TribunalError
+
+
+class UnknownMode(TribunalError):
+    """Raised when a request names a verification mode that is not registered."""
+
+
+class UnknownCheat(TribunalError):
+    """Raised when an agent is given a cheat strategy that its role does not have."""
+
+
+class UnknownRole(TribunalError):
+    """Raised when `tribunal node --role` names a role that is not registered."""
+
+
+class FeeBelowMinimum(TribunalError):
+    """Raised when a request's fee is below the minimum the deployed contracts accept."""
+
+
+class BondBelowMinimum(TribunalError):
+    """Raised when a claim's or a challenge's bond is below the opML game's minimum."""
+
+
+class InvalidRequest(TribunalError):
+    """Raised when a request's options do not fit its mode (a deadline of zero blocks, say)."""
+
+
+class ModeUnavailable(TribunalError):
+    """Raised when a mode cannot serve a request on this deployment (no in-process committee, say)."""
+
+
+class DeploymentError(TribunalError):
+    """Raised when a deployment file is missing, malformed, or names no contract at an address."""

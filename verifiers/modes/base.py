@@ -1,0 +1,77 @@
+"""The `Mode` interface: how one verification protocol serves one request.
+
+A mode is stateless between calls: `submit` sends the request's transaction(s) and returns a `Handle`
+(the request id and the block it landed in, plus whatever the mode needs to find it again), and
+`poll` reads the chain and returns the verdict as it stands (`status` final, provisional, disputed,
+timed out or rejected; "pending" while nothing is settled). `expire` is called once the caller's
+deadline has passed: it settles what the contracts allow (a timeout and its refund) and returns the
+verdict. `check` runs every validation that needs no transaction, so bad input changes nothing.
+
+A new mode is one module in verifiers/modes/ with a class decorated `@register`; nothing else changes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from contracts.bindings.brain import ResultKind
+from verifiers.catalog import ModelEntry
+from verifiers.verdict import Verdict
+
+if TYPE_CHECKING:
+    from verifiers.api import Tribunal
+
+PENDING = "pending"
+
+
+@dataclass
+class Request:
+    """One inference request as the caller made it."""
+
+    model: ModelEntry
+    x: np.ndarray
+    mode: str
+    fee: int
+    deadline_blocks: int | None
+    value_at_risk: int
+    kind: ResultKind
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class Handle:
+    request_id: int | None
+    block: int  # the block the request landed in
+    data: dict = field(default_factory=dict)
+
+
+class Mode:
+    name: ClassVar[str]
+    summary: ClassVar[str] = ""
+    options: ClassVar[tuple[str, ...]] = ()  # the keyword options `Tribunal.infer` passes through
+
+    def check(self, t: "Tribunal", req: Request) -> None:
+        """Raise a TribunalError for anything that would make the request fail; sends nothing."""
+
+    def default_deadline(self, t: "Tribunal", req: Request) -> int:
+        return 64
+
+    def submit(self, t: "Tribunal", req: Request) -> Handle:
+        raise NotImplementedError
+
+    def poll(self, t: "Tribunal", req: Request, h: Handle) -> Verdict:
+        raise NotImplementedError
+
+    def keep(self, t: "Tribunal", req: Request, h: Handle) -> None:
+        """The requester's own pokes while it waits (finalize its round, settle its claim); default none."""
+
+    def expire(self, t: "Tribunal", req: Request, h: Handle) -> Verdict:
+        v = self.poll(t, req, h)
+        if not v.settled:
+            v.status, v.reason = "timed out", v.reason or f"no settled answer within {req.deadline_blocks} blocks"
+        return v
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "summary": self.summary, "options": list(self.options)}

@@ -1,0 +1,203 @@
+"""`hybrid`: a committee answers now, the fraud proof stands behind it (DESIGN.md section 7a).
+
+The request goes to the HybridCourt, which files it as a Brain request with itself as the consumer.
+Members vote keccak256(output root, final root) of their exact trace and publish the pair; when Brain
+finalizes, the majority's answer is `provisional` at once (BRAIN's latency) and `final` after the
+court's challenge window. A watcher that disagrees challenges; a majority member must then defend the
+answer as an opML claim, which watchers dispute with the bisection game; a refuted (or undefended)
+answer is overturned, the majority slashed, and the watcher's own final claim adopted: the honest
+answer is what ends final. See contracts/README.md, "Hybrid".
+
+The court is deployed on first use (`ensure_court`) and recorded in `deployment.extras`, where agents
+find it; a deployment that serves hybrid requests to agents in other processes must call
+`ensure_court` before it is saved.
+"""
+from __future__ import annotations
+
+from contracts import events as ev
+from contracts.bindings.brain import ResultKind, Status as BrainStatus
+from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, OverturnReason
+from runtime.tensor_root import tensor_bytes
+from verifiers.agents.hybrid import COURT, brain_settled, court_config, court_of, resolve_due
+from verifiers.chainlog import events, transactions, tx_record
+from verifiers.errors import InvalidRequest, ModeUnavailable
+from verifiers.modes import register
+from verifiers.modes.base import PENDING, Handle, Mode, Request
+from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
+from verifiers.verdict import DISPUTED, FINAL, PROVISIONAL, TIMED_OUT, Verdict
+
+CONSUMER = "hybrid_consumer"
+COURT_EVENTS = (ev.HybridRequested, ev.AnswerPublished, ev.CommitteeDecided, ev.AnswerProvisional,
+                ev.AnswerChallenged, ev.AnswerDefended, ev.AnswerOverturned, ev.AnswerFinal, ev.HybridTimedOut)
+BRAIN_EVENTS = (ev.Dispatched, ev.Committed, ev.Revealed, ev.Finalized, ev.TimedOut)
+GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.GameResolved)
+NAMES = {"HybridRequested": "request", "AnswerPublished": "publish", "CommitteeDecided": "finalize round",
+         "AnswerProvisional": "finalize round", "AnswerChallenged": "challenge", "AnswerDefended": "defend",
+         "AnswerOverturned": "resolve (overturn)", "AnswerFinal": "resolve (final)", "HybridTimedOut": "resolve (timeout)",
+         "Dispatched": "dispatch", "Committed": "commit", "Revealed": "reveal", "Finalized": "finalize round",
+         "TimedOut": "finalize round (timeout)", "ClaimSubmitted": "opML claim", "ClaimFinalized": "resolve claim",
+         "GameOpened": "open game", "Bisected": "bisect", "OutputPosted": "post output", "Picked": "pick",
+         "TreeRevealed": "reveal (game)", "Stepped": "one-step check", "GameResolved": "timeout (game)"}
+REASONS = {OverturnReason.UNPUBLISHED: "the majority never published the pair it voted for",
+           OverturnReason.UNDEFENDED: "no majority member defended the challenged answer in time",
+           OverturnReason.REFUTED: "the majority's defense claim lost its bisection game"}
+
+
+def config_for(deployment) -> HybridConfig:
+    """The court's windows, sized from the deployment's: challenge as long as an opML window, adoption
+    long enough for a fresh claim's window and both chess clocks."""
+    s, o = deployment.system.config, deployment.opml.config
+    return HybridConfig(challenge_window=o.window, defend_window=max(4, s.commit_window),
+                        adopt_window=o.window + 2 * o.clock + 16, challenge_bond=o.min_bond,
+                        brain_callback_gas=min(250_000, s.max_callback_gas), max_callback_gas=s.max_callback_gas)
+
+
+def ensure_court(deployment) -> HybridCourt:
+    """The deployment's court, deployed (by dev account 0, the node registry's admin) and recorded on first use."""
+    court = court_of(deployment)
+    if court is not None and deployment.chain.w3.eth.get_code(court.address):
+        return court  # (a test's snapshot revert can take a court away: then it is deployed again)
+    from contracts.deploy import deploy_hybrid
+
+    chain = deployment.chain
+    admin = deployment.nodes.contract.functions.admin().call()
+    sender = next((a for a in chain.accounts if a.address == admin), None)
+    if sender is None:
+        raise ModeUnavailable("this deployment has no hybrid court, and only the node registry's admin can add one")
+    h = deploy_hybrid(deployment.system, deployment.opml, config_for(deployment), sender=sender)
+    deployment.extras[CONSUMER] = h.consumer.address
+    deployment.extras[COURT] = h.court.address
+    return court_of(deployment)
+
+
+@register
+class Hybrid(Mode):
+    name = "hybrid"
+    summary = "a committee answers at once (provisional), final after a window in which a fraud proof can overturn it"
+
+    def check(self, t, req: Request) -> None:
+        if not req.model.exact:
+            raise ModeUnavailable(f"hybrid needs an exact program (its disputes are opML games), and model "
+                                  f"'{req.model.name}' has none")
+        if req.kind != ResultKind.OUTPUT_ROOT:
+            raise InvalidRequest("hybrid settles the exact output root: result kind must be output_root")
+        check_fee(t, req)
+        check_committee(t)
+
+    def default_deadline(self, t, req: Request) -> int:
+        s, o = t.deployment.system.config, t.deployment.opml.config
+        cfg = config_for(t.deployment)
+        # a whole round, the window, a challenge's defense, the defense claim's game, then the adoption
+        return 4 + s.commit_window + s.reveal_window + cfg.challenge_window + cfg.defend_window + o.window \
+            + 2 * o.clock + 16
+
+    def submit(self, t, req: Request) -> Handle:
+        court = ensure_court(t.deployment)
+        consumer = t.deployment.extras[CONSUMER]
+        x_q = req.model.model.quantize_input(req.x)
+        r = court.request(req.model.model_id, tensor_bytes(x_q), fee=req.fee, sender=t.requester, consumer=consumer,
+                          callback_gas=CALLBACK_GAS)
+        return Handle(r.one(ev.HybridRequested).request_id, r.block_number,
+                      {"request_tx": tx_record(t.chain, "request", r)})
+
+    def keep(self, t, req: Request, h: Handle) -> None:
+        """The requester's own pokes: dispatch when no agent runs, finalize the round once it can no longer
+        change, and resolve the request whenever a window or a game has ended."""
+        d, court, rid = t.deployment, court_of(t.deployment), h.request_id
+        info = court.request_info(rid)
+        if info.status == HybridStatus.PENDING:
+            b = d.brain.request_info(rid)
+            if b.status == BrainStatus.QUEUED and t.chain.block_number > b.request_block + 1 and not t.scheduler.agents:
+                _quietly(lambda: d.brain.dispatch(8, sender=t.requester))
+            elif b.status == BrainStatus.DISPATCHED and t.chain.block_number > b.reveal_deadline:
+                _quietly(lambda: d.brain.finalize(rid, sender=t.requester))
+            elif brain_settled(d, rid):
+                _quietly(lambda: court.resolve(rid, sender=t.requester))
+        elif info.status != HybridStatus.FINAL and resolve_due(t.chain, d, court, info):
+            _quietly(lambda: court.resolve(rid, sender=t.requester))
+
+    def poll(self, t, req: Request, h: Handle) -> Verdict:
+        return hybrid_verdict(self.name, t, req, h)
+
+    def expire(self, t, req: Request, h: Handle) -> Verdict:
+        self.keep(t, req, h)
+        v = self.poll(t, req, h)
+        if not v.settled:
+            v.reason = f"not final within {req.deadline_blocks} blocks ({v.status} on chain)"
+            v.status = TIMED_OUT
+        return v
+
+
+def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
+    d, chain, rid = t.deployment, t.chain, h.request_id
+    court = court_of(d)
+    info = court.request_info(rid)
+    head = chain.block_number
+    seen = events(chain, court.address, *COURT_EVENTS, from_block=h.block, key=rid)
+    v = Verdict(mode, PENDING, request_id=rid, blocks=head - h.block)
+    prov = next((s for s in seen if isinstance(s.event, ev.AnswerProvisional)), None)
+    if prov is not None:
+        v.provisional_blocks = prov.block - h.block
+    s = info.status
+    if s in (HybridStatus.PENDING, HybridStatus.DECIDED):
+        v.transactions = [h.data["request_tx"]]
+        return v  # the committee's round is open, or its pair is not published yet: a light verdict
+    brain_seen = events(chain, d.brain.address, *BRAIN_EVENTS, from_block=h.block, key=rid)
+    claims = [info.defense] if info.defense is not None else []
+    claim_seen, games = [], []
+    for c in claims:
+        claim_seen += events(chain, d.game.address, ev.ClaimSubmitted, ev.ClaimFinalized, from_block=h.block, key=c)
+        for gid in d.game.claim_games(c):
+            moves = events(chain, d.game.address, *GAME_EVENTS, from_block=h.block, key=gid)
+            claim_seen += moves
+            g = d.game.game(gid)
+            games.append({"game": gid, "claim": c, "challenger": g.challenger, "moves": g.moves,
+                          "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
+                          "disputed_step": g.hi if g.hi == g.lo + 1 else None})
+    v.transactions = [h.data["request_tx"]] + transactions(chain, [*seen[1:], *brain_seen, *claim_seen], NAMES)
+    v.evidence = {
+        "committee": d.brain.committee(rid),
+        "reveals": [{"member": x.event.member, "vote": "0x" + x.event.result.hex(), "block": x.block}
+                    for x in brain_seen if isinstance(x.event, ev.Revealed)],
+        "vote": "0x" + info.vote.hex(), "decided_block": info.decided_at,
+        "challenge_deadline": info.decided_at + court_config(d, court).challenge_window,
+        "challenger": info.challenger if info.challenged_at else None, "defense_claim": info.defense,
+        "games": games}
+    answer = court.answer(rid) or court.published(rid, info.vote)  # a challenged answer is still its pair
+    if answer is not None:
+        v.output_root = "0x" + answer[0].hex()
+        v.evidence["final_root"] = "0x" + answer[1].hex()
+        v.output = req.model.read(answer[0], ResultKind.OUTPUT_ROOT, req.x)
+    over = next((x.event for x in seen if isinstance(x.event, ev.AnswerOverturned)), None)
+    if over is not None:
+        v.evidence["overturned"] = REASONS[OverturnReason(over.reason)]
+    if s == HybridStatus.PROVISIONAL:
+        v.status = PROVISIONAL
+    elif s in (HybridStatus.CHALLENGED, HybridStatus.DEFENDED, HybridStatus.OVERTURNED):
+        v.status = DISPUTED
+        v.reason = v.evidence.get("overturned", "the committee's answer is challenged")
+        if s == HybridStatus.OVERTURNED:
+            v.output_root = v.output = None  # the overturned answer is no answer
+    elif s == HybridStatus.FINAL:
+        fin = next(x for x in seen if isinstance(x.event, ev.AnswerFinal))
+        v.status, v.blocks = FINAL, fin.block - h.block
+        v.evidence["upheld"] = fin.event.upheld
+        if not fin.event.upheld:
+            v.reason = f"the committee's answer was overturned ({v.evidence.get('overturned', '')}); an opML claim's is final"
+    elif s == HybridStatus.TIMED_OUT:
+        out = next(x for x in seen if isinstance(x.event, ev.HybridTimedOut))
+        v.status, v.blocks, v.refund = TIMED_OUT, out.block - h.block, out.event.refund
+        v.output_root = v.output = None
+        v.reason = ("no committee majority: fee refunded" if over is None
+                    else f"the committee's answer was overturned and no claim replaced it: its slashed stake refunded")
+    return v
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - not due yet, or an agent was first: the next poll sees it
+        pass
+
+
+__all__ = ["Hybrid", "config_for", "ensure_court", "hybrid_verdict"]

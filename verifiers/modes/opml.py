@@ -1,0 +1,155 @@
+"""`opml`: one submitter answers optimistically; the answer is final after a challenge window unless a
+watcher disputes it, and a dispute is settled by the bisection game over the program's steps with a
+one-step check on chain (opML).
+
+The request goes to OpmlRequests with its fee (model, quantized input, deadline). A submitter posts a
+bonded claim (S_N and the output root) to the OpmlGame and links it to the request; watchers re-execute
+and open games on wrong claims. A claim final after its window settles the request and the fee goes to
+its defender; a rejected claim loses its bond to the challenger, and the request stays open for another
+answer until its deadline, after which its fee is refunded ("rejected" when every answer was refuted,
+"timed out" when none came).
+"""
+from __future__ import annotations
+
+from contracts import events as ev
+from contracts.bindings.brain import ResultKind
+from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as REQ_TIMED_OUT
+from runtime.tensor_root import tensor_bytes
+from verifiers.chainlog import events, transactions, tx_record
+from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
+from verifiers.modes import register
+from verifiers.modes.base import PENDING, Handle, Mode, Request
+from verifiers.verdict import DISPUTED, FINAL, REJECTED, TIMED_OUT, Verdict
+
+GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.GameResolved)
+NAMES = {"OpmlRequested": "request", "RequestAnswered": "answer", "RequestSettled": "settle",
+         "ClaimSubmitted": "claim", "ClaimFinalized": "resolve claim", "ClaimRejected": "claim rejected",
+         "GameOpened": "open game", "Bisected": "bisect", "OutputPosted": "post output", "Picked": "pick",
+         "TreeRevealed": "reveal", "Stepped": "one-step check", "GameResolved": "timeout"}
+
+
+@register
+class Opml(Mode):
+    name = "opml"
+    summary = "a bonded claim, final after a challenge window; disputes settled by bisection on chain"
+
+    def check(self, t, req: Request) -> None:
+        if not req.model.exact:
+            raise ModeUnavailable(f"opml needs an exact program, and model '{req.model.name}' has none")
+        if req.kind != ResultKind.OUTPUT_ROOT:
+            raise InvalidRequest("opml settles the exact output root: result kind must be output_root")
+        min_fee = t.deployment.requests.min_fee
+        if req.fee < min_fee:
+            raise FeeBelowMinimum(f"fee {req.fee} wei is below the minimum {min_fee} wei")
+
+    def default_deadline(self, t, req: Request) -> int:
+        c = t.deployment.opml.config
+        return c.window + 2 * c.clock + 16
+
+    def submit(self, t, req: Request) -> Handle:
+        x_q = req.model.model.quantize_input(req.x)
+        r = t.deployment.requests.request(req.model.model_id, tensor_bytes(x_q), req.deadline_blocks, fee=req.fee,
+                                          sender=t.requester)
+        e = r.one(ev.OpmlRequested)
+        return Handle(e.request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r), "deadline": e.deadline})
+
+    def keep(self, t, req: Request, h: Handle) -> None:
+        """The requester resolves its answers' claims once their window passed, and settles its request
+        once an answer is final or its deadline passed (judged from the logs; the contract checks again)."""
+        reqs, game, head = t.deployment.requests, t.deployment.game, t.chain.block_number
+        st = _state(t, h)
+        if st.settled:
+            return
+        resolvable = [c for c in st.answers if st.status[c] == "pending" and not st.open_games(c)
+                      and head >= st.claims[c].event.deadline]
+        for c in resolvable:
+            _quietly(lambda: game.resolve_claim(c, sender=t.requester))
+        if resolvable or head > h.data["deadline"]:
+            _quietly(lambda: reqs.settle(h.request_id, sender=t.requester))
+
+    def expire(self, t, req: Request, h: Handle) -> Verdict:
+        self.keep(t, req, h)
+        v = self.poll(t, req, h)
+        if not v.settled:
+            v.reason = f"no final answer within {req.deadline_blocks} blocks ({v.status} on chain)"
+            v.status = TIMED_OUT
+        return v
+
+    def poll(self, t, req: Request, h: Handle) -> Verdict:
+        return opml_verdict(self.name, t, req, h)
+
+
+class _Logs:
+    """One request's answers, claims and games as the logs have them (see verifiers.agents.opml_duties)."""
+
+    def __init__(self, st, rid: int):
+        self.settled = rid in st.settled
+        self.answers = st.answers.get(rid, [])
+        self.claims, self.status, self.open_games = st.claims, st.status, st.open_games
+
+
+def _state(t, h: Handle) -> _Logs:
+    from verifiers.agents.opml_duties import read_state
+
+    return _Logs(read_state(t.chain, t.deployment, h.block), h.request_id)
+
+
+def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
+    reqs, game, chain = t.deployment.requests, t.deployment.game, t.chain
+    st = _state(t, h)
+    if not st.settled:  # open: a light verdict from the logs, read each block
+        disputed = any(st.open_games(c) for c in st.answers)
+        return Verdict(mode, DISPUTED if disputed else PENDING, request_id=h.request_id,
+                       blocks=chain.block_number - h.block, transactions=[h.data["request_tx"]])
+    info = reqs.request_info(h.request_id)
+    answers = reqs.answers(h.request_id)
+    mine = events(chain, reqs.address, ev.RequestAnswered, ev.RequestSettled, from_block=h.block, key=h.request_id)
+    seen = list(mine)
+    claims, games = [], []
+    for c in answers:
+        cl = game.claim(c)
+        seen += events(chain, game.address, ev.ClaimSubmitted, ev.ClaimFinalized, ev.ClaimRejected, from_block=h.block, key=c)
+        gids = game.claim_games(c)
+        claims.append({"claim": c, "defender": cl.defender, "output_root": "0x" + cl.output_root.hex(),
+                       "status": cl.status, "games": gids})
+        for gid in gids:
+            moves = events(chain, game.address, *GAME_EVENTS, from_block=h.block, key=gid)
+            seen += moves
+            g = game.game(gid)
+            games.append({"game": gid, "claim": c, "challenger": g.challenger, "phase": g.phase, "moves": g.moves,
+                          "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
+                          "disputed_step": g.hi if g.hi == g.lo + 1 else None,
+                          "transcript": [_move(s) for s in moves]})
+    v = Verdict(mode, PENDING, request_id=h.request_id, blocks=chain.block_number - h.block,
+                transactions=[h.data["request_tx"]] + transactions(chain, seen, NAMES),
+                evidence={"claims": claims, "games": games, "deadline": info.deadline})
+    settled = [s for s in mine if isinstance(s.event, ev.RequestSettled)]
+    if info.status == REQ_FINAL:
+        e = settled[0].event
+        v.status, v.blocks = FINAL, settled[0].block - h.block
+        v.output_root = "0x" + e.output_root.hex()
+        v.output = req.model.read(e.output_root, ResultKind.OUTPUT_ROOT, req.x)
+        v.evidence["final_claim"] = e.claim_id
+    elif info.status == REQ_TIMED_OUT:
+        refuted = any(c["status"] == "rejected" for c in claims)
+        v.status = REJECTED if refuted else TIMED_OUT
+        v.refund, v.blocks = info.fee, settled[0].block - h.block
+        v.reason = ("every answer was proven wrong on chain; fee refunded" if refuted
+                    else "no answer before the deadline; fee refunded")
+    return v
+
+
+def _move(s) -> dict:
+    e = s.event
+    d = {"kind": type(e).__name__, "block": s.block}
+    for k in ("side", "agree", "lo", "hi", "index", "depth", "element", "step", "recomputed", "revealed", "winner", "reason"):
+        if hasattr(e, k):
+            d[k] = getattr(e, k)
+    return d
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - not settleable yet, or an agent was first: the next poll sees it
+        pass

@@ -1,0 +1,155 @@
+"""A whole federated session on one chain: N nodes, each a trainer, a scorer and a follower, ticked by
+the in-process `Scheduler` (a block is mined whenever nobody had anything to do).
+
+    result = run_session(connect("embedded"), SessionConfig(nodes=5, rounds=2), store)
+
+Returns a dict: per-version global test accuracy (follower 0's copy; float forward on the held-out test
+split), every proposal with its trainer's strategy, median score and outcome, gas per transaction kind,
+and whether every follower ended with bit-identical global weights.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from contracts import events as ev
+from contracts.bindings.training import ProposalStatus, TrainingConfig
+from contracts.chain.base import Chain
+from contracts.deploy import ETHER, SystemConfig, deploy, deploy_training
+from verifiers.agents.base import Scheduler
+from verifiers.chainlog import events
+from verifiers.deployment import Deployment
+
+from . import learn
+from .data import ALPHA, digits, split_nodes
+from .errors import TrainingError
+from .roles import Follower, Scorer, Trainer
+from .store import WeightsStore
+from .update import MAX_STALENESS
+from .weights import Weights
+
+STAKE = 2 * ETHER
+# Long windows: every transaction mines a block on the dev chains, and several rounds run at once.
+CHAIN_CONFIG = SystemConfig(withdrawal_delay=300, commit_window=64, reveal_window=64)
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    nodes: int = 5
+    rounds: int = 2  # proposals per trainer
+    committee: int | None = None  # default: min(5, nodes - 1)
+    epochs: int = 8
+    staleness: int = MAX_STALENESS  # a trainer's base is up to this many versions old, drawn at random
+    alpha: float = ALPHA
+    seed: int = 0
+    threshold: int = 1250
+    trainer_cheats: dict = field(default_factory=dict)  # node index -> Trainer cheat
+    scorer_cheats: dict = field(default_factory=dict)  # node index -> Scorer cheat
+    max_blocks: int = 5000
+
+
+def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
+                progress: Callable[[dict], None] | None = None) -> dict:
+    if cfg.nodes < 3:
+        raise TrainingError(f"a session needs at least 3 nodes (a trainer and a committee of 2), got {cfg.nodes}")
+    committee = cfg.committee or min(5, cfg.nodes - 1)
+    if committee > cfg.nodes - 1:
+        raise TrainingError(f"a committee of {committee} needs {committee + 1} nodes (the trainer never scores itself)")
+    t0 = time.perf_counter()
+    start = chain.block_number
+    system = deploy(chain, CHAIN_CONFIG)
+    accounts = chain.accounts[1:1 + cfg.nodes]
+    for a in accounts:
+        system.nodes.register(STAKE, sender=a)
+    w0 = learn.initial(cfg.seed)
+    uri0 = store.put(w0.to_bytes())
+    tcfg = TrainingConfig(arch_id=learn.DIGITS_MLP_SML.arch_id, initial_weights=w0.commitment(), threshold=cfg.threshold,
+                          committee_size=committee, commit_window=64, reveal_window=64,
+                          max_staleness=MAX_STALENESS)
+    training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
+    d = Deployment(chain, system, None, start, {"training": training.address})
+    data = split_nodes(cfg.nodes, alpha=cfg.alpha, seed=cfg.seed)
+    _, _, x_test, y_test = digits()
+    followers, trainers, sched = [], [], Scheduler()
+    for i, a in enumerate(accounts):
+        f = Follower(d, a, store=store, name=f"follower-{i}")
+        victim = accounts[(i + 1) % cfg.nodes].address
+        tr = Trainer(d, a, store=store, data=data[i], follower=f, proposals=cfg.rounds, staleness=cfg.staleness,
+                     epochs=cfg.epochs, cheat=cfg.trainer_cheats.get(i, "honest"), victim=victim, name=f"trainer-{i}")
+        sc = Scorer(d, a, store=store, data=data[i], cheat=cfg.scorer_cheats.get(i, "honest"), name=f"scorer-{i}")
+        followers.append(f)
+        trainers.append(tr)
+        for agent in (f, sc, tr):
+            sched.add(agent)
+    curve = [{"version": 0, "accuracy": learn.accuracy(w0, x_test, y_test), "block": chain.block_number}]
+    expected = cfg.nodes * cfg.rounds
+    for _ in range(cfg.max_blocks):
+        sent = sched.tick()
+        v = training.version()
+        if len(curve) <= v:
+            followers[0].catch_up()
+        while len(curve) <= v:
+            g = followers[0].globals[len(curve)]
+            curve.append({"version": len(curve), "accuracy": learn.accuracy(g, x_test, y_test), "block": chain.block_number})
+            if progress:
+                progress({"version": len(curve) - 1, "accuracy": curve[-1]["accuracy"], "expected": expected})
+        if sent == 0:
+            if _all_settled(training, expected):
+                break
+            chain.mine(1)
+    finals = [f.catch_up().to_bytes() for f in followers]
+    proposals = _proposals(chain, training, start, accounts, cfg)
+    return {
+        "nodes": cfg.nodes, "rounds": cfg.rounds, "committee": committee, "alpha": cfg.alpha,
+        "threshold": cfg.threshold, "training": training.address, "chain": chain.kind,
+        "accuracy": curve[-1]["accuracy"], "curve": curve,
+        "accepted": sum(p["status"] == "accepted" for p in proposals),
+        "rejected": sum(p["status"] == "rejected" for p in proposals),
+        "timed_out": sum(p["status"] == "timed_out" for p in proposals),
+        "proposals": proposals,
+        "followers_identical": all(b == finals[0] for b in finals),
+        "global_sha256": "0x" + Weights.from_bytes(finals[0]).commitment().hex(),
+        "gas": _gas(followers + trainers + [a for a in sched.agents if isinstance(a, Scorer)], training),
+        "local_accuracy": [learn.accuracy(learn.train_local(w0, dn.x_train, dn.y_train, None, epochs=cfg.epochs,
+                                                            seed=cfg.seed), x_test, y_test) for dn in data[:1]],
+        "seconds": time.perf_counter() - t0,
+        "_followers": followers,
+    }
+
+
+def _all_settled(training, expected: int) -> bool:
+    n = training.next_proposal_id() - 1
+    if n < expected:
+        return False
+    return all(training.proposal(p).status not in (ProposalStatus.PROPOSED, ProposalStatus.SCORING)
+               for p in range(1, n + 1))
+
+
+def _proposals(chain, training, start, accounts, cfg) -> list[dict]:
+    index = {a.address: i for i, a in enumerate(accounts)}
+    out = []
+    for s in events(chain, training.address, ev.Proposed, from_block=start):
+        p = training.proposal(s.event.proposal_id)
+        i = index[s.event.trainer]
+        out.append({"id": s.event.proposal_id, "trainer": i, "cheat": cfg.trainer_cheats.get(i, "honest"),
+                    "base": p.base_version, "score": p.score, "version": p.version,
+                    "status": p.status.name.lower()})
+    return out
+
+
+def _gas(agents, training) -> dict:
+    """Mean gas per transaction kind, from the agents' logs; finalize split by outcome."""
+    kinds: dict[str, list[int]] = {}
+    for a in agents:
+        for entry in a.log:
+            if entry.get("gas") is None:
+                continue
+            duty = entry["duty"].split()[0]
+            if duty == "finalize":
+                status = training.proposal(int(entry["duty"].split()[1])).status
+                duty = "finalize_accept" if status == ProposalStatus.ACCEPTED else "finalize_reject"
+            kinds.setdefault(duty, []).append(entry["gas"])
+    return {k: int(np.mean(v)) for k, v in sorted(kinds.items())}
