@@ -16,8 +16,7 @@ import math
 import numpy as np
 import onnx
 from onnx import helper
-from scipy.special import erf
-
+from .erf import erf
 from .lookup import Lookup
 
 SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
