@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("runtime_latency", "bisection_trace", "brain_gas", "modes_latency")
+ALL = ("runtime_latency", "bisection_trace", "brain_gas", "modes_latency", "training")
 
 
 def main(argv: list[str]) -> int:

@@ -5,7 +5,7 @@
 
 1. Global test accuracy against accepted proposals, on the same non-IID split (Dirichlet alpha 3.0):
    - BRAIN-style asynchronous training: the protocol's rules off chain (the same code the agents run):
-     trainer i proposes in turn from a base up to 4 versions old (random), a committee of 3 other nodes
+     trainer i proposes in turn from a base up to 4 versions old (random), a committee of other nodes
      scores it with the exact profile on their own validation data, the median against the threshold
      decides, accepted proposals are folded with the integer update (window 4, staleness weight);
    - synchronous FedAvg: every round all nodes train from the global and it becomes their average
@@ -13,9 +13,9 @@
    - local training alone: each node keeps training on its own data (x: N per round, the same local
      work as FedAvg at that x); the mean over nodes.
 2. The share of poisoned (random weights, flipped labels) and copied (another trainer's file as is,
-   trained under another trainer's SML) proposals rejected, with one scorer of the three reporting
-   SCORE_MAX for everything; and the share of honest proposals accepted.
-3. Gas per transaction kind: a short session on chain (`tribunal train`'s code path, embedded chain).
+   trained under another trainer's SML) proposals rejected, with `--liars` of the `--committee` scorers
+   (default 1 of 5) reporting SCORE_MAX for everything; and the share of honest proposals accepted.
+3. Gas per transaction kind: a short session on chain (`tribunal train`'s code path, on anvil).
 4. The SML's accuracy cost: each node's local training (4 x epochs) with and without its SML, same seed.
 Writes DIR/training.png and DIR/training.json.
 """
@@ -39,11 +39,13 @@ THRESHOLD = 1250
 KINDS = ("random", "flipped", "copy", "foreign-sml")
 
 
-def brain_async(data, x_test, y_test, proposals: int, epochs: int, cheat_every: int, rng) -> dict:
+def brain_async(data, x_test, y_test, proposals: int, epochs: int, cheat_every: int, rng, committee_size: int = 5,
+                liars: int = 1) -> dict:
     """The protocol's acceptance and update rules, off chain. Every `cheat_every`-th proposal cheats."""
     n = len(data)
     globals_, scores, curve = [learn.initial(0)], [], [learn.accuracy(learn.initial(0), x_test, y_test)]
     outcomes: dict[str, list[bool]] = {k: [] for k in ("honest",) + KINDS}
+    log = []
     last_file: Weights | None = None
     for k in range(proposals):
         i = k % n
@@ -62,19 +64,22 @@ def brain_async(data, x_test, y_test, proposals: int, epochs: int, cheat_every: 
             w = learn.train_local(learn.into_sml(globals_[base], sml), x, (y + 1) % 10 if kind == "flipped" else y,
                                   sml, epochs=epochs, seed=k)
         own = Sml.derive(seed, trainer)
-        committee = rng.choice([j for j in range(n) if j != i], size=3, replace=False)
-        liar = committee[0]  # one of three reports SCORE_MAX whatever it sees
-        votes = sorted(10_000 if j == liar else learn.score_exact(w, own, data[j].x_val, data[j].y_val) for j in committee)
-        median = votes[1]
+        committee = rng.choice([j for j in range(n) if j != i], size=committee_size, replace=False)
+        # the first `liars` members report SCORE_MAX whatever they see; the contract's median (lower-middle
+        # mean for an even count)
+        votes = sorted(10_000 if r < liars else learn.score_exact(w, own, data[j].x_val, data[j].y_val)
+                       for r, j in enumerate(committee))
+        median = (votes[(len(votes) - 1) // 2] + votes[len(votes) // 2]) // 2
         accepted = median >= THRESHOLD
         outcomes[kind].append(accepted)
+        log.append({"k": k, "trainer": i, "kind": kind, "base": base, "votes": [int(v) for v in votes], "accepted": bool(accepted)})
         if kind == "honest":
             last_file = w
         if accepted:
             scores.append(median)
             globals_.append(fold(globals_[-1], learn.out_of_sml(w, own), Mix.of(scores, current - base)))
             curve.append(learn.accuracy(globals_[-1], x_test, y_test))
-    return {"curve": curve, "outcomes": {k: v for k, v in outcomes.items() if v}}
+    return {"curve": curve, "outcomes": {k: v for k, v in outcomes.items() if v}, "proposals": log}
 
 
 def fedavg(data, x_test, y_test, rounds: int, epochs: int) -> list[float]:
@@ -116,7 +121,7 @@ def chain_gas(nodes: int) -> dict:
     from verifiers.training.session import SessionConfig, run_session
     from verifiers.training.store import MemoryStore
 
-    chain = connect("embedded")
+    chain = connect("anvil")
     try:
         r = run_session(chain, SessionConfig(nodes=nodes, rounds=1, committee=min(5, nodes - 1),
                                              trainer_cheats={nodes - 1: "random"}), MemoryStore())
@@ -131,6 +136,8 @@ def main(argv: list[str]) -> None:
     p.add_argument("--proposals", type=int, default=48, help="asynchronous proposals (one in 4 cheats)")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--committee", type=int, default=5, help="scorers per proposal in the asynchronous run")
+    p.add_argument("--liars", type=int, default=1, help="of them, how many report SCORE_MAX for everything")
     p.add_argument("--no-chain", action="store_true", help="skip the on-chain gas session")
     p.add_argument("--out", default=os.environ.get("TRIBUNAL_BENCH_OUT", "bench-out"))
     a = p.parse_args(argv)
@@ -140,7 +147,8 @@ def main(argv: list[str]) -> None:
     rng = np.random.default_rng(a.seed)
     rounds = max(1, a.proposals // a.nodes)
     res = {"nodes": a.nodes, "proposals": a.proposals, "epochs": a.epochs, "threshold": THRESHOLD,
-           "brain": brain_async(data, x_test, y_test, a.proposals, a.epochs, 4, rng),
+           "committee": a.committee, "liars": a.liars,
+           "brain": brain_async(data, x_test, y_test, a.proposals, a.epochs, 4, rng, a.committee, a.liars),
            "fedavg": fedavg(data, x_test, y_test, rounds, a.epochs),
            "local": local_alone(data, x_test, y_test, rounds, a.epochs),
            "sml": sml_cost(data, x_test, y_test, 4 * a.epochs)}
@@ -162,14 +170,14 @@ def _print(res: dict) -> None:
     print(f"  BRAIN async : {len(b) - 1} accepted -> {b[-1]:.3f}   (after {min(n, len(b) - 1)}: {b[min(n, len(b) - 1)]:.3f})")
     print(f"  FedAvg sync : {(len(f) - 1) * n} folded -> {f[-1]:.3f}   (after {n}: {f[1]:.3f})")
     print(f"  local alone : mean over nodes after {len(l) - 1} rounds -> {l[-1]:.3f}")
-    print("rejected, with one lying scorer in each committee of three:")
+    print(f"rejected, with {res['liars']} lying scorer(s) in each committee of {res['committee']}:")
     for kind, outs in res["brain"]["outcomes"].items():
         share = 1 - np.mean(outs) if kind != "honest" else np.mean(outs)
         print(f"  {kind:12s}: {'accepted' if kind == 'honest' else 'rejected'} {share:.0%} of {len(outs)}")
     s = res["sml"]
     print(f"SML cost: local accuracy {s['without_sml']:.4f} without, {s['with_sml']:.4f} with ({s['cost_points']:+.2f} points)")
     if "chain" in res:
-        print("gas (embedded): " + ", ".join(f"{k} {v:,}" for k, v in res["chain"]["gas"].items()))
+        print("gas (anvil): " + ", ".join(f"{k} {v:,}" for k, v in res["chain"]["gas"].items()))
 
 
 def _plot(res: dict, path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from .errors import CalibrationError
+from .errors import CalibrationError, first_line
 from .fast import session
 from .quant import calibrated_max_abs
 
@@ -43,15 +43,18 @@ def calibrate(model: onnx.ModelProto, input_name: str, samples: np.ndarray, batc
     if samples.size == 0:
         raise CalibrationError("calibration needs at least one sample input")
     m, names = exposed_model(model)
-    sess = session(m.SerializeToString(), device="cpu")
+    try:
+        sess = session(m.SerializeToString(), device="cpu")
+    except Exception as e:  # noqa: BLE001 - onnxruntime cannot load the model: one line, no traceback
+        raise CalibrationError(f"onnxruntime cannot load the model for calibration: {first_line(e)}") from None
     out_names = [o.name for o in sess.get_outputs()]
     max_abs = {input_name: 1.0 if samples.dtype.kind in "iub" else calibrated_max_abs(samples)}
     for i in range(0, len(samples), batch):
         try:
             outs = sess.run(None, {input_name: samples[i:i + batch]})
         except Exception as e:  # noqa: BLE001 - onnxruntime's own errors (ids out of range, say): one line
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise CalibrationError(f"calibration run failed on samples {i}..{i + len(samples[i:i + batch]) - 1}: {first[:200]}") from None
+            last = i + len(samples[i:i + batch]) - 1
+            raise CalibrationError(f"calibration run failed on samples {i}..{last}: {first_line(e)}") from None
         for name, v in zip(out_names, outs):
             v = np.asarray(v)
             if v.dtype.kind == "f" and v.size:

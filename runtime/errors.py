@@ -7,6 +7,13 @@ move at fault. Layers above the runtime define their own subclasses in their own
 from __future__ import annotations
 
 
+def first_line(e: BaseException, limit: int = 200) -> str:
+    """An exception's first line (its type's name when it has no text), cut to `limit` characters:
+    what a one-line error keeps of a library's message."""
+    text = str(e).strip()
+    return (text.splitlines()[0] if text else type(e).__name__)[:limit]
+
+
 class TribunalError(Exception):
     """Raised for every error Tribunal reports on purpose; the root of all others."""
 

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError
+from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError, first_line
 from .ops import get_op
 from .ops.rewrite import rewrite
 from .program import Node, Program, Slot
@@ -154,8 +154,8 @@ def _fold(node: onnx.NodeProto, args: list, opset: int) -> list[np.ndarray]:
             return _fold_ort(node, feeds, opset)
         except Exception as second:  # noqa: BLE001
             raise ConstantFoldError(node.name or node.output[0], node.op_type,
-                                    f"cannot fold constant inputs: {type(first).__name__}: {str(first)[:100]}; "
-                                    f"onnxruntime: {str(second).strip().splitlines()[0][:100] if str(second).strip() else type(second).__name__}") from None
+                                    f"cannot fold constant inputs: {type(first).__name__}: {first_line(first, 100)}; "
+                                    f"onnxruntime: {first_line(second, 100)}") from None
 
 
 def _fold_ort(node: onnx.NodeProto, feeds: dict, opset: int) -> list[np.ndarray]:

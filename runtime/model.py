@@ -7,8 +7,10 @@
 
 The exact program is lowered once per input shape (static shapes; shape-only subgraphs folded) and
 cached. Its scales come from the model's calibration, fixed at registration: the zoo stores one
-with each model; a user file is calibrated on given samples, or else on 64 seeded standard-normal
-inputs (say so with real data for accuracy).
+with each model; a user file is calibrated on given samples (`calibration=` an array, a .npy or
+.json path, or a {tensor: max |value|} dict), or else on 64 seeded standard-normal inputs (say so
+with real data for accuracy); a token-id input on 64 seeded sequences of ids within its embedding
+table. The scales are in the program and weights roots, so they are part of the model id.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import onnx
 from . import calibration as calib
 from .backend import get_backend
 from .errors import (CalibrationError, FastRunError, InputDtypeError, InputShapeError, TribunalError, UnknownModelError,
-                     UnsupportedOpError)
+                     UnsupportedOpError, first_line)
 from .fast import session
 from .lowering import lower
 from .onnx_io import InputSpec, check_input, input_specs, load_onnx
@@ -94,13 +96,14 @@ class Model:
     # ---- fast profile
     def run_fast(self, x, device: str = "auto") -> list[np.ndarray]:
         x = check_input(self.spec, x)
-        if device not in self._sessions:
-            self._sessions[device] = session(self.proto.SerializeToString(), device)
         try:
+            if device not in self._sessions:
+                self._sessions[device] = session(self.proto.SerializeToString(), device)
             return self._sessions[device].run(None, {self.spec.name: x})
+        except TribunalError:
+            raise
         except Exception as e:  # noqa: BLE001 - onnxruntime's errors (an id out of range, say): one line
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise FastRunError(f"model '{self.name}': onnxruntime failed: {first[:200]}") from None
+            raise FastRunError(f"model '{self.name}': onnxruntime failed: {first_line(e)}") from None
 
     # ---- exact profile
     def set_calibration(self, calibration) -> None:
@@ -137,8 +140,9 @@ class Model:
         if self.max_abs is None:
             rng = np.random.default_rng(0)
             shape = self.default_shape()
-            if shape:  # 64 samples stacked on axis 0 (a fixed batch dim takes them b at a time)
-                shape = (RANDOM_CALIBRATION_SAMPLES * shape[0] if self.spec.shape[0] else RANDOM_CALIBRATION_SAMPLES,) + shape[1:]
+            if shape:  # 64 samples stacked on axis 0 (a fixed batch dim b takes them b at a time)
+                batch = shape[0] if self.spec.shape[0] else 1
+                shape = (RANDOM_CALIBRATION_SAMPLES * batch,) + shape[1:]
             if np.issubdtype(self.spec.dtype, np.floating):
                 self.calibrate(rng.standard_normal(shape).astype(np.float32))
             else:  # token ids: drawn within the embedding table the ids index

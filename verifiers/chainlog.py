@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_abi import encode as abi_encode
-from eth_utils import keccak
 
 from contracts.chain.base import Chain
 from contracts.events import Event, abi_events, decode_log
@@ -107,7 +106,7 @@ def events(chain: Chain, address: str, *kinds: type[Event], from_block: int = 0,
         topics.append(abi_encode(["uint256"], [key]))
     params = {"address": address, "fromBlock": from_block, "toBlock": to_block}
     if topics != [None]:
-        params["topics"] = [t if t is None or isinstance(t, list) else t for t in topics]
+        params["topics"] = topics
     out = []
     index = getattr(chain, "log_index", None)
     for log in (index.get_logs(params) if index is not None else chain.w3.eth.get_logs(params)):
@@ -141,7 +140,3 @@ def tx_record(chain: Chain, name: str, receipt) -> Transaction:
     known = index.receipts.get(bytes(receipt.tx_hash)) if index is not None else None
     sender = known["from"] if known else chain.w3.eth.get_transaction(receipt.tx_hash)["from"]
     return Transaction(name, sender, receipt.gas_used, receipt.block_number, "0x" + receipt.tx_hash.hex())
-
-
-def keccak_key(*parts: bytes) -> bytes:
-    return keccak(b"".join(parts))

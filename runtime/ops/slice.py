@@ -1,8 +1,8 @@
 """Slice: a strided box of the input (steps may be negative). Keeps the input's scale.
 
 Exact form: input x int16; attrs starts, steps, shape (one per axis of x, normalized at lowering:
-every start inside the axis; shape is the output's); output element c reads x at starts + c * steps. A k-output Split lowers to
-k Slice nodes (runtime/ops/split.py): the exact program writes one slot per node.
+every start inside the axis; shape is the output's); output element c reads x at starts + c * steps.
+A k-output Split lowers to k Slice nodes (runtime/ops/split.py): a program node writes one slot.
 """
 from __future__ import annotations
 

@@ -6,9 +6,11 @@ import pytest
 
 from bisection import MemoryArbiter, Phase, Side, make_player, trace
 from bisection.dispute import play
-from bisection.errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClockNotExpired, ClockTimeExceeded, GameOver,
+from bisection.errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded, GameOver,
                               InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NotYourTurn,
                               NothingToDispute, UnknownGame, UnknownModel, WrongPhase)
+
+from bisection.types import bond_at
 
 from .bisection_cases import case
 
@@ -169,3 +171,50 @@ def test_severalGamesOnOneClaim_openGameBlocksFinality_loserPaysWinner():
         assert arb.resolve_claim(claim).status == "final" and arb.balance("dave") == 4 + 4 + 7
     else:  # the defender was to move and timed out: the claim is rejected
         assert arb.claim(claim).status == "rejected"
+
+
+def test_bondsGrowWithDepth_winnerTakesTheGamesBonds():
+    program, x_q = case("digits-mlp")
+    arb = MemoryArbiter(clock=10, window=100, min_bond=1000, bond_growth=12_500)
+    honest = trace.compute(program, x_q)
+    d = make_player("dave", program, x_q, "wrong-output", 3, honest=honest)
+    c = make_player("carol", program, x_q, honest=honest)
+    claim = d.submit(arb, arb.register_model(program))
+    gid = c.challenge(arb, claim)
+    assert [arb.move_bond(gid)] == [bond_at(1000, 12_500, 1)] == [1250]
+    play(arb, gid, {Side.DEFENDER: d, Side.CHALLENGER: c})
+    g = arb.game(gid)
+    posted = arb.posted(gid)
+    assert posted[Side.CHALLENGER] + posted[Side.DEFENDER] == sum(bond_at(1000, 12_500, k) for k in range(g.moves))
+    assert g.winner is Side.CHALLENGER and arb.balance("carol") == sum(posted.values()) + 1000
+    assert arb.balance("dave") == 0
+    with pytest.raises(ValueError):
+        MemoryArbiter(bond_growth=9_999)
+
+
+def test_claimRejected_otherGamesTakeNoMoves_closeGameRefundsEachSide_pendingClaimCannotClose():
+    program, x_q = case("digits-mlp")
+    arb = MemoryArbiter(clock=10, window=100, min_bond=5)
+    honest = trace.compute(program, x_q)
+    d = make_player("dave", program, x_q, "wrong-output", 3, honest=honest)
+    c = make_player("carol", program, x_q, honest=honest)
+    e = make_player("erin", program, x_q, honest=honest)
+    claim = d.submit(arb, arb.register_model(program))
+    first, second = c.challenge(arb, claim), e.challenge(arb, claim)
+    arb.time.advance(1)
+    assert d.act(arb, second)  # the defender's bond is in the second game too
+    with pytest.raises(ClaimPending):
+        arb.close_game(second)
+    play(arb, first, {Side.DEFENDER: d, Side.CHALLENGER: c})
+    assert arb.claim(claim).status == "rejected" and not arb.game(second).over  # untouched: O(1)
+    _rejects(arb, second, GameOver, lambda: e.act(arb, second))
+    arb.time.advance(100)
+    _rejects(arb, second, GameOver, lambda: arb.claim_timeout(second))
+    posted = arb.posted(second)
+    before = dict(arb.payouts)
+    g = arb.close_game(second)
+    assert g.over and g.winner is None and f"rejected by game {first}" in g.reason
+    assert arb.balance("erin") - before.get("erin", 0) == posted[Side.CHALLENGER] == 5
+    assert arb.balance("dave") - before.get("dave", 0) == posted[Side.DEFENDER] > 0
+    with pytest.raises(GameOver):
+        arb.close_game(second)

@@ -227,3 +227,12 @@ def test_cheapGamesOnHonestClaim_challengerLoses_itsBondsPayTheDefendersGas(syst
     defender_gas = sum(m["gas"] for m in arbiter.game(gid).transcript if m["side"] == "defender")
     assert g.challenger_bond >= defender_gas * CONFIG.gas_price, (g.challenger_bond, defender_gas)
     assert system.game.paid(arbiter.account("defender").address) == g.challenger_bond + g.defender_bond
+
+
+def test_bondAt_onChain_equalsBisectionRule_everyDepth(system):
+    """The in-memory arbiter and the contract charge the same bond at every depth (the cap included)."""
+    from bisection.types import MAX_BOND_DEPTH, bond_at
+
+    for depth in (0, 1, 2, 7, 20, MAX_BOND_DEPTH, MAX_BOND_DEPTH + 5):
+        assert system.game.bond_at(depth) == bond_at(CONFIG.min_bond, CONFIG.bond_growth, depth) == CONFIG.bond_at(depth)
+    assert bond_at(CONFIG.min_bond, CONFIG.bond_growth, 20) > 6 * CONFIG.min_bond  # 1.1^20 = 6.7

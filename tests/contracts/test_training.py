@@ -12,7 +12,9 @@ from contracts.deploy import ETHER, deploy_training
 from .conftest import CONFIG, NODES
 
 WEIGHTS, OTHER = b"\x0a" * 32, b"\x0b" * 32
-pytestmark = pytest.mark.parametrize("deployed", ["embedded"], indirect=True)  # anvil: same bytecode, test time
+# One backend (the bytecode is the same on both): anvil, where a scoring round takes a fraction of py-evm's time.
+pytestmark = [pytest.mark.parametrize("deployed", [pytest.param("anvil", marks=[pytest.mark.anvil, pytest.mark.slow])],
+                                      indirect=True)]
 TCONFIG = TrainingConfig(arch_id=b"\xaa" * 32, initial_weights=b"\x01" * 32, threshold=1250,
                          trainer_reward=ETHER // 100, scorer_reward=ETHER // 1000, committee_size=5,
                          commit_window=6, reveal_window=6, max_staleness=1)

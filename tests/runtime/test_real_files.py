@@ -3,7 +3,10 @@ inputs, user calibration; and a small causal-attention language model exported b
 exact profile and disputed."""
 from __future__ import annotations
 
+import functools
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -128,9 +131,9 @@ def test_cli_calibrationFlag_changesTheModelId(tmp_path, capsys):
 # ---------------------------------------------------------------- a causal-attention language model
 
 
-@pytest.fixture(scope="module")
-def tiny_lm(tmp_path_factory):
-    """One pre-softmax-masked attention block with a tied embedding, exported by torch (opset 17):
+def build_tiny_lm(folder):
+    """(model, 8 inputs of token ids [1, 6]).
+    One pre-softmax-masked attention block with a tied embedding, exported by torch (opset 17):
     Gather (token and position), Split (q, k, v), Reshape/Transpose heads, MatMul of activations,
     Where with finfo.min, Softmax, Concat of heads, Neg, Unsqueeze/Squeeze, Slice."""
     import torch
@@ -158,13 +161,29 @@ def tiny_lm(tmp_path_factory):
             o = -(-o).unsqueeze(0).squeeze(0) + h
             return o[:, :, :] @ self.tok.weight.T
 
-    path = tmp_path_factory.mktemp("lm") / "lm.onnx"
+    path = folder / "lm.onnx"
     with torch.no_grad():
         torch.onnx.export(Block().eval(), (torch.zeros(1, seq, dtype=torch.int64),), str(path), dynamo=False,
                           opset_version=17, input_names=["ids"], output_names=["logits"])
     rng = np.random.default_rng(0)
     return Model.load(path, profile="exact", calibration=rng.integers(0, vocab, (16, seq))), \
         rng.integers(0, vocab, (8, 1, seq))
+
+
+@functools.lru_cache(maxsize=1)
+def tiny_lm_once():
+    """build_tiny_lm once per test process (this module and the chain tests share it)."""
+    folder = tempfile.TemporaryDirectory(prefix="tiny-lm-")
+    _KEEP.append(folder)  # removed when the process ends
+    return build_tiny_lm(Path(folder.name))
+
+
+_KEEP: list = []
+
+
+@pytest.fixture(scope="module")
+def tiny_lm():
+    return tiny_lm_once()
 
 
 def test_tinyLm_exactTracksFast_perToken(tiny_lm, figure):

@@ -40,3 +40,20 @@ def test_hybrid_lyingMajority_provisionalThenOverturned_honestOutputFinal_liarsS
     assert all(tribunal.deployment.nodes.stake_of(m) == stakes[m] - slash for m in liars)
     assert v.evidence["vote"] != "0x" + vote_of(bytes.fromhex(v.output_root[2:]),
                                                  bytes.fromhex(v.evidence["final_root"][2:])).hex()
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("deployed", ["anvil"], indirect=True)
+def test_hybrid_courtDeployedAfterASave_foundFromChainAlone(tribunal):
+    """An agent whose deployment file predates the court finds it through the node registry's
+    `Authorized` events (the court is authorized there), checked to serve this Brain and game."""
+    from verifiers.agents.hybrid import COURT, court_of
+    from verifiers.deployment import attach
+    from verifiers.modes.hybrid import ensure_court
+
+    saved = tribunal.deployment.addresses()
+    saved["extras"] = {}
+    court = ensure_court(tribunal.deployment)
+    other = attach(tribunal.chain, saved)  # what a process started before the court would hold
+    assert COURT not in other.extras
+    assert court_of(other).address == court.address == other.extras[COURT]

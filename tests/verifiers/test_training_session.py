@@ -1,4 +1,4 @@
-"""A whole federated session on the embedded chain, every node a trainer, a scorer and a follower (agents
+"""A whole federated session on anvil (started here), every node a trainer, a scorer and a follower (agents
 on the scheduler), with cheating trainers and a lying scorer: what the issue says must hold."""
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ CHEATS = {2: "random", 3: "flipped", 4: "copy", 5: "foreign-sml"}
 CONFIG = SessionConfig(nodes=6, rounds=1, committee=3, epochs=8, staleness=0, trainer_cheats=CHEATS,
                        scorer_cheats={1: "inflate"})
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.anvil]
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    chain = connect("embedded")
+    chain = connect("anvil")
     store = DirectoryStore(tmp_path_factory.mktemp("weights"))
     result = run_session(chain, CONFIG, store)
     yield chain, store, result
@@ -52,3 +52,17 @@ def test_session_globalImprovesOnInitialModel(session):
     assert r["curve"][-1]["accuracy"] > r["curve"][0]["accuracy"] + 0.3
     assert [c["version"] for c in r["curve"]] == list(range(r["accepted"] + 1))
     assert set(r["gas"]) >= {"propose", "dispatch", "commit", "reveal", "finalize_accept", "finalize_reject"}
+
+
+def test_cli_train_onAnvil_writesPngAndResultsJson(tmp_path, capsys):
+    import json
+
+    from verifiers.cli import main
+    assert main(["train", "--chain", "anvil", "--nodes", "3", "--rounds", "1", "--epochs", "4",
+                 "--out", str(tmp_path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    for r in (printed, saved):
+        assert {"accuracy", "accepted", "rejected", "gas"} <= set(r) and r["accepted"] + r["rejected"] >= 1
+    assert (tmp_path / "convergence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list((tmp_path / "weights").glob("*.trw"))  # the directory store the nodes shared

@@ -40,15 +40,43 @@ OPEN = (HybridStatus.PENDING, HybridStatus.DECIDED, HybridStatus.PROVISIONAL, Hy
 _CACHE: dict[int, tuple] = {}  # id(deployment) -> (deployment, court binding, its config or None)
 
 
+_PROBED: dict[int, tuple] = {}  # id(deployment) -> (deployment, addresses already probed)
+
+
 def court_of(deployment) -> HybridCourt | None:
-    """The deployment's court (`extras["hybrid_court"]`), or None when it has none."""
-    address = deployment.extras.get(COURT)
+    """The deployment's court: `extras["hybrid_court"]`, or else one found on chain (see `find_court`)."""
+    address = deployment.extras.get(COURT) or find_court(deployment)
     if address is None:
         return None
     entry = _CACHE.get(id(deployment))
     if entry is None or entry[0] is not deployment or entry[1].address != address:
         entry = _CACHE[id(deployment)] = (deployment, HybridCourt(deployment.chain, address), None)
     return entry[1]
+
+
+def find_court(deployment) -> str | None:
+    """A court deployed after this deployment was saved (an agent in another process started first):
+    the node registry's admin authorizes every protocol contract, so a court over this deployment's
+    Brain and game is among the `Authorized` accounts. Found from the chain alone, and recorded."""
+    from verifiers.chainlog import events
+
+    entry = _PROBED.get(id(deployment))
+    if entry is None or entry[0] is not deployment:
+        entry = _PROBED[id(deployment)] = (deployment, {deployment.brain.address, deployment.system.single_phase.address})
+    probed = entry[1]
+    for seen in events(deployment.chain, deployment.nodes.address, ev.Authorized, from_block=deployment.start_block):
+        account = seen.event.account
+        if account in probed:
+            continue
+        probed.add(account)
+        try:
+            a = HybridCourt(deployment.chain, account).addresses()
+        except Exception:  # noqa: BLE001 - another kind of protocol contract: not a court
+            continue
+        if a["brain"] == deployment.brain.address and a["game"] == deployment.game.address:
+            deployment.extras[COURT] = account
+            return account
+    return None
 
 
 def resolve_due(chain, deployment, court: HybridCourt, info) -> bool:

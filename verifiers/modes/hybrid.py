@@ -8,9 +8,8 @@ answer as an opML claim, which watchers dispute with the bisection game; a refut
 answer is overturned, the majority slashed, and the watcher's own final claim adopted: the honest
 answer is what ends final. See contracts/README.md, "Hybrid".
 
-The court is deployed on first use (`ensure_court`) and recorded in `deployment.extras`, where agents
-find it; a deployment that serves hybrid requests to agents in other processes must call
-`ensure_court` before it is saved.
+The court is deployed on first use (`ensure_court`) and recorded in `deployment.extras`; agents whose
+deployment predates it find it on chain (`verifiers.agents.hybrid.find_court`).
 """
 from __future__ import annotations
 

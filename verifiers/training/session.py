@@ -70,7 +70,9 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
                           committee_size=committee, commit_window=64, reveal_window=64,
                           max_staleness=MAX_STALENESS)
     training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
-    d = Deployment(chain, system, None, start, {"training": training.address})
+    # BRAIN inference and opML are not part of a training session: their fields stay empty.
+    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start,
+                   extras={"training": training.address})
     data = split_nodes(cfg.nodes, alpha=cfg.alpha, seed=cfg.seed)
     _, _, x_test, y_test = digits()
     followers, trainers, sched = [], [], Scheduler()

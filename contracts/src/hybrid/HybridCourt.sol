@@ -124,12 +124,14 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
     event BondWithdrawn(address indexed account, uint256 amount);
 
     constructor(Brain brain_, OpmlGame game_, Config memory c) ResultDelivery(c.maxCallbackGas) {
+        // INVARIANT: every answer gets a window in which it can be challenged, and every challenge one to defend in.
         if (c.challengeWindow == 0 || c.defendWindow == 0) revert InvalidConfig("windows must be positive");
         (uint64 window, uint64 clock,,,,,) = game_.config();
         // INVARIANT: a replacement claim can be made and survive its window and games before adoption closes.
         if (c.adoptWindow <= uint256(window) + 2 * uint256(clock)) {
             revert InvalidConfig("adoptWindow must exceed the opML window plus both chess clocks");
         }
+        // INVARIANT: Brain can deliver the decision to this court (its callback gas is within Brain's cap).
         if (c.brainCallbackGas == 0 || c.brainCallbackGas > brain_.maxCallbackGas()) {
             revert InvalidConfig("brainCallbackGas not in 1..Brain.maxCallbackGas");
         }
@@ -183,8 +185,10 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
             if (vote != r.vote) revert AnswerNotVoted(requestId, msg.sender);
             if (block.number > deadline) revert HybridWindowClosed(requestId, deadline);
         } else if (s != Status.Pending) {
+            // INVARIANT: pairs are published until the answer is provisional, never after.
             revert WrongHybridStatus(requestId, uint8(s), "publish");
         }
+        // INVARIANT: a published pair is never replaced.
         if (_published[requestId][vote].finalRoot != bytes32(0)) revert AnswerAlreadyPublished(requestId, vote);
         OpmlModels.Model memory m = models.model(r.modelId);
         // INVARIANT: the output root is the output slot of S_N, as an opML claim's must be.
@@ -232,6 +236,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         // INVARIANT: a defense answers a challenge, once.
         if (r.status != Status.Challenged) revert WrongHybridStatus(requestId, uint8(r.status), "defend");
         uint256 deadline = r.challengedAt + config.defendWindow;
+        // INVARIANT: a defense comes within its window; after it the challenge stands (undefended).
         if (block.number > deadline) revert HybridWindowClosed(requestId, deadline);
         OpmlGame.Claim memory c = _matching(requestId, r, claimId);
         // INVARIANT: the defense is the pair the majority voted for.
@@ -305,6 +310,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         // INVARIANT: only an overturned answer is replaced.
         if (r.status != Status.Overturned) revert WrongHybridStatus(requestId, uint8(r.status), "adopt");
         uint256 deadline = r.overturnedAt + config.adoptWindow;
+        // INVARIANT: adoption within its window; after it the request times out.
         if (block.number > deadline) revert HybridWindowClosed(requestId, deadline);
         OpmlGame.Claim memory c = _matching(requestId, r, claimId);
         if (c.status == CLAIM_PENDING) c.status = game.resolveClaim(claimId);
