@@ -49,3 +49,16 @@ def test_architecture_exactLoadsAndRuns_tracksFast(name, exporter, figure):
     figure(f"architecture {name} ({exporter}): largest logit error / largest logit", rel_err)
     # seeded random weights give close logits; the bounds catch a broken op, not rounding
     assert agreement >= 0.9 and rel_err <= 0.05, (agreement, rel_err)
+
+
+
+def test_digitsResnet_everyBatchNorm_foldedIntoItsConv_evenThroughIdentity():
+    """The TorchScript exporter without constant folding hands a deduplicated weight through an
+    Identity node: the fold still sees it as a constant, so no BatchNormalization is left as a step."""
+    m = Model.load("digits-resnet", profile="exact")
+    g = m.proto.graph
+    inits = {i.name for i in g.initializer}
+    assert any(n.op_type == "Identity" and n.input[0] in inits for n in g.node)
+    assert sum(n.op_type == "BatchNormalization" for n in g.node) == 6
+    ops = [n.op for n in m.program(m.default_shape()).nodes]
+    assert "BatchNormalization" not in ops and ops.count("Conv") == 6
