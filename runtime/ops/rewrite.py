@@ -11,11 +11,14 @@ from . import batchnormalization, gelu
 
 
 def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
-    """Initializers and Constant nodes' values, by tensor name."""
+    """Initializers, Constant nodes' values and Identity copies of either, by tensor name (the
+    TorchScript exporter without constant folding passes a shared weight through an Identity)."""
     consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
-    for n in graph.node:
+    for n in graph.node:  # topological order: an Identity's input is named before it
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+        elif n.op_type == "Identity" and n.input and n.input[0] in consts:
+            consts[n.output[0]] = consts[n.input[0]]
     return consts
 
 
