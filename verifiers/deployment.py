@@ -17,8 +17,13 @@ from contracts.chain.base import Chain
 from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_opml
 from verifiers.errors import DeploymentError
 
+# Windows are counted in blocks, and on the chains Tribunal starts itself (embedded, anvil) every
+# transaction mines its own block: k members answering R overlapping requests use about k * R blocks
+# of a commit window. 48 blocks hold about nine overlapping requests of a committee of 5; at 12, three
+# overlapping requests closed the windows on honest members, who were then slashed. Rounds end as soon
+# as every member has revealed, so long windows cost an honest round nothing.
 DEFAULT_CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=64, slash_amount=ETHER // 10, min_fee=ETHER // 1000,
-                              committee_size=5, quorum_bps=5000, commit_window=12, reveal_window=12,
+                              committee_size=5, quorum_bps=5000, commit_window=48, reveal_window=48,
                               max_callback_gas=500_000, max_in_flight=1024)
 DEFAULT_OPML = OpmlConfig(window=24, clock=24, min_bond=ETHER // 100, stride=2, callback_gas=200_000)
 NODE_STAKE = 2 * ETHER
