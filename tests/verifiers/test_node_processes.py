@@ -61,9 +61,11 @@ def test_nodes_memberKilledAfterCommit_requestFinalizesAndNoProcessOutlives(tmp_
         t.ensure_registered(t.model(MODEL))
         path = t.deployment.save(tmp_path / "deployment.json")
         members = t.roles.members(chain)
-        procs = [_spawn("member", chain.process.url, m.key, path) for m in members]
-        procs += [_spawn("submitter", chain.process.url, t.roles.submitter(chain).key, path),
-                  _spawn("watcher", chain.process.url, t.roles.watcher(chain).key, path)]
+        # The victim runs alone at first: with the other members' commitments missing, reveals cannot
+        # open, so it is killed between its commit and its reveal whatever the machine's speed.
+        procs = [_spawn("member", chain.process.url, members[0].key, path),
+                 _spawn("submitter", chain.process.url, t.roles.submitter(chain).key, path),
+                 _spawn("watcher", chain.process.url, t.roles.watcher(chain).key, path)]
         _wait_ready(procs)
 
         receipt = t.infer(MODEL, sample, mode="brain", deadline_blocks=CONFIG.commit_window + CONFIG.reveal_window + 8)
@@ -78,7 +80,9 @@ def test_nodes_memberKilledAfterCommit_requestFinalizesAndNoProcessOutlives(tmp_
         procs[0].wait(10)
         assert t.deployment.brain.request_info(rid).revealed >> index & 1 == 0
         procs[0] = _spawn("member", chain.process.url, victim.key, path)
-        _wait_ready([procs[0]])
+        others = [_spawn("member", chain.process.url, m.key, path) for m in members[1:]]
+        procs += others
+        _wait_ready([procs[0], *others])
 
         v = receipt.wait(poll=0.3)
         assert v.status == "final", v.reason
