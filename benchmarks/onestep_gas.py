@@ -16,7 +16,6 @@ import argparse
 import json
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from bisection.commitments import commit
@@ -97,41 +96,67 @@ def synthetic(kind: str, n: int):
     return program, x_q
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.onestep_gas", description=__doc__.splitlines()[0])
+def arguments(prog: str, doc: str, elements: int = 3) -> argparse.ArgumentParser:
+    """The options every one-step gas benchmark takes."""
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc.splitlines()[0])
     parser.add_argument("--chain", default="embedded", choices=("embedded", "anvil"))
-    parser.add_argument("--elements", type=int, default=3)
+    parser.add_argument("--elements", type=int, default=elements)
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    rng = np.random.default_rng(0)
-    chain = connect(args.chain)
+    return parser
+
+
+def collect(chain_name: str, elements: int, cases, rng) -> list[dict]:
+    """Deploys the verifier and measures each case: `cases` yields (label, program, x_q, extra fields)."""
+    chain = connect(chain_name)
+    rows = []
     try:
         onestep = OneStep(chain, deploy_onestep(chain))
-        rows = []
-        for name in MODELS:
-            m = Model.load(name, profile="exact")
-            x, _ = zoo.test_data(name)
-            x_q = m.quantize_input(np.asarray(x[:1]))
-            rows += measure(onestep, m.program(x_q.shape), x_q, name, args.elements, rng)
-        for kind, sizes in (("Gemm", (256, 1024)), ("Softmax", (64, 256))):
-            for n in sizes:
-                program, x_q = synthetic(kind, n)
-                rows += measure(onestep, program, x_q, "synthetic", args.elements, rng)
+        for label, program, x_q, extra in cases:
+            rows += [dict(r, **extra) for r in measure(onestep, program, x_q, label, elements, rng)]
     finally:
         chain.close()
-    if args.json:
+    return rows
+
+
+def show(rows: list[dict], as_json: bool, title: str, columns: list[tuple[str, str, str]]) -> int:
+    """Prints rows as JSON or as a table; columns: (header, row key, format spec such as '<11' or '>9')."""
+    if as_json:
         print(json.dumps(rows, indent=1))
         return 0
-    head = f"{'model':<11} {'step':>4} {'op':<9} {'work':<26} {'read':>16} {'chunks':>6} {'proof B':>8} " \
-           f"{'gas':>9} {'calldata':>9} {'execution':>9}"
-    print("One-step gas per kernel (max over elements; gas used by IOneStep.element as its own transaction)")
+    head = " ".join(f"{h:{spec}}" for h, _, spec in columns)
+    print(title)
     print(head)
     print("-" * len(head))
     for r in rows:
-        execution = r["gas"] - 21000 - r["calldata_gas"]
-        print(f"{r['model']:<11} {r['step']:>4} {r['op']:<9} {r['work']:<26} {str(r['read']):>16} {r['chunks']:>6} "
-              f"{r['proof_bytes']:>8} {r['gas']:>9} {r['calldata_gas']:>9} {execution:>9}")
+        print(" ".join(f"{str(r[key]):{spec}}" for _, key, spec in columns))
     return 0
+
+
+COLUMNS = [("read", "read", ">14"), ("chunks", "chunks", ">6"), ("proof B", "proof_bytes", ">8"), ("gas", "gas", ">9"),
+           ("calldata", "calldata_gas", ">9")]
+
+
+def _cases():
+    for name in MODELS:
+        m = Model.load(name, profile="exact")
+        x, _ = zoo.test_data(name)
+        x_q = m.quantize_input(np.asarray(x[:1]))
+        yield name, m.program(x_q.shape), x_q, {}
+    for kind, sizes in (("Gemm", (256, 1024)), ("Softmax", (64, 256))):
+        for n in sizes:
+            program, x_q = synthetic(kind, n)
+            yield "synthetic", program, x_q, {}
+
+
+def main(argv=None) -> int:
+    args = arguments("benchmarks.onestep_gas", __doc__).parse_args(argv)
+    rows = collect(args.chain, args.elements, _cases(), np.random.default_rng(0))
+    for r in rows:
+        r["execution"] = r["gas"] - 21000 - r["calldata_gas"]
+    return show(rows, args.json, "One-step gas per kernel (max over elements; gas used by IOneStep.element as its own "
+                "transaction)", [("model", "model", "<11"), ("step", "step", ">4"), ("op", "op", "<9"),
+                                 ("work", "work", "<26"), ("read", "read", ">16"), *COLUMNS[1:],
+                                 ("execution", "execution", ">9")])
 
 
 if __name__ == "__main__":

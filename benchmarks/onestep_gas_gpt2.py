@@ -10,16 +10,10 @@ dimension, not on the head count), calibrated on one seeded sample; each row is 
 """
 from __future__ import annotations
 
-import argparse
-import json
-
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from benchmarks.onestep_gas import measure
-from contracts.chain import connect
-from contracts.onestep import OneStep, deploy_onestep
+from benchmarks.onestep_gas import COLUMNS, arguments, collect, show
 from runtime.model import Model
 
 WIDTH, MLP, HEAD, VOCAB = 768, 3072, 64, 50257
@@ -81,40 +75,24 @@ def cases(seq: int):
     return out
 
 
+def _calibrated(cases, rng):
+    for label, m, shape in cases:
+        if np.issubdtype(m.spec.dtype, np.integer):
+            samples = rng.integers(0, m.id_limit(), shape)
+        else:
+            samples = rng.standard_normal(shape).astype(np.float32)
+        m.calibrate(samples)
+        yield label, m.program(shape), m.quantize_input(samples), {"case": label}
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.onestep_gas_gpt2", description=__doc__.splitlines()[0])
-    parser.add_argument("--chain", default="embedded", choices=("embedded", "anvil"))
-    parser.add_argument("--elements", type=int, default=2)
+    parser = arguments("benchmarks.onestep_gas_gpt2", __doc__, elements=2)
     parser.add_argument("--seq", type=int, default=1024)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    chain = connect(args.chain)
-    rows = []
-    try:
-        onestep = OneStep(chain, deploy_onestep(chain))
-        for label, m, shape in cases(args.seq):
-            if np.issubdtype(m.spec.dtype, np.integer):
-                samples = rng.integers(0, m.id_limit(), shape)
-            else:
-                samples = rng.standard_normal(shape).astype(np.float32)
-            m.calibrate(samples)
-            x_q = m.quantize_input(samples)
-            for r in measure(onestep, m.program(shape), x_q, label, args.elements, rng):
-                rows.append(dict(r, case=label))
-    finally:
-        chain.close()
-    if args.json:
-        print(json.dumps(rows, indent=1))
-        return 0
-    head = f"{'case':<34} {'op':<10} {'read':>14} {'chunks':>6} {'proof B':>8} {'gas':>9} {'calldata':>9}"
-    print("One-step gas at GPT-2 sizes (max over elements; IOneStep.element as its own transaction)")
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(f"{r['case']:<34} {r['op']:<10} {str(r['read']):>14} {r['chunks']:>6} {r['proof_bytes']:>8} "
-              f"{r['gas']:>9} {r['calldata_gas']:>9}")
-    return 0
+    rows = collect(args.chain, args.elements, _calibrated(cases(args.seq), rng), rng)
+    return show(rows, args.json, "One-step gas at GPT-2 sizes (max over elements; IOneStep.element as its own "
+                "transaction)", [("case", "case", "<34"), ("op", "op", "<10"), *COLUMNS])
 
 
 if __name__ == "__main__":

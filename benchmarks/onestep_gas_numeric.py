@@ -10,18 +10,14 @@ benchmarks.onestep_gas (gas used by IOneStep.element sent as its own transaction
 """
 from __future__ import annotations
 
-import argparse
-import json
 import math
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
-from contracts.chain import connect
-from contracts.onestep import OneStep, deploy_onestep
 from runtime.model import Model
 
-from .onestep_gas import measure
+from .onestep_gas import COLUMNS, arguments, collect, show
 
 
 def _f32(rng, *shape):
@@ -69,34 +65,14 @@ def model(nodes, shape, inits, opset, rng):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.onestep_gas_numeric", description=__doc__.splitlines()[0])
-    parser.add_argument("--chain", default="embedded", choices=("embedded", "anvil"))
-    parser.add_argument("--elements", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    args = arguments("benchmarks.onestep_gas_numeric", __doc__).parse_args(argv)
     rng = np.random.default_rng(0)
-    chain = connect(args.chain)
-    rows = []
-    try:
-        onestep = OneStep(chain, deploy_onestep(chain))
-        for label, nodes, shape, inits, opset in cases(rng):
-            program, x_q = model(nodes, shape, inits, opset, rng)
-            for r in measure(onestep, program, x_q, label, args.elements, rng):
-                r["work"] = f"{list(shape)}"
-                rows.append(r)
-    finally:
-        chain.close()
-    if args.json:
-        print(json.dumps(rows, indent=1))
-        return 0
-    head = f"{'model':<10} {'op':<19} {'input':<18} {'read':>14} {'chunks':>6} {'proof B':>8} {'gas':>9} {'calldata':>9}"
-    print("One-step gas of the numeric kernels (max over elements; IOneStep.element as its own transaction)")
-    print(head)
-    print("-" * len(head))
-    for r in rows:
-        print(f"{r['model']:<10} {r['op']:<19} {r['work']:<18} {str(r['read']):>14} {r['chunks']:>6} "
-              f"{r['proof_bytes']:>8} {r['gas']:>9} {r['calldata_gas']:>9}")
-    return 0
+    built = ((label, *model(nodes, shape, inits, opset, rng), {"work": f"{list(shape)}"})
+             for label, nodes, shape, inits, opset in cases(rng))
+    rows = collect(args.chain, args.elements, built, rng)
+    return show(rows, args.json, "One-step gas of the numeric kernels (max over elements; IOneStep.element as its "
+                "own transaction)", [("model", "model", "<10"), ("op", "op", "<19"), ("input", "work", "<18"),
+                                     *COLUMNS])
 
 
 if __name__ == "__main__":
