@@ -21,7 +21,7 @@ from verifiers.agents.hybrid import COURT, brain_settled, court_config, court_of
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import InvalidRequest, ModeUnavailable
 from verifiers.modes import register
-from verifiers.modes.base import PENDING, Handle, Mode, Request
+from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly
 from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
 from verifiers.verdict import DISPUTED, FINAL, PROVISIONAL, TIMED_OUT, Verdict
 
@@ -107,13 +107,13 @@ class Hybrid(Mode):
         if info.status == HybridStatus.PENDING:
             b = d.brain.request_info(rid)
             if b.status == BrainStatus.QUEUED and t.chain.block_number > b.request_block + 1 and not t.scheduler.agents:
-                _quietly(lambda: d.brain.dispatch(8, sender=t.requester))
+                quietly(lambda: d.brain.dispatch(8, sender=t.requester))
             elif b.status == BrainStatus.DISPATCHED and t.chain.block_number > b.reveal_deadline:
-                _quietly(lambda: d.brain.finalize(rid, sender=t.requester))
+                quietly(lambda: d.brain.finalize(rid, sender=t.requester))
             elif brain_settled(d, rid):
-                _quietly(lambda: court.resolve(rid, sender=t.requester))
+                quietly(lambda: court.resolve(rid, sender=t.requester))
         elif info.status != HybridStatus.FINAL and resolve_due(t.chain, d, court, info):
-            _quietly(lambda: court.resolve(rid, sender=t.requester))
+            quietly(lambda: court.resolve(rid, sender=t.requester))
 
     def poll(self, t, req: Request, h: Handle) -> Verdict:
         return hybrid_verdict(self.name, t, req, h)
@@ -188,15 +188,9 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         v.status, v.blocks, v.refund = TIMED_OUT, out.block - h.block, out.event.refund
         v.output_root = v.output = None
         v.reason = ("no committee majority: fee refunded" if over is None
-                    else f"the committee's answer was overturned and no claim replaced it: its slashed stake refunded")
+                    else "the committee's answer was overturned and no claim replaced it: its slashed stake refunded")
     return v
 
-
-def _quietly(fn) -> None:
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - not due yet, or an agent was first: the next poll sees it
-        pass
 
 
 __all__ = ["Hybrid", "config_for", "ensure_court", "hybrid_verdict"]

@@ -18,7 +18,7 @@ from runtime.tensor_root import tensor_bytes
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
 from verifiers.modes import register
-from verifiers.modes.base import PENDING, Handle, Mode, Request
+from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly
 from verifiers.verdict import DISPUTED, FINAL, REJECTED, TIMED_OUT, Verdict
 
 GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.GameResolved)
@@ -63,9 +63,9 @@ class Opml(Mode):
         resolvable = [c for c in st.answers if st.status[c] == "pending" and not st.open_games(c)
                       and head >= st.claims[c].event.deadline]
         for c in resolvable:
-            _quietly(lambda: game.resolve_claim(c, sender=t.requester))
+            quietly(lambda: game.resolve_claim(c, sender=t.requester))
         if resolvable or head > h.data["deadline"]:
-            _quietly(lambda: reqs.settle(h.request_id, sender=t.requester))
+            quietly(lambda: reqs.settle(h.request_id, sender=t.requester))
 
     def expire(self, t, req: Request, h: Handle) -> Verdict:
         self.keep(t, req, h)
@@ -147,9 +147,3 @@ def _move(s) -> dict:
             d[k] = getattr(e, k)
     return d
 
-
-def _quietly(fn) -> None:
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - not settleable yet, or an agent was first: the next poll sees it
-        pass
