@@ -20,7 +20,7 @@ import os
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import requests
 

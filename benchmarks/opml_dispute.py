@@ -113,7 +113,7 @@ def crowd(kind: str, games: int) -> dict:
     chain = connect(kind)
     try:
         system = deploy_opml(chain, OpmlConfig(window=10 * games + 100, clock=100, stride=2))
-        program, x_q = _case("digits-mlp")
+        program, x_q = case("digits-mlp")
         honest = trace.compute(program, x_q)
         out = {}
         for n in (0, games):

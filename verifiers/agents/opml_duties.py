@@ -18,7 +18,6 @@ from bisection.trace import compute
 from contracts import events as ev
 from contracts.arbiter import ChainArbiter
 from contracts.bindings.brain import ResultKind
-from contracts.bindings.opml_requests import OPEN
 from runtime.errors import TribunalError
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events

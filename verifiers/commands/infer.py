@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from runtime.errors import TribunalError
 from verifiers import modes
-from verifiers.agents.member import CHEATS as MEMBER_CHEATS
 from verifiers.agents.opml_duties import GAME_STRATEGIES
 from verifiers.errors import BondBelowMinimum, FeeBelowMinimum, InvalidRequest, UnknownCheat
 

@@ -10,7 +10,6 @@ chain state (see verifiers.agents.base).
 from __future__ import annotations
 
 import signal
-import sys
 
 from eth_account import Account
 
