@@ -104,7 +104,7 @@ def header_descriptor(program: Program) -> bytes:
 def node_descriptor(program: Program, step: int) -> bytes:
     """The canonical bytes of the node that step `step` (1-based) runs."""
     node = program.nodes[step - 1]
-    if getattr(node, "node_bytes", None) is not None:  # a float program's node
+    if is_float_step(program, step):
         return float_node_descriptor(program, step)
     if node.op not in OP_CODES:
         raise UnsupportedProgram(f"step {step}, node '{node.name}': op {node.op} has no op code")
@@ -113,6 +113,11 @@ def node_descriptor(program: Program, step: int) -> bytes:
             + _u32(len(node.inputs)) + b"".join(slot_descriptor(program, i) for i in node.inputs)
             + _u32(len(node.outputs)) + b"".join(slot_descriptor(program, o) for o in node.outputs)
             + _u32(len(attrs)) + b"".join(_attr(k, v) for k, v in attrs))
+
+
+def is_float_step(program, step: int) -> bool:
+    """True when step `step` runs a float program's node (op ONNX_NODE: settled by a jury)."""
+    return getattr(program.nodes[step - 1], "node_bytes", None) is not None
 
 
 def float_node_descriptor(program, step: int) -> bytes:

@@ -47,6 +47,16 @@ def tensor_bytes(arr: np.ndarray) -> bytes:
     return _big_endian(arr).tobytes()
 
 
+def tensor_from_bytes(data: bytes, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The tensor whose canonical bytes are `data` (ValueError when the length does not fit)."""
+    dt = np.dtype(dtype)
+    code = np.dtype(ENCODING[dt])
+    want = code.itemsize * int(np.prod(shape, dtype=np.int64))
+    if len(data) != want:
+        raise ValueError(f"{dtype} {tuple(shape)} takes {want} canonical bytes, got {len(data)}")
+    return np.frombuffer(bytes(data), dtype=code).astype(dt).reshape(shape)
+
+
 def num_chunks(nbytes: int) -> int:
     """Chunks in the padded tree for nbytes of data: a power of two, at least one."""
     n = max(1, -(-nbytes // CHUNK_BYTES))
