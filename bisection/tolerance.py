@@ -55,6 +55,9 @@ class Tolerance:
         if isinstance(packed, bool) or not isinstance(packed, (int, np.integer)) or not 0 <= int(packed) <= MAX_U64:
             raise InvalidTolerance(f"a packed tolerance is a uint64, got {packed!r}")
         packed = int(packed)
+        # INVARIANT: one packing per tolerance: a sign bit (even -0.0) is refused, so unpack(u).packed == u.
+        if packed >> 63 or (packed >> 31) & 1:
+            raise InvalidTolerance(f"packed tolerance {packed:#018x} has a negative half")
         atol, rtol = (struct.unpack(">f", struct.pack(">I", w))[0] for w in (packed >> 32, packed & 0xFFFFFFFF))
         return cls(atol, rtol)
 
