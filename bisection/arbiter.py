@@ -164,9 +164,9 @@ class Arbiter(ABC):
         """A float step (op ONNX_NODE) at Phase.OUTPUT: the claimant's output bytes with the output slot's
         path, and per listed input (canonical bytes or b"" for a constant, leaf in S_lo, path); the jury's
         verdict ends the game. Arbiters without a jury refuse it."""
-        from .errors import NoJury
+        from .errors import JuryNotSet
 
-        raise NoJury(f"{type(self).__name__} has no jury for float steps")
+        raise JuryNotSet(f"{type(self).__name__} has no jury for float steps")
 
     @abstractmethod
     def pick(self, game_id: int, player: str, index: int) -> GameView: ...

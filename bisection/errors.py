@@ -107,13 +107,23 @@ class InvalidTolerance(GameError):
     """Raised when a tolerance's atol or rtol is negative, NaN or infinite (or not a float32 pair)."""
 
 
-class StepNeedsJury(GameError):
-    """Raised when post_output is made for a float node's step (op ONNX_NODE): post_node settles it."""
+class WrongNodeKind(GameError):
+    """Raised when post_output names a float node's step (op ONNX_NODE: the jury settles it, post_node), or
+    post_node a step whose op has a one-step kernel (post_output settles it)."""
 
 
-class StepHasKernel(GameError):
-    """Raised when post_node is made for a step whose op has a one-step kernel: post_output settles it."""
+class InvalidNodeInput(InvalidProof):
+    """Raised when a posted float node's input does not verify: its leaf is not in S_lo at its slot, its
+    bytes are not the tensor of that leaf, a constant's bytes are not empty, or inputs are missing."""
 
 
-class NoJury(GameError):
+class InvalidNodeOutput(InvalidProof):
+    """Raised when a posted float node's output bytes are not a whole tensor of the output slot."""
+
+
+class JuryNotSet(GameError):
     """Raised when post_node is made on an arbiter that has no jury to convene."""
+
+
+class VotePending(GameError):
+    """Raised when a timeout is claimed on a game whose float step is before the jury (no clock runs)."""

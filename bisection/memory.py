@@ -18,8 +18,9 @@ from . import onestep
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import DTYPE_WIDTH, check_input, commit, is_float_step, node_descriptor
 from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded, GameOver,
-                     InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NoJury, NotYourTurn,
-                     StepHasKernel, StepNeedsJury, UnknownClaim, UnknownGame, UnknownModel, WrongPhase)
+                     InsufficientBond, InvalidClaim, InvalidMove, InvalidNodeInput, InvalidNodeOutput, InvalidPrestate, InvalidProof,
+                     JuryNotSet, NotYourTurn, UnknownClaim, UnknownGame, UnknownModel, VotePending, WrongNodeKind,
+                     WrongPhase)
 from .jury import Jury, NodeTask
 from .merkle import ZERO, chunk_hash, fold, fold_level, next_pow2
 from .tolerance import EXACT, Tolerance
@@ -225,7 +226,7 @@ class MemoryArbiter(Arbiter):
         step = g.position.disputed_step
         # INVARIANT: a float node has no kernel to check it: the jury does (post_node).
         if is_float_step(program, step):
-            raise StepNeedsJury(f"game {game_id}: step {step} is a float node (ONNX_NODE): post_node settles it")
+            raise WrongNodeKind(f"game {game_id}: step {step} is a float node (ONNX_NODE): post_node settles it")
         slot = program.nodes[step - 1].outputs[0]
         proof = list(proof)
         # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
@@ -248,16 +249,16 @@ class MemoryArbiter(Arbiter):
         step = g.position.disputed_step
         # INVARIANT: only a float node's step goes to the jury; a kernel's step is checked by post_output.
         if not is_float_step(program, step):
-            raise StepHasKernel(f"game {game_id}: step {step} ({program.nodes[step - 1].op}) has a one-step "
+            raise WrongNodeKind(f"game {game_id}: step {step} ({program.nodes[step - 1].op}) has a one-step "
                                 f"kernel: post_output settles it")
         if self.jury is None:
-            raise NoJury(f"game {game_id}: this arbiter has no jury to settle float step {step}")
+            raise JuryNotSet(f"game {game_id}: this arbiter has no jury to settle float step {step}")
         node = program.nodes[step - 1]
         slot = node.outputs[0]
         output, proof = bytes(output), list(output_proof)
         # INVARIANT: the output bytes are a whole tensor of the output slot's dtype and shape.
         if len(output) != _nbytes(program, slot):
-            raise InvalidMove(f"game {game_id}: step {step} writes {_nbytes(program, slot)} bytes, {len(output)} posted")
+            raise InvalidNodeOutput(f"game {game_id}: step {step} writes {_nbytes(program, slot)} bytes, {len(output)} posted")
         output_root = bytes_root(output)
         # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
         if len(proof) != _depth(len(program.slots)) or fold(ZERO, slot, proof) != g.root_lo:
@@ -266,20 +267,20 @@ class MemoryArbiter(Arbiter):
             raise InvalidProof(f"game {game_id}: S_{step} is not S_{step - 1} with only slot {slot} set to the output")
         # INVARIANT: one posted input per listed input of the node.
         if len(inputs) != len(node.inputs):
-            raise InvalidMove(f"game {game_id}: step {step} reads {len(node.inputs)} inputs, {len(inputs)} posted")
+            raise InvalidNodeInput(f"game {game_id}: step {step} reads {len(node.inputs)} inputs, {len(inputs)} posted")
         leaves, datas = [], []
         for i, (data, leaf, path) in zip(node.inputs, inputs):
             data, leaf = bytes(data), bytes(leaf)
             # INVARIANT: every input's leaf is the one S_lo holds at its slot.
             if len(path) != _depth(len(program.slots)) or fold(leaf, i, list(path)) != g.root_lo:
-                raise InvalidPrestate(f"game {game_id}: input slot {i} does not verify against S_{step - 1}")
+                raise InvalidNodeInput(f"game {game_id}: input slot {i} does not verify against S_{step - 1}")
             if program.slots[i].kind == "constant":
                 # INVARIANT: constants travel by model, not by move: the jurors hold them.
                 if data:
-                    raise InvalidMove(f"game {game_id}: input slot {i} is a constant: post empty bytes")
+                    raise InvalidNodeInput(f"game {game_id}: input slot {i} is a constant: post empty bytes")
             elif len(data) != _nbytes(program, i) or bytes_root(data) != leaf:
                 # INVARIANT: a computed input's bytes are the tensor its leaf commits to.
-                raise InvalidProof(f"game {game_id}: input slot {i}'s bytes are not the tensor of its leaf")
+                raise InvalidNodeInput(f"game {game_id}: input slot {i}'s bytes are not the tensor of its leaf")
             leaves.append(leaf)
             datas.append(data)
         task = NodeTask(game_id, step, cl.tolerance, node_descriptor(program, step), tuple(leaves), tuple(datas),
@@ -363,7 +364,7 @@ class MemoryArbiter(Arbiter):
         g = self._live(game_id)
         # INVARIANT: no clock runs while the jury decides.
         if g.phase is Phase.VOTE:
-            raise WrongPhase(f"game {game_id} awaits the jury's verdict: no clock runs")
+            raise VotePending(f"game {game_id} awaits the jury's verdict: no clock runs")
         elapsed = self.now() - g.turn_since
         # INVARIANT: a timeout is won only once the side to move has used up its clock.
         if not g.clocks[g.turn].expired(elapsed):

@@ -6,6 +6,9 @@ trace keeps one `StateTree` and per step rehashes only the written slot's tensor
 root) and that leaf's path: a trace costs one pass of hashing over the data it produced plus
 log2(slots) 64-byte hashes per step.
 
+Float programs (runtime.float_program) trace the same way: their `step` is the reference float
+execution and their slots' canonical bytes are IEEE bits (runtime.tensor_root.ENCODING).
+
 A `Trace` also keeps every value it computed, so a player can later prove any slot of any S_k.
 A `tamper` hook lets adversarial players build the trace they will defend: it sees each step's
 output and may change it (later steps then compute from the changed value) or change other leaves.
@@ -98,7 +101,8 @@ class Trace:
 
 
 def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, backend: str = "numpy") -> Trace:
-    """Run the exact program on x_q and commit to every state on the way."""
+    """Run the program (exact, or a FloatProgram: then x_q is the raw input) on x_q and commit to every
+    state on the way."""
     t0 = time.perf_counter()
     c = commit(program)
     x_q = check_input(program, x_q)

@@ -18,8 +18,8 @@ from hypothesis.extra import numpy as hnp
 
 from bisection import STRATEGIES, Side, dispute, trace
 from bisection.arbiter import Phase
-from bisection.errors import (InvalidMove, InvalidPrestate, InvalidProof, InvalidTolerance, NoJury, StepHasKernel,
-                              StepNeedsJury, WrongPhase)
+from bisection.errors import (InvalidNodeInput, InvalidNodeOutput, InvalidProof, InvalidTolerance, JuryNotSet,
+                              VotePending, WrongNodeKind, WrongPhase)
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, Jury, LocalJury, NodeTask
 from bisection.memory import ManualTime, MemoryArbiter
 from bisection.players import Player, make_player
@@ -213,9 +213,9 @@ def test_post_output_on_float_step_and_post_node_without_jury_refused():
     prog, x, honest = float_case("digits-mlp")
     arbiter, gid, claimant = _to_output(prog, x, honest, jury=None)
     g = arbiter.game(gid)
-    with pytest.raises(StepNeedsJury):
+    with pytest.raises(WrongNodeKind, match="float node"):
         arbiter.post_output(gid, claimant.name, b"\0" * 32, [], [])
-    with pytest.raises(NoJury):
+    with pytest.raises(JuryNotSet):
         arbiter.post_node(gid, claimant.name, *_post_args(claimant, g))
     assert arbiter.game(gid) == g
 
@@ -225,7 +225,7 @@ def test_post_node_on_exact_step_refused():
     honest = trace.compute(prog, x_q)
     arbiter, gid, claimant = _to_output(prog, x_q, honest, jury=LocalJury(), at=1)
     g = arbiter.game(gid)
-    with pytest.raises(StepHasKernel):
+    with pytest.raises(WrongNodeKind, match="one-step kernel"):
         arbiter.post_node(gid, claimant.name, b"", [], [])
     assert arbiter.game(gid) == g
 
@@ -239,12 +239,12 @@ def test_post_node_bad_moves_refused_and_change_nothing():
                  if prog.slots[i].kind == "constant")
     value = next(j for j in range(len(ins)) if j != const)
     bad = [
-        (InvalidMove, (out[:-4], proof, ins)),
+        (InvalidNodeOutput, (out[:-4], proof, ins)),
         (InvalidProof, (bytes(len(out)), proof, ins)),
-        (InvalidMove, (out, proof, ins[:-1])),
-        (InvalidMove, (out, proof, [(b"\0" * 4, *ins[const][1:]) if j == const else a for j, a in enumerate(ins)])),
-        (InvalidPrestate, (out, proof, [(a[0], bytes(32), a[2]) if j == value else a for j, a in enumerate(ins)])),
-        (InvalidProof, (out, proof, [(bytes(len(a[0])), *a[1:]) if j == value else a for j, a in enumerate(ins)])),
+        (InvalidNodeInput, (out, proof, ins[:-1])),
+        (InvalidNodeInput, (out, proof, [(b"\0" * 4, *ins[const][1:]) if j == const else a for j, a in enumerate(ins)])),
+        (InvalidNodeInput, (out, proof, [(a[0], bytes(32), a[2]) if j == value else a for j, a in enumerate(ins)])),
+        (InvalidNodeInput, (out, proof, [(bytes(len(a[0])), *a[1:]) if j == value else a for j, a in enumerate(ins)])),
     ]
     for err, args in bad:
         with pytest.raises(err):
@@ -266,7 +266,7 @@ def test_vote_phase_waits_for_a_verdict_and_runs_no_clock():
     g = arbiter.post_node(gid, claimant.name, *_post_args(claimant, arbiter.game(gid)))
     assert g.phase is Phase.VOTE and g.turn is None and not g.over
     arbiter.time.advance(10 * arbiter.clock)
-    with pytest.raises(WrongPhase):
+    with pytest.raises(VotePending):
         arbiter.claim_timeout(gid)
     assert arbiter.ask_jury(gid).phase is Phase.VOTE
     arbiter.jury = LocalJury(prog)

@@ -95,6 +95,15 @@ def test_gpt2_shape_subgraph_folds_and_split_becomes_one_step_per_output():
     assert len(writers) == len(set(writers))  # single assignment
 
 
+def test_gpt2_longer_batched_sequences_fold_the_causal_mask_and_match_onnxruntime():
+    m = Model.load("gpt2-tiny")
+    prog = m.float_program((2, 5))
+    x = np.random.default_rng(3).integers(0, m.id_limit(), (2, 5)).astype(np.int64)
+    want = _full_session(m, prepack=False).run(None, {m.spec.name: x})
+    assert [_bits(a) for a in prog.run(x)] == [_bits(b) for b in want]
+    assert prog.steps == m.float_program((1, 1)).steps  # shape-only nodes folded at both shapes
+
+
 def test_model_float_program_is_cached_per_shape():
     m = Model.load("digits-mlp")
     assert m.float_program((1, 64)) is m.float_program((1, 64))
