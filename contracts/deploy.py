@@ -122,6 +122,27 @@ def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None
     return HybridSystem(system.chain, config, HybridCourt(system.chain, court), ExampleConsumer(system.chain, consumer))
 
 
+# ---------------------------------------------------------------- float-node jury
+
+
+JURY_CALLBACK_GAS = 150_000  # gas Brain gives NodeJury.onResult; ending a game by verdict takes ~NN k
+
+
+def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CALLBACK_GAS,
+                sender: LocalAccount | None = None) -> "NodeJury":
+    """Deploys a NodeJury over `system.brain` for `opml.game` and binds them both ways (the jury to the
+    game, the game's `setJury`: `sender` must be the game's deployer, by default account 0). Float steps of
+    that game are then decided by Brain committees. `callback_gas` is capped by Brain's maxCallbackGas."""
+    from contracts.bindings.jury import NodeJury
+
+    sender = sender or system.chain.accounts[0]
+    gas = min(callback_gas, system.config.max_callback_gas)
+    jury = NodeJury(system.chain, system.chain.deploy("NodeJury", system.brain.address, gas, sender=sender))
+    jury.bind(opml.game.address, sender=sender)
+    opml.game.set_jury(jury.address, sender=sender)
+    return jury
+
+
 def register_hybrid_model(system: System, opml: OpmlSystem, program, *, sender: LocalAccount | None = None) -> bytes:
     """Registers an exact program with both registries a hybrid request needs (Brain's ModelRegistry and
     OpmlModels; the model id is the same in both); skips a registry that has it. Returns the model id."""

@@ -596,6 +596,69 @@ class ClaimMismatch(ContractRevert):
     """Raised when a claim linked as an opML request's answer is about another model or input."""
 
     template = "claim {claimId} is not about request {requestId}'s model and input"
+# ---------------------------------------------------------------- float nodes (OpmlGame.postNode, NodeJury)
+
+
+class JuryNotSet(ContractRevert):
+    """Raised when a float step's node is posted to a game that has no jury bound yet (setJury)."""
+
+    template = "the game has no jury: float steps cannot be posted until setJury"
+
+
+class JuryAlreadySet(ContractRevert):
+    """Raised when a game's jury (or a jury's game) is bound a second time."""
+
+    template = "already bound to {jury}"
+
+
+class WrongNodeKind(ContractRevert):
+    """Raised when postOutput names a float (ONNX_NODE) step, or postNode a step with a one-step kernel."""
+
+    template = "game {gameId}: op code {opCode}: {why}"
+
+
+class InvalidNodeInput(ContractRevert):
+    """Raised when a posted float node's input (leaf, path in S_lo, or bytes) does not verify."""
+
+    template = "game {gameId}: node input {index}: {why}"
+
+
+class InvalidNodeOutput(ContractRevert):
+    """Raised when a posted float node's output bytes are not the output slot's tensor with the posted root."""
+
+    template = "game {gameId}: {why}"
+
+
+class VotePending(ContractRevert):
+    """Raised when a timeout is claimed on a game whose float node is before its jury (no clock runs)."""
+
+    template = "game {gameId} waits for its jury's verdict: no clock runs"
+
+
+class UnknownJuryCase(ContractRevert):
+    """Raised when the jury is asked about a game (or a Brain round) it never convened for."""
+
+    template = "no jury case for {gameId}"
+
+
+class JuryRoundOpen(ContractRevert):
+    """Raised when a jury round is filed again while the game's Brain round is still open (queued or voting)."""
+
+    template = "game {gameId}: its jury round {requestId} is open (Brain status {status})"
+
+
+class NothingToRetry(ContractRevert):
+    """Raised when a jury case whose verdict already reached its game is retried."""
+
+    template = "game {gameId}: the jury's verdict was delivered; nothing to retry"
+
+
+class JuryTaskMismatch(ContractRevert):
+    """Raised when a jury round is re-filed with a task other than the one its last round was given."""
+
+    template = "game {gameId}: the task is not the one jury round {requestId} was given"
+
+
 # ---------------------------------------------------------------- hybrid (HybridCourt)
 
 # HybridCourt.Status, by value (contracts/src/hybrid/HybridCourt.sol).

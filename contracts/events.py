@@ -279,10 +279,37 @@ class Stepped(Event):
 
 
 @dataclass(frozen=True)
+class NodePosted(Event):
+    """A float step's node went to the jury (the task itself is Brain's InputPosted of `jury_request`)."""
+
+    game_id: int
+    step: int
+    slot: int
+    output_root: bytes
+    jury_request: int  # the Brain request id of the jury round
+
+
+@dataclass(frozen=True)
 class GameResolved(Event):
     game_id: int
     winner: int  # 0 nobody (claim rejected by another game), 1 defender, 2 challenger
-    reason: int  # 0 one-step check, 1 timeout, 2 claim rejected
+    reason: int  # 0 one-step check, 1 timeout, 2 claim rejected, 3 jury vote
+
+
+# ---------------------------------------------------------------- float-node jury (NodeJury)
+
+
+@dataclass(frozen=True)
+class JuryConvened(Event):
+    game_id: int
+    brain_request_id: int
+    step: int
+
+
+@dataclass(frozen=True)
+class JuryVerdict(Event):
+    game_id: int
+    within: bool  # True: the claimant's output is within tolerance (the claimant wins)
 
 
 @dataclass(frozen=True)
@@ -345,6 +372,7 @@ class HybridRequested(Event):
     initial_root: bytes
     consumer: str
     callback_gas: int
+    tolerance: int  # packed float32 atol << 32 | rtol a defense or adopted claim must state (0: exact)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class ResultKind(IntEnum):
     ARGMAX = 1  # the fast profile's top-1 label, as a big-endian uint256
     TOKEN_IDS = 2  # sha256 of the generated token ids, each a big-endian uint32
     RAW = 3  # any 32 bytes whose meaning the consumer defines
+    NODE_CHECK = 4  # a jury's vote on one float node: 1 within tolerance, 2 beyond (contracts/bindings/jury.py)
 
 
 def commitment(result: bytes, member: str, salt: bytes) -> bytes:

@@ -83,6 +83,7 @@ class HybridRequest:
     overturned_at: int
     bond: int
     defense: int | None  # the defense claim's id
+    tolerance: int  # packed float32 atol << 32 | rtol a matching claim must state (0: exact)
     majority: int  # node-index set of the members that revealed the vote; locked until the answer settles
 
 
@@ -94,9 +95,11 @@ class HybridCourt(_Simulated):
 
     # ---- requester
     def request(self, model_id: bytes, input: bytes, *, fee: int, sender: LocalAccount, consumer: str | None = None,
-                callback_gas: int = 0) -> Receipt:
-        """A Brain request decided by its committee and backed by the opML game; the fee goes to Brain."""
-        return self._tx("request", model_id, input, consumer or _ZERO, callback_gas, sender=sender, value=fee)
+                callback_gas: int = 0, tolerance: int = 0) -> Receipt:
+        """A Brain request decided by its committee and backed by the opML game; the fee goes to Brain.
+        `tolerance` (packed float32 atol << 32 | rtol, 0 exact): what a defense or adopted claim must state."""
+        return self._tx("request", model_id, input, consumer or _ZERO, callback_gas, tolerance, sender=sender,
+                        value=fee)
 
     # ---- committee members
     def publish(self, request_id: int, output_root: bytes, final_root: bytes, output_proof: list[bytes], *,

@@ -19,7 +19,8 @@ from contracts.chain.base import Receipt
 from runtime.program import Program
 
 ZERO = bytes(32)
-PHASES = ("bisect", "output", "pick", "reveal", "step", "over")
+PHASES = ("bisect", "output", "pick", "reveal", "step", "over", "vote")  # vote: a float node awaits its jury
+ONNX_NODE = 1000  # op code of a float node (FLOAT_SPEC 2): postNode and a jury, not postOutput and step
 STATUSES = ("pending", "final", "rejected")
 
 
@@ -72,6 +73,25 @@ class ClaimInfo:
     open_games: int
     bond: int
     consumer: str
+    tolerance: int = 0  # packed float32 atol << 32 | float32 rtol (FLOAT_SPEC 3); 0 for exact claims
+
+
+@dataclass(frozen=True)
+class NodePost:
+    """A `postNode` move (OpmlGame.NodePost): a float step's node, its inputs proven in S_lo, its output."""
+
+    output_root: bytes
+    proof: list  # the output slot's path in S_hi
+    node: bytes  # the disputed step's descriptor
+    node_proof: list  # its path in the program tree
+    input_leaves: list  # each listed input's tensor root in S_lo
+    input_proofs: list  # each one's path in S_lo
+    inputs: list  # each one's canonical bytes; b"" for a constant
+    output: bytes  # the written output's canonical bytes
+
+    def as_tuple(self) -> tuple:
+        return (self.output_root, list(self.proof), self.node, list(self.node_proof), list(self.input_leaves),
+                [list(p) for p in self.input_proofs], list(self.inputs), self.output)
 
 
 @dataclass(frozen=True)
@@ -165,9 +185,12 @@ class OpmlGame(_Simulated):
     # ---- claims
     def submit_claim(self, model_id: bytes, input: bytes, final_root: bytes, output_root: bytes,
                      output_proof: list[bytes], *, bond: int, consumer: str | None = None,
-                     sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("submitClaim", model_id, input, final_root, output_root, list(output_proof),
-                        consumer or "0x" + "00" * 20, sender=sender, value=bond)
+                     sender: LocalAccount | None = None, tolerance: int = 0) -> Receipt:
+        """`tolerance`: packed (float32 atol << 32 | float32 rtol), what the jury allows a float step."""
+        args = (model_id, input, final_root, output_root, list(output_proof), consumer or "0x" + "00" * 20)
+        if tolerance:
+            return self._tx("submitClaimWithTolerance", *args, tolerance, sender=sender, value=bond)
+        return self._tx("submitClaim", *args, sender=sender, value=bond)
 
     def claim(self, claim_id: int) -> ClaimInfo:
         c = list(self._view("claim", claim_id))
@@ -215,6 +238,25 @@ class OpmlGame(_Simulated):
                     node: bytes, node_proof: list[bytes], *, sender: LocalAccount, bond: int | None = None) -> Receipt:
         return self._move("postOutput", game_id, (output_root, list(proof), list(hashes), chunk, node, list(node_proof)),
                           sender=sender, bond=bond)
+
+    def post_node(self, game_id: int, post: NodePost, *, sender: LocalAccount, bond: int | None = None,
+                  fee: int | None = None) -> Receipt:
+        """The claimant's move on a float step; sends the move's bond plus the jury's fee (`jury_fee()`)."""
+        value = (self.move_bond(game_id) if bond is None else bond) + (self.jury_fee() if fee is None else fee)
+        return self._tx("postNode", game_id, post.as_tuple(), sender=sender, value=value)
+
+    def jury(self) -> str:
+        """The NodeJury that decides float steps (the zero address until `set_jury`)."""
+        return self._view("jury")
+
+    def jury_fee(self) -> int:
+        """Wei a jury round costs (0 while no jury is bound: postNode then reverts JuryNotSet)."""
+        from contracts.bindings.jury import NodeJury
+        jury = self.jury()
+        return 0 if int(jury, 16) == 0 else NodeJury(self.chain, jury).fee()
+
+    def set_jury(self, jury: str, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("setJury", jury, sender=sender)
 
     def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount,
              bond: int | None = None) -> Receipt:

@@ -108,6 +108,18 @@ error DefenderNotInMajority(uint256 requestId, address defender);
 error NothingToResolve(uint256 requestId, uint8 status);
 error AnswerNotFinal(uint256 requestId, uint8 status);
 
+// ---- float nodes (OpmlGame.postNode and its jury, NodeJury)
+error JuryNotSet();
+error JuryAlreadySet(address jury);
+error WrongNodeKind(uint256 gameId, uint256 opCode, string why);
+error InvalidNodeInput(uint256 gameId, uint256 index, string why);
+error InvalidNodeOutput(uint256 gameId, string why);
+error VotePending(uint256 gameId);
+error UnknownJuryCase(uint256 gameId);
+error JuryRoundOpen(uint256 gameId, uint256 requestId, uint8 status);
+error NothingToRetry(uint256 gameId);
+error JuryTaskMismatch(uint256 gameId, uint256 requestId);
+
 // ---- verified training
 error UnknownVersion(uint256 version, uint256 current);
 error StaleBaseVersion(uint256 baseVersion, uint256 current, uint256 maxStaleness);

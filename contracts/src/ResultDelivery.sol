@@ -12,6 +12,7 @@ abstract contract ResultDelivery {
     uint8 public constant KIND_ARGMAX = 1; // uint256(label) of the fast profile's argmax
     uint8 public constant KIND_TOKEN_IDS = 2; // sha256 of the generated token ids, uint32 big-endian each
     uint8 public constant KIND_RAW = 3; // any 32 bytes the consumer defines
+    uint8 public constant KIND_NODE_CHECK = 4; // a jury's vote on one float node: 1 within tolerance, 2 beyond
 
     uint256 public immutable maxCallbackGas;
 

@@ -90,6 +90,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         uint40 overturnedAt;
         uint128 bond;
         uint64 defense; // the defense claim's id + 1 (0: none)
+        uint64 tolerance; // packed float32 atol << 32 | rtol a defense or adopted claim must state (0: exact)
         uint256 majority; // node-index set of the members that revealed `vote`: locked until settled
     }
 
@@ -110,7 +111,7 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
     mapping(address => uint256) public owed; // bonds, rewards and refunds not withdrawn yet
 
     event HybridRequested(uint256 indexed requestId, address indexed requester, bytes32 indexed modelId,
-        bytes32 initialRoot, address consumer, uint32 callbackGas);
+        bytes32 initialRoot, address consumer, uint32 callbackGas, uint64 tolerance);
     event AnswerPublished(uint256 indexed requestId, address indexed member, bytes32 vote, bytes32 outputRoot,
         bytes32 finalRoot);
     event CommitteeDecided(uint256 indexed requestId, bytes32 vote, uint256 challengeDeadline);
@@ -146,7 +147,9 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
 
     /// @notice Asks for an answer: a Brain request (fee as value, input in calldata) decided by its
     /// committee and backed by the opML game. `consumer.onResult` runs once the answer is final.
-    function request(bytes32 modelId, bytes calldata input, address consumer, uint32 callbackGas)
+    /// `tolerance` (packed float32 atol << 32 | rtol; 0 exact) is what an opML claim standing for the
+    /// answer must state: it is how far the jury lets a float step's output stray.
+    function request(bytes32 modelId, bytes calldata input, address consumer, uint32 callbackGas, uint64 tolerance)
         external
         payable
         nonReentrant
@@ -164,7 +167,8 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         r.callbackGas = callbackGas;
         r.modelId = modelId;
         r.initialRoot = initialRoot;
-        emit HybridRequested(requestId, msg.sender, modelId, initialRoot, consumer, callbackGas);
+        r.tolerance = tolerance;
+        emit HybridRequested(requestId, msg.sender, modelId, initialRoot, consumer, callbackGas, tolerance);
     }
 
     /// @notice A committee member publishes the pair behind its revealed vote, with the output root's
@@ -464,6 +468,8 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
         }
         // INVARIANT: a claim made before the request was not watched on its behalf.
         if (c.created < r.requestBlock) revert ClaimDoesNotMatch(requestId, claimId, "made before the request");
+        // INVARIANT: a claim stands for a request only under the request's tolerance (the jury's yardstick).
+        if (c.tolerance != r.tolerance) revert ClaimDoesNotMatch(requestId, claimId, "another tolerance");
     }
 
     function _inMajority(uint256 requestId, bytes32 vote, address account) private view returns (bool) {

@@ -20,7 +20,8 @@ enum Phase {
     PICK,
     REVEAL,
     STEP,
-    OVER
+    OVER,
+    VOTE // a float step's node is posted; its jury decides (appended: the numbers above stay)
 }
 
 // Sides: DEFENDER = 1, CHALLENGER = 2; 0 is "nobody" (a game ended by its claim's rejection).

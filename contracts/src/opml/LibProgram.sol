@@ -6,7 +6,10 @@ pragma solidity 0.8.28;
 ///            || u32 num_outputs || u32 output_slot...
 ///   node   = u32 op_code || u32 step || u32 num_inputs || slot_desc... || u32 num_outputs || slot_desc...
 ///            || attrs...
-///   slot_desc = u32 slot || u8 kind || u8 dtype (1 int8, 2 int16, 3 int64) || u8 rank || u32 dim...
+///   slot_desc = u32 slot || u8 kind (1 input, 2 constant, 3 value) || u8 dtype || u8 rank || u32 dim...
+///   dtype: 1 int8, 2 int16, 3 int64, 4 float32, 5 bool, 6 int32, 7 uint8, 8 float16, 9 float64
+///   (bytes per element in `width`). A float node (op ONNX_NODE) lists its inputs and its ONE written
+///   output this way; what follows (attributes, opset, the ONNX node) is read by jurors, not here.
 /// Descriptors are leaves sha256(descriptor) of the program tree (leaf 0 the header, leaf K step K).
 /// A malformed descriptor reverts (out-of-range slice); one that does not verify is rejected by the caller.
 library LibProgram {
@@ -34,9 +37,32 @@ library LibProgram {
         slot = u32(d, at);
         uint8 dtype = uint8(d[at + 5]);
         uint256 rank = uint8(d[at + 6]);
-        nbytes = dtype == 1 ? 1 : dtype == 2 ? 2 : 8;
+        nbytes = width(dtype);
         for (uint256 i; i < rank; ++i) nbytes *= u32(d, at + 7 + 4 * i);
         next = at + 7 + 4 * rank;
+    }
+
+    /// Bytes per element of a dtype code (FLOAT_SPEC 2, bisection/commitments.py DTYPE_WIDTH); 0 for a
+    /// code the chain does not know, so a slot of it has no size and no posted bytes can match it.
+    function width(uint8 dtype) internal pure returns (uint256) {
+        if (dtype == 1 || dtype == 5 || dtype == 7) return 1;
+        if (dtype == 2 || dtype == 8) return 2;
+        if (dtype == 4 || dtype == 6) return 4;
+        if (dtype == 3 || dtype == 9) return 8;
+        return 0;
+    }
+
+    function opCode(bytes calldata d) internal pure returns (uint256) {
+        return u32(d, 0);
+    }
+
+    function numInputs(bytes calldata d) internal pure returns (uint256) {
+        return u32(d, 8);
+    }
+
+    /// The kind (1 input, 2 constant, 3 value) of the slot descriptor at `at`.
+    function kind(bytes calldata d, uint256 at) internal pure returns (uint8) {
+        return uint8(d[at + 4]);
     }
 
     /// The step a node descriptor names, its first output slot and that slot's byte size.

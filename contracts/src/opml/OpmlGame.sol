@@ -4,8 +4,10 @@ pragma solidity 0.8.28;
 import {
     UnknownClaim, UnknownGame, InsufficientBond, InvalidClaim, ChallengeWindowClosed, ClaimNotFinalizable,
     ClaimNotFinal, NotYourTurn, WrongPhase, InvalidMove, ClockTimeExceeded, ClockNotExpired, GameOver, InvalidProof,
-    InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending
+    InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending, UnauthorizedCaller, JuryNotSet, JuryAlreadySet,
+    WrongNodeKind, InvalidNodeInput, InvalidNodeOutput, VotePending
 } from "../Errors.sol";
+import {IJury, IJuryGame} from "./IJury.sol";
 import {IOneStep} from "../onestep/IOneStep.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
 import {OpmlModels} from "./OpmlModels.sol";
@@ -39,7 +41,13 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// S_hi is S_lo with only that slot set. `step` asks the one-step verifier (IOneStep) for one element
 /// and compares it with the revealed chunk. Reveals are not stored: they travel in events, and later
 /// moves re-send what they use (checked against the committed node hash).
-contract OpmlGame is ResultDelivery {
+///
+/// Float steps. A step whose descriptor has op ONNX_NODE has no one-step kernel: at OUTPUT its claimant
+/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes)
+/// and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that node and votes whether
+/// the claimant's output is within the claim's tolerance. No clock runs while it votes (Phase.VOTE);
+/// `onVerdict` ends the game.
+contract OpmlGame is ResultDelivery, IJuryGame {
     using LibPosition for Position;
     using LibTreeNode for TreeNode;
 
@@ -57,6 +65,10 @@ contract OpmlGame is ResultDelivery {
     uint8 internal constant BY_STEP = 0;
     uint8 internal constant BY_TIMEOUT = 1;
     uint8 internal constant BY_REJECTION = 2;
+    uint8 internal constant BY_VOTE = 3;
+
+    uint256 public constant ONNX_NODE = 1000; // op code of a float node (FLOAT_SPEC 2): settled by the jury
+    uint8 internal constant KIND_CONSTANT = 2; // slot kind of a model constant (jurors hold its bytes)
 
     struct Config {
         uint64 window; // blocks a claim stays open to challenges
@@ -82,6 +94,7 @@ contract OpmlGame is ResultDelivery {
         uint32 openGames;
         uint128 bond;
         address consumer;
+        uint64 tolerance; // packed (float32 atol << 32 | float32 rtol); 0 exact: the jury's yardstick
     }
 
     struct Game {
@@ -131,12 +144,15 @@ contract OpmlGame is ResultDelivery {
     event TreeRevealed(uint256 indexed gameId, uint256 depth, uint256 node, bytes32[] hashes, bytes chunk);
     event Stepped(uint256 indexed gameId, uint256 element, uint256 chunk, uint256 step, int256 recomputed,
         int256 revealed);
+    event NodePosted(uint256 indexed gameId, uint256 step, uint256 slot, bytes32 outputRoot, uint256 juryRequest);
     event GameResolved(uint256 indexed gameId, uint8 winner, uint8 reason);
     event BondPaid(address indexed account, uint256 amount);
     event BondWithdrawn(address indexed account, uint256 amount);
 
     uint256 internal immutable _minBond;
     uint256 internal immutable _bondGrowth;
+    address internal immutable _deployer;
+    IJury public jury; // decides float steps; set once by the deployer (`setJury`)
 
     constructor(OpmlModels models_, IOneStep verifier_, Config memory config_) ResultDelivery(config_.callbackGas) {
         if (config_.stride == 0 || config_.clock == 0 || config_.window == 0) revert InvalidConfig("zero stride, clock or window");
@@ -150,6 +166,15 @@ contract OpmlGame is ResultDelivery {
         models = models_;
         verifier = verifier_;
         config = config_;
+        _deployer = msg.sender;
+    }
+
+    /// Binds the jury once (the game is deployed before it: NodeJury needs the game's address).
+    function setJury(IJury jury_) external {
+        // INVARIANT: only the deployer binds the jury, and only once: nobody can swap who decides float steps.
+        if (msg.sender != _deployer) revert UnauthorizedCaller(msg.sender);
+        if (address(jury) != address(0)) revert JuryAlreadySet(address(jury));
+        jury = jury_;
     }
 
     // ------------------------------------------------------------------ claims
@@ -162,6 +187,32 @@ contract OpmlGame is ResultDelivery {
         bytes32[] calldata outputProof,
         address consumer
     ) external payable returns (uint256 claimId) {
+        return _submit(modelId, input, finalRoot, outputRoot, outputProof, consumer);
+    }
+
+    /// A claim on a float model: `tolerance` is how far a float step's output may be from the jury's
+    /// recomputation (packed float32 atol << 32 | float32 rtol, FLOAT_SPEC 3).
+    function submitClaimWithTolerance(
+        bytes32 modelId,
+        bytes calldata input,
+        bytes32 finalRoot,
+        bytes32 outputRoot,
+        bytes32[] calldata outputProof,
+        address consumer,
+        uint64 tolerance
+    ) external payable returns (uint256 claimId) {
+        claimId = _submit(modelId, input, finalRoot, outputRoot, outputProof, consumer);
+        _claims[claimId].tolerance = tolerance;
+    }
+
+    function _submit(
+        bytes32 modelId,
+        bytes calldata input,
+        bytes32 finalRoot,
+        bytes32 outputRoot,
+        bytes32[] calldata outputProof,
+        address consumer
+    ) private returns (uint256 claimId) {
         // INVARIANT: S_0 comes from the registered model and the request input alone (UnknownModel, InvalidInput).
         (bytes32 inputRoot, bytes32 initialRoot) = models.initialState(modelId, input);
         // INVARIANT: bonds are at least the minimum, so losing always costs something.
@@ -176,7 +227,7 @@ contract OpmlGame is ResultDelivery {
         claimId = _claims.length;
         bytes32 inputHash = sha256(input);
         _claims.push(Claim(modelId, inputRoot, inputHash, initialRoot, finalRoot, outputRoot, msg.sender,
-            uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer));
+            uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer, 0));
         emit ClaimSubmitted(claimId, msg.sender, modelId, initialRoot, finalRoot, outputRoot, msg.value,
             block.number + config.window, inputRoot, inputHash);
     }
@@ -282,7 +333,7 @@ contract OpmlGame is ResultDelivery {
     /// Level one: the verdict on the opponent's root at mid, and the next midpoint's root unless final
     /// (bytes32(0) stands for "no root").
     function bisect(uint256 gameId, bool agree, bytes32 midRoot) external payable {
-        (Game storage g, uint8 side) = _mover(gameId, Phase.BISECT);
+        (Game storage g, uint8 side) = _mover(gameId, Phase.BISECT, 0);
         Position pos;
         if (agree) {
             pos = g.position.agree();
@@ -314,9 +365,12 @@ contract OpmlGame is ResultDelivery {
     /// Links level one to level two: the output root is slot o (the disputed node's output) of S_hi,
     /// and S_hi is S_lo with only o set.
     function postOutput(uint256 gameId, Output calldata o) external payable {
-        (Game storage g,) = _mover(gameId, Phase.OUTPUT);
-        (uint256 slot, uint256 nbytes) = _disputedNode(gameId, g, o.node, o.nodeProof);
-        _checkOutputSlot(gameId, g, slot, o.outputRoot, o.proof);
+        (Game storage g,) = _mover(gameId, Phase.OUTPUT, 0);
+        OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
+        (uint256 slot, uint256 nbytes) = _disputedNode(gameId, g, m, o.node, o.nodeProof);
+        // INVARIANT: a float node has no one-step kernel: its output goes to the jury (postNode).
+        if (LibProgram.opCode(o.node) == ONNX_NODE) revert WrongNodeKind(gameId, ONNX_NODE, "a float step: use postNode");
+        _checkOutputSlot(gameId, g, m, slot, o.outputRoot, o.proof);
         uint256 depth = LibMerkle.log2(LibMerkle.numChunks(nbytes));
         TreeNode root = LibTreeNode.wrap(0, 0);
         _checkReveal(gameId, root, o.outputRoot, depth, o.hashes, o.chunk);
@@ -329,12 +383,10 @@ contract OpmlGame is ResultDelivery {
         emit OutputPosted(gameId, o.outputRoot, slot, depth, o.hashes, o.chunk);
     }
 
-    function _checkOutputSlot(uint256 gameId, Game storage g, uint256 slot, bytes32 outputRoot, bytes32[] calldata proof)
-        private
-        view
-    {
+    function _checkOutputSlot(uint256 gameId, Game storage g, OpmlModels.Model memory m, uint256 slot,
+        bytes32 outputRoot, bytes32[] calldata proof) private view {
         // INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
-        if (proof.length != models.model(_claims[g.claimId].modelId).stateDepth
+        if (proof.length != m.stateDepth
                 || LibMerkle.fold(bytes32(0), slot, proof) != g.rootLo) {
             revert InvalidPrestate(gameId, slot);
         }
@@ -343,9 +395,114 @@ contract OpmlGame is ResultDelivery {
         }
     }
 
+    /// A `postNode` move (a float step, op ONNX_NODE): what the jury needs to recompute the node.
+    struct NodePost {
+        bytes32 outputRoot; // the written output's tensor root
+        bytes32[] proof; // the output slot's path in S_hi (ZERO there in S_lo)
+        bytes node; // the disputed step's descriptor
+        bytes32[] nodeProof; // its path in the program tree
+        bytes32[] inputLeaves; // each listed input's tensor root in S_lo
+        bytes32[][] inputProofs; // each one's path in S_lo
+        bytes[] inputs; // each one's canonical bytes; empty for a constant (jurors hold the model's)
+        bytes output; // the written output's canonical bytes
+    }
+
+    /// The claimant's move at OUTPUT on a float step: the node, its inputs and output proven against
+    /// S_lo, S_hi and the program; msg.value carries the move's bond plus the jury's fee. The game then
+    /// waits for the jury's verdict (Phase.VOTE).
+    function postNode(uint256 gameId, NodePost calldata p) external payable {
+        IJury j = jury;
+        // INVARIANT: float steps are decided by a jury; with none bound, none is posted.
+        if (address(j) == address(0)) revert JuryNotSet();
+        uint256 fee = j.fee();
+        (Game storage g,) = _mover(gameId, Phase.OUTPUT, fee);
+        uint256 slot = _checkNode(gameId, g, p);
+        g.outputRoot = p.outputRoot;
+        g.outputSlot = uint32(slot);
+        g.phase = Phase.VOTE;
+        g.turn = NOBODY;
+        (uint256 disputed, uint256 juryRequest) = _convene(j, fee, gameId, g, p);
+        emit NodePosted(gameId, disputed, slot, p.outputRoot, juryRequest);
+    }
+
+    function _convene(IJury j, uint256 fee, uint256 gameId, Game storage g, NodePost calldata p)
+        private
+        returns (uint256 disputed, uint256 juryRequest)
+    {
+        Claim storage c = _claims[g.claimId];
+        disputed = g.position.hi();
+        bytes memory task = _task(gameId, disputed, c.tolerance, p);
+        juryRequest = j.convene{value: fee}(gameId, c.modelId, task);
+    }
+
+    /// What jurors read (FLOAT_SPEC 4): Brain's InputPosted carries it.
+    function _task(uint256 gameId, uint256 disputed, uint64 tolerance, NodePost calldata p)
+        private
+        pure
+        returns (bytes memory)
+    {
+        return abi.encode(gameId, disputed, tolerance, p.node, p.inputLeaves, p.inputs, p.outputRoot, p.output);
+    }
+
+    /// Every check of a postNode; returns the written output slot.
+    function _checkNode(uint256 gameId, Game storage g, NodePost calldata p) private view returns (uint256 slot) {
+        OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
+        uint256 nbytes;
+        (slot, nbytes) = _disputedNode(gameId, g, m, p.node, p.nodeProof);
+        uint256 op = LibProgram.opCode(p.node);
+        // INVARIANT: only a float node goes to the jury; a step with a kernel is settled by `step`.
+        if (op != ONNX_NODE) revert WrongNodeKind(gameId, op, "a step with a one-step kernel: use postOutput");
+        _checkOutputSlot(gameId, g, m, slot, p.outputRoot, p.proof);
+        _checkInputs(gameId, g.rootLo, m.stateDepth, p);
+        // INVARIANT: the posted output is the claimed one: the output slot's size, hashing to the output root.
+        if (p.output.length != nbytes || LibMerkle.tensorRoot(p.output) != p.outputRoot) {
+            revert InvalidNodeOutput(gameId, "output bytes are not the output slot's tensor with this root");
+        }
+    }
+
+    /// Each input the node lists is S_lo's value at its slot; non-constants come with their bytes.
+    function _checkInputs(uint256 gameId, bytes32 rootLo, uint256 depth, NodePost calldata p) private pure {
+        uint256 n = LibProgram.numInputs(p.node);
+        // INVARIANT: one leaf, one path and one byte string per listed input.
+        if (p.inputLeaves.length != n || p.inputProofs.length != n || p.inputs.length != n) {
+            revert InvalidNodeInput(gameId, n, "need one leaf, one path and one byte string per input");
+        }
+        uint256 at = 12;
+        for (uint256 i; i < n; ++i) {
+            (uint256 slot, uint256 nbytes, uint256 next) = LibProgram.slotDesc(p.node, at);
+            bytes32 leaf = p.inputLeaves[i];
+            // INVARIANT: the jury reads the agreed state: each leaf folds to S_lo at the input's slot.
+            if (p.inputProofs[i].length != depth || LibMerkle.fold(leaf, slot, p.inputProofs[i]) != rootLo) {
+                revert InvalidNodeInput(gameId, i, "leaf is not S_lo's at the input's slot");
+            }
+            if (LibProgram.kind(p.node, at) == KIND_CONSTANT) {
+                // INVARIANT: a constant travels as its leaf only: jurors check their copy of the model against it.
+                if (p.inputs[i].length != 0) revert InvalidNodeInput(gameId, i, "a constant's bytes are not posted");
+            } else {
+                // INVARIANT: the posted bytes are the leaf's tensor, of the slot's size.
+                if (p.inputs[i].length != nbytes || LibMerkle.tensorRoot(p.inputs[i]) != leaf) {
+                    revert InvalidNodeInput(gameId, i, "bytes are not the slot's tensor with this leaf");
+                }
+            }
+            at = next;
+        }
+    }
+
+    /// The jury's verdict: within tolerance, the claimant wins; beyond it, the other side. A game that
+    /// ended meanwhile (closed after its claim was refuted by another game) ignores it.
+    function onVerdict(uint256 gameId, bool within) external {
+        // INVARIANT: only the bound jury decides a float step.
+        if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
+        if (gameId >= _games.length) revert UnknownGame(gameId);
+        Game storage g = _games[gameId];
+        // INVARIANT: a verdict ends only a game still waiting for it, of a claim not refuted (closeGame settles those).
+        if (g.phase != Phase.VOTE || _claims[g.claimId].status == REJECTED) return;
+        _end(gameId, g, within ? g.claimant : otherSide(g.claimant), BY_VOTE);
+    }
+
     /// Level two: the disputer names the revealed node it disputes; `revealed` re-sends the last reveal.
     function pick(uint256 gameId, uint256 index, bytes32[] calldata revealed) external payable {
-        (Game storage g,) = _mover(gameId, Phase.PICK);
+        (Game storage g,) = _mover(gameId, Phase.PICK, 0);
         uint256 below = g.node.strideBelow(g.leafDepth, config.stride);
         if (index >= 1 << below) revert InvalidMove(gameId, "pick index out of range of the reveal");
         if (revealed.length != 1 << below || LibMerkle.foldLevel(revealed) != g.nodeHash) {
@@ -361,7 +518,7 @@ contract OpmlGame is ResultDelivery {
 
     /// Level two: the claimant opens the picked node (its descendants, or at a leaf its chunk).
     function reveal(uint256 gameId, bytes32[] calldata hashes, bytes calldata chunk) external payable {
-        (Game storage g,) = _mover(gameId, Phase.REVEAL);
+        (Game storage g,) = _mover(gameId, Phase.REVEAL, 0);
         TreeNode n = g.node;
         _checkReveal(gameId, n, g.nodeHash, g.leafDepth, hashes, chunk);
         _afterReveal(g, n);
@@ -371,7 +528,7 @@ contract OpmlGame is ResultDelivery {
     /// The one-step check: element `element` of the revealed chunk, recomputed by the verifier from
     /// inputs proven against S_lo. Equal -> the claimant wins; different -> the disputer wins.
     function step(uint256 gameId, uint256 element, bytes calldata chunk, bytes calldata proof) external payable {
-        (Game storage g,) = _mover(gameId, Phase.STEP);
+        (Game storage g,) = _mover(gameId, Phase.STEP, 0);
         if (element >= ELEMENTS_PER_CHUNK) revert InvalidMove(gameId, "element outside the chunk");
         // INVARIANT: the chunk is the one the claimant revealed (it hashes to the disputed leaf).
         if (chunk.length != LibMerkle.CHUNK_BYTES || sha256(chunk) != g.nodeHash) {
@@ -394,6 +551,8 @@ contract OpmlGame is ResultDelivery {
         Game storage g = _games[gameId];
         // INVARIANT: a resolved game, or one whose claim another game refuted, takes no timeout.
         if (g.phase == Phase.OVER || _claims[g.claimId].status == REJECTED) revert GameOver(gameId);
+        // INVARIANT: no clock runs while the jury votes: its verdict, not a timeout, ends the game.
+        if (g.phase == Phase.VOTE) revert VotePending(gameId);
         uint256 elapsed = block.number - g.turnSince;
         Clock left = _clock(g, g.turn);
         // INVARIANT: a timeout is won only once the side to move has used up its clock.
@@ -434,8 +593,9 @@ contract OpmlGame is ResultDelivery {
     // ------------------------------------------------------------------ rules shared by the moves
 
     /// The game and the side moving; reverts unless that side may make a `phase` move now. On success
-    /// the side's clock is charged and the turn's start reset (the caller then writes the move).
-    function _mover(uint256 gameId, Phase phase) private returns (Game storage g, uint8 side) {
+    /// the side's clock is charged and the turn's start reset (the caller then writes the move). `fee` is
+    /// the part of msg.value that is not bond (a postNode's jury fee).
+    function _mover(uint256 gameId, Phase phase, uint256 fee) private returns (Game storage g, uint8 side) {
         if (gameId >= _games.length) revert UnknownGame(gameId);
         g = _games[gameId];
         // INVARIANT: a resolved game, or one whose claim another game refuted, takes no more moves.
@@ -449,11 +609,11 @@ contract OpmlGame is ResultDelivery {
         if (left.expired(elapsed)) revert ClockTimeExceeded(gameId, elapsed, Clock.unwrap(left));
         // INVARIANT: each phase accepts one kind of move.
         if (g.phase != phase) revert WrongPhase(gameId, uint8(g.phase), uint8(phase));
-        uint256 need = bondAt(g.moves);
+        uint256 need = bondAt(g.moves) + fee;
         // INVARIANT: every move is bonded, more deeply deeper: the loser's bonds pay the winner's moves.
         if (msg.value < need) revert InsufficientBond(msg.value, need);
-        if (side == DEFENDER) g.defenderBond += uint128(msg.value);
-        else g.challengerBond += uint128(msg.value);
+        if (side == DEFENDER) g.defenderBond += uint128(msg.value - fee);
+        else g.challengerBond += uint128(msg.value - fee);
         _setClock(g, side, left.charge(elapsed));
         g.turnSince = uint64(block.number);
         g.moves += 1;
@@ -493,12 +653,8 @@ contract OpmlGame is ResultDelivery {
     }
 
     /// The disputed node's output slot and byte size, from its descriptor proven in the program tree.
-    function _disputedNode(uint256 gameId, Game storage g, bytes calldata node, bytes32[] calldata nodeProof)
-        private
-        view
-        returns (uint256 slot, uint256 nbytes)
-    {
-        OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
+    function _disputedNode(uint256 gameId, Game storage g, OpmlModels.Model memory m, bytes calldata node,
+        bytes32[] calldata nodeProof) private view returns (uint256 slot, uint256 nbytes) {
         uint256 disputed = g.position.hi();
         uint256 step_;
         (step_, slot, nbytes) = LibProgram.output(node);
