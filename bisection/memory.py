@@ -251,6 +251,7 @@ class MemoryArbiter(Arbiter):
         if not is_float_step(program, step):
             raise WrongNodeKind(f"game {game_id}: step {step} ({program.nodes[step - 1].op}) has a one-step "
                                 f"kernel: post_output settles it")
+        # INVARIANT: a float step is posted only where a jury can settle it (else the game could never end).
         if self.jury is None:
             raise JuryNotSet(f"game {game_id}: this arbiter has no jury to settle float step {step}")
         node = program.nodes[step - 1]
@@ -258,7 +259,8 @@ class MemoryArbiter(Arbiter):
         output, proof = bytes(output), list(output_proof)
         # INVARIANT: the output bytes are a whole tensor of the output slot's dtype and shape.
         if len(output) != _nbytes(program, slot):
-            raise InvalidNodeOutput(f"game {game_id}: step {step} writes {_nbytes(program, slot)} bytes, {len(output)} posted")
+            raise InvalidNodeOutput(f"game {game_id}: step {step} writes {_nbytes(program, slot)} bytes, "
+                                    f"{len(output)} posted")
         output_root = bytes_root(output)
         # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
         if len(proof) != _depth(len(program.slots)) or fold(ZERO, slot, proof) != g.root_lo:
@@ -305,7 +307,8 @@ class MemoryArbiter(Arbiter):
         why = (f"{winner.value} won by vote: the jury found step {g.position.disputed_step}'s output "
                f"{'within' if within else 'beyond'} tolerance ({tol}) of its recomputation")
         entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": bool(within)}
-        g = replace(g, transcript=g.transcript + (entry,), phase=Phase.OVER, turn=None, winner=winner, reason=why, turn_since=self.now())
+        g = replace(g, transcript=g.transcript + (entry,), phase=Phase.OVER, turn=None, winner=winner, reason=why,
+                    turn_since=self.now())
         self.games[game_id] = g
         self._settle(g)
         return g

@@ -242,7 +242,7 @@ def test_post_node_bad_moves_refused_and_change_nothing():
         (InvalidNodeOutput, (out[:-4], proof, ins)),
         (InvalidProof, (bytes(len(out)), proof, ins)),
         (InvalidNodeInput, (out, proof, ins[:-1])),
-        (InvalidNodeInput, (out, proof, [(b"\0" * 4, *ins[const][1:]) if j == const else a for j, a in enumerate(ins)])),
+        (InvalidNodeInput, (out, proof, [(b"\0" * 4, *a[1:]) if j == const else a for j, a in enumerate(ins)])),
         (InvalidNodeInput, (out, proof, [(a[0], bytes(32), a[2]) if j == value else a for j, a in enumerate(ins)])),
         (InvalidNodeInput, (out, proof, [(bytes(len(a[0])), *a[1:]) if j == value else a for j, a in enumerate(ins)])),
     ]
