@@ -293,3 +293,39 @@ def test_local_jury_abstains_without_the_model_or_on_a_wrong_constant():
     slot = prog.nodes[task.step - 1].outputs[0]
     fair = replace(task, output=tensor_bytes(t.value(task.step, slot)), output_root=t.leaf(task.step, slot))
     assert jury.vote(fair) == VOTE_WITHIN
+
+
+@FAST
+@given(arr=hnp.arrays(np.float32, hnp.array_shapes(max_side=4), elements=st.floats(-1e6, 1e6, width=32)),
+       a=f32s, r=st.floats(0, 1, width=32), push=st.floats(0, 3))
+def test_tolerance_within_iff_worst_excess_not_positive(arr, a, r, push):
+    t = Tolerance(a, r)
+    got = (arr.astype(np.float64) + push * t.bound(arr)).astype(np.float32)
+    assert t.within(got, arr) == (t.worst(got, arr) <= 0)
+    if push <= 0.5:  # float32 rounding of got moves it by at most half an ulp of got
+        exact = np.abs(got.astype(np.float64) - arr) <= t.bound(arr)
+        assert t.within(got, arr) == bool(exact.all())
+
+
+def test_local_jury_votes_beyond_on_non_canonical_bool_bytes():
+    from onnx import TensorProto, helper
+
+    from bisection.commitments import node_descriptor
+    from runtime.float_program import FloatProgram
+    from runtime.tensor_root import bytes_root, tensor_root
+
+    g = helper.make_graph([helper.make_node("Greater", ["x", "zero"], ["pos"])], "gt",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("pos", TensorProto.BOOL, [4])],
+                          [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+    prog = FloatProgram.build(Model(helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)]), "gt"), (4,))
+    x = np.array([1, -1, 2, 0], np.float32)
+    zero = prog.constants[prog.nodes[0].inputs[1]]
+    honest = bytes([1, 0, 1, 0])
+    task = NodeTask(0, 1, EXACT.packed, node_descriptor(prog, 1), (tensor_root(x), tensor_root(zero)),
+                    (tensor_bytes(x), b""), bytes_root(honest), honest, LocalJury().know(prog))
+    jury = LocalJury(prog)
+    assert jury.verdict(task) is True
+    twos = bytes([2, 0, 1, 0])  # decodes to the same bools, but is not the canonical tensor
+    assert jury.verdict(replace(task, output=twos, output_root=bytes_root(twos))) is False
+    assert jury.verdict(replace(task, output=honest[:3])) is False
