@@ -103,6 +103,7 @@ class GameView:
     reason: str
     moves: int
     transcript: tuple  # one dict per accepted move
+    rebases: tuple = ()  # ((step, defender's output bytes), ...) adopted by within verdicts, oldest first
 
     @property
     def disputer(self) -> Side:

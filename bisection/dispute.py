@@ -5,8 +5,10 @@
     result = dispute.run(program, x_q, cheat="bad-bisection", cheater="challenger")
     result.winner, result.moves, result.disputed_step, result.transcript
 
-A float program's disputed step ends in a jury vote (`jury`): the claimant posts the node, the
-arbiter's jury recomputes it and the claim's tolerance decides. The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
+A float program's disputed step goes to a jury vote (`jury`): the defender posts its node, the
+arbiter's jury recomputes it against the claim's tolerance; beyond ends the game (the challenger
+wins), within at the last step too (the defender wins), within earlier re-bases the game on the
+defender's step and play goes on (`DisputeResult.rebases`). The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
 move the arbiter rejects is kept in `rejected` and counts as a stall: a stalling side's clock is
 run out and the other side claims the timeout. With both sides honest there is nothing to dispute:
 `run` raises `NothingToDispute` (or returns a result with `disputed=False` when asked to).
@@ -47,6 +49,7 @@ class DisputeResult:
     claim_status: str = "pending"
     payouts: dict = field(default_factory=dict)
     seconds: float = 0.0
+    rebases: tuple = ()  # the steps a within verdict adopted (each one jury round that did not end the game)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -59,8 +62,8 @@ def play(arbiter: MemoryArbiter, game_id: int, players: dict[Side, Player], max_
         g = arbiter.game(game_id)
         if g.over:
             return rejected
-        if g.phase is Phase.VOTE:  # a float step: the jury decides, or the game waits for it
-            if arbiter.ask_jury(game_id).over:
+        if g.phase is Phase.VOTE:  # a float step: the jury decides (ends or re-bases), or the game waits
+            if arbiter.ask_jury(game_id).phase is not Phase.VOTE:
                 continue
             return rejected
         side = g.turn
@@ -106,7 +109,7 @@ def run(program: Program, x_q: np.ndarray, cheat: str = "wrong-output", at_step:
                          max_moves(program.steps, bound_chunks, arbiter.stride),
                          g.position.disputed_step if g.position.is_final else None, chunks, g.reason,
                          list(g.transcript), rejected, arbiter.claim(claim_id).status,
-                         dict(arbiter.payouts), time.perf_counter() - t0)
+                         dict(arbiter.payouts), time.perf_counter() - t0, tuple(k for k, _ in g.rebases))
 
 
 def _chunks(program: Program, slot: int) -> int:

@@ -62,6 +62,7 @@ class MemoryArbiter(Arbiter):
         self.bond_growth = bond_growth
         self.jury = jury  # settles float steps (post_node); None: float steps cannot be settled
         self.tasks: dict[int, NodeTask] = {}  # game id -> the float step filed with the jury
+        self._nodes: dict[int, tuple[bytes, bytes]] = {}  # game id -> (S_L with the posted step, its bytes)
         self.time = time or ManualTime()
         self.models: dict[bytes, _Registered] = {}
         self.claims: dict[int, Claim] = {}
@@ -167,8 +168,15 @@ class MemoryArbiter(Arbiter):
                      {Side.DEFENDER: Clock(self.clock), Side.CHALLENGER: Clock(self.clock)}, self.now(), None, "", 0, ())
         g = _log(g, Side.CHALLENGER, "open", self.now(), bond=bond, mid_root=_hex(mid_root))
         self._posted[gid] = {Side.DEFENDER: 0, Side.CHALLENGER: bond}
-        self.games[gid] = g if not pos.is_final else _to_output(g)
+        self.games[gid] = g if not pos.is_final else self._to_output(g)
         return gid
+
+    def _to_output(self, g: GameView) -> GameView:
+        """Phase OUTPUT at a final position: a float step is the defender's to post (whoever claims
+        S_hi: the defender's own step is what the jury judges), an exact step the claimant's."""
+        program = self.program(self.claims[g.claim_id].model_id)
+        float_step = is_float_step(program, g.position.disputed_step)
+        return replace(g, phase=Phase.OUTPUT, turn=Side.DEFENDER if float_step else g.claimant, pending_root=None)
 
     def _mover(self, game_id: int, player: str, phase: Phase) -> tuple[GameView, Side, float]:
         """The game, the side moving and the time it took; raises unless the move may be made now."""
@@ -210,6 +218,8 @@ class MemoryArbiter(Arbiter):
 
     def bisect(self, game_id, player, agree, mid_root) -> GameView:
         g, side, elapsed = self._mover(game_id, player, Phase.BISECT)
+        if g.pending_root is None:
+            return self._reopen(g, side, elapsed, agree, mid_root)
         if agree:
             pos, root_lo, root_hi, claimant = g.position.agree(), g.pending_root, g.root_hi, g.claimant
         else:
@@ -218,7 +228,18 @@ class MemoryArbiter(Arbiter):
         g = _log(g, side, "bisect", self.now(), agree=bool(agree), mid_root=_hex(mid_root), lo=pos.lo, hi=pos.hi)
         g = replace(g, position=pos, root_lo=root_lo, root_hi=root_hi, claimant=claimant, pending_root=mid_root,
                     turn=side.other)
-        return self._commit(_to_output(g) if pos.is_final else g, side, elapsed)
+        return self._commit(self._to_output(g) if pos.is_final else g, side, elapsed)
+
+    def _reopen(self, g: GameView, side: Side, elapsed: float, agree, mid_root) -> GameView:
+        """After a re-base: the challenger disputes the claim's S_N again from the new S_lo, carrying its
+        root at the midpoint, as open_game does (no root is pending to judge)."""
+        # INVARIANT: a reopen judges nothing: there is no pending root to agree with.
+        if agree:
+            raise InvalidMove(f"game {g.id}: after a re-base the challenger reopens (agree=False) with its "
+                              f"root for step {g.position.mid}")
+        _check_mid(g.position, mid_root)
+        g = _log(g, side, "reopen", self.now(), mid_root=_hex(mid_root), lo=g.position.lo, hi=g.position.hi)
+        return self._commit(g, side, elapsed, pending_root=mid_root, turn=side.other)
 
     def post_output(self, game_id, player, output_root, proof, reveal) -> GameView:
         g, side, elapsed = self._mover(game_id, player, Phase.OUTPUT)
@@ -265,7 +286,10 @@ class MemoryArbiter(Arbiter):
         # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
         if len(proof) != _depth(len(program.slots)) or fold(ZERO, slot, proof) != g.root_lo:
             raise InvalidPrestate(f"game {game_id}: slot {slot} is not unwritten in S_{step - 1} under this path")
-        if fold(output_root, slot, proof) != g.root_hi:
+        node_root = fold(output_root, slot, proof)
+        # INVARIANT: a defender that claims S_hi posts exactly S_hi's step; against a challenger's S_hi it
+        # posts its own step (not linked to root_hi: it must later reach the claim's S_N from it).
+        if g.claimant is Side.DEFENDER and node_root != g.root_hi:
             raise InvalidProof(f"game {game_id}: S_{step} is not S_{step - 1} with only slot {slot} set to the output")
         # INVARIANT: one posted input per listed input of the node.
         if len(inputs) != len(node.inputs):
@@ -288,6 +312,7 @@ class MemoryArbiter(Arbiter):
         task = NodeTask(game_id, step, cl.tolerance, node_descriptor(program, step), tuple(leaves), tuple(datas),
                         output_root, output, cl.model_id)
         self.tasks[game_id] = task
+        self._nodes[game_id] = (node_root, output)
         g = _log(g, side, "post_node", self.now(), output_root=_hex(output_root), slot=slot, step=step)
         g = self._commit(g, side, elapsed, output_root=output_root, phase=Phase.VOTE, turn=None)
         return self.ask_jury(game_id)
@@ -299,19 +324,44 @@ class MemoryArbiter(Arbiter):
         # INVARIANT: only a game whose float step was posted awaits a verdict.
         if g.phase is not Phase.VOTE:
             raise WrongPhase(f"game {game_id} is in phase {g.phase.value}, not vote")
-        within = self.jury.verdict(self.tasks[game_id])
+        task = self.tasks[game_id]
+        within = self.jury.verdict(task)
         if within is None:
             return g
-        winner = g.claimant if within else g.disputer
-        tol = Tolerance.unpack(self.tasks[game_id].tolerance)
-        why = (f"{winner.value} won by vote: the jury found step {g.position.disputed_step}'s output "
-               f"{'within' if within else 'beyond'} tolerance ({tol}) of its recomputation")
-        entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": bool(within)}
-        g = replace(g, transcript=g.transcript + (entry,), phase=Phase.OVER, turn=None, winner=winner, reason=why,
-                    turn_since=self.now())
+        step, steps = task.step, self.claims[g.claim_id].steps
+        tol = Tolerance.unpack(task.tolerance)
+        entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": bool(within), "step": step}
+        g = replace(g, transcript=g.transcript + (entry,), turn_since=self.now())
+        if within and step < steps:
+            g = self._rebase(g, step)
+        else:
+            # beyond: the defender's step is not the node on the agreed inputs; within at the last step:
+            # every step of the defender's trace was judged within (earlier ones by re-bases)
+            winner = Side.DEFENDER if within else Side.CHALLENGER
+            why = (f"{winner.value} won by vote: the jury found the defender's step {step} "
+                   f"{'within' if within else 'beyond'} tolerance ({tol}) of its recomputation"
+                   + (f" after {len(g.rebases)} re-base(s)" if g.rebases else ""))
+            g = replace(g, phase=Phase.OVER, turn=None, winner=winner, reason=why)
         self.games[game_id] = g
-        self._settle(g)
+        if g.over:
+            self._settle(g)
         return g
+
+    def _rebase(self, g: GameView, step: int) -> GameView:
+        """A within verdict before the last step: the defender's step L is adopted and the game goes on
+        over (L, N): S_lo = the posted S_L, S_hi = the claim's S_N claimed by the defender, clocks full."""
+        cl = self.claims[g.claim_id]
+        node_root, output = self._nodes[g.id]
+        pos = Position(step, cl.steps)
+        g = replace(g, position=pos, root_lo=node_root, root_hi=cl.final_root, claimant=Side.DEFENDER,
+                    pending_root=None, output_root=None, node=None, node_hash=None, leaf_depth=0, revealed=(),
+                    clocks={Side.DEFENDER: Clock(self.clock), Side.CHALLENGER: Clock(self.clock)},
+                    rebases=g.rebases + ((step, output),),
+                    transcript=g.transcript + ({"move": None, "side": None, "kind": "rebase", "time": self.now(),
+                                                "step": step, "root_lo": _hex(node_root)},))
+        if pos.is_final:
+            return self._to_output(g)
+        return replace(g, phase=Phase.BISECT, turn=Side.CHALLENGER)
 
     def _check_reveal(self, game_id: int, node: TreeNode, node_hash: bytes, depth: int, items) -> tuple:
         items = tuple(bytes(i) for i in items)
@@ -420,10 +470,6 @@ def _check_mid(pos: Position, mid_root) -> None:
         raise InvalidMove(f"position {pos.lo}..{pos.hi} is final: no midpoint root")
     if not pos.is_final and (mid_root is None or len(mid_root) != 32):
         raise InvalidMove(f"position {pos.lo}..{pos.hi} needs a 32-byte root for step {pos.mid}")
-
-
-def _to_output(g: GameView) -> GameView:
-    return replace(g, phase=Phase.OUTPUT, turn=g.claimant, pending_root=None)
 
 
 def _after_reveal(g: GameView, node: TreeNode, depth: int) -> dict:

@@ -31,13 +31,14 @@ from typing import Callable
 import numpy as np
 
 from runtime.program import Program
-from runtime.tensor_root import tensor_bytes
+from runtime.tensor_root import tensor_bytes, tensor_from_bytes
 
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import is_float_step
 from .errors import NothingToDispute, StepOutOfRange, UnknownStrategy
 from .merkle import TensorTree
-from .trace import Trace, compute
+from .trace import Tamper, Trace, compute, resume
+from .types import Side
 
 STRATEGIES = ("honest", "wrong-output", "wrong-final", "flip-lsb", "extra-slot", "bad-bisection", "inconsistent",
               "timeout", "random")
@@ -48,33 +49,62 @@ class Player:
     name: str
     trace: Trace
     strategy: str = "honest"
-    sources: Callable[[int], Trace] | None = None  # which trace backs step k's root (inconsistent)
+    tamper: Tamper | None = None  # what made `trace` from the program (re-applied after a re-base)
+    other: Trace | None = None  # inconsistent: the untampered trace some roots come from
+    mix: Callable[[int], bool] | None = None  # inconsistent: True where step k's root comes from `trace`
     garbage_mids: bool = False
     coin_verdicts: bool = False
     stall_after: int | None = None  # moves made in a game before it stops answering
     seed: int = 0
     made: dict = field(default_factory=dict)  # game id -> moves made
     _rng: _random.Random = field(default=None, repr=False)
+    _rebased: dict = field(default_factory=dict, repr=False)  # rebases tuple -> (trace, other)
 
     def __post_init__(self):
         self._rng = _random.Random(self.seed)
 
     # ---- what it believes
-    def source(self, k: int) -> Trace:
-        return self.sources(k) if self.sources else self.trace
+    def traces(self, g: GameView | None = None) -> tuple[Trace, Trace | None]:
+        """(trace, other) this player believes in game g. A challenger's are re-based on every step the
+        game adopted (FLOAT_SPEC section 7): a pure function of (program, input, strategy, g.rebases),
+        so a restarted agent rebuilds them from the game alone. A defender's never change (the adopted
+        steps are its own)."""
+        if g is None or not g.rebases or g.side_of(self.name) is not Side.CHALLENGER:
+            return self.trace, self.other
+        return self.rebased(g.rebases)
 
-    def root_for(self, k: int) -> bytes:
-        return self.source(k).root(k)
+    def rebased(self, rebases: tuple) -> tuple[Trace, Trace | None]:
+        """The traces after adopting each (step, output bytes) of `rebases` in turn; cached per prefix,
+        so a game's k-th re-base costs one resumed trace (steps L+1..N), not k."""
+        rebases = tuple((int(k), bytes(b)) for k, b in rebases)
+        if not rebases:
+            return self.trace, self.other
+        if rebases not in self._rebased:
+            trace, other = self.rebased(rebases[:-1])
+            step, output = rebases[-1]
+            program = trace.program
+            s = program.slots[program.nodes[step - 1].outputs[0]]
+            value = tensor_from_bytes(output, s.dtype, s.shape)
+            self._rebased[rebases] = (resume(trace, step, value, self.tamper),
+                                      None if other is None else resume(other, step, value))
+        return self._rebased[rebases]
 
-    def mid_root(self, k: int) -> bytes:
+    def source(self, k: int, g: GameView | None = None) -> Trace:
+        trace, other = self.traces(g)
+        return trace if other is None or self.mix is None or self.mix(k) else other
+
+    def root_for(self, k: int, g: GameView | None = None) -> bytes:
+        return self.source(k, g).root(k)
+
+    def mid_root(self, k: int, g: GameView | None = None) -> bytes:
         if self.garbage_mids:
             return hashlib.sha256(b"garbage" + self._rng.randbytes(8)).digest()
-        return self.root_for(k)
+        return self.root_for(k, g)
 
-    def judge(self, k: int, root: bytes) -> bool:
+    def judge(self, k: int, root: bytes, g: GameView | None = None) -> bool:
         if self.coin_verdicts:
             return self._rng.random() < 0.5
-        return root == self.root_for(k)
+        return root == self.root_for(k, g)
 
     # ---- opening moves
     def submit(self, arbiter: Arbiter, model_id: bytes, bond: int | None = None, tolerance=None) -> int:
@@ -110,14 +140,24 @@ class Player:
         return done
 
     def _bisect(self, arbiter: Arbiter, g: GameView) -> bool:
-        agree = self.judge(g.position.mid, g.pending_root)
+        if g.pending_root is None:
+            return self._reopen(arbiter, g)
+        agree = self.judge(g.position.mid, g.pending_root, g)
         pos = g.position.agree() if agree else g.position.disagree()
-        arbiter.bisect(g.id, self.name, agree, None if pos.is_final else self.mid_root(pos.mid))
+        arbiter.bisect(g.id, self.name, agree, None if pos.is_final else self.mid_root(pos.mid, g))
+        return True
+
+    def _reopen(self, arbiter: Arbiter, g: GameView) -> bool:
+        """After a re-base (the challenger's move): dispute the claim's S_N again from the adopted state,
+        or stall when this player's re-based trace reaches the claimed S_N (nothing left to dispute)."""
+        if self.root_for(g.position.hi, g) == g.root_hi and not self.garbage_mids:
+            return False
+        arbiter.bisect(g.id, self.name, False, self.mid_root(g.position.mid, g))
         return True
 
     def _output(self, arbiter: Arbiter, g: GameView) -> bool:
         step = g.position.disputed_step
-        t = self.source(step)
+        t = self.source(step, g)
         if is_float_step(t.program, step):
             return self._node(arbiter, g)
         slot = t.program.nodes[step - 1].outputs[0]
@@ -128,9 +168,10 @@ class Player:
         return True
 
     def _node(self, arbiter: Arbiter, g: GameView) -> bool:
-        """A float step: post the node's output and its inputs (constants by leaf only) for the jury."""
+        """A float step (the defender's move, whoever claims S_hi): post this player's own output of the
+        step and its inputs (constants by leaf only) for the jury."""
         step, lo = g.position.disputed_step, g.position.lo
-        t, before = self.source(step), self.source(lo)
+        t, before = self.source(step, g), self.source(lo, g)
         program = t.program
         node = program.nodes[step - 1]
         out = t.value(step, node.outputs[0])
@@ -154,7 +195,7 @@ class Player:
 
     def _tree(self, g: GameView) -> TensorTree | None:
         step = g.position.disputed_step
-        t = self.source(step)
+        t = self.source(step, g)
         return t.tensor(step, t.program.nodes[step - 1].outputs[0])
 
     def _pick(self, arbiter: Arbiter, g: GameView) -> bool:
@@ -174,7 +215,7 @@ class Player:
 
     def _step(self, arbiter: Arbiter, g: GameView) -> bool:
         step, lo = g.position.disputed_step, g.position.lo
-        t = self.source(lo)
+        t = self.source(lo, g)
         program = t.program
         slot = program.nodes[step - 1].outputs[0]
         w = np.dtype(program.slots[slot].dtype).itemsize
@@ -251,13 +292,14 @@ def make_player(name: str, program: Program, x_q: np.ndarray, strategy: str = "h
     if strategy == "honest":
         return Player(name, honest, strategy, seed=seed)
     if strategy == "extra-slot":
-        return Player(name, compute(program, x_q, _extra(program, k)), strategy, seed=seed)
-    wrong = compute(program, x_q, _corrupt(program, k, "lsb" if strategy == "flip-lsb" else "add", seed))
-    p = Player(name, wrong, strategy, seed=seed)
+        tamper = _extra(program, k)
+        return Player(name, compute(program, x_q, tamper), strategy, tamper, seed=seed)
+    tamper = _corrupt(program, k, "lsb" if strategy == "flip-lsb" else "add", seed)
+    p = Player(name, compute(program, x_q, tamper), strategy, tamper, seed=seed)
     if strategy == "bad-bisection":
         p.garbage_mids = True
     elif strategy == "inconsistent":
-        p.sources = lambda j: wrong if j >= k and (j % 2 or j == n) else honest
+        p.other, p.mix = honest, lambda j: j >= k and bool(j % 2 or j == n)
     elif strategy == "timeout":
         p.stall_after = 1
     elif strategy == "random":

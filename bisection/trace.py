@@ -107,7 +107,6 @@ def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, bac
     c = commit(program)
     x_q = check_input(program, x_q)
     bk = get_backend(backend)
-    numpy = bk.name == "numpy"
     versions: dict[int, list] = {}
     for i in program.constants:
         versions[i] = [(0, c.base_leaves[i], None)]  # constants: leaves from the commitment
@@ -117,27 +116,63 @@ def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, bac
     tree.hashes = 0
     tree.set(program.input_slot, x_root)
     hashed = hashed_bytes(len(data)) + 64 * tree.hashes
-    roots = [tree.root]
     state = [None if v is None else bk.constant(program, i, v) for i, v in enumerate(program.initial_state(x_q))]
-    slots, step, path = program.slots, program.step, 64 * tree.depth  # path: bytes hashed per leaf set
-    for k in range(1, program.steps + 1):
-        written = step(state, k, bk)
+    t = Trace(program, c, x_q, [tree.root], versions, hashed)
+    _run(t, tree, state, 1, tamper, bk)
+    t.seconds = time.perf_counter() - t0
+    return t
+
+
+def resume(base: Trace, at: int, value: np.ndarray, tamper: Tamper | None = None) -> Trace:
+    """A re-based trace (FLOAT_SPEC section 7): `base`'s S_0..S_{at-1}, step `at`'s output slot set to
+    the adopted `value` (the defender's, not recomputed), and steps at+1..N recomputed from that state
+    with `tamper` as `compute` applies it. numpy backend (float programs run on onnxruntime anyway)."""
+    t0 = time.perf_counter()
+    program = base.program
+    slot = program.nodes[at - 1].outputs[0]
+    versions = {i: [v for v in vs if v[0] < at] for i, vs in base.versions.items()}
+    tree = StateTree([base.leaf(at - 1, i) for i in range(len(program.slots))])
+    # the computing state: each slot's last value with bytes (a tamper's bare leaves change roots only)
+    state = list(program.initial_state(base.x_q))
+    for i, vs in versions.items():
+        data = next((v for v in reversed(vs) if v[2] is not None and v[0] > 0), None)
+        if data is not None:
+            state[i] = base.value(data[0], i)
+    t = Trace(program, base.commitment, base.x_q, list(base.roots[:at]), versions)
+    bk = get_backend("numpy")
+    _set(t, tree, state, at, {slot: np.asarray(value)}, {}, bk)
+    _run(t, tree, state, at + 1, tamper, bk)
+    t.seconds = time.perf_counter() - t0
+    return t
+
+
+def _run(t: Trace, tree: StateTree, state: list, start: int, tamper: Tamper | None, bk) -> None:
+    """Steps start..N of t's program on `state`, appending each S_k to t."""
+    program = t.program
+    numpy = bk.name == "numpy"
+    for k in range(start, program.steps + 1):
+        written = program.step(state, k, bk)
         if not numpy:
             written = {i: bk.to_numpy(v) for i, v in written.items()}
         extra: dict[int, bytes] = {}
         if tamper is not None:
             written, extra = tamper(k, written, state)
-        for i, v in written.items():
-            if v.dtype != slots[i].dtype:
-                v = v.astype(slots[i].dtype)
-            state[i] = v if numpy else bk.asarray(v)
-            r, data = fast_tensor_root(v)
-            hashed += hashed_bytes(len(data)) + path
-            versions.setdefault(i, []).append((k, r, data))
-            tree.set(i, r)
-        for i, leaf in extra.items():
-            versions.setdefault(i, []).append((k, leaf, None))
-            tree.set(i, leaf)
-            hashed += path
-        roots.append(tree.root)
-    return Trace(program, c, x_q, roots, versions, hashed, time.perf_counter() - t0)
+        _set(t, tree, state, k, written, extra, bk)
+
+
+def _set(t: Trace, tree: StateTree, state: list, k: int, written: dict, extra: dict, bk) -> None:
+    """Write step k's outputs (and a tamper's bare leaves) into the state, the tree and t: S_k."""
+    slots, path = t.program.slots, 64 * tree.depth  # path: bytes hashed per leaf set
+    for i, v in written.items():
+        if v.dtype != slots[i].dtype:
+            v = v.astype(slots[i].dtype)
+        state[i] = v if bk.name == "numpy" else bk.asarray(v)
+        r, data = fast_tensor_root(v)
+        t.bytes_hashed += hashed_bytes(len(data)) + path
+        t.versions.setdefault(i, []).append((k, r, data))
+        tree.set(i, r)
+    for i, leaf in extra.items():
+        t.versions.setdefault(i, []).append((k, leaf, None))
+        tree.set(i, leaf)
+        t.bytes_hashed += path
+    t.roots.append(tree.root)

@@ -23,6 +23,7 @@ from bisection.errors import (InvalidNodeInput, InvalidNodeOutput, InvalidProof,
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, Jury, LocalJury, NodeTask
 from bisection.memory import ManualTime, MemoryArbiter
 from bisection.players import Player, make_player
+from bisection.types import Position
 from bisection.tolerance import DEFAULT, EXACT, Tolerance
 from runtime.model import Model
 from runtime.tensor_root import tensor_bytes
@@ -108,13 +109,27 @@ def test_tolerance_within_rule_edges():
 
 # ---- games on float programs ----------------------------------------------------------------
 
+def _jury_rounds_bounded(r, steps: int) -> None:
+    """Each re-base adopts a later step, and each round is one open/reopen, <= log2 N halvings and a post."""
+    assert list(r.rebases) == sorted(set(r.rebases)) and len(r.rebases) <= steps - 1
+    assert r.moves <= (len(r.rebases) + 1) * (Position.max_moves(steps) + 2)
+
+
+@pytest.mark.parametrize("tol", [EXACT, DEFAULT], ids=["exact", "default"])
 @pytest.mark.parametrize("cheater", ["defender", "challenger"])
 @pytest.mark.parametrize("strategy", [s for s in STRATEGIES if s != "honest"])
-def test_float_game_every_strategy_honest_side_wins(strategy, cheater):
+def test_float_game_every_strategy_honest_side_wins(strategy, cheater, tol):
+    """Every lie loses to the honest side, but a defender's one-ulp flip under the default tolerance:
+    that is an honest defender on other hardware, and it wins after re-basing the challenger on it."""
     prog, x, _ = float_case("digits-mlp")
-    r = dispute.run(prog, x, cheat=strategy, at_step=3, cheater=cheater, tolerance=EXACT)
-    assert r.winner == ("challenger" if cheater == "defender" else "defender"), r.reason
-    assert r.claim_status == ("rejected" if cheater == "defender" else "pending")
+    r = dispute.run(prog, x, cheat=strategy, at_step=3, cheater=cheater, tolerance=tol)
+    noise = strategy == "flip-lsb" and cheater == "defender" and tol == DEFAULT
+    honest_wins = "challenger" if cheater == "defender" else "defender"
+    assert r.winner == ("defender" if noise else honest_wins), r.reason
+    assert r.claim_status == ("rejected" if r.winner == "challenger" else "pending")
+    if noise:  # the flip at step 3 adopted, then the challenger has nothing left to dispute
+        assert r.rebases == (3,) and "clock ran out" in r.reason
+    _jury_rounds_bounded(r, prog.steps)
 
 
 @pytest.mark.parametrize("cheater", ["defender", "challenger"])
@@ -165,30 +180,11 @@ def test_float_game_defender_output_within_tolerance_wins_beyond_loses(factor, w
     assert g.winner is Side.CHALLENGER
 
 
-@pytest.mark.parametrize("factor", [0.5, 2.0])
-def test_float_game_inner_step_nudge_judges_the_claimant_at_that_step(factor):
-    """A nudge at an inner step: the game ends at that step, and the side that claims S_K there wins
-    iff its own output is within tolerance. When that side is the honest challenger, a defender's
-    within-tolerance deviation loses (the rule judges the claimant, not the defender)."""
-    prog, x, honest = float_case("gpt2-tiny")
-    for at in (prog.steps // 2, prog.steps // 2 + 1):
-        arbiter, g, rejected = _defend(prog, x, honest, _nudge(prog, at, factor, DEFAULT), DEFAULT)
-        assert not rejected and g.position.disputed_step == at
-        claimant_honest = g.claimant is Side.CHALLENGER
-        assert g.winner is (g.claimant if claimant_honest or factor < 1 else g.disputer)
-
-
-def test_float_game_one_ulp_lie_stands_under_default_tolerance():
-    """By design: a float claim is judged against its tolerance, and one ulp is inside the default one."""
-    prog, x, _ = float_case("digits-mlp")
-    r = dispute.run(prog, x, cheat="flip-lsb", at_step=3, tolerance=DEFAULT)
-    assert r.winner == "defender" and "within" in r.reason
-
-
 # ---- the arbiter's rules for post_node -------------------------------------------------------
 
 def _to_output(prog, x, honest, jury, at=2):
-    """A game at Phase.OUTPUT (the defender lies from step `at`); returns it with its claimant player."""
+    """A game at Phase.OUTPUT (the defender lies from step `at`); returns it with the player to post
+    (the defender at a float step, the claimant at an exact one)."""
     arbiter = MemoryArbiter(time=ManualTime(), jury=jury)
     liar = make_player("defender", prog, x, "wrong-output", at_step=at, honest=honest)
     fair = make_player("challenger", prog, x, "honest", honest=honest)
@@ -197,12 +193,12 @@ def _to_output(prog, x, honest, jury, at=2):
     players = {Side.DEFENDER: liar, Side.CHALLENGER: fair}
     while arbiter.game(gid).phase is Phase.BISECT:
         players[arbiter.game(gid).turn].act(arbiter, gid)
-    return arbiter, gid, players[arbiter.game(gid).claimant]
+    return arbiter, gid, players[arbiter.game(gid).turn]
 
 
 def _post_args(player, g):
     step, lo = g.position.disputed_step, g.position.lo
-    t, prog = player.trace, player.trace.program
+    t, prog = player.traces(g)[0], player.trace.program
     node = prog.nodes[step - 1]
     ins = [(b"" if prog.slots[i].kind == "constant" else tensor_bytes(t.value(lo, i)), t.leaf(lo, i), t.proof(lo, i))
            for i in node.inputs]
