@@ -18,11 +18,11 @@ from hypothesis.extra import numpy as hnp
 
 from bisection import STRATEGIES, Side, dispute, trace
 from bisection.arbiter import Phase
-from bisection.errors import (InvalidNodeInput, InvalidNodeOutput, InvalidProof, InvalidTolerance, JuryNotSet,
+from bisection.errors import (ClockNotExpired, InvalidMove, InvalidNodeInput, NotYourTurn, InvalidNodeOutput, InvalidProof, InvalidTolerance, JuryNotSet,
                               VotePending, WrongNodeKind, WrongPhase)
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, Jury, LocalJury, NodeTask
 from bisection.memory import ManualTime, MemoryArbiter
-from bisection.players import Player, make_player
+from bisection.players import Player, _corrupt, make_player
 from bisection.types import Position
 from bisection.tolerance import DEFAULT, EXACT, Tolerance
 from runtime.model import Model
@@ -325,3 +325,170 @@ def test_local_jury_votes_beyond_on_non_canonical_bool_bytes():
     twos = bytes([2, 0, 1, 0])  # decodes to the same bools, but is not the canonical tensor
     assert jury.verdict(replace(task, output=twos, output_root=bytes_root(twos))) is False
     assert jury.verdict(replace(task, output=honest[:3])) is False
+
+
+# ---- re-bases (FLOAT_SPEC section 7): the defender's step is judged, within adopts it --------
+
+def _changes(*changes):
+    """One tamper from several (step, 'lsb' | 'add') changes: 'lsb' one ulp (harmless noise under the
+    default tolerance), 'add' far beyond any tolerance (a real lie)."""
+    def tamper(k, written, state):
+        extra = {}
+        for prog, at, how in changes:
+            written, more = _corrupt(prog, at, how, 0)(k, written, state)
+            extra.update(more)
+        return written, extra
+    return tamper
+
+
+def _play(prog, x, honest, tamper, tol=DEFAULT, liar="defender"):
+    """A game where the `liar` side's trace is the tampered one and the other side is honest."""
+    arbiter = MemoryArbiter(time=ManualTime(), jury=LocalJury(prog))
+    bent = Player(liar, trace.compute(prog, x, tamper), "bent", tamper)
+    fair = make_player("challenger" if liar == "defender" else "defender", prog, x, "honest", honest=honest)
+    defender, challenger = (bent, fair) if liar == "defender" else (fair, bent)
+    cid = defender.submit(arbiter, arbiter.register_model(prog), tolerance=tol)
+    gid = challenger.challenge(arbiter, cid)
+    rejected = dispute.play(arbiter, gid, {Side.DEFENDER: defender, Side.CHALLENGER: challenger})
+    return arbiter, arbiter.game(gid), rejected, challenger
+
+
+def _float_steps(prog):
+    return [k for k in range(1, prog.steps + 1) if np.dtype(prog.slots[prog.nodes[k - 1].outputs[0]].dtype).kind == "f"]
+
+
+@pytest.mark.parametrize("model, noise", [("digits-mlp", (1,)), ("digits-mlp", (1, 3)), ("digits-mlp", (2, 5)),
+                                          ("gpt2-tiny", (3, 40, 83)), ("gpt2-tiny", (84,))],
+                         ids=lambda v: "-".join(map(str, v)) if isinstance(v, tuple) else v)
+def test_float_game_one_ulp_noise_defender_wins_after_rebases(model, noise):
+    """An honest defender on other hardware (one ulp off at each `noise` step) against an honest
+    challenger, default tolerance: one jury round per noisy step, each adopted, and the defender wins.
+    Under an exact claim the first noisy step loses."""
+    prog, x, honest = float_case(model)
+    noise = tuple(k for k in noise if k in _float_steps(prog))
+    tamper = _changes(*[(prog, k, "lsb") for k in noise])
+    arbiter, g, rejected, challenger = _play(prog, x, honest, tamper)
+    assert not rejected and g.winner is Side.DEFENDER and arbiter.claim(g.claim_id).status == "pending", g.reason
+    last = noise[-1] == prog.steps
+    assert tuple(k for k, _ in g.rebases) == (noise[:-1] if last else noise)
+    # the game ends by the jury on step N when the last re-base leaves only it, else by the challenger's stall
+    assert ("by vote" if noise[-1] >= prog.steps - 1 else "clock ran out") in g.reason
+    # the challenger's belief now is the defender's trace: rebuilt from the rebases alone, it matches
+    fresh = make_player("challenger", prog, x, "honest", honest=honest)
+    assert fresh.rebased(g.rebases)[0].final_root == challenger.rebased(g.rebases)[0].final_root
+    if not last:
+        assert fresh.rebased(g.rebases)[0].final_root == arbiter.claim(g.claim_id).final_root
+    _, g, _, _ = _play(prog, x, honest, tamper, tol=EXACT)
+    assert g.winner is Side.CHALLENGER and g.rebases == () and g.position.disputed_step == noise[0]
+
+
+@pytest.mark.parametrize("noise, lie", [(1, 4), (2, 3), (1, 5)])
+def test_float_game_harmless_ulp_then_real_lie_loses(noise, lie):
+    """A defender hides a real lie at `lie` behind a one-ulp change at `noise` < lie: the game adopts
+    the harmless step, the challenger keeps looking from it, and the jury finds the lie beyond."""
+    prog, x, honest = float_case("digits-mlp")
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes((prog, noise, "lsb"), (prog, lie, "add")))
+    assert not rejected and g.winner is Side.CHALLENGER and "beyond" in g.reason
+    assert [k for k, _ in g.rebases] == [noise] and g.position.disputed_step == lie
+    assert arbiter.claim(g.claim_id).status == "rejected"
+
+
+@pytest.mark.parametrize("at", range(1, 6))
+def test_float_game_one_ulp_challenger_never_rejects_an_honest_claim(at):
+    """A dishonest challenger one ulp off at `at`: whoever claims S_at at the end, the defender's own
+    step is judged (within), adopted, and the claim stands."""
+    prog, x, honest = float_case("digits-mlp")
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes((prog, at, "lsb")), liar="challenger")
+    assert not rejected and g.winner is Side.DEFENDER and arbiter.claim(g.claim_id).status == "pending", g.reason
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_float_game_within_change_then_beyond_change_later_honest_challenger_wins(data):
+    """For every float step k of gpt2-tiny and every later step j: a within-tolerance change at k and a
+    beyond-tolerance change at j -> the honest challenger wins, by the jury at j, after adopting k."""
+    prog, x, honest = float_case("gpt2-tiny")
+    k = data.draw(st.sampled_from([s for s in _float_steps(prog) if s < prog.steps]), "k")
+    j = data.draw(st.integers(k + 1, prog.steps), "j")
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes((prog, k, "lsb"), (prog, j, "add")))
+    assert not rejected and g.winner is Side.CHALLENGER, g.reason
+    assert [s for s, _ in g.rebases] == [k] and g.position.disputed_step == j
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_float_game_one_ulp_challenger_at_any_step_defender_wins(data):
+    """For every float step k of gpt2-tiny: a challenger one ulp off at k never gets the honest claim rejected."""
+    prog, x, honest = float_case("gpt2-tiny")
+    k = data.draw(st.sampled_from(_float_steps(prog)), "k")
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes((prog, k, "lsb")), liar="challenger")
+    assert not rejected and g.winner is Side.DEFENDER, g.reason
+
+
+def _until_rebased(prog, x, honest):
+    """A game just re-based: the defender one ulp off at step 2 and lying far at step 4."""
+    arbiter = MemoryArbiter(time=ManualTime(), jury=LocalJury(prog))
+    tamper = _changes((prog, 2, "lsb"), (prog, 4, "add"))
+    players = {Side.DEFENDER: Player("defender", trace.compute(prog, x, tamper), "bent", tamper),
+               Side.CHALLENGER: make_player("challenger", prog, x, "honest", honest=honest)}
+    gid = players[Side.CHALLENGER].challenge(arbiter, players[Side.DEFENDER].submit(
+        arbiter, arbiter.register_model(prog), tolerance=DEFAULT))
+    while not arbiter.game(gid).rebases:
+        arbiter.time.advance(1.0)
+        players[arbiter.game(gid).turn].act(arbiter, gid)
+    return arbiter, gid, players
+
+
+def test_rebase_state_and_reopen_rules():
+    prog, x, honest = float_case("digits-mlp")
+    arbiter, gid, players = _until_rebased(prog, x, honest)
+    g = arbiter.game(gid)
+    d = players[Side.DEFENDER].trace
+    assert g.phase is Phase.BISECT and g.turn is Side.CHALLENGER and g.pending_root is None
+    assert g.position == Position(2, prog.steps) and g.claimant is Side.DEFENDER
+    assert g.root_lo == d.root(2) and g.root_hi == arbiter.claim(g.claim_id).final_root
+    assert g.rebases == ((2, tensor_bytes(d.value(2, prog.nodes[1].outputs[0]))),)
+    assert all(c.remaining == arbiter.clock for c in g.clocks.values()) and g.output_root is None
+    assert [e["kind"] for e in g.transcript[-3:]] == ["post_node", "verdict", "rebase"]
+    mid = players[Side.CHALLENGER].root_for(g.position.mid, g)
+    for args, err in [(("defender", False, mid), NotYourTurn), (("challenger", True, mid), InvalidMove),
+                      (("challenger", False, None), InvalidMove), (("challenger", False, b"\1" * 31), InvalidMove)]:
+        with pytest.raises(err):
+            arbiter.bisect(gid, *args)
+        assert arbiter.game(gid) == g
+    bond = arbiter.move_bond(gid)
+    g2 = arbiter.bisect(gid, "challenger", False, mid)
+    assert g2.pending_root == mid and g2.turn is Side.DEFENDER and g2.position == g.position
+    assert g2.transcript[-1]["kind"] == "reopen" and arbiter.posted(gid)[Side.CHALLENGER] >= bond
+
+
+def test_rebased_challenger_that_agrees_with_the_rest_stalls_and_loses_on_time():
+    prog, x, honest = float_case("digits-mlp")
+    arbiter = MemoryArbiter(time=ManualTime(), jury=LocalJury(prog))
+    tamper = _changes((prog, 2, "lsb"))
+    d = Player("defender", trace.compute(prog, x, tamper), "bent", tamper)
+    c = make_player("challenger", prog, x, "honest", honest=honest)
+    gid = c.challenge(arbiter, d.submit(arbiter, arbiter.register_model(prog), tolerance=DEFAULT))
+    while not arbiter.game(gid).rebases:
+        arbiter.time.advance(1.0)
+        {Side.DEFENDER: d, Side.CHALLENGER: c}[arbiter.game(gid).turn].act(arbiter, gid)
+    g = arbiter.game(gid)
+    assert g.turn is Side.CHALLENGER and c.act(arbiter, gid) is False and arbiter.game(gid) == g
+    with pytest.raises(ClockNotExpired):
+        arbiter.claim_timeout(gid)
+    arbiter.time.advance(arbiter.clock + 1)
+    assert arbiter.claim_timeout(gid).winner is Side.DEFENDER
+
+
+def test_float_output_is_the_defenders_move_even_when_the_challenger_claims():
+    """Position (1, 2) with the challenger claiming S_2: the defender posts its own step 2, unlinked
+    to the challenger's S_2; the challenger cannot post."""
+    prog, x, honest = float_case("digits-mlp")
+    arbiter, gid, poster = _to_output(prog, x, honest, LocalJury(prog), at=2)
+    g = arbiter.game(gid)
+    assert g.claimant is Side.CHALLENGER and g.turn is Side.DEFENDER and poster.name == "defender"
+    fair = make_player("challenger", prog, x, "honest", honest=honest)
+    with pytest.raises(NotYourTurn):
+        arbiter.post_node(gid, "challenger", *_post_args(fair, g))
+    g = arbiter.post_node(gid, "defender", *_post_args(poster, g))
+    assert g.winner is Side.CHALLENGER and "beyond" in g.reason  # the liar's own step 2 is far off
