@@ -8,7 +8,11 @@ A game runs in phases; `GameView.turn` says who must move and `GameView.phase` w
     phase    mover       move
     BISECT   turn        bisect(agree, mid_root)          verdict on the pending root at position.mid,
                                                           plus the next midpoint's root unless final
-    OUTPUT   claimant    post_output(output_root, proof, reveal)
+    BISECT   challenger  bisect(False, mid_root)          "reopen" after a re-base (pending_root None):
+                                                          only its root at position.mid, as open_game
+    OUTPUT   claimant    post_output(output_root, proof, reveal)          an exact step
+    OUTPUT   defender    post_node(output, proof, inputs)                 a float step (whoever claims)
+    VOTE     nobody      (ask_jury in memory; the jury's callback on chain)  ends or re-bases the game
     PICK     disputer    pick(j)                          which revealed node is wrong
     REVEAL   claimant    reveal(items)
     STEP     disputer    step(element, inputs)            the one-step check; resolves the game
@@ -21,11 +25,25 @@ claim's S_N and carries the challenger's root for S_mid. Each bisect move judges
 opponent posted at mid: agree -> lo = mid; disagree -> hi = mid and the poster becomes claimant
 of root_hi. When hi = lo + 1 the disputed step is hi and the game goes to OUTPUT.
 
-Float step (VOTE). When the disputed step's node is a float program's (op ONNX_NODE), the claimant
-makes `post_node` instead of post_output: its output bytes (root proven as post_output's) and the
-node's inputs, each proven against root_lo (constants' bytes empty). The arbiter files the task with
-its jury (`jury.Jury`); the verdict ends the game: within the claim's tolerance -> claimant wins,
-beyond -> disputer. No clock runs while the jury decides.
+Float step (VOTE; FLOAT_SPEC section 7). When the disputed step L = hi runs a float program's node
+(op ONNX_NODE) there is no kernel: the DEFENDER moves, whoever claims S_hi, with `post_node`: its own
+output bytes X of step L, the output slot's path (ZERO at the slot folds to root_lo) and the node's
+inputs, each proven against root_lo (constants' bytes empty). node_root = X's root folded on that
+path; when the defender claims S_hi it must equal root_hi, when the challenger does it is the
+defender's own S_L, unlinked (posting anything but its real value only hurts it: it must later reach
+the claim's S_N from there). The arbiter files the task with its jury (`jury.Jury`); no clock runs
+while the jury decides. The verdict judges the defender's step on the agreed inputs:
+- beyond the claim's tolerance -> the challenger wins;
+- within at L = N -> the defender wins (at hi = N the defender is always the claimant);
+- within at L < N -> RE-BASE: the game goes on over position (L, N) with root_lo = node_root,
+  root_hi = the claim's S_N claimed by the defender, both clocks refilled (a game has at most N
+  rounds), moves and bonds carried on, and (L, X) appended to `GameView.rebases`. If L + 1 = N the
+  game goes to OUTPUT (the defender posts step N); else to BISECT with no pending root and the
+  challenger to "reopen" with its root at the new midpoint. A challenger that now agrees with the
+  rest does not move and loses on time.
+So a claim stands iff every step of the defender's trace is within tolerance of its node recomputed
+on the defender's own inputs: an honest challenger adopts each harmless difference and keeps looking,
+and a defender's within-tolerance noise (other hardware) never loses it the game.
 
 One-step phase. The node run by the disputed step writes one slot o.
 - post_output: the claimant gives o's tensor root R and the sibling path of o: it must fold to
@@ -162,9 +180,10 @@ class Arbiter(ABC):
 
     def post_node(self, game_id: int, player: str, output: bytes, output_proof: list[bytes],
                   inputs: list[tuple[bytes, bytes, list[bytes]]]) -> GameView:
-        """A float step (op ONNX_NODE) at Phase.OUTPUT: the claimant's output bytes with the output slot's
-        path, and per listed input (canonical bytes or b"" for a constant, leaf in S_lo, path); the jury's
-        verdict ends the game. Arbiters without a jury refuse it."""
+        """A float step (op ONNX_NODE) at Phase.OUTPUT, the defender's move whoever claims S_hi: its own
+        output bytes with the output slot's path, and per listed input (canonical bytes or b"" for a
+        constant, leaf in S_lo, path); the jury's verdict ends the game or re-bases it (module docstring).
+        Arbiters without a jury refuse it."""
         from .errors import JuryNotSet
 
         raise JuryNotSet(f"{type(self).__name__} has no jury for float steps")

@@ -8,7 +8,9 @@
 A float program's disputed step goes to a jury vote (`jury`): the defender posts its node, the
 arbiter's jury recomputes it against the claim's tolerance; beyond ends the game (the challenger
 wins), within at the last step too (the defender wins), within earlier re-bases the game on the
-defender's step and play goes on (`DisputeResult.rebases`). The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
+defender's step and play goes on (`DisputeResult.rebases`).
+
+The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
 move the arbiter rejects is kept in `rejected` and counts as a stall: a stalling side's clock is
 run out and the other side claims the timeout. With both sides honest there is nothing to dispute:
 `run` raises `NothingToDispute` (or returns a result with `disputed=False` when asked to).

@@ -1,10 +1,12 @@
 """The jury that settles a float node's step: the task it reads, the interface, a local juror.
 
 A float program's node (op ONNX_NODE) has no one-step kernel. When a game reaches such a step, the
-claimant posts the node (`Arbiter.post_node`): its descriptor, each listed input's leaf in S_lo
-(proven) with its canonical bytes (empty for a constant: jurors hold the model), and the claimant's
-output bytes (their root proven to be S_hi's only change). The arbiter hands that `NodeTask` to a
-`Jury`, whose verdict ends the game: within tolerance -> the claimant wins, beyond -> the disputer.
+DEFENDER posts the node (`Arbiter.post_node`), whoever claims S_hi: its descriptor, each listed
+input's leaf in S_lo (proven) with its canonical bytes (empty for a constant: jurors hold the model),
+and the defender's own output bytes for the step (their root proven to be the step's only change
+to S_lo). The arbiter hands that `NodeTask` to a `Jury`, which judges the defender's step: beyond
+tolerance -> the challenger wins; within -> the defender wins at the claim's last step, and earlier
+the game re-bases on the defender's step and goes on (`arbiter` docstring, FLOAT_SPEC section 7).
 
 On chain the jury is Brain: the task's `encode()` is the request's input bytes,
 `abi.encode(uint256 gameId, uint256 step, uint64 tolerance, bytes node, bytes32[] inputLeaves,
@@ -25,13 +27,13 @@ from .commitments import commit, parse_float_descriptor
 from .tolerance import Tolerance
 
 TASK_TYPES = ["uint256", "uint256", "uint64", "bytes", "bytes32[]", "bytes[]", "bytes32", "bytes"]
-VOTE_WITHIN = (1).to_bytes(32, "big")  # the claimant's output is within tolerance: the claimant wins
-VOTE_BEYOND = (2).to_bytes(32, "big")  # beyond: the disputer wins
+VOTE_WITHIN = (1).to_bytes(32, "big")  # the posted output is within tolerance: adopted (or the defender wins)
+VOTE_BEYOND = (2).to_bytes(32, "big")  # beyond: the challenger wins
 
 
 @dataclass(frozen=True)
 class NodeTask:
-    """What jurors read: one float step of one game, as the claimant posted it."""
+    """What jurors read: one float step of one game, as the defender posted it."""
 
     game_id: int
     step: int
@@ -39,7 +41,7 @@ class NodeTask:
     node: bytes  # the step's descriptor (proven in the program tree)
     input_leaves: tuple[bytes, ...]  # tensor root of each listed input in S_lo (proven)
     inputs: tuple[bytes, ...]  # canonical bytes of each, b"" for a constant
-    output_root: bytes  # the claimant's output root (S_hi's only change)
+    output_root: bytes  # the defender's output root (the step's only change to S_lo)
     output: bytes  # its canonical bytes
     model_id: bytes = b""  # the request's model (Brain's modelId; not in the input bytes)
 
@@ -58,8 +60,8 @@ class NodeTask:
 
 
 class Jury(ABC):
-    """Settles a float step: `verdict(task)` is True (within tolerance: the claimant wins), False
-    (beyond: the disputer wins) or None (no verdict yet: the game waits in Phase.VOTE)."""
+    """Judges a float step: `verdict(task)` is True (the posted output is within tolerance of the node on
+    the posted inputs), False (beyond) or None (no verdict yet: the game waits in Phase.VOTE)."""
 
     @abstractmethod
     def verdict(self, task: NodeTask) -> bool | None: ...
@@ -114,7 +116,7 @@ class LocalJury(Jury):
             return None
         out = d.output
         if len(task.output) != out.nbytes or bytes_root(task.output) != task.output_root:
-            return False  # the claimant's output is not the tensor its root commits to
+            return False  # the posted output is not the tensor its root commits to
         got = tensor_from_bytes(task.output, out.dtype, out.shape)
         if tensor_bytes(got) != bytes(task.output):
             return False  # non-canonical bytes (a bool byte other than 0 or 1)

@@ -1,5 +1,8 @@
 """`MemoryArbiter`: the `Arbiter` in process. The rules are written in `arbiter`'s docstring.
 
+Float steps (`post_node`, `ask_jury`) follow FLOAT_SPEC section 7: the defender's step is judged; a
+within verdict before the last step re-bases the game on it (`_rebase`) and play goes on.
+
 Each move method first checks everything (turn, clock, phase, shape of the move, proofs) and only
 then writes; a rejected move raises and changes nothing. Time comes from an injectable source
 (`ManualTime` by default, so games are fast and deterministic; pass `time.monotonic` for real time).

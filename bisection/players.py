@@ -9,13 +9,18 @@ trace (what it believes) and the policy (how it lies):
     wrong-output    one element of step K's output corrupted; later steps computed from it
     wrong-final     one element of the final output corrupted (step N), nothing else
     flip-lsb        the least significant bit of one element of step K's output flipped (a float: one ulp,
-                    within a float claim's default tolerance, so such a lie stands there by design)
+                    within a float claim's default tolerance: a defender doing so is an honest one on
+                    other hardware and wins after a re-base; a challenger doing so still loses)
     extra-slot      step K also changes a slot its node does not write (the input or a constant)
     bad-bisection   wrong-output at K, and a fresh garbage root at every midpoint it posts
     inconsistent    roots from the true trace at even steps >= K and from the wrong one at odd steps:
                     states that do not chain
     timeout         wrong-output at K, then stops answering after its first move
     random          wrong-output at K, then garbage midpoints and coin-flip verdicts
+
+Float programs: the defender posts each disputed float step from its own trace; a challenger's
+trace after the game adopted defender steps (`GameView.rebases`) is `Player.rebased(rebases)`: its
+S_{L-1} plus the adopted output, later steps recomputed with the strategy's tamper (`trace.resume`).
 
 Every strategy's trace differs from the truth, so as a defender it makes a wrong claim and as a
 challenger it disputes a right one. A player that has no valid move returns False from `act` (it
