@@ -1,7 +1,9 @@
-"""Float programs in the dispute game: Tolerance, the jury (LocalJury, NodeTask) and post_node.
+"""Float programs in the dispute game: Tolerance, the jury (LocalJury, NodeTask), post_node, re-bases.
 
-A float step ends by the jury's verdict: within the claim's tolerance the claimant wins, beyond it
-the disputer wins. Games run on the zoo's digits-mlp and gpt2-tiny as float programs.
+At a float step the defender posts its own step and the jury judges it (FLOAT_SPEC section 7):
+beyond -> the challenger wins; within at step N -> the defender wins; within earlier -> the game
+re-bases on the defender's step and goes on. Games run on the zoo's digits-mlp and gpt2-tiny as
+float programs.
 """
 from __future__ import annotations
 
@@ -492,3 +494,30 @@ def test_float_output_is_the_defenders_move_even_when_the_challenger_claims():
         arbiter.post_node(gid, "challenger", *_post_args(fair, g))
     g = arbiter.post_node(gid, "defender", *_post_args(poster, g))
     assert g.winner is Side.CHALLENGER and "beyond" in g.reason  # the liar's own step 2 is far off
+
+
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_float_game_noise_at_any_float_steps_defender_wins_adopting_each(data):
+    """For any set of float steps of gpt2-tiny, one ulp off at each: the game adopts exactly those steps
+    (step N excepted: the last round's vote ends the game) and the defender wins."""
+    prog, x, honest = float_case("gpt2-tiny")
+    noise = sorted(data.draw(st.sets(st.sampled_from(_float_steps(prog)), min_size=1, max_size=4), "noise"))
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes(*[(prog, k, "lsb") for k in noise]))
+    assert not rejected and g.winner is Side.DEFENDER, g.reason
+    assert [k for k, _ in g.rebases] == [k for k in noise if k < prog.steps]
+
+
+@settings(max_examples=25, deadline=None)
+@given(strategy=st.sampled_from([s for s in STRATEGIES if s != "honest"]),
+       cheater=st.sampled_from(["defender", "challenger"]), data=st.data())
+def test_float_game_any_strategy_any_step_default_tolerance_honest_side_wins(strategy, cheater, data):
+    """gpt2-tiny under the default tolerance, any strategy at any step: the honest side wins, but a
+    defender's one-ulp flip of a float step (noise, adopted); jury rounds stay below N."""
+    prog, x, _ = float_case("gpt2-tiny")
+    at = data.draw(st.integers(1, prog.steps), "at")
+    r = dispute.run(prog, x, cheat=strategy, at_step=at, cheater=cheater, tolerance=DEFAULT)
+    step = prog.steps if strategy == "wrong-final" else at
+    noise = strategy == "flip-lsb" and cheater == "defender" and step in _float_steps(prog)
+    assert r.winner == ("defender" if noise or cheater == "challenger" else "challenger"), r.reason
+    _jury_rounds_bounded(r, prog.steps)
