@@ -20,8 +20,8 @@ from hypothesis.extra import numpy as hnp
 
 from bisection import STRATEGIES, Side, dispute, trace
 from bisection.arbiter import Phase
-from bisection.errors import (ClockNotExpired, InvalidMove, InvalidNodeInput, NotYourTurn, InvalidNodeOutput, InvalidProof, InvalidTolerance, JuryNotSet,
-                              VotePending, WrongNodeKind, WrongPhase)
+from bisection.errors import (ClockNotExpired, InvalidMove, InvalidNodeInput, InvalidNodeOutput, InvalidProof,
+                              InvalidTolerance, JuryNotSet, NotYourTurn, VotePending, WrongNodeKind, WrongPhase)
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, Jury, LocalJury, NodeTask
 from bisection.memory import ManualTime, MemoryArbiter
 from bisection.players import Player, _corrupt, make_player
