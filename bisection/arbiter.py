@@ -172,7 +172,9 @@ class Arbiter(ABC):
     def game(self, game_id: int) -> GameView: ...
 
     @abstractmethod
-    def bisect(self, game_id: int, player: str, agree: bool, mid_root: bytes | None) -> GameView: ...
+    def bisect(self, game_id: int, player: str, agree: bool, mid_root: bytes | None) -> GameView:
+        """Judge the pending root and post the next midpoint's; with no pending root (after a re-base)
+        it is the challenger's reopen: agree must be False, mid_root its root at position.mid."""
 
     @abstractmethod
     def post_output(self, game_id: int, player: str, output_root: bytes, proof: list[bytes],
