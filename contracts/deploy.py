@@ -125,7 +125,7 @@ def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None
 # ---------------------------------------------------------------- float-node jury
 
 
-JURY_CALLBACK_GAS = 150_000  # gas Brain gives NodeJury.onResult; ending a game by verdict takes ~NN k
+JURY_CALLBACK_GAS = 200_000  # gas Brain gives NodeJury.onResult; ending a game by verdict measured ~116k (tests)
 
 
 def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CALLBACK_GAS,

@@ -14,7 +14,7 @@ from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegist
 from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
 from contracts.bindings.opml_requests import OpmlRequests
 from contracts.chain.base import Chain
-from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_opml
+from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_jury, deploy_opml
 from verifiers.errors import DeploymentError
 
 # Windows are counted in blocks, and on the chains Tribunal starts itself (embedded, anvil) every
@@ -70,7 +70,8 @@ def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlCo
     system = deploy(chain, config)
     o = deploy_opml(chain, opml)
     requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee)
-    return Deployment(chain, system, o, start, requests=OpmlRequests(chain, requests))
+    extras = {"jury": deploy_jury(system, o).address}  # NodeJury: decides the game's float steps
+    return Deployment(chain, system, o, start, extras, requests=OpmlRequests(chain, requests))
 
 
 def attach(chain: Chain, source: str | Path | dict) -> Deployment:
