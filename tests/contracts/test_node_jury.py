@@ -86,38 +86,43 @@ def unpack_tolerance(packed: int) -> tuple[float, float]:
 TOL = pack_tolerance(1e-5, 1e-4)  # the spec's default for float models
 
 
-def slot_desc(slot: int, kind: int) -> bytes:
-    return u32(slot) + bytes([kind, F32, len(SHAPE)]) + b"".join(u32(d) for d in SHAPE)
+def slot_desc(slot: int, kind: int, shape: tuple) -> bytes:
+    return u32(slot) + bytes([kind, F32, len(shape)]) + b"".join(u32(d) for d in shape)
 
 
-def node_desc(step: int, op: str, inputs: list[tuple[int, int]], out: int, op_code: int = ONNX_NODE) -> bytes:
+def node_desc(step: int, op: str, inputs: list[tuple[int, int]], out: int, shape: tuple,
+              op_code: int = ONNX_NODE) -> bytes:
     """FLOAT_SPEC 2: the float node descriptor, with a canonical NodeProto at its end."""
     proto = onnx.helper.make_node(op, [f"i{i}" for i in range(len(inputs))], ["o0"], name="").SerializeToString()
-    return (u32(op_code) + u32(step) + u32(len(inputs)) + b"".join(slot_desc(s, k) for s, k in inputs)
-            + u32(1) + slot_desc(out, VALUE) + u32(0) + u32(0) + u32(17) + u32(0) + u32(len(proto)) + proto)
+    return (u32(op_code) + u32(step) + u32(len(inputs)) + b"".join(slot_desc(s, k, shape) for s, k in inputs)
+            + u32(1) + slot_desc(out, VALUE, shape) + u32(0) + u32(0) + u32(17) + u32(0) + u32(len(proto)) + proto)
 
 
 class FloatModel:
     """Slots 0 x (input), 1 c (constant), 2 a = Add(x, c), 3 y = Relu(a) (the output); two steps.
-    `relu_code` names step 2's op code (ONNX_NODE; an exact op's code makes a step with a kernel)."""
+    `relu_code` names step 2's op code (ONNX_NODE; an exact op's code makes a step with a kernel); tensors
+    are float32 (1, n): X and C for n = 4, else random."""
 
-    def __init__(self, relu_code: int = ONNX_NODE):
+    def __init__(self, relu_code: int = ONNX_NODE, n: int = 4):
+        rng = np.random.default_rng(n)
+        self.x, self.c = (X, C) if n == 4 else rng.standard_normal((2, 1, n)).astype(np.float32)
+        shape = (1, n)
         self.header = (b"TRIBUNAL/PROGRAM/1" + u32(4) + u32(2) + u32(0) + struct.pack(">d", 1.0) + u32(1) + u32(3))
-        self.nodes = [node_desc(1, "Add", [(0, INPUT), (1, CONSTANT)], 2),
-                      node_desc(2, "Relu", [(2, VALUE)], 3, relu_code)]
+        self.nodes = [node_desc(1, "Add", [(0, INPUT), (1, CONSTANT)], 2, shape),
+                      node_desc(2, "Relu", [(2, VALUE)], 3, shape, relu_code)]
         self.program = StateTree([hashlib.sha256(d).digest() for d in [self.header, *self.nodes]])
-        self.weights = StateTree([ZERO, root(f32_bytes(C)), ZERO, ZERO])
+        self.weights = StateTree([ZERO, root(f32_bytes(self.c)), ZERO, ZERO])
         self.model_id = hashlib.sha256(self.program.root + self.weights.root).digest()
-        self.constants = {1: C}  # what every juror holds of the model
+        self.constants = {1: self.c}  # what every juror holds of the model
 
     def registration(self) -> tuple:
         return (self.header, self.program.proof(0), self.weights.proof(0), 1, self.nodes[0], self.program.proof(1))
 
     def trace(self, a=None, y=None) -> list[StateTree]:
         """S_0, S_1, S_2 with the honest values unless `a` or `y` are given."""
-        a = (X + C) if a is None else np.asarray(a, np.float32)
-        y = np.maximum(X + C, 0) if y is None else np.asarray(y, np.float32)
-        leaves = [root(f32_bytes(X)), root(f32_bytes(C)), ZERO, ZERO]
+        a = (self.x + self.c) if a is None else np.asarray(a, np.float32)
+        y = np.maximum(self.x + self.c, 0) if y is None else np.asarray(y, np.float32)
+        leaves = [root(f32_bytes(self.x)), root(f32_bytes(self.c)), ZERO, ZERO]
         states = [StateTree(list(leaves))]
         leaves[2] = root(f32_bytes(a))
         states.append(StateTree(list(leaves)))
@@ -202,7 +207,7 @@ class Env:
         """The defender's claim on input X with output `y` (honest by default); (claim id, its trace)."""
         m = model or self.model
         states = m.trace(y=y)
-        r = self.game.submit_claim(m.model_id, f32_bytes(X), states[2].root, states[2].leaf(3), states[2].proof(3),
+        r = self.game.submit_claim(m.model_id, f32_bytes(m.x), states[2].root, states[2].leaf(3), states[2].proof(3),
                                    bond=OPML.min_bond, sender=self.defender, tolerance=tolerance)
         return r.one(ev.ClaimSubmitted).claim_id, states
 
@@ -220,10 +225,10 @@ class Env:
         """The claimant's NodePost for `step` between S_lo and S_hi, with slot 2 holding `a` and slot 3 `y`
         (honest by default) as those states do; fields named in `wrong` replaced."""
         m = model or self.model
-        a = X + C if a is None else np.asarray(a, np.float32)
-        y = np.maximum(X + C, 0) if y is None else np.asarray(y, np.float32)
+        a = m.x + m.c if a is None else np.asarray(a, np.float32)
+        y = np.maximum(m.x + m.c, 0) if y is None else np.asarray(y, np.float32)
         if step == 1:
-            ins, out, inputs, output = [0, 1], 2, [f32_bytes(X), b""], f32_bytes(a)
+            ins, out, inputs, output = [0, 1], 2, [f32_bytes(m.x), b""], f32_bytes(a)
         else:
             ins, out, inputs, output = [2], 3, [f32_bytes(a)], f32_bytes(y)
         post = dict(output_root=hi.leaf(out), proof=hi.proof(out), node=m.nodes[step - 1],
@@ -232,7 +237,8 @@ class Env:
         post.update(wrong)
         return NodePost(**post)
 
-    def jury_round(self, request_id: int, vote=juror_vote, *, voters: int | None = None, finalize: bool = True):
+    def jury_round(self, request_id: int, vote=juror_vote, *, voters: int | None = None, finalize: bool = True,
+                   model: FloatModel | None = None):
         """Dispatches the round (the oldest queued one), each member votes `vote(task, model)` (first `voters`
         only), then Brain finalizes (unless not `finalize`). Returns (finalize receipt, the task jurors read)."""
         if self.brain.status(request_id) == Status.QUEUED:
@@ -240,7 +246,7 @@ class Env:
             self.brain.dispatch(1, gas=2 * GAS)
         committee = [self.accounts[a] for a in self.brain.committee(request_id)][:voters]
         task = JuryTask.decode(self._input(request_id))
-        votes = {m.address: vote(task, self.model) for m in committee}
+        votes = {m.address: vote(task, model or self.model) for m in committee}
         salts = {a: new_salt() for a in votes}
         for m in committee:
             self.brain.commit(request_id, commitment(votes[m.address], m.address, salts[m.address]), sender=m, gas=GAS)
@@ -513,3 +519,22 @@ def test_hybrid_defense_claim_with_another_tolerance_is_refused(env):
         with pytest.raises(E.ClaimDoesNotMatch, match="another tolerance"):
             court.defend(rid, claims[tol], sender=member)
     assert court.defend(rid, claims[TOL], sender=member).one(ev.AnswerDefended).claim_id == claims[TOL]
+
+
+@pytest.mark.parametrize("n", [256, 4096, 16384])
+def test_post_node_and_jury_gas_by_tensor_size(env, n):
+    """Figures: postNode and the jury's finalize for float32 (1, n) tensors (n * 4 bytes each)."""
+    m = FloatModel(n=n)
+    env.s.models.register(m.program.root, m.weights.root)
+    env.opml.models.register(m.program.root, m.weights.root, m.registration())
+    y = np.maximum(m.x + m.c, 0) * np.float32(1 + 5e-5)  # within rtol 1e-4
+    cid, states = env.claim(model=m, y=y)
+    gid = env.open(cid, m.trace()[1])
+    env.to_step(gid, agree=True)
+    post = env.post(2, m.trace()[1], states[2], y=y, model=m)
+    r = env.game.post_node(gid, post, sender=env.defender)
+    show_gas(f"postNode, input and output {4 * n} B each", r.gas_used)
+    fin, task = env.jury_round(r.one(ev.NodePosted).jury_request, model=m)
+    show_gas(f"jury finalize, {4 * n} B tensors", fin.gas_used)
+    assert len(task.inputs[0]) == len(task.output) == 4 * n
+    assert (fin.one(ev.GameResolved).winner, fin.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)
