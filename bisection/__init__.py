@@ -16,6 +16,13 @@
     play(arbiter, game, {Side.DEFENDER: defender, Side.CHALLENGER: challenger})
     arbiter.game(game).winner                           # Side.CHALLENGER
 
+Float programs (runtime.float_program: any ONNX model, node by node in float) play the same game;
+their disputed step is settled by a jury vote (`jury`, `tolerance`) instead of a one-step kernel:
+
+    program = Model.load("gpt2-tiny").float_program((1, 1))
+    arbiter = MemoryArbiter(jury=LocalJury(program))
+    claim = defender.submit(arbiter, model_id, tolerance=Tolerance(1e-5, 1e-4))
+
 Modules: `merkle` (trees, proofs), `commitments` (program root, weights root, model id, S_0),
 `trace` (incremental S_0..S_N), `types` (Position, TreeNode, Clock, Bond, Claim, Side),
 `arbiter` (the interface and the rules), `memory` (the in-memory arbiter), `onestep` (the one-step
@@ -28,10 +35,13 @@ from . import trace
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import ModelCommitment, commit
 from .dispute import DisputeResult, play, run
+from .jury import Jury, LocalJury, NodeTask
 from .memory import ManualTime, MemoryArbiter
 from .players import STRATEGIES, Player, make_player
+from .tolerance import Tolerance
 from .types import Bond, Claim, Clock, Position, Side, TreeNode, max_moves
 
-__all__ = ["Arbiter", "Bond", "Claim", "Clock", "DisputeResult", "GameView", "ManualTime", "MemoryArbiter",
-           "ModelCommitment", "Phase", "Player", "Position", "STRATEGIES", "Side", "TreeNode", "commit",
+__all__ = ["Arbiter", "Bond", "Claim", "Clock", "DisputeResult", "GameView", "Jury", "LocalJury", "ManualTime",
+           "MemoryArbiter", "ModelCommitment", "NodeTask", "Phase", "Player", "Position", "STRATEGIES", "Side",
+           "Tolerance", "TreeNode", "commit",
            "make_player", "max_moves", "play", "run", "trace"]

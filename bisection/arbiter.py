@@ -21,6 +21,12 @@ claim's S_N and carries the challenger's root for S_mid. Each bisect move judges
 opponent posted at mid: agree -> lo = mid; disagree -> hi = mid and the poster becomes claimant
 of root_hi. When hi = lo + 1 the disputed step is hi and the game goes to OUTPUT.
 
+Float step (VOTE). When the disputed step's node is a float program's (op ONNX_NODE), the claimant
+makes `post_node` instead of post_output: its output bytes (root proven as post_output's) and the
+node's inputs, each proven against root_lo (constants' bytes empty). The arbiter files the task with
+its jury (`jury.Jury`); the verdict ends the game: within the claim's tolerance -> claimant wins,
+beyond -> disputer. No clock runs while the jury decides.
+
 One-step phase. The node run by the disputed step writes one slot o.
 - post_output: the claimant gives o's tensor root R and the sibling path of o: it must fold to
   root_lo with leaf ZERO (o is unwritten in S_lo) and to root_hi with leaf R. So S_hi differs
@@ -68,6 +74,7 @@ class Phase(str, Enum):
     REVEAL = "reveal"
     STEP = "step"
     OVER = "over"
+    VOTE = "vote"  # a float step posted, the jury deciding (appended: existing numbers stay)
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,15 @@ class Arbiter(ABC):
     @abstractmethod
     def post_output(self, game_id: int, player: str, output_root: bytes, proof: list[bytes],
                     reveal: list[bytes]) -> GameView: ...
+
+    def post_node(self, game_id: int, player: str, output: bytes, output_proof: list[bytes],
+                  inputs: list[tuple[bytes, bytes, list[bytes]]]) -> GameView:
+        """A float step (op ONNX_NODE) at Phase.OUTPUT: the claimant's output bytes with the output slot's
+        path, and per listed input (canonical bytes or b"" for a constant, leaf in S_lo, path); the jury's
+        verdict ends the game. Arbiters without a jury refuse it."""
+        from .errors import NoJury
+
+        raise NoJury(f"{type(self).__name__} has no jury for float steps")
 
     @abstractmethod
     def pick(self, game_id: int, player: str, index: int) -> GameView: ...

@@ -12,9 +12,18 @@ All integers are big-endian; u8/u32/u64 unsigned, i64 two's complement.
              || u32 num_outputs || slot_desc(output)...
              || u32 num_attrs   || attr...          (attributes sorted by name)
     slot_desc = u32 slot || u8 kind (1 input, 2 constant, 3 value) || u8 dtype (1 int8, 2 int16,
-                3 int64) || u8 rank || u32 dim...
+                3 int64, 4 float32, 5 bool, 6 int32, 7 uint8, 8 float16, 9 float64) || u8 rank || u32 dim...
     attr   = u8 len(name) || name (ASCII) || u8 tag (0: one int, 1: a tuple of ints)
              || u32 count || i64 value...
+
+A float program's node (runtime.float_program: any ONNX node, settled by a jury, not a kernel) has
+op code ONNX_NODE = 1000 and one written output:
+
+    float  = u32 1000 || u32 step || u32 num_inputs || slot_desc(input)... || u32 1 || slot_desc(output)
+             || u32 0 (no int attrs) || u32 output_index || u32 opset || u32 len(domain) || domain
+             || u32 len(node_bytes) || node_bytes      (the canonical NodeProto, float_program.canonical_node)
+
+Its prefix up to the output slot reads like an exact node's, so the contracts parse both alike.
 
 Op codes are fixed numbers (`OP_CODES`), never positions in a sorted list, so adding an op keeps
 every existing program root.
@@ -42,7 +51,7 @@ import numpy as np
 from runtime.program import Program
 from runtime.tensor_root import CHUNK_BYTES, num_chunks
 
-from .errors import InvalidInput, UnsupportedProgram
+from .errors import InvalidDescriptor, InvalidInput, UnsupportedProgram
 from .merkle import ZERO, StateTree, fast_tensor_root, fold
 
 HEADER_TAG = b"TRIBUNAL/PROGRAM/1"
@@ -57,9 +66,12 @@ OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, po
     "Div": 47, "Pow": 48, "ReduceMean": 49, "GlobalAveragePool": 50,
     "BatchNormalization": 51, "AveragePool": 52, "LRN": 53,
 })
+ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
-DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3}
-DTYPE_WIDTH = {"int8": 1, "int16": 2, "int64": 8}
+DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,
+               "float32": 4, "bool": 5, "int32": 6, "uint8": 7, "float16": 8, "float64": 9}  # float programs
+DTYPE_WIDTH = {"int8": 1, "int16": 2, "int64": 8,
+               "float32": 4, "bool": 1, "int32": 4, "uint8": 1, "float16": 2, "float64": 8}
 
 
 def _u32(n: int) -> bytes:
@@ -92,6 +104,8 @@ def header_descriptor(program: Program) -> bytes:
 def node_descriptor(program: Program, step: int) -> bytes:
     """The canonical bytes of the node that step `step` (1-based) runs."""
     node = program.nodes[step - 1]
+    if is_float_step(program, step):
+        return float_node_descriptor(program, step)
     if node.op not in OP_CODES:
         raise UnsupportedProgram(f"step {step}, node '{node.name}': op {node.op} has no op code")
     attrs = sorted(node.attrs.items())
@@ -99,6 +113,92 @@ def node_descriptor(program: Program, step: int) -> bytes:
             + _u32(len(node.inputs)) + b"".join(slot_descriptor(program, i) for i in node.inputs)
             + _u32(len(node.outputs)) + b"".join(slot_descriptor(program, o) for o in node.outputs)
             + _u32(len(attrs)) + b"".join(_attr(k, v) for k, v in attrs))
+
+
+def is_float_step(program, step: int) -> bool:
+    """True when step `step` runs a float program's node (op ONNX_NODE: settled by a jury)."""
+    return getattr(program.nodes[step - 1], "node_bytes", None) is not None
+
+
+def float_node_descriptor(program, step: int) -> bytes:
+    """The canonical bytes of a float program's step (format in the module docstring)."""
+    node = program.nodes[step - 1]
+    domain = node.domain.encode("ascii")
+    return (_u32(ONNX_NODE) + _u32(step)
+            + _u32(len(node.inputs)) + b"".join(slot_descriptor(program, i) for i in node.inputs)
+            + _u32(1) + slot_descriptor(program, node.outputs[0])
+            + _u32(0) + _u32(node.output_index) + _u32(node.opset) + _u32(len(domain)) + domain
+            + _u32(len(node.node_bytes)) + node.node_bytes)
+
+
+@dataclass(frozen=True)
+class SlotDesc:
+    slot: int
+    kind: str
+    dtype: str
+    shape: tuple[int, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return DTYPE_WIDTH[self.dtype] * int(np.prod(self.shape, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class FloatNodeDesc:
+    """A float node descriptor, parsed: what a juror needs to recompute the step."""
+
+    step: int
+    inputs: tuple[SlotDesc, ...]
+    output: SlotDesc
+    output_index: int
+    opset: int
+    domain: str
+    node_bytes: bytes
+
+
+def parse_float_descriptor(data: bytes) -> FloatNodeDesc:
+    """The fields of a float node descriptor; raises InvalidDescriptor when the bytes are not one."""
+    r = _Reader(bytes(data))
+    if r.u32() != ONNX_NODE:
+        raise InvalidDescriptor(f"not a float node descriptor: op code {int.from_bytes(data[:4], 'big')}, "
+                                f"want {ONNX_NODE}")
+    step = r.u32()
+    inputs = tuple(r.slot() for _ in range(r.u32()))
+    if r.u32() != 1:
+        raise InvalidDescriptor(f"step {step}: a float node descriptor lists exactly one output")
+    output = r.slot()
+    if r.u32() != 0:
+        raise InvalidDescriptor(f"step {step}: a float node descriptor has no int attributes")
+    output_index, opset = r.u32(), r.u32()
+    domain = r.take(r.u32()).decode("ascii", "replace")
+    node_bytes = r.take(r.u32())
+    if r.at != len(r.data):
+        raise InvalidDescriptor(f"step {step}: {len(r.data) - r.at} bytes after the node")
+    return FloatNodeDesc(step, inputs, output, output_index, opset, domain, node_bytes)
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.at + n > len(self.data):
+            raise InvalidDescriptor(f"descriptor ends at byte {len(self.data)}, {self.at + n} needed")
+        out = self.data[self.at:self.at + n]
+        self.at += n
+        return out
+
+    def u32(self) -> int:
+        return struct.unpack(">I", self.take(4))[0]
+
+    def slot(self) -> SlotDesc:
+        index = self.u32()
+        kind, dtype, rank = self.take(3)
+        kinds = {v: k for k, v in KIND_CODES.items()}
+        dtypes = {v: k for k, v in DTYPE_CODES.items()}
+        if kind not in kinds or dtype not in dtypes:
+            raise InvalidDescriptor(f"slot {index}: unknown kind {kind} or dtype code {dtype}")
+        return SlotDesc(index, kinds[kind], dtypes[dtype], tuple(self.u32() for _ in range(rank)))
 
 
 def program_leaves(program: Program) -> list[bytes]:

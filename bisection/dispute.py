@@ -5,7 +5,8 @@
     result = dispute.run(program, x_q, cheat="bad-bisection", cheater="challenger")
     result.winner, result.moves, result.disputed_step, result.transcript
 
-The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
+A float program's disputed step ends in a jury vote (`jury`): the claimant posts the node, the
+arbiter's jury recomputes it and the claim's tolerance decides. The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
 move the arbiter rejects is kept in `rejected` and counts as a stall: a stalling side's clock is
 run out and the other side claims the timeout. With both sides honest there is nothing to dispute:
 `run` raises `NothingToDispute` (or returns a result with `disputed=False` when asked to).
@@ -19,7 +20,9 @@ import numpy as np
 
 from runtime.program import Program
 
+from .arbiter import Phase
 from .errors import GameError, NothingToDispute
+from .jury import LocalJury
 from .memory import ManualTime, MemoryArbiter
 from .players import Player, make_player
 from .trace import compute
@@ -56,6 +59,10 @@ def play(arbiter: MemoryArbiter, game_id: int, players: dict[Side, Player], max_
         g = arbiter.game(game_id)
         if g.over:
             return rejected
+        if g.phase is Phase.VOTE:  # a float step: the jury decides, or the game waits for it
+            if arbiter.ask_jury(game_id).over:
+                continue
+            return rejected
         side = g.turn
         arbiter.time.advance(TICK)
         try:
@@ -70,10 +77,13 @@ def play(arbiter: MemoryArbiter, game_id: int, players: dict[Side, Player], max_
 
 
 def run(program: Program, x_q: np.ndarray, cheat: str = "wrong-output", at_step: int | None = None,
-        cheater: str = "defender", seed: int = 0, arbiter: MemoryArbiter | None = None) -> DisputeResult:
-    """One claim and one game: the cheating side plays `cheat`, the other side is honest."""
+        cheater: str = "defender", seed: int = 0, arbiter: MemoryArbiter | None = None,
+        tolerance=None) -> DisputeResult:
+    """One claim and one game: the cheating side plays `cheat`, the other side is honest. A float
+    program's step is settled by the arbiter's jury (by default a `LocalJury` holding the program)
+    against the claim's `tolerance` (a `Tolerance`; default exact)."""
     t0 = time.perf_counter()
-    arbiter = arbiter or MemoryArbiter(time=ManualTime())
+    arbiter = arbiter or MemoryArbiter(time=ManualTime(), jury=LocalJury(program))
     honest = compute(program, x_q)
     liar = make_player(cheater, program, x_q, cheat, at_step, seed, honest)
     fair = make_player("honest", program, x_q, "honest", honest=honest)
@@ -85,14 +95,14 @@ def run(program: Program, x_q: np.ndarray, cheat: str = "wrong-output", at_step:
         raise ValueError(f"cheater must be 'defender' or 'challenger', not '{cheater}'")
     defender.name, challenger.name = "defender", "challenger"
     model_id = arbiter.register_model(program)
-    claim_id = defender.submit(arbiter, model_id)
+    claim_id = defender.submit(arbiter, model_id, tolerance=tolerance)
     gid = challenger.challenge(arbiter, claim_id)  # NothingToDispute when both are honest
     rejected = play(arbiter, gid, {Side.DEFENDER: defender, Side.CHALLENGER: challenger})
     g = arbiter.game(gid)
     chunks = (1 << g.leaf_depth) if g.output_root is not None else None
     out_slot = program.nodes[g.position.disputed_step - 1].outputs[0] if g.position.is_final else program.output_slots[0]
     bound_chunks = chunks or _chunks(program, out_slot)
-    return DisputeResult(True, g.winner.value, None if cheat == "honest" else cheater, cheat, g.moves,
+    return DisputeResult(True, g.winner.value if g.winner else "none", None if cheat == "honest" else cheater, cheat, g.moves,
                          max_moves(program.steps, bound_chunks, arbiter.stride),
                          g.position.disputed_step if g.position.is_final else None, chunks, g.reason,
                          list(g.transcript), rejected, arbiter.claim(claim_id).status,

@@ -97,3 +97,23 @@ class UnknownStrategy(GameError):
 
 class StepOutOfRange(GameError):
     """Raised when a step number is outside 1..N for the program at hand."""
+
+
+class InvalidDescriptor(GameError):
+    """Raised when bytes said to be a float node descriptor do not parse as one."""
+
+
+class InvalidTolerance(GameError):
+    """Raised when a tolerance's atol or rtol is negative, NaN or infinite (or not a float32 pair)."""
+
+
+class StepNeedsJury(GameError):
+    """Raised when post_output is made for a float node's step (op ONNX_NODE): post_node settles it."""
+
+
+class StepHasKernel(GameError):
+    """Raised when post_node is made for a step whose op has a one-step kernel: post_output settles it."""
+
+
+class NoJury(GameError):
+    """Raised when post_node is made on an arbiter that has no jury to convene."""

@@ -12,15 +12,17 @@ from typing import Callable
 import numpy as np
 
 from runtime.program import Program
-from runtime.tensor_root import CHUNK_BYTES, tensor_root
+from runtime.tensor_root import CHUNK_BYTES, bytes_root, tensor_root
 
 from . import onestep
 from .arbiter import Arbiter, GameView, Phase
-from .commitments import check_input, commit
+from .commitments import DTYPE_WIDTH, check_input, commit, is_float_step, node_descriptor
 from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded, GameOver,
-                     InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NotYourTurn,
-                     UnknownClaim, UnknownGame, UnknownModel, WrongPhase)
+                     InsufficientBond, InvalidClaim, InvalidMove, InvalidPrestate, InvalidProof, NoJury, NotYourTurn,
+                     StepHasKernel, StepNeedsJury, UnknownClaim, UnknownGame, UnknownModel, WrongPhase)
+from .jury import Jury, NodeTask
 from .merkle import ZERO, chunk_hash, fold, fold_level, next_pow2
+from .tolerance import EXACT, Tolerance
 from .types import BOND_GROWTH, BPS, Bond, Claim, Clock, Position, Side, TreeNode, bond_at
 
 DEFAULT_CLOCK = 100.0  # per side per game
@@ -49,13 +51,16 @@ class _Registered:
 
 class MemoryArbiter(Arbiter):
     def __init__(self, clock: float = DEFAULT_CLOCK, window: float = DEFAULT_WINDOW, min_bond: int = 1,
-                 stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None, bond_growth: int = BOND_GROWTH):
+                 stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None, bond_growth: int = BOND_GROWTH,
+                 jury: Jury | None = None):
         if stride < 1:
             raise ValueError("stride must be at least 1")
         if min_bond < 1 or not BPS <= bond_growth <= 2 * BPS:
             raise ValueError("min_bond must be positive and bond_growth within 10000..20000")
         self.clock, self.window, self.min_bond, self.stride = clock, window, min_bond, stride
         self.bond_growth = bond_growth
+        self.jury = jury  # settles float steps (post_node); None: float steps cannot be settled
+        self.tasks: dict[int, NodeTask] = {}  # game id -> the float step filed with the jury
         self.time = time or ManualTime()
         self.models: dict[bytes, _Registered] = {}
         self.claims: dict[int, Claim] = {}
@@ -95,8 +100,11 @@ class MemoryArbiter(Arbiter):
             raise UnknownModel(f"model {model_id.hex()[:16]} is not registered")
         return self.models[model_id].program
 
-    def submit_claim(self, defender, model_id, x_q, final_root, output_root, output_proof, bond) -> int:
+    def submit_claim(self, defender, model_id, x_q, final_root, output_root, output_proof, bond,
+                     tolerance: Tolerance | int = EXACT) -> int:
+        """`tolerance` (a Tolerance or its packed uint64) applies to float steps' jury verdicts."""
         program = self.program(model_id)
+        tolerance = tolerance if isinstance(tolerance, Tolerance) else Tolerance.unpack(tolerance)
         c = self.models[model_id].commitment
         x_q = check_input(program, x_q)
         # INVARIANT: bonds are at least the minimum, so losing always costs something.
@@ -109,7 +117,8 @@ class MemoryArbiter(Arbiter):
         cid = len(self.claims)
         # INVARIANT: S_0 comes from the registered model and the request input alone.
         self.claims[cid] = Claim(cid, model_id, tensor_root(x_q), c.initial_root(x_q), final_root, output_root,
-                                 program.steps, Bond(defender, bond), self.now(), self.window)
+                                 program.steps, Bond(defender, bond), self.now(), self.window,
+                                 tolerance=tolerance.packed)
         self.inputs[cid] = x_q
         return cid
 
@@ -214,6 +223,9 @@ class MemoryArbiter(Arbiter):
         g, side, elapsed = self._mover(game_id, player, Phase.OUTPUT)
         program = self.program(self.claims[g.claim_id].model_id)
         step = g.position.disputed_step
+        # INVARIANT: a float node has no kernel to check it: the jury does (post_node).
+        if is_float_step(program, step):
+            raise StepNeedsJury(f"game {game_id}: step {step} is a float node (ONNX_NODE): post_node settles it")
         slot = program.nodes[step - 1].outputs[0]
         proof = list(proof)
         # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
@@ -228,6 +240,74 @@ class MemoryArbiter(Arbiter):
         g = _log(g, side, "post_output", self.now(), output_root=_hex(output_root), slot=slot, items=len(revealed))
         return self._commit(g, side, elapsed, output_root=output_root, node=node, node_hash=output_root,
                             leaf_depth=depth, revealed=revealed, **_after_reveal(g, node, depth))
+
+    def post_node(self, game_id, player, output, output_proof, inputs) -> GameView:
+        g, side, elapsed = self._mover(game_id, player, Phase.OUTPUT)
+        cl = self.claims[g.claim_id]
+        program = self.program(cl.model_id)
+        step = g.position.disputed_step
+        # INVARIANT: only a float node's step goes to the jury; a kernel's step is checked by post_output.
+        if not is_float_step(program, step):
+            raise StepHasKernel(f"game {game_id}: step {step} ({program.nodes[step - 1].op}) has a one-step "
+                                f"kernel: post_output settles it")
+        if self.jury is None:
+            raise NoJury(f"game {game_id}: this arbiter has no jury to settle float step {step}")
+        node = program.nodes[step - 1]
+        slot = node.outputs[0]
+        output, proof = bytes(output), list(output_proof)
+        # INVARIANT: the output bytes are a whole tensor of the output slot's dtype and shape.
+        if len(output) != _nbytes(program, slot):
+            raise InvalidMove(f"game {game_id}: step {step} writes {_nbytes(program, slot)} bytes, {len(output)} posted")
+        output_root = bytes_root(output)
+        # INVARIANT: S_hi is S_lo with only the node's output slot set: one path folds to both roots.
+        if len(proof) != _depth(len(program.slots)) or fold(ZERO, slot, proof) != g.root_lo:
+            raise InvalidPrestate(f"game {game_id}: slot {slot} is not unwritten in S_{step - 1} under this path")
+        if fold(output_root, slot, proof) != g.root_hi:
+            raise InvalidProof(f"game {game_id}: S_{step} is not S_{step - 1} with only slot {slot} set to the output")
+        # INVARIANT: one posted input per listed input of the node.
+        if len(inputs) != len(node.inputs):
+            raise InvalidMove(f"game {game_id}: step {step} reads {len(node.inputs)} inputs, {len(inputs)} posted")
+        leaves, datas = [], []
+        for i, (data, leaf, path) in zip(node.inputs, inputs):
+            data, leaf = bytes(data), bytes(leaf)
+            # INVARIANT: every input's leaf is the one S_lo holds at its slot.
+            if len(path) != _depth(len(program.slots)) or fold(leaf, i, list(path)) != g.root_lo:
+                raise InvalidPrestate(f"game {game_id}: input slot {i} does not verify against S_{step - 1}")
+            if program.slots[i].kind == "constant":
+                # INVARIANT: constants travel by model, not by move: the jurors hold them.
+                if data:
+                    raise InvalidMove(f"game {game_id}: input slot {i} is a constant: post empty bytes")
+            elif len(data) != _nbytes(program, i) or bytes_root(data) != leaf:
+                # INVARIANT: a computed input's bytes are the tensor its leaf commits to.
+                raise InvalidProof(f"game {game_id}: input slot {i}'s bytes are not the tensor of its leaf")
+            leaves.append(leaf)
+            datas.append(data)
+        task = NodeTask(game_id, step, cl.tolerance, node_descriptor(program, step), tuple(leaves), tuple(datas),
+                        output_root, output, cl.model_id)
+        self.tasks[game_id] = task
+        g = _log(g, side, "post_node", self.now(), output_root=_hex(output_root), slot=slot, step=step)
+        g = self._commit(g, side, elapsed, output_root=output_root, phase=Phase.VOTE, turn=None)
+        return self.ask_jury(game_id)
+
+    def ask_jury(self, game_id: int) -> GameView:
+        """Ask the jury for the verdict on the game's float step (anyone, any time in Phase.VOTE); the game
+        ends when it gives one and stays in VOTE while it abstains."""
+        g = self._live(game_id)
+        # INVARIANT: only a game whose float step was posted awaits a verdict.
+        if g.phase is not Phase.VOTE:
+            raise WrongPhase(f"game {game_id} is in phase {g.phase.value}, not vote")
+        within = self.jury.verdict(self.tasks[game_id])
+        if within is None:
+            return g
+        winner = g.claimant if within else g.disputer
+        tol = Tolerance.unpack(self.tasks[game_id].tolerance)
+        why = (f"{winner.value} won by vote: the jury found step {g.position.disputed_step}'s output "
+               f"{'within' if within else 'beyond'} tolerance ({tol}) of its recomputation")
+        entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": bool(within)}
+        g = replace(g, transcript=g.transcript + (entry,), phase=Phase.OVER, turn=None, winner=winner, reason=why, turn_since=self.now())
+        self.games[game_id] = g
+        self._settle(g)
+        return g
 
     def _check_reveal(self, game_id: int, node: TreeNode, node_hash: bytes, depth: int, items) -> tuple:
         items = tuple(bytes(i) for i in items)
@@ -281,6 +361,9 @@ class MemoryArbiter(Arbiter):
 
     def claim_timeout(self, game_id) -> GameView:
         g = self._live(game_id)
+        # INVARIANT: no clock runs while the jury decides.
+        if g.phase is Phase.VOTE:
+            raise WrongPhase(f"game {game_id} awaits the jury's verdict: no clock runs")
         elapsed = self.now() - g.turn_since
         # INVARIANT: a timeout is won only once the side to move has used up its clock.
         if not g.clocks[g.turn].expired(elapsed):
@@ -317,6 +400,10 @@ class MemoryArbiter(Arbiter):
         self.claims[cl.id] = cl.with_status("rejected")
         self._rejected_by[cl.id] = g.id
         self._pay(g.challenger, pot + cl.bond.amount)
+
+
+def _nbytes(program: Program, slot: int) -> int:
+    return program.slots[slot].size * DTYPE_WIDTH[program.slots[slot].dtype]
 
 
 def _depth(slots: int) -> int:

@@ -8,7 +8,8 @@ trace (what it believes) and the policy (how it lies):
     honest          the true execution
     wrong-output    one element of step K's output corrupted; later steps computed from it
     wrong-final     one element of the final output corrupted (step N), nothing else
-    flip-lsb        the least significant bit of one element of step K's output flipped
+    flip-lsb        the least significant bit of one element of step K's output flipped (a float: one ulp,
+                    within a float claim's default tolerance, so such a lie stands there by design)
     extra-slot      step K also changes a slot its node does not write (the input or a constant)
     bad-bisection   wrong-output at K, and a fresh garbage root at every midpoint it posts
     inconsistent    roots from the true trace at even steps >= K and from the wrong one at odd steps:
@@ -30,8 +31,10 @@ from typing import Callable
 import numpy as np
 
 from runtime.program import Program
+from runtime.tensor_root import tensor_bytes
 
 from .arbiter import Arbiter, GameView, Phase
+from .commitments import is_float_step
 from .errors import NothingToDispute, StepOutOfRange, UnknownStrategy
 from .merkle import TensorTree
 from .trace import Trace, compute
@@ -74,12 +77,14 @@ class Player:
         return root == self.root_for(k)
 
     # ---- opening moves
-    def submit(self, arbiter: Arbiter, model_id: bytes, bond: int | None = None) -> int:
-        """As defender: claim this player's result for the trace's input (bond: the arbiter's minimum)."""
+    def submit(self, arbiter: Arbiter, model_id: bytes, bond: int | None = None, tolerance=None) -> int:
+        """As defender: claim this player's result for the trace's input (bond: the arbiter's minimum;
+        tolerance: the request's, for float steps, else the arbiter's default)."""
         t, n = self.trace, self.trace.steps
         out = t.program.output_slots[0]
+        extra = {} if tolerance is None else {"tolerance": tolerance}
         return arbiter.submit_claim(self.name, model_id, t.x_q, self.root_for(n), t.leaf(n, out), t.proof(n, out),
-                                    arbiter.min_bond if bond is None else bond)
+                                    arbiter.min_bond if bond is None else bond, **extra)
 
     def challenge(self, arbiter: Arbiter, claim_id: int, bond: int | None = None) -> int:
         """As challenger: open a game on the claim, or raise NothingToDispute if it agrees."""
@@ -113,12 +118,39 @@ class Player:
     def _output(self, arbiter: Arbiter, g: GameView) -> bool:
         step = g.position.disputed_step
         t = self.source(step)
+        if is_float_step(t.program, step):
+            return self._node(arbiter, g)
         slot = t.program.nodes[step - 1].outputs[0]
         tree = t.tensor(step, slot)
         if tree is None:
             return False
         arbiter.post_output(g.id, self.name, tree.root, t.proof(step, slot), _reveal(tree, 0, 0, arbiter.stride))
         return True
+
+    def _node(self, arbiter: Arbiter, g: GameView) -> bool:
+        """A float step: post the node's output and its inputs (constants by leaf only) for the jury."""
+        step, lo = g.position.disputed_step, g.position.lo
+        t, before = self.source(step), self.source(lo)
+        program = t.program
+        node = program.nodes[step - 1]
+        out = t.value(step, node.outputs[0])
+        if out is None:
+            return False
+        inputs = []
+        for i in node.inputs:
+            if program.slots[i].kind == "constant":
+                data = b""
+            else:
+                v = before.value(lo, i)
+                if v is None:
+                    return False
+                data = tensor_bytes(v)
+            inputs.append((data, before.leaf(lo, i), before.proof(lo, i)))
+        arbiter.post_node(g.id, self.name, tensor_bytes(out), t.proof(step, node.outputs[0]), inputs)
+        return True
+
+    def _vote(self, arbiter: Arbiter, g: GameView) -> bool:
+        return False  # the jury decides; no player moves
 
     def _tree(self, g: GameView) -> TensorTree | None:
         step = g.position.disputed_step
@@ -176,11 +208,21 @@ def _corrupt(program: Program, at: int, how: str, seed: int):
         slot, v = next(iter(written.items()))
         v = np.array(v, copy=True, order="C")
         flat = v.reshape(-1)
+        if flat.size == 0:
+            return written, {}
         e = _random.Random(seed).randrange(flat.size)
-        if how == "lsb":
+        if v.dtype.kind == "f":  # float programs
+            if how == "lsb":
+                flat.view(np.dtype(f"u{v.dtype.itemsize}"))[e] ^= 1  # one ulp: the least change there is
+            else:
+                x = float(flat[e])
+                flat[e] = x + max(1.0, abs(x)) if np.isfinite(x) else 0.0  # far beyond any sane tolerance
+        elif v.dtype == np.bool_:
+            flat[e] = not flat[e]
+        elif how == "lsb":
             flat[e] ^= 1
         else:
-            flat[e] = flat[e] - 37 if flat[e] > 0 else flat[e] + 37  # stays in int16, never equal
+            flat[e] = flat[e] - 37 if flat[e] > 0 else flat[e] + 37  # stays in int8/int16/uint8, never equal
         return {slot: v}, {}
     return tamper
 

@@ -110,6 +110,7 @@ class Claim:
     created: float
     window: float  # challenge window: final at created + window with no game open or lost
     status: str = "pending"  # pending | final | rejected
+    tolerance: int = 0  # packed Tolerance for float steps (0: exact)
 
     def with_status(self, status: str) -> "Claim":
         return replace(self, status=status)

@@ -33,11 +33,12 @@ from bisection.commitments import check_input, commit, node_descriptor
 from bisection.errors import GameError, InvalidMove, UnknownModel
 from bisection.types import Bond, Claim, Clock, Position, Side, TreeNode
 from contracts import events as ev
-from contracts.bindings.opml import ZERO, program_proof, registration
+from bisection.tolerance import Tolerance
+from contracts.bindings.opml import ZERO, NodePost, program_proof, registration
 from contracts.deploy import OpmlSystem
 from contracts.errors import ContractRevert
 from runtime.program import Program
-from runtime.tensor_root import CHUNK_BYTES, tensor_bytes, tensor_root
+from runtime.tensor_root import CHUNK_BYTES, bytes_root, tensor_bytes, tensor_root
 
 ELEMENTS_PER_CHUNK = CHUNK_BYTES // 2  # every output slot is int16
 SIDES = {1: Side.DEFENDER, 2: Side.CHALLENGER}
@@ -142,12 +143,15 @@ class ChainArbiter(Arbiter):
             raise UnknownModel(f"model {model_id.hex()[:16]}: register it through this arbiter first")
         return self._programs[model_id]
 
-    def submit_claim(self, defender, model_id, x_q, final_root, output_root, output_proof, bond) -> int:
+    def submit_claim(self, defender, model_id, x_q, final_root, output_root, output_proof, bond,
+                     tolerance: Tolerance | int = 0) -> int:
+        """`tolerance` (a Tolerance or its packed uint64): what the jury allows the claim's float steps."""
         if model_id in self._programs:  # the canonical encoding needs the slot's dtype and shape
             x_q = check_input(self._programs[model_id], x_q)
+        packed = tolerance.packed if isinstance(tolerance, Tolerance) else Tolerance.unpack(tolerance).packed
         r = self._tx("submit", None, self.game_contract.submit_claim, model_id, tensor_bytes(np.asarray(x_q)),
                      final_root, output_root, list(output_proof), bond=bond, consumer=self.system.consumer.address,
-                     sender=self.account(defender))
+                     sender=self.account(defender), tolerance=packed)
         cid = r.one(ev.ClaimSubmitted).claim_id
         self._inputs[cid] = np.asarray(x_q)
         return cid
@@ -212,6 +216,21 @@ class ChainArbiter(Arbiter):
         self._revealed[game_id] = _items(e.hashes, e.chunk)
         self._log(game_id, SIDES[g.turn], "post_output", r, output_root=_hex(output_root), slot=e.slot,
                   items=len(self._revealed[game_id]))
+        return self.game(game_id)
+
+    def post_node(self, game_id, player, output, output_proof, inputs) -> GameView:
+        """A float step: the node's descriptor and program path come from the registered program; the
+        move's bond and the jury's fee are sent with it. The game then waits for the jury (Phase.VOTE)."""
+        g = self.game_contract.game(game_id)
+        program = self.program(self.game_contract.claim(g.claim_id).model_id)
+        step = min(max(g.hi, 1), program.steps)
+        output = bytes(output)
+        post = NodePost(bytes_root(output), [bytes(p) for p in output_proof], node_descriptor(program, step),
+                        program_proof(program, step), [bytes(leaf) for _, leaf, _ in inputs],
+                        [[bytes(p) for p in path] for _, _, path in inputs], [bytes(d) for d, _, _ in inputs], output)
+        r = self._tx("post_node", game_id, self.game_contract.post_node, game_id, post, sender=self.account(player))
+        self._log(game_id, SIDES[g.turn], "post_node", r, step=step, output_root=_hex(post.output_root),
+                  output_bytes=len(output), input_bytes=sum(len(d) for d in post.inputs))
         return self.game(game_id)
 
     def pick(self, game_id, player, index) -> GameView:

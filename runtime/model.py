@@ -59,6 +59,7 @@ class Model:
     max_abs: dict[str, float] | None = None
     _programs: dict = field(default_factory=dict, repr=False)
     _sessions: dict = field(default_factory=dict, repr=False)
+    _float_programs: dict = field(default_factory=dict, repr=False)
 
     # ---- loading
     @classmethod
@@ -173,6 +174,15 @@ class Model:
             self._ensure_calibrated()
             self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs)
         return self._programs[shape]
+
+    def float_program(self, shape: tuple[int, ...]):
+        """The float program for one static input shape (runtime.float_program), built once."""
+        from .float_program import FloatProgram
+
+        shape = tuple(int(d) for d in shape)
+        if shape not in self._float_programs:
+            self._float_programs[shape] = FloatProgram.build(self, shape)
+        return self._float_programs[shape]
 
     def quantize_input(self, x) -> np.ndarray:
         """The request input as the program's input slot holds it: int16 for a float input, int64

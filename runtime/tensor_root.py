@@ -1,7 +1,8 @@
 """Canonical tensor bytes and the tensor root (DESIGN.md section 3); the dispute game reuses both.
 
 Encoding: elements in row-major order, each as big-endian two's complement of its dtype's width
-(int8: 1 byte, int16: 2 bytes, int64: 8 bytes). Big-endian because the EVM reads words that way,
+(int8: 1 byte, int16: 2 bytes, int64: 8 bytes). Float programs add int32 (4), uint8 (1), bool (one
+byte, 0 or 1) and IEEE 754 float16/float32/float64 bits big-endian (`ENCODING`). Big-endian because the EVM reads words that way,
 so a Solidity kernel extracts element i of a chunk with one shift and mask.
 
 Root: the byte string is cut into chunks of CHUNK_BYTES (1024); the number of chunks is rounded up
@@ -23,7 +24,10 @@ import hashlib
 import numpy as np
 
 CHUNK_BYTES = 1024
-ENCODING = {np.dtype(np.int8): ">i1", np.dtype(np.int16): ">i2", np.dtype(np.int64): ">i8"}
+ENCODING = {np.dtype(np.int8): ">i1", np.dtype(np.int16): ">i2", np.dtype(np.int64): ">i8",
+            # float programs (runtime.float_program): IEEE bits big-endian, bool as one byte 0/1
+            np.dtype(np.float32): ">f4", np.dtype(np.bool_): "|u1", np.dtype(np.int32): ">i4",
+            np.dtype(np.uint8): "|u1", np.dtype(np.float16): ">f2", np.dtype(np.float64): ">f8"}
 
 _sha256 = hashlib.sha256
 
@@ -33,13 +37,24 @@ def _big_endian(arr) -> np.ndarray:
     try:
         code = ENCODING[arr.dtype]
     except KeyError:
-        raise TypeError(f"no canonical encoding for dtype {arr.dtype}; expected int8, int16 or int64") from None
+        raise TypeError(f"no canonical encoding for dtype {arr.dtype}; expected one of "
+                        f"{', '.join(d.name for d in ENCODING)}") from None
     return np.ascontiguousarray(arr, dtype=code)
 
 
 def tensor_bytes(arr: np.ndarray) -> bytes:
-    """The canonical bytes of an int8, int16 or int64 tensor."""
+    """The canonical bytes of a tensor of one of ENCODING's dtypes."""
     return _big_endian(arr).tobytes()
+
+
+def tensor_from_bytes(data: bytes, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The tensor whose canonical bytes are `data` (ValueError when the length does not fit)."""
+    dt = np.dtype(dtype)
+    code = np.dtype(ENCODING[dt])
+    want = code.itemsize * int(np.prod(shape, dtype=np.int64))
+    if len(data) != want:
+        raise ValueError(f"{dtype} {tuple(shape)} takes {want} canonical bytes, got {len(data)}")
+    return np.frombuffer(bytes(data), dtype=code).astype(dt).reshape(shape)
 
 
 def num_chunks(nbytes: int) -> int:

@@ -68,7 +68,6 @@ class Tribunal:
         self.deployment, self.chain = deployment, deployment.chain
         self.catalog, self.scheduler, self.requester = catalog, scheduler, requester
         self.drive_blocks, self.owns_chain, self.roles = drive_blocks, owns_chain, roles
-        self._registered: set[bytes] = set()
 
     # ------------------------------------------------------------ connecting
     @classmethod
@@ -143,13 +142,13 @@ class Tribunal:
         return self.catalog.entry(name)
 
     def ensure_registered(self, entry: ModelEntry) -> None:
-        """Registers the model in the BRAIN registry (and, with an exact program, the opML one) once."""
-        if entry.model_id in self._registered:
-            return
+        """Registers the model in the BRAIN registry (and, when disputable, the opML one) unless it is there.
+        Asked of the chain every time (two views), never cached: a snapshot reverted under us, or another
+        process, may have changed what is registered."""
         s = self.deployment.system
         if not s.models.exists(entry.model_id):
             s.models.register(*entry.roots)
-        if entry.exact:
+        if entry.disputable:
             from contracts.bindings.opml import registration
             from contracts.errors import ContractRevert
 
@@ -157,7 +156,6 @@ class Tribunal:
                 self.deployment.opml.models.model(entry.model_id)
             except ContractRevert:
                 self.deployment.opml.models.register(*registration(entry.program))
-        self._registered.add(entry.model_id)
 
     def request(self, model: str, x, *, mode: str = "brain", fee: int | None = None, deadline_blocks: int | None = None,
                 value_at_risk: int = 0, result_kind: ResultKind | str | None = None, **options) -> Request:
@@ -168,9 +166,10 @@ class Tribunal:
             raise InvalidRequest(f"mode '{mode}' takes no option {', '.join(sorted(unknown))} "
                                  f"(it takes: {', '.join(m.options) or 'none'})")
         entry = self.model(model)
-        kind = _kind(result_kind) if result_kind is not None else entry.default_kind()
-        if kind == ResultKind.OUTPUT_ROOT and not entry.exact:
-            raise InvalidRequest(f"model '{model}' has no exact program: its committee votes on ARGMAX, not an output root")
+        kind = _kind(result_kind) if result_kind is not None else m.default_kind(entry)
+        if kind == ResultKind.OUTPUT_ROOT and not entry.exact and not m.float_roots:
+            raise InvalidRequest(f"model '{model}' has no exact program: in mode '{mode}' its committee votes on "
+                                 f"ARGMAX, not an output root")
         x = entry.check(np.asarray(x))
         if deadline_blocks is not None and deadline_blocks < 1:
             raise InvalidRequest(f"deadline_blocks must be at least 1, got {deadline_blocks}")

@@ -9,9 +9,15 @@ and what a committee votes on (`result`), which the request states with its `Res
   index over the last axis of the first output, at the last position, as a big-endian uint256. The
   input travels as the model's declared dtype, little-endian, in the declared (batch 1) shape.
 
-Model ids: an exact model's id is `bisection.commitments.model_id` of its program (the same id the
-BRAIN registry and the opML registry derive); a fast-only model's is sha256(sha256(ONNX bytes) ‖
-sha256("fast profile")), so it is fixed by the file alone.
+Every model has a program the dispute game runs over (`program`): the exact profile's integer
+program, or else the fast profile's float program (`runtime.float_program`: the ONNX graph run node by
+node in float, whose disputed nodes a jury settles within a tolerance). A model with an exact program
+is served exact unless its name ends in "@fast" ("gpt2-tiny@fast"): the same file in the fast profile.
+
+Model ids: `bisection.commitments.model_id` of that program (the same id the BRAIN registry and the
+opML registry derive). A fast-only model whose float program cannot be built (no static shapes, say)
+keeps sha256(sha256(ONNX bytes) ‖ sha256("fast profile")), fixed by the file alone, and is not
+disputable: only a committee can vote on it.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from runtime.onnx_io import check_input
 from runtime.tensor_root import tensor_bytes, tensor_root
 
 FAST_WEIGHTS_ROOT = hashlib.sha256(b"fast profile").digest()
+FAST_SUFFIX = "@fast"  # "gpt2-tiny@fast": a model that has an exact program, served in the fast profile
 
 
 @dataclass
@@ -36,16 +43,32 @@ class ModelEntry:
     model: Model
     exact: bool
 
+    @property
+    def profile(self) -> str:
+        return "exact" if self.exact else "fast"
+
     @cached_property
     def program(self):
-        if not self.exact:
-            raise UnsupportedOpError(self.name, "model", "no exact program: use result kind ARGMAX")
-        return self.model.program(self.model.default_shape())
+        """The program disputes run over: the exact program, or the fast profile's float program."""
+        if self.exact:
+            return self.model.program(self.model.default_shape())
+        return self.model.float_program(self.model.default_shape())
+
+    @cached_property
+    def disputable(self) -> bool:
+        """Whether the dispute game can settle this model (exact, or its float program builds)."""
+        if self.exact:
+            return True
+        try:
+            self.program
+        except TribunalError:
+            return False
+        return True
 
     @cached_property
     def roots(self) -> tuple[bytes, bytes]:
         """(program root, weights root) as the ModelRegistry records them."""
-        if self.exact:
+        if self.disputable:
             from bisection.commitments import commit
 
             c = commit(self.program)
@@ -70,17 +93,19 @@ class ModelEntry:
         return x
 
     def encode(self, x, kind: ResultKind) -> bytes:
+        """The request's input bytes. OUTPUT_ROOT: the program's input slot in canonical bytes (S_0 is
+        derived on chain from them): quantized int16 for an exact program, the raw input for a float one."""
         x = self.check(x)
         if kind == ResultKind.OUTPUT_ROOT:
-            return tensor_bytes(self.model.quantize_input(x))
+            return tensor_bytes(self.model.quantize_input(x) if self.exact else x)
         return np.ascontiguousarray(x, dtype=self.model.spec.dtype.newbyteorder("<")).tobytes()
 
     def decode(self, data: bytes, kind: ResultKind) -> np.ndarray:
         """The input a request carries, as the array `result` takes; InputShapeError when it does not fit."""
         try:
             if kind == ResultKind.OUTPUT_ROOT:
-                shape = self.program.slots[self.program.input_slot].shape
-                return np.frombuffer(data, dtype=">i2").astype(np.int16).reshape(shape)
+                slot = self.program.slots[self.program.input_slot]
+                return from_bytes(data, slot.dtype, slot.shape)
             dtype = self.model.spec.dtype.newbyteorder("<")
             return np.frombuffer(data, dtype=dtype).astype(self.model.spec.dtype).reshape(self.model.default_shape())
         except ValueError as e:
@@ -90,10 +115,14 @@ class ModelEntry:
         """The 32 bytes an honest member votes on for a request's input."""
         x = self.decode(data, kind)
         if kind == ResultKind.OUTPUT_ROOT:
-            return tensor_root(self.program.run(x)[0])
+            return self.output_root(x)
         if kind == ResultKind.ARGMAX:
             return int(self.top1(x)).to_bytes(32, "big")
         raise TribunalError(f"result kind {kind.name} is not computed by Tribunal's agents")
+
+    def output_root(self, x_p) -> bytes:
+        """The program's output root for an input already in the program's form (quantized when exact)."""
+        return tensor_root(np.asarray(self.program.run(x_p)[0]))
 
     def top1(self, x) -> int:
         out = np.asarray(self.model.run_fast(x)[0])
@@ -105,9 +134,15 @@ class ModelEntry:
         if kind == ResultKind.ARGMAX:
             return int.from_bytes(result, "big")
         if kind == ResultKind.OUTPUT_ROOT and x is not None:
-            r = self.model.run_exact(self.check(x))
-            if r.output_root == bytes(result):
-                out = np.asarray(r.floats()[0])
+            x = self.check(x)
+            if self.exact:
+                r = self.model.run_exact(x)
+                root, out = r.output_root, r.floats()[0]
+            else:
+                out = np.asarray(self.program.run(x)[0])
+                root = tensor_root(out)
+            if root == bytes(result):
+                out = np.asarray(out)
                 return int(out.reshape(-1, out.shape[-1])[-1].argmax())
         return None
 
@@ -120,11 +155,13 @@ class Catalog:
     _entries: dict = field(default_factory=dict)
 
     def entry(self, name: str) -> ModelEntry:
+        """The model `name` (a zoo name or an .onnx path; "NAME@fast" for its fast profile)."""
         if name not in self._entries:
             from runtime import zoo
 
-            exact = zoo.ENTRIES[name].exact if name in zoo.ENTRIES else _covers(name)
-            self._entries[name] = ModelEntry(name, Model.load(name, profile="exact" if exact else "fast"), exact)
+            base, fast = (name[:-len(FAST_SUFFIX)], True) if name.endswith(FAST_SUFFIX) else (name, False)
+            exact = not fast and (zoo.ENTRIES[base].exact if base in zoo.ENTRIES else _covers(base))
+            self._entries[name] = ModelEntry(name, Model.load(base, profile="exact" if exact else "fast"), exact)
             if name not in self.names:
                 self.names = self.names + (name,)
         return self._entries[name]
@@ -137,6 +174,11 @@ class Catalog:
             if n not in self._entries and self.entry(n).model_id == bytes(model_id):
                 return self._entries[n]
         return None
+
+
+def from_bytes(data: bytes, dtype: str, shape) -> np.ndarray:
+    """An array from its canonical (big-endian) bytes: `tensor_bytes` reversed."""
+    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder(">")).astype(dtype).reshape(tuple(shape))
 
 
 def _covers(path: str) -> bool:

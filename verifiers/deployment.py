@@ -12,6 +12,7 @@ from pathlib import Path
 
 from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, SinglePhaseBrain
 from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
+from contracts.bindings.jury import NodeJury
 from contracts.bindings.opml_requests import OpmlRequests
 from contracts.chain.base import Chain
 from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_jury, deploy_opml
@@ -37,6 +38,7 @@ class Deployment:
     start_block: int
     extras: dict = field(default_factory=dict)  # other contracts by name (modes and roles that bring their own)
     requests: OpmlRequests | None = None  # opML requests' fee escrow
+    _jury: NodeJury | None = field(default=None, repr=False, compare=False)
 
     @property
     def brain(self) -> Brain:
@@ -49,6 +51,14 @@ class Deployment:
     @property
     def game(self) -> OpmlGame:
         return self.opml.game
+
+    @property
+    def jury(self) -> NodeJury:
+        """The NodeJury that decides the game's float steps (the game names it: found from the chain)."""
+        address = self.game.jury()
+        if self._jury is None or self._jury.address != address:
+            self._jury = NodeJury(self.chain, address)
+        return self._jury
 
     def addresses(self) -> dict:
         s, o = self.system, self.opml
@@ -70,8 +80,8 @@ def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlCo
     system = deploy(chain, config)
     o = deploy_opml(chain, opml)
     requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee)
-    extras = {"jury": deploy_jury(system, o).address}  # NodeJury: decides the game's float steps
-    return Deployment(chain, system, o, start, extras, requests=OpmlRequests(chain, requests))
+    deploy_jury(system, o)  # NodeJury: Brain rounds that decide the game's float steps
+    return Deployment(chain, system, o, start, requests=OpmlRequests(chain, requests))
 
 
 def attach(chain: Chain, source: str | Path | dict) -> Deployment:

@@ -2,7 +2,7 @@
 
 A hybrid request is a Brain request whose consumer is the deployment's HybridCourt
 (`deployment.extras["hybrid_court"]`); its committee votes keccak256(outputRoot, finalRoot) of its
-exact trace. These classes replace the plain roles under the same names ("member", "watcher"): they do
+trace (exact, or the float program's for a model without one). These classes replace the plain roles under the same names ("member", "watcher"): they do
 everything those do, plus, recomputed from chain state on every tick:
 
 HybridMember
@@ -137,7 +137,7 @@ class _HybridDuties(OpmlAgent):
         if not posted:
             return None
         entry = self.catalog.by_id(self.d.brain.request_info(rid).model_id)
-        if entry is None or not entry.exact:
+        if entry is None or not entry.disputable:
             return None
         return entry, entry.decode(posted[0].event.input, ResultKind.OUTPUT_ROOT)
 
@@ -240,7 +240,7 @@ class HybridMember(Member, _HybridDuties):
         if claim is None:
             player = self.player(entry, x_q, self.trace_strategy)
             claim = self.send(f"claim for hybrid {rid}", lambda: player.submit(
-                self.arbiter, entry.model_id, self.d.opml.config.min_bond))
+                self.arbiter, entry.model_id, self.d.opml.config.min_bond, tolerance=info.tolerance))
             if claim is None:
                 return 0
             sent += 1
@@ -305,7 +305,7 @@ class HybridWatcher(Watcher, _HybridDuties):
         entry, x_q = found
         player = self.player(entry, x_q)
         return bool(self.send(f"claim for hybrid {rid}", lambda: player.submit(
-            self.arbiter, entry.model_id, self.d.opml.config.min_bond)))
+            self.arbiter, entry.model_id, self.d.opml.config.min_bond, tolerance=info.tolerance)))
 
     def _adopt(self, court: HybridCourt, st, rid: int, info) -> int:
         if self.chain.block_number > info.overturned_at + court_config(self.d, court).adopt_window:

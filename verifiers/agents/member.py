@@ -7,10 +7,13 @@ Duties, each recomputed from chain state on every tick:
 - reveal: committed, not revealed, reveals open -> reveal (result recomputed, salt re-derived);
 - finalize: the round can no longer change -> `finalize` (pays the majority, slashes the rest).
 
-What it votes on is what the request says (`ResultKind`): the exact output root, or the fast top-1.
+What it votes on is what the request says (`ResultKind`): the exact output root, or the fast top-1; or,
+sitting on a node jury (NODE_CHECK, `verifiers.jury`), whether a disputed float node's posted output is
+within the tolerance of its own recomputation of that one node.
 
 Strategies (`--cheat`): honest; wrong-output (votes a wrong result: the honest one with its last bit
-flipped, the same for every liar, so liars form a bloc); no-reveal (commits, never reveals); copy (waits
+flipped, the same for every liar, so liars form a bloc; a liar about answers still judges a jury task honestly);
+wrong-verdict (sits on node juries and votes the opposite verdict; answers honestly); no-reveal (commits, never reveals); copy (waits
 for another member's reveal and commits to that: the contract opens reveals only when no commitment can
 follow, so the copier never gets a vote in and is slashed); late (acts only after the commit window).
 """
@@ -21,8 +24,9 @@ import hashlib
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind, commitment
 from verifiers.agents.base import Agent, register_role
+from verifiers.jury import flipped, verdict
 
-CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late")
+CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late", "wrong-verdict")
 
 
 @register_role
@@ -86,7 +90,13 @@ class Member(Agent):
                       if s.event.member != self.address]
             return theirs[0] if theirs else None
         honest = self._honest(rid, info)
-        if honest is None or self.cheat != "wrong-output":
+        if honest is None:
+            return None
+        if int(info.result_kind) == ResultKind.NODE_CHECK:
+            if self.cheat == "wrong-verdict":
+                return flipped(honest)
+            return honest
+        if self.cheat != "wrong-output":
             return honest
         return honest[:-1] + bytes([honest[-1] ^ 1])
 
@@ -99,5 +109,8 @@ class Member(Agent):
         data, kind = posted[0].event.input, ResultKind(int(info.result_kind))
         key = (entry.model_id, kind, hashlib.sha256(data).digest())
         if key not in self._results:
-            self._results[key] = entry.result(data, kind)
+            if kind == ResultKind.NODE_CHECK:
+                self._results[key] = verdict(data, self.catalog, entry.model_id)
+            else:
+                self._results[key] = entry.result(data, kind)
         return self._results[key]

@@ -17,7 +17,8 @@ from bisection.players import STRATEGIES, Player, make_player
 from bisection.trace import compute
 from contracts import events as ev
 from contracts.arbiter import ChainArbiter
-from contracts.bindings.brain import ResultKind
+from bisection.arbiter import Phase
+from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from runtime.errors import TribunalError
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
@@ -111,7 +112,7 @@ class OpmlAgent(Agent):
             except ValueError:
                 return None  # submitted through another contract: not readable from calldata
             entry = self.catalog.by_id(args["modelId"])
-            if entry is None or not entry.exact:
+            if entry is None or not entry.disputable:
                 return None
             try:
                 x_q = entry.decode(bytes(args["input"]), ResultKind.OUTPUT_ROOT)
@@ -135,6 +136,8 @@ class OpmlAgent(Agent):
             return 0
         if g.over:
             return 0
+        if g.phase == Phase.VOTE:
+            return self.jury_duty(game_id)
         head = self.chain.block_number
         mine = g.side_of(self.name)
         if g.turn != mine:
@@ -151,6 +154,20 @@ class OpmlAgent(Agent):
         if moved:
             self.log.append({"duty": f"move game {game_id} ({g.phase.value})", "block": self.chain.block_number})
         return int(bool(moved))
+
+    def jury_duty(self, game_id: int) -> int:
+        """A float step waits for its jury: a round that ended without a verdict reaching the game (timed
+        out, never dispatched, or a callback that did not get through) is filed again (either side may)."""
+        jury = self.d.jury
+        case = jury.case(game_id)
+        if case.request == 0 or case.settled:
+            return 0
+        b = self.d.brain.request_info(case.request)
+        timeout = self.d.system.config.queue_timeout
+        stale = b.status == BrainStatus.QUEUED and self.chain.block_number > b.request_block + timeout
+        if b.status not in (BrainStatus.TIMED_OUT, BrainStatus.CANCELLED, BrainStatus.FINALIZED) and not stale:
+            return 0
+        return bool(self.send(f"retry jury of game {game_id}", lambda: jury.retry(game_id, sender=self.account)))
 
     def state(self) -> OpmlState:
         return read_state(self.chain, self.d, self.from_block())
@@ -179,7 +196,7 @@ class OpmlAgent(Agent):
         if rid in st.settled:
             return 0
         entry = self.catalog.by_id(e.model_id)
-        if entry is None or not entry.exact:
+        if entry is None or not entry.disputable:
             return 0
         answers = st.answers.get(rid, [])
         mine = [c for c in answers if st.claims[c].event.defender == self.address]

@@ -38,6 +38,10 @@ def add_arguments(p) -> None:
     p.add_argument("--deadline", type=int, default=None, metavar="BLOCKS", help="blocks to wait for a settled verdict")
     p.add_argument("--value-at-risk", type=int, default=0, metavar="WEI", help="what a wrong answer would cost (auto)")
     p.add_argument("--latency-blocks", type=int, default=None, metavar="BLOCKS", help="latency budget (auto)")
+    p.add_argument("--tolerance", default=None, metavar="ATOL,RTOL",
+                   help="hybrid on a model without an exact program (or NAME@fast): how far a disputed float node's "
+                        "output may be from a juror's recomputation, |got - want| <= ATOL + RTOL * |want| "
+                        "(default 1e-5,1e-4)")
     p.add_argument("--result-kind", default=None, choices=["output_root", "argmax"],
                    help="what the committee votes on (default: output_root with an exact program, else argmax)")
 
@@ -59,6 +63,12 @@ def check_args(args):
         raise FeeBelowMinimum(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei")
     if args.bond is not None and args.bond < DEFAULT_OPML.min_bond and args.deployment is None:
         raise BondBelowMinimum(f"bond {args.bond} wei is below the opML game's minimum {DEFAULT_OPML.min_bond} wei")
+    if args.tolerance is not None:
+        from verifiers.jury import parse_tolerance
+
+        if "tolerance" not in mode.options:
+            raise InvalidRequest(f"--tolerance is for a mode that settles float nodes (hybrid, auto), not '{args.mode}'")
+        parse_tolerance(args.tolerance)
     catalog = Catalog(())
     entry = catalog.entry(args.model)
     x = load_input(args.input) if args.input is not None else sample_input(entry.model, args.sample or 0)
@@ -76,6 +86,8 @@ def run(args) -> dict:
                          agents=args.deployment is None, catalog=catalog, bond=args.bond, **chain_opts)
     try:
         opts = {"latency_blocks": args.latency_blocks} if args.latency_blocks is not None and "latency_blocks" in mode.options else {}
+        if args.tolerance is not None:
+            opts["tolerance"] = args.tolerance
         receipt = t.infer(entry.name, x, mode=args.mode, fee=args.fee, deadline_blocks=args.deadline,
                           value_at_risk=args.value_at_risk, result_kind=args.result_kind, **opts)
         verdict = receipt.wait(progress=None if args.json else _progress())

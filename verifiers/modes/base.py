@@ -51,6 +51,13 @@ class Mode:
     name: ClassVar[str]
     summary: ClassVar[str] = ""
     options: ClassVar[tuple[str, ...]] = ()  # the keyword options `Tribunal.infer` passes through
+    # Whether an OUTPUT_ROOT request on a model without an exact program is served: the root of its
+    # float program, whose disputed nodes a jury settles within the request's tolerance.
+    float_roots: ClassVar[bool] = False
+
+    def default_kind(self, entry: ModelEntry) -> ResultKind:
+        """What a request settles when the caller does not say."""
+        return entry.default_kind()
 
     def check(self, t: "Tribunal", req: Request) -> None:
         """Raise a TribunalError for anything that would make the request fail; sends nothing."""

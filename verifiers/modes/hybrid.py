@@ -8,6 +8,12 @@ answer as an opML claim, which watchers dispute with the bisection game; a refut
 answer is overturned, the majority slashed, and the watcher's own final claim adopted: the honest
 answer is what ends final. See contracts/README.md, "Hybrid".
 
+A model without an exact program is served through its float program (the fast profile, node by
+node): members vote the pair of their float trace, and a dispute that reaches a node is settled by a
+jury (a Brain round) that recomputes only that node and votes whether the defender's output is within
+the request's tolerance (option `tolerance`: a `bisection.tolerance.Tolerance`, an (atol, rtol) pair or
+"ATOL,RTOL"; default `Tolerance.DEFAULT` for float models, exact equality for exact ones).
+
 The court is deployed on first use (`ensure_court`) and recorded in `deployment.extras`; agents whose
 deployment predates it find it on chain (`verifiers.agents.hybrid.find_court`).
 """
@@ -16,7 +22,8 @@ from __future__ import annotations
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, OverturnReason
-from runtime.tensor_root import tensor_bytes
+from bisection.tolerance import DEFAULT, EXACT, Tolerance
+from verifiers.jury import parse_tolerance
 from verifiers.agents.hybrid import COURT, brain_settled, court_config, court_of, resolve_due
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import InvalidRequest, ModeUnavailable
@@ -29,14 +36,18 @@ CONSUMER = "hybrid_consumer"
 COURT_EVENTS = (ev.HybridRequested, ev.AnswerPublished, ev.CommitteeDecided, ev.AnswerProvisional,
                 ev.AnswerChallenged, ev.AnswerDefended, ev.AnswerOverturned, ev.AnswerFinal, ev.HybridTimedOut)
 BRAIN_EVENTS = (ev.Dispatched, ev.Committed, ev.Revealed, ev.Finalized, ev.TimedOut)
-GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.GameResolved)
+GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.NodePosted,
+               ev.GameResolved)
 NAMES = {"HybridRequested": "request", "AnswerPublished": "publish", "CommitteeDecided": "finalize round",
          "AnswerProvisional": "finalize round", "AnswerChallenged": "challenge", "AnswerDefended": "defend",
          "AnswerOverturned": "resolve (overturn)", "AnswerFinal": "resolve (final)", "HybridTimedOut": "resolve (timeout)",
          "Dispatched": "dispatch", "Committed": "commit", "Revealed": "reveal", "Finalized": "finalize round",
          "TimedOut": "finalize round (timeout)", "ClaimSubmitted": "opML claim", "ClaimFinalized": "resolve claim",
          "GameOpened": "open game", "Bisected": "bisect", "OutputPosted": "post output", "Picked": "pick",
-         "TreeRevealed": "reveal (game)", "Stepped": "one-step check", "GameResolved": "timeout (game)"}
+         "TreeRevealed": "reveal (game)", "Stepped": "one-step check", "NodePosted": "post node",
+         "JuryVerdict": "jury verdict", "GameResolved": "timeout (game)"}
+JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Revealed": "jury reveal",
+              "TimedOut": "jury round (timeout)", "JuryConvened": "jury retry"}
 REASONS = {OverturnReason.UNPUBLISHED: "the majority never published the pair it voted for",
            OverturnReason.UNDEFENDED: "no majority member defended the challenged answer in time",
            OverturnReason.REFUTED: "the majority's defense claim lost its bisection game"}
@@ -73,13 +84,19 @@ def ensure_court(deployment) -> HybridCourt:
 class Hybrid(Mode):
     name = "hybrid"
     summary = "a committee answers at once (provisional), final after a window in which a fraud proof can overturn it"
+    options = ("tolerance",)
+    float_roots = True
+
+    def default_kind(self, entry) -> ResultKind:
+        return ResultKind.OUTPUT_ROOT
 
     def check(self, t, req: Request) -> None:
-        if not req.model.exact:
-            raise ModeUnavailable(f"hybrid needs an exact program (its disputes are opML games), and model "
-                                  f"'{req.model.name}' has none")
+        if not req.model.disputable:
+            raise ModeUnavailable(f"hybrid needs a program the dispute game can run (exact, or a float program "
+                                  f"with static shapes), and model '{req.model.name}' has none")
         if req.kind != ResultKind.OUTPUT_ROOT:
-            raise InvalidRequest("hybrid settles the exact output root: result kind must be output_root")
+            raise InvalidRequest("hybrid settles the program's output root: result kind must be output_root")
+        req.options["tolerance"] = tolerance_of(req)
         check_fee(t, req)
         check_committee(t)
 
@@ -87,15 +104,18 @@ class Hybrid(Mode):
         s, o = t.deployment.system.config, t.deployment.opml.config
         cfg = config_for(t.deployment)
         # a whole round, the window, a challenge's defense, the defense claim's game, then the adoption
-        return 4 + s.commit_window + s.reveal_window + cfg.challenge_window + cfg.defend_window + o.window \
+        blocks = 4 + s.commit_window + s.reveal_window + cfg.challenge_window + cfg.defend_window + o.window \
             + 2 * o.clock + 16
+        if not req.model.exact:  # a float game's last move waits for a jury round (no clock runs meanwhile)
+            blocks += 4 + s.commit_window + s.reveal_window
+        return blocks
 
     def submit(self, t, req: Request) -> Handle:
         court = ensure_court(t.deployment)
         consumer = t.deployment.extras[CONSUMER]
-        x_q = req.model.model.quantize_input(req.x)
-        r = court.request(req.model.model_id, tensor_bytes(x_q), fee=req.fee, sender=t.requester, consumer=consumer,
-                          callback_gas=CALLBACK_GAS)
+        r = court.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT), fee=req.fee,
+                          sender=t.requester, consumer=consumer, callback_gas=CALLBACK_GAS,
+                          tolerance=tolerance_of(req).packed)
         return Handle(r.one(ev.HybridRequested).request_id, r.block_number,
                       {"request_tx": tx_record(t.chain, "request", r)})
 
@@ -127,6 +147,38 @@ class Hybrid(Mode):
         return v
 
 
+def jury_evidence(t, game_id: int, since: int) -> dict | None:
+    """A float game's jury: its rounds (Brain requests of kind NODE_CHECK), their reveals and the verdict;
+    None for a game that never reached a jury."""
+    d, chain = t.deployment, t.chain
+    convened = events(chain, d.jury.address, ev.JuryConvened, from_block=since, key=game_id)
+    if not convened:
+        return None
+    verdicts = events(chain, d.jury.address, ev.JuryVerdict, from_block=since, key=game_id)
+    rounds, votes = [], 0
+    for c in convened:
+        rid = c.event.brain_request_id
+        seen = events(chain, d.brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.TimedOut,
+                      from_block=c.block, key=rid)
+        rounds += seen + ([c] if c is not convened[0] else [])  # a later round was a retry
+        votes = sum(isinstance(s.event, ev.Revealed) for s in seen)
+    within = verdicts[0].event.within if verdicts else None
+    record = {"rounds": [c.event.brain_request_id for c in convened], "step": convened[0].event.step,
+              "votes": votes, "verdict": None if within is None else ("within" if within else "beyond")}
+    return {"record": record, "verdicts": verdicts, "rounds": rounds}
+
+
+def tolerance_of(req: Request) -> Tolerance:
+    """The request's tolerance for disputed float nodes (exact models: exact equality, never used)."""
+    given = req.options.get("tolerance")
+    if req.model.exact:
+        if given is not None and parse_tolerance(given) != EXACT:
+            raise InvalidRequest(f"model '{req.model.name}' is exact: its disputes end in a one-step check, "
+                                 f"so a tolerance means nothing (drop it, or use '{req.model.name}@fast')")
+        return EXACT
+    return DEFAULT if given is None else parse_tolerance(given)
+
+
 def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
     d, chain, rid = t.deployment, t.chain, h.request_id
     court = court_of(d)
@@ -143,17 +195,25 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         return v  # the committee's round is open, or its pair is not published yet: a light verdict
     brain_seen = events(chain, d.brain.address, *BRAIN_EVENTS, from_block=h.block, key=rid)
     claims = [info.defense] if info.defense is not None else []
-    claim_seen, games = [], []
+    claim_seen, jury_seen, games = [], [], []
     for c in claims:
         claim_seen += events(chain, d.game.address, ev.ClaimSubmitted, ev.ClaimFinalized, from_block=h.block, key=c)
         for gid in d.game.claim_games(c):
             moves = events(chain, d.game.address, *GAME_EVENTS, from_block=h.block, key=gid)
             claim_seen += moves
             g = d.game.game(gid)
-            games.append({"game": gid, "claim": c, "challenger": g.challenger, "moves": g.moves,
-                          "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
-                          "disputed_step": g.hi if g.hi == g.lo + 1 else None})
-    v.transactions = [h.data["request_tx"]] + transactions(chain, [*seen[1:], *brain_seen, *claim_seen], NAMES)
+            game = {"game": gid, "claim": c, "challenger": g.challenger, "moves": g.moves,
+                    "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
+                    "disputed_step": g.hi if g.hi == g.lo + 1 else None}
+            jury = jury_evidence(t, gid, h.block)
+            if jury is not None:
+                game["jury"] = jury.pop("record")
+                claim_seen += jury["verdicts"]
+                jury_seen += jury["rounds"]
+            games.append(game)
+    v.transactions = [h.data["request_tx"]] + transactions(chain, [*seen[1:], *brain_seen, *claim_seen], NAMES) \
+        + transactions(chain, jury_seen, JURY_NAMES)
+    v.transactions.sort(key=lambda x: x.block)
     v.evidence = {
         "committee": d.brain.committee(rid),
         "reveals": [{"member": x.event.member, "vote": "0x" + x.event.result.hex(), "block": x.block}
@@ -161,7 +221,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         "vote": "0x" + info.vote.hex(), "decided_block": info.decided_at,
         "challenge_deadline": info.decided_at + court_config(d, court).challenge_window,
         "challenger": info.challenger if info.challenged_at else None, "defense_claim": info.defense,
-        "games": games}
+        "tolerance": str(Tolerance.unpack(info.tolerance)), "games": games}
     answer = court.answer(rid) or court.published(rid, info.vote)  # a challenged answer is still its pair
     if answer is not None:
         v.output_root = "0x" + answer[0].hex()

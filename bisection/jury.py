@@ -1,0 +1,121 @@
+"""The jury that settles a float node's step: the task it reads, the interface, a local juror.
+
+A float program's node (op ONNX_NODE) has no one-step kernel. When a game reaches such a step, the
+claimant posts the node (`Arbiter.post_node`): its descriptor, each listed input's leaf in S_lo
+(proven) with its canonical bytes (empty for a constant: jurors hold the model), and the claimant's
+output bytes (their root proven to be S_hi's only change). The arbiter hands that `NodeTask` to a
+`Jury`, whose verdict ends the game: within tolerance -> the claimant wins, beyond -> the disputer.
+
+On chain the jury is Brain: the task's `encode()` is the request's input bytes,
+`abi.encode(uint256 gameId, uint256 step, uint64 tolerance, bytes node, bytes32[] inputLeaves,
+bytes[] inputs, bytes32 outputRoot, bytes output)`, and each juror's vote is VOTE_WITHIN or
+VOTE_BEYOND. `LocalJury` is one honest juror in process: for tests and library users.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.errors import TribunalError
+from runtime.tensor_root import bytes_root, tensor_bytes, tensor_from_bytes, tensor_root
+
+from .commitments import commit, parse_float_descriptor
+from .tolerance import Tolerance
+
+TASK_TYPES = ["uint256", "uint256", "uint64", "bytes", "bytes32[]", "bytes[]", "bytes32", "bytes"]
+VOTE_WITHIN = (1).to_bytes(32, "big")  # the claimant's output is within tolerance: the claimant wins
+VOTE_BEYOND = (2).to_bytes(32, "big")  # beyond: the disputer wins
+
+
+@dataclass(frozen=True)
+class NodeTask:
+    """What jurors read: one float step of one game, as the claimant posted it."""
+
+    game_id: int
+    step: int
+    tolerance: int  # packed (Tolerance.packed)
+    node: bytes  # the step's descriptor (proven in the program tree)
+    input_leaves: tuple[bytes, ...]  # tensor root of each listed input in S_lo (proven)
+    inputs: tuple[bytes, ...]  # canonical bytes of each, b"" for a constant
+    output_root: bytes  # the claimant's output root (S_hi's only change)
+    output: bytes  # its canonical bytes
+    model_id: bytes = b""  # the request's model (Brain's modelId; not in the input bytes)
+
+    def encode(self) -> bytes:
+        from eth_abi import encode
+
+        return encode(TASK_TYPES, [self.game_id, self.step, self.tolerance, self.node, list(self.input_leaves),
+                                   list(self.inputs), self.output_root, self.output])
+
+    @classmethod
+    def decode(cls, data: bytes, model_id: bytes = b"") -> "NodeTask":
+        from eth_abi import decode
+
+        g, k, tol, node, leaves, inputs, root, out = decode(TASK_TYPES, bytes(data))
+        return cls(g, k, tol, node, tuple(leaves), tuple(inputs), root, out, model_id)
+
+
+class Jury(ABC):
+    """Settles a float step: `verdict(task)` is True (within tolerance: the claimant wins), False
+    (beyond: the disputer wins) or None (no verdict yet: the game waits in Phase.VOTE)."""
+
+    @abstractmethod
+    def verdict(self, task: NodeTask) -> bool | None: ...
+
+
+class LocalJury(Jury):
+    """One honest juror: recomputes the node with `runtime.float_program.recompute_node` from the
+    task and its own copy of the model's constants, and applies the tolerance. It abstains (None)
+    for a model it does not hold or a constant whose root does not match its copy."""
+
+    def __init__(self, *programs):
+        self.programs: dict[bytes, object] = {}
+        for p in programs:
+            self.know(p)
+
+    def know(self, program) -> bytes:
+        model_id = commit(program).model_id
+        self.programs[model_id] = program
+        return model_id
+
+    def vote(self, task: NodeTask) -> bytes | None:
+        """The juror's vote as Brain takes it: VOTE_WITHIN, VOTE_BEYOND, or None (no vote)."""
+        v = self.verdict(task)
+        return None if v is None else (VOTE_WITHIN if v else VOTE_BEYOND)
+
+    def verdict(self, task: NodeTask) -> bool | None:
+        from runtime.float_program import recompute_node
+
+        program = self.programs.get(task.model_id)
+        if program is None:
+            return None
+        try:
+            d = parse_float_descriptor(task.node)
+        except TribunalError:
+            return None
+        if len(task.inputs) != len(d.inputs) or len(task.input_leaves) != len(d.inputs):
+            return None
+        arrays = []
+        for s, leaf, data in zip(d.inputs, task.input_leaves, task.inputs):
+            if s.kind == "constant":
+                value = program.constants.get(s.slot)
+                if value is None or data or tensor_root(value) != leaf:
+                    return None
+            else:
+                if len(data) != s.nbytes or bytes_root(data) != leaf:
+                    return None
+                value = tensor_from_bytes(data, s.dtype, s.shape)
+            arrays.append(value)
+        try:
+            want = recompute_node(task.node, arrays)
+        except TribunalError:
+            return None
+        out = d.output
+        if len(task.output) != out.nbytes or bytes_root(task.output) != task.output_root:
+            return False  # the claimant's output is not the tensor its root commits to
+        got = tensor_from_bytes(task.output, out.dtype, out.shape)
+        if tensor_bytes(got) != bytes(task.output):
+            return False  # non-canonical bytes (a bool byte other than 0 or 1)
+        return Tolerance.unpack(task.tolerance).within(got, np.asarray(want))

@@ -1,0 +1,66 @@
+"""Hybrid on a model served in the fast profile (DESIGN.md section 7b), through the Verifier interface
+with the in-process agents of `Tribunal.connect` (conftest): the committee votes on the float program's
+roots, and a dispute that narrows to one float node is settled by a node jury, a Brain round whose
+members recompute only that node and vote within the request's tolerance."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bisection.tolerance import DEFAULT, Tolerance
+from verifiers.errors import InvalidRequest
+
+from .conftest import MODEL, cheat
+
+pytestmark = pytest.mark.slow
+FLOAT = MODEL + "@fast"  # the same ONNX file, its float program instead of the exact one
+
+
+def float_root(t, x) -> str:
+    e = t.model(FLOAT)
+    return "0x" + e.output_root(e.check(x)).hex()
+
+
+def test_hybridFloat_honestParties_floatRootFinal(tribunal, sample):
+    v = tribunal.infer(FLOAT, sample, mode="hybrid").wait()
+    assert v.status == "final", v.reason
+    assert v.output_root == float_root(tribunal, sample) and v.evidence["upheld"]
+    assert v.evidence["tolerance"] == str(DEFAULT)
+    assert v.output == int(np.asarray(tribunal.model(FLOAT).model.run_fast(sample)[0]).argmax())
+
+
+def test_hybridFloat_lyingMajority_nodeJuryOverturns_liarsSlashed(tribunal, sample):
+    """2 of 3 members vote one wrong float trace (its last node's output far beyond the tolerance); the
+    watcher challenges, the game narrows to that node, the jury recomputes it and finds the defender's
+    output beyond tolerance, and the watcher's claim is adopted. The liars lie about answers, not as
+    jurors: a jury with a lying majority would uphold the lie (contracts/README.md, "Float nodes")."""
+    cheat(tribunal, liars=2)
+    d = tribunal.deployment
+    liars = [a.address for a in tribunal.scheduler.agents if a.role == "member" and a.cheat == "wrong-output"]
+    stakes = {m: d.nodes.stake_of(m) for m in liars}
+    v = tribunal.infer(FLOAT, sample, mode="hybrid", tolerance=(1e-4, 1e-3)).wait()
+    assert v.status == "final", v.reason
+    assert v.output_root == float_root(tribunal, sample) and not v.evidence["upheld"]
+    assert v.evidence["tolerance"] == str(Tolerance(1e-4, 1e-3))
+    juried = [g for g in v.evidence["games"] if g.get("jury")]
+    assert juried and all(g["winner"] == "challenger" for g in juried)
+    assert juried[0]["jury"]["verdict"] == "beyond" and juried[0]["jury"]["votes"] >= 2
+    names = {tx.name for tx in v.transactions}
+    assert {"challenge", "defend", "post node", "jury verdict"} <= names, names
+    assert "one-step check" not in names  # a float node has no kernel: nothing is recomputed on chain
+    slash = d.system.config.slash_amount
+    assert all(d.nodes.stake_of(m) == stakes[m] - slash for m in liars)
+
+
+def test_hybridFloat_badTolerance_refusedBeforeAnyTransaction(tribunal, sample):
+    before = tribunal.chain.block_number
+    with pytest.raises(InvalidRequest, match="exact"):
+        tribunal.infer(MODEL, sample, mode="hybrid", tolerance=(1e-3, 0))  # an exact model has no float node
+    with pytest.raises(InvalidRequest, match="tolerance"):
+        tribunal.infer(FLOAT, sample, mode="brain", tolerance=(1e-3, 0))  # brain votes on the top-1
+    from bisection.errors import InvalidTolerance
+
+    for bad in ("1e-3", "a,b", (-1.0, 0.0), (float("nan"), 0.0)):
+        with pytest.raises(InvalidTolerance):
+            tribunal.infer(FLOAT, sample, mode="hybrid", tolerance=bad)
+    assert tribunal.chain.block_number == before

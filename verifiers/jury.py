@@ -1,0 +1,54 @@
+"""A juror's duty: the verdict on one disputed node of a float program (DESIGN.md section 7b).
+
+When an opML game on a float program narrows to one step (a node of the ONNX graph run in float, which
+no Solidity kernel recomputes), the claimant posts the node's descriptor, inputs and output to the
+game, which checks them against the agreed S_lo and the claimed S_hi and files a Brain request of kind
+NODE_CHECK through the NodeJury (contracts/src/opml/NodeJury.sol). The request's input bytes are the
+task (`bisection.jury.NodeTask`). A juror rebuilds that one node from its descriptor and runs it on
+the posted inputs (constants from its own copy of the model), never the rest of the model, and votes
+VOTE_WITHIN when the claimant's output is within the task's tolerance of its own, else VOTE_BEYOND.
+A task it cannot judge (a model it does not hold, a constant whose root is not the posted leaf, bytes
+that do not decode) gets no vote.
+"""
+from __future__ import annotations
+
+from bisection.errors import InvalidTolerance
+from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, LocalJury, NodeTask
+from bisection.tolerance import Tolerance
+
+__all__ = ["VOTE_BEYOND", "VOTE_WITHIN", "flipped", "parse_tolerance", "verdict"]
+
+
+def verdict(data: bytes, catalog, model_id: bytes) -> bytes | None:
+    """This node's vote on a NODE_CHECK request (its input bytes and model), or None (abstain)."""
+    entry = catalog.by_id(model_id)
+    if entry is None or entry.exact or not entry.disputable:
+        return None
+    try:
+        task = NodeTask.decode(data, bytes(model_id))
+    except Exception:  # noqa: BLE001 - malformed task bytes (eth_abi's decoding errors): nothing to judge
+        return None
+    return LocalJury(entry.program).vote(task)
+
+
+def flipped(vote: bytes) -> bytes:
+    """The opposite verdict (a dishonest juror's)."""
+    return VOTE_BEYOND if vote == VOTE_WITHIN else VOTE_WITHIN
+
+
+def parse_tolerance(value) -> Tolerance:
+    """A request's tolerance from what a caller gives: a Tolerance, an (atol, rtol) pair, or "ATOL,RTOL"
+    (the CLI's --tolerance); InvalidTolerance names what is wrong."""
+    if isinstance(value, Tolerance):
+        return value
+    if isinstance(value, str):
+        parts = value.split(",")
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            value = tuple(float(p) for p in parts)
+        except ValueError:
+            raise InvalidTolerance(f"tolerance '{value}' is not ATOL,RTOL (two numbers, e.g. 1e-5,1e-4)") from None
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return Tolerance(*value)
+    raise InvalidTolerance(f"tolerance {value!r} is not a Tolerance, an (atol, rtol) pair or 'ATOL,RTOL'")
