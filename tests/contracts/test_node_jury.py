@@ -571,3 +571,29 @@ def test_float_dispute_through_chain_arbiter_and_brain_jury_honest_side_wins(env
     assert r.claim_status == ("rejected" if cheater == "defender" else "pending")
     show_gas(f"whole float dispute ({strategy} {cheater}, {r.moves} moves) plus its jury round",
              sum(g["gas"] for g in arbiter.gas) + sum(g["gas"] for g in jurors.gas))
+
+
+# ---------------------------------------------------------------- widths: LibProgram against bisection.commitments
+
+
+def one_node_program(dtype: int, shape: tuple) -> tuple[bytes, bytes, tuple]:
+    """(program root, weights root, registration) of a one-step program whose input slot has `dtype`."""
+    desc = lambda slot, kind: u32(slot) + bytes([kind, dtype, len(shape)]) + b"".join(u32(d) for d in shape)  # noqa: E731
+    header = b"TRIBUNAL/PROGRAM/1" + u32(2) + u32(1) + u32(0) + struct.pack(">d", 1.0) + u32(1) + u32(1)
+    node = u32(ONNX_NODE) + u32(1) + u32(1) + desc(0, INPUT) + u32(1) + desc(1, VALUE) + u32(0)
+    program, weights = StateTree([hashlib.sha256(header).digest(), hashlib.sha256(node).digest()]), StateTree([ZERO, ZERO])
+    return program.root, weights.root, (header, program.proof(0), weights.proof(0), 1, node, program.proof(1))
+
+
+def test_libprogram_widths_match_python_dtype_widths_for_every_code(env):
+    from bisection.commitments import DTYPE_CODES, DTYPE_WIDTH
+
+    for name, code in DTYPE_CODES.items():
+        for shape in [(3,), (2, 3, 5), (1, 7, 11)]:
+            program_root, weights_root, reg = one_node_program(code, shape)
+            env.opml.models.register(program_root, weights_root, reg)
+            m = env.opml.models.model(hashlib.sha256(program_root + weights_root).digest())
+            assert m.input_bytes == DTYPE_WIDTH[name] * int(np.prod(shape)), (name, shape)
+    for unknown in (0, 10):  # a dtype the chain does not know has no size: no input can match it
+        with pytest.raises(E.InvalidModelProof):
+            env.opml.models.register(*one_node_program(unknown, (3,)))
