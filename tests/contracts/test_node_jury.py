@@ -445,6 +445,8 @@ def test_jury_binding_and_callers_are_checked(env):
         env.jury._tx("onResult", 1, VOTE_WITHIN, sender=env.defender)
     with pytest.raises(E.UnknownJuryCase):
         env.jury.retry(0, b"", sender=env.defender)
+    with pytest.raises(E.JuryGasTooLow):
+        deploy_jury(env.s, env.opml, callback_gas=100_000)
 
 
 # ---------------------------------------------------------------- rounds without a verdict, late verdicts
