@@ -75,9 +75,11 @@ def _translate(exc: ContractRevert) -> Exception:
 
 
 class ChainArbiter(Arbiter):
-    def __init__(self, system: OpmlSystem, accounts: dict | None = None, prover=None):
+    def __init__(self, system: OpmlSystem, accounts: dict | None = None, prover=None, jurors=None):
         """`prover(program, step, flat_element, inputs) -> bytes` builds the one-step proof; the default
-        is `step_proof` (the bundle of contracts/src/onestep's verifier)."""
+        is `step_proof` (the bundle of contracts/src/onestep's verifier). `jurors` (a
+        `contracts.jurors.BrainJurors`) plays the game's jury in this process: `ask_jury` then runs the
+        Brain round of a float step; without it a float step waits for jurors elsewhere."""
         self.system, self.chain, self.game_contract = system, system.chain, system.game
         self.models_contract = system.models
         cfg = self.game_contract.config()
@@ -94,6 +96,7 @@ class ChainArbiter(Arbiter):
         self._reasons: dict[int, str] = {}
         self.prover = prover or self.step_proof
         self.gas: list[dict] = []  # every transaction: {"kind", "game", "gas"}
+        self.jurors = jurors
 
     # ---- accounts, time, money
     def account(self, name: str):
@@ -132,6 +135,8 @@ class ChainArbiter(Arbiter):
     def register_model(self, program: Program) -> bytes:
         c = commit(program)
         self._programs[c.model_id] = program
+        if self.jurors is not None:  # a jury round is a Brain request: Brain must know the model too
+            self.jurors.register(program)
         try:
             self.models_contract.model(c.model_id)
         except ContractRevert:
@@ -232,6 +237,24 @@ class ChainArbiter(Arbiter):
         self._log(game_id, SIDES[g.turn], "post_node", r, step=step, output_root=_hex(post.output_root),
                   output_bytes=len(output), input_bytes=sum(len(d) for d in post.inputs))
         return self.game(game_id)
+
+    def ask_jury(self, game_id: int) -> GameView:
+        """A game in Phase.VOTE: with `jurors`, plays its Brain round(s) until the verdict ends the game
+        (or the jurors give none); the game as it stands after."""
+        g = self.game(game_id)
+        # INVARIANT: only a game whose float step was posted awaits a verdict.
+        if g.phase is not Phase.VOTE:
+            raise game_errors.WrongPhase(f"game {game_id} is in phase {g.phase.value}, not vote")
+        if self.jurors is None or not self.jurors.decide(game_id):
+            return g
+        g = self.game(game_id)
+        if g.over:
+            within = g.winner == g.claimant
+            self._reasons[game_id] = (f"{g.winner.value} won by vote: the jury found step {g.position.hi}'s output "
+                                      f"{'within' if within else 'beyond'} the claim's tolerance")
+            entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": within}
+            self._transcripts[game_id] = self._transcripts.get(game_id, ()) + (entry,)
+        return g
 
     def pick(self, game_id, player, index) -> GameView:
         if index < 0:

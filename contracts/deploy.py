@@ -125,18 +125,25 @@ def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None
 # ---------------------------------------------------------------- float-node jury
 
 
-JURY_CALLBACK_GAS = 150_000  # gas Brain gives NodeJury.onResult; ending a game by verdict takes ~NN k
+JURY_CALLBACK_GAS = 200_000  # gas Brain gives NodeJury.onResult; ending a game by verdict measured ~116k (tests)
+JURY_MIN_CALLBACK_GAS = 140_000  # below this a verdict could run out of gas in the callback (then only `retry` ends it)
 
 
 def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CALLBACK_GAS,
                 sender: LocalAccount | None = None) -> "NodeJury":
     """Deploys a NodeJury over `system.brain` for `opml.game` and binds them both ways (the jury to the
     game, the game's `setJury`: `sender` must be the game's deployer, by default account 0). Float steps of
-    that game are then decided by Brain committees. `callback_gas` is capped by Brain's maxCallbackGas."""
+    that game are then decided by Brain committees. `callback_gas` is capped by Brain's maxCallbackGas;
+    below JURY_MIN_CALLBACK_GAS it raises `JuryGasTooLow` before any transaction."""
     from contracts.bindings.jury import NodeJury
+
+    from contracts.errors import JuryGasTooLow
 
     sender = sender or system.chain.accounts[0]
     gas = min(callback_gas, system.config.max_callback_gas)
+    if gas < JURY_MIN_CALLBACK_GAS:
+        raise JuryGasTooLow(f"the jury's callback would get {gas} gas (Brain's maxCallbackGas "
+                            f"{system.config.max_callback_gas}); ending a game by verdict needs {JURY_MIN_CALLBACK_GAS}")
     jury = NodeJury(system.chain, system.chain.deploy("NodeJury", system.brain.address, gas, sender=sender))
     jury.bind(opml.game.address, sender=sender)
     opml.game.set_jury(jury.address, sender=sender)

@@ -32,6 +32,10 @@ class ChainUnavailableError(ContractsError):
     """Raised when a chain cannot be reached or started (unreachable RPC URL, anvil did not start)."""
 
 
+class JuryGasTooLow(ContractsError):
+    """Raised when a NodeJury would be deployed with less callback gas than ending a game by verdict takes."""
+
+
 class TransactionFailedError(ContractsError):
     """Raised when a mined transaction failed and its revert cannot be reproduced to name the cause."""
 

@@ -240,10 +240,14 @@ class OpmlGame(_Simulated):
                           sender=sender, bond=bond)
 
     def post_node(self, game_id: int, post: NodePost, *, sender: LocalAccount, bond: int | None = None,
-                  fee: int | None = None) -> Receipt:
-        """The claimant's move on a float step; sends the move's bond plus the jury's fee (`jury_fee()`)."""
+                  fee: int | None = None, gas: int | None = None) -> Receipt:
+        """The claimant's move on a float step; sends the move's bond plus the jury's fee (`jury_fee()`).
+        Its gas grows with the posted bytes (about 33 gas a byte over ~390k: calldata, hashing, Brain's
+        InputPosted); the default limit allows 64 a byte."""
         value = (self.move_bond(game_id) if bond is None else bond) + (self.jury_fee() if fee is None else fee)
-        return self._tx("postNode", game_id, post.as_tuple(), sender=sender, value=value)
+        size = len(post.node) + len(post.output) + sum(len(b) + 96 for b in post.inputs)
+        return self._tx("postNode", game_id, post.as_tuple(), sender=sender, value=value,
+                        gas=gas or max(MOVE_GAS, 1_000_000 + 64 * size))
 
     def jury(self) -> str:
         """The NodeJury that decides float steps (the zero address until `set_jury`)."""
