@@ -663,6 +663,12 @@ class JuryTaskMismatch(ContractRevert):
     template = "game {gameId}: the task is not the one jury round {requestId} was given"
 
 
+class FeeNotNeeded(ContractRevert):
+    """Raised when a jury case whose round gave a verdict (undelivered) is retried with a fee: it is delivered, not re-filed."""
+
+    template = "game {gameId}: its jury gave a verdict, which retry delivers without a fee ({value} wei sent)"
+
+
 # ---------------------------------------------------------------- hybrid (HybridCourt)
 
 # HybridCourt.Status, by value (contracts/src/hybrid/HybridCourt.sol).

@@ -119,6 +119,7 @@ error UnknownJuryCase(uint256 gameId);
 error JuryRoundOpen(uint256 gameId, uint256 requestId, uint8 status);
 error NothingToRetry(uint256 gameId);
 error JuryTaskMismatch(uint256 gameId, uint256 requestId);
+error FeeNotNeeded(uint256 gameId, uint256 value);
 
 // ---- verified training
 error UnknownVersion(uint256 version, uint256 current);

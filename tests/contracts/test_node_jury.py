@@ -532,7 +532,7 @@ def test_hybrid_defense_claim_with_another_tolerance_is_refused(env):
     assert court.defend(rid, claims[TOL], sender=member).one(ev.AnswerDefended).claim_id == claims[TOL]
 
 
-@pytest.mark.parametrize("n", [256, 4096])
+@pytest.mark.parametrize("n", [4096])
 def test_post_node_and_jury_gas_by_tensor_size(env, n):
     """Figures: postNode and the jury's finalize for float32 (1, n) tensors (n * 4 bytes each)."""
     m = FloatModel(n=n)
@@ -591,7 +591,7 @@ def test_libprogram_widths_match_python_dtype_widths_for_every_code(env):
     from bisection.commitments import DTYPE_CODES, DTYPE_WIDTH
 
     for name, code in DTYPE_CODES.items():
-        for shape in [(3,), (2, 3, 5), (1, 7, 11)]:
+        for shape in [(3,), (2, 3, 5)]:
             program_root, weights_root, reg = one_node_program(code, shape)
             env.opml.models.register(program_root, weights_root, reg)
             m = env.opml.models.model(hashlib.sha256(program_root + weights_root).digest())
@@ -599,3 +599,26 @@ def test_libprogram_widths_match_python_dtype_widths_for_every_code(env):
     for unknown in (0, 10):  # a dtype the chain does not know has no size: no input can match it
         with pytest.raises(E.InvalidModelProof):
             env.opml.models.register(*one_node_program(unknown, (3,)))
+
+
+def test_verdict_whose_callback_starved_is_delivered_by_retry_never_refiled(env):
+    from contracts.bindings.jury import NodeJury
+
+    # A jury deployed by hand with too little callback gas (deploy_jury refuses that): Brain's callback fails.
+    starved = NodeJury(env.chain, env.chain.deploy("NodeJury", env.brain.address, 30_000))
+    bare = OpmlGame(env.chain, env.chain.deploy("OpmlGame", env.opml.models.address, env.opml.verifier,
+                                                OPML.as_tuple()))
+    starved.bind(bare.address)
+    bare.set_jury(starved.address)
+    env.game, env.jury = bare, starved
+    cid, states = env.claim()
+    gid = env.open(cid, states[1])
+    env.to_step(gid, agree=True)
+    rid = bare.post_node(gid, env.post(2, states[1], states[2]), sender=env.defender).one(ev.NodePosted).jury_request
+    fin, _ = env.jury_round(rid)
+    assert [c.success for c in fin.of(ev.CallbackExecuted)] == [False] and bare.game(gid).phase == "vote"
+    with pytest.raises(E.FeeNotNeeded):  # a paid retry cannot trade the committee's verdict for a new round
+        starved.retry(gid, sender=env.challenger, value=SYSTEM.min_fee)
+    r = starved.retry(gid, b"", sender=env.challenger)
+    assert r.one(ev.JuryVerdict).within is True and not r.of(ev.JuryConvened)
+    assert (r.one(ev.GameResolved).winner, r.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)

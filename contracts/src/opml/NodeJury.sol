@@ -6,7 +6,7 @@ import {IResultConsumer} from "../IResultConsumer.sol";
 import {NodeRegistry} from "../NodeRegistry.sol";
 import {
     InvalidConfig, UnauthorizedCaller, JuryAlreadySet, UnknownJuryCase, JuryRoundOpen, NothingToRetry,
-    JuryTaskMismatch, FeeTooLow
+    JuryTaskMismatch, FeeTooLow, FeeNotNeeded
 } from "../Errors.sol";
 import {IJury, IJuryGame} from "./IJury.sol";
 
@@ -100,10 +100,14 @@ contract NodeJury is IJury, IResultConsumer {
         // INVARIANT: a case whose verdict reached the game is done.
         if (c.settled) revert NothingToRetry(gameId);
         Brain.Request memory b = brain.requestOf(c.request);
-        if (b.status == Brain.Status.Finalized) {
-            // A vote the callback did not get through (starved or reverted): deliver it (no fee taken).
-            if (msg.value == 0 && _verdict(gameId, c.request, b.leader)) return c.request;
-        } else if (b.status == Brain.Status.Queued && block.number > uint256(b.requestBlock) + brain.queueTimeout()) {
+        if (b.status == Brain.Status.Finalized && (b.leader == VOTE_WITHIN || b.leader == VOTE_BEYOND)) {
+            // INVARIANT: a verdict the committee gave is delivered (its callback did not get through), never
+            // re-rolled by a new round, whoever pays for one.
+            if (msg.value != 0) revert FeeNotNeeded(gameId, msg.value);
+            _verdict(gameId, c.request, b.leader);
+            return c.request;
+        }
+        if (b.status == Brain.Status.Queued && block.number > uint256(b.requestBlock) + brain.queueTimeout()) {
             // Never dispatched in time: cancel it (this contract is its requester), which refunds the fee.
             brain.cancel(c.request);
             b.status = Brain.Status.Cancelled;
