@@ -55,6 +55,7 @@ from .errors import InvalidDescriptor, InvalidInput, UnsupportedProgram
 from .merkle import ZERO, StateTree, fast_tensor_root, fold
 
 HEADER_TAG = b"TRIBUNAL/PROGRAM/1"
+FLOAT_HEADER_TAG = b"TRIBUNAL/PROGRAM/F"  # a float program: every step is a float node, settled by a jury
 OP_CODES = {
     "Add": 1, "Conv": 2, "Flatten": 3, "Gemm": 4, "Identity": 5, "MatMul": 6, "MaxPool": 7, "Mul": 8,
     "Relu": 9, "Reshape": 10, "Softmax": 11, "Sub": 12, "Transpose": 13,
@@ -95,9 +96,21 @@ def _attr(name: str, value) -> bytes:
     return bytes([len(raw)]) + raw + bytes([tag]) + _u32(len(vals)) + b"".join(struct.pack(">q", v) for v in vals)
 
 
+def is_float_program(program) -> bool:
+    """A float program (every step a float node); a program mixing float and kernel steps is refused."""
+    kinds = {is_float_step(program, k) for k in range(1, program.steps + 1)}
+    if len(kinds) > 1:
+        raise UnsupportedProgram("a program mixes float nodes and kernel steps: the game cannot tell whose "
+                                 "move a disputed step is")
+    return kinds == {True}
+
+
 def header_descriptor(program: Program) -> bytes:
+    """The header (leaf 0). Its tag says whether steps are float nodes (the game then has the defender
+    post each disputed step for a jury) or kernel steps (the claimant reveals, a kernel recomputes)."""
     scale = struct.pack(">d", float(program.slots[program.input_slot].scale))
-    return (HEADER_TAG + _u32(len(program.slots)) + _u32(program.steps) + _u32(program.input_slot) + scale
+    tag = FLOAT_HEADER_TAG if is_float_program(program) else HEADER_TAG
+    return (tag + _u32(len(program.slots)) + _u32(program.steps) + _u32(program.input_slot) + scale
             + _u32(len(program.output_slots)) + b"".join(_u32(o) for o in program.output_slots))
 
 

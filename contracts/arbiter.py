@@ -94,6 +94,7 @@ class ChainArbiter(Arbiter):
         self._revealed: dict[int, tuple] = {}  # the last reveal of games moved through this object
         self._from_logs: dict[int, tuple] = {}  # game id -> (moves, last reveal) read from the logs
         self._reasons: dict[int, str] = {}
+        self._rebases: dict[int, tuple] = {}
         self.prover = prover or self.step_proof
         self.gas: list[dict] = []  # every transaction: {"kind", "game", "gas"}
         self.jurors = jurors
@@ -191,7 +192,7 @@ class ChainArbiter(Arbiter):
             id=game_id, claim_id=g.claim_id, defender=self._name(g.defender), challenger=self._name(g.challenger),
             phase=Phase(g.phase), turn=SIDES.get(g.turn), position=Position(g.lo, g.hi), root_lo=g.root_lo,
             root_hi=g.root_hi, claimant=SIDES[g.claimant],
-            pending_root=g.pending_root if g.phase == "bisect" else None,
+            pending_root=g.pending_root if g.phase == "bisect" and g.pending_root != ZERO else None,
             output_root=g.output_root if started else None,
             node=TreeNode(g.node_depth, g.node_index) if started else None,
             node_hash=g.node_hash if started else None, leaf_depth=g.leaf_depth,
@@ -199,7 +200,7 @@ class ChainArbiter(Arbiter):
             clocks={Side.DEFENDER: Clock(g.clock_defender), Side.CHALLENGER: Clock(g.clock_challenger)},
             turn_since=g.turn_since, winner=SIDES.get(g.winner) if over else None,
             reason=self._reasons.get(game_id, "") if over else "", moves=g.moves,
-            transcript=self._transcripts.get(game_id, ()))
+            transcript=self._transcripts.get(game_id, ()), rebases=self.rebases(game_id))
 
     def bisect(self, game_id, player, agree, mid_root) -> GameView:
         _check_root(mid_root)
@@ -363,6 +364,32 @@ class ChainArbiter(Arbiter):
                 entry["items"] = _items(data.pop("hashes"), data.pop("chunk"))
             out.append({**entry, **data})
         return out
+
+    def rebases(self, game_id: int) -> tuple:
+        """((step, defender's output bytes), ...) the game was re-based on, oldest first, from the chain:
+        each `Rebased` follows the `NodePosted` of its step, whose jury round's input (Brain's
+        InputPosted) is the task holding the output bytes. Cached per count of re-bases."""
+        logs = self.chain.w3.eth.get_logs({"address": self.game_contract.address, "fromBlock": 0, "toBlock": "latest",
+                                           "topics": [ev.topic_of(ev.Rebased), game_id.to_bytes(32, "big")]})
+        cached = self._rebases.get(game_id, ())
+        if len(logs) == len(cached):
+            return cached
+        from bisection.jury import NodeTask
+        from contracts.bindings.jury import NodeJury
+
+        posted = {e.step: e for e in (ev.decode_log(x) for x in self.chain.w3.eth.get_logs(
+            {"address": self.game_contract.address, "fromBlock": 0, "toBlock": "latest",
+             "topics": [ev.topic_of(ev.NodePosted), game_id.to_bytes(32, "big")]}))}
+        brain = NodeJury(self.chain, self.game_contract.jury()).brain()
+        out = []
+        for log in logs:
+            step = ev.decode_log(log).step
+            rid = posted[step].jury_request
+            task = self.chain.w3.eth.get_logs({"address": brain, "fromBlock": 0, "toBlock": "latest",
+                                               "topics": [ev.topic_of(ev.InputPosted), rid.to_bytes(32, "big")]})
+            out.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
+        self._rebases[game_id] = tuple(out)
+        return self._rebases[game_id]
 
     def _last_reveal(self, game_id: int, moves: int | None = None) -> tuple:
         if game_id in self._revealed:

@@ -279,6 +279,16 @@ class Stepped(Event):
 
 
 @dataclass(frozen=True)
+class Rebased(Event):
+    """A float step's jury found the defender's output within tolerance before the last step: the game
+    goes on from S_step = S_lo with that output (`root_lo`), the challenger to reopen bisection."""
+
+    game_id: int
+    step: int
+    root_lo: bytes
+
+
+@dataclass(frozen=True)
 class NodePosted(Event):
     """A float step's node went to the jury (the task itself is Brain's InputPosted of `jury_request`)."""
 
@@ -558,3 +568,11 @@ def decode_logs(logs: Iterable[Any]) -> list[Event]:
 
 def field_names(cls: type[Event]) -> list[str]:
     return [f.name for f in fields(cls) if f.name not in ("emitter", "block_number")]
+
+
+def topic_of(cls: type[Event]) -> bytes:
+    """topic0 of an event class (from the committed ABIs; the class and the Solidity event share a name)."""
+    for topic, item in abi_events().items():
+        if item["name"] == cls.__name__:
+            return topic
+    raise KeyError(f"no ABI event named {cls.__name__}")

@@ -56,6 +56,7 @@ class OpmlModelInfo:
     state_depth: int
     program_depth: int
     owner: str
+    float_steps: bool = False  # a float program: its disputed steps go to the jury
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class ClaimInfo:
     bond: int
     consumer: str
     tolerance: int = 0  # packed float32 atol << 32 | float32 rtol (FLOAT_SPEC 3); 0 for exact claims
+    float_steps: bool = False  # the model is a float program (its steps go to the jury)
 
 
 @dataclass(frozen=True)

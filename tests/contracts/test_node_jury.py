@@ -116,7 +116,8 @@ class FloatModel:
         rng = np.random.default_rng(n)
         self.x, self.c = (X, C) if n == 4 else rng.standard_normal((2, 1, n)).astype(np.float32)
         shape = (1, n)
-        self.header = (b"TRIBUNAL/PROGRAM/1" + u32(4) + u32(2) + u32(0) + struct.pack(">d", 1.0) + u32(1) + u32(3))
+        tag = b"TRIBUNAL/PROGRAM/F" if relu_code == ONNX_NODE else b"TRIBUNAL/PROGRAM/1"  # a float program, or not
+        self.header = (tag + u32(4) + u32(2) + u32(0) + struct.pack(">d", 1.0) + u32(1) + u32(3))
         self.nodes = [node_desc(1, "Add", [(0, INPUT), (1, CONSTANT)], 2, shape),
                       node_desc(2, "Relu", [(2, VALUE)], 3, shape, relu_code)]
         self.program = StateTree([hashlib.sha256(d).digest() for d in [self.header, *self.nodes]])
@@ -351,22 +352,34 @@ def test_float_step_beyond_tolerance_disputer_wins_and_claim_is_rejected(env):
     assert env.game.paid(env.challenger.address) == g.challenger_bond + g.defender_bond + OPML.min_bond
 
 
-def test_float_step_with_constant_input_challenger_claimant_loses_by_vote(env):
+def test_float_step_challenger_claimant_defender_posts_own_value_rebased_then_wins(env):
+    """The defender disputes the challenger's S_1: the defender still posts step 1 (its own value, not the
+    challenger's root); within tolerance and not the last step, the game is re-based on it and goes on to
+    step 2, where the defender's output is judged again and, within, the claim stands."""
     wrong_a = X + C + np.float32(1.0)  # the challenger's S_1 is wrong: the defender disagrees with it
-    cid, _ = env.claim()
+    cid, states = env.claim()
     honest, theirs = env.model.trace(), env.model.trace(a=wrong_a)
     gid = env.open(cid, theirs[1])
     env.to_step(gid, agree=False)
     g = env.game.game(gid)
-    assert (g.lo, g.hi, g.claimant) == (0, 1, CHALLENGER)
+    assert (g.lo, g.hi, g.claimant, g.turn) == (0, 1, CHALLENGER, DEFENDER)
+    with pytest.raises(E.NotYourTurn):  # a float step is the defender's to post, whoever claims S_hi
+        env.game.post_node(gid, env.post(1, honest[0], theirs[1], a=wrong_a), sender=env.challenger)
     with pytest.raises(E.InvalidNodeInput):  # a constant travels as its leaf only
-        env.game.post_node(gid, env.post(1, honest[0], theirs[1], a=wrong_a, inputs=[f32_bytes(X), f32_bytes(C)]),
-                           sender=env.challenger)
-    r = env.game.post_node(gid, env.post(1, honest[0], theirs[1], a=wrong_a), sender=env.challenger)
+        env.game.post_node(gid, env.post(1, honest[0], honest[1], inputs=[f32_bytes(X), f32_bytes(C)]),
+                           sender=env.defender)
+    r = env.game.post_node(gid, env.post(1, honest[0], honest[1]), sender=env.defender)  # not linked to S_hi
     fin, task = env.jury_round(r.one(ev.NodePosted).jury_request)
     assert task.inputs == (f32_bytes(X), b"") and task.input_leaves[1] == root(f32_bytes(C))
+    rebased = fin.one(ev.Rebased)
+    assert (rebased.game_id, rebased.step, rebased.root_lo) == (gid, 1, honest[1].root)
+    g = env.game.game(gid)  # (1, 2] is final: the defender posts step 2 at once
+    assert (g.phase, g.lo, g.hi, g.turn, g.claimant, g.root_hi) == ("output", 1, 2, DEFENDER, DEFENDER, states[2].root)
+    assert (g.clock_defender, g.clock_challenger) == (OPML.clock, OPML.clock)  # a fresh round
+    r = env.game.post_node(gid, env.post(2, honest[1], states[2]), sender=env.defender)
+    fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
     assert (fin.one(ev.GameResolved).winner, fin.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)
-    assert env.game.claim(cid).status == "pending"  # the defender's claim stands
+    assert env.game.claim(cid).status == "pending"  # the defender's claim stands (final after its window)
 
 
 # ---------------------------------------------------------------- refusals
@@ -569,7 +582,11 @@ def test_float_dispute_through_chain_arbiter_and_brain_jury_honest_side_wins(env
     r = dispute.run(program, x, cheat=strategy, at_step=3, cheater=cheater, arbiter=arbiter, tolerance=DEFAULT)
     assert r.winner == ("challenger" if cheater == "defender" else "defender"), r.reason
     kinds = [e["kind"] for e in r.transcript]
-    assert kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason
+    assert "post_node" in kinds and kinds.index("post_node") < len(kinds) - 1
+    if cheater == "defender":  # its lie is found beyond tolerance at once
+        assert kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason
+    else:  # the honest defender's step is adopted (re-based); the liar then has nothing left and runs out of time
+        assert r.rebases and kinds[-1] in ("verdict", "timeout")
     assert r.claim_status == ("rejected" if cheater == "defender" else "pending")
     show_gas(f"whole float dispute ({strategy} {cheater}, {r.moves} moves) plus its jury round",
              sum(g["gas"] for g in arbiter.gas) + sum(g["gas"] for g in jurors.gas))

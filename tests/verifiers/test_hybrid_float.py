@@ -64,3 +64,17 @@ def test_hybridFloat_badTolerance_refusedBeforeAnyTransaction(tribunal, sample):
         with pytest.raises(InvalidTolerance):
             tribunal.infer(FLOAT, sample, mode="hybrid", tolerance=bad)
     assert tribunal.chain.block_number == before
+
+
+def test_auto_floatModel_highValueHybridWithJury_lowValueBrain(tribunal, sample):
+    from contracts.bindings.brain import ResultKind
+    from verifiers.modes.auto import Auto, choose
+
+    high = tribunal.request(FLOAT, sample, mode="auto", value_at_risk=10**20)
+    mode, why = choose(tribunal, high)
+    assert mode == "hybrid" and "jury" in why
+    sub, sreq, _ = Auto()._chosen(tribunal, high)
+    assert sub.name == "hybrid" and sreq.kind == ResultKind.OUTPUT_ROOT  # the float program's root
+    low = tribunal.request(FLOAT, sample, mode="auto", value_at_risk=0)
+    sub, sreq, why = Auto()._chosen(tribunal, low)
+    assert sub.name == "brain" and sreq.kind == ResultKind.ARGMAX and "lying majority" in why

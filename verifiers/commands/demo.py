@@ -9,7 +9,10 @@ watcher. Requests, in order:
    bisection and a one-step check on chain, the claim is rejected and the watcher's own answer ends final;
 3. brain with a lying majority (3 of 5 vote one wrong root): BRAIN finalizes the lie;
 4. hybrid with the same lying majority: the watcher's fraud proof overturns it and the honest answer
-   ends final (shown as pending when the hybrid mode is not registered in this build).
+   ends final (shown as pending when the hybrid mode is not registered in this build);
+5. hybrid on the model's float program (MODEL@fast, the fast profile node by node) with the same lying
+   majority: the dispute narrows to a float node, which a jury (a Brain round) recomputes alone and
+   finds beyond the request's tolerance: overturned, the honest float answer final.
 
 It ends with one table: mode, what happened, output, status, latency in blocks and seconds, gas.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import time
 
 from runtime import zoo
+from verifiers.catalog import FAST_SUFFIX
 
 NAME = "demo"
 HELP = "the main demo: every mode serves a request on chain, honest and under attack, in one table"
@@ -41,6 +45,8 @@ def scenarios(has_hybrid: bool) -> list[dict]:
         {"mode": "opml", "label": "cheating submitter", "liars": 0, "submitter": "wrong-output", "options": {}},
         {"mode": "brain", "label": "3 of 5 members lie", "liars": 3, "submitter": "honest", "options": {}},
         {"mode": "hybrid", "label": "3 of 5 members lie", "liars": 3, "submitter": "honest", "options": {}},
+        {"mode": "hybrid", "label": "3 of 5 lie, float program", "liars": 3, "submitter": "honest", "options": {},
+         "profile": "fast"},
     ]
     for r in rows:
         r["available"] = r["mode"] != "hybrid" or has_hybrid
@@ -66,7 +72,11 @@ def run(args) -> dict:
         entry = t.model(args.model)
         x = sample_input(entry.model, args.sample)
         exact_root = "0x" + entry.model.run_exact(x).output_root.hex()
+        fast = t.model(args.model + FAST_SUFFIX)
+        roots = {"exact": exact_root, "fast": "0x" + fast.output_root(fast.check(x)).hex()}
         for sc in scenarios("hybrid" in modes.names()):
+            profile = sc.get("profile", "exact")
+            name = args.model if profile == "exact" else args.model + FAST_SUFFIX
             row = {k: sc[k] for k in ("mode", "label")}
             if not sc["available"]:
                 rows.append({**row, "status": "pending", "output": None, "blocks": None, "seconds": None,
@@ -74,9 +84,9 @@ def run(args) -> dict:
                 continue
             _cheat(t, sc["liars"], sc["submitter"])
             _say(args, f"{sc['mode']}: {sc['label']} ...")
-            v = t.infer(args.model, x, mode=sc["mode"], **sc["options"]).wait(progress=_progress(args))
+            v = t.infer(name, x, mode=sc["mode"], **sc["options"]).wait(progress=_progress(args))
             rows.append({**row, "status": v.status, "output": v.output, "output_root": v.output_root,
-                         "correct": v.output_root == exact_root if v.output_root else None, "blocks": v.blocks,
+                         "correct": v.output_root == roots[profile] if v.output_root else None, "blocks": v.blocks,
                          "seconds": round(v.seconds, 2), "gas_total": v.gas_total, "reason": v.reason,
                          "provisional_blocks": v.provisional_blocks, "mode_detail": v.mode,
                          "transactions": len(v.transactions), "games": len(v.evidence.get("games", []))})

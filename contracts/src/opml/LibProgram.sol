@@ -2,8 +2,10 @@
 pragma solidity 0.8.28;
 
 /// @notice Reads the canonical descriptors of bisection/commitments.py (big-endian integers):
-///   header = "TRIBUNAL/PROGRAM/1" || u32 num_slots || u32 steps || u32 input_slot || u64 scale
+///   header = tag || u32 num_slots || u32 steps || u32 input_slot || u64 scale
 ///            || u32 num_outputs || u32 output_slot...
+///   tag = "TRIBUNAL/PROGRAM/1" (exact: every step has a one-step kernel) or "TRIBUNAL/PROGRAM/F" (a float
+///   program: every step is a float node, op ONNX_NODE, which a jury decides)
 ///   node   = u32 op_code || u32 step || u32 num_inputs || slot_desc... || u32 num_outputs || slot_desc...
 ///            || attrs...
 ///   slot_desc = u32 slot || u8 kind (1 input, 2 constant, 3 value) || u8 dtype || u8 rank || u32 dim...
@@ -14,12 +16,14 @@ pragma solidity 0.8.28;
 /// A malformed descriptor reverts (out-of-range slice); one that does not verify is rejected by the caller.
 library LibProgram {
     bytes18 internal constant HEADER_TAG = "TRIBUNAL/PROGRAM/1";
+    bytes18 internal constant FLOAT_HEADER_TAG = "TRIBUNAL/PROGRAM/F";
 
     struct Header {
         uint256 numSlots;
         uint256 steps;
         uint256 inputSlot;
         uint256 outputSlot;
+        bool floatSteps; // a float program: its steps are decided by a jury, not by a kernel
     }
 
     function u32(bytes calldata d, uint256 at) internal pure returns (uint256) {
@@ -27,8 +31,10 @@ library LibProgram {
     }
 
     function header(bytes calldata d) internal pure returns (Header memory h, bool ok) {
-        if (d.length < 46 || bytes18(d[0:18]) != HEADER_TAG) return (h, false);
-        h = Header(u32(d, 18), u32(d, 22), u32(d, 26), u32(d, 42));
+        if (d.length < 46) return (h, false);
+        bytes18 tag = bytes18(d[0:18]);
+        if (tag != HEADER_TAG && tag != FLOAT_HEADER_TAG) return (h, false);
+        h = Header(u32(d, 18), u32(d, 22), u32(d, 26), u32(d, 42), tag == FLOAT_HEADER_TAG);
         ok = u32(d, 38) >= 1;
     }
 

@@ -69,7 +69,8 @@ contract NodeJury is IJury, IResultConsumer {
         return brain.minFee();
     }
 
-    /// Files the jury round of game `gameId` (only the bound game, once per game).
+    /// Files a jury round of game `gameId` (only the bound game): its first float step, or the next one
+    /// after a verdict re-based the game (OpmlGame: within tolerance before the last step).
     function convene(uint256 gameId, bytes32 modelId, bytes calldata task)
         external
         payable
@@ -78,9 +79,10 @@ contract NodeJury is IJury, IResultConsumer {
         // INVARIANT: only the bound game convenes the jury.
         if (msg.sender != address(game)) revert UnauthorizedCaller(msg.sender);
         Case storage c = _cases[gameId];
-        // INVARIANT: one case per game (a game reaches VOTE once).
-        if (c.request != 0) revert JuryRoundOpen(gameId, c.request, uint8(brain.requestOf(c.request).status));
+        // INVARIANT: one open case per game: a new step is filed only once the last one's verdict reached the game.
+        if (c.request != 0 && !c.settled) revert JuryRoundOpen(gameId, c.request, uint8(brain.requestOf(c.request).status));
         c.modelId = modelId;
+        c.settled = false;
         requestId = _file(gameId, c, task, msg.value);
     }
 

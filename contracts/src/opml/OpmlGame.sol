@@ -95,6 +95,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         uint128 bond;
         address consumer;
         uint64 tolerance; // packed (float32 atol << 32 | float32 rtol); 0 exact: the jury's yardstick
+        bool floatSteps; // the model is a float program: its steps go to the jury (postNode), never to a kernel
     }
 
     struct Game {
@@ -144,6 +145,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     event TreeRevealed(uint256 indexed gameId, uint256 depth, uint256 node, bytes32[] hashes, bytes chunk);
     event Stepped(uint256 indexed gameId, uint256 element, uint256 chunk, uint256 step, int256 recomputed,
         int256 revealed);
+    event Rebased(uint256 indexed gameId, uint256 step, bytes32 rootLo);
     event NodePosted(uint256 indexed gameId, uint256 step, uint256 slot, bytes32 outputRoot, uint256 juryRequest);
     event GameResolved(uint256 indexed gameId, uint8 winner, uint8 reason);
     event BondPaid(address indexed account, uint256 amount);
@@ -227,7 +229,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         claimId = _claims.length;
         bytes32 inputHash = sha256(input);
         _claims.push(Claim(modelId, inputRoot, inputHash, initialRoot, finalRoot, outputRoot, msg.sender,
-            uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer, 0));
+            uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer, 0, m.floatSteps));
         emit ClaimSubmitted(claimId, msg.sender, modelId, initialRoot, finalRoot, outputRoot, msg.value,
             block.number + config.window, inputRoot, inputHash);
     }
@@ -334,6 +336,10 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     /// (bytes32(0) stands for "no root").
     function bisect(uint256 gameId, bool agree, bytes32 midRoot) external payable {
         (Game storage g, uint8 side) = _mover(gameId, Phase.BISECT, 0);
+        if (g.pendingRoot == bytes32(0)) {
+            _reopen(gameId, g, side, agree, midRoot);
+            return;
+        }
         Position pos;
         if (agree) {
             pos = g.position.agree();
@@ -348,6 +354,18 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         g.turn = otherSide(side);
         if (pos.isFinal()) _toOutput(g);
         else g.pendingRoot = midRoot;
+        emit Bisected(gameId, side, agree, midRoot, pos.lo(), pos.hi());
+    }
+
+    /// The challenger's first move after a re-base: there is no root to judge yet, only its own root at the
+    /// midpoint of (lo, steps], as in `openGame`.
+    function _reopen(uint256 gameId, Game storage g, uint8 side, bool agree, bytes32 midRoot) private {
+        // INVARIANT: a reopen judges nothing: it only carries the challenger's midpoint root.
+        if (agree) revert InvalidMove(gameId, "reopen: nothing to agree with");
+        Position pos = g.position;
+        _checkMid(gameId, pos, midRoot);
+        g.pendingRoot = midRoot;
+        g.turn = otherSide(side);
         emit Bisected(gameId, side, agree, midRoot, pos.lo(), pos.hi());
     }
 
@@ -366,6 +384,8 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     /// and S_hi is S_lo with only o set.
     function postOutput(uint256 gameId, Output calldata o) external payable {
         (Game storage g,) = _mover(gameId, Phase.OUTPUT, 0);
+        // INVARIANT: a float program's steps go to the jury; at its OUTPUT the defender moves, not the claimant.
+        if (_claims[g.claimId].floatSteps) revert WrongNodeKind(gameId, ONNX_NODE, "float step: use postNode");
         OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
         (uint256 slot, uint256 nbytes) = _disputedNode(gameId, g, m, o.node, o.nodeProof);
         // INVARIANT: a float node has no one-step kernel: its output goes to the jury (postNode).
@@ -416,9 +436,10 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         if (address(j) == address(0)) revert JuryNotSet();
         uint256 fee = j.fee();
         (Game storage g,) = _mover(gameId, Phase.OUTPUT, fee);
-        uint256 slot = _checkNode(gameId, g, p);
+        (uint256 slot, bytes32 nodeRoot) = _checkNode(gameId, g, p);
         g.outputRoot = p.outputRoot;
         g.outputSlot = uint32(slot);
+        g.pendingRoot = nodeRoot; // S_lo with the defender's output: the new S_lo if the jury finds it within
         g.phase = Phase.VOTE;
         g.turn = NOBODY;
         (uint256 disputed, uint256 juryRequest) = _convene(j, fee, gameId, g, p);
@@ -445,18 +466,34 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     }
 
     /// Every check of a postNode; returns the written output slot.
-    function _checkNode(uint256 gameId, Game storage g, NodePost calldata p) private view returns (uint256 slot) {
-        OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
+    function _checkNode(uint256 gameId, Game storage g, NodePost calldata p)
+        private
+        view
+        returns (uint256 slot, bytes32 nodeRoot)
+    {
+        Claim storage c = _claims[g.claimId];
+        OpmlModels.Model memory m = models.model(c.modelId);
         uint256 nbytes;
         (slot, nbytes) = _disputedNode(gameId, g, m, p.node, p.nodeProof);
         uint256 op = LibProgram.opCode(p.node);
-        // INVARIANT: only a float node goes to the jury; a step with a kernel is settled by `step`.
-        if (op != ONNX_NODE) revert WrongNodeKind(gameId, op, "a step with a one-step kernel: use postOutput");
-        _checkOutputSlot(gameId, g, m, slot, p.outputRoot, p.proof);
+        // INVARIANT: only a float program's node goes to the jury; a step with a kernel is settled by `step`.
+        if (op != ONNX_NODE || !c.floatSteps) {
+            revert WrongNodeKind(gameId, op, "kernel step: use postOutput");
+        }
+        // INVARIANT: the defender's output is set in an unwritten slot of S_lo.
+        if (p.proof.length != m.stateDepth || LibMerkle.fold(bytes32(0), slot, p.proof) != g.rootLo) {
+            revert InvalidPrestate(gameId, slot);
+        }
+        nodeRoot = LibMerkle.fold(p.outputRoot, slot, p.proof);
+        // INVARIANT: a defender that claims S_hi posts S_hi's output; one that disputed the challenger's
+        // S_hi posts its own (it must reach the claim's S_N from it if the jury accepts it).
+        if (g.claimant == DEFENDER && nodeRoot != g.rootHi) {
+            revert InvalidProof(gameId, "S_hi is not S_lo with the output slot set");
+        }
         _checkInputs(gameId, g.rootLo, m.stateDepth, p);
         // INVARIANT: the posted output is the claimed one: the output slot's size, hashing to the output root.
         if (p.output.length != nbytes || LibMerkle.tensorRoot(p.output) != p.outputRoot) {
-            revert InvalidNodeOutput(gameId, "output bytes are not the output slot's tensor with this root");
+            revert InvalidNodeOutput(gameId, "output bytes are not the output root's");
         }
     }
 
@@ -465,7 +502,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         uint256 n = LibProgram.numInputs(p.node);
         // INVARIANT: one leaf, one path and one byte string per listed input.
         if (p.inputLeaves.length != n || p.inputProofs.length != n || p.inputs.length != n) {
-            revert InvalidNodeInput(gameId, n, "need one leaf, one path and one byte string per input");
+            revert InvalidNodeInput(gameId, n, "one leaf, path and bytes per input");
         }
         uint256 at = 12;
         for (uint256 i; i < n; ++i) {
@@ -481,23 +518,58 @@ contract OpmlGame is ResultDelivery, IJuryGame {
             } else {
                 // INVARIANT: the posted bytes are the leaf's tensor, of the slot's size.
                 if (p.inputs[i].length != nbytes || LibMerkle.tensorRoot(p.inputs[i]) != leaf) {
-                    revert InvalidNodeInput(gameId, i, "bytes are not the slot's tensor with this leaf");
+                    revert InvalidNodeInput(gameId, i, "bytes are not the leaf's tensor");
                 }
             }
             at = next;
         }
     }
 
-    /// The jury's verdict: within tolerance, the claimant wins; beyond it, the other side. A game that
-    /// ended meanwhile (closed after its claim was refuted by another game) ignores it.
+    /// The jury's verdict on the defender's step (see contracts/README.md, "Float steps"): beyond the
+    /// tolerance, the challenger wins; within it at the last step, the defender wins; within it earlier,
+    /// the game is re-based on the defender's value and goes on over (step, N]. A game that ended
+    /// meanwhile (closed after its claim was refuted by another game) ignores it.
     function onVerdict(uint256 gameId, bool within) external {
         // INVARIANT: only the bound jury decides a float step.
         if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
         if (gameId >= _games.length) revert UnknownGame(gameId);
         Game storage g = _games[gameId];
+        Claim storage c = _claims[g.claimId];
         // INVARIANT: a verdict ends only a game still waiting for it, of a claim not refuted (closeGame settles those).
-        if (g.phase != Phase.VOTE || _claims[g.claimId].status == REJECTED) return;
-        _end(gameId, g, within ? g.claimant : otherSide(g.claimant), BY_VOTE);
+        if (g.phase != Phase.VOTE || c.status == REJECTED) return;
+        uint256 disputed = g.position.hi();
+        // INVARIANT: the defender's step must be the node on the agreed inputs, within the claim's tolerance.
+        if (!within) {
+            _end(gameId, g, CHALLENGER, BY_VOTE);
+        } else if (disputed == c.steps) {
+            // INVARIANT: a claim stands when its last step does (its S_N is S_lo with the accepted output).
+            _end(gameId, g, DEFENDER, BY_VOTE);
+        } else {
+            _rebase(gameId, g, c, disputed);
+        }
+    }
+
+    /// An accepted step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
+    /// challenger (who recomputes from it) reopens bisection over (disputed, N] against the claim's S_N.
+    /// Both clocks are refilled: each round is a fresh search; a game has at most N rounds.
+    function _rebase(uint256 gameId, Game storage g, Claim storage c, uint256 disputed) private {
+        Position pos = LibPosition.wrap(disputed, c.steps);
+        g.rootLo = g.pendingRoot;
+        g.rootHi = c.finalRoot;
+        g.position = pos;
+        g.claimant = DEFENDER;
+        g.clockDefender = Clock.wrap(config.clock);
+        g.clockChallenger = Clock.wrap(config.clock);
+        g.turnSince = uint64(block.number);
+        g.outputRoot = bytes32(0); // (a float game never uses level two's node, nodeHash or leafDepth)
+        emit Rebased(gameId, disputed, g.rootLo);
+        if (pos.isFinal()) {
+            _toOutput(g);
+        } else {
+            g.phase = Phase.BISECT;
+            g.turn = CHALLENGER;
+            g.pendingRoot = bytes32(0); // no root to judge: the challenger reopens with its midpoint root
+        }
     }
 
     /// Level two: the disputer names the revealed node it disputes; `revealed` re-sends the last reveal.
@@ -627,7 +699,9 @@ contract OpmlGame is ResultDelivery, IJuryGame {
 
     function _toOutput(Game storage g) private {
         g.phase = Phase.OUTPUT;
-        g.turn = g.claimant;
+        // A float step is the defender's to post (its own value is what the jury judges); a kernel step's
+        // output is the claimant's to reveal.
+        g.turn = _claims[g.claimId].floatSteps ? DEFENDER : g.claimant;
         g.pendingRoot = bytes32(0);
     }
 

@@ -24,6 +24,7 @@ contract OpmlModels {
         uint8 stateDepth; // proof length in the state tree: ceil(log2 numSlots)
         uint8 programDepth; // proof length in the program tree: ceil(log2 (steps + 1))
         address owner;
+        bool floatSteps; // a float program (header tag "TRIBUNAL/PROGRAM/F"): a jury decides its steps
     }
 
     mapping(bytes32 => Model) private _models;
@@ -80,7 +81,8 @@ contract OpmlModels {
             revert InvalidModelProof("input node is not a node of the program reading the input slot");
         }
         m = Model(programRoot, weightsRoot, uint32(h.steps), uint32(h.numSlots), uint32(h.inputSlot),
-            uint32(h.outputSlot), uint32(inputBytes), uint8(stateDepth), uint8(programDepth), msg.sender);
+            uint32(h.outputSlot), uint32(inputBytes), uint8(stateDepth), uint8(programDepth), msg.sender,
+            h.floatSteps);
     }
 
     function model(bytes32 modelId) public view returns (Model memory m) {
