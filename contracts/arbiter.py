@@ -200,7 +200,7 @@ class ChainArbiter(Arbiter):
             clocks={Side.DEFENDER: Clock(g.clock_defender), Side.CHALLENGER: Clock(g.clock_challenger)},
             turn_since=g.turn_since, winner=SIDES.get(g.winner) if over else None,
             reason=self._reasons.get(game_id, "") if over else "", moves=g.moves,
-            transcript=self._transcripts.get(game_id, ()), rebases=self.rebases(game_id))
+            transcript=self._transcripts.get(game_id, ()), rebases=self.rebases(game_id, g))
 
     def bisect(self, game_id, player, agree, mid_root) -> GameView:
         _check_root(mid_root)
@@ -365,31 +365,38 @@ class ChainArbiter(Arbiter):
             out.append({**entry, **data})
         return out
 
-    def rebases(self, game_id: int) -> tuple:
+    def rebases(self, game_id: int, g=None) -> tuple:
         """((step, defender's output bytes), ...) the game was re-based on, oldest first, from the chain:
         each `Rebased` follows the `NodePosted` of its step, whose jury round's input (Brain's
-        InputPosted) is the task holding the output bytes. Cached per count of re-bases."""
-        logs = self.chain.w3.eth.get_logs({"address": self.game_contract.address, "fromBlock": 0, "toBlock": "latest",
-                                           "topics": [ev.topic_of(ev.Rebased), game_id.to_bytes(32, "big")]})
-        cached = self._rebases.get(game_id, ())
-        if len(logs) == len(cached):
-            return cached
-        from bisection.jury import NodeTask
-        from contracts.bindings.jury import NodeJury
-
-        posted = {e.step: e for e in (ev.decode_log(x) for x in self.chain.w3.eth.get_logs(
-            {"address": self.game_contract.address, "fromBlock": 0, "toBlock": "latest",
-             "topics": [ev.topic_of(ev.NodePosted), game_id.to_bytes(32, "big")]}))}
-        brain = NodeJury(self.chain, self.game_contract.jury()).brain()
+        InputPosted) is the task holding the output bytes. Read again only when the game's move count or
+        phase changed (a re-base changes the phase), and only for a float program's claim, from the
+        claim's block on (log queries are costly on the embedded chain)."""
+        g = g or self._call(self.game_contract.game, game_id)
+        key = (g.moves, g.phase)
+        hit = self._rebases.get(game_id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        claim = self.game_contract.claim(g.claim_id)
         out = []
-        for log in logs:
-            step = ev.decode_log(log).step
-            rid = posted[step].jury_request
-            task = self.chain.w3.eth.get_logs({"address": brain, "fromBlock": 0, "toBlock": "latest",
-                                               "topics": [ev.topic_of(ev.InputPosted), rid.to_bytes(32, "big")]})
-            out.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
-        self._rebases[game_id] = tuple(out)
-        return self._rebases[game_id]
+        if claim.float_steps:
+            from bisection.jury import NodeTask
+            from contracts.bindings.jury import NodeJury
+
+            def logs(address, cls, key_topic: int, start: int):
+                return self.chain.w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": "latest",
+                                                   "topics": [ev.topic_of(cls), key_topic.to_bytes(32, "big")]})
+
+            rebased = logs(self.game_contract.address, ev.Rebased, game_id, claim.created)
+            if rebased:
+                posted = {e.step: e for e in map(ev.decode_log, logs(self.game_contract.address, ev.NodePosted,
+                                                                      game_id, claim.created))}
+                brain = NodeJury(self.chain, self.game_contract.jury()).brain()
+                for log in rebased:
+                    step = ev.decode_log(log).step
+                    task = logs(brain, ev.InputPosted, posted[step].jury_request, claim.created)
+                    out.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
+        self._rebases[game_id] = (key, tuple(out))
+        return self._rebases[game_id][1]
 
     def _last_reveal(self, game_id: int, moves: int | None = None) -> tuple:
         if game_id in self._revealed:

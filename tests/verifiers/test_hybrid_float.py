@@ -78,3 +78,33 @@ def test_auto_floatModel_highValueHybridWithJury_lowValueBrain(tribunal, sample)
     low = tribunal.request(FLOAT, sample, mode="auto", value_at_risk=0)
     sub, sreq, why = Auto()._chosen(tribunal, low)
     assert sub.name == "brain" and sreq.kind == ResultKind.ARGMAX and "lying majority" in why
+
+
+@pytest.fixture(scope="session")
+def outside_exact(tmp_path_factory):
+    """A model with an op the exact profile does not cover (Softplus): an ONNX file built here."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.random.default_rng(3).standard_normal((64, 10)).astype(np.float32) / 8, "w")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["h"]), helper.make_node("Softplus", ["h"], ["y"])]
+    graph = helper.make_graph(nodes, "softplus-head", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], [w])
+    path = tmp_path_factory.mktemp("models") / "softplus-head.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # what the pinned onnxruntime reads
+    onnx.save(model, path)
+    return str(path)
+
+
+def test_hybridFloat_opOutsideExactProfile_lyingMajorityOverturnedByJury(tribunal, sample, outside_exact):
+    """DESIGN 7b's other case: an op outside the exact profile. The model has no exact program, so hybrid
+    serves it through its float program and the lie (on the Softplus step) goes to a jury."""
+    e = tribunal.model(outside_exact)
+    assert not e.exact and e.disputable
+    cheat(tribunal, liars=2)
+    x = np.asarray(sample, np.float32).reshape(1, 64)
+    v = tribunal.infer(outside_exact, x, mode="hybrid").wait()
+    assert v.status == "final" and not v.evidence["upheld"], v.reason
+    assert v.output_root == "0x" + e.output_root(e.check(x)).hex()
+    assert any(g.get("jury", {}).get("verdict") == "beyond" for g in v.evidence["games"])
