@@ -25,7 +25,7 @@ claim's S_N and carries the challenger's root for S_mid. Each bisect move judges
 opponent posted at mid: agree -> lo = mid; disagree -> hi = mid and the poster becomes claimant
 of root_hi. When hi = lo + 1 the disputed step is hi and the game goes to OUTPUT.
 
-Float step (VOTE; FLOAT_SPEC section 7). When the disputed step L = hi runs a float program's node
+Float step (VOTE; contracts/README.md, "Float steps"). When the disputed step L = hi runs a float program's node
 (op ONNX_NODE) there is no kernel: the DEFENDER moves, whoever claims S_hi, with `post_node`: its own
 output bytes X of step L, the output slot's path (ZERO at the slot folds to root_lo) and the node's
 inputs, each proven against root_lo (constants' bytes empty). node_root = X's root folded on that

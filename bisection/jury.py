@@ -6,7 +6,7 @@ input's leaf in S_lo (proven) with its canonical bytes (empty for a constant: ju
 and the defender's own output bytes for the step (their root proven to be the step's only change
 to S_lo). The arbiter hands that `NodeTask` to a `Jury`, which judges the defender's step: beyond
 tolerance -> the challenger wins; within -> the defender wins at the claim's last step, and earlier
-the game re-bases on the defender's step and goes on (`arbiter` docstring, FLOAT_SPEC section 7).
+the game re-bases on the defender's step and goes on (`arbiter` docstring, contracts/README.md, "Float steps").
 
 On chain the jury is Brain: the task's `encode()` is the request's input bytes,
 `abi.encode(uint256 gameId, uint256 step, uint64 tolerance, bytes node, bytes32[] inputLeaves,

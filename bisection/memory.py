@@ -1,6 +1,6 @@
 """`MemoryArbiter`: the `Arbiter` in process. The rules are written in `arbiter`'s docstring.
 
-Float steps (`post_node`, `ask_jury`) follow FLOAT_SPEC section 7: the defender's step is judged; a
+Float steps (`post_node`, `ask_jury`) follow contracts/README.md, "Float steps": the defender's step is judged; a
 within verdict before the last step re-bases the game on it (`_rebase`) and play goes on.
 
 Each move method first checks everything (turn, clock, phase, shape of the move, proofs) and only

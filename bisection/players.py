@@ -71,7 +71,7 @@ class Player:
     # ---- what it believes
     def traces(self, g: GameView | None = None) -> tuple[Trace, Trace | None]:
         """(trace, other) this player believes in game g. A challenger's are re-based on every step the
-        game adopted (FLOAT_SPEC section 7): a pure function of (program, input, strategy, g.rebases),
+        game adopted (contracts/README.md, "Float steps"): a pure function of (program, input, strategy, g.rebases),
         so a restarted agent rebuilds them from the game alone. A defender's never change (the adopted
         steps are its own)."""
         if g is None or not g.rebases or g.side_of(self.name) is not Side.CHALLENGER:

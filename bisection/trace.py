@@ -124,7 +124,7 @@ def compute(program: Program, x_q: np.ndarray, tamper: Tamper | None = None, bac
 
 
 def resume(base: Trace, at: int, value: np.ndarray, tamper: Tamper | None = None) -> Trace:
-    """A re-based trace (FLOAT_SPEC section 7): `base`'s S_0..S_{at-1}, step `at`'s output slot set to
+    """A re-based trace (contracts/README.md, "Float steps"): `base`'s S_0..S_{at-1}, step `at`'s output slot set to
     the adopted `value` (the defender's, not recomputed), and steps at+1..N recomputed from that state
     with `tamper` as `compute` applies it. numpy backend (float programs run on onnxruntime anyway)."""
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Binding of NodeJury: the Brain committee that decides a float step of an opML game (FLOAT_SPEC 4, 5).
+"""Binding of NodeJury: the Brain committee that decides a float step of an opML game (contracts/README.md, "Float steps").
 
     jury = deploy_jury(system, opml)              # bound to opml.game both ways
     # the claimant's OpmlGame.post_node files a Brain round (result kind NODE_CHECK) with the task below;
@@ -10,41 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, NodeTask  # noqa: F401 - re-exported for callers
 from contracts import events as ev
 from contracts.bindings.opml import _Simulated
 from contracts.chain.base import Receipt
 
-VOTE_WITHIN = (1).to_bytes(32, "big")  # the claimant's output is within tolerance: the claimant wins
-VOTE_BEYOND = (2).to_bytes(32, "big")  # it is not: the other side wins
-_TASK_TYPES = ["uint256", "uint256", "uint64", "bytes", "bytes32[]", "bytes[]", "bytes32", "bytes"]
-
-
-@dataclass(frozen=True)
-class JuryTask:
-    """What jurors read: Brain's input bytes of a jury round, abi.encode of these fields in this order."""
-
-    game_id: int
-    step: int
-    tolerance: int  # packed float32 atol << 32 | float32 rtol (FLOAT_SPEC 3)
-    node: bytes  # the step's descriptor (op ONNX_NODE)
-    input_leaves: tuple  # each listed input's tensor root in S_lo (proven on chain)
-    inputs: tuple  # each one's canonical bytes; b"" for a constant (jurors use their copy of the model)
-    output_root: bytes
-    output: bytes  # the claimant's canonical bytes of the written output (proven on chain)
-
-    def encode(self) -> bytes:
-        return abi_encode(_TASK_TYPES, [self.game_id, self.step, self.tolerance, self.node, list(self.input_leaves),
-                                        list(self.inputs), self.output_root, self.output])
-
-    @classmethod
-    def decode(cls, data: bytes) -> "JuryTask":
-        g, k, tol, node, leaves, inputs, root, out = abi_decode(_TASK_TYPES, bytes(data))
-        return cls(g, k, tol, node, tuple(leaves), tuple(inputs), root, out)
+# The task and the votes are the dispute-game library's (one definition, off chain and on chain).
+JuryTask = NodeTask
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from runtime.program import Program
 
 ZERO = bytes(32)
 PHASES = ("bisect", "output", "pick", "reveal", "step", "over", "vote")  # vote: a float node awaits its jury
-ONNX_NODE = 1000  # op code of a float node (FLOAT_SPEC 2): postNode and a jury, not postOutput and step
+ONNX_NODE = 1000  # op code of a float node (bisection/commitments.py): postNode and a jury, not postOutput and step
 STATUSES = ("pending", "final", "rejected")
 
 
@@ -74,7 +74,7 @@ class ClaimInfo:
     open_games: int
     bond: int
     consumer: str
-    tolerance: int = 0  # packed float32 atol << 32 | float32 rtol (FLOAT_SPEC 3); 0 for exact claims
+    tolerance: int = 0  # packed float32 atol << 32 | float32 rtol (bisection/tolerance.py); 0 for exact claims
     float_steps: bool = False  # the model is a float program (its steps go to the jury)
 
 

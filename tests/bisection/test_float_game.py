@@ -1,6 +1,6 @@
 """Float programs in the dispute game: Tolerance, the jury (LocalJury, NodeTask), post_node, re-bases.
 
-At a float step the defender posts its own step and the jury judges it (FLOAT_SPEC section 7):
+At a float step the defender posts its own step and the jury judges it (contracts/README.md, "Float steps"):
 beyond -> the challenger wins; within at step N -> the defender wins; within earlier -> the game
 re-bases on the defender's step and goes on. Games run on the zoo's digits-mlp and gpt2-tiny as
 float programs.
@@ -329,7 +329,7 @@ def test_local_jury_votes_beyond_on_non_canonical_bool_bytes():
     assert jury.verdict(replace(task, output=honest[:3])) is False
 
 
-# ---- re-bases (FLOAT_SPEC section 7): the defender's step is judged, within adopts it --------
+# ---- re-bases (contracts/README.md, "Float steps"): the defender's step is judged, within adopts it --------
 
 def _changes(*changes):
     """One tamper from several (step, 'lsb' | 'add') changes: 'lsb' one ulp (harmless noise under the

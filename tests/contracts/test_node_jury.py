@@ -1,4 +1,4 @@
-"""Float steps on chain (FLOAT_SPEC 4, 5): OpmlGame.postNode, NodeJury, and the tolerance a hybrid request
+"""Float steps on chain (contracts/README.md, "Float steps"): OpmlGame.postNode, NodeJury, and the tolerance a hybrid request
 carries, on the embedded chain.
 
 The model is a two-node float program built here in the spec's byte format (step 1 Add(x, c) with a
@@ -101,7 +101,7 @@ def slot_desc(slot: int, kind: int, shape: tuple) -> bytes:
 
 def node_desc(step: int, op: str, inputs: list[tuple[int, int]], out: int, shape: tuple,
               op_code: int = ONNX_NODE) -> bytes:
-    """FLOAT_SPEC 2: the float node descriptor, with a canonical NodeProto at its end."""
+    """bisection/commitments.py: the float node descriptor, with a canonical NodeProto at its end."""
     proto = onnx.helper.make_node(op, [f"i{i}" for i in range(len(inputs))], ["o0"], name="").SerializeToString()
     return (u32(op_code) + u32(step) + u32(len(inputs)) + b"".join(slot_desc(s, k, shape) for s, k in inputs)
             + u32(1) + slot_desc(out, VALUE, shape) + u32(0) + u32(0) + u32(17) + u32(0) + u32(len(proto)) + proto)

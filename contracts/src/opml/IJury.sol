@@ -7,7 +7,7 @@ interface IJury {
     function fee() external view returns (uint256);
 
     /// Files the round for game `gameId` (only the bound game); `task` is the jurors' input
-    /// (FLOAT_SPEC 4: abi.encode(gameId, step, tolerance, node, inputLeaves, inputs, outputRoot, output)).
+    /// (bisection/jury.py: abi.encode(gameId, step, tolerance, node, inputLeaves, inputs, outputRoot, output)).
     function convene(uint256 gameId, bytes32 modelId, bytes calldata task) external payable returns (uint256 requestId);
 }
 

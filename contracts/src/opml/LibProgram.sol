@@ -48,7 +48,7 @@ library LibProgram {
         next = at + 7 + 4 * rank;
     }
 
-    /// Bytes per element of a dtype code (FLOAT_SPEC 2, bisection/commitments.py DTYPE_WIDTH); 0 for a
+    /// Bytes per element of a dtype code (bisection/commitments.py, bisection/commitments.py DTYPE_WIDTH); 0 for a
     /// code the chain does not know, so a slot of it has no size and no posted bytes can match it.
     function width(uint8 dtype) internal pure returns (uint256) {
         if (dtype == 1 || dtype == 5 || dtype == 7) return 1;

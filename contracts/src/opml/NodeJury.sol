@@ -10,7 +10,7 @@ import {
 } from "../Errors.sol";
 import {IJury, IJuryGame} from "./IJury.sol";
 
-/// @notice The jury of float steps (FLOAT_SPEC 4): a Brain committee that recomputes one ONNX node.
+/// @notice The jury of float steps (bisection/jury.py): a Brain committee that recomputes one ONNX node.
 ///
 /// When a float step's claimant posts its node (OpmlGame.postNode), the game calls `convene` with the
 /// jury's fee and the task; this files a Brain request (result kind KIND_NODE_CHECK, model = the

@@ -67,7 +67,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     uint8 internal constant BY_REJECTION = 2;
     uint8 internal constant BY_VOTE = 3;
 
-    uint256 public constant ONNX_NODE = 1000; // op code of a float node (FLOAT_SPEC 2): settled by the jury
+    uint256 public constant ONNX_NODE = 1000; // op code of a float node (bisection/commitments.py): settled by the jury
     uint8 internal constant KIND_CONSTANT = 2; // slot kind of a model constant (jurors hold its bytes)
 
     struct Config {
@@ -193,7 +193,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     }
 
     /// A claim on a float model: `tolerance` is how far a float step's output may be from the jury's
-    /// recomputation (packed float32 atol << 32 | float32 rtol, FLOAT_SPEC 3).
+    /// recomputation (packed float32 atol << 32 | float32 rtol, bisection/tolerance.py).
     function submitClaimWithTolerance(
         bytes32 modelId,
         bytes calldata input,
@@ -456,7 +456,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         juryRequest = j.convene{value: fee}(gameId, c.modelId, task);
     }
 
-    /// What jurors read (FLOAT_SPEC 4): Brain's InputPosted carries it.
+    /// What jurors read (bisection/jury.py): Brain's InputPosted carries it.
     function _task(uint256 gameId, uint256 disputed, uint64 tolerance, NodePost calldata p)
         private
         pure
