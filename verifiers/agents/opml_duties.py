@@ -169,6 +169,20 @@ class OpmlAgent(Agent):
             return 0
         return bool(self.send(f"retry jury of game {game_id}", lambda: jury.retry(game_id, sender=self.account)))
 
+    def close_games(self, st: OpmlState) -> int:
+        """Bonds back from games left open on a claim another game refuted: each such game in which this
+        agent has bonds is ended with `closeGame` (anyone may; the side with money in it does)."""
+        sent = 0
+        for cid, games in st.games.items():
+            if st.status.get(cid) != CLAIM_REJECTED:
+                continue
+            defender = st.claims[cid].event.defender
+            for gid in games:
+                if gid in st.over or self.address not in (defender, st.challenger[gid]):
+                    continue
+                sent += bool(self.send(f"close game {gid}", lambda: self.d.game.close_game(gid, sender=self.account)))
+        return sent
+
     def state(self) -> OpmlState:
         return read_state(self.chain, self.d, self.from_block())
 

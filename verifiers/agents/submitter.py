@@ -8,7 +8,8 @@ Duties, recomputed from chain state on every tick:
 - defend: every game on its claims where the defender is to move -> the player's move (level one
   bisection, output, reveals); the other side's clock ran out -> claim the timeout;
 - settle: its claim's window passed with no open game -> resolve the claim, then settle the request
-  (the fee is credited to it).
+  (the fee is credited to it);
+- close: a game of its on a claim that another game refuted -> `closeGame` (its bonds back).
 
 Strategies (`--cheat`): every strategy of the dispute-game library (bisection.players: wrong-output,
 wrong-final, flip-lsb, extra-slot, bad-bisection, inconsistent, timeout, random), corrupting the step
@@ -27,4 +28,4 @@ class Submitter(OpmlAgent):
 
     def tick(self) -> int:
         st = self.state()
-        return sum(self.serve(st, rid, answer_always=True) for rid in st.requests)
+        return sum(self.serve(st, rid, answer_always=True) for rid in st.requests) + self.close_games(st)

@@ -6,7 +6,8 @@ Duties, recomputed from chain state on every tick:
 - play: every game it opened where the challenger is to move -> the player's move (level one bisection,
   picks, the one-step check on chain); the defender's clock ran out -> claim the timeout;
 - stand in: an open opML request all of whose answers were refuted -> answer it itself, as a submitter
-  would (so a request whose only submitter cheated still ends with the right answer, if time allows).
+  would (so a request whose only submitter cheated still ends with the right answer, if time allows);
+- close: a game of its on a claim that another game refuted -> `closeGame` (its bonds back).
 
 Strategies (`--cheat`): every strategy of the dispute-game library, played as the challenger (it then
 disputes honest claims with a wrong trace, and loses), and late (honest, moves only when its clock is
@@ -41,7 +42,7 @@ class Watcher(OpmlAgent):
                 sent += self.challenge(cid, seen)
         if self.strategy == "honest":  # a lying watcher never stands in with its wrong trace
             sent += sum(self.serve(st, rid, answer_always=False) for rid in st.requests)
-        return sent
+        return sent + self.close_games(st)
 
     def challenge(self, cid: int, seen) -> int:
         found = self.claim_input(cid, seen)
