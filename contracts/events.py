@@ -346,6 +346,7 @@ class OpmlRequested(Event):
     fee: int
     deadline: int
     input: bytes
+    tolerance: int
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,14 @@ from __future__ import annotations
 from bisection.errors import InvalidTolerance
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, LocalJury, NodeTask
 from bisection.tolerance import Tolerance
+from contracts import events as ev
+from verifiers.chainlog import events
 
-__all__ = ["VOTE_BEYOND", "VOTE_WITHIN", "flipped", "parse_tolerance", "verdict"]
+# Transactions of a jury round, as verdicts name them.
+JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Revealed": "jury reveal",
+              "TimedOut": "jury round (timeout)", "JuryConvened": "jury retry"}
+
+__all__ = ["JURY_NAMES", "VOTE_BEYOND", "VOTE_WITHIN", "flipped", "jury_evidence", "parse_tolerance", "verdict"]
 
 
 def verdict(data: bytes, catalog, model_id: bytes) -> bytes | None:
@@ -52,3 +58,24 @@ def parse_tolerance(value) -> Tolerance:
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return Tolerance(*value)
     raise InvalidTolerance(f"tolerance {value!r} is not a Tolerance, an (atol, rtol) pair or 'ATOL,RTOL'")
+
+
+def jury_evidence(t, game_id: int, since: int) -> dict | None:
+    """A float game's jury: its rounds (Brain requests of kind NODE_CHECK), their reveals and the verdict;
+    None for a game that never reached a jury."""
+    d, chain = t.deployment, t.chain
+    convened = events(chain, d.jury.address, ev.JuryConvened, from_block=since, key=game_id)
+    if not convened:
+        return None
+    verdicts = events(chain, d.jury.address, ev.JuryVerdict, from_block=since, key=game_id)
+    rounds, votes = [], 0
+    for c in convened:
+        rid = c.event.brain_request_id
+        seen = events(chain, d.brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.TimedOut,
+                      from_block=c.block, key=rid)
+        rounds += seen + ([c] if c is not convened[0] else [])  # a later round was a retry
+        votes = sum(isinstance(s.event, ev.Revealed) for s in seen)
+    within = verdicts[0].event.within if verdicts else None
+    record = {"rounds": [c.event.brain_request_id for c in convened], "step": convened[0].event.step,
+              "votes": votes, "verdict": None if within is None else ("within" if within else "beyond")}
+    return {"record": record, "verdicts": verdicts, "rounds": rounds}

@@ -19,14 +19,17 @@ class OpmlRequestInfo:
     initial_root: bytes
     deadline: int
     status: int  # OPEN, FINAL or TIMED_OUT
+    tolerance: int = 0  # packed float32 atol << 32 | rtol an answer's claim must state (0: exact)
 
 
 class OpmlRequests(Binding):
     artifact_name = "OpmlRequests"
 
-    def request(self, model_id: bytes, input: bytes, deadline_blocks: int, *, fee: int, sender: LocalAccount) -> Receipt:
-        """Posts a request; its OpmlRequested event has the id (reverts UnknownModel / InvalidInput / FeeTooLow)."""
-        return self._tx("request", model_id, input, deadline_blocks, sender=sender, value=fee)
+    def request(self, model_id: bytes, input: bytes, deadline_blocks: int, *, fee: int, sender: LocalAccount,
+                tolerance: int = 0) -> Receipt:
+        """Posts a request; its OpmlRequested event has the id (reverts UnknownModel / InvalidInput / FeeTooLow).
+        `tolerance` (packed, `bisection.tolerance.Tolerance.packed`): what answers' claims must state."""
+        return self._tx("request", model_id, input, deadline_blocks, tolerance, sender=sender, value=fee)
 
     def answer(self, request_id: int, claim_id: int, *, sender: LocalAccount) -> Receipt:
         return self._tx("answer", request_id, claim_id, sender=sender)

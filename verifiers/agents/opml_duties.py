@@ -197,7 +197,8 @@ class OpmlAgent(Agent):
         """Submit this agent's claim for an open opML request and link it as the request's answer."""
         rid = seen.event.request_id
         p = self.player(entry, x_q)
-        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, self.bond))
+        r = self.send(f"claim for request {rid}", lambda: p.submit(self.arbiter, entry.model_id, self.bond,
+                                                                     tolerance=seen.event.tolerance))
         if r is None:
             return 0
         return 1 + bool(self.send(f"answer request {rid}", lambda: self.d.requests.answer(rid, r, sender=self.account)))

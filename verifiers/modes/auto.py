@@ -1,16 +1,15 @@
 """`auto`: picks brain, opml or hybrid per request and says why (`verdict.reason`).
 
 The policy weighs three things the request states or implies:
-- whether the model has an exact program: without one, opml's one-step check has no kernel to run;
-  its disputes need hybrid's node jury (float program, within a tolerance), and a model with no float
-  program either (no static shapes) can only have a committee vote on its fast top-1, so brain;
+- whether the model has a program the dispute game can run: an exact one (disputes end in a one-step
+  check), or a float one (a disputed node goes to a jury, within the request's tolerance); a model with
+  neither (no static shapes) can only have a committee vote on its fast top-1, so brain;
 - value at risk against what a committee majority has at stake: a majority that lies loses
   (K // 2 + 1) slashes; below that a lie does not pay and brain's one-round finality is enough;
 - the latency budget (option `latency_blocks`): hybrid gives the committee's answer at once as
   provisional and final after a challenge window; opml is final only after its window.
 So: value at risk below the majority's slashable stake, or no program to dispute -> brain; otherwise
-hybrid when registered (provisional within the budget, a fraud proof behind it), else opml when the
-model is exact, else brain.
+hybrid when registered (provisional within the budget, a fraud proof behind it), else opml.
 """
 from __future__ import annotations
 
@@ -43,9 +42,6 @@ def choose(t, req: Request) -> tuple[str, str]:
         if budget is not None and budget < brain_blocks:
             why += f" (the budget of {budget} blocks is below even a committee round of ~{brain_blocks})"
         return "hybrid", why
-    if not req.model.exact:
-        return "brain", (f"model '{req.model.name}' has no exact program and hybrid (whose node jury settles float "
-                         f"disputes) is not available here: a committee votes on its fast top-1")
     return "opml", (f"value at risk {req.value_at_risk} wei is at least what a lying majority would lose "
                     f"({majority_stake} wei), and hybrid is not available here: an optimistic claim with a "
                     f"{window}-block challenge window")

@@ -12,7 +12,7 @@ A model without an exact program is served through its float program (the fast p
 node): members vote the pair of their float trace, and a dispute that reaches a node is settled by a
 jury (a Brain round) that recomputes only that node and votes whether the defender's output is within
 the request's tolerance (option `tolerance`: a `bisection.tolerance.Tolerance`, an (atol, rtol) pair or
-"ATOL,RTOL"; default `Tolerance.DEFAULT` for float models, exact equality for exact ones).
+"ATOL,RTOL"; default `bisection.tolerance.DEFAULT` for float models, exact equality for exact ones).
 
 The court is deployed on first use (`ensure_court`) and recorded in `deployment.extras`; agents whose
 deployment predates it find it on chain (`verifiers.agents.hybrid.find_court`).
@@ -22,13 +22,13 @@ from __future__ import annotations
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, OverturnReason
-from bisection.tolerance import DEFAULT, EXACT, Tolerance
-from verifiers.jury import parse_tolerance
+from bisection.tolerance import Tolerance
 from verifiers.agents.hybrid import COURT, brain_settled, court_config, court_of, resolve_due
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import InvalidRequest, ModeUnavailable
 from verifiers.modes import register
-from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly
+from verifiers.jury import JURY_NAMES, jury_evidence
+from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, tolerance_of
 from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
 from verifiers.verdict import DISPUTED, FINAL, PROVISIONAL, TIMED_OUT, Verdict
 
@@ -46,8 +46,6 @@ NAMES = {"HybridRequested": "request", "AnswerPublished": "publish", "CommitteeD
          "GameOpened": "open game", "Bisected": "bisect", "OutputPosted": "post output", "Picked": "pick",
          "TreeRevealed": "reveal (game)", "Stepped": "one-step check", "NodePosted": "post node",
          "JuryVerdict": "jury verdict", "GameResolved": "timeout (game)"}
-JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Revealed": "jury reveal",
-              "TimedOut": "jury round (timeout)", "JuryConvened": "jury retry"}
 REASONS = {OverturnReason.UNPUBLISHED: "the majority never published the pair it voted for",
            OverturnReason.UNDEFENDED: "no majority member defended the challenged answer in time",
            OverturnReason.REFUTED: "the majority's defense claim lost its bisection game"}
@@ -145,38 +143,6 @@ class Hybrid(Mode):
             v.reason = f"not final within {req.deadline_blocks} blocks ({v.status} on chain)"
             v.status = TIMED_OUT
         return v
-
-
-def jury_evidence(t, game_id: int, since: int) -> dict | None:
-    """A float game's jury: its rounds (Brain requests of kind NODE_CHECK), their reveals and the verdict;
-    None for a game that never reached a jury."""
-    d, chain = t.deployment, t.chain
-    convened = events(chain, d.jury.address, ev.JuryConvened, from_block=since, key=game_id)
-    if not convened:
-        return None
-    verdicts = events(chain, d.jury.address, ev.JuryVerdict, from_block=since, key=game_id)
-    rounds, votes = [], 0
-    for c in convened:
-        rid = c.event.brain_request_id
-        seen = events(chain, d.brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.TimedOut,
-                      from_block=c.block, key=rid)
-        rounds += seen + ([c] if c is not convened[0] else [])  # a later round was a retry
-        votes = sum(isinstance(s.event, ev.Revealed) for s in seen)
-    within = verdicts[0].event.within if verdicts else None
-    record = {"rounds": [c.event.brain_request_id for c in convened], "step": convened[0].event.step,
-              "votes": votes, "verdict": None if within is None else ("within" if within else "beyond")}
-    return {"record": record, "verdicts": verdicts, "rounds": rounds}
-
-
-def tolerance_of(req: Request) -> Tolerance:
-    """The request's tolerance for disputed float nodes (exact models: exact equality, never used)."""
-    given = req.options.get("tolerance")
-    if req.model.exact:
-        if given is not None and parse_tolerance(given) != EXACT:
-            raise InvalidRequest(f"model '{req.model.name}' is exact: its disputes end in a one-step check, "
-                                 f"so a tolerance means nothing (drop it, or use '{req.model.name}@fast')")
-        return EXACT
-    return DEFAULT if given is None else parse_tolerance(given)
 
 
 def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:

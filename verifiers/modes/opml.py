@@ -2,7 +2,12 @@
 watcher disputes it, and a dispute is settled by the bisection game over the program's steps with a
 one-step check on chain (opML).
 
-The request goes to OpmlRequests with its fee (model, quantized input, deadline). A submitter posts a
+A model without an exact program is served through its float program (the fast profile, node by node):
+a dispute that narrows to a float node goes to a jury (a Brain round) that recomputes only that node
+and judges the defender's output within the request's tolerance (option `tolerance`, as in hybrid);
+answers' claims must state that tolerance (OpmlRequests checks it).
+
+The request goes to OpmlRequests with its fee (model, input, deadline, tolerance). A submitter posts a
 bonded claim (S_N and the output root) to the OpmlGame and links it to the request; watchers re-execute
 and open games on wrong claims. A claim final after its window settles the request and the fee goes to
 its defender; a rejected claim loses its bond to the challenger, and the request stays open for another
@@ -14,18 +19,20 @@ from __future__ import annotations
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind
 from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as REQ_TIMED_OUT
-from runtime.tensor_root import tensor_bytes
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
 from verifiers.modes import register
-from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly
+from verifiers.jury import JURY_NAMES, jury_evidence
+from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, tolerance_of
 from verifiers.verdict import DISPUTED, FINAL, REJECTED, TIMED_OUT, Verdict
 
-GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.GameResolved)
+GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.NodePosted,
+               ev.Rebased, ev.GameResolved)
 NAMES = {"OpmlRequested": "request", "RequestAnswered": "answer", "RequestSettled": "settle",
          "ClaimSubmitted": "claim", "ClaimFinalized": "resolve claim", "ClaimRejected": "claim rejected",
          "GameOpened": "open game", "Bisected": "bisect", "OutputPosted": "post output", "Picked": "pick",
-         "TreeRevealed": "reveal", "Stepped": "one-step check", "GameResolved": "timeout"}
+         "TreeRevealed": "reveal", "Stepped": "one-step check", "NodePosted": "post node",
+         "JuryVerdict": "jury verdict", "GameResolved": "timeout"}
 
 
 @register
@@ -33,23 +40,34 @@ class Opml(Mode):
     name = "opml"
     summary = "a bonded claim, final after a challenge window; disputes settled by bisection on chain"
 
+    options = ("tolerance",)
+    float_roots = True
+
+    def default_kind(self, entry) -> ResultKind:
+        return ResultKind.OUTPUT_ROOT
+
     def check(self, t, req: Request) -> None:
-        if not req.model.exact:
-            raise ModeUnavailable(f"opml needs an exact program, and model '{req.model.name}' has none")
+        if not req.model.disputable:
+            raise ModeUnavailable(f"opml needs a program the dispute game can run (exact, or a float program with "
+                                  f"static shapes), and model '{req.model.name}' has none")
         if req.kind != ResultKind.OUTPUT_ROOT:
-            raise InvalidRequest("opml settles the exact output root: result kind must be output_root")
+            raise InvalidRequest("opml settles the program's output root: result kind must be output_root")
+        req.options["tolerance"] = tolerance_of(req)
         min_fee = t.deployment.requests.min_fee
         if req.fee < min_fee:
             raise FeeBelowMinimum(f"fee {req.fee} wei is below the minimum {min_fee} wei")
 
     def default_deadline(self, t, req: Request) -> int:
-        c = t.deployment.opml.config
-        return c.window + 2 * c.clock + 16
+        c, s = t.deployment.opml.config, t.deployment.system.config
+        blocks = c.window + 2 * c.clock + 16
+        if not req.model.exact:  # a float game's last move waits for a jury round (no clock runs meanwhile)
+            blocks += 4 + s.commit_window + s.reveal_window
+        return blocks
 
     def submit(self, t, req: Request) -> Handle:
-        x_q = req.model.model.quantize_input(req.x)
-        r = t.deployment.requests.request(req.model.model_id, tensor_bytes(x_q), req.deadline_blocks, fee=req.fee,
-                                          sender=t.requester)
+        r = t.deployment.requests.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT),
+                                          req.deadline_blocks, fee=req.fee, sender=t.requester,
+                                          tolerance=tolerance_of(req).packed)
         e = r.one(ev.OpmlRequested)
         return Handle(e.request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r), "deadline": e.deadline})
 
@@ -105,7 +123,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
     answers = reqs.answers(h.request_id)
     mine = events(chain, reqs.address, ev.RequestAnswered, ev.RequestSettled, from_block=h.block, key=h.request_id)
     seen = list(mine)
-    claims, games = [], []
+    claims, games, jury_seen = [], [], []
     for c in answers:
         cl = game.claim(c)
         seen += events(chain, game.address, ev.ClaimSubmitted, ev.ClaimFinalized, ev.ClaimRejected, from_block=h.block, key=c)
@@ -120,8 +138,14 @@ def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
                           "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
                           "disputed_step": g.hi if g.hi == g.lo + 1 else None,
                           "transcript": [_move(s) for s in moves]})
+            jury = jury_evidence(t, gid, h.block)
+            if jury is not None:  # a float program's game: its steps went to a jury
+                games[-1]["jury"] = jury["record"]
+                seen += jury["verdicts"]
+                jury_seen += jury["rounds"]
     v = Verdict(mode, PENDING, request_id=h.request_id, blocks=chain.block_number - h.block,
-                transactions=[h.data["request_tx"]] + transactions(chain, seen, NAMES),
+                transactions=sorted([h.data["request_tx"]] + transactions(chain, seen, NAMES)
+                                    + transactions(chain, jury_seen, JURY_NAMES), key=lambda x: x.block),
                 evidence={"claims": claims, "games": games, "deadline": info.deadline})
     settled = [s for s in mine if isinstance(s.event, ev.RequestSettled)]
     if info.status == REQ_FINAL:

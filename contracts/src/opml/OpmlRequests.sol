@@ -7,7 +7,8 @@ import {OpmlGame} from "./OpmlGame.sol";
 
 /// @notice Requests for opML answers, with the fee held until one is final. A requester posts model,
 /// input, fee and a deadline (blocks); any submitter answers by linking its own OpmlGame claim on the
-/// same model and input (the claim's S_0 must equal the one derived here from the request). `settle`
+/// same model and input (the claim's S_0 must equal the one derived here from the request) and the
+/// request's tolerance (what a jury allows a float program's steps; 0 for an exact model). `settle`
 /// pays the fee to the defender of the first linked claim that is final; a request with no final claim
 /// and none still pending once its deadline has passed times out and its fee is credited back to the
 /// requester. Payments are pulled (`withdraw`).
@@ -25,6 +26,7 @@ contract OpmlRequests {
         bytes32 initialRoot; // S_0 of the request: model and input
         uint64 deadline; // block after which an unanswered request may time out
         uint8 status;
+        uint64 tolerance; // packed float32 atol << 32 | rtol an answer's claim must state (0: exact)
     }
 
     OpmlGame public immutable game;
@@ -35,7 +37,7 @@ contract OpmlRequests {
     mapping(address => uint256) public credit;
 
     event OpmlRequested(uint256 indexed requestId, address indexed requester, bytes32 modelId, bytes32 initialRoot,
-        uint256 fee, uint256 deadline, bytes input);
+        uint256 fee, uint256 deadline, bytes input, uint64 tolerance);
     event RequestAnswered(uint256 indexed requestId, uint256 claimId, address submitter);
     event RequestSettled(uint256 indexed requestId, uint8 status, uint256 claimId, bytes32 outputRoot, address paidTo,
         uint256 amount);
@@ -46,14 +48,19 @@ contract OpmlRequests {
         minFee = minFee_;
     }
 
-    function request(bytes32 modelId, bytes calldata input, uint64 deadlineBlocks) external payable returns (uint256 id) {
+    function request(bytes32 modelId, bytes calldata input, uint64 deadlineBlocks, uint64 tolerance)
+        external
+        payable
+        returns (uint256 id)
+    {
         if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
         // INVARIANT: a request names a registered model and an input of its shape (UnknownModel, InvalidInput).
         bytes32 s0 = game.models().initialRoot(modelId, input);
         id = nextRequestId++;
-        _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN);
-        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input);
+        _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN,
+            tolerance);
+        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input, tolerance);
     }
 
     /// @notice Links the sender's claim as an answer to request `id`.
@@ -64,6 +71,8 @@ contract OpmlRequests {
         if (c.defender != msg.sender) revert NotAuthorized(msg.sender);
         // INVARIANT: the claim is about this request's model and input (its S_0 is the request's).
         if (c.modelId != r.modelId || c.initialRoot != r.initialRoot) revert ClaimMismatch(id, claimId);
+        // INVARIANT: the claim's float steps are judged with the tolerance the requester stated.
+        if (c.tolerance != r.tolerance) revert ClaimMismatch(id, claimId);
         _answers[id].push(claimId);
         emit RequestAnswered(id, claimId, msg.sender);
     }

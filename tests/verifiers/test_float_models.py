@@ -1,7 +1,7 @@
-"""Hybrid on a model served in the fast profile (DESIGN.md section 7b), through the Verifier interface
-with the in-process agents of `Tribunal.connect` (conftest): the committee votes on the float program's
-roots, and a dispute that narrows to one float node is settled by a node jury, a Brain round whose
-members recompute only that node and vote within the request's tolerance."""
+"""Models served in the fast profile (DESIGN.md section 7b), through the Verifier interface with the
+in-process agents of `Tribunal.connect` (conftest), in hybrid and in opml: claims and committee votes are
+the float program's roots, and a dispute that narrows to one float node is settled by a node jury, a
+Brain round whose members recompute only that node and vote within the request's tolerance."""
 from __future__ import annotations
 
 import numpy as np
@@ -108,3 +108,26 @@ def test_hybridFloat_opOutsideExactProfile_lyingMajorityOverturnedByJury(tribuna
     assert v.status == "final" and not v.evidence["upheld"], v.reason
     assert v.output_root == "0x" + e.output_root(e.check(x)).hex()
     assert any(g.get("jury", {}).get("verdict") == "beyond" for g in v.evidence["games"])
+
+
+def test_opmlFloat_honestSubmitter_floatRootFinal(tribunal, sample):
+    v = tribunal.infer(FLOAT, sample, mode="opml").wait()
+    assert v.status == "final", v.reason
+    assert v.output_root == float_root(tribunal, sample) and not v.evidence["games"]
+
+
+def test_opmlFloat_cheatingSubmitter_juryRejectsIt_watchersAnswerFinal(tribunal, sample):
+    """The submitter's float claim has one element far off mid-program; the watcher's game narrows to that
+    node, the jury finds the defender's output beyond tolerance, the claim is rejected, and the watcher's
+    own answer (same tolerance) ends final."""
+    cheat(tribunal, submitter="wrong-output")
+    v = tribunal.infer(FLOAT, sample, mode="opml", tolerance=(1e-4, 1e-3)).wait()
+    assert v.status == "final", v.reason
+    assert v.output_root == float_root(tribunal, sample)
+    rejected = [c for c in v.evidence["claims"] if c["status"] == "rejected"]
+    assert rejected and any(g["winner"] == "challenger" for g in v.evidence["games"])
+    names = {tx.name for tx in v.transactions}
+    assert {"post node", "jury verdict"} <= names and "one-step check" not in names, names
+    assert any(g.get("jury", {}).get("verdict") == "beyond" for g in v.evidence["games"])
+    claim = tribunal.deployment.game.claim(v.evidence["final_claim"])
+    assert claim.tolerance == Tolerance(1e-4, 1e-3).packed and claim.float_steps
