@@ -184,11 +184,7 @@ class Chain:
         tx: dict[str, Any] = {"from": sender.address, "value": value, "chainId": self.chain_id,
                               "maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.priority_fee}
         if gas is None:
-            try:
-                estimate = fn.estimate_gas(tx, block_identifier=self.estimate_block)
-            except Exception as exc:  # noqa: BLE001
-                raise self._decode(exc) from None
-            gas = estimate + estimate // 4 + 10_000
+            gas = self._gas_limit(fn, tx)
         tx["gas"] = gas
         tx = fn.build_transaction(tx)
         with self._lock:
@@ -207,6 +203,15 @@ class Chain:
         if not wait:
             return tx_hash
         return self.wait_for(tx_hash, replay=tx)
+
+    def _gas_limit(self, fn: Any, tx: dict) -> int:
+        """The gas limit of a transaction sent without one: the node's estimate plus a quarter. Estimating
+        simulates the call, so a revert raises its error class here and nothing is sent."""
+        try:
+            estimate = fn.estimate_gas(tx, block_identifier=self.estimate_block)
+        except Exception as exc:  # noqa: BLE001
+            raise self._decode(exc) from None
+        return estimate + estimate // 4 + 10_000
 
     def wait_for(self, tx_hash: bytes, replay: dict | None = None) -> Receipt:
         """Waits for a transaction; a failed one raises its revert's error class."""

@@ -125,11 +125,16 @@ class _HybridDuties(OpmlAgent):
         return court_of(self.d)
 
     def open_requests(self, court: HybridCourt):
-        """(request id, info) of every hybrid request not yet settled, from the court's logs."""
-        for seen in self.recent(court.address, ev.HybridRequested):
-            info = court.request_info(seen.event.request_id)
-            if info.status in OPEN:
-                yield seen.event.request_id, info
+        """(request id, info) of every hybrid request not yet settled, from the court's logs (a request
+        whose AnswerFinal or HybridTimedOut is logged is settled for good: its state is not read again)."""
+        seen = self.recent(court.address, ev.HybridRequested, ev.AnswerFinal, ev.HybridTimedOut)
+        settled = {s.event.request_id for s in seen if not isinstance(s.event, ev.HybridRequested)}
+        for s in seen:
+            rid = s.event.request_id
+            if isinstance(s.event, ev.HybridRequested) and rid not in settled:
+                info = court.request_info(rid)
+                if info.status in OPEN:
+                    yield rid, info
 
     def request_input(self, rid: int):
         """(entry, x_q) of a hybrid request, from Brain's InputPosted event; None when unknown here."""
