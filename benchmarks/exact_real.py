@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import statistics
 import tempfile
 import time
 import warnings
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.runtime_latency import timed
 from runtime.backend import get_backend
 from runtime.model import Model
 
@@ -84,12 +84,7 @@ def build(name: str, out: Path, seq: int):
 
 def median_time(fn, repeat: int) -> float:
     fn()  # warm-up: lowering, caches
-    samples = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
+    return timed(fn, repeat)
 
 
 def per_op(m: Model, x, backend: str) -> dict[str, float]:

@@ -25,14 +25,9 @@ COMMITTEE = 5
 
 
 def _cheat(t, mode: str, cheater: bool) -> None:
-    for a in t.scheduler.agents:
-        a.cheat = "honest"
-    if not cheater:
-        return
-    if mode in ("opml", "hybrid"):
-        next(a for a in t.scheduler.agents if a.role == "submitter").cheat = "wrong-output"
-    else:
-        next(a for a in t.scheduler.agents if a.role == "member").cheat = "wrong-output"
+    """One cheater: the submitter in opml and hybrid, one member of the committee otherwise."""
+    optimistic = mode in ("opml", "hybrid")
+    t.set_cheats(liars=int(cheater and not optimistic), submitter="wrong-output" if cheater and optimistic else "honest")
 
 
 def measure(chain: str, model: str, mode_names: list[str], sample: int = 0) -> list[dict]:

@@ -31,7 +31,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .errors import ConstantFoldError, FastRunError, TribunalError, UnsupportedOpError, first_line
-from .program import Slot
+from .program import Slot, SlotProgram
 
 FLOAT_OP = "ONNX_NODE"  # every float node's op in the commitment (op code 1000, bisection.commitments)
 DTYPES = ("int8", "int16", "int64", "float32", "bool", "int32", "uint8", "float16", "float64")
@@ -64,7 +64,8 @@ class FloatNode:
 
 
 @dataclass
-class FloatProgram:
+class FloatProgram(SlotProgram):
+    input_kind = "input"
     slots: list[Slot]
     nodes: list[FloatNode]
     constants: dict[int, np.ndarray]
@@ -77,24 +78,6 @@ class FloatProgram:
         """The float program of a `runtime.model.Model` for one static input shape."""
         return _Builder(model.proto, model.spec.name, tuple(int(d) for d in shape), model.name).build()
 
-    @property
-    def steps(self) -> int:
-        return len(self.nodes)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return self.slots[self.input_slot].shape
-
-    def initial_state(self, x: np.ndarray) -> list[np.ndarray | None]:
-        x = np.asarray(x)
-        inp = self.slots[self.input_slot]
-        if x.shape != inp.shape or x.dtype != np.dtype(inp.dtype):
-            raise ValueError(f"input must be {inp.dtype} of shape {inp.shape}, got {x.dtype} {x.shape}")
-        state: list[np.ndarray | None] = [None] * len(self.slots)
-        for i, v in self.constants.items():
-            state[i] = v
-        state[self.input_slot] = x
-        return state
 
     def step(self, state: list, k: int, backend: Any = None) -> dict[int, np.ndarray]:
         """Execute step k (1-based) on `state` with the reference execution; returns {slot: value}.

@@ -45,14 +45,11 @@ class Node:
     attrs: Mapping[str, Any] = field(default_factory=dict)  # ints and tuples of ints
 
 
-@dataclass
-class Program:
-    slots: list[Slot]
-    nodes: list[Node]
-    constants: dict[int, np.ndarray]  # slot index -> value, for every constant slot
-    input_slot: int
-    output_slots: tuple[int, ...]
-    _prepared: dict = field(default_factory=dict, repr=False)
+class SlotProgram:
+    """What every program over slots shares (the exact `Program`, `runtime.float_program.FloatProgram`):
+    its step count, its input's shape, and S_0 as arrays. Needs `slots`, `nodes`, `input_slot`, `constants`."""
+
+    input_kind = "quantized input"  # how errors name the input (a float program's is the raw input)
 
     @property
     def steps(self) -> int:
@@ -62,17 +59,28 @@ class Program:
     def input_shape(self) -> tuple[int, ...]:
         return self.slots[self.input_slot].shape
 
-    def initial_state(self, x_q: np.ndarray) -> list[np.ndarray | None]:
-        """S_0 as arrays: constants and the quantized input set, intermediates None."""
-        x_q = np.asarray(x_q)
+    def initial_state(self, x: np.ndarray) -> list[np.ndarray | None]:
+        """S_0 as arrays: constants and the input set, intermediates None."""
+        x = np.asarray(x)
         inp = self.slots[self.input_slot]
-        if x_q.shape != inp.shape or x_q.dtype != np.dtype(inp.dtype):
-            raise ValueError(f"quantized input must be {inp.dtype} of shape {inp.shape}, got {x_q.dtype} {x_q.shape}")
+        if x.shape != inp.shape or x.dtype != np.dtype(inp.dtype):
+            raise ValueError(f"{self.input_kind} must be {inp.dtype} of shape {inp.shape}, got {x.dtype} {x.shape}")
         state: list[np.ndarray | None] = [None] * len(self.slots)
         for i, v in self.constants.items():
             state[i] = v
-        state[self.input_slot] = x_q
+        state[self.input_slot] = x
         return state
+
+
+@dataclass
+class Program(SlotProgram):
+    slots: list[Slot]
+    nodes: list[Node]
+    constants: dict[int, np.ndarray]  # slot index -> value, for every constant slot
+    input_slot: int
+    output_slots: tuple[int, ...]
+    _prepared: dict = field(default_factory=dict, repr=False)
+
 
     def step(self, state: list, k: int, backend: Backend | str = "numpy") -> dict[int, Any]:
         """Execute step k (1-based) on `state`; returns {output slot: value}, leaves state alone."""

@@ -127,6 +127,18 @@ class Tribunal:
             self.scheduler.add(role("watcher")(self.deployment, self.roles.watcher(c), catalog=self.catalog,
                                                cheat=watcher_cheat, name="watcher", bond=bond))
 
+    def set_cheats(self, *, liars: int = 0, submitter: str = "honest", watcher: str = "honest") -> None:
+        """Re-arm the in-process agents: the first `liars` members vote one wrong answer (`wrong-output`),
+        the others are honest; the submitter and the watcher play the named strategies."""
+        members = [a for a in self.scheduler.agents if a.role == "member"]
+        for i, m in enumerate(members):
+            m.cheat = "wrong-output" if i < liars else "honest"
+        for a in self.scheduler.agents:
+            if a.role == "submitter":
+                a.cheat = submitter
+            elif a.role == "watcher":
+                a.cheat = watcher
+
     def close(self) -> None:
         if self.owns_chain:
             self.chain.close()

@@ -31,7 +31,7 @@ from contracts.bindings.brain import ResultKind
 from runtime.errors import InputShapeError, TribunalError, UnsupportedOpError
 from runtime.model import Model
 from runtime.onnx_io import check_input
-from runtime.tensor_root import tensor_bytes, tensor_root
+from runtime.tensor_root import tensor_bytes, tensor_from_bytes, tensor_root
 
 FAST_WEIGHTS_ROOT = hashlib.sha256(b"fast profile").digest()
 FAST_SUFFIX = "@fast"  # "gpt2-tiny@fast": a model that has an exact program, served in the fast profile
@@ -105,7 +105,7 @@ class ModelEntry:
         try:
             if kind == ResultKind.OUTPUT_ROOT:
                 slot = self.program.slots[self.program.input_slot]
-                return from_bytes(data, slot.dtype, slot.shape)
+                return tensor_from_bytes(data, slot.dtype, tuple(slot.shape))
             dtype = self.model.spec.dtype.newbyteorder("<")
             return np.frombuffer(data, dtype=dtype).astype(self.model.spec.dtype).reshape(self.model.default_shape())
         except ValueError as e:
@@ -174,11 +174,6 @@ class Catalog:
             if n not in self._entries and self.entry(n).model_id == bytes(model_id):
                 return self._entries[n]
         return None
-
-
-def from_bytes(data: bytes, dtype: str, shape) -> np.ndarray:
-    """An array from its canonical (big-endian) bytes: `tensor_bytes` reversed."""
-    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder(">")).astype(dtype).reshape(tuple(shape))
 
 
 def _covers(path: str) -> bool:

@@ -54,10 +54,10 @@ class Deployment:
 
     @property
     def jury(self) -> NodeJury:
-        """The NodeJury that decides the game's float steps (the game names it: found from the chain)."""
-        address = self.game.jury()
-        if self._jury is None or self._jury.address != address:
-            self._jury = NodeJury(self.chain, address)
+        """The NodeJury that decides the game's float steps (the game names it: found from the chain, and
+        kept once set, since `setJury` takes no second call)."""
+        if self._jury is None or int(self._jury.address, 16) == 0:
+            self._jury = NodeJury(self.chain, self.game.jury())
         return self._jury
 
     def addresses(self) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, NodeTask  # noqa: F401 - re-exported for callers
 from contracts import events as ev
@@ -58,10 +57,13 @@ class NodeJury(_Simulated):
 
     def task_of(self, game_id: int) -> JuryTask:
         """The task of the game's current round, read back from Brain's InputPosted event."""
+        from contracts.bindings.brain import Brain
+
         rid = self.case(game_id).request
-        topic0 = keccak(text="InputPosted(uint256,bytes)")
-        logs = self.chain.w3.eth.get_logs({"address": self.brain(), "fromBlock": 0, "toBlock": "latest",
-                                           "topics": ["0x" + topic0.hex(), "0x" + rid.to_bytes(32, "big").hex()]})
+        brain = self.brain()
+        since = Brain(self.chain, brain).request_info(rid).request_block  # the round's input is logged there
+        logs = self.chain.w3.eth.get_logs({"address": brain, "fromBlock": since, "toBlock": "latest",
+                                           "topics": [ev.topic_of(ev.InputPosted), rid.to_bytes(32, "big")]})
         posted = [e for e in ev.decode_logs(logs) if isinstance(e, ev.InputPosted)]
         return JuryTask.decode(posted[-1].input)
 

@@ -46,11 +46,4 @@ def sample():
 
 def cheat(t, *, liars: int = 0, submitter: str = "honest", watcher: str = "honest") -> None:
     """Give the in-process agents strategies: the first `liars` members vote one wrong answer."""
-    members = [a for a in t.scheduler.agents if a.role == "member"]
-    for i, m in enumerate(members):
-        m.cheat = "wrong-output" if i < liars else "honest"
-    for a in t.scheduler.agents:
-        if a.role == "submitter":
-            a.cheat = submitter
-        elif a.role == "watcher":
-            a.cheat = watcher
+    t.set_cheats(liars=liars, submitter=submitter, watcher=watcher)

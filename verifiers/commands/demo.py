@@ -82,7 +82,7 @@ def run(args) -> dict:
                 rows.append({**row, "status": "pending", "output": None, "blocks": None, "seconds": None,
                              "gas_total": None, "note": "hybrid mode not registered in this build"})
                 continue
-            _cheat(t, sc["liars"], sc["submitter"])
+            t.set_cheats(liars=sc["liars"], submitter=sc["submitter"])
             _say(args, f"{sc['mode']}: {sc['label']} ...")
             v = t.infer(name, x, mode=sc["mode"], **sc["options"]).wait(progress=_progress(args))
             rows.append({**row, "status": v.status, "output": v.output, "output_root": v.output_root,
@@ -96,15 +96,6 @@ def run(args) -> dict:
     return {"model": args.model, "sample": args.sample, "chain": args.chain, "exact_output_root": exact_root,
             "label": None if labels is None else int(labels[args.sample]), "rows": rows,
             "seconds": round(time.perf_counter() - t0, 1)}
-
-
-def _cheat(t, liars: int, submitter: str) -> None:
-    members = [a for a in t.scheduler.agents if a.role == "member"]
-    for i, m in enumerate(members):
-        m.cheat = "wrong-output" if i < liars else "honest"
-    for a in t.scheduler.agents:
-        if a.role == "submitter":
-            a.cheat = submitter
 
 
 def _say(args, text: str) -> None:

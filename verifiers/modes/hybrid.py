@@ -94,7 +94,7 @@ class Hybrid(Mode):
                                   f"with static shapes), and model '{req.model.name}' has none")
         if req.kind != ResultKind.OUTPUT_ROOT:
             raise InvalidRequest("hybrid settles the program's output root: result kind must be output_root")
-        req.options["tolerance"] = tolerance_of(req)
+        tolerance_of(req)  # refuses a bad or meaningless tolerance before anything is sent
         check_fee(t, req)
         check_committee(t)
 

@@ -52,7 +52,7 @@ class Opml(Mode):
                                   f"static shapes), and model '{req.model.name}' has none")
         if req.kind != ResultKind.OUTPUT_ROOT:
             raise InvalidRequest("opml settles the program's output root: result kind must be output_root")
-        req.options["tolerance"] = tolerance_of(req)
+        tolerance_of(req)  # refuses a bad or meaningless tolerance before anything is sent
         min_fee = t.deployment.requests.min_fee
         if req.fee < min_fee:
             raise FeeBelowMinimum(f"fee {req.fee} wei is below the minimum {min_fee} wei")

@@ -204,7 +204,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         uint64 tolerance
     ) external payable returns (uint256 claimId) {
         claimId = _submit(modelId, input, finalRoot, outputRoot, outputProof, consumer);
-        _claims[claimId].tolerance = tolerance;
+        _claims[claimId].tolerance = tolerance; // set here: one more argument to _submit is "stack too deep"
     }
 
     function _submit(
