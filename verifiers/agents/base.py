@@ -108,6 +108,18 @@ class Agent:
         self.log.append({"duty": what, "block": getattr(r, "block_number", None), "gas": getattr(r, "gas_used", None)})
         return r
 
+    def isolated(self, what: str, item, fn: Callable[[], int]) -> int:
+        """Runs one item's duty (a request, claim, game, proposal) alone: any exception it raises, from
+        chain data that does not decode to a model that will not load, is logged with the item's id and
+        ends that item's duty for this tick, never the tick itself, so the other items are still served.
+        Returns the transactions `fn` sent (0 when it failed)."""
+        try:
+            return int(fn() or 0)
+        except Exception as e:  # noqa: BLE001 - an agent never dies on chain data (DESIGN.md section 11)
+            self.log.append({"duty": what, "id": item, "error": f"{type(e).__name__}: {e}",
+                             "block": self.chain.block_number})
+            return 0
+
     def derive(self, *parts: bytes | int | str) -> bytes:
         """A secret only this key can compute, the same after a restart: HMAC-SHA256(key, chain id ‖ parts)."""
         msg = hashlib.sha256()
