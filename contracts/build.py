@@ -1,4 +1,4 @@
-"""Compiles `contracts/src/**/*.sol` (subfolders included) with the pinned npm solc and writes `contracts/artifacts/`.
+"""Compiles `contracts/src/**/*.sol` (subfolders included) and the example dapps `contracts/examples/*.sol` with the pinned npm solc and writes `contracts/artifacts/`.
 
     python -m contracts.build           compile and (re)write the artifacts
     python -m contracts.build --check   compile and fail (exit 1) if the committed artifacts differ
@@ -6,7 +6,8 @@
 One artifact per contract: `{name, source, abi, bytecode, deployedBytecode, compiler}`, where
 `compiler` names the exact solc version and settings that made it. Compilation runs the npm package
 `solc` (soljson, through node: `contracts/solc.cjs`); OpenZeppelin imports resolve under
-`node_modules/`. Run `npm ci` first.
+`node_modules/`; `@tribunal/contracts/...` (how a dapp imports the published package, contracts/src)
+resolves to `src/`, so the examples compile exactly as a dapp's own sources would. Run `npm ci` first.
 """
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from contracts.errors import BuildError
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 SRC = PACKAGE / "src"
+EXAMPLES = PACKAGE / "examples"
 ARTIFACTS = PACKAGE / "artifacts"
 SETTINGS = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
+    "remappings": ["@tribunal/contracts/=src/"],
     "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
 }
 
@@ -33,8 +36,8 @@ SETTINGS = {
 def standard_input() -> dict:
     # Source names keep their path under src/ (e.g. "src/onestep/OneStep.sol") so that relative
     # imports between subfolders resolve the way solc normalises them.
-    sources = {f"src/{p.relative_to(SRC).as_posix()}": {"content": p.read_text()}
-               for p in sorted(SRC.rglob("*.sol"))}
+    sources = {p.relative_to(PACKAGE).as_posix(): {"content": p.read_text()}
+               for p in sorted(SRC.rglob("*.sol")) + sorted(EXAMPLES.rglob("*.sol"))}
     return {"language": "Solidity", "sources": sources, "settings": SETTINGS}
 
 
@@ -57,7 +60,7 @@ def compile_sources() -> dict[str, dict]:
     artifacts = {}
     for source, contracts in sorted(result["output"]["contracts"].items()):
         for name, data in sorted(contracts.items()):
-            if not source.startswith("src/"):
+            if not source.startswith(("src/", "examples/")):
                 continue
             artifacts[name] = {
                 "name": name,

@@ -411,6 +411,42 @@ class ScoreOutOfRange(ContractRevert):
     template = "proposal {proposalId}: score {score} is outside 0..{maxScore}"
 
 
+# ---- output proofs (contracts/src/lib/OutputProof.sol)
+
+
+class InvalidOutputProof(ContractRevert):
+    """Raised when an output element's chunk and path (or a whole output's bytes) do not fold to the delivered root."""
+
+    template = "the proof of chunk/element {index} does not match output root {root}"
+
+
+class SliceNotInOneChunk(ContractRevert):
+    """Raised when an output slice spans more than one 512-element chunk (prove each chunk's part)."""
+
+    template = "slice of {length} elements from {first} spans more than one chunk"
+
+
+# ---- example dapps (contracts/examples/)
+
+
+class ResultNotDelivered(ContractRevert):
+    """Raised when an example dapp is asked to act on a request whose result its callback has not received."""
+
+    template = "request {requestId}: no result delivered yet"
+
+
+class LabelNotTarget(ContractRevert):
+    """Raised when an example dapp's verified label is not the one it pays out on."""
+
+    template = "request {requestId}: the verified label is {label}, the bounty pays on {target}"
+
+
+class AlreadyPaidOut(ContractRevert):
+    """Raised when an example dapp is asked to pay out a request a second time."""
+
+    template = "request {requestId} was already paid out"
+
+
 # ---- one-step
 
 
@@ -463,7 +499,8 @@ class UnsupportedOp(ContractRevert):
 
 
 class ElementOutOfRange(ContractRevert):
-    """Raised when a one-step element lies past the output's padded tensor tree."""
+    """Raised when a one-step element lies past the output's padded tensor tree, or an output proof
+    (lib/OutputProof.sol) asks for an element past the output's element count."""
 
     template = "element {element} is past the output (size {size}) and its padding"
 

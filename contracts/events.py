@@ -347,6 +347,8 @@ class OpmlRequested(Event):
     deadline: int
     input: bytes
     tolerance: int
+    consumer: str = "0x" + "0" * 40  # gets onResult(id, outputRoot) when the request is final
+    callback_gas: int = 0
 
 
 @dataclass(frozen=True)
@@ -516,6 +518,30 @@ class Rejected(Event):
 class ScoringTimedOut(Event):
     proposal_id: int
     reveals: int
+
+
+
+# ---------------------------------------------------------------- example dapps (contracts/examples/LabelBounty.sol)
+
+
+@dataclass(frozen=True)
+class Asked(Event):
+    request_id: int
+    asker: str
+
+
+@dataclass(frozen=True)
+class Delivered(Event):
+    request_id: int
+    output_root: bytes
+
+
+@dataclass(frozen=True)
+class PaidOut(Event):
+    request_id: int
+    asker: str
+    label: int
+    amount: int
 
 
 def event_classes() -> dict[str, type[Event]]:

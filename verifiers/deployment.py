@@ -1,5 +1,6 @@
-"""One deployment of the whole system on one chain: BRAIN (registries, Brain, SinglePhaseBrain, consumer)
-and opML (models, one-step verifier, game), with the addresses to attach to it again (`save`/`attach`).
+"""One deployment of the whole system on one chain: BRAIN (registries, Brain, SinglePhaseBrain, consumer),
+opML (models, one-step verifier, game, requests) and the hybrid court, every mode's contracts, with the
+addresses to attach to it again (`save`/`attach`).
 
 Protocol parameters default to windows short enough for a demo (blocks, not hours) and long enough for
 agents that poll: `DEFAULT_CONFIG` and `DEFAULT_OPML`.
@@ -11,11 +12,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, SinglePhaseBrain
+from contracts.bindings.hybrid import HybridConfig, HybridCourt
 from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
 from contracts.bindings.jury import NodeJury
 from contracts.bindings.opml_requests import OpmlRequests
 from contracts.chain.base import Chain
-from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_jury, deploy_opml
+from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_hybrid, deploy_jury, deploy_opml
 from verifiers.errors import DeploymentError
 
 # Windows are counted in blocks, and on the chains Tribunal starts itself (embedded, anvil) every
@@ -28,6 +30,18 @@ DEFAULT_CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=64, slash_amount
                               max_callback_gas=500_000, max_in_flight=1024)
 DEFAULT_OPML = OpmlConfig(window=24, clock=24, min_bond=ETHER // 100, stride=2, callback_gas=200_000)
 NODE_STAKE = 2 * ETHER
+# Deployment extras naming the contracts every deployment has beyond `addresses()`'s fixed keys.
+COURT = "hybrid_court"  # HybridCourt over this deployment's Brain and game
+CONSUMER = "hybrid_consumer"  # an ExampleConsumer that accepts the court's final answers
+REQUESTS_CONSUMER = "requests_consumer"  # an ExampleConsumer that accepts OpmlRequests' final answers
+
+
+def hybrid_config(s: SystemConfig, o: OpmlConfig) -> HybridConfig:
+    """The court's windows, sized from the deployment's: challenge as long as an opML window, adoption
+    long enough for a fresh claim's window and both chess clocks."""
+    return HybridConfig(challenge_window=o.window, defend_window=max(4, s.commit_window),
+                        adopt_window=o.window + 2 * o.clock + 16, challenge_bond=o.min_bond,
+                        brain_callback_gas=min(250_000, s.max_callback_gas), max_callback_gas=s.max_callback_gas)
 
 
 @dataclass
@@ -51,6 +65,13 @@ class Deployment:
     @property
     def game(self) -> OpmlGame:
         return self.opml.game
+
+    @property
+    def court(self) -> HybridCourt:
+        """The hybrid court (`extras["hybrid_court"]`; every `deploy_all` deploys one)."""
+        if COURT not in self.extras:
+            raise DeploymentError("this deployment names no hybrid court (deployed before every deployment had one)")
+        return HybridCourt(self.chain, self.extras[COURT])
 
     @property
     def jury(self) -> NodeJury:
@@ -79,9 +100,12 @@ def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlCo
     start = chain.block_number
     system = deploy(chain, config)
     o = deploy_opml(chain, opml)
-    requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee)
+    requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee, config.max_callback_gas)
     deploy_jury(system, o)  # NodeJury: Brain rounds that decide the game's float steps
-    return Deployment(chain, system, o, start, requests=OpmlRequests(chain, requests))
+    court = deploy_hybrid(system, o, hybrid_config(config, opml))
+    extras = {COURT: court.court.address, CONSUMER: court.consumer.address,
+              REQUESTS_CONSUMER: chain.deploy("ExampleConsumer", [requests])}
+    return Deployment(chain, system, o, start, extras, requests=OpmlRequests(chain, requests))
 
 
 def attach(chain: Chain, source: str | Path | dict) -> Deployment:
@@ -93,6 +117,9 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                     "opml_requests"):
             if not chain.w3.eth.get_code(a[key]):
                 raise DeploymentError(f"deployment names {key} at {a[key]}, but the chain has no contract there")
+        for key, address in a.get("extras", {}).items():
+            if isinstance(address, str) and address.startswith("0x") and not chain.w3.eth.get_code(address):
+                raise DeploymentError(f"deployment names {key} at {address}, but the chain has no contract there")
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise DeploymentError(f"cannot read deployment {source if not isinstance(source, dict) else '(dict)'}: {e}") from None
     system = System(chain, config, ModelRegistry(chain, a["models"]), NodeRegistry(chain, a["nodes"]),

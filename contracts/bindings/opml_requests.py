@@ -9,6 +9,7 @@ from contracts.bindings.base import Binding
 from contracts.chain.base import Receipt
 
 OPEN, FINAL, TIMED_OUT = 1, 2, 3
+ZERO_ADDRESS = "0x" + "0" * 40
 
 
 @dataclass(frozen=True)
@@ -20,16 +21,20 @@ class OpmlRequestInfo:
     deadline: int
     status: int  # OPEN, FINAL or TIMED_OUT
     tolerance: int = 0  # packed float32 atol << 32 | rtol an answer's claim must state (0: exact)
+    consumer: str = "0x" + "0" * 40  # gets onResult(id, output root) once final (the zero address: none)
+    callback_gas: int = 0
 
 
 class OpmlRequests(Binding):
     artifact_name = "OpmlRequests"
 
     def request(self, model_id: bytes, input: bytes, deadline_blocks: int, *, fee: int, sender: LocalAccount,
-                tolerance: int = 0) -> Receipt:
-        """Posts a request; its OpmlRequested event has the id (reverts UnknownModel / InvalidInput / FeeTooLow).
-        `tolerance` (packed, `bisection.tolerance.Tolerance.packed`): what answers' claims must state."""
-        return self._tx("request", model_id, input, deadline_blocks, tolerance, sender=sender, value=fee)
+                tolerance: int = 0, consumer: str = ZERO_ADDRESS, callback_gas: int = 0) -> Receipt:
+        """Posts a request; its OpmlRequested event has the id (reverts UnknownModel / InvalidInput / FeeTooLow /
+        CallbackGasTooHigh). `tolerance` (packed, `bisection.tolerance.Tolerance.packed`): what answers' claims
+        must state. `consumer.onResult(id, output root)` runs with `callback_gas` when the request is final."""
+        return self._tx("request", model_id, input, deadline_blocks, tolerance, consumer, callback_gas, sender=sender,
+                        value=fee)
 
     def answer(self, request_id: int, claim_id: int, *, sender: LocalAccount) -> Receipt:
         return self._tx("answer", request_id, claim_id, sender=sender)
@@ -52,3 +57,7 @@ class OpmlRequests(Binding):
     @property
     def min_fee(self) -> int:
         return self._view("minFee")
+
+    @property
+    def max_callback_gas(self) -> int:
+        return self._view("maxCallbackGas")

@@ -7,6 +7,7 @@ import {FeeQueue} from "./FeeQueue.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {ResultDelivery} from "./ResultDelivery.sol";
+import {ITribunalBrain} from "./interfaces/ITribunalBrain.sol";
 import "./Errors.sol";
 
 /// @notice BRAIN, two-phase: a request transaction queues a request by fee; `dispatch` pops the
@@ -17,7 +18,7 @@ import "./Errors.sol";
 /// run the callback) or, with no quorum by the reveal deadline, times the request out and refunds
 /// its fee; either way it unlocks the committee. A request not dispatched within `queueTimeout`
 /// blocks can no longer be: its requester may cancel it for a full refund.
-contract Brain is ResultDelivery, ReentrancyGuard {
+contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
     using FeeQueue for FeeQueue.Heap;
 
@@ -83,16 +84,6 @@ contract Brain is ResultDelivery, ReentrancyGuard {
     mapping(uint256 => mapping(uint256 => bytes32)) private _votes;
     mapping(uint256 => mapping(bytes32 => uint256)) private _tally;
 
-    event Requested(
-        uint256 indexed requestId,
-        address indexed requester,
-        bytes32 indexed modelId,
-        bytes32 inputHash,
-        uint256 fee,
-        uint8 resultKind,
-        address consumer,
-        uint32 callbackGas
-    );
     event InputPosted(uint256 indexed requestId, bytes input);
     event InputLocated(uint256 indexed requestId, string uri);
     event Dispatched(
@@ -100,9 +91,7 @@ contract Brain is ResultDelivery, ReentrancyGuard {
     );
     event Committed(uint256 indexed requestId, address indexed member, bytes32 commitment);
     event Revealed(uint256 indexed requestId, address indexed member, bytes32 result);
-    event Finalized(uint256 indexed requestId, bytes32 result, uint256 votes, uint256 committeeSize);
-    event TimedOut(uint256 indexed requestId, uint256 refund);
-    event Cancelled(uint256 indexed requestId, uint256 refund);
+    // Requested, Finalized, TimedOut, Cancelled: ITribunalBrain.
 
     constructor(ModelRegistry models_, NodeRegistry nodes_, Config memory c) ResultDelivery(c.maxCallbackGas) {
         if (c.committeeSize == 0 || c.committeeSize > 256) revert InvalidConfig("committeeSize not in 1..256");

@@ -131,3 +131,12 @@ error SeedExpired(uint256 seedBlock);
 error UnknownProposal(uint256 proposalId);
 error ProposalNotActive(uint256 proposalId, uint8 status);
 error ScoreOutOfRange(uint256 proposalId, uint256 score, uint256 maxScore);
+
+// --- output proofs (lib/OutputProof.sol: a consumer checking a delivered output root) ---
+error InvalidOutputProof(bytes32 root, uint256 index);
+error SliceNotInOneChunk(uint256 first, uint256 length);
+
+// --- example dapps (contracts/examples/) ---
+error ResultNotDelivered(uint256 requestId);
+error LabelNotTarget(uint256 requestId, uint256 label, uint256 target);
+error AlreadyPaidOut(uint256 requestId);

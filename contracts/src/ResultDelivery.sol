@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IResultConsumer} from "./IResultConsumer.sol";
+import {IResultConsumer} from "./interfaces/IResultConsumer.sol";
+import {IResultDelivery} from "./interfaces/IResultDelivery.sol";
+import {ResultKinds} from "./interfaces/ResultKinds.sol";
 import {InsufficientGasForCallback, CallbackGasTooHigh, InvalidConfig} from "./Errors.sol";
 
 /// @notice Executes a request's callback with the agreed result, with the gas the requester asked
 /// for. A callback that reverts does not undo the settlement: it is reported by CallbackExecuted.
-abstract contract ResultDelivery {
-    /// Result kinds: what the bytes32 result holds (see contracts/README.md).
-    uint8 public constant KIND_OUTPUT_ROOT = 0; // exact-profile output root (sha256 Merkle root)
-    uint8 public constant KIND_ARGMAX = 1; // uint256(label) of the fast profile's argmax
-    uint8 public constant KIND_TOKEN_IDS = 2; // sha256 of the generated token ids, uint32 big-endian each
-    uint8 public constant KIND_RAW = 3; // any 32 bytes the consumer defines
-    uint8 public constant KIND_NODE_CHECK = 4; // a jury's vote on one float node: 1 within tolerance, 2 beyond
+abstract contract ResultDelivery is IResultDelivery {
+    /// Result kinds: what the bytes32 result holds (interfaces/ResultKinds.sol, contracts/README.md).
+    uint8 public constant KIND_OUTPUT_ROOT = ResultKinds.OUTPUT_ROOT;
+    uint8 public constant KIND_ARGMAX = ResultKinds.ARGMAX;
+    uint8 public constant KIND_TOKEN_IDS = ResultKinds.TOKEN_IDS;
+    uint8 public constant KIND_RAW = ResultKinds.RAW;
+    uint8 public constant KIND_NODE_CHECK = ResultKinds.NODE_CHECK;
 
     uint256 public immutable maxCallbackGas;
-
-    event CallbackExecuted(uint256 indexed requestId, address indexed consumer, bool success);
 
     constructor(uint256 maxCallbackGas_) {
         if (maxCallbackGas_ == 0) revert InvalidConfig("maxCallbackGas must be positive");

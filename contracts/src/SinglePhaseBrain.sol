@@ -8,6 +8,7 @@ import {Bits} from "./Bits.sol";
 import {ModelRegistry} from "./ModelRegistry.sol";
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {ResultDelivery} from "./ResultDelivery.sol";
+import {ISinglePhaseBrain} from "./interfaces/ISinglePhaseBrain.sol";
 import "./Errors.sol";
 
 /// @notice The paper's single-phase baseline: the request and its result are one transaction. The
@@ -17,7 +18,7 @@ import "./Errors.sol";
 /// executes the callback. Nothing is pending between transactions, so nothing pipelines: the
 /// inference sits on the request's critical path. The caller chooses no seed; it can only choose
 /// whether to send in this block or wait for another (see contracts/README.md, threat model).
-contract SinglePhaseBrain is ResultDelivery, ReentrancyGuard {
+contract SinglePhaseBrain is ISinglePhaseBrain, ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
 
     ModelRegistry public immutable models;
@@ -27,16 +28,6 @@ contract SinglePhaseBrain is ResultDelivery, ReentrancyGuard {
     uint256 public immutable quorumBps;
 
     uint256 public nextRequestId = 1;
-
-    event Served(
-        uint256 indexed requestId,
-        address indexed requester,
-        bytes32 indexed modelId,
-        bytes32 inputHash,
-        bytes32 result,
-        uint256 votes,
-        uint256 fee
-    );
 
     constructor(
         ModelRegistry models_,

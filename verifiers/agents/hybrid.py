@@ -31,7 +31,7 @@ from verifiers.agents.member import Member
 from verifiers.agents.opml_duties import CLAIM_FINAL, CLAIM_PENDING, OpmlAgent
 from verifiers.agents.watcher import Watcher
 
-COURT = "hybrid_court"  # the deployment extra naming the court's address
+from verifiers.deployment import COURT  # the deployment extra naming the court's address
 OPEN = (HybridStatus.PENDING, HybridStatus.DECIDED, HybridStatus.PROVISIONAL, HybridStatus.CHALLENGED,
         HybridStatus.DEFENDED, HybridStatus.OVERTURNED)
 

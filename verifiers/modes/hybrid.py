@@ -14,8 +14,8 @@ jury (a Brain round) that recomputes only that node and votes whether the defend
 the request's tolerance (option `tolerance`: a `bisection.tolerance.Tolerance`, an (atol, rtol) pair or
 "ATOL,RTOL"; default `bisection.tolerance.DEFAULT` for float models, exact equality for exact ones).
 
-The court is deployed on first use (`ensure_court`) and recorded in `deployment.extras`; agents whose
-deployment predates it find it on chain (`verifiers.agents.hybrid.find_court`).
+Every deployment has its court (`verifiers.deployment.deploy_all`, recorded in `deployment.extras`);
+the answer goes to the requester's consumer (`IResultConsumer.onResult`) once final.
 """
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from contracts import events as ev
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, OverturnReason
 from bisection.tolerance import Tolerance
-from verifiers.agents.hybrid import COURT, brain_settled, court_config, court_of, resolve_due
+from verifiers.agents.hybrid import brain_settled, court_config, court_of, resolve_due
+from verifiers.deployment import CONSUMER, hybrid_config
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import InvalidRequest, ModeUnavailable
 from verifiers.modes import register
@@ -32,7 +33,6 @@ from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, tolera
 from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
 from verifiers.verdict import DISPUTED, FINAL, PROVISIONAL, TIMED_OUT, Verdict
 
-CONSUMER = "hybrid_consumer"
 COURT_EVENTS = (ev.HybridRequested, ev.AnswerPublished, ev.CommitteeDecided, ev.AnswerProvisional,
                 ev.AnswerChallenged, ev.AnswerDefended, ev.AnswerOverturned, ev.AnswerFinal, ev.HybridTimedOut)
 BRAIN_EVENTS = (ev.Dispatched, ev.Committed, ev.Revealed, ev.Finalized, ev.TimedOut)
@@ -52,30 +52,17 @@ REASONS = {OverturnReason.UNPUBLISHED: "the majority never published the pair it
 
 
 def config_for(deployment) -> HybridConfig:
-    """The court's windows, sized from the deployment's: challenge as long as an opML window, adoption
-    long enough for a fresh claim's window and both chess clocks."""
-    s, o = deployment.system.config, deployment.opml.config
-    return HybridConfig(challenge_window=o.window, defend_window=max(4, s.commit_window),
-                        adopt_window=o.window + 2 * o.clock + 16, challenge_bond=o.min_bond,
-                        brain_callback_gas=min(250_000, s.max_callback_gas), max_callback_gas=s.max_callback_gas)
+    """The court's windows for this deployment (`verifiers.deployment.hybrid_config`)."""
+    return hybrid_config(deployment.system.config, deployment.opml.config)
 
 
 def ensure_court(deployment) -> HybridCourt:
-    """The deployment's court, deployed (by dev account 0, the node registry's admin) and recorded on first use."""
+    """The deployment's court: every `deploy_all` deploys one (ModeUnavailable for a deployment without)."""
     court = court_of(deployment)
-    if court is not None and deployment.chain.w3.eth.get_code(court.address):
-        return court  # (a test's snapshot revert can take a court away: then it is deployed again)
-    from contracts.deploy import deploy_hybrid
-
-    chain = deployment.chain
-    admin = deployment.nodes.contract.functions.admin().call()
-    sender = next((a for a in chain.accounts if a.address == admin), None)
-    if sender is None:
-        raise ModeUnavailable("this deployment has no hybrid court, and only the node registry's admin can add one")
-    h = deploy_hybrid(deployment.system, deployment.opml, config_for(deployment), sender=sender)
-    deployment.extras[CONSUMER] = h.consumer.address
-    deployment.extras[COURT] = h.court.address
-    return court_of(deployment)
+    if court is None or not deployment.chain.w3.eth.get_code(court.address):
+        raise ModeUnavailable("this deployment has no hybrid court; deploy the system again (`deploy_all` "
+                              "deploys one with every deployment)")
+    return court
 
 
 @register

@@ -9,8 +9,8 @@ answers' claims must state that tolerance (OpmlRequests checks it).
 
 The request goes to OpmlRequests with its fee (model, input, deadline, tolerance). A submitter posts a
 bonded claim (S_N and the output root) to the OpmlGame and links it to the request; watchers re-execute
-and open games on wrong claims. A claim final after its window settles the request and the fee goes to
-its defender; a rejected claim loses its bond to the challenger, and the request stays open for another
+and open games on wrong claims. A claim final after its window settles the request: the fee goes to
+its defender and the output root to the requester's consumer (`IResultConsumer.onResult`, as in brain); a rejected claim loses its bond to the challenger, and the request stays open for another
 answer until its deadline, after which its fee is refunded ("rejected" when every answer was refuted,
 "timed out" when none came).
 """
@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind
-from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as REQ_TIMED_OUT
+from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as REQ_TIMED_OUT, ZERO_ADDRESS
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
 from verifiers.modes import register
 from verifiers.jury import JURY_NAMES, jury_evidence
 from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, tolerance_of
+from verifiers.modes.brain import CALLBACK_GAS
+from verifiers.deployment import REQUESTS_CONSUMER
 from verifiers.verdict import DISPUTED, FINAL, REJECTED, TIMED_OUT, Verdict
 
 GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.NodePosted,
@@ -65,9 +67,10 @@ class Opml(Mode):
         return blocks
 
     def submit(self, t, req: Request) -> Handle:
-        r = t.deployment.requests.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT),
-                                          req.deadline_blocks, fee=req.fee, sender=t.requester,
-                                          tolerance=tolerance_of(req).packed)
+        d = t.deployment
+        r = d.requests.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT), req.deadline_blocks,
+                               fee=req.fee, sender=t.requester, tolerance=tolerance_of(req).packed,
+                               consumer=d.extras.get(REQUESTS_CONSUMER, ZERO_ADDRESS), callback_gas=CALLBACK_GAS)
         e = r.one(ev.OpmlRequested)
         return Handle(e.request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r), "deadline": e.deadline})
 

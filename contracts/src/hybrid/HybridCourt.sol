@@ -8,6 +8,7 @@ import {Brain} from "../Brain.sol";
 import {IResultConsumer} from "../IResultConsumer.sol";
 import {NodeRegistry} from "../NodeRegistry.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
+import {IHybridCourt} from "../interfaces/IHybridCourt.sol";
 import {LibMerkle} from "../opml/LibMerkle.sol";
 import {OpmlGame} from "../opml/OpmlGame.sol";
 import {OpmlModels} from "../opml/OpmlModels.sol";
@@ -39,7 +40,7 @@ import {
 /// just before calling `onResult`; the court locks the majority in that same transaction and unlocks
 /// it only once the answer is final or timed out (after slashing), so no majority member can
 /// withdraw the stake that backs a provisional answer.
-contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
+contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, ReentrancyGuard {
     using Bits for uint256;
 
     enum Status {
@@ -110,17 +111,13 @@ contract HybridCourt is ResultDelivery, IResultConsumer, ReentrancyGuard {
     mapping(uint256 => mapping(bytes32 => Answer)) private _published;
     mapping(address => uint256) public owed; // bonds, rewards and refunds not withdrawn yet
 
-    event HybridRequested(uint256 indexed requestId, address indexed requester, bytes32 indexed modelId,
-        bytes32 initialRoot, address consumer, uint32 callbackGas, uint64 tolerance);
     event AnswerPublished(uint256 indexed requestId, address indexed member, bytes32 vote, bytes32 outputRoot,
         bytes32 finalRoot);
     event CommitteeDecided(uint256 indexed requestId, bytes32 vote, uint256 challengeDeadline);
-    event AnswerProvisional(uint256 indexed requestId, bytes32 outputRoot, bytes32 finalRoot, uint256 challengeDeadline);
     event AnswerChallenged(uint256 indexed requestId, address indexed challenger, uint256 bond, uint256 defendDeadline);
     event AnswerDefended(uint256 indexed requestId, uint256 claimId, address defender);
     event AnswerOverturned(uint256 indexed requestId, uint8 reason, uint256 adoptDeadline);
-    event AnswerFinal(uint256 indexed requestId, bytes32 outputRoot, bytes32 finalRoot, bool upheld);
-    event HybridTimedOut(uint256 indexed requestId, uint256 refund);
+    // HybridRequested, AnswerProvisional, AnswerFinal, HybridTimedOut: IHybridCourt.
     event BondPaid(address indexed account, uint256 amount);
     event BondWithdrawn(address indexed account, uint256 amount);
 

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {FeeTooLow, FeeTooHigh, UnknownRequest, RequestNotActive, NothingToClaim, NotAuthorized, RequestNotSettleable,
     ClaimMismatch} from "../Errors.sol";
 import {OpmlGame} from "./OpmlGame.sol";
+import {ResultDelivery} from "../ResultDelivery.sol";
+import {IOpmlRequests} from "../interfaces/IOpmlRequests.sol";
 
 /// @notice Requests for opML answers, with the fee held until one is final. A requester posts model,
 /// input, fee and a deadline (blocks); any submitter answers by linking its own OpmlGame claim on the
@@ -11,8 +13,9 @@ import {OpmlGame} from "./OpmlGame.sol";
 /// request's tolerance (what a jury allows a float program's steps; 0 for an exact model). `settle`
 /// pays the fee to the defender of the first linked claim that is final; a request with no final claim
 /// and none still pending once its deadline has passed times out and its fee is credited back to the
-/// requester. Payments are pulled (`withdraw`).
-contract OpmlRequests {
+/// requester. Payments are pulled (`withdraw`). A final request delivers its output root to the
+/// requester's consumer (`IResultConsumer.onResult`, gas-checked as in every mode: ResultDelivery).
+contract OpmlRequests is IOpmlRequests, ResultDelivery {
     uint8 internal constant OPEN = 1;
     uint8 internal constant FINAL = 2;
     uint8 internal constant TIMED_OUT = 3;
@@ -27,6 +30,8 @@ contract OpmlRequests {
         uint64 deadline; // block after which an unanswered request may time out
         uint8 status;
         uint64 tolerance; // packed float32 atol << 32 | rtol an answer's claim must state (0: exact)
+        address consumer; // gets onResult(id, outputRoot) when final (address(0): none)
+        uint32 callbackGas;
     }
 
     OpmlGame public immutable game;
@@ -36,31 +41,28 @@ contract OpmlRequests {
     mapping(uint256 => uint256[]) private _answers; // claim ids linked to a request
     mapping(address => uint256) public credit;
 
-    event OpmlRequested(uint256 indexed requestId, address indexed requester, bytes32 modelId, bytes32 initialRoot,
-        uint256 fee, uint256 deadline, bytes input, uint64 tolerance);
     event RequestAnswered(uint256 indexed requestId, uint256 claimId, address submitter);
-    event RequestSettled(uint256 indexed requestId, uint8 status, uint256 claimId, bytes32 outputRoot, address paidTo,
-        uint256 amount);
+    // OpmlRequested, RequestSettled: IOpmlRequests.
     event CreditWithdrawn(address indexed account, uint256 amount);
 
-    constructor(OpmlGame game_, uint256 minFee_) {
+    constructor(OpmlGame game_, uint256 minFee_, uint256 maxCallbackGas_) ResultDelivery(maxCallbackGas_) {
         game = game_;
         minFee = minFee_;
     }
 
-    function request(bytes32 modelId, bytes calldata input, uint64 deadlineBlocks, uint64 tolerance)
-        external
-        payable
-        returns (uint256 id)
-    {
+    function request(bytes32 modelId, bytes calldata input, uint64 deadlineBlocks, uint64 tolerance, address consumer,
+        uint32 callbackGas) external payable returns (uint256 id) {
         if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
+        // INVARIANT: the answer can be delivered (a consumer without code would make every settle revert).
+        _checkCallback(consumer, callbackGas);
         // INVARIANT: a request names a registered model and an input of its shape (UnknownModel, InvalidInput).
         bytes32 s0 = game.models().initialRoot(modelId, input);
         id = nextRequestId++;
         _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN,
-            tolerance);
-        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input, tolerance);
+            tolerance, consumer, callbackGas);
+        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input, tolerance,
+            consumer, callbackGas);
     }
 
     /// @notice Links the sender's claim as an answer to request `id`.
@@ -88,6 +90,7 @@ contract OpmlRequests {
                 r.status = FINAL;
                 credit[c.defender] += r.fee;
                 emit RequestSettled(id, FINAL, claims[i], c.outputRoot, c.defender, r.fee);
+                _deliver(id, r.consumer, r.callbackGas, c.outputRoot);
                 return FINAL;
             }
             if (c.status == CLAIM_PENDING) pending = true;
