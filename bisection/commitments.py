@@ -49,10 +49,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.program import Program
-from runtime.tensor_root import CHUNK_BYTES, num_chunks
+from runtime.tensor_root import CHUNK_BYTES, num_chunks, tensor_bytes
 
 from .errors import InvalidDescriptor, InvalidInput, UnsupportedProgram
-from .merkle import ZERO, StateTree, fast_tensor_root, fold
+from .merkle import ZERO, StateTree, TensorTree, fast_tensor_root, fold
 
 HEADER_TAG = b"TRIBUNAL/PROGRAM/1"
 FLOAT_HEADER_TAG = b"TRIBUNAL/PROGRAM/F"  # a float program: every step is a float node, settled by a jury
@@ -288,3 +288,34 @@ def hashed_bytes(nbytes: int) -> int:
 
 def model_id(program: Program) -> bytes:
     return commit(program).model_id
+
+
+# ---------------------------------------------------------------- output proofs (contracts/src/lib/OutputProof.sol)
+
+
+@dataclass(frozen=True)
+class ElementProof:
+    """What `OutputProof.int16At(root, count, index, chunk, path)` checks on chain: element `index`
+    (row-major) of an int16 output of `count` elements lies in `chunk` (the tree's chunk `chunk_index`,
+    1024 bytes, zero-padded), whose sibling path bottom first is `path`, under the tensor root `root`."""
+
+    root: bytes
+    count: int
+    index: int
+    value: int  # the int16 element
+    chunk_index: int
+    chunk: bytes
+    path: tuple[bytes, ...]
+
+
+def element_proof(output: np.ndarray, index: int) -> ElementProof:
+    """The proof of element `index` of an exact output tensor (int16) against its tensor root."""
+    out = np.asarray(output)
+    if out.dtype != np.int16:
+        raise InvalidInput(f"output proofs read the exact profile's int16 outputs, got {out.dtype}")
+    if not 0 <= index < out.size:
+        raise InvalidInput(f"element {index} is outside an output of {out.size} elements")
+    tree = TensorTree(tensor_bytes(out))
+    at = index * 2 // CHUNK_BYTES
+    path = tuple(tree.node(d, (at >> (tree.depth - d)) ^ 1) for d in range(tree.depth, 0, -1))
+    return ElementProof(tree.root, int(out.size), index, int(out.reshape(-1)[index]), at, tree.chunk(at), path)

@@ -18,7 +18,7 @@ from runtime.errors import TribunalError
 # sit above verifiers in the import order (runtime <- ... <- verifiers <- benchmarks).
 COMMANDS = (
     "verifiers.commands.models", "verifiers.commands.run", "verifiers.commands.trace",
-    "verifiers.commands.dispute", "verifiers.commands.infer", "verifiers.commands.node",
+    "verifiers.commands.dispute", "verifiers.commands.infer", "verifiers.commands.prove", "verifiers.commands.node",
     "benchmarks.command", "verifiers.commands.train", "verifiers.commands.demo",
 )
 
