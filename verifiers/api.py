@@ -202,6 +202,12 @@ class Tribunal:
         handle = modes.get(req.mode).submit(self, req)
         return Receipt(self, req, handle, t0)
 
+    def follow(self, model: str, x, receipt, *, mode: str = "brain", **request_args) -> "Receipt":
+        """A `Receipt` for a request a contract filed (a dapp's transaction `receipt`, about `model` and input
+        `x`): `wait()` drives the agents and the requester's pokes to the verdict, as for `infer`."""
+        req = self.request(model, x, mode=mode, **request_args)
+        return Receipt(self, req, modes.get(mode).handle(self, receipt), time.perf_counter())
+
     # ------------------------------------------------------------ the clock
     def step(self) -> int:
         """One tick of the in-process agents; mines a block when they sent nothing and we drive blocks."""

@@ -39,6 +39,9 @@ abstract contract LabelBounty is IResultConsumer {
         prize = prize_;
     }
 
+    /// @notice Adds to the prizes' pot.
+    function fund() external payable {}
+
     /// The contract whose callback this dapp accepts.
     function oracle() public view virtual returns (address);
 

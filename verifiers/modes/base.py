@@ -71,6 +71,11 @@ class Mode:
     def submit(self, t: "Tribunal", req: Request) -> Handle:
         raise NotImplementedError
 
+    def handle(self, t: "Tribunal", receipt) -> Handle:
+        """The handle of the request filed in transaction `receipt` (by `submit`, or by a contract: a dapp's
+        own request, followed with `Tribunal.follow`); modes whose request is not one transaction have none."""
+        raise InvalidRequest(f"mode '{self.name}' has no request a contract files on its own")
+
     def poll(self, t: "Tribunal", req: Request, h: Handle) -> Verdict:
         raise NotImplementedError
 

@@ -52,7 +52,11 @@ class Brain(Mode):
         s = t.deployment.system
         r = s.brain.request(req.model.model_id, req.model.encode(req.x, req.kind), fee=req.fee, sender=t.requester,
                             result_kind=req.kind, consumer=s.consumer.address, callback_gas=CALLBACK_GAS)
-        return Handle(r.one(ev.Requested).request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r)})
+        return self.handle(t, r)
+
+    def handle(self, t, receipt) -> Handle:
+        return Handle(receipt.one(ev.Requested).request_id, receipt.block_number,
+                      {"request_tx": tx_record(t.chain, "request", receipt)})
 
     def keep(self, t, req: Request, h: Handle) -> None:
         """The requester's own pokes: finalize its request once the round can no longer change."""

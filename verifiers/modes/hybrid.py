@@ -101,8 +101,11 @@ class Hybrid(Mode):
         r = court.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT), fee=req.fee,
                           sender=t.requester, consumer=consumer, callback_gas=CALLBACK_GAS,
                           tolerance=tolerance_of(req).packed)
-        return Handle(r.one(ev.HybridRequested).request_id, r.block_number,
-                      {"request_tx": tx_record(t.chain, "request", r)})
+        return self.handle(t, r)
+
+    def handle(self, t, receipt) -> Handle:
+        return Handle(receipt.one(ev.HybridRequested).request_id, receipt.block_number,
+                      {"request_tx": tx_record(t.chain, "request", receipt)})
 
     def keep(self, t, req: Request, h: Handle) -> None:
         """The requester's own pokes: dispatch when no agent runs, finalize the round once it can no longer

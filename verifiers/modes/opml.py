@@ -71,8 +71,12 @@ class Opml(Mode):
         r = d.requests.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT), req.deadline_blocks,
                                fee=req.fee, sender=t.requester, tolerance=tolerance_of(req).packed,
                                consumer=d.extras.get(REQUESTS_CONSUMER, ZERO_ADDRESS), callback_gas=CALLBACK_GAS)
-        e = r.one(ev.OpmlRequested)
-        return Handle(e.request_id, r.block_number, {"request_tx": tx_record(t.chain, "request", r), "deadline": e.deadline})
+        return self.handle(t, r)
+
+    def handle(self, t, receipt) -> Handle:
+        e = receipt.one(ev.OpmlRequested)
+        return Handle(e.request_id, receipt.block_number, {"request_tx": tx_record(t.chain, "request", receipt),
+                                                           "deadline": e.deadline})
 
     def keep(self, t, req: Request, h: Handle) -> None:
         """The requester resolves its answers' claims once their window passed, and settles its request

@@ -1,0 +1,50 @@
+"""Binding of the example dapps (contracts/examples): LabelBounty over brain, opml or hybrid."""
+from __future__ import annotations
+
+from eth_account.signers.local import LocalAccount
+
+from contracts.bindings.base import Binding
+from contracts.chain.base import Receipt
+
+BOUNTIES = {"brain": "BrainLabelBounty", "opml": "OpmlLabelBounty", "hybrid": "HybridLabelBounty"}
+
+
+class LabelBounty(Binding):
+    """Asks for a classification; pays `prize` to the asker when logits proven against the delivered root
+    have the label `target` (contracts/examples/LabelBounty.sol)."""
+
+    artifact_name = "BrainLabelBounty"  # the ABI every LabelBounty shares (the base's functions)
+
+    def fund(self, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("fund", sender=sender, value=amount)
+
+    def ask(self, input: bytes, *, fee: int, sender: LocalAccount) -> Receipt:
+        return self._tx("ask", input, sender=sender, value=fee)
+
+    def pay_out(self, request_id: int, logits: bytes, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("payOut", request_id, logits, sender=sender)
+
+    def label_of(self, request_id: int, logits: bytes) -> int:
+        return self._view("labelOf", request_id, logits)
+
+    def value_of(self, request_id: int, index: int, chunk: bytes, path: list[bytes]) -> int:
+        """The element as an 18-decimal fixed-point number (OutputProof.toWad)."""
+        return self._view("valueOf", request_id, index, chunk, list(path))
+
+    def root_of(self, request_id: int) -> bytes:
+        return self._view("rootOf", request_id)
+
+    def paid_out(self, request_id: int) -> bool:
+        return self._view("paidOut", request_id)
+
+
+def deploy_bounty(chain, mode: str, oracle: str, model_id: bytes, output_count: int, scale_wad: int, target: int,
+                  prize: int, *, fund: int = 0, deadline_blocks: int = 0, sender: LocalAccount | None = None) -> LabelBounty:
+    """Deploys the `mode` LabelBounty over `oracle` (Brain, OpmlRequests or HybridCourt) with `fund` wei for prizes;
+    `deadline_blocks` is opml's answer deadline."""
+    head = (oracle, deadline_blocks) if mode == "opml" else (oracle,)
+    a = chain.deploy(BOUNTIES[mode], *head, model_id, output_count, scale_wad, target, prize, sender=sender)
+    bounty = LabelBounty(chain, a)
+    if fund:
+        bounty.fund(fund, sender=sender)
+    return bounty

@@ -1,0 +1,119 @@
+"""The example dapps (contracts/examples, LabelBounty) driven by the real agents of `Tribunal.connect`:
+a contract files the request, its callback receives the output root, and it pays out only on a label
+proven against that root (lib/OutputProof.sol). Honest parties: every mode's dapp pays on the honest
+label. A lying committee majority: brain's dapp holds the liars' root (the honest label no longer
+proves against it); hybrid's gets the honest root after the window and pays."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bisection.commitments import element_proof
+from contracts import events as ev
+from contracts.bindings.examples import deploy_bounty
+from contracts.errors import InvalidOutputProof, LabelNotTarget
+from runtime import zoo
+from runtime.tensor_root import tensor_bytes
+
+from .conftest import MODEL, cheat
+
+pytestmark = pytest.mark.slow
+TARGET = 7
+SAMPLE = 13  # a held-out digit the exact profile labels 7
+PRIZE = 10**15
+
+
+@pytest.fixture(scope="module")
+def seven():
+    x, _ = zoo.test_data(MODEL)
+    return np.asarray(x[SAMPLE:SAMPLE + 1])
+
+
+def bounty(t, mode: str):
+    """The mode's LabelBounty for MODEL, paying PRIZE on label 7, funded for three prizes."""
+    d, entry = t.deployment, t.model(MODEL)
+    t.ensure_registered(entry)
+    program = entry.program
+    out = program.slots[program.output_slots[0]]
+    oracle = {"brain": d.brain.address, "opml": d.requests.address, "hybrid": d.court.address}[mode]
+    deadline = t.request(MODEL, np.zeros(entry.model.default_shape(), np.float32), mode="opml").deadline_blocks \
+        if mode == "opml" else 0
+    return deploy_bounty(t.chain, mode, oracle, entry.model_id, int(np.prod(out.shape)), round(out.scale * 10**18),
+                         TARGET, PRIZE, fund=3 * PRIZE, deadline_blocks=deadline)
+
+
+def ask(t, dapp, mode: str, x):
+    """The requester asks the dapp (which files the request); the agents serve it to a verdict."""
+    entry = t.model(MODEL)
+    fee = t.deployment.system.config.min_fee * 10
+    r = dapp.ask(entry.encode(x, entry.default_kind()), fee=fee, sender=t.requester)
+    assert r.one(ev.Asked).asker == t.requester.address
+    return t.follow(MODEL, x, r, mode=mode).wait()
+
+
+def honest_output(t, x) -> np.ndarray:
+    return np.asarray(t.model(MODEL).model.run_exact(x).outputs[0])
+
+
+@pytest.mark.parametrize("mode", ["brain", "opml", "hybrid"])
+def test_dapp_honestParties_receivesHonestRoot_paysOnProvenLabel7(tribunal, seven, mode):
+    dapp = bounty(tribunal, mode)
+    out = honest_output(tribunal, seven)
+    assert int(out.argmax()) == TARGET
+    v = ask(tribunal, dapp, mode, seven)
+    assert v.status == "final", v.reason
+    rid, logits = v.request_id, tensor_bytes(out)
+    assert "0x" + dapp.root_of(rid).hex() == v.output_root == "0x" + element_proof(out, 0).root.hex()
+    assert dapp.label_of(rid, logits) == TARGET
+    p = element_proof(out, TARGET)  # one logit, proven alone, as an 18-decimal number
+    assert dapp.value_of(rid, TARGET, p.chunk, p.path) == int(out.reshape(-1)[TARGET]) * dapp._view("scaleWad")
+    before = tribunal.chain.balance(tribunal.requester.address)
+    paid = dapp.pay_out(rid, logits, sender=tribunal.chain.accounts[0]).one(ev.PaidOut)
+    assert (paid.label, paid.amount) == (TARGET, PRIZE)
+    assert tribunal.chain.balance(tribunal.requester.address) == before + PRIZE
+    forged = bytearray(p.chunk)
+    forged[2 * TARGET:2 * TARGET + 2] = (int(out.reshape(-1)[TARGET]) + 1).to_bytes(2, "big", signed=True)
+    with pytest.raises(InvalidOutputProof):  # a forged element proof reverts by name
+        dapp.value_of(rid, TARGET, bytes(forged), p.path)
+    lie = out.copy().reshape(-1)
+    lie[3] = lie.max() + 1  # logits that would say 3
+    with pytest.raises(InvalidOutputProof):
+        dapp.pay_out(rid, tensor_bytes(lie.reshape(out.shape)))
+
+
+def test_dapp_brain_lyingMajority_actsOnTheLiarsRoot(tribunal, seven):
+    """Brain's answer is final the moment its majority agrees: the dapp's root is the liars' own, and
+    the honest logits no longer prove against it (the honest payout is blocked)."""
+    cheat(tribunal, liars=2)  # 2 of 3 members vote one wrong output root
+    dapp = bounty(tribunal, "brain")
+    out = honest_output(tribunal, seven)
+    v = ask(tribunal, dapp, "brain", seven)
+    assert v.status == "final", v.reason
+    root = dapp.root_of(v.request_id)
+    assert root != element_proof(out, 0).root and "0x" + root.hex() == v.output_root
+    with pytest.raises(InvalidOutputProof):
+        dapp.pay_out(v.request_id, tensor_bytes(out))
+
+
+def test_dapp_hybrid_lyingMajority_overturned_paysOnHonestLabelAfterWindow(tribunal, seven):
+    """The liars' answer is provisional, never delivered: the watcher overturns it through the opML game,
+    and the dapp receives the honest root, then pays on the honest label."""
+    cheat(tribunal, liars=2)
+    dapp = bounty(tribunal, "hybrid")
+    out = honest_output(tribunal, seven)
+    v = ask(tribunal, dapp, "hybrid", seven)
+    assert v.status == "final" and not v.evidence["upheld"], v.reason
+    assert dapp.root_of(v.request_id) == element_proof(out, 0).root
+    assert dapp.pay_out(v.request_id, tensor_bytes(out)).one(ev.PaidOut).label == TARGET
+
+
+def test_dapp_labelNotTarget_refusedByName(tribunal):
+    """Honest label 3 (sample 3): proven, and refused because the bounty pays on 7 only."""
+    x, _ = zoo.test_data(MODEL)
+    x = np.asarray(x[3:4])
+    out = honest_output(tribunal, x)
+    assert int(out.argmax()) != TARGET
+    dapp = bounty(tribunal, "brain")
+    v = ask(tribunal, dapp, "brain", x)
+    with pytest.raises(LabelNotTarget):
+        dapp.pay_out(v.request_id, tensor_bytes(out))
