@@ -48,7 +48,7 @@ abstract contract LabelBounty is IResultConsumer {
     /// Files the request with the oracle, `fee` as its value; returns the oracle's request id.
     function _request(bytes calldata input, uint256 fee) internal virtual returns (uint256);
 
-    /// @notice Asks for `input` (in the model's request encoding: contracts/README.md "Input encoding"),
+    /// @notice Asks for `input` (in the model's request encoding: contracts/src/README.md, "Input encoding"),
     /// the value as the oracle's fee.
     function ask(bytes calldata input) external payable returns (uint256 requestId) {
         requestId = _request(input, msg.value);

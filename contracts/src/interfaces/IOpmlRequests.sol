@@ -14,7 +14,7 @@ interface IOpmlRequests is IResultDelivery {
         uint256 amount);
 
     /// @notice Posts a request: fee as value (at least `minFee`), the input in the program's canonical
-    /// bytes (contracts/README.md "Input encoding"), a deadline in blocks, the tolerance answers' claims
+    /// bytes (this package's README.md, "Input encoding"), a deadline in blocks, the tolerance answers' claims
     /// must state (packed float32 atol << 32 | rtol; 0 for an exact model), and the callback.
     function request(bytes32 modelId, bytes calldata input, uint64 deadlineBlocks, uint64 tolerance, address consumer,
         uint32 callbackGas) external payable returns (uint256 requestId);

@@ -14,7 +14,7 @@ interface ITribunalBrain is IResultDelivery {
     event Cancelled(uint256 indexed requestId, uint256 refund);
 
     /// @notice Queues a request (fee as value, at least `minFee`) whose input travels in calldata, in the
-    /// encoding of contracts/README.md "Input encoding". `resultKind`: `ResultKinds`. `consumer` (a
+    /// encoding of this package's README.md, "Input encoding". `resultKind`: `ResultKinds`. `consumer` (a
     /// contract, or address(0) for none) gets `onResult` with `callbackGas` (at most `maxCallbackGas`).
     function request(bytes32 modelId, bytes calldata input, uint8 resultKind, address consumer, uint32 callbackGas)
         external
