@@ -14,6 +14,7 @@ from contracts.bindings.examples import deploy_bounty
 from contracts.errors import InvalidOutputProof, LabelNotTarget
 from runtime import zoo
 from runtime.tensor_root import tensor_bytes
+from verifiers.proofs import request_output
 
 from .conftest import MODEL, cheat
 
@@ -64,6 +65,8 @@ def test_dapp_honestParties_receivesHonestRoot_paysOnProvenLabel7(tribunal, seve
     assert v.status == "final", v.reason
     rid, logits = v.request_id, tensor_bytes(out)
     assert "0x" + dapp.root_of(rid).hex() == v.output_root == "0x" + element_proof(out, 0).root.hex()
+    ro = request_output(tribunal.deployment, tribunal.model(MODEL), mode, rid)  # from the chain alone
+    assert ro.delivered == ro.root == dapp.root_of(rid) and np.array_equal(ro.output, out)
     assert dapp.label_of(rid, logits) == TARGET
     p = element_proof(out, TARGET)  # one logit, proven alone, as an 18-decimal number
     assert dapp.value_of(rid, TARGET, p.chunk, p.path) == int(out.reshape(-1)[TARGET]) * dapp._view("scaleWad")
@@ -91,6 +94,8 @@ def test_dapp_brain_lyingMajority_actsOnTheLiarsRoot(tribunal, seven):
     assert v.status == "final", v.reason
     root = dapp.root_of(v.request_id)
     assert root != element_proof(out, 0).root and "0x" + root.hex() == v.output_root
+    ro = request_output(tribunal.deployment, tribunal.model(MODEL), "brain", v.request_id)
+    assert ro.delivered == root != ro.root
     with pytest.raises(InvalidOutputProof):
         dapp.pay_out(v.request_id, tensor_bytes(out))
 
@@ -117,3 +122,23 @@ def test_dapp_labelNotTarget_refusedByName(tribunal):
     v = ask(tribunal, dapp, "brain", x)
     with pytest.raises(LabelNotTarget):
         dapp.pay_out(v.request_id, tensor_bytes(out))
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize("deployed", ["anvil"], indirect=True)
+def test_proveCli_requestOnChain_provesTheDeliveredRoot(tribunal, seven, tmp_path, capsys):
+    """`tribunal prove --request` against a running chain and a deployment file: the request's input from
+    the chain, the element's proof checked by the dapp, the root the one delivered."""
+    import json
+
+    from verifiers.cli import main
+
+    dapp = bounty(tribunal, "opml")
+    v = ask(tribunal, dapp, "opml", seven)
+    path = tribunal.deployment.save(tmp_path / "deployment.json")
+    assert main(["prove", MODEL, "--request", str(v.request_id), "--mode", "opml", "--rpc",
+                 tribunal.chain.process.url, "--deployment", str(path), "--element", str(TARGET), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["matches_delivered"] and r["delivered_root"] == r["output_root"] == v.output_root
+    path_ = [bytes.fromhex(h[2:]) for h in r["path"]]
+    assert dapp.value_of(v.request_id, TARGET, bytes.fromhex(r["chunk"][2:]), path_) == r["value_int16"] * r["scale_wad"]
