@@ -14,6 +14,7 @@ from contracts.bindings.examples import deploy_bounty
 from contracts.errors import InvalidOutputProof, LabelNotTarget
 from runtime import zoo
 from runtime.tensor_root import tensor_bytes
+from verifiers.chainlog import events
 from verifiers.proofs import request_output
 
 from .conftest import MODEL, cheat
@@ -142,3 +143,28 @@ def test_proveCli_requestOnChain_provesTheDeliveredRoot(tribunal, seven, tmp_pat
     assert r["matches_delivered"] and r["delivered_root"] == r["output_root"] == v.output_root
     path_ = [bytes.fromhex(h[2:]) for h in r["path"]]
     assert dapp.value_of(v.request_id, TARGET, bytes.fromhex(r["chunk"][2:]), path_) == r["value_int16"] * r["scale_wad"]
+
+
+def test_opmlRequests_callbackChecks_andARevertingConsumerDoesNotUndoTheSettlement(tribunal, seven):
+    """OpmlRequests checks the callback as Brain does: a consumer without code and gas beyond the cap are
+    refused up front; a consumer whose onResult reverts (Brain's ExampleConsumer refuses OpmlRequests) does
+    not stop the request from settling: CallbackExecuted(id, consumer, false)."""
+    from contracts.errors import CallbackGasTooHigh, InvalidConfig
+
+    d, entry = tribunal.deployment, tribunal.model(MODEL)
+    tribunal.ensure_registered(entry)
+    reqs, data, fee = d.requests, entry.encode(seven, entry.default_kind()), d.system.config.min_fee
+    with pytest.raises(InvalidConfig):
+        reqs.request(entry.model_id, data, 50, fee=fee, sender=tribunal.requester, consumer=tribunal.requester.address,
+                     callback_gas=100_000)
+    with pytest.raises(CallbackGasTooHigh):
+        reqs.request(entry.model_id, data, 50, fee=fee, sender=tribunal.requester, consumer=d.system.consumer.address,
+                     callback_gas=reqs.max_callback_gas + 1)
+    deadline = tribunal.request(MODEL, seven, mode="opml").deadline_blocks
+    r = reqs.request(entry.model_id, data, deadline, fee=fee, sender=tribunal.requester,
+                     consumer=d.system.consumer.address, callback_gas=100_000)
+    v = tribunal.follow(MODEL, seven, r, mode="opml").wait()
+    assert v.status == "final", v.reason
+    called = [s.event for s in events(tribunal.chain, reqs.address, ev.CallbackExecuted, from_block=r.block_number,
+                                      key=v.request_id)]
+    assert [(c.consumer, c.success) for c in called] == [(d.system.consumer.address, False)]
