@@ -211,6 +211,14 @@ class ClaimSubmitted(Event):
 
 
 @dataclass(frozen=True)
+class ClaimInput(Event):
+    """A claim's input bytes, emitted with ClaimSubmitted: what a watcher re-executes (never calldata)."""
+
+    claim_id: int
+    input: bytes
+
+
+@dataclass(frozen=True)
 class ClaimFinalized(Event):
     claim_id: int
     output_root: bytes
