@@ -327,7 +327,7 @@ class JuryConvened(Event):
 @dataclass(frozen=True)
 class JuryVerdict(Event):
     game_id: int
-    within: bool  # True: the claimant's output is within tolerance (the claimant wins)
+    verdict: int  # bisection.jury.Verdict: 1 within (noise), 2 beyond, 3 exact
 
 
 @dataclass(frozen=True)

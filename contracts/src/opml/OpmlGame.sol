@@ -7,7 +7,7 @@ import {
     InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending, UnauthorizedCaller, JuryNotSet, JuryAlreadySet,
     WrongNodeKind, VotePending
 } from "../Errors.sol";
-import {IJury, IJuryGame} from "./IJury.sol";
+import {IJury, IJuryGame, VERDICT_WITHIN, VERDICT_EXACT} from "./IJury.sol";
 import {IOneStep} from "../onestep/IOneStep.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
 import {OpmlModels} from "./OpmlModels.sol";
@@ -61,6 +61,9 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     uint256 public constant MOVE_GAS = 750_000;
     uint256 internal constant BPS = 10_000;
     uint256 public constant MAX_BOND_DEPTH = 64; // bonds stop growing here (no overflow, any depth)
+    // Within (noisy) verdicts a float game adopts before its last step; one more loses the game for the
+    // defender, whose noise it is (bisection/types.py MAX_REBASES). Bounds a game to MAX_REBASES + 1 jury rounds.
+    uint8 public constant MAX_REBASES = 3;
 
     // Resolution reasons (GameResolved.reason).
     uint8 internal constant BY_STEP = 0;
@@ -106,6 +109,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         uint8 claimant; // side asserting rootHi
         uint8 winner;
         uint8 leafDepth; // D = log2(chunks) of the disputed output tensor
+        uint8 rebases; // within verdicts adopted so far (float games): the defender's noise, at most MAX_REBASES
         uint32 moves;
         uint32 outputSlot;
         uint64 turnSince; // block at which the side to move got the turn
@@ -445,11 +449,13 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         emit NodePosted(gameId, disputed, slot, p.outputRoot, juryRequest);
     }
 
-    /// The jury's verdict on the defender's step (see contracts/README.md, "Float steps"): beyond the
-    /// tolerance, the challenger wins; within it at the last step, the defender wins; within it earlier,
-    /// the game is re-based on the defender's value and goes on over (step, N]. A game that ended
-    /// meanwhile (closed after its claim was refuted by another game) ignores it.
-    function onVerdict(uint256 gameId, bool within) external {
+    /// The jury's verdict on the defender's step (contracts/README.md, "Float steps"), three ways. EXACT
+    /// (bitwise the jury's recomputation): decided as a one-step check, the side claiming S_hi wins iff
+    /// S_hi is S_lo with that output. BEYOND tolerance: the challenger wins. WITHIN (tolerated noise): at
+    /// the last step the defender wins; earlier the game is re-based on the defender's value, at most
+    /// MAX_REBASES times (one more and the defender loses: its noise would prolong the game past its bound).
+    /// A game that ended meanwhile (closed after its claim was refuted by another game) ignores it.
+    function onVerdict(uint256 gameId, uint8 verdict) external {
         // INVARIANT: only the bound jury decides a float step.
         if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
         if (gameId >= _games.length) revert UnknownGame(gameId);
@@ -458,28 +464,31 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         // INVARIANT: a verdict ends only a game still waiting for it, of a claim not refuted (closeGame settles those).
         if (g.phase != Phase.VOTE || c.status == REJECTED) return;
         uint256 disputed = g.position.hi();
-        // INVARIANT: the defender's step must be the node on the agreed inputs, within the claim's tolerance.
-        if (!within) {
-            _end(gameId, g, CHALLENGER, BY_VOTE);
-        } else if (disputed == c.steps) {
+        uint8 winner = CHALLENGER; // BEYOND: the defender's step is not the node on the agreed inputs
+        if (verdict == VERDICT_EXACT) {
+            // INVARIANT: a step bitwise equal to the recomputation is settled like an exact one: whoever disputed
+            // the correct S_hi loses at once (no re-base, no further round: an exact defender faces one round).
+            winner = g.pendingRoot == g.rootHi ? g.claimant : otherSide(g.claimant);
+        } else if (verdict == VERDICT_WITHIN) {
             // INVARIANT: a claim stands when its last step does (its S_N is S_lo with the accepted output).
-            _end(gameId, g, DEFENDER, BY_VOTE);
-        } else {
-            _rebase(gameId, g, c, disputed);
+            if (disputed == c.steps) winner = DEFENDER;
+            // INVARIANT: the defender's noise buys at most MAX_REBASES more rounds; the game stays bounded.
+            else if (g.rebases < MAX_REBASES) return _rebase(gameId, g, c, disputed);
         }
+        _end(gameId, g, winner, BY_VOTE);
     }
 
-    /// An accepted step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
+    /// A noisy step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
     /// challenger (who recomputes from it) reopens bisection over (disputed, N] against the claim's S_N.
-    /// Both clocks are refilled: each round is a fresh search; a game has at most N rounds.
+    /// The clocks are NOT refilled: the whole game's moves fit each side's one clock, re-bases included.
+    /// The round's cost (jury fee, postNode gas) stays with the defender, whose noise caused it.
     function _rebase(uint256 gameId, Game storage g, Claim storage c, uint256 disputed) private {
         Position pos = LibPosition.wrap(disputed, c.steps);
         g.rootLo = g.pendingRoot;
         g.rootHi = c.finalRoot;
         g.position = pos;
         g.claimant = DEFENDER;
-        g.clockDefender = Clock.wrap(config.clock);
-        g.clockChallenger = Clock.wrap(config.clock);
+        g.rebases += 1;
         g.turnSince = uint64(block.number);
         g.outputRoot = bytes32(0); // (a float game never uses level two's node, nodeHash or leafDepth)
         emit Rebased(gameId, disputed, g.rootLo);
