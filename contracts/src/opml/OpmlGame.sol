@@ -43,11 +43,11 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// and compares it with the revealed chunk. Reveals are not stored: they travel in events, and later
 /// moves re-send what they use (checked against the committed node hash).
 ///
-/// Float steps. A step whose descriptor has op ONNX_NODE has no one-step kernel: at OUTPUT its claimant
-/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes)
-/// and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that node and votes whether
-/// the claimant's output is within the claim's tolerance. No clock runs while it votes (Phase.VOTE);
-/// `onVerdict` ends the game.
+/// Float steps. A step whose descriptor has op ONNX_NODE has no one-step kernel: at OUTPUT the defender
+/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes;
+/// checked by FloatSteps) and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that
+/// node and votes exact, within (noise) or beyond the claim's tolerance. No clock runs while it votes
+/// (Phase.VOTE); `onVerdict` ends the game or re-bases it (at most MAX_REBASES times, clocks not refilled).
 contract OpmlGame is ResultDelivery, IJuryGame {
     using LibPosition for Position;
     using LibTreeNode for TreeNode;
