@@ -20,6 +20,7 @@ from contracts.arbiter import ChainArbiter
 from bisection.arbiter import Phase
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from runtime.errors import TribunalError
+from runtime.tensor_root import tensor_bytes
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
 from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable
@@ -124,6 +125,9 @@ class OpmlAgent(Agent):
             except TribunalError as e:
                 raise ClaimInputUnreadable(f"claim {claim_id}: its input does not decode for "
                                            f"'{entry.name}': {e}") from None
+            # INVARIANT: the watcher's S_0 is the claim's: the decoded input re-encodes to the posted bytes.
+            if tensor_bytes(np.asarray(x_q)) != data:
+                raise ClaimInputUnreadable(f"claim {claim_id}: its input bytes are not canonical for '{entry.name}'")
             self._inputs[key] = (entry, x_q)
         entry, x_q = self._inputs[key]
         self.arbiter._programs[entry.model_id] = entry.program
