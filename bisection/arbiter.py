@@ -32,18 +32,25 @@ inputs, each proven against root_lo (constants' bytes empty). node_root = X's ro
 path; when the defender claims S_hi it must equal root_hi, when the challenger does it is the
 defender's own S_L, unlinked (posting anything but its real value only hurts it: it must later reach
 the claim's S_N from there). The arbiter files the task with its jury (`jury.Jury`); no clock runs
-while the jury decides. The verdict judges the defender's step on the agreed inputs:
-- beyond the claim's tolerance -> the challenger wins;
-- within at L = N -> the defender wins (at hi = N the defender is always the claimant);
-- within at L < N -> RE-BASE: the game goes on over position (L, N) with root_lo = node_root,
-  root_hi = the claim's S_N claimed by the defender, both clocks refilled (a game has at most N
-  rounds), moves and bonds carried on, and (L, X) appended to `GameView.rebases`. If L + 1 = N the
-  game goes to OUTPUT (the defender posts step N); else to BISECT with no pending root and the
-  challenger to "reopen" with its root at the new midpoint. A challenger that now agrees with the
-  rest does not move and loses on time.
+while the jury decides. The verdict (`jury.Verdict`) judges the defender's step on the agreed inputs:
+- EXACT (bitwise the recomputation) -> settled like a one-step check: the claimant wins iff root_hi
+  is node_root (the side that disputed the correct value loses; no re-base);
+- BEYOND the claim's tolerance -> the challenger wins;
+- WITHIN (noise) at L = N -> the defender wins (at hi = N the defender is always the claimant);
+- WITHIN at L < N, fewer than `max_rebases` (types.MAX_REBASES) re-bases so far -> RE-BASE: the game
+  goes on over position (L, N) with root_lo = node_root, root_hi = the claim's S_N claimed by the
+  defender, the clocks as they were (re-bases do not refill them), moves and bonds carried on, and
+  (L, X) appended to `GameView.rebases`. If L + 1 = N the game goes to OUTPUT (the defender posts step
+  N); else to BISECT with no pending root and the challenger to "reopen" with its root at the new
+  midpoint. A challenger that now agrees with the rest does not move and loses on time;
+- WITHIN at L < N with `max_rebases` re-bases already -> the challenger wins (the defender's noise
+  would prolong the game past its bound).
 So a claim stands iff every step of the defender's trace is within tolerance of its node recomputed
-on the defender's own inputs: an honest challenger adopts each harmless difference and keeps looking,
-and a defender's within-tolerance noise (other hardware) never loses it the game.
+on the defender's own inputs and at most `max_rebases` of them before the last are not bitwise: an
+honest challenger adopts each harmless difference and keeps looking (the defender pays each such
+round), and a dishonest challenger of a bitwise-honest defender gets one jury round and loses it. A
+game lasts at most 2 * clock of moves plus max_rebases + 1 jury rounds (contracts/README.md, "Float
+steps").
 
 One-step phase. The node run by the disputed step writes one slot o.
 - post_output: the claimant gives o's tensor root R and the sibling path of o: it must fold to
@@ -121,7 +128,7 @@ class GameView:
     reason: str
     moves: int
     transcript: tuple  # one dict per accepted move
-    rebases: tuple = ()  # ((step, defender's output bytes), ...) adopted by within verdicts, oldest first
+    rebases: tuple = ()  # ((step, defender's output bytes), ...) adopted by within verdicts, oldest first (<= MAX_REBASES)
 
     @property
     def disputer(self) -> Side:

@@ -4,19 +4,23 @@ A float program's node (op ONNX_NODE) has no one-step kernel. When a game reache
 DEFENDER posts the node (`Arbiter.post_node`), whoever claims S_hi: its descriptor, each listed
 input's leaf in S_lo (proven) with its canonical bytes (empty for a constant: jurors hold the model),
 and the defender's own output bytes for the step (their root proven to be the step's only change
-to S_lo). The arbiter hands that `NodeTask` to a `Jury`, which judges the defender's step: beyond
-tolerance -> the challenger wins; within -> the defender wins at the claim's last step, and earlier
-the game re-bases on the defender's step and goes on (`arbiter` docstring, contracts/README.md, "Float steps").
+to S_lo). The arbiter hands that `NodeTask` to a `Jury`, which judges the defender's step three ways
+(`Verdict`): EXACT (bitwise its recomputation) -> settled like a one-step check, the side that disputed
+the correct value loses; BEYOND tolerance -> the challenger wins; WITHIN (noise) -> the defender wins at
+the claim's last step, and earlier the game re-bases on the defender's step and goes on, at most
+MAX_REBASES times (`arbiter` docstring, contracts/README.md, "Float steps").
 
 On chain the jury is Brain: the task's `encode()` is the request's input bytes,
 `abi.encode(uint256 gameId, uint256 step, uint64 tolerance, bytes node, bytes32[] inputLeaves,
-bytes[] inputs, bytes32 outputRoot, bytes output)`, and each juror's vote is VOTE_WITHIN or
-VOTE_BEYOND. `LocalJury` is one honest juror in process: for tests and library users.
+bytes[] inputs, bytes32 outputRoot, bytes output)`, and each juror's vote is VOTE_EXACT, VOTE_WITHIN
+or VOTE_BEYOND (the verdict's number as a 32-byte word). `LocalJury` is one honest juror in process: for
+tests and library users.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
@@ -27,8 +31,22 @@ from .commitments import commit, parse_float_descriptor
 from .tolerance import Tolerance
 
 TASK_TYPES = ["uint256", "uint256", "uint64", "bytes", "bytes32[]", "bytes[]", "bytes32", "bytes"]
-VOTE_WITHIN = (1).to_bytes(32, "big")  # the posted output is within tolerance: adopted (or the defender wins)
-VOTE_BEYOND = (2).to_bytes(32, "big")  # beyond: the challenger wins
+
+
+class Verdict(IntEnum):
+    """A jury's verdict on the defender's step (OpmlGame's VERDICT_*, the same numbers)."""
+
+    WITHIN = 1  # within tolerance, not bitwise the recomputation: noise, re-based (the defender's cost)
+    BEYOND = 2  # beyond tolerance: the challenger wins
+    EXACT = 3  # bitwise the recomputation: the side that disputed the correct value loses
+
+    @property
+    def vote(self) -> bytes:
+        """The juror's vote word in Brain (a 32-byte big-endian number)."""
+        return int(self).to_bytes(32, "big")
+
+
+VOTE_WITHIN, VOTE_BEYOND, VOTE_EXACT = Verdict.WITHIN.vote, Verdict.BEYOND.vote, Verdict.EXACT.vote
 
 
 @dataclass(frozen=True)
@@ -60,11 +78,11 @@ class NodeTask:
 
 
 class Jury(ABC):
-    """Judges a float step: `verdict(task)` is True (the posted output is within tolerance of the node on
-    the posted inputs), False (beyond) or None (no verdict yet: the game waits in Phase.VOTE)."""
+    """Judges a float step: `verdict(task)` is a `Verdict` on the posted output against the node recomputed
+    on the posted inputs, or None (no verdict yet: the game waits in Phase.VOTE)."""
 
     @abstractmethod
-    def verdict(self, task: NodeTask) -> bool | None: ...
+    def verdict(self, task: NodeTask) -> Verdict | None: ...
 
 
 class LocalJury(Jury):
@@ -83,11 +101,11 @@ class LocalJury(Jury):
         return model_id
 
     def vote(self, task: NodeTask) -> bytes | None:
-        """The juror's vote as Brain takes it: VOTE_WITHIN, VOTE_BEYOND, or None (no vote)."""
+        """The juror's vote as Brain takes it: VOTE_EXACT, VOTE_WITHIN, VOTE_BEYOND, or None (no vote)."""
         v = self.verdict(task)
-        return None if v is None else (VOTE_WITHIN if v else VOTE_BEYOND)
+        return None if v is None else v.vote
 
-    def verdict(self, task: NodeTask) -> bool | None:
+    def verdict(self, task: NodeTask) -> Verdict | None:
         from runtime.float_program import recompute_node
 
         program = self.programs.get(task.model_id)
@@ -116,8 +134,11 @@ class LocalJury(Jury):
             return None
         out = d.output
         if len(task.output) != out.nbytes or bytes_root(task.output) != task.output_root:
-            return False  # the posted output is not the tensor its root commits to
+            return Verdict.BEYOND  # the posted output is not the tensor its root commits to
         got = tensor_from_bytes(task.output, out.dtype, out.shape)
         if tensor_bytes(got) != bytes(task.output):
-            return False  # non-canonical bytes (a bool byte other than 0 or 1)
-        return Tolerance.unpack(task.tolerance).within(got, np.asarray(want))
+            return Verdict.BEYOND  # non-canonical bytes (a bool byte other than 0 or 1)
+        want = np.asarray(want)
+        if want.dtype == got.dtype and want.shape == got.shape and tensor_bytes(want) == bytes(task.output):
+            return Verdict.EXACT
+        return Verdict.WITHIN if Tolerance.unpack(task.tolerance).within(got, want) else Verdict.BEYOND

@@ -1,7 +1,8 @@
 """`MemoryArbiter`: the `Arbiter` in process. The rules are written in `arbiter`'s docstring.
 
-Float steps (`post_node`, `ask_jury`) follow contracts/README.md, "Float steps": the defender's step is judged; a
-within verdict before the last step re-bases the game on it (`_rebase`) and play goes on.
+Float steps (`post_node`, `ask_jury`) follow contracts/README.md, "Float steps": the defender's step is judged
+three ways (`jury.Verdict`); exact settles it like a one-step check, beyond loses it, and a within (noisy)
+verdict before the last step re-bases the game on it (`_rebase`, at most `max_rebases` times) and play goes on.
 
 Each move method first checks everything (turn, clock, phase, shape of the move, proofs) and only
 then writes; a rejected move raises and changes nothing. Time comes from an injectable source
@@ -24,10 +25,10 @@ from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClaimPending, C
                      InsufficientBond, InvalidClaim, InvalidMove, InvalidNodeInput, InvalidNodeOutput, InvalidPrestate, InvalidProof,
                      JuryNotSet, NotYourTurn, UnknownClaim, UnknownGame, UnknownModel, VotePending, WrongNodeKind,
                      WrongPhase)
-from .jury import Jury, NodeTask
+from .jury import Jury, NodeTask, Verdict
 from .merkle import ZERO, chunk_hash, fold, fold_level, next_pow2
 from .tolerance import EXACT, Tolerance
-from .types import BOND_GROWTH, BPS, Bond, Claim, Clock, Position, Side, TreeNode, bond_at
+from .types import BOND_GROWTH, BPS, MAX_REBASES, Bond, Claim, Clock, Position, Side, TreeNode, bond_at
 
 DEFAULT_CLOCK = 100.0  # per side per game
 DEFAULT_WINDOW = 1000.0
@@ -56,7 +57,7 @@ class _Registered:
 class MemoryArbiter(Arbiter):
     def __init__(self, clock: float = DEFAULT_CLOCK, window: float = DEFAULT_WINDOW, min_bond: int = 1,
                  stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None, bond_growth: int = BOND_GROWTH,
-                 jury: Jury | None = None):
+                 jury: Jury | None = None, max_rebases: int = MAX_REBASES):
         if stride < 1:
             raise ValueError("stride must be at least 1")
         if min_bond < 1 or not BPS <= bond_growth <= 2 * BPS:
@@ -64,6 +65,7 @@ class MemoryArbiter(Arbiter):
         self.clock, self.window, self.min_bond, self.stride = clock, window, min_bond, stride
         self.bond_growth = bond_growth
         self.jury = jury  # settles float steps (post_node); None: float steps cannot be settled
+        self.max_rebases = max_rebases  # within verdicts a float game adopts before its last step (OpmlGame.MAX_REBASES)
         self.tasks: dict[int, NodeTask] = {}  # game id -> the float step filed with the jury
         self._nodes: dict[int, tuple[bytes, bytes]] = {}  # game id -> (S_L with the posted step, its bytes)
         self.time = time or ManualTime()
@@ -322,28 +324,40 @@ class MemoryArbiter(Arbiter):
 
     def ask_jury(self, game_id: int) -> GameView:
         """Ask the jury for the verdict on the game's float step (anyone, any time in Phase.VOTE); the game
-        ends when it gives one and stays in VOTE while it abstains."""
+        ends or re-bases when it gives one and stays in VOTE while it abstains."""
         g = self._live(game_id)
         # INVARIANT: only a game whose float step was posted awaits a verdict.
         if g.phase is not Phase.VOTE:
             raise WrongPhase(f"game {game_id} is in phase {g.phase.value}, not vote")
         task = self.tasks[game_id]
-        within = self.jury.verdict(task)
-        if within is None:
+        verdict = self.jury.verdict(task)
+        if verdict is None:
             return g
+        verdict = Verdict(verdict)
         step, steps = task.step, self.claims[g.claim_id].steps
-        tol = Tolerance.unpack(task.tolerance)
-        entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": bool(within), "step": step}
+        entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "verdict": verdict.name.lower(),
+                 "step": step}
         g = replace(g, transcript=g.transcript + (entry,), turn_since=self.now())
-        if within and step < steps:
-            g = self._rebase(g, step)
-        else:
-            # beyond: the defender's step is not the node on the agreed inputs; within at the last step:
-            # every step of the defender's trace was judged within (earlier ones by re-bases)
-            winner = Side.DEFENDER if within else Side.CHALLENGER
-            why = (f"{winner.value} won by vote: the jury found the defender's step {step} "
-                   f"{'within' if within else 'beyond'} tolerance ({tol}) of its recomputation"
-                   + (f" after {len(g.rebases)} re-base(s)" if g.rebases else ""))
+        node_root = self._nodes[game_id][0]
+        winner, why = Side.CHALLENGER, "beyond tolerance of"  # BEYOND: not the node on the agreed inputs
+        more = ""
+        if verdict is Verdict.EXACT:
+            # INVARIANT: a step bitwise equal to the recomputation is settled like an exact one-step check:
+            # the side that disputed the correct S_hi loses at once (an exact defender faces one round).
+            winner = g.claimant if node_root == g.root_hi else g.claimant.other
+            why = "bitwise equal to"
+        elif verdict is Verdict.WITHIN:
+            why = "within tolerance (not bitwise) of"
+            if step == steps:
+                winner = Side.DEFENDER  # a claim stands when its last step does
+            elif len(g.rebases) < self.max_rebases:
+                g = self._rebase(g, step)  # INVARIANT: the defender's noise buys at most max_rebases rounds
+            else:
+                more = f"; its noise would need a re-base more than the {self.max_rebases} a game allows"
+        if not g.over and g.phase is Phase.VOTE:
+            tol = Tolerance.unpack(task.tolerance)
+            why = (f"{winner.value} won by vote: the jury found the defender's step {step} {why} its recomputation "
+                   f"({tol}){more}" + (f", after {len(g.rebases)} re-base(s)" if g.rebases else ""))
             g = replace(g, phase=Phase.OVER, turn=None, winner=winner, reason=why)
         self.games[game_id] = g
         if g.over:
@@ -351,14 +365,14 @@ class MemoryArbiter(Arbiter):
         return g
 
     def _rebase(self, g: GameView, step: int) -> GameView:
-        """A within verdict before the last step: the defender's step L is adopted and the game goes on
-        over (L, N): S_lo = the posted S_L, S_hi = the claim's S_N claimed by the defender, clocks full."""
+        """A within (noisy) verdict before the last step: the defender's step L is adopted and the game goes
+        on over (L, N): S_lo = the posted S_L, S_hi = the claim's S_N claimed by the defender. The clocks
+        are not refilled (the whole game fits each side's one clock); the round was the defender's cost."""
         cl = self.claims[g.claim_id]
         node_root, output = self._nodes[g.id]
         pos = Position(step, cl.steps)
         g = replace(g, position=pos, root_lo=node_root, root_hi=cl.final_root, claimant=Side.DEFENDER,
                     pending_root=None, output_root=None, node=None, node_hash=None, leaf_depth=0, revealed=(),
-                    clocks={Side.DEFENDER: Clock(self.clock), Side.CHALLENGER: Clock(self.clock)},
                     rebases=g.rebases + ((step, output),),
                     transcript=g.transcript + ({"move": None, "side": None, "kind": "rebase", "time": self.now(),
                                                 "step": step, "root_lo": _hex(node_root)},))

@@ -119,6 +119,9 @@ class Claim:
 BPS = 10_000
 BOND_GROWTH = 11_000  # each move's bond is 1.1 times the previous one's (Optimism's game: 1.09493)
 MAX_BOND_DEPTH = 64  # bonds stop growing at this depth (OpmlGame.MAX_BOND_DEPTH)
+# Within (noisy) verdicts a float game adopts before its last step; one more and the defender loses
+# (OpmlGame.MAX_REBASES): a float game has at most MAX_REBASES + 1 jury rounds.
+MAX_REBASES = 3
 
 
 def bond_at(min_bond: int, growth: int, depth: int) -> int:

@@ -250,12 +250,23 @@ class ChainArbiter(Arbiter):
             return g
         g = self.game(game_id)
         if g.over:
-            within = g.winner == g.claimant
-            self._reasons[game_id] = (f"{g.winner.value} won by vote: the jury found step {g.position.hi}'s output "
-                                      f"{'within' if within else 'beyond'} the claim's tolerance")
-            entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "within": within}
+            verdict = self.verdict(game_id, g.claim_id)
+            self._reasons[game_id] = (f"{g.winner.value} won by vote: the jury found the defender's step "
+                                      f"{g.position.hi} {verdict} (exact: bitwise its recomputation; within: noise "
+                                      f"under the claim's tolerance)"
+                                      + (f" after {len(g.rebases)} re-base(s)" if g.rebases else ""))
+            entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "verdict": verdict}
             self._transcripts[game_id] = self._transcripts.get(game_id, ()) + (entry,)
         return g
+
+    def verdict(self, game_id: int, claim_id: int) -> str | None:
+        """The last verdict the jury gave in the game ("exact", "within", "beyond"), from its JuryVerdict log."""
+        from bisection.jury import Verdict
+
+        said = self.chain.w3.eth.get_logs({
+            "address": self.game_contract.jury(), "fromBlock": self.game_contract.claim(claim_id).created,
+            "toBlock": "latest", "topics": [ev.topic_of(ev.JuryVerdict), game_id.to_bytes(32, "big")]})
+        return Verdict(ev.decode_log(said[-1]).verdict).name.lower() if said else None
 
     def pick(self, game_id, player, index) -> GameView:
         if index < 0:

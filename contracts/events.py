@@ -211,6 +211,14 @@ class ClaimSubmitted(Event):
 
 
 @dataclass(frozen=True)
+class ClaimInput(Event):
+    """A claim's input bytes, emitted with ClaimSubmitted: what a watcher re-executes (never calldata)."""
+
+    claim_id: int
+    input: bytes
+
+
+@dataclass(frozen=True)
 class ClaimFinalized(Event):
     claim_id: int
     output_root: bytes
@@ -319,7 +327,7 @@ class JuryConvened(Event):
 @dataclass(frozen=True)
 class JuryVerdict(Event):
     game_id: int
-    within: bool  # True: the claimant's output is within tolerance (the claimant wins)
+    verdict: int  # bisection.jury.Verdict: 1 within (noise), 2 beyond, 3 exact
 
 
 @dataclass(frozen=True)

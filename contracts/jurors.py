@@ -5,7 +5,7 @@
     jurors.decide(game_id)            # dispatch, commit, reveal, finalize: True once the verdict is in
 
 Each member of the drawn committee decodes the task from Brain's InputPosted (`NodeTask`), asks
-`juror.vote(task)` (VOTE_WITHIN, VOTE_BEYOND, or None: it does not vote) and commits, then reveals;
+`juror.vote(task)` (VOTE_EXACT, VOTE_WITHIN, VOTE_BEYOND, or None: it does not vote) and commits, then reveals;
 Brain finalizes and its callback ends the game. A round without quorum times out and is filed again
 (`NodeJury.retry`). For tests, benchmarks and `ChainArbiter(jurors=...)`: live members run the
 verifiers' agents instead.

@@ -25,6 +25,11 @@ class BondBelowMinimum(TribunalError):
     """Raised when a claim's or a challenge's bond is below the opML game's minimum."""
 
 
+class ClaimInputUnreadable(TribunalError):
+    """Raised when an opML claim on a served model has no input a watcher can rebuild from the chain's
+    events (no ClaimInput matching the claim's input hash, or bytes that do not decode for the model)."""
+
+
 class InvalidRequest(TribunalError):
     """Raised when a request's options do not fit its mode (a deadline of zero blocks, say)."""
 

@@ -6,14 +6,15 @@ game, which checks them against the agreed S_lo and the claimed S_hi and files a
 NODE_CHECK through the NodeJury (contracts/src/opml/NodeJury.sol). The request's input bytes are the
 task (`bisection.jury.NodeTask`). A juror rebuilds that one node from its descriptor and runs it on
 the posted inputs (constants from its own copy of the model), never the rest of the model, and votes
-VOTE_WITHIN when the claimant's output is within the task's tolerance of its own, else VOTE_BEYOND.
+VOTE_EXACT when the defender's output is bitwise its own, VOTE_WITHIN when it is within the task's
+tolerance of it (noise: the game re-bases on it), else VOTE_BEYOND.
 A task it cannot judge (a model it does not hold, a constant whose root is not the posted leaf, bytes
 that do not decode) gets no vote.
 """
 from __future__ import annotations
 
 from bisection.errors import InvalidTolerance
-from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, LocalJury, NodeTask
+from bisection.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, LocalJury, NodeTask, Verdict
 from bisection.tolerance import Tolerance
 from contracts import events as ev
 from verifiers.chainlog import events
@@ -22,7 +23,7 @@ from verifiers.chainlog import events
 JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Revealed": "jury reveal",
               "TimedOut": "jury round (timeout)", "JuryConvened": "jury retry"}
 
-__all__ = ["JURY_NAMES", "VOTE_BEYOND", "VOTE_WITHIN", "flipped", "jury_evidence", "parse_tolerance", "verdict"]
+__all__ = ["JURY_NAMES", "VOTE_BEYOND", "VOTE_EXACT", "VOTE_WITHIN", "flipped", "jury_evidence", "parse_tolerance", "verdict"]
 
 
 def verdict(data: bytes, catalog, model_id: bytes) -> bytes | None:
@@ -38,8 +39,9 @@ def verdict(data: bytes, catalog, model_id: bytes) -> bytes | None:
 
 
 def flipped(vote: bytes) -> bytes:
-    """The opposite verdict (a dishonest juror's)."""
-    return VOTE_BEYOND if vote == VOTE_WITHIN else VOTE_WITHIN
+    """The opposite verdict (a dishonest juror's): the defender's step is beyond when it was not, and
+    exact (the defender wins outright) when it was beyond."""
+    return VOTE_EXACT if vote == VOTE_BEYOND else VOTE_BEYOND
 
 
 def parse_tolerance(value) -> Tolerance:
@@ -75,7 +77,7 @@ def jury_evidence(t, game_id: int, since: int) -> dict | None:
                       from_block=c.block, key=rid)
         rounds += seen + ([c] if c is not convened[0] else [])  # a later round was a retry
         votes = sum(isinstance(s.event, ev.Revealed) for s in seen)
-    within = verdicts[0].event.within if verdicts else None
-    record = {"rounds": [c.event.brain_request_id for c in convened], "step": convened[0].event.step,
-              "votes": votes, "verdict": None if within is None else ("within" if within else "beyond")}
+    verdict = Verdict(verdicts[-1].event.verdict).name.lower() if verdicts else None
+    record = {"rounds": [c.event.brain_request_id for c in convened], "step": convened[-1].event.step,
+              "votes": votes, "verdict": verdict}
     return {"record": record, "verdicts": verdicts, "rounds": rounds}

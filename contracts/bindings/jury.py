@@ -3,7 +3,7 @@
     jury = deploy_jury(system, opml)              # bound to opml.game both ways
     # the claimant's OpmlGame.post_node files a Brain round (result kind NODE_CHECK) with the task below;
     task = JuryTask.decode(input_posted.input)    # what a juror reads from Brain's InputPosted
-    # members commit/reveal VOTE_WITHIN or VOTE_BEYOND in Brain; Brain.finalize ends the game.
+    # members commit/reveal VOTE_EXACT, VOTE_WITHIN or VOTE_BEYOND in Brain; Brain.finalize ends the game.
     jury.retry(game_id, sender=anyone)            # a round without a verdict: filed again with the same task
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, NodeTask  # noqa: F401 - re-exported for callers
+from bisection.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, NodeTask, Verdict  # noqa: F401 - re-exported
 from contracts import events as ev
 from contracts.bindings.opml import _Simulated
 from contracts.chain.base import Receipt
@@ -77,4 +77,4 @@ class NodeJury(_Simulated):
         return self._tx("retry", game_id, raw, sender=sender, value=value)
 
 
-__all__ = ["JuryCase", "JuryTask", "NodeJury", "VOTE_BEYOND", "VOTE_WITHIN"]
+__all__ = ["JuryCase", "JuryTask", "NodeJury", "VOTE_BEYOND", "VOTE_EXACT", "VOTE_WITHIN", "Verdict"]

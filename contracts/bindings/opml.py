@@ -106,6 +106,7 @@ class GameInfo:
     claimant: int
     winner: int
     leaf_depth: int
+    rebases: int  # within (noisy) verdicts adopted so far: at most OpmlGame.MAX_REBASES
     moves: int
     output_slot: int
     turn_since: int
@@ -122,6 +123,16 @@ class GameInfo:
     pending_root: bytes
     output_root: bytes
     node_hash: bytes
+
+
+def float_game_bound(config: OpmlConfig, commit_window: int, reveal_window: int) -> int:
+    """The most blocks a float game can last from its open to the block that can end it, when its jury's
+    committee acts in each round (contracts/README.md, "Float steps"): the moves fit the two clocks, which
+    re-bases do not refill (2 * clock, plus the block a timeout needs), and the game has at most
+    MAX_REBASES + 1 jury rounds, each a dispatch block, Brain's commit and reveal windows and the finalize."""
+    from bisection.types import MAX_REBASES
+
+    return 2 * config.clock + 1 + (MAX_REBASES + 1) * (commit_window + reveal_window + 2)
 
 
 def program_proof(program: Program, leaf: int) -> list[bytes]:
@@ -215,9 +226,9 @@ class OpmlGame(_Simulated):
 
     def game(self, game_id: int) -> GameInfo:
         g = list(self._view("game", game_id))
-        pos, node = g[15], g[16]
-        return GameInfo(*g[:3], PHASES[g[3]], *g[4:15], pos >> 128, pos & (2**128 - 1), node >> 128,
-                        node & (2**128 - 1), *g[17:])
+        pos, node = g[16], g[17]
+        return GameInfo(*g[:3], PHASES[g[3]], *g[4:16], pos >> 128, pos & (2**128 - 1), node >> 128,
+                        node & (2**128 - 1), *g[18:])
 
     def game_count(self) -> int:
         return self._view("gameCount")

@@ -1,9 +1,10 @@
 """Float programs in the dispute game: Tolerance, the jury (LocalJury, NodeTask), post_node, re-bases.
 
-At a float step the defender posts its own step and the jury judges it (contracts/README.md, "Float steps"):
-beyond -> the challenger wins; within at step N -> the defender wins; within earlier -> the game
-re-bases on the defender's step and goes on. Games run on the zoo's digits-mlp and gpt2-tiny as
-float programs.
+At a float step the defender posts its own step and the jury judges it three ways (contracts/README.md,
+"Float steps"): exact (bitwise the recomputation) -> settled like a one-step check (whoever disputed the
+correct value loses); beyond -> the challenger wins; within (noise) at step N -> the defender wins; within
+earlier -> the game re-bases on the defender's step and goes on, at most MAX_REBASES times (one more noisy
+step loses the game for the defender). Games run on the zoo's digits-mlp and gpt2-tiny as float programs.
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from bisection import STRATEGIES, Side, dispute, trace
 from bisection.arbiter import Phase
 from bisection.errors import (ClockNotExpired, InvalidMove, InvalidNodeInput, InvalidNodeOutput, InvalidProof,
                               InvalidTolerance, JuryNotSet, NotYourTurn, VotePending, WrongNodeKind, WrongPhase)
-from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, Jury, LocalJury, NodeTask
+from bisection.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, Jury, LocalJury, NodeTask, Verdict
 from bisection.memory import ManualTime, MemoryArbiter
 from bisection.players import Player, _corrupt, make_player
-from bisection.types import Position
+from bisection.types import MAX_REBASES, Position
 from bisection.tolerance import DEFAULT, EXACT, Tolerance
 from runtime.model import Model
 from runtime.tensor_root import tensor_bytes
@@ -112,8 +113,9 @@ def test_tolerance_within_rule_edges():
 # ---- games on float programs ----------------------------------------------------------------
 
 def _jury_rounds_bounded(r, steps: int) -> None:
-    """Each re-base adopts a later step, and each round is one open/reopen, <= log2 N halvings and a post."""
-    assert list(r.rebases) == sorted(set(r.rebases)) and len(r.rebases) <= steps - 1
+    """Each re-base adopts a later step, at most MAX_REBASES of them, and each round is one open/reopen,
+    <= log2 N halvings and a post."""
+    assert list(r.rebases) == sorted(set(r.rebases)) and len(r.rebases) <= min(steps - 1, MAX_REBASES)
     assert r.moves <= (len(r.rebases) + 1) * (Position.max_moves(steps) + 2)
 
 
@@ -279,18 +281,23 @@ def test_local_jury_abstains_without_the_model_or_on_a_wrong_constant():
     arbiter.post_node(gid, claimant.name, *_post_args(claimant, arbiter.game(gid)))
     task = arbiter.tasks[gid]
     jury = LocalJury(prog)
-    assert jury.verdict(task) is False and jury.vote(task) == VOTE_BEYOND
+    assert jury.verdict(task) is Verdict.BEYOND and jury.vote(task) == VOTE_BEYOND
     assert LocalJury().verdict(task) is None
     assert jury.verdict(replace(task, model_id=bytes(32))) is None
     const = next(j for j, d in enumerate(task.inputs) if d == b"")
     leaves = list(task.input_leaves)
     leaves[const] = bytes(32)
     assert jury.verdict(replace(task, input_leaves=tuple(leaves))) is None
-    # the honest output for the same step is voted within
+    # the honest output for the same step is voted exact (bitwise the recomputation), one ulp off within
     t = honest
     slot = prog.nodes[task.step - 1].outputs[0]
     fair = replace(task, output=tensor_bytes(t.value(task.step, slot)), output_root=t.leaf(task.step, slot))
-    assert jury.vote(fair) == VOTE_WITHIN
+    assert jury.vote(fair) == VOTE_EXACT
+    noisy = trace.compute(prog, x, _changes((prog, task.step, "lsb")))
+    ulp = replace(task, output=tensor_bytes(noisy.value(task.step, slot)), output_root=noisy.leaf(task.step, slot))
+    assert ulp.output != fair.output and jury.vote(ulp) == VOTE_BEYOND  # the task's claim is exact
+    assert jury.vote(replace(ulp, tolerance=DEFAULT.packed)) == VOTE_WITHIN
+    assert jury.vote(replace(fair, tolerance=DEFAULT.packed)) == VOTE_EXACT
 
 
 @FAST
@@ -323,10 +330,10 @@ def test_local_jury_votes_beyond_on_non_canonical_bool_bytes():
     task = NodeTask(0, 1, EXACT.packed, node_descriptor(prog, 1), (tensor_root(x), tensor_root(zero)),
                     (tensor_bytes(x), b""), bytes_root(honest), honest, LocalJury().know(prog))
     jury = LocalJury(prog)
-    assert jury.verdict(task) is True
+    assert jury.verdict(task) is Verdict.EXACT
     twos = bytes([2, 0, 1, 0])  # decodes to the same bools, but is not the canonical tensor
-    assert jury.verdict(replace(task, output=twos, output_root=bytes_root(twos))) is False
-    assert jury.verdict(replace(task, output=honest[:3])) is False
+    assert jury.verdict(replace(task, output=twos, output_root=bytes_root(twos))) is Verdict.BEYOND
+    assert jury.verdict(replace(task, output=honest[:3])) is Verdict.BEYOND
 
 
 # ---- re-bases (contracts/README.md, "Float steps"): the defender's step is judged, within adopts it --------
@@ -450,7 +457,8 @@ def test_rebase_state_and_reopen_rules():
     assert g.position == Position(2, prog.steps) and g.claimant is Side.DEFENDER
     assert g.root_lo == d.root(2) and g.root_hi == arbiter.claim(g.claim_id).final_root
     assert g.rebases == ((2, tensor_bytes(d.value(2, prog.nodes[1].outputs[0]))),)
-    assert all(c.remaining == arbiter.clock for c in g.clocks.values()) and g.output_root is None
+    # the clocks are not refilled: the whole game, re-bases included, fits each side's one clock
+    assert all(c.remaining < arbiter.clock for c in g.clocks.values()) and g.output_root is None
     assert [e["kind"] for e in g.transcript[-3:]] == ["post_node", "verdict", "rebase"]
     mid = players[Side.CHALLENGER].root_for(g.position.mid, g)
     for args, err in [(("defender", False, mid), NotYourTurn), (("challenger", True, mid), InvalidMove),
@@ -498,14 +506,49 @@ def test_float_output_is_the_defenders_move_even_when_the_challenger_claims():
 
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())
-def test_float_game_noise_at_any_float_steps_defender_wins_adopting_each(data):
-    """For any set of float steps of gpt2-tiny, one ulp off at each: the game adopts exactly those steps
-    (step N excepted: the last round's vote ends the game) and the defender wins."""
+def test_float_game_noise_at_any_float_steps_adopted_up_to_max_rebases_then_loses(data):
+    """For any set of float steps of gpt2-tiny, one ulp off at each, against an honest challenger: noise
+    before step N at most MAX_REBASES times is adopted step by step and the defender wins; one more
+    noisy step loses the game for the defender, by vote at that step (its noise, not the challenger,
+    would prolong the game). The game never has more than MAX_REBASES + 1 jury rounds."""
     prog, x, honest = float_case("gpt2-tiny")
-    noise = sorted(data.draw(st.sets(st.sampled_from(_float_steps(prog)), min_size=1, max_size=4), "noise"))
+    noise = sorted(data.draw(st.sets(st.sampled_from(_float_steps(prog)), min_size=1, max_size=MAX_REBASES + 2),
+                             "noise"))
+    early = [k for k in noise if k < prog.steps]
     arbiter, g, rejected, _ = _play(prog, x, honest, _changes(*[(prog, k, "lsb") for k in noise]))
-    assert not rejected and g.winner is Side.DEFENDER, g.reason
-    assert [k for k, _ in g.rebases] == [k for k in noise if k < prog.steps]
+    assert not rejected and len(g.rebases) <= MAX_REBASES
+    if len(early) <= MAX_REBASES:
+        assert g.winner is Side.DEFENDER and [k for k, _ in g.rebases] == early, g.reason
+    else:
+        assert g.winner is Side.CHALLENGER and "by vote" in g.reason, g.reason
+        assert [k for k, _ in g.rebases] == early[:MAX_REBASES] and g.position.disputed_step == early[MAX_REBASES]
+
+
+@pytest.mark.parametrize("lie", [6, 84])
+def test_float_game_noise_at_many_steps_then_a_real_lie_loses_within_the_round_bound(lie):
+    """The attack a deadline that favours the defender would let through: harmless one-ulp noise at many
+    steps (more than MAX_REBASES), then a real lie. The defender's noise pays for each round it causes and
+    runs out of re-bases before the clock or the challenger does: the challenger wins, in at most
+    MAX_REBASES + 1 jury rounds, and the honest challenger posted no jury fee (only the defender posts nodes)."""
+    prog, x, honest = float_case("gpt2-tiny")
+    noisy = [k for k in _float_steps(prog) if k < lie][:MAX_REBASES + 2]
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes(*[(prog, k, "lsb") for k in noisy], (prog, lie, "add")))
+    assert not rejected and g.winner is Side.CHALLENGER, g.reason
+    assert arbiter.claim(g.claim_id).status == "rejected" and len(g.rebases) <= MAX_REBASES
+    posts = [e for e in g.transcript if e["kind"] == "post_node"]
+    assert len(posts) <= MAX_REBASES + 1 and all(e["side"] == Side.DEFENDER.value for e in posts)
+
+
+@settings(max_examples=25, deadline=None)
+@given(strategy=st.sampled_from([s for s in STRATEGIES if s != "honest"]), data=st.data())
+def test_float_game_dishonest_challenger_of_an_exact_defender_loses_in_one_jury_round(strategy, data):
+    """The re-base griefing attack (issue 16, finding 5): a challenger with any strategy at any step
+    against an honest (bitwise) defender of gpt2-tiny gets at most one jury round, voted exact, no re-base,
+    and loses: a within verdict never happens, so nothing refills or prolongs the game."""
+    prog, x, _ = float_case("gpt2-tiny")
+    at = data.draw(st.integers(1, prog.steps), "at")
+    r = dispute.run(prog, x, cheat=strategy, at_step=at, cheater="challenger", tolerance=DEFAULT)
+    assert r.winner == "defender" and r.rebases == (), r.reason
 
 
 @settings(max_examples=25, deadline=None)

@@ -6,7 +6,7 @@ model constant c, step 2 Relu): its descriptors, program root, weights root and 
 bisection/commitments.py defines, so OpmlModels registers it unchanged. Jurors are the staked Brain
 nodes: each decodes its task from Brain's InputPosted, recomputes the node (the op named in the posted
 ONNX NodeProto; the constant from its own copy of the model, checked against the posted leaf) and votes
-VOTE_WITHIN or VOTE_BEYOND by the claim's tolerance.
+VOTE_EXACT (bitwise its recomputation), VOTE_WITHIN (within the claim's tolerance) or VOTE_BEYOND.
 
 - a float game reaches OUTPUT; the claimant posts the node; the jury's vote ends the game (either side,
   either claimant) and the bonds go to the winner; gas of postNode and of the jury's finalize printed;
@@ -15,7 +15,10 @@ VOTE_WITHIN or VOTE_BEYOND by the claim's tolerance.
 - a closed game's late verdict is ignored;
 - HybridCourt refuses a defense claim stated under another tolerance;
 - whole disputes on a zoo model's float program (digits-mlp, runtime.float_program) through ChainArbiter,
-  the bisection players and a Brain jury of LocalJury jurors: the honest side wins by vote.
+  the bisection players and a Brain jury of LocalJury jurors: the honest side wins by vote;
+- re-base griefing (issue 16, finding 5): a dishonest challenger of an honest claim gets one jury round
+  and pays for it; a noisy defender gets at most MAX_REBASES re-bases; every game ends within
+  `float_game_bound` blocks.
 """
 from __future__ import annotations
 
@@ -27,8 +30,10 @@ import numpy as np
 import onnx
 import pytest
 
-from bisection import dispute
-from bisection.jury import LocalJury
+from bisection import Side, dispute, trace
+from bisection.jury import LocalJury, Verdict
+from bisection.players import Player, _corrupt, make_player
+from bisection.types import MAX_REBASES
 from bisection.merkle import ZERO, StateTree
 from bisection.tolerance import DEFAULT
 from contracts import errors as E
@@ -36,8 +41,8 @@ from contracts import events as ev
 from contracts.arbiter import ChainArbiter
 from contracts.bindings import ResultKind, Status, commitment, new_salt
 from contracts.bindings.hybrid import HybridConfig, HybridStatus, vote_of
-from contracts.bindings.jury import VOTE_BEYOND, VOTE_WITHIN, JuryTask
-from contracts.bindings.opml import ONNX_NODE, NodePost, OpmlConfig, OpmlGame
+from contracts.bindings.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, JuryTask
+from contracts.bindings.opml import ONNX_NODE, NodePost, OpmlConfig, OpmlGame, float_game_bound
 from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig, deploy, deploy_hybrid, deploy_jury, deploy_opml
 from contracts.jurors import BrainJurors
@@ -170,6 +175,8 @@ def juror_vote(task: JuryTask, model: FloatModel) -> bytes | None:
         else:
             args.append(np.frombuffer(raw, dtype=">f4").astype(np.float64))
     want = {"Add": lambda a, b: a + b, "Relu": lambda a: np.maximum(a, 0)}[proto.op_type](*args)
+    if f32_bytes(want) == task.output:  # Add and Relu of float32s in float64, rounded once: the float32 result
+        return VOTE_EXACT
     got = np.frombuffer(task.output, dtype=">f4").astype(np.float64)
     atol, rtol = unpack_tolerance(task.tolerance)
     return VOTE_WITHIN if np.all(np.abs(got - want) <= atol + rtol * np.abs(want)) else VOTE_BEYOND
@@ -213,10 +220,10 @@ class Env:
         self.accounts = {a.address: a for a in self.chain.accounts}
         self.defender, self.challenger, self.other, self.user = (self.chain.accounts[i] for i in (10, 11, 12, 13))
 
-    def claim(self, *, model: FloatModel | None = None, y=None, tolerance: int = TOL) -> tuple[int, list]:
-        """The defender's claim on input X with output `y` (honest by default); (claim id, its trace)."""
+    def claim(self, *, model: FloatModel | None = None, a=None, y=None, tolerance: int = TOL) -> tuple[int, list]:
+        """The defender's claim on input X with step values `a`, `y` (honest by default); (claim id, its trace)."""
         m = model or self.model
-        states = m.trace(y=y)
+        states = m.trace(a=a, y=y)
         r = self.game.submit_claim(m.model_id, f32_bytes(m.x), states[2].root, states[2].leaf(3), states[2].proof(3),
                                    bond=OPML.min_bond, sender=self.defender, tolerance=tolerance)
         return r.one(ev.ClaimSubmitted).claim_id, states
@@ -320,7 +327,7 @@ def test_float_step_within_tolerance_claimant_wins_by_jury_vote(env):
     assert used < env.jury.callback_gas()
     fin, _ = env.jury_round(posted.jury_request)
     show_gas("jury finalize (Brain.finalize, verdict delivered, game ended)", fin.gas_used)
-    assert fin.one(ev.JuryVerdict).within is True
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.WITHIN  # noise at the last step: the claim stands
     assert [c.success for c in fin.of(ev.CallbackExecuted)] == [True]
     resolved = fin.one(ev.GameResolved)
     assert (resolved.game_id, resolved.winner, resolved.reason) == (gid, DEFENDER, BY_VOTE)
@@ -344,7 +351,7 @@ def test_float_step_beyond_tolerance_disputer_wins_and_claim_is_rejected(env):
     assert used < env.jury.callback_gas()
     fin, task = env.jury_round(rid)
     assert juror_vote(task, env.model) == VOTE_BEYOND
-    assert fin.one(ev.JuryVerdict).within is False
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.BEYOND
     resolved = fin.one(ev.GameResolved)
     assert (resolved.winner, resolved.reason) == (CHALLENGER, BY_VOTE)
     assert fin.one(ev.ClaimRejected).claim_id == cid
@@ -352,10 +359,10 @@ def test_float_step_beyond_tolerance_disputer_wins_and_claim_is_rejected(env):
     assert env.game.paid(env.challenger.address) == g.challenger_bond + g.defender_bond + OPML.min_bond
 
 
-def test_float_step_challenger_claimant_defender_posts_own_value_rebased_then_wins(env):
+def test_float_step_challenger_claimant_defender_posts_exact_value_wins_at_once(env):
     """The defender disputes the challenger's S_1: the defender still posts step 1 (its own value, not the
-    challenger's root); within tolerance and not the last step, the game is re-based on it and goes on to
-    step 2, where the defender's output is judged again and, within, the claim stands."""
+    challenger's root). Voted exact (bitwise the recomputation), the step is settled like a one-step check:
+    the challenger claimed an S_1 that is not S_0 with that value, so it loses at once, no re-base."""
     wrong_a = X + C + np.float32(1.0)  # the challenger's S_1 is wrong: the defender disagrees with it
     cid, states = env.claim()
     honest, theirs = env.model.trace(), env.model.trace(a=wrong_a)
@@ -371,15 +378,36 @@ def test_float_step_challenger_claimant_defender_posts_own_value_rebased_then_wi
     r = env.game.post_node(gid, env.post(1, honest[0], honest[1]), sender=env.defender)  # not linked to S_hi
     fin, task = env.jury_round(r.one(ev.NodePosted).jury_request)
     assert task.inputs == (f32_bytes(X), b"") and task.input_leaves[1] == root(f32_bytes(C))
-    rebased = fin.one(ev.Rebased)
-    assert (rebased.game_id, rebased.step, rebased.root_lo) == (gid, 1, honest[1].root)
-    g = env.game.game(gid)  # (1, 2] is final: the defender posts step 2 at once
-    assert (g.phase, g.lo, g.hi, g.turn, g.claimant, g.root_hi) == ("output", 1, 2, DEFENDER, DEFENDER, states[2].root)
-    assert (g.clock_defender, g.clock_challenger) == (OPML.clock, OPML.clock)  # a fresh round
-    r = env.game.post_node(gid, env.post(2, honest[1], states[2]), sender=env.defender)
-    fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.EXACT and not fin.of(ev.Rebased)
     assert (fin.one(ev.GameResolved).winner, fin.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)
     assert env.game.claim(cid).status == "pending"  # the defender's claim stands (final after its window)
+
+
+def test_float_step_noisy_defender_rebased_clocks_not_refilled_then_wins(env):
+    """The defender's step 1 is one float noise off (within tolerance, not bitwise): the game is re-based
+    on it (the defender paid that round) with the clocks as they were, and goes on to step 2, where the
+    defender's Relu of its own noisy value is exact: the claim stands."""
+    noisy = X + C + np.float32(2e-6)
+    cid, states = env.claim(a=noisy, y=np.maximum(noisy, 0))
+    honest = env.model.trace()
+    gid = env.open(cid, honest[1])
+    env.to_step(gid, agree=False)  # the defender disputes the honest S_1: step 1 is disputed
+    before = env.game.game(gid)
+    r = env.game.post_node(gid, env.post(1, honest[0], states[1], a=noisy), sender=env.defender)
+    fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.WITHIN
+    rebased = fin.one(ev.Rebased)
+    assert (rebased.game_id, rebased.step, rebased.root_lo) == (gid, 1, states[1].root)
+    g = env.game.game(gid)  # (1, 2] is final: the defender posts step 2 at once
+    assert (g.phase, g.lo, g.hi, g.turn, g.claimant, g.root_hi) == ("output", 1, 2, DEFENDER, DEFENDER, states[2].root)
+    assert g.rebases == 1 and g.clock_challenger == before.clock_challenger  # not refilled
+    assert g.clock_defender < OPML.clock
+    r = env.game.post_node(gid, env.post(2, states[1], states[2], a=noisy, y=np.maximum(noisy, 0)),
+                           sender=env.defender)
+    fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.EXACT
+    assert (fin.one(ev.GameResolved).winner, fin.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)
+    assert env.game.claim(cid).status == "pending"
 
 
 # ---------------------------------------------------------------- refusals
@@ -451,7 +479,7 @@ def test_jury_binding_and_callers_are_checked(env):
     with pytest.raises(E.JuryAlreadySet):
         env.jury.bind(bare.address)
     with pytest.raises(E.UnauthorizedCaller):
-        env.game._tx("onVerdict", 0, True, sender=env.defender)
+        env.game._tx("onVerdict", 0, Verdict.WITHIN, sender=env.defender)
     with pytest.raises(E.UnauthorizedCaller):
         env.jury._tx("convene", 0, env.model.model_id, bytes(64), sender=env.defender, value=SYSTEM.min_fee)
     with pytest.raises(E.UnauthorizedCaller):
@@ -585,11 +613,82 @@ def test_float_dispute_through_chain_arbiter_and_brain_jury_honest_side_wins(env
     assert "post_node" in kinds and kinds.index("post_node") < len(kinds) - 1
     if cheater == "defender":  # its lie is found beyond tolerance at once
         assert kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason
-    else:  # the honest defender's step is adopted (re-based); the liar then has nothing left and runs out of time
-        assert r.rebases and kinds[-1] in ("verdict", "timeout")
+    else:  # the honest defender's step is voted exact: the lying challenger loses at once, no re-base
+        assert not r.rebases and kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason
     assert r.claim_status == ("rejected" if cheater == "defender" else "pending")
     show_gas(f"whole float dispute ({strategy} {cheater}, {r.moves} moves) plus its jury round",
              sum(g["gas"] for g in arbiter.gas) + sum(g["gas"] for g in jurors.gas))
+
+
+def _noise(program, steps, lie: int | None = None):
+    """A tamper one ulp off at each of `steps` (harmless noise under the default tolerance), and far off at
+    `lie` (a real lie)."""
+    changes = [_corrupt(program, k, "lsb", 0) for k in steps] + ([_corrupt(program, lie, "add", 0)] if lie else [])
+
+    def tamper(k, written, state):
+        extra = {}
+        for c in changes:
+            written, more = c(k, written, state)
+            extra.update(more)
+        return written, extra
+    return tamper
+
+
+def _float_game(env, defender: Player, challenger: Player) -> tuple:
+    """One float game on digits-mlp through ChainArbiter and a Brain jury; (game, blocks from open to end,
+    jury rounds, the jurors' gas)."""
+    program, _ = digits_float()
+    jurors = BrainJurors(env.s, env.jury, LocalJury(program), env.chain.accounts[1:1 + NODES])
+    arbiter = ChainArbiter(env.opml, {"defender": env.defender, "challenger": env.challenger}, jurors=jurors)
+    cid = defender.submit(arbiter, arbiter.register_model(program), tolerance=DEFAULT)
+    gid = challenger.challenge(arbiter, cid)
+    opened = env.chain.block_number
+    dispute.play(arbiter, gid, {Side.DEFENDER: defender, Side.CHALLENGER: challenger})
+    ended = env.game.game(gid)
+    rounds = [t for t in arbiter.gas if t["kind"] == "post_node" and t["game"] == gid]
+    return ended, env.chain.block_number - opened, len(rounds), arbiter
+
+
+def _float_steps(program):
+    return [k for k in range(1, program.steps + 1)
+            if np.dtype(program.slots[program.nodes[k - 1].outputs[0]].dtype).kind == "f"]
+
+
+def test_rebase_griefing_challenger_gets_one_round_pays_for_it_game_within_bound(env):
+    """Issue 16, finding 5, replayed: a dishonest challenger one ulp off the honest claim at every float step
+    (under the old rule each step was a free jury round and a refilled clock). The honest defender's first
+    posted step is voted exact: the challenger loses at once, its bonds (more than the jury fee and the
+    postNode gas the defender spent) go to the defender, and the game ends within its bound."""
+    program, x = digits_float()
+    steps = _float_steps(program)
+    assert len(steps) > MAX_REBASES + 1
+    honest = make_player("defender", program, x, "honest")
+    tamper = _noise(program, steps)
+    griefer = Player("challenger", trace.compute(program, x, tamper), "bent", tamper)
+    g, blocks, rounds, arbiter = _float_game(env, honest, griefer)
+    assert (g.winner, g.rebases, rounds) == (DEFENDER, 0, 1)
+    bound = float_game_bound(OPML, SYSTEM.commit_window, SYSTEM.reveal_window)
+    assert blocks <= bound, (blocks, bound)
+    post_gas = next(t["gas"] for t in arbiter.gas if t["kind"] == "post_node")
+    spent = SYSTEM.min_fee + post_gas * OPML.gas_price  # the round's cost to the defender
+    assert g.challenger_bond >= spent  # the griefer's bonds, all the defender's now
+    assert env.game.paid(env.defender.address) == g.challenger_bond + g.defender_bond
+    show_gas(f"griefing game: {blocks} blocks (bound {bound}), postNode", post_gas)
+
+
+def test_noisy_defender_rebased_at_most_max_rebases_then_loses_game_within_bound(env):
+    """A defender one ulp off at MAX_REBASES + 1 float steps before the last, against an honest challenger:
+    the first MAX_REBASES noisy steps are adopted (rounds the defender paid for), the next one loses the game
+    by vote, and the whole game, re-bases included, ends within its bound."""
+    program, x = digits_float()
+    noisy = [k for k in _float_steps(program) if k < program.steps][:MAX_REBASES + 1]
+    assert len(noisy) == MAX_REBASES + 1
+    tamper = _noise(program, noisy)
+    defender = Player("defender", trace.compute(program, x, tamper), "bent", tamper)
+    fair = make_player("challenger", program, x, "honest")
+    g, blocks, rounds, _ = _float_game(env, defender, fair)
+    assert (g.winner, g.rebases, rounds) == (CHALLENGER, MAX_REBASES, MAX_REBASES + 1)
+    assert blocks <= float_game_bound(OPML, SYSTEM.commit_window, SYSTEM.reveal_window), blocks
 
 
 # ---------------------------------------------------------------- widths: LibProgram against bisection.commitments
@@ -637,5 +736,5 @@ def test_verdict_whose_callback_starved_is_delivered_by_retry_never_refiled(env)
     with pytest.raises(E.FeeNotNeeded):  # a paid retry cannot trade the committee's verdict for a new round
         starved.retry(gid, sender=env.challenger, value=SYSTEM.min_fee)
     r = starved.retry(gid, b"", sender=env.challenger)
-    assert r.one(ev.JuryVerdict).within is True and not r.of(ev.JuryConvened)
+    assert r.one(ev.JuryVerdict).verdict == Verdict.EXACT and not r.of(ev.JuryConvened)
     assert (r.one(ev.GameResolved).winner, r.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)

@@ -1,4 +1,4 @@
-"""What the opML roles share: reading a claim's input from the chain, a player per (claim, strategy), and
+"""What the opML roles share: reading a claim's input from the chain's events (never calldata), a player per (claim, strategy), and
 moving in games. Not a role itself (it registers nothing).
 
 Every player move goes through `contracts.arbiter.ChainArbiter`, the same arbiter `tribunal dispute
@@ -20,9 +20,10 @@ from contracts.arbiter import ChainArbiter
 from bisection.arbiter import Phase
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from runtime.errors import TribunalError
+from runtime.tensor_root import tensor_bytes
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
-from verifiers.errors import BondBelowMinimum
+from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable
 
 GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
 CLAIM_PENDING, CLAIM_FINAL, CLAIM_REJECTED = "pending", "final", "rejected"
@@ -85,7 +86,7 @@ class OpmlAgent(Agent):
             raise BondBelowMinimum(f"the {self.role}'s bond {self.bond} wei is below the game's minimum {min_bond} wei")
         self.arbiter = ChainArbiter(self.d.opml, accounts={self.name: self.account})
         self._players: dict[tuple, Player] = {}
-        self._inputs: dict[bytes, tuple] = {}  # claim's transaction hash -> (entry, x_q): a cache of chain reads
+        self._inputs: dict[tuple, tuple] = {}  # (claim's tx hash, claim id) -> (entry, x_q): a cache of chain reads
 
     @property
     def strategy(self) -> str:
@@ -104,24 +105,31 @@ class OpmlAgent(Agent):
         return self._players[key]
 
     def claim_input(self, claim_id: int, seen) -> tuple | None:
-        """(entry, x_q) of a claim, read from its submitClaim transaction's calldata."""
-        if seen.tx_hash not in self._inputs:
-            tx = self.chain.w3.eth.get_transaction(seen.tx_hash)
-            try:
-                _, args = self.d.game.contract.decode_function_input(tx["input"])
-            except ValueError:
-                return None  # submitted through another contract: not readable from calldata
-            entry = self.catalog.by_id(args["modelId"])
+        """(entry, x_q) of a claim, from its ClaimInput event (emitted with ClaimSubmitted by the same
+        `_submit`), never from calldata: a claim sent through a contract, a proxy or a multicall reads the
+        same. None for a model this agent does not serve; a claim on a served model whose input cannot be
+        rebuilt raises ClaimInputUnreadable: an error logged with the claim's id, never a silent skip."""
+        key = (seen.tx_hash, claim_id)
+        if key not in self._inputs:
+            entry = self.catalog.by_id(seen.event.model_id)
             if entry is None or not entry.disputable:
                 return None
+            posted = events(self.chain, self.d.game.address, ev.ClaimInput, from_block=seen.block,
+                            to_block=seen.block, key=claim_id)
+            data = bytes(posted[0].event.input) if posted else None
+            # INVARIANT: the bytes re-executed are the claim's input (its hash is on chain with the claim).
+            if data is None or hashlib.sha256(data).digest() != bytes(seen.event.input_hash):
+                raise ClaimInputUnreadable(f"claim {claim_id}: no ClaimInput event matching its input hash")
             try:
-                x_q = entry.decode(bytes(args["input"]), ResultKind.OUTPUT_ROOT)
-            except TribunalError:
-                return None
-            self.arbiter._programs[entry.model_id] = entry.program
-            self.arbiter._inputs[claim_id] = x_q
-            self._inputs[seen.tx_hash] = (entry, x_q)
-        entry, x_q = self._inputs[seen.tx_hash]
+                x_q = entry.decode(data, ResultKind.OUTPUT_ROOT)
+            except TribunalError as e:
+                raise ClaimInputUnreadable(f"claim {claim_id}: its input does not decode for "
+                                           f"'{entry.name}': {e}") from None
+            # INVARIANT: the watcher's S_0 is the claim's: the decoded input re-encodes to the posted bytes.
+            if tensor_bytes(np.asarray(x_q)) != data:
+                raise ClaimInputUnreadable(f"claim {claim_id}: its input bytes are not canonical for '{entry.name}'")
+            self._inputs[key] = (entry, x_q)
+        entry, x_q = self._inputs[key]
         self.arbiter._programs[entry.model_id] = entry.program
         self.arbiter._inputs[claim_id] = x_q
         return entry, x_q

@@ -1,7 +1,8 @@
 """The watcher: re-executes every opML claim it sees and disputes only what is wrong.
 
 Duties, recomputed from chain state on every tick:
-- challenge: a pending claim inside its window whose S_N differs from the watcher's own exact trace,
+- challenge: a pending claim (made by anyone: an account, a contract, a proxy; its input is read from the
+  claim's ClaimInput event, never from calldata) inside its window whose S_N differs from the watcher's own exact trace,
   with no game of this watcher on it yet -> open a game (with its bond, by default the game's minimum);
 - play: every game it opened where the challenger is to move -> the player's move (level one bisection,
   picks, the one-step check on chain); the defender's clock ran out -> claim the timeout;

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+// A float step's verdict (the jurors' vote words VOTE_* of NodeJury, as numbers; bisection/jury.py Verdict).
+uint8 constant VERDICT_WITHIN = 1; // within the claim's tolerance, not bitwise the recomputation: noise
+uint8 constant VERDICT_BEYOND = 2; // beyond the tolerance
+uint8 constant VERDICT_EXACT = 3; // bitwise the recomputation
+
 /// @notice What OpmlGame asks of the jury that decides float steps (NodeJury).
 interface IJury {
     /// Wei a jury round costs; the claimant pays it with its postNode move.
@@ -11,7 +16,7 @@ interface IJury {
     function convene(uint256 gameId, bytes32 modelId, bytes calldata task) external payable returns (uint256 requestId);
 }
 
-/// @notice What the jury tells the game: whether the claimant's output is within tolerance.
+/// @notice What the jury tells the game: the defender's output is exact, within or beyond tolerance (VERDICT_*).
 interface IJuryGame {
-    function onVerdict(uint256 gameId, bool within) external;
+    function onVerdict(uint256 gameId, uint8 verdict) external;
 }

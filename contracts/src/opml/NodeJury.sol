@@ -8,16 +8,16 @@ import {
     InvalidConfig, UnauthorizedCaller, JuryAlreadySet, UnknownJuryCase, JuryRoundOpen, NothingToRetry,
     JuryTaskMismatch, FeeTooLow, FeeNotNeeded
 } from "../Errors.sol";
-import {IJury, IJuryGame} from "./IJury.sol";
+import {IJury, IJuryGame, VERDICT_EXACT} from "./IJury.sol";
 
 /// @notice The jury of float steps (bisection/jury.py): a Brain committee that recomputes one ONNX node.
 ///
 /// When a float step's claimant posts its node (OpmlGame.postNode), the game calls `convene` with the
 /// jury's fee and the task; this files a Brain request (result kind KIND_NODE_CHECK, model = the
 /// claim's model, requester and consumer = this contract) whose input is the task, so jurors read it
-/// from Brain's InputPosted. Members vote VOTE_WITHIN (the claimant's output is within the claim's
-/// tolerance of their own recomputation) or VOTE_BEYOND; Brain's callback (`onResult`) hands the
-/// majority's vote to the game as its verdict.
+/// from Brain's InputPosted. Members vote VOTE_EXACT (the defender's output is bitwise their own
+/// recomputation), VOTE_WITHIN (within the claim's tolerance of it, not bitwise) or VOTE_BEYOND; Brain's
+/// callback (`onResult`) hands the majority's vote to the game as its verdict (VERDICT_*, the same numbers).
 ///
 /// A round without a verdict (timed out for lack of quorum, never dispatched, or one whose majority
 /// voted neither value) leaves the game waiting: anyone may `retry` it, re-sending the same task
@@ -26,6 +26,7 @@ import {IJury, IJuryGame} from "./IJury.sol";
 contract NodeJury is IJury, IResultConsumer {
     bytes32 public constant VOTE_WITHIN = bytes32(uint256(1));
     bytes32 public constant VOTE_BEYOND = bytes32(uint256(2));
+    bytes32 public constant VOTE_EXACT = bytes32(uint256(VERDICT_EXACT));
     uint8 public constant KIND_NODE_CHECK = 4; // ResultDelivery.KIND_NODE_CHECK
 
     struct Case {
@@ -44,7 +45,7 @@ contract NodeJury is IJury, IResultConsumer {
     mapping(uint256 => uint256) private _gameOf; // Brain request id => game id + 1
 
     event JuryConvened(uint256 indexed gameId, uint256 indexed brainRequestId, uint256 step);
-    event JuryVerdict(uint256 indexed gameId, bool within);
+    event JuryVerdict(uint256 indexed gameId, uint8 verdict);
 
     constructor(Brain brain_, uint32 callbackGas_) {
         // INVARIANT: Brain can deliver the verdict with the gas asked for (its callbacks are capped).
@@ -102,7 +103,7 @@ contract NodeJury is IJury, IResultConsumer {
         // INVARIANT: a case whose verdict reached the game is done.
         if (c.settled) revert NothingToRetry(gameId);
         Brain.Request memory b = brain.requestOf(c.request);
-        if (b.status == Brain.Status.Finalized && (b.leader == VOTE_WITHIN || b.leader == VOTE_BEYOND)) {
+        if (b.status == Brain.Status.Finalized && _isVerdict(b.leader)) {
             // INVARIANT: a verdict the committee gave is delivered (its callback did not get through), never
             // re-rolled by a new round, whoever pays for one.
             if (msg.value != 0) revert FeeNotNeeded(gameId, msg.value);
@@ -157,11 +158,16 @@ contract NodeJury is IJury, IResultConsumer {
     /// Hands a round's vote to the game; false (nothing done) for a stale round or a vote that is neither value.
     function _verdict(uint256 gameId, uint256 requestId, bytes32 vote) private returns (bool) {
         Case storage c = _cases[gameId];
-        if (c.settled || c.request != requestId || (vote != VOTE_WITHIN && vote != VOTE_BEYOND)) return false;
+        if (c.settled || c.request != requestId || !_isVerdict(vote)) return false;
         c.settled = true;
-        bool within = vote == VOTE_WITHIN;
-        emit JuryVerdict(gameId, within);
-        game.onVerdict(gameId, within);
+        uint8 verdict = uint8(uint256(vote));
+        emit JuryVerdict(gameId, verdict);
+        game.onVerdict(gameId, verdict);
         return true;
+    }
+
+    /// A vote word the game takes: VOTE_WITHIN, VOTE_BEYOND or VOTE_EXACT.
+    function _isVerdict(bytes32 vote) private pure returns (bool) {
+        return vote == VOTE_WITHIN || vote == VOTE_BEYOND || vote == VOTE_EXACT;
     }
 }

@@ -5,14 +5,15 @@ import {
     UnknownClaim, UnknownGame, InsufficientBond, InvalidClaim, ChallengeWindowClosed, ClaimNotFinalizable,
     ClaimNotFinal, NotYourTurn, WrongPhase, InvalidMove, ClockTimeExceeded, ClockNotExpired, GameOver, InvalidProof,
     InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending, UnauthorizedCaller, JuryNotSet, JuryAlreadySet,
-    WrongNodeKind, InvalidNodeInput, InvalidNodeOutput, VotePending
+    WrongNodeKind, VotePending
 } from "../Errors.sol";
-import {IJury, IJuryGame} from "./IJury.sol";
+import {IJury, IJuryGame, VERDICT_WITHIN, VERDICT_EXACT} from "./IJury.sol";
 import {IOneStep} from "../onestep/IOneStep.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
 import {OpmlModels} from "./OpmlModels.sol";
 import {LibMerkle} from "./LibMerkle.sol";
 import {LibProgram} from "./LibProgram.sol";
+import {FloatSteps, NodePost, ONNX_NODE, disputedNode} from "./FloatSteps.sol";
 import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFENDER, CHALLENGER, otherSide}
     from "./GameTypes.sol";
 
@@ -42,11 +43,11 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// and compares it with the revealed chunk. Reveals are not stored: they travel in events, and later
 /// moves re-send what they use (checked against the committed node hash).
 ///
-/// Float steps. A step whose descriptor has op ONNX_NODE has no one-step kernel: at OUTPUT its claimant
-/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes)
-/// and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that node and votes whether
-/// the claimant's output is within the claim's tolerance. No clock runs while it votes (Phase.VOTE);
-/// `onVerdict` ends the game.
+/// Float steps. A step whose descriptor has op ONNX_NODE has no one-step kernel: at OUTPUT the defender
+/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes;
+/// checked by FloatSteps) and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that
+/// node and votes exact, within (noise) or beyond the claim's tolerance. No clock runs while it votes
+/// (Phase.VOTE); `onVerdict` ends the game or re-bases it (at most MAX_REBASES times, clocks not refilled).
 contract OpmlGame is ResultDelivery, IJuryGame {
     using LibPosition for Position;
     using LibTreeNode for TreeNode;
@@ -60,6 +61,9 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     uint256 public constant MOVE_GAS = 750_000;
     uint256 internal constant BPS = 10_000;
     uint256 public constant MAX_BOND_DEPTH = 64; // bonds stop growing here (no overflow, any depth)
+    // Within (noisy) verdicts a float game adopts before its last step; one more loses the game for the
+    // defender, whose noise it is (bisection/types.py MAX_REBASES). Bounds a game to MAX_REBASES + 1 jury rounds.
+    uint8 public constant MAX_REBASES = 3;
 
     // Resolution reasons (GameResolved.reason).
     uint8 internal constant BY_STEP = 0;
@@ -67,8 +71,6 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     uint8 internal constant BY_REJECTION = 2;
     uint8 internal constant BY_VOTE = 3;
 
-    uint256 public constant ONNX_NODE = 1000; // op code of a float node (bisection/commitments.py): settled by the jury
-    uint8 internal constant KIND_CONSTANT = 2; // slot kind of a model constant (jurors hold its bytes)
 
     struct Config {
         uint64 window; // blocks a claim stays open to challenges
@@ -107,6 +109,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         uint8 claimant; // side asserting rootHi
         uint8 winner;
         uint8 leafDepth; // D = log2(chunks) of the disputed output tensor
+        uint8 rebases; // within verdicts adopted so far (float games): the defender's noise, at most MAX_REBASES
         uint32 moves;
         uint32 outputSlot;
         uint64 turnSince; // block at which the side to move got the turn
@@ -135,6 +138,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
 
     event ClaimSubmitted(uint256 indexed claimId, address indexed defender, bytes32 modelId, bytes32 initialRoot,
         bytes32 finalRoot, bytes32 outputRoot, uint256 bond, uint256 deadline, bytes32 inputRoot, bytes32 inputHash);
+    event ClaimInput(uint256 indexed claimId, bytes input); // the claim's input: what watchers re-execute
     event ClaimFinalized(uint256 indexed claimId, bytes32 outputRoot);
     event ClaimRejected(uint256 indexed claimId, uint256 gameId);
     event GameOpened(uint256 indexed gameId, uint256 indexed claimId, address challenger, uint256 bond, bytes32 midRoot);
@@ -155,6 +159,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     uint256 internal immutable _bondGrowth;
     address internal immutable _deployer;
     IJury public jury; // decides float steps; set once by the deployer (`setJury`)
+    FloatSteps public immutable floatSteps; // postNode's checks (its own code: this contract is at EIP-170's limit)
 
     constructor(OpmlModels models_, IOneStep verifier_, Config memory config_) ResultDelivery(config_.callbackGas) {
         if (config_.stride == 0 || config_.clock == 0 || config_.window == 0) revert InvalidConfig("zero stride, clock or window");
@@ -169,6 +174,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         verifier = verifier_;
         config = config_;
         _deployer = msg.sender;
+        floatSteps = new FloatSteps();
     }
 
     /// Binds the jury once (the game is deployed before it: NodeJury needs the game's address).
@@ -230,8 +236,11 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         bytes32 inputHash = sha256(input);
         _claims.push(Claim(modelId, inputRoot, inputHash, initialRoot, finalRoot, outputRoot, msg.sender,
             uint64(block.number), m.steps, PENDING, 0, uint128(msg.value), consumer, 0, m.floatSteps));
+        // INVARIANT: the input travels in the claim's event: watchers read it from the chain's record, never
+        // from calldata (a claim sent through a contract, a proxy or a multicall is watched like any other).
         emit ClaimSubmitted(claimId, msg.sender, modelId, initialRoot, finalRoot, outputRoot, msg.value,
             block.number + config.window, inputRoot, inputHash);
+        emit ClaimInput(claimId, input);
     }
 
     function claim(uint256 claimId) public view returns (Claim memory) {
@@ -387,7 +396,8 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         // INVARIANT: a float program's steps go to the jury; at its OUTPUT the defender moves, not the claimant.
         if (_claims[g.claimId].floatSteps) revert WrongNodeKind(gameId, ONNX_NODE, "float step: use postNode");
         OpmlModels.Model memory m = models.model(_claims[g.claimId].modelId);
-        (uint256 slot, uint256 nbytes) = _disputedNode(gameId, g, m, o.node, o.nodeProof);
+        (uint256 slot, uint256 nbytes) = disputedNode(gameId, g.position.hi(), m.programRoot, m.programDepth, o.node,
+            o.nodeProof);
         // INVARIANT: a float node has no one-step kernel: its output goes to the jury (postNode).
         if (LibProgram.opCode(o.node) == ONNX_NODE) revert WrongNodeKind(gameId, ONNX_NODE, "a float step: use postNode");
         _checkOutputSlot(gameId, g, m, slot, o.outputRoot, o.proof);
@@ -415,121 +425,37 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         }
     }
 
-    /// A `postNode` move (a float step, op ONNX_NODE): what the jury needs to recompute the node.
-    struct NodePost {
-        bytes32 outputRoot; // the written output's tensor root
-        bytes32[] proof; // the output slot's path in S_hi (ZERO there in S_lo)
-        bytes node; // the disputed step's descriptor
-        bytes32[] nodeProof; // its path in the program tree
-        bytes32[] inputLeaves; // each listed input's tensor root in S_lo
-        bytes32[][] inputProofs; // each one's path in S_lo
-        bytes[] inputs; // each one's canonical bytes; empty for a constant (jurors hold the model's)
-        bytes output; // the written output's canonical bytes
-    }
-
     /// The claimant's move at OUTPUT on a float step: the node, its inputs and output proven against
-    /// S_lo, S_hi and the program; msg.value carries the move's bond plus the jury's fee. The game then
-    /// waits for the jury's verdict (Phase.VOTE).
+    /// S_lo, S_hi and the program (FloatSteps.check); msg.value carries the move's bond plus the jury's
+    /// fee. The game then waits for the jury's verdict (Phase.VOTE).
     function postNode(uint256 gameId, NodePost calldata p) external payable {
         IJury j = jury;
         // INVARIANT: float steps are decided by a jury; with none bound, none is posted.
         if (address(j) == address(0)) revert JuryNotSet();
         uint256 fee = j.fee();
         (Game storage g,) = _mover(gameId, Phase.OUTPUT, fee);
-        (uint256 slot, bytes32 nodeRoot) = _checkNode(gameId, g, p);
+        Claim storage c = _claims[g.claimId];
+        OpmlModels.Model memory m = models.model(c.modelId);
+        uint256 disputed = g.position.hi();
+        (uint256 slot, bytes32 nodeRoot, bytes memory task) = floatSteps.check(FloatSteps.At(gameId, disputed,
+            g.rootLo, g.rootHi, g.claimant == DEFENDER, c.floatSteps, c.tolerance, m.programRoot, m.programDepth,
+            m.stateDepth), p);
         g.outputRoot = p.outputRoot;
         g.outputSlot = uint32(slot);
         g.pendingRoot = nodeRoot; // S_lo with the defender's output: the new S_lo if the jury finds it within
         g.phase = Phase.VOTE;
         g.turn = NOBODY;
-        (uint256 disputed, uint256 juryRequest) = _convene(j, fee, gameId, g, p);
+        uint256 juryRequest = j.convene{value: fee}(gameId, c.modelId, task);
         emit NodePosted(gameId, disputed, slot, p.outputRoot, juryRequest);
     }
 
-    function _convene(IJury j, uint256 fee, uint256 gameId, Game storage g, NodePost calldata p)
-        private
-        returns (uint256 disputed, uint256 juryRequest)
-    {
-        Claim storage c = _claims[g.claimId];
-        disputed = g.position.hi();
-        bytes memory task = _task(gameId, disputed, c.tolerance, p);
-        juryRequest = j.convene{value: fee}(gameId, c.modelId, task);
-    }
-
-    /// What jurors read (bisection/jury.py): Brain's InputPosted carries it.
-    function _task(uint256 gameId, uint256 disputed, uint64 tolerance, NodePost calldata p)
-        private
-        pure
-        returns (bytes memory)
-    {
-        return abi.encode(gameId, disputed, tolerance, p.node, p.inputLeaves, p.inputs, p.outputRoot, p.output);
-    }
-
-    /// Every check of a postNode; returns the written output slot.
-    function _checkNode(uint256 gameId, Game storage g, NodePost calldata p)
-        private
-        view
-        returns (uint256 slot, bytes32 nodeRoot)
-    {
-        Claim storage c = _claims[g.claimId];
-        OpmlModels.Model memory m = models.model(c.modelId);
-        uint256 nbytes;
-        (slot, nbytes) = _disputedNode(gameId, g, m, p.node, p.nodeProof);
-        uint256 op = LibProgram.opCode(p.node);
-        // INVARIANT: only a float program's node goes to the jury; a step with a kernel is settled by `step`.
-        if (op != ONNX_NODE || !c.floatSteps) {
-            revert WrongNodeKind(gameId, op, "kernel step: use postOutput");
-        }
-        // INVARIANT: the defender's output is set in an unwritten slot of S_lo.
-        if (p.proof.length != m.stateDepth || LibMerkle.fold(bytes32(0), slot, p.proof) != g.rootLo) {
-            revert InvalidPrestate(gameId, slot);
-        }
-        nodeRoot = LibMerkle.fold(p.outputRoot, slot, p.proof);
-        // INVARIANT: a defender that claims S_hi posts S_hi's output; one that disputed the challenger's
-        // S_hi posts its own (it must reach the claim's S_N from it if the jury accepts it).
-        if (g.claimant == DEFENDER && nodeRoot != g.rootHi) {
-            revert InvalidProof(gameId, "S_hi is not S_lo with the output slot set");
-        }
-        _checkInputs(gameId, g.rootLo, m.stateDepth, p);
-        // INVARIANT: the posted output is the claimed one: the output slot's size, hashing to the output root.
-        if (p.output.length != nbytes || LibMerkle.tensorRoot(p.output) != p.outputRoot) {
-            revert InvalidNodeOutput(gameId, "output bytes are not the output root's");
-        }
-    }
-
-    /// Each input the node lists is S_lo's value at its slot; non-constants come with their bytes.
-    function _checkInputs(uint256 gameId, bytes32 rootLo, uint256 depth, NodePost calldata p) private pure {
-        uint256 n = LibProgram.numInputs(p.node);
-        // INVARIANT: one leaf, one path and one byte string per listed input.
-        if (p.inputLeaves.length != n || p.inputProofs.length != n || p.inputs.length != n) {
-            revert InvalidNodeInput(gameId, n, "one leaf, path and bytes per input");
-        }
-        uint256 at = 12;
-        for (uint256 i; i < n; ++i) {
-            (uint256 slot, uint256 nbytes, uint256 next) = LibProgram.slotDesc(p.node, at);
-            bytes32 leaf = p.inputLeaves[i];
-            // INVARIANT: the jury reads the agreed state: each leaf folds to S_lo at the input's slot.
-            if (p.inputProofs[i].length != depth || LibMerkle.fold(leaf, slot, p.inputProofs[i]) != rootLo) {
-                revert InvalidNodeInput(gameId, i, "leaf is not S_lo's at the input's slot");
-            }
-            if (LibProgram.kind(p.node, at) == KIND_CONSTANT) {
-                // INVARIANT: a constant travels as its leaf only: jurors check their copy of the model against it.
-                if (p.inputs[i].length != 0) revert InvalidNodeInput(gameId, i, "a constant's bytes are not posted");
-            } else {
-                // INVARIANT: the posted bytes are the leaf's tensor, of the slot's size.
-                if (p.inputs[i].length != nbytes || LibMerkle.tensorRoot(p.inputs[i]) != leaf) {
-                    revert InvalidNodeInput(gameId, i, "bytes are not the leaf's tensor");
-                }
-            }
-            at = next;
-        }
-    }
-
-    /// The jury's verdict on the defender's step (see contracts/README.md, "Float steps"): beyond the
-    /// tolerance, the challenger wins; within it at the last step, the defender wins; within it earlier,
-    /// the game is re-based on the defender's value and goes on over (step, N]. A game that ended
-    /// meanwhile (closed after its claim was refuted by another game) ignores it.
-    function onVerdict(uint256 gameId, bool within) external {
+    /// The jury's verdict on the defender's step (contracts/README.md, "Float steps"), three ways. EXACT
+    /// (bitwise the jury's recomputation): decided as a one-step check, the side claiming S_hi wins iff
+    /// S_hi is S_lo with that output. BEYOND tolerance: the challenger wins. WITHIN (tolerated noise): at
+    /// the last step the defender wins; earlier the game is re-based on the defender's value, at most
+    /// MAX_REBASES times (one more and the defender loses: its noise would prolong the game past its bound).
+    /// A game that ended meanwhile (closed after its claim was refuted by another game) ignores it.
+    function onVerdict(uint256 gameId, uint8 verdict) external {
         // INVARIANT: only the bound jury decides a float step.
         if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
         if (gameId >= _games.length) revert UnknownGame(gameId);
@@ -538,28 +464,31 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         // INVARIANT: a verdict ends only a game still waiting for it, of a claim not refuted (closeGame settles those).
         if (g.phase != Phase.VOTE || c.status == REJECTED) return;
         uint256 disputed = g.position.hi();
-        // INVARIANT: the defender's step must be the node on the agreed inputs, within the claim's tolerance.
-        if (!within) {
-            _end(gameId, g, CHALLENGER, BY_VOTE);
-        } else if (disputed == c.steps) {
+        uint8 winner = CHALLENGER; // BEYOND: the defender's step is not the node on the agreed inputs
+        if (verdict == VERDICT_EXACT) {
+            // INVARIANT: a step bitwise equal to the recomputation is settled like an exact one: whoever disputed
+            // the correct S_hi loses at once (no re-base, no further round: an exact defender faces one round).
+            winner = g.pendingRoot == g.rootHi ? g.claimant : otherSide(g.claimant);
+        } else if (verdict == VERDICT_WITHIN) {
             // INVARIANT: a claim stands when its last step does (its S_N is S_lo with the accepted output).
-            _end(gameId, g, DEFENDER, BY_VOTE);
-        } else {
-            _rebase(gameId, g, c, disputed);
+            if (disputed == c.steps) winner = DEFENDER;
+            // INVARIANT: the defender's noise buys at most MAX_REBASES more rounds; the game stays bounded.
+            else if (g.rebases < MAX_REBASES) return _rebase(gameId, g, c, disputed);
         }
+        _end(gameId, g, winner, BY_VOTE);
     }
 
-    /// An accepted step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
+    /// A noisy step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
     /// challenger (who recomputes from it) reopens bisection over (disputed, N] against the claim's S_N.
-    /// Both clocks are refilled: each round is a fresh search; a game has at most N rounds.
+    /// The clocks are NOT refilled: the whole game's moves fit each side's one clock, re-bases included.
+    /// The round's cost (jury fee, postNode gas) stays with the defender, whose noise caused it.
     function _rebase(uint256 gameId, Game storage g, Claim storage c, uint256 disputed) private {
         Position pos = LibPosition.wrap(disputed, c.steps);
         g.rootLo = g.pendingRoot;
         g.rootHi = c.finalRoot;
         g.position = pos;
         g.claimant = DEFENDER;
-        g.clockDefender = Clock.wrap(config.clock);
-        g.clockChallenger = Clock.wrap(config.clock);
+        g.rebases += 1;
         g.turnSince = uint64(block.number);
         g.outputRoot = bytes32(0); // (a float game never uses level two's node, nodeHash or leafDepth)
         emit Rebased(gameId, disputed, g.rootLo);
@@ -724,19 +653,6 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         if (chunk.length != 0 || hashes.length != 1 << below) revert InvalidMove(gameId, "a reveal is 2^stride hashes");
         // INVARIANT: the revealed nodes are the committed node's descendants.
         if (LibMerkle.foldLevel(hashes) != nodeHash) revert InvalidProof(gameId, "the revealed hashes do not fold to the tree node");
-    }
-
-    /// The disputed node's output slot and byte size, from its descriptor proven in the program tree.
-    function _disputedNode(uint256 gameId, Game storage g, OpmlModels.Model memory m, bytes calldata node,
-        bytes32[] calldata nodeProof) private view returns (uint256 slot, uint256 nbytes) {
-        uint256 disputed = g.position.hi();
-        uint256 step_;
-        (step_, slot, nbytes) = LibProgram.output(node);
-        // INVARIANT: the slot and size come from the program: the descriptor of the disputed step.
-        if (step_ != disputed || nodeProof.length != m.programDepth
-                || LibMerkle.fold(sha256(node), disputed, nodeProof) != m.programRoot) {
-            revert InvalidProof(gameId, "node descriptor is not the disputed step's");
-        }
     }
 
     function _programRoot(Game storage g) private view returns (bytes32) {
