@@ -131,3 +131,6 @@ error SeedExpired(uint256 seedBlock);
 error UnknownProposal(uint256 proposalId);
 error ProposalNotActive(uint256 proposalId, uint8 status);
 error ScoreOutOfRange(uint256 proposalId, uint256 score, uint256 maxScore);
+
+// ---- request inputs built on chain (lib/InputEncoding.sol)
+error InputOutOfRange(uint256 index, int256 value, int256 min, int256 max);
