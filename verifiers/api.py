@@ -34,7 +34,8 @@ from verifiers import modes
 from verifiers.agents.base import Scheduler
 from verifiers.catalog import Catalog, ModelEntry
 from verifiers.chainlog import install as install_log_index
-from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all, register_model
+from verifiers.deployment import (DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all,
+                                  register_model)
 from verifiers.errors import InvalidRequest
 from verifiers.modes.base import Handle, Request
 from verifiers.verdict import Verdict

@@ -7,6 +7,7 @@ URL's form checked first, so bad input is one line and nothing is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -14,11 +15,15 @@ from eth_account.signers.local import LocalAccount
 from contracts.errors import ChainUnavailableError
 from runtime.errors import TribunalError
 
+if TYPE_CHECKING:
+    from verifiers.deployment import Deployment
+
 ETHER = 10**18
 
 
 def add_operator_args(p) -> None:
-    p.add_argument("--deployment", required=True, metavar="FILE", help="the deployment (the file `tribunal deploy` wrote)")
+    p.add_argument("--deployment", required=True, metavar="FILE",
+                   help="the deployment (the file `tribunal deploy` wrote)")
     p.add_argument("--rpc", required=True, metavar="URL", help="the chain's JSON-RPC URL (http:// or https://)")
     p.add_argument("--key", required=True, metavar="KEY", help="the account's private key (0x-hex)")
 
@@ -43,7 +48,7 @@ def check_url(url: str, flag: str = "--rpc") -> str:
 class Operator:
     """One account attached to one deployment."""
 
-    deployment: "Deployment"  # noqa: F821 - verifiers.deployment, imported late (it loads the bindings)
+    deployment: "Deployment"
     account: LocalAccount
 
     @property

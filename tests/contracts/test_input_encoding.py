@@ -83,9 +83,10 @@ def test_outOfRange_revertsByName(chain, lib, call, index):
     assert info.value.index == index
 
 
-def test_gas_int16BE_digitsInput(chain, lib, catalog):
+def test_gas_int16BE_digitsInput(lib):
     """Figure for the report: a 64-element exact input (digits-mlp) built on chain, quantized and encoded."""
     n = [1000 * i for i in range(64)]
     gas = lib.quantized(n, 7).estimate_gas()
-    print(f"\nInputEncoding: quantize + int16BE of 64 elements, call estimate {gas:,} gas (21,000 base + calldata included)")
+    print(f"\nInputEncoding: quantize + int16BE of 64 elements, call estimate {gas:,} gas "
+          f"(21,000 base + calldata included)")
     assert gas < 1_000_000

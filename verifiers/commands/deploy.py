@@ -23,7 +23,7 @@ from verifiers.node_ops import account_of, check_url, wei
 NAME = "deploy"
 HELP = "deploy every mode's contracts on a chain and write the deployment file nodes and requests read"
 
-# flag -> (config field, which config, help); defaults come from verifiers.deployment's DEFAULT_* configs
+# flag -> (config field, help); defaults come from verifiers.deployment DEFAULT_CONFIG / DEFAULT_OPML
 SYSTEM_FLAGS = {
     "committee": ("committee_size", "nodes drawn per request"),
     "quorum_bps": ("quorum_bps", "votes needed, in basis points of the committee (final above it)"),
@@ -53,12 +53,11 @@ def add_arguments(p) -> None:
     p.add_argument("--key", default=None, metavar="KEY",
                    help="the deployer's private key (default: the first development key, funded only on dev chains)")
     g = p.add_argument_group("protocol parameters (windows in blocks)")
-    for flag, (field, text) in SYSTEM_FLAGS.items():
-        default = getattr(DEFAULT_CONFIG, field)
-        g.add_argument("--" + flag.replace("_", "-"), type=int, default=default, metavar="N", help=f"{text} (default {default})")
-    for flag, (field, text) in OPML_FLAGS.items():
-        default = getattr(DEFAULT_OPML, field)
-        g.add_argument("--" + flag.replace("_", "-"), type=int, default=default, metavar="N", help=f"{text} (default {default})")
+    for flags, defaults in ((SYSTEM_FLAGS, DEFAULT_CONFIG), (OPML_FLAGS, DEFAULT_OPML)):
+        for flag, (field, text) in flags.items():
+            default = getattr(defaults, field)
+            g.add_argument("--" + flag.replace("_", "-"), type=int, default=default, metavar="N",
+                           help=f"{text} (default {default})")
 
 
 def configs(args):
@@ -84,7 +83,8 @@ def deploy_everything(chain, config, opml):
 
 def check_out(out: Path, force: bool) -> None:
     if out.exists() and not force:
-        raise TribunalError(f"{out} exists (another deployment's addresses?); pass --force to replace it, or --out FILE")
+        raise TribunalError(f"{out} exists (another deployment's addresses?); pass --force to replace it, "
+                            f"or --out FILE")
     if not out.parent.is_dir():
         raise TribunalError(f"cannot write {out}: no directory {out.parent}")
 
@@ -149,7 +149,8 @@ def render(r, console) -> None:
         t.add_row(LABELS.get(key, key), value)
     console.print(t)
     c, o = r["config"], r["opml_config"]
-    console.print(f"committees of {c['committee_size']}, commit/reveal windows {c['commit_window']}/{c['reveal_window']} "
+    console.print(f"committees of {c['committee_size']}, commit/reveal windows "
+                  f"{c['commit_window']}/{c['reveal_window']} "
                   f"blocks, min stake {wei(c['min_stake'])}, min fee {wei(c['min_fee'])}; opML window {o['window']} "
                   f"blocks, clock {o['clock']}, min bond {wei(o['min_bond'])}")
     console.print(f"{r['transactions']} transactions in blocks {r['blocks'][0]}..{r['blocks'][1]}, "

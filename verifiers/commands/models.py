@@ -76,7 +76,8 @@ def encodings(entry) -> list[dict]:
         if entry.exact and np.issubdtype(spec.dtype, np.floating):
             how += f", q = clip(round_half_even(x / {slot.scale!r}), -32768, 32767)"
         out.append({"kind": ResultKind.OUTPUT_ROOT.name, "shape": list(slot.shape), "dtype": slot.dtype,
-                    "byte_order": "big", "bytes": dt.itemsize * int(np.prod(slot.shape)), "scale": slot.scale if entry.exact else None,
+                    "byte_order": "big", "bytes": dt.itemsize * int(np.prod(slot.shape)),
+                    "scale": slot.scale if entry.exact else None,
                     "encoding": how})
     out.append({"kind": ResultKind.ARGMAX.name, "shape": shape, "dtype": spec.dtype.name, "byte_order": "little",
                 "bytes": spec.dtype.itemsize * n, "scale": None, "encoding": f"{spec.dtype.name} little-endian"})

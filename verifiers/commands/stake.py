@@ -33,7 +33,8 @@ def run(args) -> dict:
     receipt = nodes.register(amount, sender=op.account)  # the registry refuses a stake below its minimum
     info = nodes.node(nodes.index_of(me))
     return {"address": me, "added": amount, "stake": info.stake, "index": info.index, "eligible": info.eligible,
-            "min_stake": nodes.min_stake, "nodes": nodes.node_count(), "committee_size": op.deployment.system.config.committee_size,
+            "min_stake": nodes.min_stake, "nodes": nodes.node_count(),
+            "committee_size": op.deployment.system.config.committee_size,
             "transactions": [tx("stake", receipt)], "rpc": args.rpc, "deployment": str(args.deployment)}
 
 
