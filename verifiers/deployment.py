@@ -121,23 +121,21 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                       OpmlRequests(chain, a["opml_requests"]))
 
 
-def register_model(deployment: Deployment, entry, *, sender=None) -> list[str]:
+def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
     """Registers a catalog entry's model in the BRAIN registry (and, when disputable, its program in the
-    opML one) unless it is there; returns the registries written ("models", "opml_models"). Asked of the
-    chain every time, never cached: a snapshot reverted under us, or another process, may have changed
-    what is registered."""
+    opML one) unless it is there; returns the receipts by registry written ("models", "opml_models").
+    Asked of the chain every time, never cached: a snapshot reverted under us, or another process, may
+    have changed what is registered."""
     from contracts.bindings.opml import registration
     from contracts.errors import ContractRevert
 
-    written = []
+    written = {}
     s = deployment.system
     if not s.models.exists(entry.model_id):
-        s.models.register(*entry.roots, sender=sender)
-        written.append("models")
+        written["models"] = s.models.register(*entry.roots, sender=sender)
     if entry.disputable:
         try:
             deployment.opml.models.model(entry.model_id)
         except ContractRevert:
-            deployment.opml.models.register(*registration(entry.program), sender=sender)
-            written.append("opml_models")
+            written["opml_models"] = deployment.opml.models.register(*registration(entry.program), sender=sender)
     return written

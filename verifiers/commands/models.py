@@ -44,7 +44,7 @@ def run(args) -> dict:
 def register(args) -> dict:
     from verifiers.catalog import Catalog
     from verifiers.deployment import register_model
-    from verifiers.node_ops import attach_as
+    from verifiers.node_ops import attach_as, tx
 
     missing = [f"--{f}" for f in ("deployment", "rpc", "key") if getattr(args, f) is None]
     if args.model is None or missing:
@@ -53,10 +53,10 @@ def register(args) -> dict:
     entry = Catalog(()).entry(args.model)  # an unknown model or a file that does not load stops here
     entry.model_id  # noqa: B018 - lowers the program (seconds) before anything connects
     op = attach_as(args)
-    before = op.chain.block_number
     written = register_model(op.deployment, entry, sender=op.account)
     return {"model": entry.name, "model_id": "0x" + entry.model_id.hex(), "profile": entry.profile,
-            "disputable": entry.disputable, "registered": written, "block": before,
+            "disputable": entry.disputable, "registered": list(written),
+            "transactions": [tx(f"register ({name})", r) for name, r in written.items()],
             "program_root": "0x" + entry.roots[0].hex(), "weights_root": "0x" + entry.roots[1].hex(),
             "inputs": encodings(entry)}
 
@@ -102,7 +102,9 @@ def _render_registered(r, console) -> None:
     console.print(f"[bold]{r['model']}[/] ({r['profile']} profile"
                   f"{'' if r['disputable'] else ', committees only: the dispute game cannot settle it'})")
     console.print(f"model id {r['model_id']}")
-    console.print(f"registered in {where}" if where else "already registered in every registry it needs: nothing sent")
+    gas = sum(x["gas"] for x in r["transactions"])
+    console.print(f"registered in {where} ({gas:,} gas)" if where
+                  else "already registered in every registry it needs: nothing sent")
     t = Table("result kind", "input bytes", "shape", "encoding", title="what a request's input carries")
     for e in r["inputs"]:
         t.add_row(e["kind"], str(e["bytes"]), "x".join(map(str, e["shape"])), e["encoding"])
