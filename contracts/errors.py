@@ -786,6 +786,16 @@ class AnswerNotFinal(ContractRevert):
         super().__init__(**fields, statusName=_status_name(fields.get("status", -1)))
 
 
+# ---------------------------------------------------------------- request inputs (lib/InputEncoding.sol)
+
+
+class InputOutOfRange(ContractRevert):
+    """Raised when an input element built on chain does not fit its encoding's range (or a quantization
+    divides by zero)."""
+
+    template = "input element {index} is {value}, outside {min}..{max} of its encoding"
+
+
 # ---------------------------------------------------------------- decoding
 
 

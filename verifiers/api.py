@@ -34,7 +34,8 @@ from verifiers import modes
 from verifiers.agents.base import Scheduler
 from verifiers.catalog import Catalog, ModelEntry
 from verifiers.chainlog import install as install_log_index
-from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all
+from verifiers.deployment import (DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all,
+                                  register_model)
 from verifiers.errors import InvalidRequest
 from verifiers.modes.base import Handle, Request
 from verifiers.verdict import Verdict
@@ -154,20 +155,9 @@ class Tribunal:
         return self.catalog.entry(name)
 
     def ensure_registered(self, entry: ModelEntry) -> None:
-        """Registers the model in the BRAIN registry (and, when disputable, the opML one) unless it is there.
-        Asked of the chain every time (two views), never cached: a snapshot reverted under us, or another
-        process, may have changed what is registered."""
-        s = self.deployment.system
-        if not s.models.exists(entry.model_id):
-            s.models.register(*entry.roots)
-        if entry.disputable:
-            from contracts.bindings.opml import registration
-            from contracts.errors import ContractRevert
-
-            try:
-                self.deployment.opml.models.model(entry.model_id)
-            except ContractRevert:
-                self.deployment.opml.models.register(*registration(entry.program))
+        """Registers the model in the BRAIN registry (and, when disputable, the opML one) unless it is there
+        (`verifiers.deployment.register_model`)."""
+        register_model(self.deployment, entry)
 
     def request(self, model: str, x, *, mode: str = "brain", fee: int | None = None, deadline_blocks: int | None = None,
                 value_at_risk: int = 0, result_kind: ResultKind | str | None = None, **options) -> Request:

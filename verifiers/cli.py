@@ -19,6 +19,7 @@ from runtime.errors import TribunalError
 COMMANDS = (
     "verifiers.commands.models", "verifiers.commands.run", "verifiers.commands.trace",
     "verifiers.commands.dispute", "verifiers.commands.infer", "verifiers.commands.prove", "verifiers.commands.node",
+    "verifiers.commands.deploy", "verifiers.commands.stake", "verifiers.commands.withdraw", "verifiers.commands.claim",
     "benchmarks.command", "verifiers.commands.train", "verifiers.commands.demo",
 )
 

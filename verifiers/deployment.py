@@ -108,13 +108,30 @@ def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlCo
     return Deployment(chain, system, o, start, extras, requests=OpmlRequests(chain, requests))
 
 
+def read(path: str | Path) -> dict:
+    """A `save`d deployment file's addresses and parameters, read without a chain (so a command can refuse
+    a bad file before it connects anywhere)."""
+    try:
+        a = json.loads(Path(path).read_text())
+        missing = [k for k in ("config", "opml_config", "start_block", *_CONTRACTS) if k not in a]
+        if missing:
+            raise KeyError(f"no {', '.join(missing)}")
+        SystemConfig(**a["config"]), OpmlConfig(**a["opml_config"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DeploymentError(f"cannot read deployment {path}: {type(e).__name__}: {e}") from None
+    return a
+
+
+_CONTRACTS = ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep",
+              "opml_requests")
+
+
 def attach(chain: Chain, source: str | Path | dict) -> Deployment:
     """The deployment a `save`d file (or its dict) describes, checked to have code at every address."""
     try:
-        a = source if isinstance(source, dict) else json.loads(Path(source).read_text())
+        a = source if isinstance(source, dict) else read(source)
         config, ocfg = SystemConfig(**a["config"]), OpmlConfig(**a["opml_config"])
-        for key in ("models", "nodes", "brain", "single_phase", "consumer", "opml_models", "opml_game", "onestep",
-                    "opml_requests"):
+        for key in _CONTRACTS:
             if not chain.w3.eth.get_code(a[key]):
                 raise DeploymentError(f"deployment names {key} at {a[key]}, but the chain has no contract there")
         for key, address in a.get("extras", {}).items():
@@ -129,3 +146,23 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                       ExampleConsumer(chain, a["opml_consumer"]), a["onestep"])
     return Deployment(chain, system, opml, int(a["start_block"]), dict(a.get("extras", {})),
                       OpmlRequests(chain, a["opml_requests"]))
+
+
+def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
+    """Registers a catalog entry's model in the BRAIN registry (and, when disputable, its program in the
+    opML one) unless it is there; returns the receipts by registry written ("models", "opml_models").
+    Asked of the chain every time, never cached: a snapshot reverted under us, or another process, may
+    have changed what is registered."""
+    from contracts.bindings.opml import registration
+    from contracts.errors import ContractRevert
+
+    written = {}
+    s = deployment.system
+    if not s.models.exists(entry.model_id):
+        written["models"] = s.models.register(*entry.roots, sender=sender)
+    if entry.disputable:
+        try:
+            deployment.opml.models.model(entry.model_id)
+        except ContractRevert:
+            written["opml_models"] = deployment.opml.models.register(*registration(entry.program), sender=sender)
+    return written

@@ -140,3 +140,6 @@ error SliceNotInOneChunk(uint256 first, uint256 length);
 error ResultNotDelivered(uint256 requestId);
 error LabelNotTarget(uint256 requestId, uint256 label, uint256 target);
 error AlreadyPaidOut(uint256 requestId);
+
+// ---- request inputs built on chain (lib/InputEncoding.sol)
+error InputOutOfRange(uint256 index, int256 value, int256 min, int256 max);

@@ -2,7 +2,8 @@
 
     tribunal node --role member --rpc http://127.0.0.1:8545 --key 0x... --deployment deployment.json
 
-It attaches to the deployment (the file `Tribunal.connect(...).deployment.save(path)` writes), prints one
+It attaches to the deployment (the file `tribunal deploy` or `Deployment.save(path)` writes; a member
+stakes first with `tribunal stake`), prints one
 line "ready ROLE ADDRESS" once its models are loaded, then ticks every `--poll` seconds until SIGTERM or
 SIGINT. It keeps nothing on disk: killed at any point and started again, it resumes its open duties from
 chain state (see verifiers.agents.base).
