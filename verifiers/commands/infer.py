@@ -177,10 +177,22 @@ def _story(r) -> list[tuple[str, str]]:
                      f"{g['moves']} moves, winner {g['winner'] or 'undecided'}{jury}"))
     slashed = e.get("slashed", [])
     if slashed:
-        rows.append(("slashed", ", ".join(f"{_party(r, s['node'])} {s['amount'] / 1e18:g} ETH" for s in slashed)))
+        rows.append(("slashed", ", ".join(f"{_party(r, s['node'])} {s['amount'] / 1e18:g} ETH ({_why_slashed(e, s)})"
+                                          for s in slashed)))
     elif r["status"] in ("final", "timed out") and "votes" in e or "hybrid" in r["mode"] and r["status"] == "final":
         rows.append(("slashed", "nobody"))
     return rows
+
+
+def _why_slashed(e: dict, s: dict) -> str:
+    """Why a committee member lost stake, from its revealed vote against the round's majority."""
+    votes = {x["member"]: x.get("result", x.get("vote")) for x in e.get("reveals", [])}
+    majority = e.get("vote", e.get("result"))
+    if s["node"] not in votes:
+        return "did not reveal"
+    if votes[s["node"]] == majority:
+        return "voted the overturned answer" if e.get("overturned") else "voted with the majority"
+    return "outvoted"
 
 
 def render(r, console) -> None:
