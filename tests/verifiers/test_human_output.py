@@ -126,6 +126,12 @@ def test_opml_cheatingSubmitter_rejectedAndHonestAnswerFinal(capsys, label):
     assert row(out, "game 0").startswith("watcher (") and "winner challenger" in row(out, "game 0")
 
 
+def test_opmlFloatModel_honest_finalWithTheFloatLabel(capsys, fast_label):
+    rc, out, _ = infer(capsys, MODEL + "@fast", "--mode", "opml")
+    assert rc == 0 and row(out, "status") == "final" and row(out, "output") == f"label {fast_label}"
+    assert full_root(out) == full_root(out, "honest root:") and "WRONG" not in out
+
+
 def test_opml_noTimeToStandIn_rejected(capsys):
     rc, out, _ = infer(capsys, MODEL, "--mode", "opml", "--cheat", "wrong-output", "--deadline", "6")
     assert rc == 0
