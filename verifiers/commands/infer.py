@@ -136,7 +136,8 @@ def wrong_answer_line(r) -> str | None:
     if not r.get("wrong_answer"):
         return None
     mine = "unknown" if r["output"] is None else r["output"]
-    who = "the opML claim's answer" if "opml" in r["mode"] else "the committee's answer"
+    adopted = r.get("evidence", {}).get("upheld") is False  # hybrid: an opML claim replaced the committee's answer
+    who = "the opML claim's answer" if "opml" in r["mode"] or adopted else "the committee's answer"
     if r["status"] == "final":
         head = "WRONG ANSWER FINAL"
     else:
@@ -147,6 +148,8 @@ def wrong_answer_line(r) -> str | None:
 
 
 def _party(r, address: str | None) -> str:
+    """An address as a person reads it: the in-process party's name with the address abbreviated, or the
+    whole address of a party this command did not start."""
     if not address:
         return "-"
     name = r.get("parties", {}).get(address)
@@ -170,7 +173,8 @@ def _story(r) -> list[tuple[str, str]]:
             rows.append(("overturned", "no: the committee's answer stood"))
     for c in e.get("claims", []):
         rows.append((f"opML claim {c['claim']}", f"by {_party(r, c['defender'])}: {c['status']}"
-                     + (" (its bond went to the challenger)" if c["status"] == "rejected" else "")))
+                     + (" (its bond went to the challenger)" if c["status"] == "rejected" else "")
+                     + ("" if c["games"] else ", never challenged")))
     for g in e.get("games", []):
         jury = " (a node jury judged the last step)" if g.get("jury") else ""
         rows.append((f"game {g['game']}", f"{_party(r, g['challenger'])} challenged claim {g['claim']}: "
@@ -179,7 +183,7 @@ def _story(r) -> list[tuple[str, str]]:
     if slashed:
         rows.append(("slashed", ", ".join(f"{_party(r, s['node'])} {s['amount'] / 1e18:g} ETH ({_why_slashed(e, s)})"
                                           for s in slashed)))
-    elif r["status"] in ("final", "timed out") and "votes" in e or "hybrid" in r["mode"] and r["status"] == "final":
+    elif (r["status"] in ("final", "timed out") and "votes" in e) or ("hybrid" in r["mode"] and r["status"] == "final"):
         rows.append(("slashed", "nobody"))
     return rows
 
@@ -240,6 +244,5 @@ def render(r, console) -> None:
                 console.print(f"{label + ':':<13}{r[key]}", soft_wrap=True)
     tx = Table("transaction", "sender", "gas", "block", title="transactions")
     for x in r["transactions"]:
-        tx.add_row(x["name"], _party(r, x["sender"]) if x["sender"] in r.get("parties", {}) else short(x["sender"]),
-                   f"{x['gas']:,}", str(x["block"]))
+        tx.add_row(x["name"], _party(r, x["sender"]), f"{x['gas']:,}", str(x["block"]))
     console.print(tx)
