@@ -122,7 +122,7 @@ def test_opml_cheatingSubmitter_rejectedAndHonestAnswerFinal(capsys, label):
     assert row(out, "status") == "final" and row(out, "output") == f"label {label}" and "WRONG" not in out
     cheat, stand_in = row(out, "opML claim 0"), row(out, "opML claim 1")
     assert cheat.startswith("by submitter (") and cheat.endswith("): rejected (its bond went to the challenger)")
-    assert stand_in.startswith("by watcher (") and stand_in.endswith("): final")
+    assert stand_in.startswith("by watcher (") and stand_in.endswith("): final, never challenged")
     assert row(out, "game 0").startswith("watcher (") and "winner challenger" in row(out, "game 0")
 
 
@@ -200,3 +200,31 @@ def test_refusedInput_exits2WithOneLineAndNoTable(capsys, args, says):
     rc, out, err = infer(capsys, *args)
     assert rc == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: ") and says in err
+
+
+def test_wrongArgument_fromAnotherDirectory_isOneLineExit2(tmp_path):
+    """As a person runs it: the installed command, from a directory outside the checkout."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(cli.__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    for args, says in ((["demo", "--model", "nosuch"], "invalid choice: 'nosuch'"),
+                       (["infer", "digits-mlp", "--mode", "nope"], "nope")):
+        p = subprocess.run([sys.executable, "-m", "verifiers.cli", *args], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 2 and p.stdout == "", p.stderr
+        assert p.stderr.count("\n") == 1 and p.stderr.startswith("error: ") and says in p.stderr
+
+
+def test_trace_narrowTerminal_foldsRootsNeverCutsThem(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli.main(["trace", "toy"]) == 0
+    text = capsys.readouterr().out
+    assert "…" not in text
+    cells = "".join(line.split("│")[-2].strip() for line in text.splitlines() if line.count("│") == 5)
+    assert cli.main(["trace", "toy", "--json"]) == 0
+    for s in json.loads(capsys.readouterr().out)["states"]:
+        assert s["root"] in cells
