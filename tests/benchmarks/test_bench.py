@@ -51,6 +51,37 @@ def test_bench_quick_writes_report_plots_and_json_that_agree(quick_run):
                 assert not png.exists() and f"Figure `{f['name']}`" in report
 
 
+def test_bench_quick_every_series_is_full_and_within_physical_bounds(quick_run):
+    _, results, _ = quick_run
+    for name, s in results["scenarios"].items():
+        assert s["problems"] == [], s["problems"]
+        for m in s["metrics"]:
+            assert math.isfinite(m["value"]) and CHECKS[m["kind"]](m["value"]), (name, m)
+        for f in s["figures"]:
+            for p in f["panels"]:
+                assert p["series"], (name, f["name"], p["title"])
+                for series in p["series"]:
+                    assert series["y"] and len(series["x"]) == len(series["y"]), (name, series["label"])
+                    bad = [v for v in series["y"] if not CHECKS[series["kind"]](v)]
+                    assert not bad, (name, series["label"], bad)
+
+
+def test_bench_quick_measures_what_each_scenario_claims(quick_run):
+    _, results, _ = quick_run
+    tp = results["scenarios"]["two-phase"]["raw"]
+    assert {r["mode"] for r in tp["phases"]} == {"two-phase", "single-phase"}
+    assert all(r["completed"] > 0 and r["bg_per_s"] > 0 for r in tp["phases"])
+    assert all(v > 21_000 for v in tp["gas"].values())
+    disputes = results["scenarios"]["dispute"]["raw"]["per_model"]
+    for m in disputes.values():  # on chain and in memory the same game takes the same moves
+        assert all(g["moves"] == g["memory_moves"] and g["moves"] <= g["max_moves"] for g in m["games"])
+    scale = results["scenarios"]["scale"]["raw"]["rows"]
+    for r in scale:  # two-phase needs request, dispatch, commit, reveal, finalize in successive blocks
+        assert 0 <= r["settled_fraction"] <= 1
+        if r["latency_p50_s"] is not None:
+            assert r["latency_p50_s"] >= (4 * 12 if r["mode"] in ("brain", "hybrid") else 0), r
+
+
 def _points_shown(ax) -> int:
     """Data points visible in a matplotlib axes: a marker per point, or a line through two or more."""
     shown = 0
