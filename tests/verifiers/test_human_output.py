@@ -155,6 +155,14 @@ def test_hybrid_untilProvisional_showsTheUsableAnswer(capsys, label):
     assert rc == 0 and row(out, "status") == "provisional" and row(out, "output") == f"label {label}"
 
 
+def test_hybrid_untilProvisional_lyingMajority_wrongProvisionalAnswerIsFlagged(capsys, label):
+    rc, out, _ = infer(capsys, MODEL, "--mode", "hybrid", "--committee", "3", "--liars", "2", "--until", "provisional")
+    status = row(out, "status")  # the watcher may challenge in the very block the answer turns provisional
+    assert rc == 0 and status in ("provisional", "disputed")
+    assert out.splitlines()[0].startswith(f"WRONG ANSWER ({status}, not final yet): the committee's answer differs")
+    assert f"label {label} (DIFFERS)" in row(out, "honest re-execution") and row(out, "output") != f"label {label}"
+
+
 def test_hybrid_lyingMajority_overturnedSlashedAndHonestFinal(capsys, label):
     rc, out, _ = infer(capsys, MODEL, "--mode", "hybrid", "--committee", "3", "--liars", "2")
     assert rc == 0

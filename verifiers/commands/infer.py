@@ -43,7 +43,8 @@ def add_arguments(p) -> None:
                         "output may be from a juror's recomputation, |got - want| <= ATOL + RTOL * |want| "
                         "(default 1e-5,1e-4)")
     p.add_argument("--until", default="final", choices=["final", "provisional"],
-                   help="wait until the answer is final (default), or only until it is usable: provisional (hybrid)")
+                   help="wait until the answer is final (default), or only until the committee's answer is on chain "
+                        "(hybrid: provisional, or already disputed)")
     p.add_argument("--result-kind", default=None, choices=["output_root", "argmax"],
                    help="what the committee votes on (default: output_root with an exact program, else argmax)")
 
@@ -92,7 +93,8 @@ def run(args) -> dict:
             opts["tolerance"] = args.tolerance
         receipt = t.infer(entry.name, x, mode=args.mode, fee=args.fee, deadline_blocks=args.deadline,
                           value_at_risk=args.value_at_risk, result_kind=args.result_kind, **opts)
-        until = ("final", "provisional") if args.until == "provisional" else ("final",)
+        # a watcher may challenge in the block the answer turns provisional: a disputed answer is on chain too
+        until = ("final", "provisional", "disputed") if args.until == "provisional" else ("final",)
         verdict = receipt.wait(until=until, progress=None if args.json else _progress())
         parties = {a.address: a.name for a in t.scheduler.agents}
         parties[t.requester.address] = "requester"
