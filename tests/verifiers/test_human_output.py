@@ -86,7 +86,7 @@ def test_brain_threeOfFiveLie_wrongAnswerFinalIsImpossibleToMiss(capsys, label):
     assert first.startswith("WRONG ANSWER FINAL: the committee's answer differs from an honest re-execution")
     assert f"(label unknown vs {label}; root" in first
     assert row(out, "status") == "final" and row(out, "WRONG ANSWER").startswith("final: differs")
-    assert row(out, "output").startswith("unknown: the settled root is not the root of an honest run")
+    assert row(out, "output").startswith("unknown: the root on chain is not the root of an honest run")
     assert f"label {label} (DIFFERS)" in row(out, "honest re-execution")
     assert full_root(out) != full_root(out, "honest root:")
     assert row(out, "slashed").count("(outvoted)") == 2  # the honest minority

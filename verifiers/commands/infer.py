@@ -219,7 +219,7 @@ def render(r, console) -> None:
     if r["output"] is not None:
         t.add_row("output", f"label {r['output']}")
     elif r.get("result"):
-        t.add_row("output", "unknown: the settled root is not the root of an honest run here, so no label decodes from it")
+        t.add_row("output", "unknown: the root on chain is not the root of an honest run here, so no label decodes from it")
     else:
         t.add_row("output", "none: the chain settled no answer")
     if r.get("honest_result"):
