@@ -83,3 +83,5 @@ def render(result, console) -> None:
     files = result["files"]
     console.print(f"report: {files['report']}  data: {files['json']}  plots: {len(files['plots'])} PNG in "
                   f"{Path(files['report']).parent}")
+    for name, why in files.get("not_drawn", {}).items():
+        console.print(f"[yellow]not drawn[/] {name}.png: {why}")

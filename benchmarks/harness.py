@@ -210,7 +210,37 @@ def progress_bar(enabled: bool):
 # ---------------------------------------------------------------- writers
 
 
+def _drawable(s: dict, logy: bool) -> list[int]:
+    """The indices of a series' points that can be drawn: finite, and above zero on a log axis."""
+    return [i for i, (x, y) in enumerate(zip(s["x"], s["y"]))
+            if isinstance(y, (int, float)) and math.isfinite(y) and isinstance(x, (int, float)) and math.isfinite(x)
+            and (y > 0 or not logy)]
+
+
+def not_drawn(fig: dict) -> str | None:
+    """Why a figure would be empty axes (a panel without one point that can be drawn), or None when every
+    panel shows data. Such a figure is not drawn, and the report says why instead."""
+    for p in fig["panels"]:
+        if not any(_drawable(s, p["logy"]) for s in p["series"]):
+            what = "no series" if not p["series"] else "no point that can be drawn" + (
+                " (every value is zero, and the axis is logarithmic)" if p["logy"] and any(s["y"] for s in p["series"])
+                else " (every series is empty)")
+            return f"panel '{p['title']}' has {what}"
+    return None if fig["panels"] else "it has no panels"
+
+
 def plot(fig: dict, path: Path) -> None:
+    """Draws `fig` into `path` (see `figure`)."""
+    import matplotlib.pyplot as plt
+
+    f = figure(fig)
+    f.savefig(path, dpi=110)
+    plt.close(f)
+
+
+def figure(fig: dict):
+    """`fig` as a matplotlib figure. A line needs two points: a series with fewer (a quick run measures one
+    rate) is drawn as points, so a single measurement is never an invisible line."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -226,16 +256,12 @@ def plot(fig: dict, path: Path) -> None:
         for s in p["series"]:
             stem = s["label"].replace(" formula", "").replace(" simulation", "").replace(" measured", "").replace(" model", "")
             color = colors.setdefault(stem, f"C{len(colors) % 10}")
-            x, y = s["x"], s["y"]
-            if p["logy"]:  # a zero cannot be drawn on a log axis: leave those points out
-                keep = [i for i, v in enumerate(y) if v > 0]
-                x, y = [x[i] for i in keep], [y[i] for i in keep]
-                err = [s["err"][i] for i in keep] if s["err"] else None
-                if err:  # the lower bar stops above zero
-                    err = [[min(e, v * 0.9) for e, v in zip(err, y)], err]
-            else:
-                err = s["err"]
-            if s["style"] == "points":
+            keep = _drawable(s, p["logy"])  # a zero cannot be drawn on a log axis: those points are left out
+            x, y = [s["x"][i] for i in keep], [s["y"][i] for i in keep]
+            err = [s["err"][i] for i in keep] if s["err"] else None
+            if err and p["logy"]:  # the lower bar stops above zero
+                err = [[min(e, v * 0.9) for e, v in zip(err, y)], err]
+            if s["style"] == "points" or len(x) < 2:
                 ax.errorbar(x, y, yerr=err, fmt="o", ms=4, capsize=2, label=s["label"], color=color)
             else:
                 ax.plot(x, y, "-", label=s["label"], color=color)
@@ -250,8 +276,7 @@ def plot(fig: dict, path: Path) -> None:
         ax.legend(fontsize=7)
     f.suptitle(fig["title"], fontsize=11)
     f.tight_layout()
-    f.savefig(path, dpi=110)
-    plt.close(f)
+    return f
 
 
 UNITS = {"rate": "/s", "seconds": "s", "gas": "gas", "blocks": "blocks", "ratio": "x", "multiple": "x", "eth": "ETH"}
@@ -304,23 +329,35 @@ def markdown(results: dict) -> str:
             lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in t["rows"]]
             lines.append("")
         for f in s["figures"]:
-            lines += [f"![{f['title']}]({f['name']}.png)", "", f"*{f['title']}.* {f['caption']}", ""]
+            why = not_drawn(f)
+            if why:
+                lines += [f"Figure `{f['name']}` ({f['title']}) is not drawn: {why}.", ""]
+                continue
+            single = all(len(x["y"]) < 2 for p in f["panels"] for x in p["series"])
+            lines += [f"![{f['title']}]({f['name']}.png)", "", f"*{f['title']}.* {f['caption']}"
+                      + (" (One point per series in this run: the full run measures more.)" if single else ""), ""]
         lines += [f"{n}" for n in s["notes"]] + ([""] if s["notes"] else [])
     return "\n".join(lines)
 
 
 def write(results: dict, out: Path) -> dict[str, Any]:
-    """Writes results.json, one PNG per figure and report.md into `out`; returns their paths."""
+    """Writes results.json, one PNG per figure that shows data and report.md into `out`; returns their
+    paths, and why each figure left undrawn was (its stale PNG from an earlier run is removed)."""
     out.mkdir(parents=True, exist_ok=True)
-    plots = []
+    plots, skipped = [], {}
     for s in results["scenarios"].values():
         for f in s["figures"]:
             path = out / f"{f['name']}.png"
+            why = not_drawn(f)
+            if why:
+                skipped[f["name"]] = why
+                path.unlink(missing_ok=True)
+                continue
             plot(f, path)
             plots.append(str(path))
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
     (out / "report.md").write_text(markdown(results))
-    return {"report": str(out / "report.md"), "json": str(out / "results.json"), "plots": plots}
+    return {"report": str(out / "report.md"), "json": str(out / "results.json"), "plots": plots, "not_drawn": skipped}
 
 
 def now() -> str:

@@ -213,6 +213,7 @@ class Receipt:
     def __init__(self, tribunal: Tribunal, request: Request, handle: Handle, t0: float):
         self.tribunal, self.request, self.handle, self.t0 = tribunal, request, handle, t0
         self.mode = modes.get(request.mode)
+        self._provisional_seconds: float | None = None  # wall time at the first poll that saw a provisional answer
 
     @property
     def request_id(self) -> int | None:
@@ -245,6 +246,10 @@ class Receipt:
 
     def _stamp(self, v: Verdict) -> Verdict:
         v.seconds = time.perf_counter() - self.t0
+        if v.provisional_blocks is not None:
+            if self._provisional_seconds is None:
+                self._provisional_seconds = v.seconds
+            v.provisional_seconds = self._provisional_seconds
         if v.request_id is None:
             v.request_id = self.handle.request_id
         v.evidence.setdefault("request_block", self.handle.block)

@@ -42,6 +42,7 @@ class ModelEntry:
     name: str
     model: Model
     exact: bool
+    _honest: dict = field(default_factory=dict, repr=False, compare=False)  # (kind, sha256(input)) -> honest()
 
     @property
     def profile(self) -> str:
@@ -126,25 +127,40 @@ class ModelEntry:
 
     def top1(self, x) -> int:
         out = np.asarray(self.model.run_fast(x)[0])
-        return int(out.reshape(-1, out.shape[-1])[-1].argmax())
+        return _top1(out)
 
-    def read(self, result: bytes, kind: ResultKind, x=None):
-        """What a settled 32-byte result means to the caller: a label for ARGMAX; for an output root, the
-        exact profile's top-1 label when the caller's own run reproduces that root (else None)."""
+    def honest(self, x, kind: ResultKind) -> tuple[bytes, int]:
+        """What an honest re-execution of a request on input `x` gives: (the 32 bytes an honest member
+        votes on, the top-1 a person reads: a classifier's label). For OUTPUT_ROOT the label is decoded
+        from the same output tensor whose root is voted on. Cached per input: a verdict polled every
+        block asks again."""
+        data = self.encode(x, kind)
+        key = (kind, hashlib.sha256(data).digest())
+        if key not in self._honest:
+            x_p = self.decode(data, kind)
+            if kind == ResultKind.OUTPUT_ROOT:
+                out = np.asarray(self.program.run(x_p)[0])
+                self._honest[key] = (tensor_root(out), _top1(out))
+            elif kind == ResultKind.ARGMAX:
+                label = self.top1(x_p)
+                self._honest[key] = (label.to_bytes(32, "big"), label)
+            else:
+                raise TribunalError(f"result kind {kind.name} is not computed by Tribunal's agents")
+        return self._honest[key]
+
+    def read(self, result: bytes, kind: ResultKind, x) -> int | None:
+        """What a settled 32-byte result means to the caller: the label for ARGMAX; for an output root, the
+        top-1 of the honest output tensor when `result` is that tensor's root (else None: a root alone
+        cannot be decoded)."""
         if kind == ResultKind.ARGMAX:
             return int.from_bytes(result, "big")
-        if kind == ResultKind.OUTPUT_ROOT and x is not None:
-            x = self.check(x)
-            if self.exact:
-                r = self.model.run_exact(x)
-                root, out = r.output_root, r.floats()[0]
-            else:
-                out = np.asarray(self.program.run(x)[0])
-                root = tensor_root(out)
-            if root == bytes(result):
-                out = np.asarray(out)
-                return int(out.reshape(-1, out.shape[-1])[-1].argmax())
-        return None
+        honest, label = self.honest(x, kind)
+        return label if bytes(result) == honest else None
+
+
+def _top1(out: np.ndarray) -> int:
+    """The index of the largest value over the last axis, at the last position (a label, a next token)."""
+    return int(np.asarray(out).reshape(-1, out.shape[-1])[-1].argmax())
 
 
 @dataclass

@@ -33,8 +33,16 @@ def _modules():
                 raise
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a wrong argument is one line on stderr (exit 2) like every other refusal; the usage
+    is one `--help` away."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> tuple[argparse.ArgumentParser, dict]:
-    p = argparse.ArgumentParser(prog="tribunal", description="Verified ML inference on EVM chains.")
+    p = Parser(prog="tribunal", description="Verified ML inference on EVM chains.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     mods = {}
     for mod in _modules():

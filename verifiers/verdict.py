@@ -6,6 +6,11 @@ Statuses:
     disputed     a dispute game on the answer is under way
     timed out    no answer by the deadline; the fee is refunded (or refundable) to the requester
     rejected     the only answer given was proven wrong and no other came in time
+
+Whoever holds the model and the input can check an answer without trusting anyone: every verdict with
+an answer carries what an honest re-execution of the request gives here (`honest_output`,
+`honest_result`) and `wrong_answer`, true when the chain's answer is not that one (a lying majority
+in brain, say), so a wrong final answer is never silent.
 """
 from __future__ import annotations
 
@@ -43,6 +48,10 @@ class Verdict:
     evidence: dict = field(default_factory=dict)  # commits and reveals, or the dispute transcript
     reason: str = ""  # auto: why this mode; otherwise why the status (timeout, rejection)
     refund: int = 0  # wei returned (or credited) to the requester
+    result: str | None = None  # 0x-hex of the 32 bytes the chain settled (an output root, or a label as uint256)
+    honest_result: str | None = None  # 0x-hex of the 32 bytes an honest re-execution of the request gives
+    honest_output: Any = None  # what an honest re-execution reads as (the label)
+    wrong_answer: bool = False  # the chain's answer (final or provisional) is not the honest re-execution's
 
     @property
     def gas_total(self) -> int:

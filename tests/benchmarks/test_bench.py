@@ -45,7 +45,10 @@ def test_bench_quick_writes_report_plots_and_json_that_agree(quick_run):
         assert s["setup"] and s["metrics"] and s["figures"], name
         for f in s["figures"]:
             png = out / f"{f['name']}.png"
-            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({f['name']}.png)" in report
+            if harness.not_drawn(f) is None:
+                assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({f['name']}.png)" in report
+            else:
+                assert not png.exists() and f"Figure `{f['name']}`" in report
 
 
 def test_bench_quick_every_series_is_full_and_within_physical_bounds(quick_run):
@@ -77,6 +80,59 @@ def test_bench_quick_measures_what_each_scenario_claims(quick_run):
         assert 0 <= r["settled_fraction"] <= 1
         if r["latency_p50_s"] is not None:
             assert r["latency_p50_s"] >= (4 * 12 if r["mode"] in ("brain", "hybrid") else 0), r
+
+
+def _points_shown(ax) -> int:
+    """Data points visible in a matplotlib axes: a marker per point, or a line through two or more."""
+    shown = 0
+    for line in ax.get_lines():
+        n = len(line.get_xdata())
+        if line.get_marker() not in (None, "None", "", " ") or (n >= 2 and line.get_linestyle() not in ("None", "")):
+            shown += n
+    return shown
+
+
+def test_bench_quick_every_plot_shows_data_or_the_report_says_why_not(quick_run):
+    import matplotlib.pyplot as plt
+
+    out, results, _ = quick_run
+    report = (out / "report.md").read_text()
+    drawn = 0
+    for s in results["scenarios"].values():
+        for f in s["figures"]:
+            why = harness.not_drawn(f)
+            if why is not None:
+                assert f"Figure `{f['name']}` ({f['title']}) is not drawn: {why}." in report
+                assert f["name"] in results["files"]["not_drawn"]
+                continue
+            drawn += 1
+            fig = harness.figure(f)
+            try:
+                for ax, p in zip(fig.axes, f["panels"]):
+                    assert _points_shown(ax) > 0, (f["name"], p["title"])
+            finally:
+                plt.close(fig)
+    assert drawn >= 5  # security, dispute, two-phase, modes, scale: the quick run's data draws them all
+
+
+def _figure(*panels: harness.Panel) -> dict:
+    return harness.Section("x", "x", {}, figures=[harness.Figure("f", "f", list(panels))]).as_dict()["figures"][0]
+
+
+def test_a_one_point_series_is_drawn_as_a_point_and_an_all_zero_log_panel_is_not_drawn():
+    import matplotlib.pyplot as plt
+
+    one = _figure(harness.Panel("p50", "rate", "blocks", [harness.Series("brain", [0.5], [23.0], "blocks")]),
+                  harness.Panel("gas", "rate", "gas", [harness.Series("brain", [0.5], [1e6], "gas")], logy=True))
+    assert harness.not_drawn(one) is None
+    fig = harness.figure(one)
+    try:
+        assert [_points_shown(ax) for ax in fig.axes] == [1, 1]  # a line of one point would show nothing
+    finally:
+        plt.close(fig)
+    zero = _figure(harness.Panel("latency", "rate", "seconds", [harness.Series("single-phase", [0.5], [0.0], "seconds")],
+                                 logy=True))
+    assert "logarithmic" in harness.not_drawn(zero)
 
 
 def test_problems_flags_empty_series_and_figures_out_of_bounds():

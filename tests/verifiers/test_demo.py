@@ -30,3 +30,20 @@ def test_demo_embedded_everyModeServesAndAttacksEndAsDesigned(capsys):
         assert floated["status"] == "final" and floated["correct"] is True, floated  # a node jury overturned it
     else:
         assert hybrid["status"] == "pending"
+    _readable_table_flags_exactly_the_wrong_final_answer(r)
+
+
+def _readable_table_flags_exactly_the_wrong_final_answer(r: dict) -> None:
+    """The table a person reads (no --json) marks the brain lie, and only it, as WRONG ANSWER FINAL."""
+    import io
+
+    from rich.console import Console
+
+    from verifiers.commands import demo
+
+    buf = io.StringIO()
+    demo.render(r, Console(file=buf, width=200))
+    text = buf.getvalue()
+    table = [line for line in text.splitlines() if "WRONG ANSWER FINAL)" in line]
+    assert len(table) == 1 and "3 of 5 members lie" in table[0] and table[0].split("│")[1].strip() == "brain"
+    assert "brain (3 of 5 members lie): WRONG ANSWER FINAL: the committee's answer differs" in text

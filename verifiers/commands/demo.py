@@ -72,8 +72,6 @@ def run(args) -> dict:
         entry = t.model(args.model)
         x = sample_input(entry.model, args.sample)
         exact_root = "0x" + entry.model.run_exact(x).output_root.hex()
-        fast = t.model(args.model + FAST_SUFFIX)
-        roots = {"exact": exact_root, "fast": "0x" + fast.output_root(fast.check(x)).hex()}
         for sc in scenarios("hybrid" in modes.names()):
             profile = sc.get("profile", "exact")
             name = args.model if profile == "exact" else args.model + FAST_SUFFIX
@@ -86,7 +84,10 @@ def run(args) -> dict:
             _say(args, f"{sc['mode']}: {sc['label']} ...")
             v = t.infer(name, x, mode=sc["mode"], **sc["options"]).wait(progress=_progress(args))
             rows.append({**row, "status": v.status, "output": v.output, "output_root": v.output_root,
-                         "correct": v.output_root == roots[profile] if v.output_root else None, "blocks": v.blocks,
+                         "result": v.result, "honest_output": v.honest_output, "honest_result": v.honest_result,
+                         "wrong_answer": v.wrong_answer,
+                         # right or wrong by an honest re-execution here (None: no answer settled)
+                         "correct": None if v.result is None else not v.wrong_answer, "blocks": v.blocks,
                          "seconds": round(v.seconds, 2), "gas_total": v.gas_total, "reason": v.reason,
                          "provisional_blocks": v.provisional_blocks, "mode_detail": v.mode,
                          "transactions": len(v.transactions), "games": len(v.evidence.get("games", []))})
@@ -116,20 +117,27 @@ def _progress(args):
 def render(r, console) -> None:
     from rich.table import Table
 
+    from verifiers.commands.infer import wrong_answer_line
+
     console.print(f"[bold]{r['model']}[/], sample {r['sample']} (label {r['label']}) on the {r['chain']} chain; "
-                  f"exact output root {r['exact_output_root'][:18]}…")
+                  f"exact output root {r['exact_output_root']}", soft_wrap=True)
     t = Table("mode", "scenario", "output", "status", "blocks", "seconds", "gas",
               title="one request per mode, served by agents that talk only through the chain")
     for row in r["rows"]:
         if row["blocks"] is None:
             t.add_row(row["mode"], row["label"], "-", f"[yellow]{row['status']}[/]", "-", "-", "-")
             continue
-        right = {True: "[green]right[/]", False: "[red]WRONG[/]", None: ""}[row.get("correct")]
-        out = "-" if row["output"] is None else str(row["output"])
-        t.add_row(row.get("mode_detail") or row["mode"], row["label"], f"{out} {right}", row["status"],
+        right = {True: "[green]right[/]", False: "[bold red]WRONG[/]", None: ""}[row.get("correct")]
+        out = "-" if row.get("result") is None else "unknown" if row["output"] is None else f"label {row['output']}"
+        status = row["status"] + (" [bold red](WRONG ANSWER FINAL)[/]" if row.get("wrong_answer") and
+                                  row["status"] == "final" else "")
+        t.add_row(row.get("mode_detail") or row["mode"], row["label"], f"{out} {right}", status,
                   str(row["blocks"]), f"{row['seconds']:.1f}", f"{row['gas_total']:,}")
     console.print(t)
     for row in r["rows"]:
+        alarm = wrong_answer_line({**row, "mode": row.get("mode_detail") or row["mode"]}) if row.get("result") else None
+        if alarm:
+            console.print(f"[bold red]{row['mode']} ({row['label']}): {alarm}[/]")
         if row.get("note"):
             console.print(f"[yellow]{row['mode']}[/]: {row['note']}")
         elif row["mode"] == "auto" and row.get("reason"):

@@ -116,6 +116,7 @@ def render(r, console) -> None:
         detail = ", ".join(f"{k}={_short(v)}" for k, v in m.items() if k not in ("move", "side", "kind", "time"))
         t.add_row(str(m["move"]), m["side"], m["kind"], detail)
     console.print(t)
+    console.print("(roots abbreviated with …: `--json` prints the transcript in full)")
     for e in r["rejected"]:
         console.print(f"[yellow]rejected[/] {e['side']} in {e['phase']}: {e['error']}: {e['message']}")
     console.print(f"[bold]winner: {r['winner']}[/] after {r['moves']} moves (bound {r['max_moves']}), "

@@ -42,6 +42,9 @@ def add_arguments(p) -> None:
                    help="hybrid on a model without an exact program (or NAME@fast): how far a disputed float node's "
                         "output may be from a juror's recomputation, |got - want| <= ATOL + RTOL * |want| "
                         "(default 1e-5,1e-4)")
+    p.add_argument("--until", default="final", choices=["final", "provisional"],
+                   help="wait until the answer is final (default), or only until the committee's answer is on chain "
+                        "(hybrid: provisional, or already disputed)")
     p.add_argument("--result-kind", default=None, choices=["output_root", "argmax"],
                    help="what the committee votes on (default: output_root with an exact program, else argmax)")
 
@@ -90,11 +93,16 @@ def run(args) -> dict:
             opts["tolerance"] = args.tolerance
         receipt = t.infer(entry.name, x, mode=args.mode, fee=args.fee, deadline_blocks=args.deadline,
                           value_at_risk=args.value_at_risk, result_kind=args.result_kind, **opts)
-        verdict = receipt.wait(progress=None if args.json else _progress())
+        # a watcher may challenge in the block the answer turns provisional: a disputed answer is on chain too
+        until = ("final", "provisional", "disputed") if args.until == "provisional" else ("final",)
+        verdict = receipt.wait(until=until, progress=None if args.json else _progress())
+        parties = {a.address: a.name for a in t.scheduler.agents}
+        parties[t.requester.address] = "requester"
     finally:
         t.close()
     out = verdict.as_dict()
-    out.update(model=entry.name, chain=args.chain, committee=args.committee, liars=args.liars, cheat=args.cheat)
+    out.update(model=entry.name, chain=args.chain, committee=args.committee, liars=args.liars, cheat=args.cheat,
+               parties=parties)
     return out
 
 
@@ -116,24 +124,127 @@ def _progress():
     return show
 
 
+STATUS_STYLE = {"final": "green", "provisional": "yellow", "disputed": "yellow", "pending": "yellow",
+                "timed out": "red", "rejected": "red"}
+
+
+def short(value: str | None) -> str:
+    """A root or address abbreviated for a table cell; marked with "…" (the full value is printed below it)."""
+    return "-" if not value else value if len(value) <= 14 else f"{value[:10]}…{value[-4:]}"
+
+
+def wrong_answer_line(r) -> str | None:
+    """The alarm for an answer that is not what an honest re-execution here gives (None: no such answer)."""
+    if not r.get("wrong_answer"):
+        return None
+    mine = "unknown" if r["output"] is None else r["output"]
+    adopted = r.get("evidence", {}).get("upheld") is False  # hybrid: an opML claim replaced the committee's answer
+    who = "the opML claim's answer" if "opml" in r["mode"] or adopted else "the committee's answer"
+    if r["status"] == "final":
+        head = "WRONG ANSWER FINAL"
+    else:
+        head = f"WRONG ANSWER ({r['status']}, not final yet)"
+    roots = f"; root {short(r['output_root'])} vs {short(r['honest_result'])}" if r.get("output_root") else ""
+    return (f"{head}: {who} differs from an honest re-execution of the request on this machine "
+            f"(label {mine} vs {r['honest_output']}{roots})")
+
+
+def _party(r, address: str | None) -> str:
+    """An address as a person reads it: the in-process party's name with the address abbreviated, or the
+    whole address of a party this command did not start."""
+    if not address:
+        return "-"
+    name = r.get("parties", {}).get(address)
+    return f"{name} ({short(address)})" if name else address
+
+
+def _story(r) -> list[tuple[str, str]]:
+    """The dispute, as rows: who challenged, the games and their winners, what was overturned, who paid."""
+    e, rows = r.get("evidence", {}), []
+    if "votes" in e and e.get("committee"):
+        rows.append(("committee vote", f"{e['votes']} of {len(e['committee'])} members for the final answer"))
+    if "hybrid" in r["mode"] and "vote" in e:
+        if e.get("challenger"):
+            rows.append(("challenged", f"yes, by {_party(r, e['challenger'])}"
+                         + (f"; defended by opML claim {e['defense_claim']}" if e.get("defense_claim") else "")))
+        else:
+            rows.append(("challenged", f"no (the window ran to block {e['challenge_deadline']})"))
+        if e.get("overturned"):
+            rows.append(("overturned", f"yes: {e['overturned']}"))
+        elif r["status"] == "final":
+            rows.append(("overturned", "no: the committee's answer stood"))
+    for c in e.get("claims", []):
+        rows.append((f"opML claim {c['claim']}", f"by {_party(r, c['defender'])}: {c['status']}"
+                     + (" (its bond went to the challenger)" if c["status"] == "rejected" else "")
+                     + ("" if c["games"] else ", never challenged")))
+    for g in e.get("games", []):
+        jury = " (a node jury judged the last step)" if g.get("jury") else ""
+        rows.append((f"game {g['game']}", f"{_party(r, g['challenger'])} challenged claim {g['claim']}: "
+                     f"{g['moves']} moves, winner {g['winner'] or 'undecided'}{jury}"))
+    slashed = e.get("slashed", [])
+    if slashed:
+        rows.append(("slashed", ", ".join(f"{_party(r, s['node'])} {s['amount'] / 1e18:g} ETH ({_why_slashed(e, s)})"
+                                          for s in slashed)))
+    elif (r["status"] in ("final", "timed out") and "votes" in e) or ("hybrid" in r["mode"] and r["status"] == "final"):
+        rows.append(("slashed", "nobody"))
+    return rows
+
+
+def _why_slashed(e: dict, s: dict) -> str:
+    """Why a committee member lost stake, from its revealed vote against the round's majority."""
+    votes = {x["member"]: x.get("result", x.get("vote")) for x in e.get("reveals", [])}
+    majority = e.get("vote", e.get("result"))
+    if s["node"] not in votes:
+        return "did not reveal"
+    if votes[s["node"]] == majority:
+        return "voted the overturned answer" if e.get("overturned") else "voted with the majority"
+    return "outvoted"
+
+
 def render(r, console) -> None:
     from rich.table import Table
 
-    t = Table(title=f"{r['model']} on the {r['chain']} chain, mode {r['mode']}", show_header=False)
-    t.add_row("status", f"[bold]{r['status']}[/]")
-    t.add_row("output", str(r["output"]))
+    alarm = wrong_answer_line(r)
+    if alarm:
+        console.print(f"[bold red]{alarm}[/]")
+    t = Table(title=f"{r['model']} on the {r['chain']} chain, mode {r['mode']}, request {r['request_id']}",
+              show_header=False)
+    t.add_column(style="bold")
+    t.add_column(overflow="fold")
+    status = r["status"]
+    t.add_row("status", f"[bold {STATUS_STYLE.get(status, 'white')}]{status}[/]")
+    if alarm:
+        t.add_row("[red]WRONG ANSWER[/]", f"[bold red]{'final' if status == 'final' else status}: differs from an "
+                                          f"honest re-execution[/]")
+    if r["output"] is not None:
+        t.add_row("output", f"label {r['output']}")
+    elif r.get("result"):
+        t.add_row("output", "unknown: the root on chain is not the root of an honest run here, so no label decodes from it")
+    else:
+        t.add_row("output", "none: the chain settled no answer")
+    if r.get("honest_result"):
+        same = "" if not r.get("result") else " (matches)" if not r.get("wrong_answer") else " [red](DIFFERS)[/]"
+        t.add_row("honest re-execution", f"label {r['honest_output']}{same}, recomputed on this machine")
     if r.get("output_root"):
-        t.add_row("output root", r["output_root"])
+        t.add_row("output root", f"{short(r['output_root'])} (full below)")
     t.add_row("latency", f"{r['blocks']} blocks, {r['seconds']:.2f} s")
     if r.get("provisional_blocks") is not None:
-        t.add_row("provisional after", f"{r['provisional_blocks']} blocks, {r['provisional_seconds']:.2f} s")
+        secs = r.get("provisional_seconds")
+        t.add_row("provisional after", f"{r['provisional_blocks']} blocks"
+                  + (f", {secs:.2f} s" if secs is not None else ""))
     t.add_row("gas", f"{r['gas_total']:,} in {len(r['transactions'])} transactions")
+    for k, v in _story(r):
+        t.add_row(k, v)
     if r.get("reason"):
         t.add_row("why", r["reason"])
     if r.get("refund"):
-        t.add_row("refund", f"{r['refund']} wei")
+        t.add_row("refund", f"{r['refund']} wei ({r['refund'] / 1e18:g} ETH)")
     console.print(t)
+    if r.get("output_root"):  # roots in full (a label needs no root)
+        for label, key in (("output root", "output_root"), ("honest root", "honest_result")):
+            if r.get(key):
+                console.print(f"{label + ':':<13}{r[key]}", soft_wrap=True)
     tx = Table("transaction", "sender", "gas", "block", title="transactions")
     for x in r["transactions"]:
-        tx.add_row(x["name"], x["sender"][:10] + "…", f"{x['gas']:,}", str(x["block"]))
+        tx.add_row(x["name"], _party(r, x["sender"]), f"{x['gas']:,}", str(x["block"]))
     console.print(tx)

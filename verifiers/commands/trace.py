@@ -45,11 +45,13 @@ def render(r, console) -> None:
     t.add_column("step", justify="right")
     t.add_column("op")
     t.add_column("node")
-    t.add_column("state root")
+    t.add_column("state root", overflow="fold")  # a narrow terminal folds a root, never cuts it
     for s in r["states"]:
         t.add_row(str(s["step"]), s["op"], s["node"], s["root"])
     console.print(t)
     s = Table(show_header=False)
+    s.add_column()
+    s.add_column(overflow="fold")
     for k in ("model_id", "program_root", "weights_root", "trace_root", "output_root", "bytes_hashed"):
         s.add_row(k, str(r[k]))
     s.add_row("seconds", f"{r['seconds']:.6f} (plain exact run {r['plain_seconds']:.6f})")

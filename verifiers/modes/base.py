@@ -92,6 +92,27 @@ class Mode:
         return {"name": self.name, "summary": self.summary, "options": list(self.options)}
 
 
+def read_answer(v: Verdict, req: Request, result: bytes | None) -> None:
+    """Fills in what the verdict's answer means: the settled `result` (None: no answer), the output a
+    person reads, and what an honest re-execution of the request here gives, so a wrong answer is flagged
+    (`wrong_answer`) whatever the chain made of it."""
+    kind = req.kind
+    honest, label = req.model.honest(req.x, kind)
+    v.honest_result, v.honest_output = "0x" + honest.hex(), label
+    v.result = None if result is None else "0x" + bytes(result).hex()
+    v.output = None if result is None else req.model.read(result, kind, req.x)
+    v.wrong_answer = result is not None and bytes(result) != honest
+
+
+def slashed(t: "Tribunal", request_id: int, from_block: int) -> list[dict]:
+    """Who lost stake over Brain request `request_id` (a minority, a silent member, an overturned majority)."""
+    from contracts import events as ev
+    from verifiers.chainlog import events
+
+    return [{"node": s.event.node, "amount": s.event.amount, "block": s.block}
+            for s in events(t.chain, t.deployment.nodes.address, ev.Slashed, from_block=from_block, key=request_id)]
+
+
 def quietly(fn) -> None:
     """Sends a transaction a keeper may send (finalize, resolve, settle) and shrugs off a refusal: it was
     not due yet, or an agent was first; the next poll sees the outcome either way."""

@@ -14,7 +14,7 @@ from contracts.bindings.brain import ResultKind, Status
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, ModeUnavailable
 from verifiers.modes import register
-from verifiers.modes.base import PENDING, Handle, Mode, Request
+from verifiers.modes.base import PENDING, Handle, Mode, Request, read_answer, slashed
 from verifiers.verdict import FINAL, TIMED_OUT, Verdict
 
 CALLBACK_GAS = 100_000
@@ -113,10 +113,12 @@ def committee_verdict(mode: str, t, req: Request, h: Handle, brain) -> Verdict:
         fin = end[0].event
         v.status, v.blocks = FINAL, end[0].block - h.block
         v.output_root = "0x" + fin.result.hex() if req.kind == ResultKind.OUTPUT_ROOT else None
-        v.output = req.model.read(fin.result, req.kind, req.x)
+        read_answer(v, req, fin.result)
         evidence["votes"], evidence["result"] = fin.votes, "0x" + fin.result.hex()
     elif info.status == Status.TIMED_OUT:
         v.status, v.refund, v.reason = TIMED_OUT, info.fee, "no majority by the reveal deadline: fee refunded"
+        read_answer(v, req, None)
         if end:
             v.blocks = end[0].block - h.block
+    evidence["slashed"] = slashed(t, rid, h.block)
     return v

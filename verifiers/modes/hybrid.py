@@ -29,7 +29,7 @@ from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import InvalidRequest, ModeUnavailable
 from verifiers.modes import register
 from verifiers.jury import JURY_NAMES, jury_evidence
-from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, tolerance_of
+from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, read_answer, slashed, tolerance_of
 from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
 from verifiers.verdict import DISPUTED, FINAL, PROVISIONAL, TIMED_OUT, Verdict
 
@@ -178,11 +178,13 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         "challenge_deadline": info.decided_at + court_config(d, court).challenge_window,
         "challenger": info.challenger if info.challenged_at else None, "defense_claim": info.defense,
         "tolerance": str(Tolerance.unpack(info.tolerance)), "games": games}
-    answer = court.answer(rid) or court.published(rid, info.vote)  # a challenged answer is still its pair
+    committee = court.published(rid, info.vote)  # the pair the majority voted for (None: never published)
+    if committee is not None:
+        v.evidence["committee_root"] = "0x" + committee[0].hex()
+    answer = court.answer(rid) or committee  # a challenged answer is still its pair
     if answer is not None:
         v.output_root = "0x" + answer[0].hex()
         v.evidence["final_root"] = "0x" + answer[1].hex()
-        v.output = req.model.read(answer[0], ResultKind.OUTPUT_ROOT, req.x)
     over = next((x.event for x in seen if isinstance(x.event, ev.AnswerOverturned)), None)
     if over is not None:
         v.evidence["overturned"] = REASONS[OverturnReason(over.reason)]
@@ -192,7 +194,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         v.status = DISPUTED
         v.reason = v.evidence.get("overturned", "the committee's answer is challenged")
         if s == HybridStatus.OVERTURNED:
-            v.output_root = v.output = None  # the overturned answer is no answer
+            v.output_root, answer = None, None  # the overturned answer is no answer
     elif s == HybridStatus.FINAL:
         fin = next(x for x in seen if isinstance(x.event, ev.AnswerFinal))
         v.status, v.blocks = FINAL, fin.block - h.block
@@ -202,9 +204,11 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
     elif s == HybridStatus.TIMED_OUT:
         out = next(x for x in seen if isinstance(x.event, ev.HybridTimedOut))
         v.status, v.blocks, v.refund = TIMED_OUT, out.block - h.block, out.event.refund
-        v.output_root = v.output = None
+        v.output_root, answer = None, None
         v.reason = ("no committee majority: fee refunded" if over is None
                     else "the committee's answer was overturned and no claim replaced it: its slashed stake refunded")
+    read_answer(v, req, answer[0] if answer is not None else None)
+    v.evidence["slashed"] = slashed(t, rid, h.block)
     return v
 
 

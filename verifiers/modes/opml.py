@@ -23,7 +23,7 @@ from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
 from verifiers.modes import register
 from verifiers.jury import JURY_NAMES, jury_evidence
-from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, tolerance_of
+from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, read_answer, tolerance_of
 from verifiers.modes.brain import CALLBACK_GAS
 from verifiers.deployment import REQUESTS_CONSUMER
 from verifiers.verdict import DISPUTED, FINAL, REJECTED, TIMED_OUT, Verdict
@@ -94,9 +94,12 @@ class Opml(Mode):
 
     def expire(self, t, req: Request, h: Handle) -> Verdict:
         self.keep(t, req, h)
-        v = self.poll(t, req, h)
+        v = opml_verdict(self.name, t, req, h, full=True)  # the claims and games so far, settled or not
         if not v.settled:
-            v.reason = f"no final answer within {req.deadline_blocks} blocks ({v.status} on chain)"
+            pending = [c["claim"] for c in v.evidence["claims"] if c["status"] == "pending"]
+            v.reason = f"no final answer within {req.deadline_blocks} blocks" + (
+                f": claim {', '.join(map(str, pending))} still pending on chain (it may yet become final)"
+                if pending else f" ({v.status} on chain)")
             v.status = TIMED_OUT
         return v
 
@@ -119,11 +122,13 @@ def _state(t, h: Handle) -> _Logs:
     return _Logs(read_state(t.chain, t.deployment, h.block), h.request_id)
 
 
-def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
+def opml_verdict(mode: str, t, req: Request, h: Handle, full: bool = False) -> Verdict:
+    """The verdict as the chain has it; while the request is open, a light one (status only, read each
+    block) unless `full`."""
     reqs, game, chain = t.deployment.requests, t.deployment.game, t.chain
     st = _state(t, h)
-    if not st.settled:  # open: a light verdict from the logs, read each block
-        disputed = any(st.open_games(c) for c in st.answers)
+    disputed = any(st.open_games(c) for c in st.answers)
+    if not st.settled and not full:  # open: a light verdict from the logs, read each block
         return Verdict(mode, DISPUTED if disputed else PENDING, request_id=h.request_id,
                        blocks=chain.block_number - h.block, transactions=[h.data["request_tx"]])
     info = reqs.request_info(h.request_id)
@@ -150,7 +155,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
                 games[-1]["jury"] = jury["record"]
                 seen += jury["verdicts"]
                 jury_seen += jury["rounds"]
-    v = Verdict(mode, PENDING, request_id=h.request_id, blocks=chain.block_number - h.block,
+    v = Verdict(mode, DISPUTED if disputed else PENDING, request_id=h.request_id, blocks=chain.block_number - h.block,
                 transactions=sorted([h.data["request_tx"]] + transactions(chain, seen, NAMES)
                                     + transactions(chain, jury_seen, JURY_NAMES), key=lambda x: x.block),
                 evidence={"claims": claims, "games": games, "deadline": info.deadline})
@@ -159,7 +164,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         e = settled[0].event
         v.status, v.blocks = FINAL, settled[0].block - h.block
         v.output_root = "0x" + e.output_root.hex()
-        v.output = req.model.read(e.output_root, ResultKind.OUTPUT_ROOT, req.x)
+        read_answer(v, req, e.output_root)
         v.evidence["final_claim"] = e.claim_id
     elif info.status == REQ_TIMED_OUT:
         refuted = any(c["status"] == "rejected" for c in claims)
@@ -167,6 +172,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         v.refund, v.blocks = info.fee, settled[0].block - h.block
         v.reason = ("every answer was proven wrong on chain; fee refunded" if refuted
                     else "no answer before the deadline; fee refunded")
+        read_answer(v, req, None)
     return v
 
 

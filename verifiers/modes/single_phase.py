@@ -17,7 +17,7 @@ from contracts.bindings.brain import ResultKind
 from verifiers.chainlog import tx_record
 from verifiers.errors import ModeUnavailable
 from verifiers.modes import register
-from verifiers.modes.base import Handle, Mode, Request
+from verifiers.modes.base import Handle, Mode, Request, read_answer
 from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
 from verifiers.verdict import FINAL, Verdict
 
@@ -77,5 +77,5 @@ class SinglePhase(Mode):
                               "seed_block": d["seed_block"], "result": "0x" + d["result"].hex(),
                               "result_kind": req.kind.name})
         v.output_root = "0x" + d["result"].hex() if req.kind == ResultKind.OUTPUT_ROOT else None
-        v.output = req.model.read(d["result"], req.kind, req.x)
+        read_answer(v, req, d["result"])
         return v
