@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from verifiers.training import learn
 from verifiers.training.data import split_nodes
-from verifiers.training.errors import BadSplit, MalformedWeights, WeightsMismatch, WeightsNotFound
+from verifiers.training.errors import BadSplit, MalformedWeights, WeightsMismatch, WeightsNotFound, WeightsTooLarge
 from verifiers.training.sml import Sml
 from verifiers.training.store import DirectoryStore, MemoryStore
 from verifiers.training.update import Mix, fold
-from verifiers.training.weights import Weights
+from verifiers.training.roles import FILE_FAULTS
+from verifiers.training.weights import INT32, Weights, file_size
 
 SEED = b"\x5e" * 32
 ALICE, BOB = "0x" + "a1" * 20, "0x" + "b2" * 20
@@ -68,6 +69,49 @@ def test_store_fileNotMatchingCommitment_refused(kind, tmp_path):
             store.get(uri, learn.initial(0).commitment())
         with pytest.raises(WeightsNotFound):
             store.get("../etc/passwd", learn.initial(0).commitment())
+
+
+@pytest.mark.parametrize("kind", ["directory", "memory"])
+def test_store_fileLongerThanMaxBytes_refusedTooLarge(kind, tmp_path):
+    store = DirectoryStore(tmp_path) if kind == "directory" else MemoryStore()
+    good = learn.initial(0).to_bytes()
+    assert len(good) == file_size(learn.DIGITS_MLP_SML.shapes)  # what a node reads at most
+    assert store.get(store.put(good), learn.initial(0).commitment(), len(good)) == good
+    huge = good + b"\0" * (1 << 20)
+    with pytest.raises(WeightsTooLarge):
+        store.get(store.put(huge), Weights.from_bytes(good).commitment(), len(good))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400), st.booleans())
+def test_weights_arbitraryBytes_decodeOrMalformedOnly(data, prefixed):
+    data = b"TRW1" + data if prefixed else data
+    try:
+        Weights.from_bytes(data, learn.DIGITS_MLP_SML.shapes)
+    except MalformedWeights:
+        pass
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 31), st.sampled_from(["const", "random", "alternating"]), st.booleans()),
+                min_size=6, max_size=6), st.integers(0, 2**32 - 1))
+def test_score_arbitraryValuesOfTheRightShape_aScoreOrAFileFault(tensors, seed):
+    """Once size and shapes are bounded, what a file's values can make scoring raise is one of FILE_FAULTS
+    (the scorer scores such a file 0), never anything else (which a scorer would take for its own fault)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for s, (bits, pattern, negative) in zip(learn.DIGITS_MLP_SML.shapes, tensors):
+        top = min((1 << bits), INT32[1])
+        a = {"const": np.full(s, top), "random": rng.integers(-top, top + 1, s),
+             "alternating": (np.indices(s).sum(0) % 2 * 2 - 1) * top}[pattern]
+        arrays.append(np.asarray(-a if negative else a, np.int64))
+    sml = Sml.derive(SEED, ALICE)
+    d = split_nodes(4, seed=1)[1]
+    try:
+        score = learn.score_exact(Weights(tuple(arrays)), sml, d.x_val, d.y_val)
+    except FILE_FAULTS:
+        return
+    assert 0 <= score <= learn.SCORE_MAX
 
 
 # ---------------------------------------------------------------- the SML

@@ -16,6 +16,10 @@ class WeightsMismatch(TrainingError):
     """Raised when a weights file's sha256 differs from the commitment it was fetched for."""
 
 
+class WeightsTooLarge(TrainingError):
+    """Raised when a weights file is longer than the task's architecture allows (read no further)."""
+
+
 class WeightsNotFound(TrainingError):
     """Raised when a store holds no file under a commitment or URI."""
 

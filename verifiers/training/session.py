@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from contracts import events as ev
-from contracts.bindings.training import ProposalStatus, TrainingConfig
+from contracts.bindings.training import ProposalStatus, Training, TrainingConfig
 from contracts.chain.base import Chain
 from contracts.deploy import ETHER, SystemConfig, deploy, deploy_training
 from verifiers.agents.base import Scheduler
@@ -59,20 +59,8 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
     if committee > cfg.nodes - 1:
         raise TrainingError(f"a committee of {committee} needs {committee + 1} nodes (the trainer never scores itself)")
     t0 = time.perf_counter()
-    start = chain.block_number
-    system = deploy(chain, CHAIN_CONFIG)
-    accounts = chain.accounts[1:1 + cfg.nodes]
-    for a in accounts:
-        system.nodes.register(STAKE, sender=a)
-    w0 = learn.initial(cfg.seed)
-    uri0 = store.put(w0.to_bytes())
-    tcfg = TrainingConfig(arch_id=learn.DIGITS_MLP_SML.arch_id, initial_weights=w0.commitment(), threshold=cfg.threshold,
-                          committee_size=committee, commit_window=64, reveal_window=64,
-                          max_staleness=MAX_STALENESS)
-    training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
-    # BRAIN inference and opML are not part of a training session: their fields stay empty.
-    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start,
-                   extras={"training": training.address})
+    task = deploy_task(chain, cfg, committee, store)
+    d, training, accounts, w0 = task.deployment, task.training, task.accounts, task.initial
     data = split_nodes(cfg.nodes, alpha=cfg.alpha, seed=cfg.seed)
     _, _, x_test, y_test = digits()
     followers, trainers, sched = [], [], Scheduler()
@@ -103,7 +91,7 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
                 break
             chain.mine(1)
     finals = [f.catch_up().to_bytes() for f in followers]
-    proposals = _proposals(chain, training, start, accounts, cfg)
+    proposals = _proposals(chain, training, d.start_block, accounts, cfg)
     return {
         "nodes": cfg.nodes, "rounds": cfg.rounds, "committee": committee, "alpha": cfg.alpha,
         "threshold": cfg.threshold, "training": training.address, "chain": chain.kind,
@@ -120,6 +108,33 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
         "seconds": time.perf_counter() - t0,
         "_followers": followers,
     }
+
+
+@dataclass(frozen=True)
+class Task:
+    deployment: Deployment  # extras["training"]: the Training contract's address
+    training: Training
+    accounts: list  # the nodes' accounts, registered with STAKE each
+    initial: Weights  # version 0, already in the store
+
+
+def deploy_task(chain: Chain, cfg: SessionConfig, committee: int, store: WeightsStore) -> Task:
+    """A fresh system with `cfg.nodes` staked nodes and a training task on it, version 0 in `store`."""
+    start = chain.block_number
+    system = deploy(chain, CHAIN_CONFIG)
+    accounts = chain.accounts[1:1 + cfg.nodes]
+    for a in accounts:
+        system.nodes.register(STAKE, sender=a)
+    w0 = learn.initial(cfg.seed)
+    uri0 = store.put(w0.to_bytes())
+    tcfg = TrainingConfig(arch_id=learn.DIGITS_MLP_SML.arch_id, initial_weights=w0.commitment(), threshold=cfg.threshold,
+                          committee_size=committee, commit_window=64, reveal_window=64,
+                          max_staleness=MAX_STALENESS)
+    training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
+    # BRAIN inference and opML are not part of a training session: their fields stay empty.
+    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start,
+                   extras={"training": training.address})
+    return Task(d, training, accounts, w0)
 
 
 def _all_settled(training, expected: int) -> bool:
