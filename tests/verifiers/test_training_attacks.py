@@ -83,7 +83,7 @@ def test_unsupportedOpPoison_makesTheExactProfileRaise_onEveryScorersData():
 def test_poisonedWeights_scorersSurviveProposalRejected_trainerSlashedUnpaid_noScorerSlashed(kind):
     chain = connect("embedded")
     store = MemoryStore()
-    task = deploy_task(chain, SessionConfig(nodes=4), 3, store)
+    task = deploy_task(chain, SessionConfig(nodes=4), store)  # committees of 3: the attacker never scores itself
     d, training, accounts, registry = task.deployment, task.training, task.accounts, task.deployment.system.nodes
     attacker = accounts[0].address
     stakes = {a.address: registry.stake_of(a.address) for a in accounts}

@@ -48,13 +48,15 @@ def run(args) -> dict:
     from verifiers.training.session import SessionConfig, run_session
     from verifiers.training.store import DirectoryStore
 
-    if args.rounds < 1:
-        raise TribunalError(f"--rounds must be at least 1, got {args.rounds}")
     trainers, scorers = _cheats(args.cheat, args.nodes)
+    # Checked before any chain starts (InvalidSession names the argument's condition).
     cfg = SessionConfig(nodes=args.nodes, rounds=args.rounds, committee=args.committee, epochs=args.epochs,
                         staleness=args.staleness, seed=args.seed, trainer_cheats=trainers, scorer_cheats=scorers)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out).resolve()
+    try:
+        (out / "weights").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TribunalError(f"--out {args.out}: cannot make the output folder there ({e.strerror})") from None
     progress = None
     if not args.json:
         from rich.console import Console

@@ -28,5 +28,10 @@ class UnknownArchitecture(TrainingError):
     """Raised when a task names an architecture id that this node does not know."""
 
 
+class InvalidSession(TrainingError):
+    """Raised when a training session's parameters cannot run as asked (nodes, committee, rounds, epochs,
+    staleness, threshold, cheats)."""
+
+
 class BadSplit(TrainingError):
     """Raised when the data cannot be split as asked (too few samples for the nodes, alpha not positive)."""
