@@ -80,16 +80,19 @@ def plot(result: dict, path: Path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 4))
     curve = result["curve"]
     ax.plot([c["version"] for c in curve], [c["accuracy"] for c in curve], marker="o", label="global (BRAIN, async)")
     for acc in result.get("local_accuracy", []):
         ax.axhline(acc, color="grey", linestyle=":", label="one node alone")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # versions are whole numbers
     ax.set_xlabel("accepted proposals (global version)")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
-    ax.set_title(f"{result['nodes']} nodes, {result['accepted']} accepted, {result['rejected']} rejected")
+    timed_out = f", {result['timed_out']} timed out" if result.get("timed_out") else ""
+    ax.set_title(f"{result['nodes']} nodes, {result['accepted']} accepted, {result['rejected']} rejected{timed_out}")
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
