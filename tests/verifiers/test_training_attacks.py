@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contracts import events as ev
 from contracts.bindings.training import SETTLE_TAG, ProposalStatus
@@ -19,7 +21,7 @@ from verifiers.training.roles import Follower, Scorer, Trainer
 from verifiers.training.session import CHAIN_CONFIG, SessionConfig, deploy_task
 from verifiers.training.sml import Sml
 from verifiers.training.store import MemoryStore
-from verifiers.training.weights import INT32, Weights, commitment_of
+from verifiers.training.weights import INT32, Weights, commitment_of, file_size
 
 SHAPES = learn.DIGITS_MLP_SML.shapes
 
@@ -121,3 +123,33 @@ def test_poisonedWeights_scorersSurviveProposalRejected_trainerSlashedUnpaid_noS
     assert not any("error" in entry for s in scorers for entry in s.log)  # no duty raised
     revealed = events(chain, training.address, ev.ScoreRevealed, from_block=d.start_block, key=poisoned)
     assert [s.event.score for s in revealed] == [0, 0, 0]  # every scorer found it worthless
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    """One honest scorer on a deployed task (nothing proposed: its scoring is fed files directly)."""
+    chain = connect("embedded")
+    store = MemoryStore()
+    task = deploy_task(chain, SessionConfig(nodes=3), store)
+    return Scorer(task.deployment, task.accounts[1], store=store, data=split_nodes(3, seed=0)[1])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(
+    st.binary(max_size=2048),  # anything at all
+    st.binary(max_size=64).map(lambda tail: _const(1).to_bytes()[:-len(tail) or None] + tail),  # a valid file's tail changed
+    st.tuples(st.integers(0, 5), st.integers(-(2**31), 2**31 - 1)).map(  # one tensor set to one value
+        lambda k: Weights(tuple(np.full(s, k[1] if i == k[0] else 1 << 12, np.int64)
+                                for i, s in enumerate(SHAPES))).to_bytes())),
+       st.booleans(), st.binary(min_size=20, max_size=20))
+def test_scorer_anyWeightsFile_aScoreNeverAnException(scorer, data, published, trainer):
+    """Whatever file a proposal names, honest scoring returns a score in range (0 when the file cannot be
+    had or evaluated) and raises nothing: the fuzz behind finding 4's fix."""
+    uri = scorer.store.put(data) if published else "mem:" + commitment_of(data).hex()
+    p = ev.Proposed(proposal_id=1, trainer="0x" + trainer.hex(), base_version=0, weights=commitment_of(data),
+                    uri=uri, sml_seed=b"\x5e" * 32)
+    score = scorer.honest_score(p)
+    assert 0 <= score <= learn.SCORE_MAX
+    decodes = len(data) == file_size(SHAPES) and data[:4] == b"TRW1"
+    if not published or not decodes:
+        assert score == 0
