@@ -143,3 +143,7 @@ class Training(Binding):
     @property
     def max_staleness(self) -> int:
         return self._view("maxStaleness")
+
+    @property
+    def commit_window(self) -> int:
+        return self._view("commitWindow")

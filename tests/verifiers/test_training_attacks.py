@@ -125,6 +125,36 @@ def test_poisonedWeights_scorersSurviveProposalRejected_trainerSlashedUnpaid_noS
     assert [s.event.score for s in revealed] == [0, 0, 0]  # every scorer found it worthless
 
 
+def test_fileThatArrivesWithinHalfTheCommitWindow_scoredNormally_honestTrainerNotSlashed():
+    """A store may take a while to show a file everywhere: scorers wait for a missing file through the
+    first half of the commit window before taking it as never published (the "missing" kind above)."""
+    chain = connect("embedded")
+    store = MemoryStore()
+    task = deploy_task(chain, SessionConfig(nodes=4), store)
+    d, training, accounts = task.deployment, task.training, task.accounts
+    data = split_nodes(4, seed=0)
+    scorers = [Scorer(d, a, store=store, data=data[i]) for i, a in enumerate(accounts) if i]
+    chain.mine(1)
+    sml = Sml.derive(training.version_seed(0), accounts[0].address)
+    w = learn.train_local(learn.into_sml(task.initial, sml), data[0].x_train, data[0].y_train, sml, epochs=4)
+    pid = training.propose(0, w.commitment(), "mem:" + w.commitment().hex(), sender=accounts[0]).one(ev.Proposed).proposal_id
+    sched = Scheduler(scorers)
+    while training.proposal(pid).status != ProposalStatus.SCORING or chain.block_number < training.proposal(pid).commit_deadline - 40:
+        sched.tick()
+        chain.mine(1)
+    assert training.proposal(pid).commit_count == 0  # nobody took the missing file for worthless yet
+    assert store.put(w.to_bytes()) == "mem:" + w.commitment().hex()  # published late, within half the window
+    for _ in range(200):
+        if training.proposal(pid).status != ProposalStatus.SCORING:
+            break
+        if sched.tick() == 0:
+            chain.mine(1)
+    p = training.proposal(pid)
+    assert p.status == ProposalStatus.ACCEPTED and p.score >= training.threshold
+    slashed = events(chain, d.system.nodes.address, ev.Slashed, from_block=d.start_block)
+    assert not slashed
+
+
 @pytest.fixture(scope="module")
 def scorer():
     """One honest scorer on a deployed task (nothing proposed: its scoring is fed files directly)."""

@@ -8,8 +8,8 @@ Each recomputes its duties from chain state on every tick (restartable; secrets 
 - Scorer: dispatches proposals whose seed block is mined (any node may); when drawn, scores the proposal
   with the exact profile on its own validation data under the proposer's SML, commits
   keccak(bytes32(score), member, salt) with salt = derive(training, proposal id), reveals, finalizes.
-  A file it cannot fetch (missing, not the committed bytes, larger than the architecture's file) or
-  evaluate scores 0, so the trainer who proposed it is rejected and slashed; each proposal's duty runs
+  A file it cannot fetch (missing by the middle of the commit window, not the committed bytes, larger
+  than the architecture's file) or evaluate scores 0, so the trainer who proposed it is rejected and slashed; each proposal's duty runs
   `isolated`, so no proposal stops the scorer serving the others.
 - Trainer: with no proposal of its own open and proposals left, trains on its data from a global version
   (the newest, or, with `staleness`, one up to that many versions older, drawn at random as in BRAIN's
@@ -31,7 +31,7 @@ from verifiers.chainlog import events
 
 from . import learn
 from .data import NodeData
-from .errors import TrainingError
+from .errors import TrainingError, WeightsNotFound
 from .sml import Sml
 from .store import WeightsStore
 from .update import WINDOW, Mix, fold
@@ -134,6 +134,7 @@ class Scorer(_TrainingAgent):
         super().__init__(*a, **kw)
         self._scores: dict[int, int] = {}  # proposal id -> score (a cache of a pure recomputation)
         self._node: tuple[bool, int] | None = None
+        self._window: int | None = None
 
     def tick(self) -> int:
         found, index = self._index()
@@ -157,7 +158,13 @@ class Scorer(_TrainingAgent):
         salt = self.derive(self.t.address, pid)
         if not p.committed >> index & 1:
             if head <= p.commit_deadline:
-                c = score_commitment(self.score(pid, proposed), self.address, salt)
+                # A file not in the store yet may still be on its way: wait for it through the first half
+                # of the commit window, then it counts as never published (score 0).
+                late = head >= p.commit_deadline - self._commit_window() // 2
+                score = self.score(pid, proposed, missing_is_final=late)
+                if score is None:
+                    return sent
+                c = score_commitment(score, self.address, salt)
                 sent += bool(self.send(f"commit {pid}", lambda: self.t.commit_score(pid, c, sender=self.account)))
             return sent
         size = self.t.committee_size
@@ -177,14 +184,23 @@ class Scorer(_TrainingAgent):
             self._node = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
         return self._node
 
-    def score(self, pid: int, proposed: ev.Proposed) -> int:
+    def _commit_window(self) -> int:
+        if self._window is None:  # immutable
+            self._window = self.t.commit_window
+        return self._window
+
+    def score(self, pid: int, proposed: ev.Proposed, *, missing_is_final: bool = True) -> int | None:
+        """This node's score of the proposal (cached); None while its file is missing and may still come."""
         if self.cheat == "inflate":
             return SCORE_MAX
         if pid not in self._scores:
-            self._scores[pid] = self.honest_score(proposed)
+            s = self.honest_score(proposed, missing_is_final=missing_is_final)
+            if s is None:
+                return None
+            self._scores[pid] = s
         return self._scores[pid]
 
-    def honest_score(self, p: ev.Proposed) -> int:
+    def honest_score(self, p: ev.Proposed, *, missing_is_final: bool = True) -> int | None:
         """The exact-profile score on this node's validation data, under the proposer's SML.
 
         A file this node cannot have (not in the store, not the committed bytes, longer than the
@@ -192,11 +208,14 @@ class Scorer(_TrainingAgent):
         scores 0: publishing a file that is there and works is the trainer's duty, so the trainer pays for
         one that is not (rejected, slashed), never the committee (silent, slashed). What the file cannot
         cause, a fault of this machine (memory, disk, a missing package) or a bug, raises: `isolated` logs
-        it and the duty is retried next tick."""
+        it and the duty is retried next tick. With `missing_is_final` false, a file not in the store yet
+        gives None (wait) instead of 0."""
         try:
             weights = self.fetch(p.uri, p.weights)
             return learn.score_exact(weights, Sml.derive(p.sml_seed, p.trainer), self.data.x_val, self.data.y_val)
         except FILE_FAULTS as e:
+            if isinstance(e, WeightsNotFound) and not missing_is_final:
+                return None
             self.log.append({"duty": f"score {p.proposal_id}", "refused": f"{type(e).__name__}: {e}", "score": 0})
             return 0
 
