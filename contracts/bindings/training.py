@@ -11,6 +11,7 @@ from contracts.bindings.brain import commitment
 from contracts.chain.base import Receipt
 
 SCORE_MAX = 10_000
+SETTLE_TAG = 1 << 128  # Training.SETTLE_TAG: a proposal's settlements in the registry's events are TAG | id
 
 
 class ProposalStatus(IntEnum):
@@ -142,3 +143,7 @@ class Training(Binding):
     @property
     def max_staleness(self) -> int:
         return self._view("maxStaleness")
+
+    @property
+    def commit_window(self) -> int:
+        return self._view("commitWindow")

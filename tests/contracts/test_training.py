@@ -122,7 +122,9 @@ class TestRound:
         assert seed == bytes(t.chain.w3.eth.get_block(block0 + 1)["hash"])
         assert t.tr.version_seed(0) == seed
 
-    def test_stale_goneStaleWhileScored_rejectedUnslashed_andNewProposalsOnItRefused(self, t: Driver):
+    def test_stale_goneStaleWhileScored_stillAccepted_andNewProposalsOnItRefused(self, t: Driver):
+        """Staleness is judged at propose: versions accepted while a proposal is scored (other trainers'
+        work) never reject it; its fold weight counts them (issue 16: 9 of 30 honest proposals were lost)."""
         pids = [t.propose(t.nodes[k], base=0) for k in range(3)]
         for pid in pids:
             t.score(pid, [9000] * 5)
@@ -131,13 +133,26 @@ class TestRound:
         assert t.tr.version() == 2
         stake = t.s.nodes.stake_of(t.nodes[2].address)
         r = t.tr.finalize(pids[2])  # base 0 is now 2 versions behind, max staleness 1
-        assert r.one(ev.Rejected).score == 9000 and not r.of(ev.Slashed)
+        acc = r.one(ev.Accepted)
+        assert (acc.version, acc.score, acc.base_version) == (3, 9000, 0) and not r.of(ev.Slashed)
+        assert t.tr.version_info(3).base_version == 0  # followers weigh it with staleness (3 - 1) - 0 = 2
         assert t.s.nodes.stake_of(t.nodes[2].address) == stake
         before = t.state()
         with pytest.raises(E.StaleBaseVersion):
-            t.tr.propose(0, WEIGHTS, "w.trw", sender=t.nodes[1])
+            t.tr.propose(1, WEIGHTS, "w.trw", sender=t.nodes[1])
         assert t.state() == before
-        t.tr.propose(1, WEIGHTS, "w.trw", sender=t.nodes[1])  # one behind: allowed
+        t.tr.propose(2, WEIGHTS, "w.trw", sender=t.nodes[1])  # one behind: allowed
+
+    def test_stale_belowThresholdOnAnOldBase_stillRejectedAndSlashed(self, t: Driver):
+        pids = [t.propose(t.nodes[k], base=0) for k in range(2)]
+        for pid in pids:
+            t.score(pid, [9000] * 5 if pid == pids[0] else [200, 9000, 0, 100, 10_000])
+        t.tr.finalize(pids[0])
+        stake = t.s.nodes.stake_of(t.nodes[1].address)
+        r = t.tr.finalize(pids[1])
+        assert r.one(ev.Rejected).score == 200
+        assert [e.node for e in r.of(ev.Slashed)] == [t.nodes[1].address]
+        assert t.s.nodes.stake_of(t.nodes[1].address) == stake - CONFIG.slash_amount
 
 
 class TestBadInput:

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 from verifiers.training import learn
 from verifiers.training.data import split_nodes
-from verifiers.training.errors import BadSplit, MalformedWeights, WeightsMismatch, WeightsNotFound
+from verifiers.training.errors import BadSplit, MalformedWeights, WeightsMismatch, WeightsNotFound, WeightsTooLarge
 from verifiers.training.sml import Sml
 from verifiers.training.store import DirectoryStore, MemoryStore
-from verifiers.training.update import Mix, fold
-from verifiers.training.weights import Weights
+from verifiers.training.update import STALENESS_CAP, Mix, fold
+from verifiers.training.roles import FILE_FAULTS
+from verifiers.training.weights import INT32, Weights, file_size
 
 SEED = b"\x5e" * 32
 ALICE, BOB = "0x" + "a1" * 20, "0x" + "b2" * 20
@@ -70,6 +71,49 @@ def test_store_fileNotMatchingCommitment_refused(kind, tmp_path):
             store.get("../etc/passwd", learn.initial(0).commitment())
 
 
+@pytest.mark.parametrize("kind", ["directory", "memory"])
+def test_store_fileLongerThanMaxBytes_refusedTooLarge(kind, tmp_path):
+    store = DirectoryStore(tmp_path) if kind == "directory" else MemoryStore()
+    good = learn.initial(0).to_bytes()
+    assert len(good) == file_size(learn.DIGITS_MLP_SML.shapes)  # what a node reads at most
+    assert store.get(store.put(good), learn.initial(0).commitment(), len(good)) == good
+    huge = good + b"\0" * (1 << 20)
+    with pytest.raises(WeightsTooLarge):
+        store.get(store.put(huge), Weights.from_bytes(good).commitment(), len(good))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400), st.booleans())
+def test_weights_arbitraryBytes_decodeOrMalformedOnly(data, prefixed):
+    data = b"TRW1" + data if prefixed else data
+    try:
+        Weights.from_bytes(data, learn.DIGITS_MLP_SML.shapes)
+    except MalformedWeights:
+        pass
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 31), st.sampled_from(["const", "random", "alternating"]), st.booleans()),
+                min_size=6, max_size=6), st.integers(0, 2**32 - 1))
+def test_score_arbitraryValuesOfTheRightShape_aScoreOrAFileFault(tensors, seed):
+    """Once size and shapes are bounded, what a file's values can make scoring raise is one of FILE_FAULTS
+    (the scorer scores such a file 0), never anything else (which a scorer would take for its own fault)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for s, (bits, pattern, negative) in zip(learn.DIGITS_MLP_SML.shapes, tensors):
+        top = min((1 << bits), INT32[1])
+        a = {"const": np.full(s, top), "random": rng.integers(-top, top + 1, s),
+             "alternating": (np.indices(s).sum(0) % 2 * 2 - 1) * top}[pattern]
+        arrays.append(np.asarray(-a if negative else a, np.int64))
+    sml = Sml.derive(SEED, ALICE)
+    d = split_nodes(4, seed=1)[1]
+    try:
+        score = learn.score_exact(Weights(tuple(arrays)), sml, d.x_val, d.y_val)
+    except FILE_FAULTS:
+        return
+    assert 0 <= score <= learn.SCORE_MAX
+
+
 # ---------------------------------------------------------------- the SML
 
 
@@ -119,13 +163,13 @@ def test_scoreOf_majorityGuessIsZeroAllRightIsMax():
 # ---------------------------------------------------------------- BRAIN's update
 
 
-@settings(max_examples=25)
-@given(st.lists(st.integers(1, 10_000), min_size=1, max_size=6), st.integers(0, 4),
-       st.lists(st.integers(-(2**24), 2**24), min_size=4, max_size=4),
-       st.lists(st.integers(-(2**24), 2**24), min_size=4, max_size=4))
+@settings(max_examples=40)
+@given(st.lists(st.integers(1, 10_000), min_size=1, max_size=6),
+       st.one_of(st.integers(0, 4), st.integers(5, STALENESS_CAP + 100)),  # versions accepted while scored add
+       st.lists(st.integers(*INT32), min_size=4, max_size=4), st.lists(st.integers(*INT32), min_size=4, max_size=4))
 def test_fold_isTheExactRationalMixRoundedHalfUp(scores, staleness, g, w):
     mix = Mix.of(scores, staleness)
-    a = Fraction(scores[-1], sum(scores[-4:]) * (1 + staleness))
+    a = Fraction(scores[-1], sum(scores[-4:]) * (1 + min(staleness, STALENESS_CAP)))
     assert Fraction(mix.num, mix.den) == a and 0 < a <= 1
     out = fold(Weights((np.array(g, np.int64),)), Weights((np.array(w, np.int64),)), mix).tensors[0]
     for gi, wi, oi in zip(g, w, out):
@@ -158,9 +202,15 @@ def test_split_nonIidDisjointAndComplete():
 # ---------------------------------------------------------------- the CLI refuses bad arguments before any chain
 
 
-@pytest.mark.parametrize("argv", [["--rounds", "0"], ["--cheat", "9:random"], ["--cheat", "x"]])
+@pytest.mark.parametrize("argv", [["--rounds", "0"], ["--cheat", "9:random"], ["--cheat", "x"], ["--cheat", "0:bogus"],
+                                  ["--cheat", "0:scorer:bogus"], ["--committee", "0"], ["--committee", "3"],
+                                  ["--epochs", "0"], ["--staleness", "-1"], ["--staleness", "9"], ["--nodes", "40"],
+                                  ["--out", "FILE"]])
 def test_cli_train_badArguments_exitTwoWithOneLine(argv, capsys, tmp_path):
     from verifiers.cli import main
-    assert main(["train", "--nodes", "3", "--out", str(tmp_path), *argv]) == 2
+    (tmp_path / "FILE").write_text("a file, not a folder")
+    argv = [str(tmp_path / a) if a == "FILE" else a for a in argv]
+    assert main(["train", "--nodes", "3", "--out", str(tmp_path / "out"), *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ")
+    assert not (tmp_path / "out" / "results.json").exists()

@@ -48,13 +48,15 @@ def run(args) -> dict:
     from verifiers.training.session import SessionConfig, run_session
     from verifiers.training.store import DirectoryStore
 
-    if args.rounds < 1:
-        raise TribunalError(f"--rounds must be at least 1, got {args.rounds}")
     trainers, scorers = _cheats(args.cheat, args.nodes)
+    # Checked before any chain starts (InvalidSession names the argument's condition).
     cfg = SessionConfig(nodes=args.nodes, rounds=args.rounds, committee=args.committee, epochs=args.epochs,
                         staleness=args.staleness, seed=args.seed, trainer_cheats=trainers, scorer_cheats=scorers)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out).resolve()
+    try:
+        (out / "weights").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TribunalError(f"--out {args.out}: cannot make the output folder there ({e.strerror})") from None
     progress = None
     if not args.json:
         from rich.console import Console
@@ -78,16 +80,19 @@ def plot(result: dict, path: Path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6, 4))
     curve = result["curve"]
     ax.plot([c["version"] for c in curve], [c["accuracy"] for c in curve], marker="o", label="global (BRAIN, async)")
     for acc in result.get("local_accuracy", []):
         ax.axhline(acc, color="grey", linestyle=":", label="one node alone")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # versions are whole numbers
     ax.set_xlabel("accepted proposals (global version)")
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
-    ax.set_title(f"{result['nodes']} nodes, {result['accepted']} accepted, {result['rejected']} rejected")
+    timed_out = f", {result['timed_out']} timed out" if result.get("timed_out") else ""
+    ax.set_title(f"{result['nodes']} nodes, {result['accepted']} accepted, {result['rejected']} rejected{timed_out}")
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

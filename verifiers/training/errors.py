@@ -16,12 +16,21 @@ class WeightsMismatch(TrainingError):
     """Raised when a weights file's sha256 differs from the commitment it was fetched for."""
 
 
+class WeightsTooLarge(TrainingError):
+    """Raised when a weights file is longer than the task's architecture allows (read no further)."""
+
+
 class WeightsNotFound(TrainingError):
     """Raised when a store holds no file under a commitment or URI."""
 
 
 class UnknownArchitecture(TrainingError):
     """Raised when a task names an architecture id that this node does not know."""
+
+
+class InvalidSession(TrainingError):
+    """Raised when a training session's parameters cannot run as asked (nodes, committee, rounds, epochs,
+    staleness, threshold, cheats)."""
 
 
 class BadSplit(TrainingError):

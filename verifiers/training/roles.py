@@ -8,6 +8,9 @@ Each recomputes its duties from chain state on every tick (restartable; secrets 
 - Scorer: dispatches proposals whose seed block is mined (any node may); when drawn, scores the proposal
   with the exact profile on its own validation data under the proposer's SML, commits
   keccak(bytes32(score), member, salt) with salt = derive(training, proposal id), reveals, finalizes.
+  A file it cannot fetch (missing by the middle of the commit window, not the committed bytes, larger
+  than the architecture's file) or evaluate scores 0, so the trainer who proposed it is rejected and slashed; each proposal's duty runs
+  `isolated`, so no proposal stops the scorer serving the others.
 - Trainer: with no proposal of its own open and proposals left, trains on its data from a global version
   (the newest, or, with `staleness`, one up to that many versions older, drawn at random as in BRAIN's
   experiments), maps the head into its SML, stores the file and proposes it.
@@ -28,11 +31,17 @@ from verifiers.chainlog import events
 
 from . import learn
 from .data import NodeData
-from .errors import TrainingError
+from .errors import TrainingError, WeightsNotFound
 from .sml import Sml
 from .store import WeightsStore
 from .update import WINDOW, Mix, fold
-from .weights import Weights
+from .weights import Weights, file_size
+
+# What a proposal's file can make scoring raise, once its size and shapes are bounded by `fetch`: a file
+# that is missing, not the committed bytes or malformed (TribunalError: the store's and the decoder's
+# refusals), or values the exact profile refuses (TribunalError: UnsupportedOpError, CalibrationError) or
+# that overflow numpy (ValueError, ArithmeticError). Each is the trainer's fault (see Scorer.honest_score).
+FILE_FAULTS = (TribunalError, ValueError, ArithmeticError)
 
 
 class _TrainingAgent(Agent):
@@ -81,8 +90,9 @@ class _TrainingAgent(Agent):
         return found
 
     def fetch(self, uri: str, commitment: bytes) -> Weights:
-        """The file at `uri`, refused unless it hashes to `commitment` and holds the task's architecture."""
-        return Weights.from_bytes(self.store.get(uri, commitment), self.arch.shapes)
+        """The file at `uri`, refused unless it hashes to `commitment` and holds the task's architecture;
+        no more than the architecture's file size is ever read."""
+        return Weights.from_bytes(self.store.get(uri, commitment, file_size(self.arch.shapes)), self.arch.shapes)
 
 
 @register_role
@@ -94,11 +104,9 @@ class Follower(_TrainingAgent):
         self.globals: list[Weights] = []  # index: version
 
     def tick(self) -> int:
-        try:
-            self.catch_up()
-        except TribunalError as e:  # a file not (yet) in the store: the next tick tries again
-            self.log.append({"duty": f"fold version {len(self.globals)}", "refused": f"{type(e).__name__}: {e}"})
-        return 0
+        # A version it cannot fold yet (a file not in the store, say) is logged; the next tick tries again.
+        v = len(self.globals)
+        return self.isolated(f"fold version {v}", v, lambda: self.catch_up() and 0)
 
     def catch_up(self) -> Weights:
         if not self.globals:
@@ -126,35 +134,49 @@ class Scorer(_TrainingAgent):
         super().__init__(*a, **kw)
         self._scores: dict[int, int] = {}  # proposal id -> score (a cache of a pure recomputation)
         self._node: tuple[bool, int] | None = None
+        self._window: int | None = None
 
     def tick(self) -> int:
-        sent, head = 0, self.chain.block_number
         found, index = self._index()
+        sent = 0
         for pid, proposed in sorted(self.proposals().items()):
-            p = self.open_proposal(pid)
-            if p is None:
-                continue
-            if p.status == ProposalStatus.PROPOSED and head > p.propose_block + 1:
-                sent += bool(self.send(f"dispatch {pid}", lambda: self.t.dispatch(pid, sender=self.account)))
+            # INVARIANT: one proposal's duty never stops the others' (a hostile file ends only its own).
+            sent += self.isolated(f"proposal {pid}", pid, lambda: self.serve(pid, proposed, found, index))
+        return sent
+
+    def serve(self, pid: int, proposed: ev.Proposed, found: bool, index: int) -> int:
+        """Whatever proposal `pid` needs from this node now: dispatch, commit, reveal, finalize."""
+        sent, head = 0, self.chain.block_number
+        p = self.open_proposal(pid)
+        if p is None:
+            return 0
+        if p.status == ProposalStatus.PROPOSED and head > p.propose_block + 1:
+            sent += bool(self.send(f"dispatch {pid}", lambda: self.t.dispatch(pid, sender=self.account)))
+            p = self.t.proposal(pid)
+        if p.status != ProposalStatus.SCORING or not (found and p.committee >> index & 1):
+            return sent
+        salt = self.derive(self.t.address, pid)
+        if not p.committed >> index & 1:
+            if head <= p.commit_deadline:
+                # A file not in the store yet may still be on its way: wait for it through the first half
+                # of the commit window, then it counts as never published (score 0).
+                late = head >= p.commit_deadline - self._commit_window() // 2
+                score = self.score(pid, proposed, missing_is_final=late)
+                if score is None:
+                    return sent
+                c = score_commitment(score, self.address, salt)
+                sent += bool(self.send(f"commit {pid}", lambda: self.t.commit_score(pid, c, sender=self.account)))
+            return sent
+        size = self.t.committee_size
+        reveals_open = head > p.commit_deadline or p.commit_count == size
+        if not p.revealed >> index & 1 and self.cheat != "no-reveal" and reveals_open and head <= p.reveal_deadline:
+            s = self.score(pid, proposed)
+            if self.send(f"reveal {pid}", lambda: self.t.reveal_score(pid, s, salt, sender=self.account)):
+                sent += 1
                 p = self.t.proposal(pid)
-            if p.status != ProposalStatus.SCORING or not (found and p.committee >> index & 1):
-                continue
-            salt = self.derive(self.t.address, pid)
-            if not p.committed >> index & 1:
-                if head <= p.commit_deadline:
-                    c = score_commitment(self.score(pid, proposed), self.address, salt)
-                    sent += bool(self.send(f"commit {pid}", lambda: self.t.commit_score(pid, c, sender=self.account)))
-                continue
-            size = self.t.committee_size
-            reveals_open = head > p.commit_deadline or p.commit_count == size
-            if not p.revealed >> index & 1 and self.cheat != "no-reveal" and reveals_open and head <= p.reveal_deadline:
-                s = self.score(pid, proposed)
-                if self.send(f"reveal {pid}", lambda: self.t.reveal_score(pid, s, salt, sender=self.account)):
-                    sent += 1
-                    p = self.t.proposal(pid)
-            complete = p.reveal_count == p.commit_count and (p.commit_count == size or head > p.commit_deadline)
-            if complete or head > p.reveal_deadline:
-                sent += bool(self.send(f"finalize {pid}", lambda: self.t.finalize(pid, sender=self.account)))
+        complete = p.reveal_count == p.commit_count and (p.commit_count == size or head > p.commit_deadline)
+        if complete or head > p.reveal_deadline:
+            sent += bool(self.send(f"finalize {pid}", lambda: self.t.finalize(pid, sender=self.account)))
         return sent
 
     def _index(self) -> tuple[bool, int]:
@@ -162,22 +184,40 @@ class Scorer(_TrainingAgent):
             self._node = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
         return self._node
 
-    def score(self, pid: int, proposed: ev.Proposed) -> int:
+    def _commit_window(self) -> int:
+        if self._window is None:  # immutable
+            self._window = self.t.commit_window
+        return self._window
+
+    def score(self, pid: int, proposed: ev.Proposed, *, missing_is_final: bool = True) -> int | None:
+        """This node's score of the proposal (cached); None while its file is missing and may still come."""
         if self.cheat == "inflate":
             return SCORE_MAX
         if pid not in self._scores:
-            self._scores[pid] = self.honest_score(proposed)
+            s = self.honest_score(proposed, missing_is_final=missing_is_final)
+            if s is None:
+                return None
+            self._scores[pid] = s
         return self._scores[pid]
 
-    def honest_score(self, p: ev.Proposed) -> int:
-        """The exact-profile score on this node's validation data, under the proposer's SML; 0 for a file
-        that cannot be had or does not match its commitment."""
+    def honest_score(self, p: ev.Proposed, *, missing_is_final: bool = True) -> int | None:
+        """The exact-profile score on this node's validation data, under the proposer's SML.
+
+        A file this node cannot have (not in the store, not the committed bytes, longer than the
+        architecture's file) or cannot evaluate (another architecture, values the exact profile refuses)
+        scores 0: publishing a file that is there and works is the trainer's duty, so the trainer pays for
+        one that is not (rejected, slashed), never the committee (silent, slashed). What the file cannot
+        cause, a fault of this machine (memory, disk, a missing package) or a bug, raises: `isolated` logs
+        it and the duty is retried next tick. With `missing_is_final` false, a file not in the store yet
+        gives None (wait) instead of 0."""
         try:
             weights = self.fetch(p.uri, p.weights)
-        except TribunalError as e:
-            self.log.append({"duty": f"score {p.proposal_id}", "refused": f"{type(e).__name__}: {e}"})
+            return learn.score_exact(weights, Sml.derive(p.sml_seed, p.trainer), self.data.x_val, self.data.y_val)
+        except FILE_FAULTS as e:
+            if isinstance(e, WeightsNotFound) and not missing_is_final:
+                return None
+            self.log.append({"duty": f"score {p.proposal_id}", "refused": f"{type(e).__name__}: {e}", "score": 0})
             return 0
-        return learn.score_exact(weights, Sml.derive(p.sml_seed, p.trainer), self.data.x_val, self.data.y_val)
 
 
 @register_role
@@ -192,6 +232,10 @@ class Trainer(_TrainingAgent):
         self.victim = victim  # whose file or SML the copy / foreign-sml cheats use
 
     def tick(self) -> int:
+        return self.isolated("propose", self.address, self.propose_next)
+
+    def propose_next(self) -> int:
+        """Trains and proposes, when none of its proposals is open and its budget allows another."""
         mine = [p for p in self.proposals().values() if p.trainer == self.address]
         if len(mine) >= self.budget or any(self.open_proposal(p.proposal_id) is not None for p in mine):
             return 0

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from contracts import events as ev
-from contracts.bindings.training import ProposalStatus, TrainingConfig
+from contracts.bindings.training import SCORE_MAX, ProposalStatus, Training, TrainingConfig
 from contracts.chain.base import Chain
 from contracts.deploy import ETHER, SystemConfig, deploy, deploy_training
 from verifiers.agents.base import Scheduler
@@ -25,7 +25,7 @@ from verifiers.deployment import Deployment
 
 from . import learn
 from .data import ALPHA, digits, split_nodes
-from .errors import TrainingError
+from .errors import InvalidSession
 from .roles import Follower, Scorer, Trainer
 from .store import WeightsStore
 from .update import MAX_STALENESS
@@ -50,29 +50,40 @@ class SessionConfig:
     scorer_cheats: dict = field(default_factory=dict)  # node index -> Scorer cheat
     max_blocks: int = 5000
 
+    def __post_init__(self):
+        """Refuses a session that could not run as asked (InvalidSession), before anything is deployed."""
+        if self.nodes < 3:
+            raise InvalidSession(f"a session needs at least 3 nodes (a trainer and a committee of 2), got {self.nodes}")
+        if self.committee is not None and not 1 <= self.committee <= self.nodes - 1:
+            raise InvalidSession(f"a committee of {self.committee} with {self.nodes} nodes: it must be 1..{self.nodes - 1} "
+                                 f"(the trainer never scores itself)")
+        for name, low, high in (("rounds", 1, None), ("epochs", 1, None), ("staleness", 0, MAX_STALENESS),
+                                ("threshold", 1, SCORE_MAX)):
+            value = getattr(self, name)
+            if value < low or (high is not None and value > high):
+                raise InvalidSession(f"{name} must be {f'in {low}..{high}' if high is not None else f'at least {low}'}, "
+                                     f"got {value}")
+        for role, cheats in ((Trainer, self.trainer_cheats), (Scorer, self.scorer_cheats)):
+            for node, cheat in cheats.items():
+                if not 0 <= node < self.nodes:
+                    raise InvalidSession(f"no node {node} to cheat as a {role.role} (nodes are 0..{self.nodes - 1})")
+                if cheat not in role.cheats:
+                    raise InvalidSession(f"the {role.role} role has no strategy '{cheat}' (have: {', '.join(role.cheats)})")
+
+    @property
+    def committee_size(self) -> int:
+        return self.committee or min(5, self.nodes - 1)
+
 
 def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
                 progress: Callable[[dict], None] | None = None) -> dict:
-    if cfg.nodes < 3:
-        raise TrainingError(f"a session needs at least 3 nodes (a trainer and a committee of 2), got {cfg.nodes}")
-    committee = cfg.committee or min(5, cfg.nodes - 1)
-    if committee > cfg.nodes - 1:
-        raise TrainingError(f"a committee of {committee} needs {committee + 1} nodes (the trainer never scores itself)")
+    committee = cfg.committee_size
+    if cfg.nodes + 1 > len(chain.accounts):  # account 0 deploys
+        raise InvalidSession(f"the {chain.kind} chain has {len(chain.accounts)} funded accounts: at most "
+                             f"{len(chain.accounts) - 1} nodes, got {cfg.nodes}")
     t0 = time.perf_counter()
-    start = chain.block_number
-    system = deploy(chain, CHAIN_CONFIG)
-    accounts = chain.accounts[1:1 + cfg.nodes]
-    for a in accounts:
-        system.nodes.register(STAKE, sender=a)
-    w0 = learn.initial(cfg.seed)
-    uri0 = store.put(w0.to_bytes())
-    tcfg = TrainingConfig(arch_id=learn.DIGITS_MLP_SML.arch_id, initial_weights=w0.commitment(), threshold=cfg.threshold,
-                          committee_size=committee, commit_window=64, reveal_window=64,
-                          max_staleness=MAX_STALENESS)
-    training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
-    # BRAIN inference and opML are not part of a training session: their fields stay empty.
-    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start,
-                   extras={"training": training.address})
+    task = deploy_task(chain, cfg, store)
+    d, training, accounts, w0 = task.deployment, task.training, task.accounts, task.initial
     data = split_nodes(cfg.nodes, alpha=cfg.alpha, seed=cfg.seed)
     _, _, x_test, y_test = digits()
     followers, trainers, sched = [], [], Scheduler()
@@ -103,7 +114,7 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
                 break
             chain.mine(1)
     finals = [f.catch_up().to_bytes() for f in followers]
-    proposals = _proposals(chain, training, start, accounts, cfg)
+    proposals = _proposals(chain, training, d.start_block, accounts, cfg)
     return {
         "nodes": cfg.nodes, "rounds": cfg.rounds, "committee": committee, "alpha": cfg.alpha,
         "threshold": cfg.threshold, "training": training.address, "chain": chain.kind,
@@ -120,6 +131,33 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
         "seconds": time.perf_counter() - t0,
         "_followers": followers,
     }
+
+
+@dataclass(frozen=True)
+class Task:
+    deployment: Deployment  # extras["training"]: the Training contract's address
+    training: Training
+    accounts: list  # the nodes' accounts, registered with STAKE each
+    initial: Weights  # version 0, already in the store
+
+
+def deploy_task(chain: Chain, cfg: SessionConfig, store: WeightsStore) -> Task:
+    """A fresh system with `cfg.nodes` staked nodes and a training task on it, version 0 in `store`."""
+    start = chain.block_number
+    system = deploy(chain, CHAIN_CONFIG)
+    accounts = chain.accounts[1:1 + cfg.nodes]
+    for a in accounts:
+        system.nodes.register(STAKE, sender=a)
+    w0 = learn.initial(cfg.seed)
+    uri0 = store.put(w0.to_bytes())
+    tcfg = TrainingConfig(arch_id=learn.DIGITS_MLP_SML.arch_id, initial_weights=w0.commitment(), threshold=cfg.threshold,
+                          committee_size=cfg.committee_size, commit_window=64, reveal_window=64,
+                          max_staleness=MAX_STALENESS)
+    training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
+    # BRAIN inference and opML are not part of a training session: their fields stay empty.
+    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start,
+                   extras={"training": training.address})
+    return Task(d, training, accounts, w0)
 
 
 def _all_settled(training, expected: int) -> bool:

@@ -6,9 +6,11 @@ When the proposal that created version v (score s_v, base version b_v) is accept
 
 - window: the scores of the last WINDOW accepted versions, v included (BRAIN's public code: a = s_t over
   the sum of the last w scores, w = 4);
-- staleness = (v - 1) - b_v: versions accepted since the proposal's base; the contract refuses more than
-  MAX_STALENESS (BRAIN: staleness in [0, 4]). Dividing a by 1 + staleness is FedAsync's polynomial
-  staleness weight with exponent 1: a model trained from an older global counts less.
+- staleness = (v - 1) - b_v: versions accepted since the proposal's base. The contract refuses a base
+  more than MAX_STALENESS behind when it is proposed (BRAIN: staleness in [0, 4]); versions other
+  trainers got accepted while the proposal was scored add to it here instead of rejecting it (capped at
+  STALENESS_CAP so the integer fold cannot overflow). Dividing a by 1 + staleness is FedAsync's
+  polynomial staleness weight with exponent 1: a model trained from an older global counts less.
 
 a is the exact fraction num/den. With Q16 integer weights (`weights.py`) each element is
 
@@ -27,6 +29,9 @@ from .weights import Weights
 
 WINDOW = 4
 MAX_STALENESS = 4
+# Far above any staleness a session reaches; keeps den = sum(window) * (1 + staleness) <= 40000 * 2^15 < 2^31,
+# so fold's products (|weights| < 2^31) stay below 2^63.
+STALENESS_CAP = (1 << 15) - 1
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Mix:
     def of(cls, window_scores: list[int], staleness: int) -> "Mix":
         """a for the newest of `window_scores` (oldest first, newest last; only the last WINDOW count)."""
         scores = [int(s) for s in window_scores[-WINDOW:]]
-        total = sum(scores) * (1 + int(staleness))
+        # INVARIANT: den < 2^31 (scores <= SCORE_MAX), so fold's int64 arithmetic is exact.
+        total = sum(scores) * (1 + min(int(staleness), STALENESS_CAP))
         if not scores or total == 0:
             return cls(0, 1)
         return cls(scores[-1], total)

@@ -82,6 +82,12 @@ class Weights:
         return self.shapes == other.shapes and all(np.array_equal(a, b) for a, b in zip(self.tensors, other.tensors))
 
 
+def file_size(shapes: tuple[tuple[int, ...], ...]) -> int:
+    """The exact length of a canonical file holding tensors of `shapes`: what a node will read at most."""
+    header = 8 + sum(4 + 4 * len(s) for s in shapes)
+    return header + 4 * sum(int(np.prod(s)) for s in shapes)
+
+
 def commitment_of(data: bytes) -> bytes:
     """The on-chain commitment of a weights file: sha256 of its bytes."""
     return hashlib.sha256(data).digest()

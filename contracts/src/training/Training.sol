@@ -262,10 +262,11 @@ contract Training is ReentrancyGuard {
     }
 
     /// @notice Settles a proposal once no reveal can change it. With more than half of the committee
-    /// revealed, the median score decides: at least the threshold (and the base still within
-    /// maxStaleness of the current version) is accepted as the next version, else rejected and the
-    /// trainer slashed. With fewer reveals the round times out. Members who committed or were drawn and
-    /// did not reveal are slashed in every case.
+    /// revealed, the median score decides: at least the threshold is accepted as the next version, else
+    /// rejected and the trainer slashed. With fewer reveals the round times out. Members who committed or
+    /// were drawn and did not reveal are slashed in every case. Staleness is judged once, at `propose`:
+    /// versions other trainers get accepted while a proposal is scored never reject it (they only lower
+    /// its weight in the fold, 1 / (1 + staleness)).
     function finalize(uint256 id) external nonReentrant {
         Proposal storage p = _scoring(id);
         bool complete =
@@ -284,9 +285,10 @@ contract Training is ReentrancyGuard {
         uint256 median = _median(id, p.revealed);
         p.score = uint16(median);
         uint256 paid = _pay(scorerReward * p.revealCount);
-        // INVARIANT: a proposal joins the global model only with a median score at or above the threshold,
-        // on a base version the fold can still use (one that went stale while scored is rejected unslashed).
-        if (median >= threshold && version - p.baseVersion <= maxStaleness) {
+        // INVARIANT: a proposal joins the global model only with a median score at or above the threshold.
+        // Its base was at most maxStaleness behind when proposed; acceptances since then are no fault of
+        // its trainer's, and the fold's staleness weight already discounts them.
+        if (median >= threshold) {
             uint256 v = ++version;
             p.version = uint64(v);
             p.status = Status.Accepted;
@@ -298,7 +300,7 @@ contract Training is ReentrancyGuard {
         } else {
             p.status = Status.Rejected;
             emit Rejected(id, median, p.revealCount);
-            uint256 slash = median >= threshold ? missing : missing | trainerBit;
+            uint256 slash = missing | trainerBit;
             nodes.settle{value: paid}(SETTLE_TAG | id, slash, p.revealed, address(this));
         }
         nodes.unlock(p.committee | trainerBit);
