@@ -8,7 +8,7 @@ task (`bisection.jury.NodeTask`). A juror rebuilds that one node from its descri
 the posted inputs (constants from its own copy of the model), never the rest of the model, and votes
 VOTE_WITHIN when the claimant's output is within the task's tolerance of its own, else VOTE_BEYOND.
 A task it cannot judge (a model it does not hold, a constant whose root is not the posted leaf, bytes
-that do not decode) gets no vote.
+that do not decode) is declined (`Brain.decline`, with the reason `verdict` returns): never left silent.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bisection.errors import InvalidTolerance
 from bisection.jury import VOTE_BEYOND, VOTE_WITHIN, LocalJury, NodeTask
 from bisection.tolerance import Tolerance
 from contracts import events as ev
+from contracts.bindings.brain import DeclineReason
 from verifiers.chainlog import events
 
 # Transactions of a jury round, as verdicts name them.
@@ -25,16 +26,19 @@ JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Reveal
 __all__ = ["JURY_NAMES", "VOTE_BEYOND", "VOTE_WITHIN", "flipped", "jury_evidence", "parse_tolerance", "verdict"]
 
 
-def verdict(data: bytes, catalog, model_id: bytes) -> bytes | None:
-    """This node's vote on a NODE_CHECK request (its input bytes and model), or None (abstain)."""
+def verdict(data: bytes, catalog, model_id: bytes) -> bytes | DeclineReason:
+    """This node's vote on a NODE_CHECK request (its input bytes and model), or why it declines the task."""
     entry = catalog.by_id(model_id)
-    if entry is None or entry.exact or not entry.disputable:
-        return None
+    if entry is None:
+        return DeclineReason.MODEL
+    if entry.exact or not entry.disputable:
+        return DeclineReason.KIND  # no float program: no node of it to judge
     try:
         task = NodeTask.decode(data, bytes(model_id))
     except Exception:  # noqa: BLE001 - malformed task bytes (eth_abi's decoding errors): nothing to judge
-        return None
-    return LocalJury(entry.program).vote(task)
+        return DeclineReason.INPUT
+    vote = LocalJury(entry.program).vote(task)
+    return DeclineReason.INPUT if vote is None else vote
 
 
 def flipped(vote: bytes) -> bytes:

@@ -291,7 +291,7 @@ def test_pairNeverPublished_overturned_thenRightClaimAdopted_nobodySlashed(rnd):
     assert r.one(ev.AnswerFinal).output_root == rnd.pair(rnd.honest)[0] and not r.of(ev.Slashed)
 
 
-def test_overturnedNothingAdopted_timesOut_slashedStakeToRequester(rnd):
+def test_overturnedNothingAdopted_timesOut_undefendedMajorityForfeitsToTreasury(rnd):
     rid = rnd.request()
     liar = liar_trace(rnd.program, rnd.x_q)
     rnd.vote([liar, liar, liar, rnd.honest, rnd.honest])
@@ -300,7 +300,10 @@ def test_overturnedNothingAdopted_timesOut_slashedStakeToRequester(rnd):
     rnd.court.resolve(rid)
     rnd.mine_past(rnd.info().overturned_at + HYBRID.adopt_window)
     r = rnd.court.resolve(rid)
-    assert r.one(ev.HybridTimedOut).refund == 3 * SYSTEM.slash_amount == rnd.court.owed(rnd.user.address)
+    # Not defending is silence (DESIGN.md section 9): the majority's stake goes to the treasury, never to the
+    # requester, and not to the challenger, whose bond never faced the majority's claim in a game.
+    assert r.one(ev.HybridTimedOut).refund == 0 == rnd.court.owed(rnd.user.address)
+    assert r.one(ev.Forfeited).amount == 3 * SYSTEM.slash_amount
     assert rnd.court.owed(rnd.watcher.address) == HYBRID.challenge_bond
     assert rnd.info().status == HybridStatus.TIMED_OUT
 

@@ -626,6 +626,7 @@ def test_verdict_whose_callback_starved_is_delivered_by_retry_never_refiled(env)
     bare = OpmlGame(env.chain, env.chain.deploy("OpmlGame", env.opml.models.address, env.opml.verifier,
                                                 OPML.as_tuple()))
     starved.bind(bare.address)
+    env.brain.bind_kind(starved.address, ResultKind.NODE_CHECK)  # as deploy_jury does
     bare.set_jury(starved.address)
     env.game, env.jury = bare, starved
     cid, states = env.claim()
