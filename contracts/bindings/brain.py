@@ -68,9 +68,9 @@ class RequestInfo:
     commit_count: int
     reveal_count: int
     leader_votes: int
+    decline_count: int
     leader: bytes
     declined: int  # node-index set of the members that declined
-    decline_count: int
 
 
 @dataclass(frozen=True)

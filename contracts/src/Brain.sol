@@ -69,9 +69,9 @@ contract Brain is ResultDelivery, ReentrancyGuard {
         uint16 commitCount;
         uint16 revealCount;
         uint16 leaderVotes;
+        uint16 declineCount; // in the counters' slot: reveal and finalize read them together
         bytes32 leader; // the result with the most reveals so far (first to get there wins ties)
         uint256 declined; // members that declined the request (node-index set)
-        uint16 declineCount;
     }
 
     // Why a member declines (`decline`'s reason; members state it, the contract only records it).
