@@ -24,8 +24,9 @@ from contracts.deploy import BURN, ETHER, deploy
 from verifiers.chainlog import events
 
 from .conftest import CONFIG, NODES, Driver
+from .test_training import t, training_deployed  # noqa: F401 - fixtures of the training test
 
-pytestmark = pytest.mark.parametrize("deployed", ["embedded"], indirect=True)
+EMBEDDED = pytest.mark.parametrize("deployed", ["embedded"], indirect=True)
 
 RIGHT, WRONG = b"\x11" * 32, b"\x22" * 32
 FEE = ETHER // 100
@@ -49,6 +50,7 @@ def refused(d: Driver, rid: int, error, fn) -> None:
 # ---------------------------------------------------------------- decline and the payout rule
 
 
+@EMBEDDED
 class TestDecline:
     def test_decline_fewerThanQuorumBreaks_roundGoesOn_declinersNeitherSlashedNorPaid(self, driver: Driver):
         rid = driver.request()
@@ -105,6 +107,7 @@ class TestDecline:
         assert driver.s.nodes.credit(driver.user.address) == 0
 
 
+@EMBEDDED
 class TestRefusals:
     def test_decline_refusals_nameTheCondition_changeNothing(self, driver: Driver):
         rid = driver.request()
@@ -157,6 +160,7 @@ class TestRefusals:
             driver.chain.deploy("NodeRegistry", ETHER, 10, ETHER // 10, "0x" + "00" * 20)
 
 
+@EMBEDDED
 class TestInputSize:
     @pytest.fixture
     def toy(self, driver: Driver):
@@ -225,6 +229,7 @@ def run_agents(d: Driver, rids: list[int], start: int, *, blocks: int = 80) -> l
                                     from_block=start)]
 
 
+@EMBEDDED
 def test_finding1_unservableRequest_membersDecline_nobodysStakeTaken_requesterPays(driver: Driver):
     """Issue 16, finding 1: a model id with no file behind it, requested. Honest members cannot compute it.
     Before: they stayed silent, the round timed out and their slashed stake (0.5 ETH) went to the requester
@@ -246,6 +251,7 @@ def test_finding1_unservableRequest_membersDecline_nobodysStakeTaken_requesterPa
     assert [(e.treasury, e.amount) for e in logged if isinstance(e, ev.Forfeited)] == [(BURN, FEE)]
 
 
+@EMBEDDED
 def test_finding2_malformedInput_membersDecline_honestRequestStillServed(driver: Driver):
     """A 3-byte input to a real model beside an honest request: the malformed one is declined (no tick dies,
     nobody is slashed), the honest one is final with every member paid."""
@@ -272,6 +278,7 @@ def test_finding2_malformedInput_membersDecline_honestRequestStillServed(driver:
 BEHAVIOURS = ("honest", "wrong", "silent", "no-reveal", "decline")
 
 
+@EMBEDDED
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(behaviours=st.lists(st.sampled_from(BEHAVIOURS), min_size=5, max_size=5),
        order=st.permutations(range(5)))
@@ -330,3 +337,22 @@ def test_payouts_anyMemberBehaviour_ruleHoldsAndEthIsConserved(driver: Driver, b
         assert sum(gained.values()) == FEE + slashed
     finally:
         driver.chain.revert(snap)
+
+
+# ---------------------------------------------------------------- training (finding 4's payout)
+
+
+@pytest.mark.parametrize("deployed", [pytest.param("anvil", marks=[pytest.mark.anvil, pytest.mark.slow])],
+                         indirect=True)
+def test_training_silentScorers_forfeitToTreasury_neverToTrainer(t):
+    """Scorers that commit and never reveal (weights that crash them, say) are slashed to the treasury; the
+    trainer, who opened the round, gets none of it (it used to be credited their stake)."""
+    trainer = t.nodes[0]
+    credit = t.s.nodes.credit(trainer.address)
+    pid = t.propose(trainer)
+    members = t.score(pid, [9000, None, None, 9000, None])
+    r = t.tr.finalize(pid)
+    assert r.one(ev.ScoringTimedOut).reveals == 2
+    assert {e.node for e in r.of(ev.Slashed)} == {members[i].address for i in (1, 2, 4)}
+    assert r.one(ev.Forfeited).amount == 3 * CONFIG.slash_amount and not r.of(ev.Refunded)
+    assert t.s.nodes.credit(trainer.address) == credit
