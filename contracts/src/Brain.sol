@@ -170,11 +170,11 @@ contract Brain is ResultDelivery, ReentrancyGuard {
         returns (uint256 requestId)
     {
         if (input.length == 0) revert MissingInput();
-        uint256 expected = models.inputBytesOf(modelId);
-        // INVARIANT: an exact output root is asked only of an input the size of the model's input slot
-        // (0: the size was never proven for this model; its members decline what does not fit).
-        if (resultKind == KIND_OUTPUT_ROOT && expected != 0 && input.length != expected) {
-            revert InputSizeMismatch(modelId, input.length, expected);
+        if (resultKind == KIND_OUTPUT_ROOT) {
+            uint256 expected = models.inputBytesOf(modelId);
+            // INVARIANT: an exact output root is asked only of an input the size of the model's input slot
+            // (0: the size was never proven for this model; its members decline what does not fit).
+            if (expected != 0 && input.length != expected) revert InputSizeMismatch(modelId, input.length, expected);
         }
         requestId = _enqueue(modelId, sha256(input), resultKind, consumer, callbackGas);
         emit InputPosted(requestId, input);
