@@ -21,7 +21,7 @@ from verifiers.chainlog import events
 
 # Transactions of a jury round, as verdicts name them.
 JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Revealed": "jury reveal",
-              "TimedOut": "jury round (timeout)", "JuryConvened": "jury retry"}
+              "TimedOut": "jury round (timeout)", "Unservable": "jury round (declined)", "JuryConvened": "jury retry"}
 
 __all__ = ["JURY_NAMES", "VOTE_BEYOND", "VOTE_WITHIN", "flipped", "jury_evidence", "parse_tolerance", "verdict"]
 
@@ -76,7 +76,7 @@ def jury_evidence(t, game_id: int, since: int) -> dict | None:
     for c in convened:
         rid = c.event.brain_request_id
         seen = events(chain, d.brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.TimedOut,
-                      from_block=c.block, key=rid)
+                      ev.Unservable, from_block=c.block, key=rid)
         rounds += seen + ([c] if c is not convened[0] else [])  # a later round was a retry
         votes = sum(isinstance(s.event, ev.Revealed) for s in seen)
     within = verdicts[0].event.within if verdicts else None
