@@ -18,8 +18,7 @@ from contracts import errors as E
 from contracts import events as ev
 from contracts.bindings import ResultKind, Status, commitment, new_salt
 from contracts.bindings.brain import DeclineReason
-from contracts.chain import connect
-from contracts.deploy import BURN, ETHER, deploy
+from contracts.deploy import BURN, ETHER
 
 from verifiers.chainlog import events
 
