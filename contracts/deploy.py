@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, SinglePhaseBrain
+from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, ResultKind, SinglePhaseBrain
 from contracts.chain.base import Chain
 
 ETHER = 10**18
+# The default treasury: an address nobody holds a key to, so forfeited stake and fees are burned.
+BURN = "0x000000000000000000000000000000000000dEaD"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class SystemConfig:
     max_callback_gas: int = 500_000
     max_in_flight: int = 1024
     queue_timeout: int = 64  # blocks a request may wait for dispatch; then its requester may cancel it
+    # Where stake slashed for silence and the fees of unservable requests go (DESIGN.md section 9):
+    # never to whoever opened the round. By default burned.
+    treasury: str = BURN
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def deploy(chain: Chain, config: SystemConfig = SystemConfig(), *, sender: Local
     sender = sender or chain.accounts[0]
     c = config
     models = chain.deploy("ModelRegistry", sender=sender)
-    nodes = chain.deploy("NodeRegistry", c.min_stake, c.withdrawal_delay, c.slash_amount, sender=sender)
+    nodes = chain.deploy("NodeRegistry", c.min_stake, c.withdrawal_delay, c.slash_amount, c.treasury, sender=sender)
     brain = chain.deploy("Brain", models, nodes, (c.min_fee, c.committee_size, c.quorum_bps, c.commit_window,
                                                   c.reveal_window, c.max_callback_gas, c.max_in_flight,
                                                   c.queue_timeout), sender=sender)
@@ -109,7 +114,8 @@ class HybridSystem:
 def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None" = None, *,
                   sender: LocalAccount | None = None) -> HybridSystem:
     """Deploys a HybridCourt over `system.brain` and `opml.game`, authorizes it on the node registry
-    (it locks and slashes majorities there; `sender` must be the registry's admin) and an ExampleConsumer
+    (it locks and slashes majorities there; `sender` must be the registry's and Brain's deployer, who binds
+    Brain's RAW result kind to it) and an ExampleConsumer
     that accepts its answers. The court locks a decided majority's stake there until the answer settles."""
     from contracts.bindings.hybrid import HybridConfig, HybridCourt
 
@@ -118,6 +124,7 @@ def deploy_hybrid(system: System, opml: OpmlSystem, config: "HybridConfig | None
     court = system.chain.deploy("HybridCourt", system.brain.address, opml.game.address, config.as_tuple(),
                                 sender=sender)
     system.nodes.authorize(court, sender=sender)
+    system.brain.bind_kind(court, ResultKind.RAW, sender=sender)  # its committee votes on (output, final) pairs
     consumer = system.chain.deploy("ExampleConsumer", [court], sender=sender)
     return HybridSystem(system.chain, config, HybridCourt(system.chain, court), ExampleConsumer(system.chain, consumer))
 
@@ -132,7 +139,8 @@ JURY_MIN_CALLBACK_GAS = 140_000  # below this a verdict could run out of gas in 
 def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CALLBACK_GAS,
                 sender: LocalAccount | None = None) -> "NodeJury":
     """Deploys a NodeJury over `system.brain` for `opml.game` and binds them both ways (the jury to the
-    game, the game's `setJury`: `sender` must be the game's deployer, by default account 0). Float steps of
+    game, the game's `setJury`: `sender` must be the game's and Brain's deployer, by default account 0, who
+    binds Brain's NODE_CHECK result kind to it). Float steps of
     that game are then decided by Brain committees. `callback_gas` is capped by Brain's maxCallbackGas;
     below JURY_MIN_CALLBACK_GAS it raises `JuryGasTooLow` before any transaction."""
     from contracts.bindings.jury import NodeJury
@@ -146,6 +154,7 @@ def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CA
                             f"{system.config.max_callback_gas}); ending a game by verdict needs {JURY_MIN_CALLBACK_GAS}")
     jury = NodeJury(system.chain, system.chain.deploy("NodeJury", system.brain.address, gas, sender=sender))
     jury.bind(opml.game.address, sender=sender)
+    system.brain.bind_kind(jury.address, ResultKind.NODE_CHECK, sender=sender)
     opml.game.set_jury(jury.address, sender=sender)
     return jury
 
@@ -159,6 +168,8 @@ def register_hybrid_model(system: System, opml: OpmlSystem, program, *, sender: 
     c = commit(program)
     if not system.models.exists(c.model_id):
         system.models.register(c.program_root, c.weights_root, sender=sender)
+    if not system.models.input_bytes_of(c.model_id):
+        system.models.prove_input_size(program, sender=sender)
     try:
         opml.models.model(c.model_id)
     except UnknownModel:

@@ -288,6 +288,38 @@ class RevealWindowOpen(ContractRevert):
     template = "request {requestId}: reveals still open until block {deadline}"
 
 
+class AlreadyDeclined(ContractRevert):
+    """Raised when a member that declined a request commits to it or declines it again."""
+
+    template = "request {requestId}: {member} already declined it"
+
+
+class ResultKindUnsupported(ContractRevert):
+    """Raised when a request asks a result kind that no member computes (TOKEN_IDS until generation, or
+    an unknown one), or a kind is bound that needs no binding."""
+
+    template = "result kind {resultKind} is not computed by any member"
+
+
+class ResultKindNotBound(ContractRevert):
+    """Raised when a request asks RAW or NODE_CHECK from a caller Brain's deployer did not bind to that kind
+    (only a hybrid court asks RAW, only a node jury NODE_CHECK)."""
+
+    template = "result kind {resultKind} is not bound to caller {caller}"
+
+
+class InputSizeMismatch(ContractRevert):
+    """Raised when an OUTPUT_ROOT request's input is not the byte size proven for its model's input."""
+
+    template = "model {modelId} takes {expectedBytes} input bytes, the request has {inputBytes}"
+
+
+class InputSizeAlreadyProven(ContractRevert):
+    """Raised when a model's input size is proven a second time (a proven size is never replaced)."""
+
+    template = "model {modelId}: input size already proven ({inputBytes} bytes)"
+
+
 class InsufficientGasForCallback(ContractRevert):
     """Raised when finalizing a request with too little gas left to run its callback in full."""
 

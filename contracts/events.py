@@ -95,6 +95,26 @@ class Cancelled(Event):
 
 
 @dataclass(frozen=True)
+class Declined(Event):
+    request_id: int
+    member: str
+    reason: int
+
+
+@dataclass(frozen=True)
+class Unservable(Event):
+    request_id: int
+    declines: int
+    forfeited: int
+
+
+@dataclass(frozen=True)
+class KindBound(Event):
+    caller: str
+    result_kind: int
+
+
+@dataclass(frozen=True)
 class CallbackExecuted(Event):
     request_id: int
     consumer: str
@@ -124,6 +144,12 @@ class ModelRegistered(Event):
     program_root: bytes
     weights_root: bytes
     owner: str
+
+
+@dataclass(frozen=True)
+class InputSizeProven(Event):
+    model_id: bytes
+    input_bytes: int
 
 
 @dataclass(frozen=True)
@@ -168,6 +194,13 @@ class Rewarded(Event):
 class Refunded(Event):
     request_id: int
     account: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Forfeited(Event):
+    request_id: int
+    treasury: str
     amount: int
 
 

@@ -9,7 +9,7 @@ the posted inputs (constants from its own copy of the model), never the rest of 
 VOTE_EXACT when the defender's output is bitwise its own, VOTE_WITHIN when it is within the task's
 tolerance of it (noise: the game re-bases on it), else VOTE_BEYOND.
 A task it cannot judge (a model it does not hold, a constant whose root is not the posted leaf, bytes
-that do not decode) gets no vote.
+that do not decode) is declined (`Brain.decline`, with the reason `verdict` returns): never left silent.
 """
 from __future__ import annotations
 
@@ -17,25 +17,29 @@ from bisection.errors import InvalidTolerance
 from bisection.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, LocalJury, NodeTask, Verdict
 from bisection.tolerance import Tolerance
 from contracts import events as ev
+from contracts.bindings.brain import DeclineReason
 from verifiers.chainlog import events
 
 # Transactions of a jury round, as verdicts name them.
 JURY_NAMES = {"Dispatched": "jury dispatch", "Committed": "jury commit", "Revealed": "jury reveal",
-              "TimedOut": "jury round (timeout)", "JuryConvened": "jury retry"}
+              "TimedOut": "jury round (timeout)", "Unservable": "jury round (declined)", "JuryConvened": "jury retry"}
 
 __all__ = ["JURY_NAMES", "VOTE_BEYOND", "VOTE_EXACT", "VOTE_WITHIN", "flipped", "jury_evidence", "parse_tolerance", "verdict"]
 
 
-def verdict(data: bytes, catalog, model_id: bytes) -> bytes | None:
-    """This node's vote on a NODE_CHECK request (its input bytes and model), or None (abstain)."""
+def verdict(data: bytes, catalog, model_id: bytes) -> bytes | DeclineReason:
+    """This node's vote on a NODE_CHECK request (its input bytes and model), or why it declines the task."""
     entry = catalog.by_id(model_id)
-    if entry is None or entry.exact or not entry.disputable:
-        return None
+    if entry is None:
+        return DeclineReason.MODEL
+    if entry.exact or not entry.disputable:
+        return DeclineReason.KIND  # no float program: no node of it to judge
     try:
         task = NodeTask.decode(data, bytes(model_id))
     except Exception:  # noqa: BLE001 - malformed task bytes (eth_abi's decoding errors): nothing to judge
-        return None
-    return LocalJury(entry.program).vote(task)
+        return DeclineReason.INPUT
+    vote = LocalJury(entry.program).vote(task)
+    return DeclineReason.INPUT if vote is None else vote
 
 
 def flipped(vote: bytes) -> bytes:
@@ -74,7 +78,7 @@ def jury_evidence(t, game_id: int, since: int) -> dict | None:
     for c in convened:
         rid = c.event.brain_request_id
         seen = events(chain, d.brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.TimedOut,
-                      from_block=c.block, key=rid)
+                      ev.Unservable, from_block=c.block, key=rid)
         rounds += seen + ([c] if c is not convened[0] else [])  # a later round was a retry
         votes = sum(isinstance(s.event, ev.Revealed) for s in seen)
     verdict = Verdict(verdicts[-1].event.verdict).name.lower() if verdicts else None

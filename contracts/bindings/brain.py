@@ -19,6 +19,7 @@ class Status(IntEnum):
     FINALIZED = 3
     TIMED_OUT = 4
     CANCELLED = 5
+    UNSERVABLE = 6  # declined by too many members for a quorum: the fee went to the treasury
 
 
 class ResultKind(IntEnum):
@@ -29,6 +30,14 @@ class ResultKind(IntEnum):
     TOKEN_IDS = 2  # sha256 of the generated token ids, each a big-endian uint32
     RAW = 3  # any 32 bytes whose meaning the consumer defines
     NODE_CHECK = 4  # a jury's vote on one float node: 1 within tolerance, 2 beyond (contracts/bindings/jury.py)
+
+
+class DeclineReason(IntEnum):
+    """Why a member declines a request it cannot serve (`Brain.decline`; recorded, not checked)."""
+
+    MODEL = 0  # model files it cannot reproduce against the registered roots (or no model at all)
+    INPUT = 1  # an input that does not fit the model
+    KIND = 2  # a result kind it does not compute for this model
 
 
 def commitment(result: bytes, member: str, salt: bytes) -> bytes:
@@ -59,7 +68,9 @@ class RequestInfo:
     commit_count: int
     reveal_count: int
     leader_votes: int
+    decline_count: int
     leader: bytes
+    declined: int  # node-index set of the members that declined
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,15 @@ class Brain(Binding):
     def reveal(self, request_id: int, result: bytes, salt: bytes, *, sender: LocalAccount, gas: int | None = None,
                wait: bool = True) -> Receipt:
         return self._tx("reveal", request_id, result, salt, sender=sender, gas=gas, wait=wait)
+
+    def decline(self, request_id: int, reason: DeclineReason, *, sender: LocalAccount, gas: int | None = None,
+                wait: bool = True) -> Receipt:
+        """A member that cannot serve the request says so in the commit window: neither slashed nor rewarded."""
+        return self._tx("decline", request_id, int(reason), sender=sender, gas=gas, wait=wait)
+
+    def bind_kind(self, caller: str, result_kind: ResultKind, *, sender: LocalAccount | None = None) -> Receipt:
+        """Lets `caller` (a hybrid court: RAW; a node jury: NODE_CHECK) ask that kind; Brain's deployer only."""
+        return self._tx("bindKind", caller, int(result_kind), sender=sender)
 
     def finalize(self, request_id: int, *, sender: LocalAccount | None = None, gas: int | None = None,
                  wait: bool = True) -> Receipt:

@@ -29,6 +29,20 @@ class ModelRegistry(Binding):
     def register(self, program_root: bytes, weights_root: bytes, *, sender: LocalAccount | None = None) -> Receipt:
         return self._tx("register", program_root, weights_root, sender=sender)
 
+    def prove_input_size(self, program, *, sender: LocalAccount | None = None) -> Receipt:
+        """Proves a registered program's input byte size against its program root (as OpmlModels does);
+        Brain then refuses OUTPUT_ROOT requests on it whose input has another size."""
+        from bisection.commitments import commit
+        from contracts.bindings.opml import registration
+
+        _, _, (header, header_proof, _, step, node, node_proof) = registration(program)
+        return self._tx("proveInputSize", commit(program).model_id, header, header_proof, step, node, node_proof,
+                        sender=sender)
+
+    def input_bytes_of(self, model_id: bytes) -> int:
+        """The proven byte size of a model's input (0: never proven, requests unchecked)."""
+        return self._view("inputBytesOf", model_id)
+
     def exists(self, model_id: bytes) -> bool:
         return self._view("exists", model_id)
 

@@ -72,6 +72,11 @@ class NodeRegistry(Binding):
     def withdrawal_delay(self) -> int:
         return self._view("withdrawalDelay")
 
+    @property
+    def treasury(self) -> str:
+        """Where forfeited stake and fees are credited (a burn address by default: SystemConfig.treasury)."""
+        return self._view("treasury")
+
     def credit(self, account: str) -> int:
         return self._view("credit", account)
 

@@ -18,6 +18,15 @@ import "./Errors.sol";
 /// run the callback) or, with no quorum by the reveal deadline, times the request out and refunds
 /// its fee; either way it unlocks the committee. A request not dispatched within `queueTimeout`
 /// blocks can no longer be: its requester may cancel it for a full refund.
+///
+/// Money (NodeRegistry's notice, DESIGN.md section 9): a minority's stake pays the majority; a member
+/// drawn and silent (never committed, or committed and never revealed) forfeits its slash to the
+/// treasury, never to the requester. A member that cannot serve a request (a model whose files it cannot
+/// reproduce against the registered roots, an input that does not fit the model, a result kind it does
+/// not compute) `decline`s it in the commit window: neither slashed nor rewarded. A round whose declines
+/// leave too few members for a quorum ends at once as Unservable and its fee goes to the treasury: an
+/// unservable request costs its requester, never the committee, and declining cannot stall a request
+/// for free.
 contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
     using FeeQueue for FeeQueue.Heap;
@@ -28,7 +37,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         Dispatched,
         Finalized,
         TimedOut,
-        Cancelled
+        Cancelled,
+        Unservable // declined by too many members for a quorum: the fee went to the treasury
     }
 
     struct Config {
@@ -60,8 +70,15 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint16 commitCount;
         uint16 revealCount;
         uint16 leaderVotes;
+        uint16 declineCount; // in the counters' slot: reveal and finalize read them together
         bytes32 leader; // the result with the most reveals so far (first to get there wins ties)
+        uint256 declined; // members that declined the request (node-index set)
     }
+
+    // Why a member declines (`decline`'s reason; members state it, the contract only records it).
+    uint8 public constant DECLINE_MODEL = 0; // model files it cannot reproduce against the registered roots
+    uint8 public constant DECLINE_INPUT = 1; // an input that does not fit the model
+    uint8 public constant DECLINE_KIND = 2; // a result kind it does not compute for this model
 
     ModelRegistry public immutable models;
     NodeRegistry public immutable nodes;
@@ -72,6 +89,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     uint256 public immutable revealWindow;
     uint256 public immutable maxInFlight;
     uint256 public immutable queueTimeout;
+    address public immutable admin;
 
     uint256 public nextRequestId = 1;
     uint256 public inFlight;
@@ -79,6 +97,9 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// Cancelled requests whose keys are still in the heap: dispatch drops them when they surface,
     /// which keeps push and pop free of position bookkeeping.
     uint256 private _tombstones;
+    /// Contracts allowed to ask a result kind that only they give meaning to (bit k: kind k):
+    /// KIND_RAW for a hybrid court, KIND_NODE_CHECK for a node jury.
+    mapping(address => uint256) public boundKinds;
     mapping(uint256 => Request) private _requests;
     /// requestId => node index => commitment, replaced by the revealed result on reveal.
     mapping(uint256 => mapping(uint256 => bytes32)) private _votes;
@@ -92,6 +113,9 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     event Committed(uint256 indexed requestId, address indexed member, bytes32 commitment);
     event Revealed(uint256 indexed requestId, address indexed member, bytes32 result);
     // Requested, Finalized, TimedOut, Cancelled: ITribunalBrain.
+    event Declined(uint256 indexed requestId, address indexed member, uint8 reason);
+    event Unservable(uint256 indexed requestId, uint256 declines, uint256 forfeited);
+    event KindBound(address indexed caller, uint8 resultKind);
 
     constructor(ModelRegistry models_, NodeRegistry nodes_, Config memory c) ResultDelivery(c.maxCallbackGas) {
         if (c.committeeSize == 0 || c.committeeSize > 256) revert InvalidConfig("committeeSize not in 1..256");
@@ -114,6 +138,16 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         revealWindow = c.revealWindow;
         maxInFlight = c.maxInFlight;
         queueTimeout = c.queueTimeout;
+        admin = msg.sender;
+    }
+
+    /// @notice Lets `caller` (a hybrid court, a node jury) ask `resultKind` (KIND_RAW or KIND_NODE_CHECK):
+    /// the deployer only, as NodeRegistry.authorize.
+    function bindKind(address caller, uint8 resultKind) external {
+        if (msg.sender != admin) revert NotAuthorized(msg.sender);
+        if (resultKind != KIND_RAW && resultKind != KIND_NODE_CHECK) revert ResultKindUnsupported(resultKind);
+        boundKinds[caller] |= 1 << resultKind;
+        emit KindBound(caller, resultKind);
     }
 
     // ---------------------------------------------------------------- phase one: the request
@@ -125,6 +159,12 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         returns (uint256 requestId)
     {
         if (input.length == 0) revert MissingInput();
+        if (resultKind == KIND_OUTPUT_ROOT) {
+            uint256 expected = models.inputBytesOf(modelId);
+            // INVARIANT: an exact output root is asked only of an input the size of the model's input slot
+            // (0: the size was never proven for this model; its members decline what does not fit).
+            if (expected != 0 && input.length != expected) revert InputSizeMismatch(modelId, input.length, expected);
+        }
         requestId = _enqueue(modelId, sha256(input), resultKind, consumer, callbackGas);
         emit InputPosted(requestId, input);
     }
@@ -150,6 +190,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
         if (!models.exists(modelId)) revert UnknownModel(modelId);
+        _checkKind(resultKind);
         _checkCallback(consumer, callbackGas);
         id = nextRequestId++;
         Request storage r = _requests[id];
@@ -239,13 +280,24 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         r.status = Status.Cancelled;
         ++_tombstones;
         emit Cancelled(requestId, r.fee);
-        nodes.settle{value: r.fee}(requestId, 0, 0, r.requester);
+        nodes.settle{value: r.fee}(requestId, 0, 0, 0, r.requester);
     }
 
     function _expire(uint256 id, Request storage r) private {
         r.status = Status.TimedOut;
         emit TimedOut(id, r.fee);
-        nodes.settle{value: r.fee}(id, 0, 0, r.requester);
+        nodes.settle{value: r.fee}(id, 0, 0, 0, r.requester);
+    }
+
+    /// Result kinds a request may ask: what members compute. TOKEN_IDS waits for generation (issue 18).
+    function _checkKind(uint8 kind) private view {
+        if (kind == KIND_OUTPUT_ROOT || kind == KIND_ARGMAX) return;
+        // INVARIANT: a kind that only a bound contract gives meaning to comes from that contract.
+        if (kind == KIND_RAW || kind == KIND_NODE_CHECK) {
+            if (boundKinds[msg.sender] & (1 << kind) == 0) revert ResultKindNotBound(kind, msg.sender);
+            return;
+        }
+        revert ResultKindUnsupported(kind);
     }
 
     // ---------------------------------------------------------------- phase two: the response
@@ -254,14 +306,40 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     function commit(uint256 requestId, bytes32 commitment) external {
         Request storage r = _active(requestId);
         (uint256 i, uint256 bit) = _member(requestId, r);
-        // INVARIANT: one commitment per member, never replaced.
+        // INVARIANT: one commitment per member, never replaced, and none after declining.
         if (r.committed & bit != 0) revert AlreadyCommitted(requestId, msg.sender);
+        if (r.declined & bit != 0) revert AlreadyDeclined(requestId, msg.sender);
         // INVARIANT: no commitment once reveals may have started.
         if (block.number > r.commitDeadline) revert CommitWindowClosed(requestId, msg.sender, r.commitDeadline);
         _votes[requestId][i] = commitment;
         r.committed |= bit;
         ++r.commitCount;
         emit Committed(requestId, msg.sender, commitment);
+    }
+
+    /// @notice A member that cannot serve this request says so in the commit window, instead of being
+    /// silent: it is neither slashed nor rewarded. When the declines leave too few members for a quorum
+    /// the round ends here (Unservable): its fee goes to the treasury and nobody is slashed.
+    function decline(uint256 requestId, uint8 reason) external {
+        Request storage r = _active(requestId);
+        (, uint256 bit) = _member(requestId, r);
+        // INVARIANT: a member either answers or declines, once.
+        if (r.committed & bit != 0) revert AlreadyCommitted(requestId, msg.sender);
+        if (r.declined & bit != 0) revert AlreadyDeclined(requestId, msg.sender);
+        // INVARIANT: declines only while nobody can have revealed (a decline cannot follow what others answered).
+        if (block.number > r.commitDeadline) revert CommitWindowClosed(requestId, msg.sender, r.commitDeadline);
+        r.declined |= bit;
+        uint256 declines = ++r.declineCount;
+        emit Declined(requestId, msg.sender, reason);
+        // INVARIANT: a round ends for declines only when no quorum is possible among the others.
+        if ((committeeSize - declines) * 10_000 > committeeSize * quorumBps) return;
+        --inFlight;
+        r.status = Status.Unservable;
+        uint256 fee = r.fee;
+        emit Unservable(requestId, declines, fee);
+        // An unservable request costs its requester, never the committee: its fee is forfeited.
+        nodes.settle{value: fee}(requestId, 0, 0, 0, nodes.treasury());
+        nodes.unlock(r.committee);
     }
 
     function reveal(uint256 requestId, bytes32 result, bytes32 salt) external {
@@ -271,7 +349,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         if (r.revealed & bit != 0) revert AlreadyRevealed(requestId, msg.sender);
         // INVARIANT: reveals start only when no commitment can follow (window over, or all committed),
         // so nobody can commit to a result copied from a reveal.
-        if (block.number <= r.commitDeadline && r.commitCount < committeeSize) {
+        if (block.number <= r.commitDeadline && r.commitCount + r.declineCount < committeeSize) {
             revert RevealWindowNotOpen(requestId, msg.sender);
         }
         if (block.number > r.revealDeadline) revert RevealWindowClosed(requestId, msg.sender, r.revealDeadline);
@@ -294,29 +372,33 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// commit phase, or the reveal deadline passed). Anyone may call it.
     function finalize(uint256 requestId) external nonReentrant {
         Request storage r = _active(requestId);
-        bool complete = r.revealCount == r.commitCount && (r.commitCount == committeeSize || block.number > r.commitDeadline);
+        bool complete = r.revealCount == r.commitCount
+            && (r.commitCount + r.declineCount == committeeSize || block.number > r.commitDeadline);
         if (!complete && block.number <= r.revealDeadline) revert RevealWindowOpen(requestId, r.revealDeadline);
         --inFlight;
         uint256 fee = r.fee;
+        uint256 committee = r.committee;
+        uint256 revealed = r.revealed;
+        // Drawn, did not decline, never revealed: silent (its slash goes to the treasury).
+        uint256 silent = committee & ~revealed & ~r.declined;
         // INVARIANT: a result is final only with more than quorumBps/10000 of the whole committee.
         if (uint256(r.leaderVotes) * 10_000 > committeeSize * quorumBps) {
             bytes32 result = r.leader;
             uint256 majority;
-            uint256 committee = r.committee;
-            uint256 revealed = r.revealed;
             for (uint256 i; (committee >> i) != 0; ++i) {
                 if (revealed.has(i) && _votes[requestId][i] == result) majority |= 1 << i;
             }
             r.status = Status.Finalized;
             emit Finalized(requestId, result, r.leaderVotes, committeeSize);
-            nodes.settle{value: fee}(requestId, committee & ~majority, majority, r.requester);
+            // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority.
+            nodes.settle{value: fee}(requestId, revealed & ~majority, silent, majority, r.requester);
             nodes.unlock(committee);
             _deliver(requestId, r.consumer, r.callbackGas, result);
         } else {
             r.status = Status.TimedOut;
             emit TimedOut(requestId, fee);
-            nodes.settle{value: fee}(requestId, r.committee & ~r.revealed, 0, r.requester);
-            nodes.unlock(r.committee);
+            nodes.settle{value: fee}(requestId, 0, silent, 0, r.requester);
+            nodes.unlock(committee);
         }
     }
 

@@ -47,6 +47,11 @@ error NotCommitted(uint256 requestId, address member);
 error AlreadyRevealed(uint256 requestId, address member);
 error RevealMismatch(uint256 requestId, address member);
 error RevealWindowOpen(uint256 requestId, uint256 deadline);
+error AlreadyDeclined(uint256 requestId, address member);
+error ResultKindUnsupported(uint8 resultKind);
+error ResultKindNotBound(uint8 resultKind, address caller);
+error InputSizeMismatch(bytes32 modelId, uint256 inputBytes, uint256 expectedBytes);
+error InputSizeAlreadyProven(bytes32 modelId, uint256 inputBytes);
 error InsufficientGasForCallback(uint256 requestId, uint256 gasLeft, uint256 needed);
 
 // --- single-phase baseline ---

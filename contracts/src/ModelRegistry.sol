@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {ModelAlreadyRegistered, UnknownModel, EmptyModelRoot} from "./Errors.sol";
+import {ModelAlreadyRegistered, UnknownModel, EmptyModelRoot, InputSizeAlreadyProven} from "./Errors.sol";
+import {LibProgram} from "./opml/LibProgram.sol";
 
 /// @notice Models by id. A model id commits to the model's program root (Merkle root over its node
 /// descriptors) and its weights root (Merkle root of the initial state less the input):
-/// modelId = sha256(abi.encodePacked(programRoot, weightsRoot)).
+/// modelId = sha256(abi.encodePacked(programRoot, weightsRoot)), the same id OpmlModels derives.
+///
+/// A model with a program may also have its input's byte size proven (`proveInputSize`): from the
+/// program header and a node that reads the input slot, both checked against the program root, as
+/// OpmlModels does. The size is fixed by the roots, not by whoever sends the proof, so nobody can
+/// front-run a registration into a wrong size; Brain then refuses an OUTPUT_ROOT request whose input
+/// has another size. A model without the proof (a fast-only model, whose roots are no program) is
+/// requested unchecked, and its members decline an input that does not fit.
 contract ModelRegistry {
     struct Model {
         bytes32 programRoot;
@@ -15,8 +23,10 @@ contract ModelRegistry {
     }
 
     mapping(bytes32 => Model) private _models;
+    mapping(bytes32 => uint256) private _inputBytes;
 
     event ModelRegistered(bytes32 indexed modelId, bytes32 programRoot, bytes32 weightsRoot, address owner);
+    event InputSizeProven(bytes32 indexed modelId, uint256 inputBytes);
 
     function modelIdOf(bytes32 programRoot, bytes32 weightsRoot) public pure returns (bytes32) {
         return sha256(abi.encodePacked(programRoot, weightsRoot));
@@ -28,6 +38,30 @@ contract ModelRegistry {
         if (_models[modelId].owner != address(0)) revert ModelAlreadyRegistered(modelId);
         _models[modelId] = Model(programRoot, weightsRoot, msg.sender, uint64(block.number));
         emit ModelRegistered(modelId, programRoot, weightsRoot, msg.sender);
+    }
+
+    /// @notice Records the byte size of a registered model's input (its input slot, canonical bytes),
+    /// proven against its program root (LibProgram.provenInput; reverts InvalidModelProof). Anyone may.
+    function proveInputSize(
+        bytes32 modelId,
+        bytes calldata header,
+        bytes32[] calldata headerProof,
+        uint256 inputStep,
+        bytes calldata inputNode,
+        bytes32[] calldata inputNodeProof
+    ) external returns (uint256 inputBytes) {
+        Model storage m = _models[modelId];
+        if (m.owner == address(0)) revert UnknownModel(modelId);
+        // INVARIANT: a proven size is never replaced.
+        if (_inputBytes[modelId] != 0) revert InputSizeAlreadyProven(modelId, _inputBytes[modelId]);
+        (, inputBytes,) = LibProgram.provenInput(m.programRoot, header, headerProof, inputStep, inputNode, inputNodeProof);
+        _inputBytes[modelId] = inputBytes;
+        emit InputSizeProven(modelId, inputBytes);
+    }
+
+    /// @notice The proven byte size of a model's input (0: not proven).
+    function inputBytesOf(bytes32 modelId) external view returns (uint256) {
+        return _inputBytes[modelId];
     }
 
     function exists(bytes32 modelId) public view returns (bool) {

@@ -13,6 +13,13 @@ import "./Errors.sol";
 /// number, so committees are drawn from the stakes as of a past block: changes made once a seed is
 /// public cannot move that seed's committee. Rewards and refunds are credited here and claimed (pull).
 ///
+/// Money (DESIGN.md section 9), written once here for every protocol contract: stake slashed for a
+/// WRONG answer (a revealed minority vote, a refuted claim) may pay the party that answered right, since
+/// only a party's own stake at risk pays its opponent; stake slashed for SILENCE (drawn, and never
+/// committed or revealed) is forfeited to `treasury`, never to whoever opened the round (requester,
+/// trainer, defender, a jury or court contract) and never as a refund: nobody is paid for someone
+/// else's inability to act.
+///
 /// API for protocol contracts (the ones the admin authorizes). These signatures are stable:
 ///   drawCommittee(bytes32 seed, uint256 size, uint256 atBlock) view returns (uint256 committee)
 ///       `size` distinct nodes drawn in proportion to their effective stake as of the END of block
@@ -21,7 +28,10 @@ import "./Errors.sol";
 ///   lock(uint256 set) / unlock(uint256 set)
 ///       A locked node cannot withdraw (StakeLocked). Lock a committee when its round opens, unlock
 ///       it exactly once when the round settles, after slashing. Counted per node, so rounds overlap.
-///   settle(uint256 requestId, uint256 slashSet, uint256 rewardSet, address refundTo) payable
+///   settle(uint256 requestId, uint256 wrongSet, uint256 silentSet, uint256 rewardSet, address payee) payable
+///       Slashes both sets. msg.value plus wrongSet's stake goes to rewardSet, or to `payee` when
+///       rewardSet is empty (the requester's refund; `treasury` to forfeit it); silentSet's stake always
+///       goes to `treasury`.
 /// A caller that draws at `atBlock` must lock the committee before block `atBlock + withdrawalDelay`
 /// + 1: until then no node with stake at `atBlock` can have withdrawn it (Brain: queueTimeout).
 contract NodeRegistry is ReentrancyGuard {
@@ -47,6 +57,8 @@ contract NodeRegistry is ReentrancyGuard {
     uint256 public immutable withdrawalDelay;
     uint256 public immutable slashAmount;
     address public immutable admin;
+    /// Where forfeited stake and fees go (SystemConfig's default is a burn address: nobody can claim it).
+    address public immutable treasury;
 
     Node[] private _nodes;
     mapping(address => uint256) private _indexPlusOne;
@@ -66,11 +78,14 @@ contract NodeRegistry is ReentrancyGuard {
     event Slashed(uint256 indexed requestId, address indexed node, uint256 amount);
     event Rewarded(uint256 indexed requestId, address indexed node, uint256 amount);
     event Refunded(uint256 indexed requestId, address indexed account, uint256 amount);
+    event Forfeited(uint256 indexed requestId, address indexed treasury, uint256 amount);
     event Claimed(address indexed account, uint256 amount);
 
-    constructor(uint256 minStake_, uint256 withdrawalDelay_, uint256 slashAmount_) {
+    constructor(uint256 minStake_, uint256 withdrawalDelay_, uint256 slashAmount_, address treasury_) {
         if (minStake_ == 0) revert InvalidConfig("minStake must be positive");
         if (slashAmount_ > minStake_) revert InvalidConfig("slashAmount above minStake");
+        if (treasury_ == address(0)) revert InvalidConfig("treasury must be an address");
+        treasury = treasury_;
         minStake = minStake_;
         withdrawalDelay = withdrawalDelay_;
         slashAmount = slashAmount_;
@@ -197,33 +212,44 @@ contract NodeRegistry is ReentrancyGuard {
 
     // ---------------------------------------------------------------- settlement
 
-    /// @notice Settles one round: slashes `slashSet`, then splits msg.value plus everything slashed
-    /// equally over `rewardSet` (the remainder of the division to its lowest index); with an empty
-    /// `rewardSet` all of it is credited to `refundTo`.
-    function settle(uint256 requestId, uint256 slashSet, uint256 rewardSet, address refundTo)
+    /// @notice Settles one round. Slashes `wrongSet` (nodes that answered wrong) and `silentSet` (nodes
+    /// that were drawn and did not answer). msg.value plus the wrong answers' stake is split equally over
+    /// `rewardSet` (the remainder of the division to its lowest index); with an empty `rewardSet` all of
+    /// it is credited to `payee` (`treasury` forfeits it). The silent nodes' stake goes to `treasury`.
+    function settle(uint256 requestId, uint256 wrongSet, uint256 silentSet, uint256 rewardSet, address payee)
         external
         payable
         onlyAuthorized
     {
-        uint256 pot = msg.value;
-        uint256 n = _nodes.length;
-        for (uint256 i; i < n && (slashSet >> i) != 0; ++i) if (slashSet.has(i)) pot += _slash(requestId, i);
+        // INVARIANT: stake lost to silence pays nobody who could have caused the silence (section 9).
+        uint256 forfeited = _slashAll(requestId, silentSet);
+        uint256 pot = msg.value + _slashAll(requestId, wrongSet);
         uint256 winners = rewardSet.count();
         if (winners == 0) {
-            if (pot == 0) return;
-            credit[refundTo] += pot;
-            emit Refunded(requestId, refundTo, pot);
-            return;
+            if (payee == treasury) forfeited += pot;
+            else if (pot != 0) {
+                credit[payee] += pot;
+                emit Refunded(requestId, payee, pot);
+            }
+        } else {
+            uint256 share = pot / winners;
+            uint256 dust = pot - share * winners;
+            for (uint256 i; i < _nodes.length && (rewardSet >> i) != 0; ++i) {
+                if (!rewardSet.has(i)) continue;
+                address a = _nodes[i].account;
+                credit[a] += share + dust;
+                emit Rewarded(requestId, a, share + dust);
+                dust = 0;
+            }
         }
-        uint256 share = pot / winners;
-        uint256 dust = pot - share * winners;
-        for (uint256 i; i < n && (rewardSet >> i) != 0; ++i) {
-            if (!rewardSet.has(i)) continue;
-            address a = _nodes[i].account;
-            credit[a] += share + dust;
-            emit Rewarded(requestId, a, share + dust);
-            dust = 0;
-        }
+        if (forfeited == 0) return;
+        credit[treasury] += forfeited;
+        emit Forfeited(requestId, treasury, forfeited);
+    }
+
+    function _slashAll(uint256 requestId, uint256 set) private returns (uint256 amount) {
+        uint256 n = _nodes.length;
+        for (uint256 i; i < n && (set >> i) != 0; ++i) if (set.has(i)) amount += _slash(requestId, i);
     }
 
     function _slash(uint256 requestId, uint256 i) private returns (uint256 amount) {

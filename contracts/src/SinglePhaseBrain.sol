@@ -97,7 +97,7 @@ contract SinglePhaseBrain is ISinglePhaseBrain, ResultDelivery, ReentrancyGuard 
         if (votes * 10_000 <= committeeSize * quorumBps) revert QuorumNotReached(votes, committeeSize);
         requestId = nextRequestId++;
         emit Served(requestId, msg.sender, modelId, inputHash, result, votes, msg.value);
-        nodes.settle{value: msg.value}(requestId, 0, voters, msg.sender);
+        nodes.settle{value: msg.value}(requestId, 0, 0, voters, msg.sender);
         _deliver(requestId, consumer, callbackGas, result);
     }
 }

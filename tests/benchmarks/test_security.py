@@ -11,7 +11,7 @@ from web3 import Web3
 from benchmarks.scenarios import security as sec
 from contracts.bindings import NodeRegistry
 from contracts.chain import connect
-from contracts.deploy import ETHER
+from contracts.deploy import BURN, ETHER
 
 TRIALS = 20_000
 
@@ -64,7 +64,7 @@ def test_concentrated_stake_wins_fewer_seats_than_split_stake():
 def test_python_draw_picks_the_same_committees_as_node_registry():
     chain = connect("embedded", accounts=12)
     try:
-        registry = NodeRegistry(chain, chain.deploy("NodeRegistry", ETHER, 10, ETHER // 10))
+        registry = NodeRegistry(chain, chain.deploy("NodeRegistry", ETHER, 10, ETHER // 10, BURN))
         stakes = [(1 + i % 4) * ETHER + i for i in range(10)]  # unequal stakes
         for account, stake in zip(chain.accounts[1:], stakes):
             registry.register(stake, sender=account)

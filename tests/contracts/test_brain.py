@@ -96,7 +96,10 @@ class TestRound:
         r = driver.s.brain.finalize(rid)  # no commitment left to reveal: settled before the deadline
         assert driver.s.brain.status(rid) == Status.TIMED_OUT
         assert {e.node for e in r.of(ev.Slashed)} == {m.address for m in members[2:]}
-        assert r.one(ev.Refunded).amount == ETHER // 100 + 3 * CONFIG.slash_amount
+        # The fee back to the requester; the silent members' stake to the treasury, never to the requester.
+        assert r.one(ev.Refunded).amount == ETHER // 100
+        assert r.one(ev.Forfeited).amount == 3 * CONFIG.slash_amount
+        assert r.one(ev.Forfeited).treasury == driver.s.nodes.treasury
 
     def test_round_committedButNotRevealed_isSlashed(self, driver: Driver):
         rid = driver.request()
@@ -292,7 +295,7 @@ class TestNodeRegistry:
 
     def test_settle_onlyAuthorized(self, system):
         with pytest.raises(E.NotAuthorized):
-            system.nodes._tx("settle", 1, 0, 0, system.chain.accounts[0].address, sender=system.chain.accounts[3])
+            system.nodes._tx("settle", 1, 0, 0, 0, system.chain.accounts[0].address, sender=system.chain.accounts[3])
         with pytest.raises(E.NotAuthorized):
             system.nodes.authorize(system.chain.accounts[3].address, sender=system.chain.accounts[3])
 

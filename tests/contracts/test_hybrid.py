@@ -272,6 +272,9 @@ def test_challengeNotDefended_overturned_honestClaimAdopted(rnd):
     rnd.mine_past(rnd.opml.game.claim(claim).created + OPML.window)
     r = rnd.court.adopt(rid, claim)
     assert r.one(ev.AnswerFinal).output_root == rnd.pair(rnd.honest)[0] and len(r.of(ev.Slashed)) == 3
+    # Undefended is silence: the stake goes to the treasury; the challenger gets its bond back, no more.
+    assert r.one(ev.Forfeited).amount == 3 * SYSTEM.slash_amount
+    assert rnd.court.owed(rnd.watcher.address) == HYBRID.challenge_bond
 
 
 def test_pairNeverPublished_overturned_thenRightClaimAdopted_nobodySlashed(rnd):
@@ -291,7 +294,7 @@ def test_pairNeverPublished_overturned_thenRightClaimAdopted_nobodySlashed(rnd):
     assert r.one(ev.AnswerFinal).output_root == rnd.pair(rnd.honest)[0] and not r.of(ev.Slashed)
 
 
-def test_overturnedNothingAdopted_timesOut_slashedStakeToRequester(rnd):
+def test_overturnedNothingAdopted_timesOut_undefendedMajorityForfeitsToTreasury(rnd):
     rid = rnd.request()
     liar = liar_trace(rnd.program, rnd.x_q)
     rnd.vote([liar, liar, liar, rnd.honest, rnd.honest])
@@ -300,7 +303,10 @@ def test_overturnedNothingAdopted_timesOut_slashedStakeToRequester(rnd):
     rnd.court.resolve(rid)
     rnd.mine_past(rnd.info().overturned_at + HYBRID.adopt_window)
     r = rnd.court.resolve(rid)
-    assert r.one(ev.HybridTimedOut).refund == 3 * SYSTEM.slash_amount == rnd.court.owed(rnd.user.address)
+    # Not defending is silence (DESIGN.md section 9): the majority's stake goes to the treasury, never to the
+    # requester, and not to the challenger, whose bond never faced the majority's claim in a game.
+    assert r.one(ev.HybridTimedOut).refund == 0 == rnd.court.owed(rnd.user.address)
+    assert r.one(ev.Forfeited).amount == 3 * SYSTEM.slash_amount
     assert rnd.court.owed(rnd.watcher.address) == HYBRID.challenge_bond
     assert rnd.info().status == HybridStatus.TIMED_OUT
 
@@ -335,6 +341,20 @@ def test_brainRoundWithoutQuorum_timesOut_feeRefunded(rnd):
     assert rnd.court.owed(rnd.user.address) == 0
     with pytest.raises(E.NothingToResolve):
         rnd.court.resolve(rid)
+
+
+def test_brainRoundDeclined_timesOut_nothingRefunded(rnd):
+    """A committee that cannot serve the request declines it: Brain forfeits the fee (Unservable), and the
+    court times the request out with nothing to refund and nobody slashed."""
+    from contracts.bindings.brain import DeclineReason
+
+    rid = rnd.request()
+    for m in rnd.committee[:3]:
+        d = rnd.s.brain.decline(rid, DeclineReason.MODEL, sender=m)
+    assert d.one(ev.Unservable).forfeited == FEE and not d.of(ev.Slashed)
+    r = rnd.court.resolve(rid)
+    assert r.one(ev.HybridTimedOut).refund == 0 == rnd.court.owed(rnd.user.address)
+    assert rnd.info().status == HybridStatus.TIMED_OUT
 
 
 # ---------------------------------------------------------------- bad input: a named error, nothing changes

@@ -503,12 +503,16 @@ def test_timed_out_jury_round_is_filed_again_by_retry_then_settles(env):
     rid = first.one(ev.NodePosted).jury_request
     fin, task = env.jury_round(rid, voters=0)  # nobody votes: no quorum
     assert fin.one(ev.TimedOut).request_id == rid and env.game.game(gid).phase == "vote"
+    # The silent jurors' stake goes to the treasury; the jury is refunded its fee only (DESIGN.md section 9).
+    assert fin.one(ev.Forfeited).amount == SYSTEM.committee_size * SYSTEM.slash_amount
+    assert fin.one(ev.Refunded).account == env.jury.address and fin.one(ev.Refunded).amount == SYSTEM.min_fee
     with pytest.raises(E.JuryTaskMismatch):
         env.jury.retry(gid, task.encode() + b"\0", sender=env.other)
     r = env.jury.retry(gid, sender=env.other)  # anyone; the task is read back from InputPosted
     again = r.one(ev.JuryConvened)
     assert again.game_id == gid and again.brain_request_id != rid and r.one(ev.Requested).fee == SYSTEM.min_fee
     assert JuryTask.decode(r.one(ev.InputPosted).input) == task
+    assert env.chain.balance(env.jury.address) == 0  # nothing of anyone's stake sticks in the jury
     with pytest.raises(E.JuryRoundOpen):
         env.jury.retry(gid, sender=env.other)
     fin, _ = env.jury_round(again.brain_request_id)
@@ -725,6 +729,7 @@ def test_verdict_whose_callback_starved_is_delivered_by_retry_never_refiled(env)
     bare = OpmlGame(env.chain, env.chain.deploy("OpmlGame", env.opml.models.address, env.opml.verifier,
                                                 OPML.as_tuple()))
     starved.bind(bare.address)
+    env.brain.bind_kind(starved.address, ResultKind.NODE_CHECK)  # as deploy_jury does
     bare.set_jury(starved.address)
     env.game, env.jury = bare, starved
     cid, states = env.claim()

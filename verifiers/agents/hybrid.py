@@ -102,7 +102,7 @@ def resolve_due(chain, deployment, court: HybridCourt, info) -> bool:
 def brain_settled(deployment, request_id: int) -> bool:
     """A pending hybrid request whose Brain round timed out (or can be cancelled) is resolvable."""
     b = deployment.brain.request_info(request_id)
-    if b.status in (BrainStatus.TIMED_OUT, BrainStatus.FINALIZED):
+    if b.status in (BrainStatus.TIMED_OUT, BrainStatus.FINALIZED, BrainStatus.UNSERVABLE):
         return True
     timeout = deployment.system.config.queue_timeout
     return b.status == BrainStatus.QUEUED and deployment.chain.block_number > b.request_block + timeout

@@ -5,6 +5,9 @@ Duties, each recomputed from chain state on every tick:
 - commit: a dispatched request whose committee holds this node and that it has not committed to, while
   the commit window is open -> commit keccak(result, member, salt); the salt is `derive(brain, id)`;
 - reveal: committed, not revealed, reveals open -> reveal (result recomputed, salt re-derived);
+- decline: in place of a commit, a request this node cannot serve (a model it does not hold or cannot
+  build, an input that does not decode for the model, a result kind it does not compute, a jury task it
+  cannot judge) -> `decline` with the reason: never silent, so never slashed for it (DESIGN.md section 9);
 - finalize: the round can no longer change -> `finalize` (pays the majority, slashes the rest).
 
 What it votes on is what the request says (`ResultKind`): the exact output root, or the fast top-1; or,
@@ -22,11 +25,13 @@ from __future__ import annotations
 import hashlib
 
 from contracts import events as ev
-from contracts.bindings.brain import ResultKind, commitment
+from contracts.bindings.brain import DeclineReason, ResultKind, commitment
+from runtime.errors import InputDtypeError, InputShapeError, TribunalError
 from verifiers.agents.base import Agent, register_role
 from verifiers.jury import flipped, verdict
 
 CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late", "wrong-verdict")
+COMPUTED = (ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX, ResultKind.NODE_CHECK)  # what `_honest` computes
 
 
 @register_role
@@ -36,12 +41,14 @@ class Member(Agent):
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
-        self._results: dict[tuple, bytes] = {}  # (model, kind, sha256(input)) -> honest vote: a pure recomputation
+        self._results: dict[tuple, bytes | DeclineReason] = {}  # (model, kind, sha256(input)) -> honest vote
+        # or why it cannot be served: a pure recomputation
+        self._cannot: dict[int, DeclineReason] = {}  # request id -> why this node declines it (set by `_honest`)
 
     def tick(self) -> int:
         b = self.d.brain
         seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut)
-        done = {s.event.request_id for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut))}
+        done = {s.event.request_id for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut, ev.Unservable))}
         dispatched = {s.event.request_id: s.event for s in seen if isinstance(s.event, ev.Dispatched)}
         head = self.chain.block_number
         queued = [s for s in seen if isinstance(s.event, ev.Requested) and s.event.request_id not in dispatched
@@ -58,17 +65,20 @@ class Member(Agent):
             if not (found and dispatched[rid].committee >> index & 1):
                 continue
             info = b.request_info(rid)
+            if info.declined >> index & 1:
+                continue
             if not info.committed >> index & 1:
                 sent += self._commit(rid, info, head)
             elif not info.revealed >> index & 1 and self.cheat != "no-reveal":
-                reveals_open = head > info.commit_deadline or info.commit_count == size
+                reveals_open = head > info.commit_deadline or info.commit_count + info.decline_count == size
                 if reveals_open and head <= info.reveal_deadline:
                     vote = self.vote(rid, info)
                     if vote is not None and self.send(f"reveal {rid}", lambda: b.reveal(
                             rid, vote, self.derive(b.address, rid), sender=self.account)):
                         sent += 1
                         info = b.request_info(rid)
-            complete = info.reveal_count == info.commit_count and (info.commit_count == size or head > info.commit_deadline)
+            complete = info.reveal_count == info.commit_count and (
+                info.commit_count + info.decline_count == size or head > info.commit_deadline)
             if complete or head > info.reveal_deadline:
                 sent += bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
         return sent
@@ -79,7 +89,11 @@ class Member(Agent):
             return 0
         vote = self.vote(rid, info)
         if vote is None:
-            return 0
+            reason = self._cannot.get(rid)
+            if reason is None or head > info.commit_deadline:
+                return 0
+            return bool(self.send(f"decline {rid} ({reason.name})",
+                                  lambda: b.decline(rid, reason, sender=self.account)))
         c = commitment(vote, self.address, self.derive(b.address, rid))
         return bool(self.send(f"commit {rid}", lambda: b.commit(rid, c, sender=self.account)))
 
@@ -101,16 +115,32 @@ class Member(Agent):
         return honest[:-1] + bytes([honest[-1] ^ 1])
 
     def _honest(self, rid: int, info) -> bytes | None:
+        """The honest vote, or None with the reason this node cannot serve the request in `_cannot`."""
         entry = self.catalog.by_id(info.model_id)
         posted = self.recent(self.d.brain.address, ev.InputPosted, key=rid)
-        if entry is None or not posted:
-            self.log.append({"duty": f"vote {rid}", "refused": "unknown model or no input on chain"})
-            return None
+        if entry is None or not posted or int(info.result_kind) not in COMPUTED:
+            why = DeclineReason.MODEL if entry is None else DeclineReason.INPUT if not posted else DeclineReason.KIND
+            return self._decline(rid, why, "unknown model, no input on chain, or a kind it does not compute")
         data, kind = posted[0].event.input, ResultKind(int(info.result_kind))
         key = (entry.model_id, kind, hashlib.sha256(data).digest())
         if key not in self._results:
-            if kind == ResultKind.NODE_CHECK:
-                self._results[key] = verdict(data, self.catalog, entry.model_id)
-            else:
-                self._results[key] = entry.result(data, kind)
-        return self._results[key]
+            try:
+                if kind == ResultKind.NODE_CHECK:
+                    self._results[key] = verdict(data, self.catalog, entry.model_id)
+                else:
+                    self._results[key] = entry.result(data, kind)
+            except (InputShapeError, InputDtypeError) as e:
+                self._results[key] = DeclineReason.INPUT
+                self.log.append({"duty": f"vote {rid}", "error": f"{type(e).__name__}: {e}"})
+            except TribunalError as e:  # the model does not build or run here (an op it lacks, say)
+                self._results[key] = DeclineReason.MODEL
+                self.log.append({"duty": f"vote {rid}", "error": f"{type(e).__name__}: {e}"})
+        vote = self._results[key]
+        if isinstance(vote, DeclineReason):
+            return self._decline(rid, vote, "cannot compute the result")
+        return vote
+
+    def _decline(self, rid: int, reason: DeclineReason, why: str) -> None:
+        self._cannot[rid] = reason
+        self.log.append({"duty": f"vote {rid}", "refused": f"{why} ({reason.name})"})
+        return None

@@ -173,7 +173,8 @@ class OpmlAgent(Agent):
         b = self.d.brain.request_info(case.request)
         timeout = self.d.system.config.queue_timeout
         stale = b.status == BrainStatus.QUEUED and self.chain.block_number > b.request_block + timeout
-        if b.status not in (BrainStatus.TIMED_OUT, BrainStatus.CANCELLED, BrainStatus.FINALIZED) and not stale:
+        ended = (BrainStatus.TIMED_OUT, BrainStatus.CANCELLED, BrainStatus.FINALIZED, BrainStatus.UNSERVABLE)
+        if b.status not in ended and not stale:
             return 0
         return bool(self.send(f"retry jury of game {game_id}", lambda: jury.retry(game_id, sender=self.account)))
 

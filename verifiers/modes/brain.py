@@ -15,7 +15,7 @@ from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, ModeUnavailable
 from verifiers.modes import register
 from verifiers.modes.base import PENDING, Handle, Mode, Request, read_answer, slashed
-from verifiers.verdict import FINAL, TIMED_OUT, Verdict
+from verifiers.verdict import FINAL, REJECTED, TIMED_OUT, Verdict
 
 CALLBACK_GAS = 100_000
 
@@ -91,14 +91,14 @@ def committee_verdict(mode: str, t, req: Request, h: Handle, brain) -> Verdict:
     """The verdict on a Brain request as the chain has it, with commits, reveals and every transaction."""
     rid = h.request_id
     info = brain.request_info(rid)
-    if info.status not in (Status.FINALIZED, Status.TIMED_OUT):  # still open: a light verdict, read each block
+    if info.status not in (Status.FINALIZED, Status.TIMED_OUT, Status.UNSERVABLE):  # still open: read each block
         return Verdict(mode, PENDING, request_id=rid, blocks=t.chain.block_number - h.block,
                        transactions=[h.data["request_tx"]])
     seen = events(t.chain, brain.address, ev.Dispatched, ev.Committed, ev.Revealed, ev.Finalized, ev.TimedOut,
-                  from_block=h.block, key=rid)
+                  ev.Unservable, from_block=h.block, key=rid)
     txs = [h.data["request_tx"]] + transactions(t.chain, seen, {
         "Dispatched": "dispatch", "Committed": "commit", "Revealed": "reveal", "Finalized": "finalize",
-        "TimedOut": "finalize (timeout)"})
+        "TimedOut": "finalize (timeout)", "Unservable": "decline (round ends)"})
     evidence = {
         "committee": brain.committee(rid) if info.committee else [],
         "commits": [{"member": s.event.member, "commitment": "0x" + s.event.commitment.hex(), "block": s.block}
@@ -108,7 +108,7 @@ def committee_verdict(mode: str, t, req: Request, h: Handle, brain) -> Verdict:
         "result_kind": ResultKind(int(info.result_kind)).name}
     v = Verdict(mode, PENDING, request_id=rid, transactions=txs, evidence=evidence,
                 blocks=t.chain.block_number - h.block)
-    end = [s for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut))]
+    end = [s for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut, ev.Unservable))]
     if info.status == Status.FINALIZED:
         fin = end[0].event
         v.status, v.blocks = FINAL, end[0].block - h.block
@@ -117,6 +117,12 @@ def committee_verdict(mode: str, t, req: Request, h: Handle, brain) -> Verdict:
         evidence["votes"], evidence["result"] = fin.votes, "0x" + fin.result.hex()
     elif info.status == Status.TIMED_OUT:
         v.status, v.refund, v.reason = TIMED_OUT, info.fee, "no majority by the reveal deadline: fee refunded"
+        read_answer(v, req, None)
+        if end:
+            v.blocks = end[0].block - h.block
+    elif info.status == Status.UNSERVABLE:
+        v.status, v.refund = REJECTED, 0
+        v.reason = f"declined by {info.decline_count} of the committee (it cannot serve it): the fee is forfeited"
         read_answer(v, req, None)
         if end:
             v.blocks = end[0].block - h.block

@@ -33,9 +33,13 @@ import {
 /// defender). The claim rejected, or no defense, or a majority that never published its pair: the
 /// answer is *overturned*, and any final opML claim on the request's model and input, made since the
 /// request, is adopted within `adoptWindow` blocks as the final answer. If that answer differs from the
-/// majority's vote, the majority is slashed through NodeRegistry and the slashed stake goes to the
-/// challenger. No adoption in time: the request times out and the slashed stake goes to the requester.
-/// A Brain round without quorum (or never dispatched) times out here too, with the fee refunded.
+/// majority's vote (or nothing is adopted in time: the request times out), the majority is slashed
+/// through NodeRegistry. Money (DESIGN.md section 9): the slashed stake pays the challenger only when
+/// the challenger's bond was at risk against the majority's own claim and a game refuted that claim;
+/// a majority slashed for not publishing or not defending forfeits its stake to the treasury, and the
+/// requester is never paid slashed stake. A Brain round without quorum (or never dispatched) times out
+/// here too, with the fee Brain refunded; one its committee declined (Unservable) times out with nothing
+/// to refund (Brain forfeited the fee).
 /// Stake: Brain locks the committee in NodeRegistry for its round and unlocks it when it finalizes,
 /// just before calling `onResult`; the court locks the majority in that same transaction and unlocks
 /// it only once the answer is final or timed out (after slashing), so no majority member can
@@ -295,10 +299,10 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
             if (block.number <= deadline) revert HybridWindowOpen(requestId, deadline);
             uint256 pot = _slashMajority(requestId, r);
             _release(r);
-            _owe(r.requester, pot);
+            _owe(r.challenger, pot);
             _owe(r.challenger, r.bond);
             r.status = Status.TimedOut;
-            emit HybridTimedOut(requestId, pot);
+            emit HybridTimedOut(requestId, 0);
             return Status.TimedOut;
         }
         revert NothingToResolve(requestId, uint8(s));
@@ -318,9 +322,9 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         // INVARIANT: only a claim that survived its window and its games becomes the answer.
         if (c.status != CLAIM_FINAL) revert ClaimNotFinal(claimId);
         if (voteOf(c.outputRoot, c.finalRoot) != r.vote) {
-            // The majority signed a wrong answer: its stake pays whoever raised the alarm.
-            uint256 pot = _slashMajority(requestId, r);
-            _owe(r.challenger != address(0) ? r.challenger : c.defender, pot);
+            // The majority signed a wrong answer: its stake pays the challenger whose bond it faced in a game
+            // (forfeited to the treasury when the majority was slashed for silence).
+            _owe(r.challenger, _slashMajority(requestId, r));
             _owe(r.challenger, r.bond);
         } else {
             // The majority was right and only its defense failed: the challenger's bond to the claim's defender.
@@ -421,14 +425,15 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
             brain.cancel(requestId);
             b.status = Brain.Status.Cancelled;
         }
-        // INVARIANT: a request times out here only when its Brain round did (fee refunded there to us).
-        if (b.status != Brain.Status.TimedOut && b.status != Brain.Status.Cancelled) {
-            revert NothingToResolve(requestId, uint8(Status.Pending));
-        }
+        bool refunded = b.status == Brain.Status.TimedOut || b.status == Brain.Status.Cancelled;
+        // INVARIANT: a request times out here only when its Brain round ended without a decision: with its
+        // fee refunded to this court, or declined (Unservable: Brain forfeited the fee, nothing to refund).
+        if (!refunded && b.status != Brain.Status.Unservable) revert NothingToResolve(requestId, uint8(Status.Pending));
+        uint256 refund = refunded ? b.fee : 0;
         _pull();
-        _owe(r.requester, b.fee);
+        _owe(r.requester, refund);
         r.status = Status.TimedOut;
-        emit HybridTimedOut(requestId, b.fee);
+        emit HybridTimedOut(requestId, refund);
         return Status.TimedOut;
     }
 
@@ -485,10 +490,17 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         }
     }
 
-    /// Slashes the majority that signed a failed answer; returns what was slashed (now held here).
+    /// Slashes the majority of a failed answer. Its claim refuted in a game (a defense was named, so a
+    /// challenger's bond was at risk against it): a wrong answer, whose stake comes here for the challenger
+    /// (returned). Otherwise (never published, never defended): silence, forfeited to the treasury (0).
     function _slashMajority(uint256 requestId, Request storage r) private returns (uint256 pot) {
+        // INVARIANT: slashed stake pays the challenger only for a claim of the majority's refuted in a game.
+        if (r.defense == 0) {
+            nodes.settle(requestId, 0, r.majority, 0, address(this));
+            return 0;
+        }
         uint256 before = nodes.credit(address(this));
-        nodes.settle(requestId, r.majority, 0, address(this));
+        nodes.settle(requestId, r.majority, 0, 0, address(this));
         pot = nodes.credit(address(this)) - before;
         _pull();
     }

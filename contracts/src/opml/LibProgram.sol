@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {InvalidModelProof} from "../Errors.sol";
+import {LibMerkle} from "./LibMerkle.sol";
+
 /// @notice Reads the canonical descriptors of bisection/commitments.py (big-endian integers):
 ///   header = tag || u32 num_slots || u32 steps || u32 input_slot || u64 scale
 ///            || u32 num_outputs || u32 output_slot...
@@ -88,5 +91,39 @@ library LibProgram {
             at = next;
         }
         return 0;
+    }
+
+    /// The program header and its input's byte size, proven against `programRoot`: `head` is leaf 0 of the
+    /// program tree and `inputNode` the node at `inputStep`, which reads the input slot (reverts
+    /// InvalidModelProof otherwise). Also the program tree's depth. OpmlModels and ModelRegistry register with it.
+    function provenInput(
+        bytes32 programRoot,
+        bytes calldata head,
+        bytes32[] calldata headerProof,
+        uint256 inputStep,
+        bytes calldata inputNode,
+        bytes32[] calldata inputNodeProof
+    ) internal pure returns (Header memory h, uint256 nbytes, uint256 programDepth) {
+        bool ok;
+        (h, ok) = header(head);
+        programDepth = depth(h.steps + 1);
+        // INVARIANT: the header (slot count, steps, input and output slots) is leaf 0 of the program.
+        if (!ok || headerProof.length != programDepth || LibMerkle.fold(sha256(head), 0, headerProof) != programRoot) {
+            revert InvalidModelProof("header is not leaf 0 of the program root");
+        }
+        nbytes = inputBytes(inputNode, h.inputSlot);
+        // INVARIANT: the input's size comes from a node of the program that reads the input slot.
+        if (inputStep == 0 || inputStep > h.steps || inputNodeProof.length != programDepth || nbytes == 0
+                || u32(inputNode, 4) != inputStep
+                || LibMerkle.fold(sha256(inputNode), inputStep, inputNodeProof) != programRoot) {
+            revert InvalidModelProof("input node is not a node of the program reading the input slot");
+        }
+    }
+
+    /// The depth of a Merkle tree over `n` leaves: ceil(log2 n).
+    function depth(uint256 n) internal pure returns (uint256) {
+        uint256 p = 1;
+        while (p < n) p <<= 1;
+        return LibMerkle.log2(p);
     }
 }

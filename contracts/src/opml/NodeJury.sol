@@ -22,7 +22,9 @@ import {IJury, IJuryGame, VERDICT_EXACT} from "./IJury.sol";
 /// A round without a verdict (timed out for lack of quorum, never dispatched, or one whose majority
 /// voted neither value) leaves the game waiting: anyone may `retry` it, re-sending the same task
 /// (checked against the round's input hash), paid by the round's refunded fee plus what the caller
-/// adds. A round that finalized but whose callback did not get through is delivered by `retry` too.
+/// adds. A round that finalized but whose callback did not get through is delivered by `retry` too. A
+/// round the jurors declined (Unservable: a task they cannot judge) forfeited its fee; a retry pays anew.
+/// Money (DESIGN.md section 9): silent jurors are slashed to the treasury, never to this contract.
 contract NodeJury is IJury, IResultConsumer {
     bytes32 public constant VOTE_WITHIN = bytes32(uint256(1));
     bytes32 public constant VOTE_BEYOND = bytes32(uint256(2));
@@ -117,9 +119,10 @@ contract NodeJury is IJury, IResultConsumer {
         }
         uint256 funds = msg.value;
         if (b.status == Brain.Status.TimedOut || b.status == Brain.Status.Cancelled) {
+            // The refunded fee only: silent jurors' stake went to the treasury (NodeRegistry.settle).
             if (nodes.credit(address(this)) != 0) nodes.claim();
             funds += b.fee;
-        } else if (b.status != Brain.Status.Finalized) {
+        } else if (b.status != Brain.Status.Finalized && b.status != Brain.Status.Unservable) {
             // INVARIANT: an open round is left to finish; only one without a verdict is filed again.
             revert JuryRoundOpen(gameId, c.request, uint8(b.status));
         }

@@ -61,24 +61,12 @@ contract OpmlModels {
         view
         returns (Model memory m)
     {
-        (LibProgram.Header memory h, bool ok) = LibProgram.header(r.header);
-        uint256 programDepth = LibMerkle.log2(_pow2(h.steps + 1));
-        // INVARIANT: the header (slot count, steps, input and output slots) is leaf 0 of the program.
-        if (!ok || r.headerProof.length != programDepth
-                || LibMerkle.fold(sha256(r.header), 0, r.headerProof) != programRoot) {
-            revert InvalidModelProof("header is not leaf 0 of the program root");
-        }
-        uint256 stateDepth = LibMerkle.log2(_pow2(h.numSlots));
+        (LibProgram.Header memory h, uint256 inputBytes, uint256 programDepth) = LibProgram.provenInput(
+            programRoot, r.header, r.headerProof, r.inputStep, r.inputNode, r.inputNodeProof);
+        uint256 stateDepth = LibProgram.depth(h.numSlots);
         // INVARIANT: the input path is the input slot's path in the weights tree (whose input leaf is ZERO).
         if (r.inputPath.length != stateDepth || LibMerkle.fold(bytes32(0), h.inputSlot, r.inputPath) != weightsRoot) {
             revert InvalidModelProof("input path does not fold to the weights root");
-        }
-        uint256 inputBytes = LibProgram.inputBytes(r.inputNode, h.inputSlot);
-        // INVARIANT: the input's size comes from a node of the program that reads the input slot.
-        if (r.inputStep == 0 || r.inputStep > h.steps || r.inputNodeProof.length != programDepth || inputBytes == 0
-                || LibProgram.u32(r.inputNode, 4) != r.inputStep
-                || LibMerkle.fold(sha256(r.inputNode), r.inputStep, r.inputNodeProof) != programRoot) {
-            revert InvalidModelProof("input node is not a node of the program reading the input slot");
         }
         m = Model(programRoot, weightsRoot, uint32(h.steps), uint32(h.numSlots), uint32(h.inputSlot),
             uint32(h.outputSlot), uint32(inputBytes), uint8(stateDepth), uint8(programDepth), msg.sender,
@@ -108,10 +96,5 @@ contract OpmlModels {
         inputRoot = LibMerkle.tensorRoot(input);
         // INVARIANT: S_0 comes from the registered model and the request input alone.
         root = LibMerkle.foldStored(inputRoot, m.inputSlot, _inputPath[modelId]);
-    }
-
-    function _pow2(uint256 n) private pure returns (uint256 p) {
-        p = 1;
-        while (p < n) p <<= 1;
     }
 }

@@ -278,7 +278,7 @@ contract Training is ReentrancyGuard {
         if (uint256(p.revealCount) * 2 <= committeeSize) {
             p.status = Status.TimedOut;
             emit ScoringTimedOut(id, p.revealCount);
-            nodes.settle(SETTLE_TAG | id, missing, 0, p.trainer);
+            nodes.settle(SETTLE_TAG | id, 0, missing, 0, p.trainer);
             nodes.unlock(p.committee | trainerBit);
             return;
         }
@@ -294,14 +294,14 @@ contract Training is ReentrancyGuard {
             p.status = Status.Accepted;
             _versions[v] = Version(uint64(id), uint40(block.number), uint16(median), p.baseVersion, p.weights, bytes32(0));
             emit Accepted(id, v, median, p.baseVersion, p.weights);
-            nodes.settle{value: paid}(SETTLE_TAG | id, missing, p.revealed, address(this));
+            nodes.settle{value: paid}(SETTLE_TAG | id, 0, missing, p.revealed, address(this));
             uint256 reward = _pay(trainerReward);
-            if (reward > 0) nodes.settle{value: reward}(SETTLE_TAG | id, 0, trainerBit, address(this));
+            if (reward > 0) nodes.settle{value: reward}(SETTLE_TAG | id, 0, 0, trainerBit, address(this));
         } else {
             p.status = Status.Rejected;
             emit Rejected(id, median, p.revealCount);
             uint256 slash = missing | trainerBit;
-            nodes.settle{value: paid}(SETTLE_TAG | id, slash, p.revealed, address(this));
+            nodes.settle{value: paid}(SETTLE_TAG | id, slash & ~missing, missing, p.revealed, address(this));
         }
         nodes.unlock(p.committee | trainerBit);
     }
