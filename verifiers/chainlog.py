@@ -13,7 +13,6 @@ transactions behind a set of events into `Transaction` records with their gas an
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from eth_abi import encode as abi_encode
@@ -21,8 +20,6 @@ from eth_abi import encode as abi_encode
 from contracts.chain.base import Chain
 from contracts.events import Event, abi_events, decode_log
 from verifiers.verdict import Transaction
-
-_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,12 +110,7 @@ def events(chain: Chain, address: str, *kinds: type[Event], from_block: int = 0,
     out = []
     index = getattr(chain, "log_index", None)
     for log in (index.get_logs(params) if index is not None else chain.w3.eth.get_logs(params)):
-        try:
-            e = decode_log(log)
-        except Exception as err:  # noqa: BLE001 - one log that does not decode (another ABI at this address) ends no read
-            _LOG.warning("skipped an undecodable log (tx 0x%s, log %s): %s: %s", bytes(log["transactionHash"]).hex(),
-                         log["logIndex"], type(err).__name__, err)
-            continue
+        e = decode_log(log)  # None for a log that does not decode: it is skipped, the others still read
         if e is not None and (not kinds or isinstance(e, kinds)):
             out.append(Seen(e, bytes(log["transactionHash"]), int(log["logIndex"])))
     return out

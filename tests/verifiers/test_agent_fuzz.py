@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from bisection.merkle import fold
 from contracts import events as ev
-from contracts.bindings.brain import ResultKind
+from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from contracts.bindings.opml import registration
 from runtime.errors import TribunalError
 from verifiers.catalog import Catalog
@@ -154,6 +154,32 @@ def test_member_malformedRequest_honestConcurrentRequestServed_noHonestRoundSlas
         junk(a, t.model(MODEL), sample)
         serve_honestly(t, sample, modes=("brain",))
         assert slashed_rounds(t, since) <= a.rounds
+
+
+def junk_logger(t) -> str:
+    """A contract whose every call (a result callback too) emits a log under Brain's `Finalized`
+    signature with 3 bytes of data, which no decoder can read as that event's fields."""
+    runtime = b"\x7f" + ev.topic_of(ev.Finalized) + bytes.fromhex("60036000a100")  # LOG1(topic, mem[0:3]); STOP
+    init = bytes([0x60, len(runtime), 0x60, 12, 0x60, 0, 0x39, 0x60, len(runtime), 0x60, 0, 0xF3])  # 12 bytes
+    factory = t.chain.w3.eth.contract(abi=[], bytecode=init + runtime)
+    return t.chain.transact(factory.constructor(), sender=t.chain.accounts[ATTACKER]).contract_address
+
+
+def test_member_consumerEmitsUndecodableLog_roundFinalizedAndConcurrentRequestServed(roomy, sample):
+    """The member that finalizes a round whose consumer logs junk reads its own receipt: before, the
+    undecodable log raised there and ended every member's tick."""
+    with reverted(roomy) as t:
+        e, a = t.model(MODEL), Attacker(t)
+        r = t.deployment.brain.request(e.model_id, e.encode(sample, ResultKind.OUTPUT_ROOT), fee=a.fee, sender=a.acct,
+                                       consumer=junk_logger(t), callback_gas=50_000)
+        rid = r.one(ev.Requested).request_id
+        serve_honestly(t, sample, modes=("brain",))
+        for _ in range(4 * CONFIG.queue_timeout):  # blocks enough for any round to end
+            if t.deployment.brain.status(rid) not in (BrainStatus.QUEUED, BrainStatus.DISPATCHED):
+                break
+            t.step()
+        assert t.deployment.brain.status(rid) == BrainStatus.FINALIZED
+        assert any(s.event.success for s in events(t.chain, t.deployment.brain.address, ev.CallbackExecuted, key=rid))
 
 
 # ---- the fuzz: arbitrary junk of every kind, then one honest request per mode

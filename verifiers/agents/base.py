@@ -26,15 +26,19 @@ Writing a new role (engineer h12's trainer/scorer/follower roles are meant to be
         cheats = ("honest", "inflate")          # strategies `--cheat` accepts; "honest" first
 
         def tick(self) -> int:
-            sent = 0
-            for seen in self.recent(self.d.brain.address, SomeEvent):   # events since `lookback` blocks
-                if <duty due, judged from chain state only>:
-                    self.send("score", lambda: binding.method(..., sender=self.account))
-                    sent += 1
-            return sent                                  # transactions sent this tick
+            return sum(self.isolated(f"score {s.event.request_id}", s.event.request_id, lambda: self.score(s))
+                       for s in self.recent(self.d.brain.address, SomeEvent))   # events since `lookback` blocks
+
+        def score(self, seen) -> int:
+            if not <duty due, judged from chain state only>:
+                return 0
+            return bool(self.send("score", lambda: binding.method(..., sender=self.account)))  # transactions sent
 
 `send` runs a transaction and records it in `self.log`; a contract error (another agent was faster,
-a window closed) is logged and swallowed, since the next tick recomputes what is still due. Register
+a window closed) is logged and swallowed, since the next tick recomputes what is still due.
+`isolated` runs one item's duty alone: whatever it raises (chain data that does not decode, a model
+that will not load) is logged with the item's id and ends that item's duty only, so an agent never
+dies on chain data (`Scheduler.tick` and `run_forever` isolate each whole tick as well). Register
 the class with `@register_role` in a module under verifiers/agents/ and `tribunal node --role NAME`
 finds it.
 """

@@ -285,10 +285,10 @@ class HybridWatcher(Watcher, _HybridDuties):
         return sent if court is None else sent + self.serve_hybrid(court, self._duties)
 
     def _duties(self, court: HybridCourt, state, rid: int, info) -> int:
-        sent = 0
-        if info.status in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):  # a request it cannot recompute
+        sent = 0  # dispute and adopt apart from resolve: a request it cannot recompute is still resolved
+        if info.status in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):
             sent += self.isolated(f"dispute hybrid {rid}", rid, lambda: self._dispute(court, state(), rid, info))
-        elif info.status == HybridStatus.OVERTURNED:  # is still resolved when its window ends
+        elif info.status == HybridStatus.OVERTURNED:
             sent += self.isolated(f"adopt hybrid {rid}", rid, lambda: self._adopt(court, state(), rid, info))
         return sent + self.resolve_hybrid(court, rid, info)
 
