@@ -612,7 +612,9 @@ def _norm(abi_type: str, value: Any) -> Any:
 
 
 def decode_log(log: Any) -> Event | None:
-    """The dataclass for one log, or None when it is not one of Tribunal's events."""
+    """The dataclass for one log, or None when it is not one of Tribunal's events: another event, or a
+    log that reuses one of Tribunal's signatures with other fields (any contract can emit any topic; a
+    consumer's callback puts its logs in the receipt of the transaction that delivered to it)."""
     topics = [bytes(t) for t in log["topics"]]
     item = abi_events().get(topics[0]) if topics else None
     cls = event_classes().get(item["name"]) if item else None
@@ -620,12 +622,17 @@ def decode_log(log: Any) -> Event | None:
         return None
     indexed = [i for i in item["inputs"] if i["indexed"]]
     plain = [i for i in item["inputs"] if not i["indexed"]]
+    if len(topics) != 1 + len(indexed):
+        return None
     values = {}
-    for param, topic in zip(indexed, topics[1:]):
-        values[param["name"]] = _norm(param["type"], abi_decode([param["type"]], topic)[0])
-    data = bytes(log["data"])
-    for param, value in zip(plain, abi_decode([p["type"] for p in plain], data)):
-        values[param["name"]] = _norm(param["type"], value)
+    try:
+        for param, topic in zip(indexed, topics[1:]):
+            values[param["name"]] = _norm(param["type"], abi_decode([param["type"]], topic)[0])
+        data = bytes(log["data"])
+        for param, value in zip(plain, abi_decode([p["type"] for p in plain], data)):
+            values[param["name"]] = _norm(param["type"], value)
+    except Exception:  # noqa: BLE001 - eth_abi's decoding errors: these bytes are not this event's fields
+        return None
     kwargs = {snake(name): value for name, value in values.items()}
     return cls(**kwargs, emitter=to_checksum_address(log["address"]), block_number=int(log["blockNumber"]))
 

@@ -110,7 +110,7 @@ def events(chain: Chain, address: str, *kinds: type[Event], from_block: int = 0,
     out = []
     index = getattr(chain, "log_index", None)
     for log in (index.get_logs(params) if index is not None else chain.w3.eth.get_logs(params)):
-        e = decode_log(log)
+        e = decode_log(log)  # None for a log that does not decode: it is skipped, the others still read
         if e is not None and (not kinds or isinstance(e, kinds)):
             out.append(Seen(e, bytes(log["transactionHash"]), int(log["logIndex"])))
     return out

@@ -26,15 +26,19 @@ Writing a new role (engineer h12's trainer/scorer/follower roles are meant to be
         cheats = ("honest", "inflate")          # strategies `--cheat` accepts; "honest" first
 
         def tick(self) -> int:
-            sent = 0
-            for seen in self.recent(self.d.brain.address, SomeEvent):   # events since `lookback` blocks
-                if <duty due, judged from chain state only>:
-                    self.send("score", lambda: binding.method(..., sender=self.account))
-                    sent += 1
-            return sent                                  # transactions sent this tick
+            return sum(self.isolated(f"score {s.event.request_id}", s.event.request_id, lambda: self.score(s))
+                       for s in self.recent(self.d.brain.address, SomeEvent))   # events since `lookback` blocks
+
+        def score(self, seen) -> int:
+            if not <duty due, judged from chain state only>:
+                return 0
+            return bool(self.send("score", lambda: binding.method(..., sender=self.account)))  # transactions sent
 
 `send` runs a transaction and records it in `self.log`; a contract error (another agent was faster,
-a window closed) is logged and swallowed, since the next tick recomputes what is still due. Register
+a window closed) is logged and swallowed, since the next tick recomputes what is still due.
+`isolated` runs one item's duty alone: whatever it raises (chain data that does not decode, a model
+that will not load) is logged with the item's id and ends that item's duty only, so an agent never
+dies on chain data (`Scheduler.tick` and `run_forever` isolate each whole tick as well). Register
 the class with `@register_role` in a module under verifiers/agents/ and `tribunal node --role NAME`
 finds it.
 """
@@ -83,6 +87,7 @@ class Agent:
         self.cheat = cheat
         self.name = name or f"{self.role}-{account.address[:8]}"
         self.log: list[dict] = []  # what it did and what the chain refused, newest last (for people; never read back)
+        self._failures: set[tuple] = set()  # (duty, item, error) already logged by `isolated`: logged once, not every tick
 
     @property
     def address(self) -> str:
@@ -112,12 +117,15 @@ class Agent:
         """Runs one item's duty (a request, claim, game, proposal) alone: any exception it raises, from
         chain data that does not decode to a model that will not load, is logged with the item's id and
         ends that item's duty for this tick, never the tick itself, so the other items are still served.
+        The same failure of the same item is logged once (the duty is retried, and fails alike, every tick).
         Returns the transactions `fn` sent (0 when it failed)."""
         try:
             return int(fn() or 0)
         except Exception as e:  # noqa: BLE001 - an agent never dies on chain data (DESIGN.md section 11)
-            self.log.append({"duty": what, "id": item, "error": f"{type(e).__name__}: {e}",
-                             "block": self.chain.block_number})
+            error = f"{type(e).__name__}: {e}"
+            if (what, item, error) not in self._failures:
+                self._failures.add((what, item, error))
+                self.log.append({"duty": what, "id": item, "error": error, "block": self.chain.block_number})
             return 0
 
     def derive(self, *parts: bytes | int | str) -> bytes:
@@ -130,7 +138,7 @@ class Agent:
     def run_forever(self, poll: float = 0.2, stop: Callable[[], bool] = lambda: False) -> None:
         """Tick, sleep, repeat (the OS-process loop)."""
         while not stop():
-            self.tick()
+            self.isolated("tick", self.name, self.tick)  # a failure outside any item's duty: try again next tick
             time.sleep(poll)
 
 
@@ -145,4 +153,5 @@ class Scheduler:
         return agent
 
     def tick(self) -> int:
-        return sum(a.tick() for a in self.agents)
+        """Every agent ticks, whatever another one raised (it is logged in that agent's own log)."""
+        return sum(a.isolated("tick", a.name, a.tick) for a in self.agents)

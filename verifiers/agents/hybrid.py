@@ -23,6 +23,8 @@ HybridWatcher
 """
 from __future__ import annotations
 
+import functools
+
 from contracts import events as ev
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from contracts.bindings.hybrid import HybridCourt, HybridStatus, vote_of
@@ -124,17 +126,24 @@ class _HybridDuties(OpmlAgent):
     def court(self) -> HybridCourt | None:
         return court_of(self.d)
 
-    def open_requests(self, court: HybridCourt):
-        """(request id, info) of every hybrid request not yet settled, from the court's logs (a request
-        whose AnswerFinal or HybridTimedOut is logged is settled for good: its state is not read again)."""
+    def open_requests(self, court: HybridCourt) -> list[int]:
+        """Every hybrid request not yet settled, from the court's logs (a request whose AnswerFinal or
+        HybridTimedOut is logged is settled for good: its state is not read again)."""
         seen = self.recent(court.address, ev.HybridRequested, ev.AnswerFinal, ev.HybridTimedOut)
         settled = {s.event.request_id for s in seen if not isinstance(s.event, ev.HybridRequested)}
-        for s in seen:
-            rid = s.event.request_id
-            if isinstance(s.event, ev.HybridRequested) and rid not in settled:
-                info = court.request_info(rid)
-                if info.status in OPEN:
-                    yield rid, info
+        return [s.event.request_id for s in seen if isinstance(s.event, ev.HybridRequested)
+                and s.event.request_id not in settled]
+
+    def serve_hybrid(self, court: HybridCourt, duties) -> int:
+        """`duties(court, state, rid, info)` on every open hybrid request, each alone (a request that
+        fails is logged, never the others); `state` reads the opML logs once, when a duty first asks."""
+        state = functools.cache(self.state)
+
+        def one(rid: int) -> int:
+            info = court.request_info(rid)
+            return duties(court, state, rid, info) if info.status in OPEN else 0
+
+        return sum(self.isolated(f"hybrid request {rid}", rid, lambda: one(rid)) for rid in self.open_requests(court))
 
     def request_input(self, rid: int):
         """(entry, x_q) of a hybrid request, from Brain's InputPosted event; None when unknown here."""
@@ -192,19 +201,16 @@ class HybridMember(Member, _HybridDuties):
     def tick(self) -> int:
         sent = super().tick()
         court = self.court()
-        if court is None:
-            return sent
-        st = None
-        for rid, info in self.open_requests(court):
-            if info.status in (HybridStatus.PENDING, HybridStatus.DECIDED):
-                sent += self._publish(court, rid, info)
-            elif info.status == HybridStatus.CHALLENGED:
-                st = st or self.state()
-                sent += self._defend(court, st, rid, info)
-            elif info.status == HybridStatus.DEFENDED:
-                st = st or self.state()
-                sent += self._play_defense(st, rid, info)
-        return sent
+        return sent if court is None else sent + self.serve_hybrid(court, self._duties)
+
+    def _duties(self, court: HybridCourt, state, rid: int, info) -> int:
+        if info.status in (HybridStatus.PENDING, HybridStatus.DECIDED):
+            return self._publish(court, rid, info)
+        if info.status == HybridStatus.CHALLENGED:
+            return self._defend(court, state(), rid, info)
+        if info.status == HybridStatus.DEFENDED:
+            return self._play_defense(state(), rid, info)
+        return 0
 
     def _mine(self, court: HybridCourt, rid: int):
         """(entry, x_q, pair, vote) of this member's hybrid vote, or None when it has none revealed."""
@@ -260,7 +266,7 @@ class HybridMember(Member, _HybridDuties):
         if found is None:
             return 0
         player = self.player(*found, self.trace_strategy)
-        return sum(self.play(gid, player) for gid in st.open_games(cid))
+        return sum(self.isolated(f"move game {gid}", gid, lambda: self.play(gid, player)) for gid in st.open_games(cid))
 
 
 def court_majority(deployment, rid: int, vote: bytes) -> list[str]:
@@ -276,18 +282,15 @@ class HybridWatcher(Watcher, _HybridDuties):
     def tick(self) -> int:
         sent = super().tick()
         court = self.court()
-        if court is None:
-            return sent
-        st = None
-        for rid, info in self.open_requests(court):
-            if info.status in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):
-                st = st or self.state()
-                sent += self._dispute(court, st, rid, info)
-            elif info.status == HybridStatus.OVERTURNED:
-                st = st or self.state()
-                sent += self._adopt(court, st, rid, info)
-            sent += self.resolve_hybrid(court, rid, info)
-        return sent
+        return sent if court is None else sent + self.serve_hybrid(court, self._duties)
+
+    def _duties(self, court: HybridCourt, state, rid: int, info) -> int:
+        sent = 0  # dispute and adopt apart from resolve: a request it cannot recompute is still resolved
+        if info.status in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):
+            sent += self.isolated(f"dispute hybrid {rid}", rid, lambda: self._dispute(court, state(), rid, info))
+        elif info.status == HybridStatus.OVERTURNED:
+            sent += self.isolated(f"adopt hybrid {rid}", rid, lambda: self._adopt(court, state(), rid, info))
+        return sent + self.resolve_hybrid(court, rid, info)
 
     def _dispute(self, court: HybridCourt, st, rid: int, info) -> int:
         cfg = court_config(self.d, court)

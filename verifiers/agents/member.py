@@ -47,7 +47,7 @@ class Member(Agent):
 
     def tick(self) -> int:
         b = self.d.brain
-        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut)
+        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut, ev.Unservable)
         done = {s.event.request_id for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut, ev.Unservable))}
         dispatched = {s.event.request_id: s.event for s in seen if isinstance(s.event, ev.Dispatched)}
         head = self.chain.block_number
@@ -60,28 +60,44 @@ class Member(Agent):
         if not active:
             return sent
         found, index = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
-        size = self.d.system.config.committee_size
         for rid in active:
             if not (found and dispatched[rid].committee >> index & 1):
                 continue
-            info = b.request_info(rid)
-            if info.declined >> index & 1:
-                continue
-            if not info.committed >> index & 1:
-                sent += self._commit(rid, info, head)
-            elif not info.revealed >> index & 1 and self.cheat != "no-reveal":
-                reveals_open = head > info.commit_deadline or info.commit_count + info.decline_count == size
-                if reveals_open and head <= info.reveal_deadline:
-                    vote = self.vote(rid, info)
-                    if vote is not None and self.send(f"reveal {rid}", lambda: b.reveal(
-                            rid, vote, self.derive(b.address, rid), sender=self.account)):
-                        sent += 1
-                        info = b.request_info(rid)
-            complete = info.reveal_count == info.commit_count and (
-                info.commit_count + info.decline_count == size or head > info.commit_deadline)
-            if complete or head > info.reveal_deadline:
-                sent += bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
+            # Each request alone, and its vote apart from its finalize: a request this member cannot
+            # compute (bytes that do not decode, a kind it does not know) is abstained on, never the others,
+            # and its round is still finalized (an unfinalized round would hold an in-flight slot).
+            sent += self.isolated(f"vote {rid}", rid, lambda: self._vote_duties(rid, index, head))
+            sent += self.isolated(f"finalize {rid}", rid, lambda: self._finalize_due(rid, head))
         return sent
+
+    def _vote_duties(self, rid: int, index: int, head: int) -> int:
+        """Commit, or reveal, this member's vote on request `rid` when that is due."""
+        b = self.d.brain
+        info = b.request_info(rid)
+        if info.declined >> index & 1:
+            return 0
+        if not info.committed >> index & 1:
+            return self._commit(rid, info, head)
+        if info.revealed >> index & 1 or self.cheat == "no-reveal":
+            return 0
+        size = self.d.system.config.committee_size
+        reveals_open = head > info.commit_deadline or info.commit_count + info.decline_count == size
+        if not reveals_open or head > info.reveal_deadline:
+            return 0
+        vote = self.vote(rid, info)
+        return int(vote is not None and bool(self.send(f"reveal {rid}", lambda: b.reveal(
+            rid, vote, self.derive(b.address, rid), sender=self.account))))
+
+    def _finalize_due(self, rid: int, head: int) -> int:
+        """Finalize request `rid` once its round can no longer change."""
+        b = self.d.brain
+        info = b.request_info(rid)
+        size = self.d.system.config.committee_size
+        complete = info.reveal_count == info.commit_count and (
+            info.commit_count + info.decline_count == size or head > info.commit_deadline)
+        if not (complete or head > info.reveal_deadline):
+            return 0
+        return bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
 
     def _commit(self, rid: int, info, head: int) -> int:
         b = self.d.brain

@@ -189,7 +189,8 @@ class OpmlAgent(Agent):
             for gid in games:
                 if gid in st.over or self.address not in (defender, st.challenger[gid]):
                     continue
-                sent += bool(self.send(f"close game {gid}", lambda: self.d.game.close_game(gid, sender=self.account)))
+                sent += self.isolated(f"close game {gid}", gid, lambda: bool(self.send(
+                    f"close game {gid}", lambda: self.d.game.close_game(gid, sender=self.account))))
         return sent
 
     def state(self) -> OpmlState:
@@ -211,6 +212,11 @@ class OpmlAgent(Agent):
         if r is None:
             return 0
         return 1 + bool(self.send(f"answer request {rid}", lambda: self.d.requests.answer(rid, r, sender=self.account)))
+
+    def serve_all(self, st: OpmlState, *, answer_always: bool) -> int:
+        """`serve` on every open opML request, each alone (a request that fails is logged, never the others)."""
+        return sum(self.isolated(f"serve request {rid}", rid, lambda: self.serve(st, rid, answer_always=answer_always))
+                   for rid in st.requests)
 
     def serve(self, st: OpmlState, rid: int, *, answer_always: bool) -> int:
         """Every duty on one open opML request: answer it (always, or with `answer_always=False` only once
@@ -240,8 +246,8 @@ class OpmlAgent(Agent):
                 continue
             player = player or self.player(entry, x_q)
             for gid in st.open_games(c):
-                sent += self.play(gid, player)
-            sent += self.resolve_claim(st, c)
+                sent += self.isolated(f"move game {gid}", gid, lambda: self.play(gid, player))
+            sent += self.isolated(f"resolve claim {c}", c, lambda: self.resolve_claim(st, c))
         if any(st.status[c] == CLAIM_FINAL for c in mine):
             sent += bool(self.send(f"settle request {rid}", lambda: reqs.settle(rid, sender=self.account)))
         return sent

@@ -28,4 +28,4 @@ class Submitter(OpmlAgent):
 
     def tick(self) -> int:
         st = self.state()
-        return sum(self.serve(st, rid, answer_always=True) for rid in st.requests) + self.close_games(st)
+        return self.serve_all(st, answer_always=True) + self.close_games(st)

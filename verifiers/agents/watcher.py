@@ -33,17 +33,21 @@ class Watcher(OpmlAgent):
         for cid, seen in st.claims.items():
             if st.status[cid] != CLAIM_PENDING or seen.event.defender == self.address:
                 continue
-            games = [g for g in st.games.get(cid, []) if st.challenger[g] == self.address]
-            if games:
-                found = self.claim_input(cid, seen)
-                for gid in games:
-                    if gid not in st.over and found:
-                        sent += self.play(gid, self.player(*found))
-            elif self.chain.block_number < seen.event.deadline:
-                sent += self.challenge(cid, seen)
+            sent += self.isolated(f"watch claim {cid}", cid, lambda: self.watch(st, cid, seen))
         if self.strategy == "honest":  # a lying watcher never stands in with its wrong trace
-            sent += sum(self.serve(st, rid, answer_always=False) for rid in st.requests)
+            sent += self.serve_all(st, answer_always=False)
         return sent + self.close_games(st)
+
+    def watch(self, st, cid: int, seen) -> int:
+        """Every duty on one pending claim of another party: challenge it, or move in this watcher's games on it."""
+        games = [g for g in st.games.get(cid, []) if st.challenger[g] == self.address]
+        if not games:
+            return self.challenge(cid, seen) if self.chain.block_number < seen.event.deadline else 0
+        found = self.claim_input(cid, seen)
+        if not found:
+            return 0
+        return sum(self.isolated(f"move game {gid}", gid, lambda: self.play(gid, self.player(*found)))
+                   for gid in games if gid not in st.over)
 
     def challenge(self, cid: int, seen) -> int:
         found = self.claim_input(cid, seen)
