@@ -144,7 +144,9 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     }
 
     /// @notice Lets `caller` (a hybrid court, a node jury) ask `resultKind` (KIND_RAW or KIND_NODE_CHECK):
-    /// the deployer only, as NodeRegistry.authorize.
+    /// the deployer only, as NodeRegistry.authorize. A KIND_RAW caller takes over its rounds' revealed
+    /// members at finalize, still locked: it must be a HybridCourt (authorized in NodeRegistry), which
+    /// judges and unlocks them.
     function bindKind(address caller, uint8 resultKind) external {
         if (msg.sender != admin) revert NotAuthorized(msg.sender);
         if (resultKind != KIND_RAW && resultKind != KIND_NODE_CHECK) revert ResultKindUnsupported(resultKind);
