@@ -198,8 +198,8 @@ class HybridMember(Member, _HybridDuties):
         return vote_of(out, final)
 
     def _honest(self, rid: int, info) -> bytes | None:
-        if int(info.result_kind) == ResultKind.RAW:  # not ours to compute (a hybrid vote goes through `vote`)
-            return None
+        if int(info.result_kind) == ResultKind.RAW:  # a hybrid vote goes through `vote`: not a court it serves
+            return self._decline(rid, DeclineReason.KIND, "a RAW request from no court this node serves")
         return super()._honest(rid, info)
 
     def tick(self) -> int:

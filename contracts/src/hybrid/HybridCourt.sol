@@ -314,7 +314,8 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
     }
 
     /// @notice Replaces an overturned answer with a final opML claim on the request's model and input,
-    /// made since the request. A claim whose answer differs from the majority's vote slashes the majority.
+    /// made since the request. A claim whose answer differs from the majority's vote slashes the majority;
+    /// one equal to it slashes the minority (`_final`).
     function adopt(uint256 requestId, uint256 claimId) external nonReentrant {
         Request storage r = _request(requestId);
         // INVARIANT: only an overturned answer is replaced.
