@@ -149,8 +149,9 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
 
 
 def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
-    """Registers a catalog entry's model in the BRAIN registry (and, when disputable, its program in the
-    opML one) unless it is there; returns the receipts by registry written ("models", "opml_models").
+    """Registers a catalog entry's model in the BRAIN registry (and, when disputable, proves its input size
+    there, so Brain refuses an OUTPUT_ROOT request whose input has another length, and registers its program
+    in the opML one) unless done; returns the receipts written ("models", "input_size", "opml_models").
     Asked of the chain every time, never cached: a snapshot reverted under us, or another process, may
     have changed what is registered."""
     from contracts.bindings.opml import registration
@@ -161,6 +162,8 @@ def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
     if not s.models.exists(entry.model_id):
         written["models"] = s.models.register(*entry.roots, sender=sender)
     if entry.disputable:
+        if not s.models.input_bytes_of(entry.model_id):
+            written["input_size"] = s.models.prove_input_size(entry.program, sender=sender)
         try:
             deployment.opml.models.model(entry.model_id)
         except ContractRevert:

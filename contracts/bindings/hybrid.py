@@ -85,6 +85,7 @@ class HybridRequest:
     defense: int | None  # the defense claim's id
     tolerance: int  # packed float32 atol << 32 | rtol a matching claim must state (0: exact)
     majority: int  # node-index set of the members that revealed the vote; locked until the answer settles
+    minority: int  # the members that revealed another vote: locked until the answer settles, slashed if it stands
 
 
 class HybridCourt(_Simulated):

@@ -26,7 +26,9 @@ import "./Errors.sol";
 /// not compute) `decline`s it in the commit window: neither slashed nor rewarded. A round whose declines
 /// leave too few members for a quorum ends at once as Unservable and its fee goes to the treasury: an
 /// unservable request costs its requester, never the committee, and declining cannot stall a request
-/// for free.
+/// for free. A court round (KIND_RAW, asked by the bound HybridCourt) is provisional at finalize: Brain
+/// settles its silent members and its fee, and hands its revealed members, still locked, to the court,
+/// which slashes the wrong ones and unlocks them all once the answer is final.
 contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
     using FeeQueue for FeeQueue.Heap;
@@ -142,7 +144,9 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     }
 
     /// @notice Lets `caller` (a hybrid court, a node jury) ask `resultKind` (KIND_RAW or KIND_NODE_CHECK):
-    /// the deployer only, as NodeRegistry.authorize.
+    /// the deployer only, as NodeRegistry.authorize. A KIND_RAW caller takes over its rounds' revealed
+    /// members at finalize, still locked: it must be a HybridCourt (authorized in NodeRegistry), which
+    /// judges and unlocks them.
     function bindKind(address caller, uint8 resultKind) external {
         if (msg.sender != admin) revert NotAuthorized(msg.sender);
         if (resultKind != KIND_RAW && resultKind != KIND_NODE_CHECK) revert ResultKindUnsupported(resultKind);
@@ -390,9 +394,14 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             }
             r.status = Status.Finalized;
             emit Finalized(requestId, result, r.leaderVotes, committeeSize);
-            // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority.
-            nodes.settle{value: fee}(requestId, revealed & ~majority, silent, majority, r.requester);
-            nodes.unlock(committee);
+            // A court round's (KIND_RAW: only the bound HybridCourt asks it) result is provisional: the
+            // court judges every revealed member once the answer is final, so here nobody is judged
+            // for its answer, and the revealed members stay locked until the court unlocks them.
+            uint256 judgedLater = r.resultKind == KIND_RAW ? revealed : 0;
+            // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority, and only once the
+            // answer is final: a provisional majority never takes the minority's stake.
+            nodes.settle{value: fee}(requestId, revealed & ~majority & ~judgedLater, silent, majority, r.requester);
+            nodes.unlock(committee & ~judgedLater);
             _deliver(requestId, r.consumer, r.callbackGas, result);
         } else {
             r.status = Status.TimedOut;

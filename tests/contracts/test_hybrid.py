@@ -3,7 +3,9 @@
 - an honest majority's answer is provisional at the committee's decision and final after the window;
 - a lying majority's answer is provisional, an honest watcher challenges it, the majority's defense
   claim loses its bisection game, the answer is overturned, the watcher's claim is adopted as the final
-  answer and the majority is slashed (its stake pays the watcher);
+  answer and the majority is slashed (its stake pays the watcher), the honest minority untouched;
+- an honest majority's answer final slashes the lying minority then (paying the majority), never at
+  Brain's finalize, and every revealed member stays locked until that verdict;
 - with no watcher, a lying majority's answer ends final: the window is the only protection;
 - an undefended challenge, an unpublished pair, a Brain round without quorum and a griefing challenger
   each end the way contracts/README.md ("Hybrid") says;
@@ -184,13 +186,48 @@ def test_honestMajority_provisionalAtDecision_finalAfterWindow(rnd, figure):
     record(rnd, figure, "honest", provisional=fin.block_number, final=r.block_number)
 
 
-def test_honestMajority_brainRoundSlashesTheLyingMinority_courtSlashesNobody(rnd):
-    rid = rnd.request()
-    liar = liar_trace(rnd.program, rnd.x_q)
-    fin = rnd.vote([rnd.honest, rnd.honest, rnd.honest, liar, liar])
-    assert len(fin.of(ev.Slashed)) == 2  # Brain's own settlement
+def split_vote(rnd, majority_trace, minority_trace):
+    """Three members vote `majority_trace`, two `minority_trace`; returns (finalize receipt, majority, minority)."""
+    rnd.request()
+    fin = rnd.vote([majority_trace] * 3 + [minority_trace] * 2)
+    return fin, [m.address for m in rnd.committee[:3]], [m.address for m in rnd.committee[3:]]
+
+
+def test_honestMajority_lyingMinoritySlashedOnlyOnceTheAnswerIsFinal_payingTheMajority(rnd):
+    """A court round is provisional when Brain finalizes: Brain judges nobody for its answer and keeps every
+    revealed member locked; the answer final, the court slashes the minority and pays the majority."""
+    stakes = {a.address: rnd.s.nodes.stake_of(a.address) for a in rnd.chain.accounts[1:1 + NODES]}
+    fin, majority, minority = split_vote(rnd, rnd.honest, liar_trace(rnd.program, rnd.x_q))
+    assert not fin.of(ev.Slashed)  # the answer is only provisional
+    assert rnd.info().majority and rnd.info().minority and rnd.info().majority & rnd.info().minority == 0
+    assert all(rnd.s.nodes.open_rounds(m) == 1 for m in majority + minority)  # held for the court's verdict
     rnd.mine_past(rnd.info().decided_at + HYBRID.challenge_window)
-    assert rnd.court.resolve(rid).one(ev.AnswerFinal).output_root == rnd.pair(rnd.honest)[0]
+    credit = {m: rnd.s.nodes.credit(m) for m in majority}
+    r = rnd.tx("resolve (final, minority)", rnd.court.resolve(rnd.rid))
+    assert r.one(ev.AnswerFinal).output_root == rnd.pair(rnd.honest)[0]
+    slashed = {e.node: e.amount for e in r.of(ev.Slashed)}
+    assert slashed == {m: SYSTEM.slash_amount for m in minority} and not r.of(ev.Forfeited)
+    assert sum(rnd.s.nodes.credit(m) - credit[m] for m in majority) == 2 * SYSTEM.slash_amount
+    assert all(rnd.s.nodes.stake_of(m) == stakes[m] for m in majority)
+    assert all(rnd.s.nodes.open_rounds(m) == 0 for m in majority + minority)
+
+
+def test_nobodyWithdrawsBetweenBrainFinalizeAndTheVerdict(rnd):
+    """Every revealed member (the minority too) stays locked from Brain's finalize to the court's settlement,
+    however long that takes: a lying minority cannot leave before it is judged."""
+    fin, majority, minority = split_vote(rnd, rnd.honest, liar_trace(rnd.program, rnd.x_q))
+    leavers = [majority[0], minority[0]]
+    for m in leavers:
+        rnd.s.nodes.request_withdrawal(sender=rnd.accounts[m])
+    rnd.chain.mine(SYSTEM.withdrawal_delay + 1)
+    for m in leavers:
+        with pytest.raises(E.StakeLocked):
+            rnd.s.nodes.withdraw(sender=rnd.accounts[m])
+    stake = rnd.s.nodes.stake_of(minority[0])
+    assert rnd.court.resolve(rnd.rid).one(ev.AnswerFinal).upheld
+    for m in leavers:
+        rnd.s.nodes.withdraw(sender=rnd.accounts[m])
+    assert rnd.s.nodes.stake_of(minority[0]) == 0 and stake - SYSTEM.slash_amount > 0
 
 
 def test_noWatcher_lyingMajorityProvisionalThenFinal(rnd):
@@ -237,6 +274,8 @@ def test_lyingMajority_honestWatcherOverturnsIt_honestAnswerFinal_majoritySlashe
     stakes = {a.address: rnd.s.nodes.stake_of(a.address) for a in rnd.chain.accounts[1:1 + NODES]}
     honest_claim, liars, arbiter = overturn_by_game(rnd, liar)
     rid = rnd.rid
+    minority = [m.address for m in rnd.committee if m not in liars]
+    assert all(rnd.s.nodes.open_rounds(m) == 1 for m in minority)  # held for the verdict, like the liars
     with pytest.raises(E.ClaimNotFinalizable):  # the honest claim's own window is still open
         rnd.court.adopt(rid, honest_claim)
     rnd.mine_past(rnd.opml.game.claim(honest_claim).created + OPML.window)
@@ -247,6 +286,8 @@ def test_lyingMajority_honestWatcherOverturnsIt_honestAnswerFinal_majoritySlashe
     assert set(slashed) == {m.address for m in liars} and set(slashed.values()) == {SYSTEM.slash_amount}
     assert all(rnd.s.nodes.stake_of(m.address) == stakes[m.address] - SYSTEM.slash_amount for m in liars)
     assert all(rnd.s.nodes.open_rounds(m.address) == 0 for m in liars)  # slashed, then released
+    # the honest minority, outvoted by the liars, loses nothing: not at Brain's finalize, not at adoption
+    assert all(rnd.s.nodes.stake_of(m) == stakes[m] and rnd.s.nodes.open_rounds(m) == 0 for m in minority)
     pot = 3 * SYSTEM.slash_amount
     assert rnd.court.owed(rnd.watcher.address) == HYBRID.challenge_bond + pot
     before = rnd.chain.balance(rnd.watcher.address)

@@ -84,3 +84,24 @@ def test_agents_badBondOrStrategy_raiseBeforeActing(tribunal):
         Submitter(tribunal.deployment, acct, bond=1)
     with pytest.raises(UnknownCheat, match="bribery"):
         Member(tribunal.deployment, acct, cheat="bribery")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deployed", ["embedded"], indirect=True)
+def test_api_registeredModel_wrongLengthInput_refusedOnChainByName(tribunal, sample):
+    """A model registered through the API (`Tribunal.ensure_registered`, `tribunal models register`) has its
+    input size proven on chain: Brain refuses a wrong-length OUTPUT_ROOT input by name, changing nothing."""
+    from contracts import errors as E
+    from contracts.bindings.brain import ResultKind
+
+    d, entry = tribunal.deployment, tribunal.model("toy")
+    assert not d.system.models.exists(entry.model_id)
+    tribunal.ensure_registered(entry)
+    size = len(entry.encode(np.zeros(entry.model.default_shape(), entry.model.spec.dtype), ResultKind.OUTPUT_ROOT))
+    assert d.system.models.input_bytes_of(entry.model_id) == size
+    tribunal.ensure_registered(entry)  # proven once: nothing more to write
+    brain, block, next_id = d.brain, tribunal.chain.block_number, d.brain.next_request_id()
+    for wrong in (b"\x00" * 3, b"\x00" * (size + 2)):
+        with pytest.raises(E.InputSizeMismatch):
+            brain.request(entry.model_id, wrong, fee=d.system.config.min_fee, sender=tribunal.requester)
+    assert (tribunal.chain.block_number, brain.next_request_id()) == (block, next_id)

@@ -1,6 +1,7 @@
 """Hybrid through the Verifier interface, with the in-process agents of `Tribunal.connect` (conftest): a
 lying committee majority's answer is provisional at once, then the watcher overturns it through the
-opML game and the honest output ends final, the liars slashed."""
+opML game and the honest output ends final, the liars slashed; members decline a request they cannot
+trace instead of being slashed for silence."""
 from __future__ import annotations
 
 import pytest
@@ -57,3 +58,42 @@ def test_hybrid_courtDeployedAfterASave_foundFromChainAlone(tribunal):
     other = attach(tribunal.chain, saved)  # what a process started before the court would hold
     assert COURT not in other.extras
     assert court_of(other).address == court.address == other.extras[COURT]
+
+
+def test_hybrid_membersDecline_aModelTheyCannotTrace_nobodySlashed(tribunal):
+    """A hybrid request on a model registered on chain (both registries) that the members hold no program
+    for: each member drawn declines it (MODEL) instead of staying silent, the round ends Unservable, the court
+    times the request out, and no member's stake is touched."""
+    import numpy as np
+
+    from contracts import events as ev
+    from contracts.bindings.brain import DeclineReason, Status as BrainStatus
+    from contracts.bindings.hybrid import HybridStatus
+    from contracts.deploy import register_hybrid_model
+    from runtime import zoo
+    from runtime.model import Model
+    from runtime.tensor_root import tensor_bytes
+    from verifiers.chainlog import events
+    from verifiers.modes.hybrid import ensure_court
+
+    d = tribunal.deployment
+    court = ensure_court(d)
+    m = Model.load("toy", profile="exact")  # not in the agents' catalog (digits-mlp only)
+    x_q = m.quantize_input(np.asarray(zoo.test_data("toy")[0][:1]))
+    model_id = register_hybrid_model(d.system, d.opml, m.program(x_q.shape))
+    assert tribunal.catalog.by_id(model_id) is None
+    members = [a.address for a in tribunal.scheduler.agents if a.role == "member"]
+    stakes = {a: d.nodes.stake_of(a) for a in members}
+    start = tribunal.chain.block_number
+    rid = court.request(model_id, tensor_bytes(x_q), fee=d.system.config.min_fee,
+                        sender=tribunal.requester).one(ev.HybridRequested).request_id
+    for _ in range(60):
+        if court.status(rid) not in (HybridStatus.PENDING,):
+            break
+        if not tribunal.scheduler.tick():
+            tribunal.chain.mine(1)
+    declined = [s.event for s in events(tribunal.chain, d.brain.address, ev.Declined, from_block=start)]
+    assert declined and {e.reason for e in declined} == {DeclineReason.MODEL}
+    assert d.brain.status(rid) == BrainStatus.UNSERVABLE and court.status(rid) == HybridStatus.TIMED_OUT
+    assert not events(tribunal.chain, d.nodes.address, ev.Slashed, from_block=start)
+    assert {a: d.nodes.stake_of(a) for a in members} == stakes

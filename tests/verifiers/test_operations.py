@@ -152,7 +152,7 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
             assert (s["index"], s["stake"], s["eligible"]) == (i, d["config"]["min_stake"], True)
         r = _cli(tmp_path, "models", "register", MODEL, *op, "--key", _key(publisher))
         assert r["model_id"] == "0x" + Catalog(()).entry(MODEL).model_id.hex()
-        assert r["registered"] == ["models", "opml_models"]
+        assert r["registered"] == ["models", "input_size", "opml_models"]
 
         chain._rpc("evm_setIntervalMining", [1])  # agents wait for blocks, as on a real chain
         procs = [_spawn("member", url, m.key, path) for m in members]

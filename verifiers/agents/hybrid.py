@@ -8,6 +8,9 @@ everything those do, plus, recomputed from chain state on every tick:
 HybridMember
 - vote: on a hybrid request, the pair of its trace (the honest one; with `--cheat wrong-output`, a
   trace whose last step's output is corrupted, the same for every liar, so liars form a bloc);
+- decline: a hybrid request it cannot trace (a model it holds no program for, an input that does not
+  decode, a trace that does not build) -> `Brain.decline` with the reason, as a plain member does:
+  never silent, so never slashed for it (DESIGN.md section 9);
 - publish: its vote is revealed and the pair is not published yet -> publish (output root, final root,
   the output root's path in S_N);
 - defend: the answer it voted for is challenged -> submit its trace as an opML claim and name it to
@@ -26,8 +29,9 @@ from __future__ import annotations
 import functools
 
 from contracts import events as ev
-from contracts.bindings.brain import ResultKind, Status as BrainStatus
+from contracts.bindings.brain import DeclineReason, ResultKind, Status as BrainStatus
 from contracts.bindings.hybrid import HybridCourt, HybridStatus, vote_of
+from runtime.errors import InputDtypeError, InputShapeError, TribunalError
 from verifiers.agents.base import register_role
 from verifiers.agents.member import Member
 from verifiers.agents.opml_duties import CLAIM_FINAL, CLAIM_PENDING, OpmlAgent
@@ -187,15 +191,24 @@ class HybridMember(Member, _HybridDuties):
         court = self.court()
         if court is None or info.consumer != court.address or self.cheat == "copy":
             return super().vote(rid, info)
-        found = self.request_input(rid)
-        if found is None:
-            return None
-        out, final, _ = self.pair(*found, self.trace_strategy)
+        # A request it cannot trace is declined (Member._commit sends the reason `_decline` records).
+        try:
+            found = self.request_input(rid)
+            if found is None:
+                entry = self.catalog.by_id(info.model_id)
+                if entry is None or not entry.disputable:
+                    return self._decline(rid, DeclineReason.MODEL, "no program of this model to trace")
+                return self._decline(rid, DeclineReason.INPUT, "no input on chain")
+            out, final, _ = self.pair(*found, self.trace_strategy)
+        except (InputShapeError, InputDtypeError) as e:
+            return self._decline(rid, DeclineReason.INPUT, f"input does not decode ({type(e).__name__}: {e})")
+        except TribunalError as e:  # the program does not build or trace here (an op it lacks, say)
+            return self._decline(rid, DeclineReason.MODEL, f"cannot trace the model ({type(e).__name__}: {e})")
         return vote_of(out, final)
 
     def _honest(self, rid: int, info) -> bytes | None:
-        if int(info.result_kind) == ResultKind.RAW:  # not ours to compute (a hybrid vote goes through `vote`)
-            return None
+        if int(info.result_kind) == ResultKind.RAW:  # a hybrid vote goes through `vote`: not a court it serves
+            return self._decline(rid, DeclineReason.KIND, "a RAW request from no court this node serves")
         return super()._honest(rid, info)
 
     def tick(self) -> int:
@@ -214,6 +227,8 @@ class HybridMember(Member, _HybridDuties):
 
     def _mine(self, court: HybridCourt, rid: int):
         """(entry, x_q, pair, vote) of this member's hybrid vote, or None when it has none revealed."""
+        if self.d.brain.vote_of(rid, self.address) == bytes(32):
+            return None  # not drawn, or declined: nothing to trace
         found = self.request_input(rid)
         if found is None:
             return None

@@ -37,13 +37,17 @@ import {
 /// through NodeRegistry. Money (DESIGN.md section 9): the slashed stake pays the challenger only when
 /// the challenger's bond was at risk against the majority's own claim and a game refuted that claim;
 /// a majority slashed for not publishing or not defending forfeits its stake to the treasury, and the
-/// requester is never paid slashed stake. A Brain round without quorum (or never dispatched) times out
+/// requester is never paid slashed stake. The minority (members that revealed another vote) is judged
+/// only once the answer is final, never by a provisional majority: the answer final and equal to the
+/// majority's vote, the minority answered wrong and its stake pays the majority; the majority's answer
+/// replaced, the minority loses nothing (only the majority's stake is known to back a wrong answer).
+/// A Brain round without quorum (or never dispatched) times out
 /// here too, with the fee Brain refunded; one its committee declined (Unservable) times out with nothing
 /// to refund (Brain forfeited the fee).
-/// Stake: Brain locks the committee in NodeRegistry for its round and unlocks it when it finalizes,
-/// just before calling `onResult`; the court locks the majority in that same transaction and unlocks
-/// it only once the answer is final or timed out (after slashing), so no majority member can
-/// withdraw the stake that backs a provisional answer.
+/// Stake: Brain locks the committee in NodeRegistry for its round; when it finalizes a court round it
+/// unlocks the members that did not reveal and leaves the revealed ones (majority and minority) locked
+/// for the court, which unlocks them only once the answer is final or timed out (after slashing): no
+/// member can withdraw the stake the verdict may take, even when `onResult` does not reach the court.
 contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, ReentrancyGuard {
     using Bits for uint256;
 
@@ -97,6 +101,7 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         uint64 defense; // the defense claim's id + 1 (0: none)
         uint64 tolerance; // packed float32 atol << 32 | rtol a defense or adopted claim must state (0: exact)
         uint256 majority; // node-index set of the members that revealed `vote`: locked until settled
+        uint256 minority; // the members that revealed another vote: locked until settled, judged then
     }
 
     struct Answer {
@@ -309,7 +314,8 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
     }
 
     /// @notice Replaces an overturned answer with a final opML claim on the request's model and input,
-    /// made since the request. A claim whose answer differs from the majority's vote slashes the majority.
+    /// made since the request. A claim whose answer differs from the majority's vote slashes the majority;
+    /// one equal to it slashes the minority (`_final`).
     function adopt(uint256 requestId, uint256 claimId) external nonReentrant {
         Request storage r = _request(requestId);
         // INVARIANT: only an overturned answer is replaced.
@@ -387,11 +393,11 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
     function _decide(uint256 requestId, Request storage r, bytes32 vote) private {
         r.vote = vote;
         r.decidedAt = uint40(block.number);
-        uint256 majority = _majorityOf(requestId, vote);
-        // INVARIANT: the majority's stake backs its answer until the answer is settled (Brain unlocked
-        // the committee just before this callback, in the same transaction).
-        nodes.lock(majority);
+        // INVARIANT: every revealed member's stake stays locked until the answer is settled (Brain left
+        // them locked for this court when it finalized; `_release` unlocks them).
+        (uint256 majority, uint256 minority) = _votersOf(requestId, vote);
         r.majority = majority;
+        if (minority != 0) r.minority = minority;
         Answer storage a = _published[requestId][vote];
         if (a.finalRoot != bytes32(0)) {
             _provisional(requestId, r, a.outputRoot, a.finalRoot);
@@ -448,6 +454,8 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         private
         returns (Status)
     {
+        // The answer is final: a minority that voted against the majority's answer answered wrong.
+        if (voteOf(outputRoot, finalRoot) == r.vote) _slashMinority(requestId, r);
         _release(r);
         r.status = Status.Final;
         r.outputRoot = outputRoot;
@@ -478,8 +486,8 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         return brain.isMember(requestId, account) && brain.voteOf(requestId, account) == vote;
     }
 
-    /// The committee members that revealed `vote` (node-index set).
-    function _majorityOf(uint256 requestId, bytes32 vote) private view returns (uint256 majority) {
+    /// The committee members that revealed `vote`, and those that revealed another (node-index sets).
+    function _votersOf(uint256 requestId, bytes32 vote) private view returns (uint256 majority, uint256 minority) {
         Brain.Request memory b = brain.requestOf(requestId);
         uint256 revealed = b.committee & b.revealed;
         address[] memory accounts = nodes.accountsOf(revealed);
@@ -488,6 +496,14 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
             if (!revealed.has(i)) continue;
             if (brain.voteOf(requestId, accounts[k++]) == vote) majority |= 1 << i;
         }
+        minority = revealed & ~majority;
+    }
+
+    /// Slashes the minority of an answer that ended final as the majority voted: a wrong answer, whose
+    /// stake pays the majority (NodeRegistry's rule for wrong answers).
+    function _slashMinority(uint256 requestId, Request storage r) private {
+        uint256 minority = r.minority;
+        if (minority != 0) nodes.settle(requestId, minority, 0, r.majority, address(this));
     }
 
     /// Slashes the majority of a failed answer. Its claim refuted in a game (a defense was named, so a
@@ -505,12 +521,13 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         _pull();
     }
 
-    /// Ends the majority's lock: the answer is settled (after any slashing).
+    /// Ends the revealed members' lock: the answer is settled (after any slashing).
     function _release(Request storage r) private {
-        uint256 majority = r.majority;
-        if (majority == 0) return;
+        uint256 voters = r.majority | r.minority;
+        if (voters == 0) return;
         r.majority = 0;
-        nodes.unlock(majority);
+        r.minority = 0;
+        nodes.unlock(voters);
     }
 
     function _pull() private {
