@@ -2,7 +2,9 @@
 
 The must-hold test runs every step as its own OS process (`python -m verifiers.cli ...`, from another
 directory) against anvil: deploy writes the file, three keys stake, three `tribunal node` members serve,
-`tribunal infer --deployment` sends a request that ends final with the exact output root. Nothing but the
+`tribunal infer --deployment` sends a request that ends final with the exact output root, then the example
+dapp (BrainLabelBounty, deployed against the file's Brain) files one: the nodes serve it, its callback gets the
+exact root, and it pays on the label that `tribunal prove --request` (a process too) proves. Nothing but the
 file and the chain passes between the processes. Refusals are checked to send nothing (the account's
 nonce is unchanged).
 """
@@ -163,6 +165,7 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
         x = zoo.test_data(MODEL)[0][3:4]
         assert v["output_root"] == "0x" + Catalog(()).entry(MODEL).model.run_exact(x).output_root.hex()
         assert {x["sender"] for x in v["transactions"] if x["name"] == "reveal"} == {m.address for m in members}
+        _dappRequest_servedByTheNodes_paysOnTheProvenLabel(chain, tmp_path, path, url, d["config"]["min_fee"])
 
         paid = _cli(tmp_path, "claim", *op, "--key", _key(members[0]))
         assert paid["claimed"] > 0 and paid["transactions"]
@@ -181,3 +184,39 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
                 p.wait(5)
         chain.close()
     assert all(p.poll() is not None for p in procs)
+
+
+def _dappRequest_servedByTheNodes_paysOnTheProvenLabel(chain, cwd, path, url: str, min_fee: int) -> None:
+    """A requester asks BrainLabelBounty (a contract, the Brain request's consumer); the `tribunal node`
+    members serve the request; `tribunal prove` reads the request's input and delivered root from the chain
+    and proves the logits; the dapp pays on label 7."""
+    import time
+
+    from contracts import events as ev
+    from contracts.bindings.examples import deploy_bounty
+    from runtime import zoo
+    from verifiers.catalog import Catalog
+    from verifiers.deployment import attach
+
+    from .test_dapps import PRIZE, SAMPLE, TARGET
+
+    brain, entry = attach(chain, path).brain, Catalog(()).entry(MODEL)
+    out = entry.program.slots[entry.program.output_slots[0]]
+    dapp = deploy_bounty(chain, "brain", brain.address, entry.model_id, out.size, round(out.scale * 10**18), TARGET,
+                         PRIZE, fund=PRIZE, sender=chain.accounts[0])
+    asker = chain.accounts[11]
+    x = zoo.test_data(MODEL)[0][SAMPLE:SAMPLE + 1]
+    rid = dapp.ask(entry.encode(x, entry.default_kind()), fee=10 * min_fee, sender=asker).one(ev.Asked).request_id
+    deadline = time.monotonic() + 300
+    while dapp.root_of(rid) == bytes(32):  # the members dispatch, commit, reveal, finalize: the callback
+        assert time.monotonic() < deadline, f"request {rid} was never delivered: {brain.request_info(rid)}"
+        time.sleep(0.5)
+    assert dapp.root_of(rid) == entry.model.run_exact(x).output_root
+
+    p = _cli(cwd, "prove", MODEL, "--request", str(rid), "--mode", "brain", "--rpc", url, "--deployment",
+             "deployment.json", "--element", str(TARGET))
+    assert p["matches_delivered"] and p["delivered_root"] == "0x" + dapp.root_of(rid).hex() and p["label"] == TARGET
+    before = chain.balance(asker.address)
+    paid = dapp.pay_out(rid, bytes.fromhex(p["output_bytes"][2:]), sender=chain.accounts[0]).one(ev.PaidOut)
+    assert (paid.request_id, paid.asker, paid.label, paid.amount) == (rid, asker.address, TARGET, PRIZE)
+    assert chain.balance(asker.address) == before + PRIZE and dapp.paid_out(rid)
