@@ -2,7 +2,7 @@
 
 The must-hold test runs every step as its own OS process (`python -m verifiers.cli ...`, from another
 directory) against anvil: deploy writes the file, three keys stake, three `tribunal node` members serve,
-`tribunal infer --deployment` sends a request that ends final with the exact output root, then the example
+`tribunal infer --deployment --key` sends a request (from the key given) that ends final with the exact output root, then the example
 dapp (BrainLabelBounty, deployed against the file's Brain) files one: the nodes serve it, its callback gets the
 exact root, and it pays on the label that `tribunal prove --request` (a process too) proves. Nothing but the
 file and the chain passes between the processes. Refusals are checked to send nothing (the account's
@@ -70,9 +70,13 @@ def _key(account) -> str:
      ["no-such-model"]),
     (["models", "register", MODEL], ["--deployment", "--rpc", "--key"]),
     (["models", "--deployment", "D"], ["models register"]),
+    (["infer", MODEL, "--deployment", "D", "--chain", "http://127.0.0.1:9", "--key", "0x12"], ["--key"]),
+    (["infer", MODEL, "--key", "K"], ["--key", "--deployment", "--chain"]),
+    (["infer", MODEL, "--deployment", "D", "--chain", "anvil", "--key", "K"], ["--chain 'anvil'", "http"]),
 ], ids=["deploy-not-url", "deploy-unreachable", "deploy-negative", "deploy-key", "stake-no-file", "stake-amount",
         "stake-key", "stake-not-url", "stake-unreachable", "withdraw-unreachable", "claim-unreachable",
-        "register-unknown-model", "register-missing-args", "list-with-register-args"])
+        "register-unknown-model", "register-missing-args", "list-with-register-args", "infer-key", "infer-key-alone",
+        "infer-key-not-url"])
 def test_operations_badInput_exit2OneLine(capsys, tmp_path, monkeypatch, argv, words):
     from dataclasses import asdict
 
@@ -120,6 +124,10 @@ def test_operations_refusalsOnAnvil_sendNothing(capsys, tmp_path):
         assert main(["deploy", "--chain", url, "--out", str(out), "--key", _key(deployer), "--committee", "3",
                      "--json"]) == 0
         capsys.readouterr()
+        head = chain.block_number  # a request would mine a block: a refused one mines none
+        _fails(capsys, ["infer", MODEL, "--deployment", str(out), "--chain", url, "--key", "0x12"], "--key")
+        assert chain.block_number == head
+
         args = ["--deployment", str(out), "--rpc", url, "--key", _key(node)]
         nonce = chain.w3.eth.get_transaction_count(node.address)
         _fails(capsys, ["stake", *args, "--amount", "5"], "below the minimum")
@@ -159,9 +167,11 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
         chain._rpc("evm_setIntervalMining", [1])  # agents wait for blocks, as on a real chain
         procs = [_spawn("member", url, m.key, path) for m in members]
         _wait_ready(procs)
+        requester = chain.accounts[12]  # a key of the person's own, not the dev role's (--key)
         v = _cli(tmp_path, "infer", MODEL, "--sample", "3", "--deployment", "deployment.json", "--chain", url,
-                 "--committee", "3", "--mode", "brain")
+                 "--committee", "3", "--mode", "brain", "--key", _key(requester))
         assert v["status"] == "final", v["reason"]
+        assert [x["sender"] for x in v["transactions"] if x["name"] == "request"] == [requester.address]
         x = zoo.test_data(MODEL)[0][3:4]
         assert v["output_root"] == "0x" + Catalog(()).entry(MODEL).model.run_exact(x).output_root.hex()
         assert {x["sender"] for x in v["transactions"] if x["name"] == "reveal"} == {m.address for m in members}
