@@ -77,14 +77,14 @@ class Tribunal:
                 watcher_cheat: str = "honest", watcher: bool = True, bond: int | None = None, deployment: str | Path | dict | None = None,
                 config: SystemConfig | None = None, opml_config=None, models: tuple[str, ...] | None = None,
                 drive_blocks: bool | None = None, chain: Chain | None = None, catalog: Catalog | None = None,
-                **chain_options) -> "Tribunal":
+                requester: LocalAccount | None = None, **chain_options) -> "Tribunal":
         """Deploy (or attach to `deployment`) on `target` and start the in-process agents.
 
         committee: nodes staked, and the committee size (every node sits on every committee, so
         `member_cheats[i]` is exactly what member i does); member_cheats / submitter_cheat /
         watcher_cheat: the agents' strategies (see verifiers.agents); agents=False starts none (nobody
         answers: requests time out); drive_blocks: mine a block when idle (default: when this process
-        started the chain)."""
+        started the chain); requester: who sends requests and pays their fees (default: the dev role's)."""
         if committee < 1:
             raise InvalidRequest(f"a committee needs at least one member, got {committee}")
         if len(member_cheats) > committee:
@@ -103,7 +103,7 @@ class Tribunal:
                     d.nodes.register(NODE_STAKE, sender=node)
             catalog = catalog or (Catalog(tuple(models)) if models else Catalog())
             scheduler = Scheduler()
-            t = cls(d, catalog=catalog, scheduler=scheduler, requester=roles.requester(chain),
+            t = cls(d, catalog=catalog, scheduler=scheduler, requester=requester or roles.requester(chain),
                     drive_blocks=owns if drive_blocks is None else drive_blocks, owns_chain=owns, roles=roles)
             if agents:
                 t.start_agents(list(member_cheats), submitter_cheat, watcher_cheat if watcher else None, bond=bond)

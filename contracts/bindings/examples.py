@@ -1,4 +1,4 @@
-"""Binding of the example dapps (contracts/examples): LabelBounty over brain, opml or hybrid."""
+"""Binding of the example dapps (contracts/examples): LabelBounty over brain, opml, hybrid or single-phase."""
 from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
@@ -6,7 +6,8 @@ from eth_account.signers.local import LocalAccount
 from contracts.bindings.base import Binding
 from contracts.chain.base import Receipt
 
-BOUNTIES = {"brain": "BrainLabelBounty", "opml": "OpmlLabelBounty", "hybrid": "HybridLabelBounty"}
+BOUNTIES = {"brain": "BrainLabelBounty", "opml": "OpmlLabelBounty", "hybrid": "HybridLabelBounty",
+            "single-phase": "SinglePhaseLabelBounty"}
 
 
 class LabelBounty(Binding):
@@ -38,13 +39,25 @@ class LabelBounty(Binding):
         return self._view("paidOut", request_id)
 
 
+class SinglePhaseLabelBounty(LabelBounty):
+    """LabelBounty over SinglePhaseBrain: `ask` brings the committee's signed root, and the request, the
+    quorum check and the callback are that one transaction (contracts/examples/SinglePhaseLabelBounty.sol)."""
+
+    artifact_name = "SinglePhaseLabelBounty"
+
+    def ask(self, input: bytes, *, fee: int, sender: LocalAccount, seed_block: int, root: bytes,
+            signatures: list[bytes]) -> Receipt:
+        """To land in block `seed_block + 1`, whose committee signed `root` (SinglePhaseBrain.sign)."""
+        return self._tx("ask", input, seed_block, root, list(signatures), sender=sender, value=fee)
+
+
 def deploy_bounty(chain, mode: str, oracle: str, model_id: bytes, output_count: int, scale_wad: int, target: int,
                   prize: int, *, fund: int = 0, deadline_blocks: int = 0, sender: LocalAccount | None = None) -> LabelBounty:
-    """Deploys the `mode` LabelBounty over `oracle` (Brain, OpmlRequests or HybridCourt) with `fund` wei for prizes;
-    `deadline_blocks` is opml's answer deadline."""
+    """Deploys the `mode` LabelBounty over `oracle` (Brain, OpmlRequests, HybridCourt or SinglePhaseBrain) with
+    `fund` wei for prizes; `deadline_blocks` is opml's answer deadline."""
     head = (oracle, deadline_blocks) if mode == "opml" else (oracle,)
     a = chain.deploy(BOUNTIES[mode], *head, model_id, output_count, scale_wad, target, prize, sender=sender)
-    bounty = LabelBounty(chain, a)
+    bounty = (SinglePhaseLabelBounty if mode == "single-phase" else LabelBounty)(chain, a)
     if fund:
         bounty.fund(fund, sender=sender)
     return bounty

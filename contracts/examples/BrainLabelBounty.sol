@@ -3,12 +3,12 @@ pragma solidity 0.8.28;
 
 import {ITribunalBrain} from "@tribunal/contracts/interfaces/ITribunalBrain.sol";
 import {ResultKinds} from "@tribunal/contracts/interfaces/ResultKinds.sol";
-import {LabelBounty} from "./LabelBounty.sol";
+import {LabelBounty, AsyncLabelBounty} from "./LabelBounty.sol";
 
 /// @notice LabelBounty over BRAIN (two-phase): the committee's output root is final at once. A lying
 /// majority's root is final too: this dapp then acts on the lie (see HybridLabelBounty). (With
 /// ResultKinds.ARGMAX the callback would carry the fast profile's label itself, nothing to prove.)
-contract BrainLabelBounty is LabelBounty {
+contract BrainLabelBounty is AsyncLabelBounty {
     ITribunalBrain public immutable brain;
 
     constructor(ITribunalBrain brain_, bytes32 modelId_, uint256 outputCount_, uint256 scaleWad_, uint256 target_,

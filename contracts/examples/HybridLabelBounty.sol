@@ -2,11 +2,11 @@
 pragma solidity 0.8.28;
 
 import {IHybridCourt} from "@tribunal/contracts/interfaces/IHybridCourt.sol";
-import {LabelBounty} from "./LabelBounty.sol";
+import {LabelBounty, AsyncLabelBounty} from "./LabelBounty.sol";
 
 /// @notice LabelBounty over the hybrid court: only the final answer is delivered, after the challenge
 /// window; a lying committee majority's answer is overturned first, so this dapp acts on the honest one.
-contract HybridLabelBounty is LabelBounty {
+contract HybridLabelBounty is AsyncLabelBounty {
     IHybridCourt public immutable court;
 
     constructor(IHybridCourt court_, bytes32 modelId_, uint256 outputCount_, uint256 scaleWad_, uint256 target_,

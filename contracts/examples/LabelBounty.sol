@@ -13,7 +13,8 @@ import {
 /// the root proves, and whose label is `target`, gets `prize` paid to the asker. It never trusts the
 /// caller's numbers, only the delivered root: `OutputProof` checks them.
 ///
-/// Mode-specific: how a request is filed (`_request`) and which oracle may call back (`oracle`).
+/// Mode-specific: how a request is filed (`ask`: `AsyncLabelBounty` below, or SinglePhaseLabelBounty's own)
+/// and which oracle may call back (`oracle`).
 abstract contract LabelBounty is IResultConsumer {
     uint32 public constant CALLBACK_GAS = 100_000; // onResult writes one slot and logs: ~30k measured
 
@@ -45,13 +46,8 @@ abstract contract LabelBounty is IResultConsumer {
     /// The contract whose callback this dapp accepts.
     function oracle() public view virtual returns (address);
 
-    /// Files the request with the oracle, `fee` as its value; returns the oracle's request id.
-    function _request(bytes calldata input, uint256 fee) internal virtual returns (uint256);
-
-    /// @notice Asks for `input` (in the model's request encoding: contracts/src/README.md, "Input encoding"),
-    /// the value as the oracle's fee.
-    function ask(bytes calldata input) external payable returns (uint256 requestId) {
-        requestId = _request(input, msg.value);
+    /// Records the sender as the asker of `requestId`, a request this dapp filed (before its callback can come).
+    function _asked(uint256 requestId) internal {
         askerOf[requestId] = msg.sender;
         emit Asked(requestId, msg.sender);
     }
@@ -95,5 +91,19 @@ abstract contract LabelBounty is IResultConsumer {
     function _root(uint256 requestId) private view returns (bytes32 root) {
         root = rootOf[requestId];
         if (root == bytes32(0)) revert ResultNotDelivered(requestId);
+    }
+}
+
+/// @notice A LabelBounty whose oracle serves a request after it is filed (brain, opml, hybrid): `ask` files
+/// it with the input alone, and the callback comes in a later transaction.
+abstract contract AsyncLabelBounty is LabelBounty {
+    /// Files the request with the oracle, `fee` as its value; returns the oracle's request id.
+    function _request(bytes calldata input, uint256 fee) internal virtual returns (uint256);
+
+    /// @notice Asks for `input` (in the model's request encoding: contracts/src/README.md, "Input encoding"),
+    /// the value as the oracle's fee.
+    function ask(bytes calldata input) external payable returns (uint256 requestId) {
+        requestId = _request(input, msg.value);
+        _asked(requestId);
     }
 }

@@ -2,11 +2,11 @@
 pragma solidity 0.8.28;
 
 import {IOpmlRequests} from "@tribunal/contracts/interfaces/IOpmlRequests.sol";
-import {LabelBounty} from "./LabelBounty.sol";
+import {LabelBounty, AsyncLabelBounty} from "./LabelBounty.sol";
 
 /// @notice LabelBounty over opML: the first answer final after its challenge window (or after winning
 /// its games) is delivered when the request settles.
-contract OpmlLabelBounty is LabelBounty {
+contract OpmlLabelBounty is AsyncLabelBounty {
     IOpmlRequests public immutable requests;
     uint64 public immutable deadlineBlocks; // how long an answer may take to become final
 

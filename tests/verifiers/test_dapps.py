@@ -1,6 +1,7 @@
 """The example dapps (contracts/examples, LabelBounty) driven by the real agents of `Tribunal.connect`:
 a contract files the request, its callback receives the output root, and it pays out only on a label
-proven against that root (lib/OutputProof.sol). Honest parties: every mode's dapp pays on the honest
+proven against that root (lib/OutputProof.sol). Single-phase's dapp files request and signed result in
+one `ask` (the committee in process signs first). Honest parties: every mode's dapp pays on the honest
 label. A lying committee majority: brain's dapp holds the liars' root (the honest label no longer
 proves against it); hybrid's gets the honest root after the window and pays."""
 from __future__ import annotations
@@ -37,7 +38,8 @@ def bounty(t, mode: str):
     t.ensure_registered(entry)
     program = entry.program
     out = program.slots[program.output_slots[0]]
-    oracle = {"brain": d.brain.address, "opml": d.requests.address, "hybrid": d.court.address}[mode]
+    oracle = {"brain": d.brain.address, "opml": d.requests.address, "hybrid": d.court.address,
+              "single-phase": d.system.single_phase.address}[mode]
     deadline = t.request(MODEL, np.zeros(entry.model.default_shape(), np.float32), mode="opml").deadline_blocks \
         if mode == "opml" else 0
     return deploy_bounty(t.chain, mode, oracle, entry.model_id, int(np.prod(out.shape)), round(out.scale * 10**18),
@@ -51,6 +53,19 @@ def ask(t, dapp, mode: str, x):
     r = dapp.ask(entry.encode(x, entry.default_kind()), fee=fee, sender=t.requester)
     assert r.one(ev.Asked).asker == t.requester.address
     return t.follow(MODEL, x, r, mode=mode).wait()
+
+
+def ask_signed(t, dapp, x):
+    """Single-phase: the next block's committee (the member agents in process) signs the root, and the
+    requester's one `ask` files the request with it; served (or reverted) in that transaction."""
+    from verifiers.modes.single_phase import sign
+
+    req = t.request(MODEL, x, mode="single-phase")
+    s = sign(t, req)
+    r = dapp.ask(req.model.encode(x, req.kind), fee=req.fee, sender=t.requester, seed_block=s.seed_block,
+                 root=s.result, signatures=s.signatures)
+    assert r.one(ev.Asked).asker == t.requester.address
+    return r, t.follow(MODEL, x, r, mode="single-phase").wait()
 
 
 def honest_output(t, x) -> np.ndarray:
@@ -111,6 +126,48 @@ def test_dapp_hybrid_lyingMajority_overturned_paysOnHonestLabelAfterWindow(tribu
     assert v.status == "final" and not v.evidence["upheld"], v.reason
     assert dapp.root_of(v.request_id) == element_proof(out, 0).root
     assert dapp.pay_out(v.request_id, tensor_bytes(out)).one(ev.PaidOut).label == TARGET
+
+
+def test_dapp_singlePhase_oneTransaction_deliversHonestRoot_paysOnProvenLabel7(tribunal, seven):
+    dapp = bounty(tribunal, "single-phase")
+    out = honest_output(tribunal, seven)
+    r, v = ask_signed(tribunal, dapp, seven)
+    assert v.status == "final", v.reason
+    rid = v.request_id
+    assert r.one(ev.Delivered).request_id == rid and r.one(ev.CallbackExecuted).success  # in the ask itself
+    assert "0x" + dapp.root_of(rid).hex() == v.output_root == "0x" + element_proof(out, 0).root.hex()
+    members = {m.address for m in tribunal.roles.members(tribunal.chain)}
+    assert v.evidence["votes"] == len(v.evidence["signers"]) >= 2 and set(v.evidence["signers"]) <= members
+    assert dapp.label_of(rid, tensor_bytes(out)) == TARGET
+    paid = dapp.pay_out(rid, tensor_bytes(out), sender=tribunal.chain.accounts[0]).one(ev.PaidOut)
+    assert (paid.request_id, paid.asker, paid.label) == (rid, tribunal.requester.address, TARGET)
+    lie = out.copy().reshape(-1)
+    lie[3] = lie.max() + 1
+    with pytest.raises(InvalidOutputProof):
+        dapp.pay_out(rid, tensor_bytes(lie.reshape(out.shape)))
+
+
+def test_dapp_singlePhase_lyingMajority_actsOnTheLiarsRoot_andAForgedQuorumReverts(tribunal, seven):
+    """As in brain, a majority's signed root is final in its own transaction: the honest logits no longer
+    prove. A root the committee did not sign (signatures over another root) reverts the whole ask by
+    name, and the dapp records nothing."""
+    from contracts.errors import SignerNotInCommittee
+    from verifiers.modes.single_phase import sign
+
+    cheat(tribunal, liars=2)
+    dapp = bounty(tribunal, "single-phase")
+    out = honest_output(tribunal, seven)
+    _, v = ask_signed(tribunal, dapp, seven)
+    assert v.status == "final" and dapp.root_of(v.request_id) != element_proof(out, 0).root
+    with pytest.raises(InvalidOutputProof):
+        dapp.pay_out(v.request_id, tensor_bytes(out))
+
+    req = tribunal.request(MODEL, seven, mode="single-phase")
+    s = sign(tribunal, req)
+    with pytest.raises(SignerNotInCommittee):  # signed the liars' root, sent with the honest one
+        dapp.ask(req.model.encode(seven, req.kind), fee=req.fee, sender=tribunal.requester, seed_block=s.seed_block,
+                 root=element_proof(out, 0).root, signatures=s.signatures)
+    assert dapp.root_of(v.request_id + 1) == bytes(32) and int(dapp._view("askerOf", v.request_id + 1), 16) == 0
 
 
 def test_dapp_labelNotTarget_refusedByName(tribunal):

@@ -2,7 +2,9 @@
 
 The must-hold test runs every step as its own OS process (`python -m verifiers.cli ...`, from another
 directory) against anvil: deploy writes the file, three keys stake, three `tribunal node` members serve,
-`tribunal infer --deployment` sends a request that ends final with the exact output root. Nothing but the
+`tribunal infer --deployment --key` sends a request (from the key given) that ends final with the exact output root, then the example
+dapp (BrainLabelBounty, deployed against the file's Brain) files one: the nodes serve it, its callback gets the
+exact root, and it pays on the label that `tribunal prove --request` (a process too) proves. Nothing but the
 file and the chain passes between the processes. Refusals are checked to send nothing (the account's
 nonce is unchanged).
 """
@@ -68,9 +70,13 @@ def _key(account) -> str:
      ["no-such-model"]),
     (["models", "register", MODEL], ["--deployment", "--rpc", "--key"]),
     (["models", "--deployment", "D"], ["models register"]),
+    (["infer", MODEL, "--deployment", "D", "--chain", "http://127.0.0.1:9", "--key", "0x12"], ["--key"]),
+    (["infer", MODEL, "--key", "K"], ["--key", "--deployment", "--chain"]),
+    (["infer", MODEL, "--deployment", "D", "--chain", "anvil", "--key", "K"], ["--chain 'anvil'", "http"]),
 ], ids=["deploy-not-url", "deploy-unreachable", "deploy-negative", "deploy-key", "stake-no-file", "stake-amount",
         "stake-key", "stake-not-url", "stake-unreachable", "withdraw-unreachable", "claim-unreachable",
-        "register-unknown-model", "register-missing-args", "list-with-register-args"])
+        "register-unknown-model", "register-missing-args", "list-with-register-args", "infer-key", "infer-key-alone",
+        "infer-key-not-url"])
 def test_operations_badInput_exit2OneLine(capsys, tmp_path, monkeypatch, argv, words):
     from dataclasses import asdict
 
@@ -118,6 +124,10 @@ def test_operations_refusalsOnAnvil_sendNothing(capsys, tmp_path):
         assert main(["deploy", "--chain", url, "--out", str(out), "--key", _key(deployer), "--committee", "3",
                      "--json"]) == 0
         capsys.readouterr()
+        head = chain.block_number  # a request would mine a block: a refused one mines none
+        _fails(capsys, ["infer", MODEL, "--deployment", str(out), "--chain", url, "--key", "0x12"], "--key")
+        assert chain.block_number == head
+
         args = ["--deployment", str(out), "--rpc", url, "--key", _key(node)]
         nonce = chain.w3.eth.get_transaction_count(node.address)
         _fails(capsys, ["stake", *args, "--amount", "5"], "below the minimum")
@@ -157,12 +167,15 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
         chain._rpc("evm_setIntervalMining", [1])  # agents wait for blocks, as on a real chain
         procs = [_spawn("member", url, m.key, path) for m in members]
         _wait_ready(procs)
+        requester = chain.accounts[12]  # a key of the person's own, not the dev role's (--key)
         v = _cli(tmp_path, "infer", MODEL, "--sample", "3", "--deployment", "deployment.json", "--chain", url,
-                 "--committee", "3", "--mode", "brain")
+                 "--committee", "3", "--mode", "brain", "--key", _key(requester))
         assert v["status"] == "final", v["reason"]
+        assert [x["sender"] for x in v["transactions"] if x["name"] == "request"] == [requester.address]
         x = zoo.test_data(MODEL)[0][3:4]
         assert v["output_root"] == "0x" + Catalog(()).entry(MODEL).model.run_exact(x).output_root.hex()
         assert {x["sender"] for x in v["transactions"] if x["name"] == "reveal"} == {m.address for m in members}
+        _dappRequest_servedByTheNodes_paysOnTheProvenLabel(chain, tmp_path, path, url, d["config"]["min_fee"])
 
         paid = _cli(tmp_path, "claim", *op, "--key", _key(members[0]))
         assert paid["claimed"] > 0 and paid["transactions"]
@@ -181,3 +194,39 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
                 p.wait(5)
         chain.close()
     assert all(p.poll() is not None for p in procs)
+
+
+def _dappRequest_servedByTheNodes_paysOnTheProvenLabel(chain, cwd, path, url: str, min_fee: int) -> None:
+    """A requester asks BrainLabelBounty (a contract, the Brain request's consumer); the `tribunal node`
+    members serve the request; `tribunal prove` reads the request's input and delivered root from the chain
+    and proves the logits; the dapp pays on label 7."""
+    import time
+
+    from contracts import events as ev
+    from contracts.bindings.examples import deploy_bounty
+    from runtime import zoo
+    from verifiers.catalog import Catalog
+    from verifiers.deployment import attach
+
+    from .test_dapps import PRIZE, SAMPLE, TARGET
+
+    brain, entry = attach(chain, path).brain, Catalog(()).entry(MODEL)
+    out = entry.program.slots[entry.program.output_slots[0]]
+    dapp = deploy_bounty(chain, "brain", brain.address, entry.model_id, out.size, round(out.scale * 10**18), TARGET,
+                         PRIZE, fund=PRIZE, sender=chain.accounts[0])
+    asker = chain.accounts[11]
+    x = zoo.test_data(MODEL)[0][SAMPLE:SAMPLE + 1]
+    rid = dapp.ask(entry.encode(x, entry.default_kind()), fee=10 * min_fee, sender=asker).one(ev.Asked).request_id
+    deadline = time.monotonic() + 300
+    while dapp.root_of(rid) == bytes(32):  # the members dispatch, commit, reveal, finalize: the callback
+        assert time.monotonic() < deadline, f"request {rid} was never delivered: {brain.request_info(rid)}"
+        time.sleep(0.5)
+    assert dapp.root_of(rid) == entry.model.run_exact(x).output_root
+
+    p = _cli(cwd, "prove", MODEL, "--request", str(rid), "--mode", "brain", "--rpc", url, "--deployment",
+             "deployment.json", "--element", str(TARGET))
+    assert p["matches_delivered"] and p["delivered_root"] == "0x" + dapp.root_of(rid).hex() and p["label"] == TARGET
+    before = chain.balance(asker.address)
+    paid = dapp.pay_out(rid, bytes.fromhex(p["output_bytes"][2:]), sender=chain.accounts[0]).one(ev.PaidOut)
+    assert (paid.request_id, paid.asker, paid.label, paid.amount) == (rid, asker.address, TARGET, PRIZE)
+    assert chain.balance(asker.address) == before + PRIZE and dapp.paid_out(rid)

@@ -27,6 +27,9 @@ def add_arguments(p) -> None:
                    ", ".join(modes.names()))
     p.add_argument("--chain", default="embedded", help="embedded (in process), anvil (started here) or an http(s) RPC URL")
     p.add_argument("--deployment", default=None, metavar="FILE", help="attach to a saved deployment instead of deploying")
+    p.add_argument("--key", default=None, metavar="KEY",
+                   help="with --deployment FILE --chain URL: the requester's private key (0x-hex), which pays the fee "
+                        "(default: a development key, funded only on development chains)")
     p.add_argument("--committee", type=int, default=5, metavar="K", help="committee size (and nodes staked)")
     p.add_argument("--liars", type=int, default=0, metavar="L", help="L committee members vote the same wrong answer")
     p.add_argument("--cheat", default="honest", metavar="STRATEGY",
@@ -55,6 +58,7 @@ def check_args(args):
     from verifiers.deployment import DEFAULT_CONFIG, DEFAULT_OPML
 
     mode = modes.get(args.mode)
+    requester = _requester(args)
     if args.committee < 1:
         raise InvalidRequest(f"--committee must be at least 1, got {args.committee}")
     if not 0 <= args.liars <= args.committee:
@@ -76,17 +80,32 @@ def check_args(args):
     entry = catalog.entry(args.model)
     x = load_input(args.input) if args.input is not None else sample_input(entry.model, args.sample or 0)
     entry.check(x)
-    return mode, catalog, entry, x
+    return mode, catalog, entry, x, requester
+
+
+def _requester(args):
+    """The account `--key` names (None: the default requester); only for a request against a saved deployment
+    on a running chain, where the parties are other processes (verifiers.node_ops, as for `tribunal stake`)."""
+    from verifiers.node_ops import account_of, check_url
+
+    if args.key is None:
+        return None
+    if args.deployment is None:
+        raise InvalidRequest("--key is the requester's key on your own deployment: give --deployment FILE and "
+                             "--chain URL with it")
+    check_url(args.chain, "--chain")
+    return account_of(args.key)
 
 
 def run(args) -> dict:
     from verifiers.api import Tribunal
 
-    mode, catalog, entry, x = check_args(args)
+    mode, catalog, entry, x, requester = check_args(args)
     chain_opts = {}
     t = Tribunal.connect(args.chain, committee=args.committee, member_cheats=["wrong-output"] * args.liars,
                          submitter_cheat=args.cheat, watcher_cheat=args.watcher_cheat, deployment=args.deployment,
-                         agents=args.deployment is None, catalog=catalog, bond=args.bond, **chain_opts)
+                         agents=args.deployment is None, catalog=catalog, bond=args.bond, requester=requester,
+                         **chain_opts)
     try:
         opts = {"latency_blocks": args.latency_blocks} if args.latency_blocks is not None and "latency_blocks" in mode.options else {}
         if args.tolerance is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 
 from contracts import events as ev
 from contracts.bindings.base import members_of
@@ -28,6 +29,39 @@ def _members(t) -> dict:
     return {a.address: a for a in t.scheduler.agents if isinstance(a, Member)}
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A result the drawn committee signed, for a request that must land in block `seed_block + 1`."""
+    seed_block: int
+    input_hash: bytes
+    result: bytes
+    signatures: list[bytes]
+
+
+def sign(t, req: Request) -> Signed:
+    """The members in process of the next block's committee compute `req` and sign their result (a member
+    with cheat `wrong-output` signs a wrong one, `no-reveal` none); the most-signed result and its signatures."""
+    s, chain = t.deployment.system, t.chain
+    data = req.model.encode(req.x, req.kind)
+    input_hash = hashlib.sha256(data).digest()
+    seed = chain.block_number  # the request must land in the next block: its parent seeds the committee
+    committee = members_of([n.account for n in s.nodes.nodes()], s.single_phase.committee_for(seed))
+    here = _members(t)
+    votes = {}
+    for addr in committee:
+        m = here.get(addr)
+        if m is None or m.cheat == "no-reveal":
+            continue
+        honest = req.model.result(data, req.kind)
+        votes[addr] = honest if m.cheat != "wrong-output" else honest[:-1] + bytes([honest[-1] ^ 1])
+    if not votes:
+        raise ModeUnavailable("no member of the drawn committee is in process to sign")
+    result, _ = Counter(votes.values()).most_common(1)[0]
+    sigs = [s.single_phase.sign(here[a].account, seed, req.model.model_id, input_hash, result)
+            for a, v in votes.items() if v == result]
+    return Signed(seed, input_hash, result, sigs)
+
+
 @register
 class SinglePhase(Mode):
     name = "single-phase"
@@ -44,31 +78,23 @@ class SinglePhase(Mode):
         return 4
 
     def submit(self, t, req: Request) -> Handle:
-        s, chain = t.deployment.system, t.chain
-        data = req.model.encode(req.x, req.kind)
-        input_hash = hashlib.sha256(data).digest()
-        seed = chain.block_number  # the request must land in the next block: its parent seeds the committee
-        committee = members_of([n.account for n in s.nodes.nodes()], s.single_phase.committee_for(seed))
-        here = _members(t)
-        votes = {}
-        for addr in committee:
-            m = here.get(addr)
-            if m is None or m.cheat == "no-reveal":
-                continue
-            honest = req.model.result(data, req.kind)
-            votes[addr] = honest if m.cheat != "wrong-output" else honest[:-1] + bytes([honest[-1] ^ 1])
-        if not votes:
-            raise ModeUnavailable("no member of the drawn committee is in process to sign")
-        result, _ = Counter(votes.values()).most_common(1)[0]
-        signers = [a for a, v in votes.items() if v == result]
-        sigs = [s.single_phase.sign(here[a].account, seed, req.model.model_id, input_hash, result) for a in signers]
-        r = s.single_phase.request_and_respond(req.model.model_id, input_hash, seed, result, sigs, fee=req.fee,
-                                               sender=t.requester, consumer=s.consumer.address,
-                                               callback_gas=CALLBACK_GAS)
-        served = r.one(ev.Served)
-        return Handle(served.request_id, r.block_number, {
-            "tx": tx_record(t.chain, "request+respond", r), "result": result, "votes": served.votes,
-            "committee": committee, "signers": signers, "seed_block": seed})
+        s, sg = t.deployment.system, sign(t, req)
+        r = s.single_phase.request_and_respond(req.model.model_id, sg.input_hash, sg.seed_block, sg.result,
+                                               sg.signatures, fee=req.fee, sender=t.requester,
+                                               consumer=s.consumer.address, callback_gas=CALLBACK_GAS)
+        return self.handle(t, r)
+
+    def handle(self, t, receipt) -> Handle:
+        """The request of transaction `receipt` (a `requestAndRespond`, sent here or by a dapp's `ask`): served
+        in it, so its committee (of the block before) and signers (the members it rewarded) are read from it."""
+        served = receipt.one(ev.Served)
+        nodes = [n.account for n in t.deployment.system.nodes.nodes()]
+        seed = receipt.block_number - 1
+        signers = [e.node for e in receipt.of(ev.Rewarded) if e.request_id == served.request_id]
+        return Handle(served.request_id, receipt.block_number, {
+            "tx": tx_record(t.chain, "request+respond", receipt), "result": served.result, "votes": served.votes,
+            "committee": members_of(nodes, t.deployment.system.single_phase.committee_for(seed)),
+            "signers": signers, "seed_block": seed})
 
     def poll(self, t, req: Request, h: Handle) -> Verdict:
         d = h.data

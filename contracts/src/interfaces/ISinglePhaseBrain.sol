@@ -25,4 +25,7 @@ interface ISinglePhaseBrain is IResultDelivery {
         returns (bytes32);
 
     function minFee() external view returns (uint256);
+
+    /// The id the next `requestAndRespond` gets.
+    function nextRequestId() external view returns (uint256);
 }
