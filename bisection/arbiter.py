@@ -39,7 +39,7 @@ while the jury decides. The verdict (`jury.Verdict`) judges the defender's step 
   not bitwise) to the defender; EXACT (bitwise the recomputation) to the side that was wrong about a
   correct value: the disputer if root_hi is node_root (it disputed a correct S_hi), else the claimant
   (a challenger claiming a value other than the defender's exact one). If that
-  side's charged rounds (`GameView.charged`) would exceed `max_rebases` (types.MAX_REBASES), it loses.
+  side's charged rounds (`GameView.charged`) now exceed `max_rebases` (types.MAX_REBASES), it loses.
   Else the game goes on over position (L, N) with root_lo = node_root, root_hi = the claim's S_N
   claimed by the defender, the clocks as they were (re-bases do not refill them), moves and bonds
   carried on, and (L, X) appended to `GameView.rebases`. If L + 1 = N the game goes to OUTPUT (the
@@ -130,10 +130,11 @@ class GameView:
     moves: int
     transcript: tuple  # one dict per accepted move
     rebases: tuple = ()  # ((step, defender's output bytes), ...) adopted by exact/within verdicts, oldest first
-    charged: tuple = (0, 0)  # jury rounds that re-based the game charged to (defender, challenger): each <= MAX_REBASES
+    charged: tuple = (0, 0)  # jury rounds charged to (defender, challenger): re-based ones, and one that lost the game
 
     def charged_to(self, side: Side) -> int:
-        """Re-basing jury rounds charged to `side` (WITHIN: the defender's noise; EXACT: the disputer's)."""
+        """Jury rounds before step N charged to `side` (WITHIN: the defender's noise; EXACT: the side wrong
+        about the correct value); more than MAX_REBASES lost it the game."""
         return self.charged[0 if side is Side.DEFENDER else 1]
 
     @property

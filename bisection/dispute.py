@@ -52,7 +52,7 @@ class DisputeResult:
     payouts: dict = field(default_factory=dict)
     seconds: float = 0.0
     rebases: tuple = ()  # the steps an exact/within verdict adopted (each one jury round that did not end the game)
-    charged: tuple = (0, 0)  # of those rounds, charged to (defender, challenger) (GameView.charged)
+    charged: tuple = (0, 0)  # jury rounds charged to (defender, challenger) (GameView.charged)
 
     def as_dict(self) -> dict:
         return dict(vars(self))

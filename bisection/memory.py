@@ -349,11 +349,13 @@ class MemoryArbiter(Arbiter):
                        else g.claimant.other if node_root == g.root_hi else g.claimant)
             if step == steps:
                 winner = Side.DEFENDER  # INVARIANT: a claim stands when its last step does
-            elif g.charged_to(charged) < self.max_rebases:
-                g = self._rebase(g, step, charged)  # INVARIANT: each side buys at most max_rebases rounds
             else:
-                winner = charged.other
-                more = f"; {charged.value} already charged the {self.max_rebases} re-based rounds a side may cause"
+                g = replace(g, charged=tuple(n + (s is charged) for n, s in zip(g.charged, (Side.DEFENDER, Side.CHALLENGER))))
+                if g.charged_to(charged) <= self.max_rebases:
+                    g = self._rebase(g, step, charged)  # INVARIANT: each side buys at most max_rebases rounds
+                else:
+                    winner = charged.other
+                    more = f"; {charged.value} already charged the {self.max_rebases} re-based rounds a side may cause"
         if not g.over and g.phase is Phase.VOTE:
             tol = Tolerance.unpack(task.tolerance)
             why = (f"{winner.value} won by vote: the jury found the defender's step {step} {why} its recomputation "
@@ -374,7 +376,6 @@ class MemoryArbiter(Arbiter):
         g = replace(g, position=pos, root_lo=node_root, root_hi=cl.final_root, claimant=Side.DEFENDER,
                     pending_root=None, output_root=None, node=None, node_hash=None, leaf_depth=0, revealed=(),
                     rebases=g.rebases + ((step, output),),
-                    charged=tuple(n + (s is charged) for n, s in zip(g.charged, (Side.DEFENDER, Side.CHALLENGER))),
                     transcript=g.transcript + ({"move": None, "side": None, "kind": "rebase", "time": self.now(),
                                                 "step": step, "root_lo": _hex(node_root),
                                                 "charged": charged.value},))
