@@ -381,6 +381,7 @@ def test_float_step_challenger_claimant_defender_posts_exact_value_rebased_charg
     show_gas("NodeJury.onResult, exact verdict before the last step", env.callback_gas(r.one(ev.NodePosted).jury_request,
                                                                                        VOTE_EXACT))
     fin, task = env.jury_round(r.one(ev.NodePosted).jury_request)
+    show_gas("jury finalize, exact verdict before the last step (re-base)", fin.gas_used)
     assert task.inputs == (f32_bytes(X), b"") and task.input_leaves[1] == root(f32_bytes(C))
     assert fin.one(ev.JuryVerdict).verdict == Verdict.EXACT and not fin.of(ev.GameResolved)
     rebased = fin.one(ev.Rebased)
@@ -410,6 +411,7 @@ def test_float_step_noisy_defender_rebased_clocks_not_refilled_then_wins(env):
     show_gas("NodeJury.onResult, within verdict before the last step (re-base)", used)
     assert used < env.jury.callback_gas()
     fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
+    show_gas("jury finalize, within verdict before the last step (re-base)", fin.gas_used)
     assert fin.one(ev.JuryVerdict).verdict == Verdict.WITHIN
     rebased = fin.one(ev.Rebased)
     assert (rebased.game_id, rebased.step, rebased.root_lo, rebased.charged) == (gid, 1, states[1].root, DEFENDER)
