@@ -350,7 +350,8 @@ class MemoryArbiter(Arbiter):
             if step == steps:
                 winner = Side.DEFENDER  # INVARIANT: a claim stands when its last step does
             else:
-                g = replace(g, charged=tuple(n + (s is charged) for n, s in zip(g.charged, (Side.DEFENDER, Side.CHALLENGER))))
+                sides = (Side.DEFENDER, Side.CHALLENGER)
+                g = replace(g, charged=tuple(n + (s is charged) for n, s in zip(g.charged, sides)))
                 if g.charged_to(charged) <= self.max_rebases:
                     g = self._rebase(g, step, charged)  # INVARIANT: each side buys at most max_rebases rounds
                 else:
