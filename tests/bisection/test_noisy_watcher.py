@@ -117,5 +117,5 @@ def test_noisy_defender_past_its_budget_loses_to_a_lying_challenger():
     noise = [(k, "lsb") for k in fl[:MAX_REBASES + 1]]
     assert len(noise) == MAX_REBASES + 1
     arbiter, g, delta, d, c = _game(prog, x, noise, [(prog.steps, "add")])
-    assert g.winner is Side.CHALLENGER and g.charged == (MAX_REBASES, 0), g.reason
+    assert g.winner is Side.CHALLENGER and g.charged == (MAX_REBASES + 1, 0), g.reason
     assert g.position.disputed_step == fl[MAX_REBASES]
