@@ -33,23 +33,24 @@ path; when the defender claims S_hi it must equal root_hi, when the challenger d
 defender's own S_L, unlinked (posting anything but its real value only hurts it: it must later reach
 the claim's S_N from there). The arbiter files the task with its jury (`jury.Jury`); no clock runs
 while the jury decides. The verdict (`jury.Verdict`) judges the defender's step on the agreed inputs:
-- EXACT (bitwise the recomputation) -> settled like a one-step check: the claimant wins iff root_hi
-  is node_root (the side that disputed the correct value loses; no re-base);
 - BEYOND the claim's tolerance -> the challenger wins;
-- WITHIN (noise) at L = N -> the defender wins (at hi = N the defender is always the claimant);
-- WITHIN at L < N, fewer than `max_rebases` (types.MAX_REBASES) re-bases so far -> RE-BASE: the game
-  goes on over position (L, N) with root_lo = node_root, root_hi = the claim's S_N claimed by the
-  defender, the clocks as they were (re-bases do not refill them), moves and bonds carried on, and
-  (L, X) appended to `GameView.rebases`. If L + 1 = N the game goes to OUTPUT (the defender posts step
-  N); else to BISECT with no pending root and the challenger to "reopen" with its root at the new
-  midpoint. A challenger that now agrees with the rest does not move and loses on time;
-- WITHIN at L < N with `max_rebases` re-bases already -> the challenger wins (the defender's noise
-  would prolong the game past its bound).
+- EXACT or WITHIN at L = N -> the defender wins (at hi = N the defender is always the claimant);
+- EXACT or WITHIN at L < N -> RE-BASE, the round CHARGED to the side that caused it: WITHIN (noise,
+  not bitwise) to the defender; EXACT (bitwise the recomputation) to the side that was wrong about a
+  correct value: the disputer if root_hi is node_root (it disputed a correct S_hi), else the claimant
+  (a challenger claiming a value other than the defender's exact one). If that
+  side's charged rounds (`GameView.charged`) now exceed `max_rebases` (types.MAX_REBASES), it loses.
+  Else the game goes on over position (L, N) with root_lo = node_root, root_hi = the claim's S_N
+  claimed by the defender, the clocks as they were (re-bases do not refill them), moves and bonds
+  carried on, and (L, X) appended to `GameView.rebases`. If L + 1 = N the game goes to OUTPUT (the
+  defender posts step N); else to BISECT with no pending root and the challenger to "reopen" with its
+  root at the new midpoint. A challenger that now agrees with the rest does not move and loses on time.
 So a claim stands iff every step of the defender's trace is within tolerance of its node recomputed
-on the defender's own inputs and at most `max_rebases` of them before the last are not bitwise: an
-honest challenger adopts each harmless difference and keeps looking (the defender pays each such
-round), and a dishonest challenger of a bitwise-honest defender gets one jury round and loses it. A
-game lasts at most 2 * clock of moves plus max_rebases + 1 jury rounds (contracts/README.md, "Float
+on the defender's own inputs and at most `max_rebases` of them before the last are not bitwise; an
+honest challenger one ulp off the reference at a step pays that round and keeps looking from the
+defender's (exact) value, so it still reaches a real lie if it has at most `max_rebases` such steps;
+a dishonest challenger of an honest defender pays every round and loses after `max_rebases`. A game
+lasts at most 2 * clock of moves plus 2 * max_rebases + 1 jury rounds (contracts/README.md, "Float
 steps").
 
 One-step phase. The node run by the disputed step writes one slot o.
@@ -128,7 +129,13 @@ class GameView:
     reason: str
     moves: int
     transcript: tuple  # one dict per accepted move
-    rebases: tuple = ()  # ((step, defender's output bytes), ...) adopted by within verdicts, oldest first (<= MAX_REBASES)
+    rebases: tuple = ()  # ((step, defender's output bytes), ...) adopted by exact/within verdicts, oldest first
+    charged: tuple = (0, 0)  # jury rounds charged to (defender, challenger): re-based ones, and one that lost the game
+
+    def charged_to(self, side: Side) -> int:
+        """Jury rounds before step N charged to `side` (WITHIN: the defender's noise; EXACT: the side wrong
+        about the correct value); more than MAX_REBASES lost it the game."""
+        return self.charged[0 if side is Side.DEFENDER else 1]
 
     @property
     def disputer(self) -> Side:

@@ -8,7 +8,7 @@
 A float program's disputed step goes to a jury vote (`jury`): the defender posts its node, the
 arbiter's jury recomputes it against the claim's tolerance; beyond ends the game (the challenger
 wins), within at the last step too (the defender wins), within earlier re-bases the game on the
-defender's step and play goes on (`DisputeResult.rebases`).
+defender's step and play goes on (`DisputeResult.rebases`, `.charged`).
 
 The driver asks the side to move for its move, one tick of the arbiter's `ManualTime` per move. A
 move the arbiter rejects is kept in `rejected` and counts as a stall: a stalling side's clock is
@@ -51,7 +51,8 @@ class DisputeResult:
     claim_status: str = "pending"
     payouts: dict = field(default_factory=dict)
     seconds: float = 0.0
-    rebases: tuple = ()  # the steps a within verdict adopted (each one jury round that did not end the game)
+    rebases: tuple = ()  # the steps an exact/within verdict adopted (each one jury round that did not end the game)
+    charged: tuple = (0, 0)  # jury rounds charged to (defender, challenger) (GameView.charged)
 
     def as_dict(self) -> dict:
         return dict(vars(self))
@@ -111,7 +112,8 @@ def run(program: Program, x_q: np.ndarray, cheat: str = "wrong-output", at_step:
                          max_moves(program.steps, bound_chunks, arbiter.stride),
                          g.position.disputed_step if g.position.is_final else None, chunks, g.reason,
                          list(g.transcript), rejected, arbiter.claim(claim_id).status,
-                         dict(arbiter.payouts), time.perf_counter() - t0, tuple(k for k, _ in g.rebases))
+                         dict(arbiter.payouts), time.perf_counter() - t0, tuple(k for k, _ in g.rebases),
+                         g.charged)
 
 
 def _chunks(program: Program, slot: int) -> int:

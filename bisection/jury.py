@@ -5,10 +5,11 @@ DEFENDER posts the node (`Arbiter.post_node`), whoever claims S_hi: its descript
 input's leaf in S_lo (proven) with its canonical bytes (empty for a constant: jurors hold the model),
 and the defender's own output bytes for the step (their root proven to be the step's only change
 to S_lo). The arbiter hands that `NodeTask` to a `Jury`, which judges the defender's step three ways
-(`Verdict`): EXACT (bitwise its recomputation) -> settled like a one-step check, the side that disputed
-the correct value loses; BEYOND tolerance -> the challenger wins; WITHIN (noise) -> the defender wins at
-the claim's last step, and earlier the game re-bases on the defender's step and goes on, at most
-MAX_REBASES times (`arbiter` docstring, contracts/README.md, "Float steps").
+(`Verdict`): BEYOND tolerance -> the challenger wins; EXACT (bitwise its recomputation) or WITHIN
+(noise) -> the defender wins at the claim's last step, and earlier the game re-bases on the defender's
+step and goes on, the round charged to the side that caused it (WITHIN: the defender; EXACT: the side
+wrong about the correct value), at most MAX_REBASES per side (`arbiter` docstring, contracts/README.md,
+"Float steps").
 
 On chain the jury is Brain: the task's `encode()` is the request's input bytes,
 `abi.encode(uint256 gameId, uint256 step, uint64 tolerance, bytes node, bytes32[] inputLeaves,
@@ -38,7 +39,7 @@ class Verdict(IntEnum):
 
     WITHIN = 1  # within tolerance, not bitwise the recomputation: noise, re-based (the defender's cost)
     BEYOND = 2  # beyond tolerance: the challenger wins
-    EXACT = 3  # bitwise the recomputation: the side that disputed the correct value loses
+    EXACT = 3  # bitwise the recomputation: re-based (the cost of the side wrong about the correct value)
 
     @property
     def vote(self) -> bytes:

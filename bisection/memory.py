@@ -1,8 +1,9 @@
 """`MemoryArbiter`: the `Arbiter` in process. The rules are written in `arbiter`'s docstring.
 
 Float steps (`post_node`, `ask_jury`) follow contracts/README.md, "Float steps": the defender's step is judged
-three ways (`jury.Verdict`); exact settles it like a one-step check, beyond loses it, and a within (noisy)
-verdict before the last step re-bases the game on it (`_rebase`, at most `max_rebases` times) and play goes on.
+three ways (`jury.Verdict`); beyond loses it, and an exact or within verdict before the last step re-bases
+the game on it (`_rebase`) and play goes on, the round charged to the side that caused it (at most
+`max_rebases` per side).
 
 Each move method first checks everything (turn, clock, phase, shape of the move, proofs) and only
 then writes; a rejected move raises and changes nothing. Time comes from an injectable source
@@ -65,7 +66,7 @@ class MemoryArbiter(Arbiter):
         self.clock, self.window, self.min_bond, self.stride = clock, window, min_bond, stride
         self.bond_growth = bond_growth
         self.jury = jury  # settles float steps (post_node); None: float steps cannot be settled
-        self.max_rebases = max_rebases  # within verdicts a float game adopts before its last step (OpmlGame.MAX_REBASES)
+        self.max_rebases = max_rebases  # re-basing jury rounds each side may cause (OpmlGame.MAX_REBASES)
         self.tasks: dict[int, NodeTask] = {}  # game id -> the float step filed with the jury
         self._nodes: dict[int, tuple[bytes, bytes]] = {}  # game id -> (S_L with the posted step, its bytes)
         self.time = time or ManualTime()
@@ -341,19 +342,21 @@ class MemoryArbiter(Arbiter):
         node_root = self._nodes[game_id][0]
         winner, why = Side.CHALLENGER, "beyond tolerance of"  # BEYOND: not the node on the agreed inputs
         more = ""
-        if verdict is Verdict.EXACT:
-            # INVARIANT: a step bitwise equal to the recomputation is settled like an exact one-step check:
-            # the side that disputed the correct S_hi loses at once (an exact defender faces one round).
-            winner = g.claimant if node_root == g.root_hi else g.claimant.other
-            why = "bitwise equal to"
-        elif verdict is Verdict.WITHIN:
-            why = "within tolerance (not bitwise) of"
+        if verdict is not Verdict.BEYOND:
+            why = "bitwise equal to" if verdict is Verdict.EXACT else "within tolerance (not bitwise) of"
+            # the side that caused the round: the defender's noise, or whoever was wrong about an exact value
+            charged = (Side.DEFENDER if verdict is Verdict.WITHIN
+                       else g.claimant.other if node_root == g.root_hi else g.claimant)
             if step == steps:
-                winner = Side.DEFENDER  # a claim stands when its last step does
-            elif len(g.rebases) < self.max_rebases:
-                g = self._rebase(g, step)  # INVARIANT: the defender's noise buys at most max_rebases rounds
+                winner = Side.DEFENDER  # INVARIANT: a claim stands when its last step does
             else:
-                more = f"; its noise would need a re-base more than the {self.max_rebases} a game allows"
+                sides = (Side.DEFENDER, Side.CHALLENGER)
+                g = replace(g, charged=tuple(n + (s is charged) for n, s in zip(g.charged, sides)))
+                if g.charged_to(charged) <= self.max_rebases:
+                    g = self._rebase(g, step, charged)  # INVARIANT: each side buys at most max_rebases rounds
+                else:
+                    winner = charged.other
+                    more = f"; {charged.value} already charged the {self.max_rebases} re-based rounds a side may cause"
         if not g.over and g.phase is Phase.VOTE:
             tol = Tolerance.unpack(task.tolerance)
             why = (f"{winner.value} won by vote: the jury found the defender's step {step} {why} its recomputation "
@@ -364,10 +367,10 @@ class MemoryArbiter(Arbiter):
             self._settle(g)
         return g
 
-    def _rebase(self, g: GameView, step: int) -> GameView:
-        """A within (noisy) verdict before the last step: the defender's step L is adopted and the game goes
-        on over (L, N): S_lo = the posted S_L, S_hi = the claim's S_N claimed by the defender. The clocks
-        are not refilled (the whole game fits each side's one clock); the round was the defender's cost."""
+    def _rebase(self, g: GameView, step: int, charged: Side) -> GameView:
+        """An exact or within verdict before the last step: the defender's step L is adopted and the game
+        goes on over (L, N): S_lo = the posted S_L, S_hi = the claim's S_N claimed by the defender. The clocks
+        are not refilled (the whole game fits each side's one clock); the round counts against `charged`."""
         cl = self.claims[g.claim_id]
         node_root, output = self._nodes[g.id]
         pos = Position(step, cl.steps)
@@ -375,7 +378,8 @@ class MemoryArbiter(Arbiter):
                     pending_root=None, output_root=None, node=None, node_hash=None, leaf_depth=0, revealed=(),
                     rebases=g.rebases + ((step, output),),
                     transcript=g.transcript + ({"move": None, "side": None, "kind": "rebase", "time": self.now(),
-                                                "step": step, "root_lo": _hex(node_root)},))
+                                                "step": step, "root_lo": _hex(node_root),
+                                                "charged": charged.value},))
         if pos.is_final:
             return self._to_output(g)
         return replace(g, phase=Phase.BISECT, turn=Side.CHALLENGER)

@@ -119,9 +119,12 @@ class Claim:
 BPS = 10_000
 BOND_GROWTH = 11_000  # each move's bond is 1.1 times the previous one's (Optimism's game: 1.09493)
 MAX_BOND_DEPTH = 64  # bonds stop growing at this depth (OpmlGame.MAX_BOND_DEPTH)
-# Within (noisy) verdicts a float game adopts before its last step; one more and the defender loses
-# (OpmlGame.MAX_REBASES): a float game has at most MAX_REBASES + 1 jury rounds.
-MAX_REBASES = 3
+# Jury rounds of a float game charged to each side that re-base it (OpmlGame.MAX_REBASES): a WITHIN verdict
+# is the defender's noise, an EXACT one the disputer's mistake (it disputed a correct value); the side whose
+# charged rounds would exceed this loses. So a game has at most 2 * MAX_REBASES + 1 jury rounds. Larger:
+# honest sides noisy at more steps survive (a watcher or defender off the reference bit for bit, e.g. on other
+# hardware), but the worst game is longer (float_game_bound) and a griefer forces more rounds (it pays them).
+MAX_REBASES = 4
 
 
 def bond_at(min_bond: int, growth: int, depth: int) -> int:

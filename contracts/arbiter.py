@@ -31,7 +31,7 @@ from bisection import errors as game_errors
 from bisection.arbiter import Arbiter, GameView, Phase
 from bisection.commitments import check_input, commit, node_descriptor
 from bisection.errors import GameError, InvalidMove, UnknownModel
-from bisection.types import Bond, Claim, Clock, Position, Side, TreeNode
+from bisection.types import MAX_REBASES, Bond, Claim, Clock, Position, Side, TreeNode
 from contracts import events as ev
 from bisection.tolerance import Tolerance
 from contracts.bindings.opml import ZERO, NodePost, program_proof, registration
@@ -200,7 +200,8 @@ class ChainArbiter(Arbiter):
             clocks={Side.DEFENDER: Clock(g.clock_defender), Side.CHALLENGER: Clock(g.clock_challenger)},
             turn_since=g.turn_since, winner=SIDES.get(g.winner) if over else None,
             reason=self._reasons.get(game_id, "") if over else "", moves=g.moves,
-            transcript=self._transcripts.get(game_id, ()), rebases=self.rebases(game_id, g))
+            transcript=self._transcripts.get(game_id, ()), rebases=self.rebases(game_id, g),
+            charged=(g.charged_defender, g.charged_challenger))
 
     def bisect(self, game_id, player, agree, mid_root) -> GameView:
         _check_root(mid_root)
@@ -254,7 +255,9 @@ class ChainArbiter(Arbiter):
             self._reasons[game_id] = (f"{g.winner.value} won by vote: the jury found the defender's step "
                                       f"{g.position.hi} {verdict} (exact: bitwise its recomputation; within: noise "
                                       f"under the claim's tolerance)"
-                                      + (f" after {len(g.rebases)} re-base(s)" if g.rebases else ""))
+                                      + (f" after {len(g.rebases)} re-base(s)" if g.rebases else "")
+                                      + (f"; {g.winner.other.value} was charged more than {MAX_REBASES} rounds"
+                                         if g.charged_to(g.winner.other) > MAX_REBASES else ""))
             entry = {"move": None, "side": None, "kind": "verdict", "time": self.now(), "verdict": verdict}
             self._transcripts[game_id] = self._transcripts.get(game_id, ()) + (entry,)
         return g

@@ -321,12 +321,14 @@ class Stepped(Event):
 
 @dataclass(frozen=True)
 class Rebased(Event):
-    """A float step's jury found the defender's output within tolerance before the last step: the game
-    goes on from S_step = S_lo with that output (`root_lo`), the challenger to reopen bisection."""
+    """A float step's jury found the defender's output exact or within tolerance before the last step: the
+    game goes on from S_step = S_lo with that output (`root_lo`), the challenger to reopen bisection; the
+    round is charged to side `charged` (1 defender, 2 challenger)."""
 
     game_id: int
     step: int
     root_lo: bytes
+    charged: int
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,8 @@ class GameInfo:
     claimant: int
     winner: int
     leaf_depth: int
-    rebases: int  # within (noisy) verdicts adopted so far: at most OpmlGame.MAX_REBASES
+    charged_defender: int  # jury rounds charged to the defender (its noise): more than MAX_REBASES lost it the game
+    charged_challenger: int  # jury rounds charged to the challenger (it disputed a correct value): likewise
     moves: int
     output_slot: int
     turn_since: int
@@ -129,10 +130,11 @@ def float_game_bound(config: OpmlConfig, commit_window: int, reveal_window: int)
     """The most blocks a float game can last from its open to the block that can end it, when its jury's
     committee acts in each round (contracts/README.md, "Float steps"): the moves fit the two clocks, which
     re-bases do not refill (2 * clock, plus the block a timeout needs), and the game has at most
-    MAX_REBASES + 1 jury rounds, each a dispatch block, Brain's commit and reveal windows and the finalize."""
+    2 * MAX_REBASES + 1 jury rounds (each side's MAX_REBASES charged re-based rounds, then one that ends
+    it), each a dispatch block, Brain's commit and reveal windows and the finalize."""
     from bisection.types import MAX_REBASES
 
-    return 2 * config.clock + 1 + (MAX_REBASES + 1) * (commit_window + reveal_window + 2)
+    return 2 * config.clock + 1 + (2 * MAX_REBASES + 1) * (commit_window + reveal_window + 2)
 
 
 def program_proof(program: Program, leaf: int) -> list[bytes]:
@@ -226,9 +228,9 @@ class OpmlGame(_Simulated):
 
     def game(self, game_id: int) -> GameInfo:
         g = list(self._view("game", game_id))
-        pos, node = g[16], g[17]
-        return GameInfo(*g[:3], PHASES[g[3]], *g[4:16], pos >> 128, pos & (2**128 - 1), node >> 128,
-                        node & (2**128 - 1), *g[18:])
+        pos, node = g[17], g[18]
+        return GameInfo(*g[:3], PHASES[g[3]], *g[4:17], pos >> 128, pos & (2**128 - 1), node >> 128,
+                        node & (2**128 - 1), *g[19:])
 
     def game_count(self) -> int:
         return self._view("gameCount")

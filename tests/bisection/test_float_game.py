@@ -1,10 +1,11 @@
 """Float programs in the dispute game: Tolerance, the jury (LocalJury, NodeTask), post_node, re-bases.
 
 At a float step the defender posts its own step and the jury judges it three ways (contracts/README.md,
-"Float steps"): exact (bitwise the recomputation) -> settled like a one-step check (whoever disputed the
-correct value loses); beyond -> the challenger wins; within (noise) at step N -> the defender wins; within
-earlier -> the game re-bases on the defender's step and goes on, at most MAX_REBASES times (one more noisy
-step loses the game for the defender). Games run on the zoo's digits-mlp and gpt2-tiny as float programs.
+"Float steps"): beyond -> the challenger wins; exact or within at step N -> the defender wins; exact or
+within earlier -> the game re-bases on the defender's step and goes on, the round charged to the side
+that caused it (within: the defender's noise; exact: the side wrong about the correct value), at most
+MAX_REBASES per side (one more loses the game for that side). Games run on the zoo's digits-mlp and
+gpt2-tiny as float programs.
 """
 from __future__ import annotations
 
@@ -113,9 +114,10 @@ def test_tolerance_within_rule_edges():
 # ---- games on float programs ----------------------------------------------------------------
 
 def _jury_rounds_bounded(r, steps: int) -> None:
-    """Each re-base adopts a later step, at most MAX_REBASES of them, and each round is one open/reopen,
-    <= log2 N halvings and a post."""
-    assert list(r.rebases) == sorted(set(r.rebases)) and len(r.rebases) <= min(steps - 1, MAX_REBASES)
+    """Each re-base adopts a later step, at most MAX_REBASES charged to each side, and each round is one
+    open/reopen, <= log2 N halvings and a post."""
+    assert list(r.rebases) == sorted(set(r.rebases)) and len(r.rebases) <= min(steps - 1, 2 * MAX_REBASES)
+    assert sum(r.charged) - len(r.rebases) in (0, 1) and max(r.charged) <= MAX_REBASES + 1
     assert r.moves <= (len(r.rebases) + 1) * (Position.max_moves(steps) + 2)
 
 
@@ -405,7 +407,7 @@ def test_float_game_harmless_ulp_then_real_lie_loses(noise, lie):
 @pytest.mark.parametrize("at", range(1, 6))
 def test_float_game_one_ulp_challenger_never_rejects_an_honest_claim(at):
     """A dishonest challenger one ulp off at `at`: whoever claims S_at at the end, the defender's own
-    step is judged (within), adopted, and the claim stands."""
+    step is judged (exact: the round charged to the challenger), adopted, and the claim stands."""
     prog, x, honest = float_case("digits-mlp")
     arbiter, g, rejected, _ = _play(prog, x, honest, _changes((prog, at, "lsb")), liar="challenger")
     assert not rejected and g.winner is Side.DEFENDER and arbiter.claim(g.claim_id).status == "pending", g.reason
@@ -504,19 +506,41 @@ def test_float_output_is_the_defenders_move_even_when_the_challenger_claims():
     assert g.winner is Side.CHALLENGER and "beyond" in g.reason  # the liar's own step 2 is far off
 
 
+def test_float_exact_step_that_the_defender_disputed_is_charged_to_the_defender():
+    """Position (1, 2) with the challenger claiming the correct S_2 (the defender disputed it): the defender
+    posts the correct step 2 after all, the jury votes it exact, and the round is charged to the defender
+    (it disputed a correct value), not to the challenger; the game re-bases on it. A defender charged
+    MAX_REBASES rounds already loses instead."""
+    prog, x, honest = float_case("digits-mlp")
+    for before in (0, MAX_REBASES):
+        arbiter, gid, poster = _to_output(prog, x, honest, LocalJury(prog), at=2)
+        arbiter.games[gid] = replace(arbiter.game(gid), charged=(before, 0))  # as after `before` noisy rounds
+        g = arbiter.game(gid)
+        assert g.claimant is Side.CHALLENGER and g.position.disputed_step == 2
+        fair = make_player("defender", prog, x, "honest", honest=honest)
+        g = arbiter.post_node(gid, "defender", *_post_args(fair, g))
+        assert [e["verdict"] for e in g.transcript if e["kind"] == "verdict"] == ["exact"]
+        assert g.charged == (before + 1, 0)
+        if before < MAX_REBASES:
+            assert not g.over and [k for k, _ in g.rebases] == [2] and g.root_lo == honest.root(2)
+            assert g.transcript[-1]["charged"] == "defender"
+        else:
+            assert g.winner is Side.CHALLENGER and arbiter.claim(g.claim_id).status == "rejected", g.reason
+
+
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_float_game_noise_at_any_float_steps_adopted_up_to_max_rebases_then_loses(data):
     """For any set of float steps of gpt2-tiny, one ulp off at each, against an honest challenger: noise
-    before step N at most MAX_REBASES times is adopted step by step and the defender wins; one more
-    noisy step loses the game for the defender, by vote at that step (its noise, not the challenger,
-    would prolong the game). The game never has more than MAX_REBASES + 1 jury rounds."""
+    before step N at most MAX_REBASES times is adopted step by step (each round charged to the defender)
+    and the defender wins; one more noisy step (its MAX_REBASES + 1-th charged round) loses the game for
+    the defender, by vote at that step (its noise, not the challenger, would prolong the game past its budget)."""
     prog, x, honest = float_case("gpt2-tiny")
     noise = sorted(data.draw(st.sets(st.sampled_from(_float_steps(prog)), min_size=1, max_size=MAX_REBASES + 2),
                              "noise"))
     early = [k for k in noise if k < prog.steps]
     arbiter, g, rejected, _ = _play(prog, x, honest, _changes(*[(prog, k, "lsb") for k in noise]))
-    assert not rejected and len(g.rebases) <= MAX_REBASES
+    assert not rejected and len(g.rebases) <= MAX_REBASES and g.charged[1] == 0
     if len(early) <= MAX_REBASES:
         assert g.winner is Side.DEFENDER and [k for k, _ in g.rebases] == early, g.reason
     else:
@@ -527,28 +551,67 @@ def test_float_game_noise_at_any_float_steps_adopted_up_to_max_rebases_then_lose
 @pytest.mark.parametrize("lie", [6, 84])
 def test_float_game_noise_at_many_steps_then_a_real_lie_loses_within_the_round_bound(lie):
     """The attack a deadline that favours the defender would let through: harmless one-ulp noise at many
-    steps (more than MAX_REBASES), then a real lie. The defender's noise pays for each round it causes and
-    runs out of re-bases before the clock or the challenger does: the challenger wins, in at most
-    MAX_REBASES + 1 jury rounds, and the honest challenger posted no jury fee (only the defender posts nodes)."""
+    steps (more than MAX_REBASES), then a real lie. The defender's noise is charged each round it causes and
+    it runs out of its budget before the clock or the challenger does: the challenger wins, in at most
+    MAX_REBASES + 1 jury rounds, charged nothing and posting no jury fee (only the defender posts nodes)."""
     prog, x, honest = float_case("gpt2-tiny")
     noisy = [k for k in _float_steps(prog) if k < lie][:MAX_REBASES + 2]
     arbiter, g, rejected, _ = _play(prog, x, honest, _changes(*[(prog, k, "lsb") for k in noisy], (prog, lie, "add")))
     assert not rejected and g.winner is Side.CHALLENGER, g.reason
     assert arbiter.claim(g.claim_id).status == "rejected" and len(g.rebases) <= MAX_REBASES
+    assert g.charged[1] == 0
     posts = [e for e in g.transcript if e["kind"] == "post_node"]
     assert len(posts) <= MAX_REBASES + 1 and all(e["side"] == Side.DEFENDER.value for e in posts)
 
 
 @settings(max_examples=25, deadline=None)
 @given(strategy=st.sampled_from([s for s in STRATEGIES if s != "honest"]), data=st.data())
-def test_float_game_dishonest_challenger_of_an_exact_defender_loses_in_one_jury_round(strategy, data):
+def test_float_game_dishonest_challenger_of_an_exact_defender_pays_every_round_and_loses(strategy, data):
     """The re-base griefing attack (issue 16, finding 5): a challenger with any strategy at any step
-    against an honest (bitwise) defender of gpt2-tiny gets at most one jury round, voted exact, no re-base,
-    and loses: a within verdict never happens, so nothing refills or prolongs the game."""
+    against an honest (bitwise) defender of gpt2-tiny: every jury round is voted exact and charged to the
+    challenger (it disputed a correct value), never to the defender, and the challenger loses."""
     prog, x, _ = float_case("gpt2-tiny")
     at = data.draw(st.integers(1, prog.steps), "at")
     r = dispute.run(prog, x, cheat=strategy, at_step=at, cheater="challenger", tolerance=DEFAULT)
-    assert r.winner == "defender" and r.rebases == (), r.reason
+    assert r.winner == "defender" and r.charged[0] == 0 and r.charged[1] >= len(r.rebases), r.reason
+    assert all(e["verdict"] == "exact" for e in r.transcript if e["kind"] == "verdict")
+    _jury_rounds_bounded(r, prog.steps)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_float_game_griefing_challenger_loses_after_its_budget(extra):
+    """A challenger one ulp off the reference at MAX_REBASES + extra float steps (every one a dispute of
+    the defender's exact value) against an honest exact defender: each round is charged to the challenger
+    and re-based; with extra = 1 its (MAX_REBASES + 1)-th charged round loses it the game by vote, else it
+    runs out of disputes and loses on time. The defender is charged nothing either way."""
+    prog, x, honest = float_case("gpt2-tiny")
+    noisy = [k for k in _float_steps(prog) if k < prog.steps][:MAX_REBASES + extra]
+    arbiter, g, rejected, _ = _play(prog, x, honest, _changes(*[(prog, k, "lsb") for k in noisy]), liar="challenger")
+    assert not rejected and g.winner is Side.DEFENDER and arbiter.claim(g.claim_id).status == "pending", g.reason
+    assert [k for k, _ in g.rebases] == noisy[:MAX_REBASES] and g.charged == (0, MAX_REBASES + extra)
+    assert ("by vote" if extra else "clock ran out") in g.reason
+    verdicts = [e["verdict"] for e in g.transcript if e["kind"] == "verdict"]
+    assert verdicts == ["exact"] * (MAX_REBASES + extra)
+
+
+@pytest.mark.parametrize("watcher_noise", [1, MAX_REBASES])
+def test_float_game_noisy_watcher_pays_its_noise_and_still_reaches_the_lie(watcher_noise):
+    """A liar bitwise the reference except a real lie at gpt2-tiny's last float step, against an honest
+    watcher one ulp off at `watcher_noise` earlier float steps: each is an exact round charged to the
+    watcher and re-based on the liar's (correct) value; the watcher then reaches the lie and wins."""
+    prog, x, honest = float_case("gpt2-tiny")
+    fl = _float_steps(prog)
+    lie, noisy = fl[-1], fl[:watcher_noise]
+    arbiter = MemoryArbiter(time=ManualTime(), jury=LocalJury(prog))
+    lt, wt = _changes((prog, lie, "add")), _changes(*[(prog, k, "lsb") for k in noisy])
+    liar = Player("defender", trace.compute(prog, x, lt), "bent", lt)
+    watcher = Player("challenger", trace.compute(prog, x, wt), "bent", wt)
+    gid = watcher.challenge(arbiter, liar.submit(arbiter, arbiter.register_model(prog), tolerance=DEFAULT))
+    rejected = dispute.play(arbiter, gid, {Side.DEFENDER: liar, Side.CHALLENGER: watcher})
+    g = arbiter.game(gid)
+    assert not rejected and g.winner is Side.CHALLENGER and g.position.disputed_step == lie, g.reason
+    assert [k for k, _ in g.rebases] == noisy and g.charged == (0, watcher_noise)
+    assert arbiter.claim(g.claim_id).status == "rejected"
 
 
 @settings(max_examples=25, deadline=None)

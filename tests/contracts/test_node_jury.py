@@ -16,15 +16,16 @@ VOTE_EXACT (bitwise its recomputation), VOTE_WITHIN (within the claim's toleranc
 - HybridCourt refuses a defense claim stated under another tolerance;
 - whole disputes on a zoo model's float program (digits-mlp, runtime.float_program) through ChainArbiter,
   the bisection players and a Brain jury of LocalJury jurors: the honest side wins by vote;
-- re-base griefing (issue 16, finding 5): a dishonest challenger of an honest claim gets one jury round
-  and pays for it; a noisy defender gets at most MAX_REBASES re-bases; every game ends within
-  `float_game_bound` blocks.
+- re-base griefing (issue 16, finding 5): a dishonest challenger of an honest claim is charged every jury
+  round it causes (exact verdicts) and loses after MAX_REBASES; a noisy defender is charged its own noise,
+  at most MAX_REBASES rounds; every game ends within `float_game_bound` blocks.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 import struct
+from dataclasses import replace
 
 import numpy as np
 import onnx
@@ -359,10 +360,11 @@ def test_float_step_beyond_tolerance_disputer_wins_and_claim_is_rejected(env):
     assert env.game.paid(env.challenger.address) == g.challenger_bond + g.defender_bond + OPML.min_bond
 
 
-def test_float_step_challenger_claimant_defender_posts_exact_value_wins_at_once(env):
+def test_float_step_challenger_claimant_defender_posts_exact_value_rebased_charged_to_challenger(env):
     """The defender disputes the challenger's S_1: the defender still posts step 1 (its own value, not the
-    challenger's root). Voted exact (bitwise the recomputation), the step is settled like a one-step check:
-    the challenger claimed an S_1 that is not S_0 with that value, so it loses at once, no re-base."""
+    challenger's root). Voted exact (bitwise the recomputation): the challenger claimed an S_1 that is not
+    S_0 with that value, so the round is charged to it and the game re-bases on the defender's S_1; the
+    defender's exact step 2 then ends it (the last step: the claim stands)."""
     wrong_a = X + C + np.float32(1.0)  # the challenger's S_1 is wrong: the defender disagrees with it
     cid, states = env.claim()
     honest, theirs = env.model.trace(), env.model.trace(a=wrong_a)
@@ -376,16 +378,27 @@ def test_float_step_challenger_claimant_defender_posts_exact_value_wins_at_once(
         env.game.post_node(gid, env.post(1, honest[0], honest[1], inputs=[f32_bytes(X), f32_bytes(C)]),
                            sender=env.defender)
     r = env.game.post_node(gid, env.post(1, honest[0], honest[1]), sender=env.defender)  # not linked to S_hi
+    show_gas("NodeJury.onResult, exact verdict before the last step", env.callback_gas(r.one(ev.NodePosted).jury_request,
+                                                                                       VOTE_EXACT))
     fin, task = env.jury_round(r.one(ev.NodePosted).jury_request)
+    show_gas("jury finalize, exact verdict before the last step (re-base)", fin.gas_used)
     assert task.inputs == (f32_bytes(X), b"") and task.input_leaves[1] == root(f32_bytes(C))
-    assert fin.one(ev.JuryVerdict).verdict == Verdict.EXACT and not fin.of(ev.Rebased)
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.EXACT and not fin.of(ev.GameResolved)
+    rebased = fin.one(ev.Rebased)
+    assert (rebased.game_id, rebased.step, rebased.root_lo, rebased.charged) == (gid, 1, states[1].root, CHALLENGER)
+    g = env.game.game(gid)
+    assert (g.phase, g.lo, g.hi, g.claimant, g.charged_defender, g.charged_challenger) == ("output", 1, 2, DEFENDER,
+                                                                                           0, 1)
+    r = env.game.post_node(gid, env.post(2, states[1], states[2]), sender=env.defender)
+    fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
+    assert fin.one(ev.JuryVerdict).verdict == Verdict.EXACT
     assert (fin.one(ev.GameResolved).winner, fin.one(ev.GameResolved).reason) == (DEFENDER, BY_VOTE)
     assert env.game.claim(cid).status == "pending"  # the defender's claim stands (final after its window)
 
 
 def test_float_step_noisy_defender_rebased_clocks_not_refilled_then_wins(env):
     """The defender's step 1 is one float noise off (within tolerance, not bitwise): the game is re-based
-    on it (the defender paid that round) with the clocks as they were, and goes on to step 2, where the
+    on it (the round charged to the defender) with the clocks as they were, and goes on to step 2, where the
     defender's Relu of its own noisy value is exact: the claim stands."""
     noisy = X + C + np.float32(2e-6)
     cid, states = env.claim(a=noisy, y=np.maximum(noisy, 0))
@@ -394,13 +407,18 @@ def test_float_step_noisy_defender_rebased_clocks_not_refilled_then_wins(env):
     env.to_step(gid, agree=False)  # the defender disputes the honest S_1: step 1 is disputed
     before = env.game.game(gid)
     r = env.game.post_node(gid, env.post(1, honest[0], states[1], a=noisy), sender=env.defender)
+    used = env.callback_gas(r.one(ev.NodePosted).jury_request, VOTE_WITHIN)
+    show_gas("NodeJury.onResult, within verdict before the last step (re-base)", used)
+    assert used < env.jury.callback_gas()
     fin, _ = env.jury_round(r.one(ev.NodePosted).jury_request)
+    show_gas("jury finalize, within verdict before the last step (re-base)", fin.gas_used)
     assert fin.one(ev.JuryVerdict).verdict == Verdict.WITHIN
     rebased = fin.one(ev.Rebased)
-    assert (rebased.game_id, rebased.step, rebased.root_lo) == (gid, 1, states[1].root)
+    assert (rebased.game_id, rebased.step, rebased.root_lo, rebased.charged) == (gid, 1, states[1].root, DEFENDER)
     g = env.game.game(gid)  # (1, 2] is final: the defender posts step 2 at once
     assert (g.phase, g.lo, g.hi, g.turn, g.claimant, g.root_hi) == ("output", 1, 2, DEFENDER, DEFENDER, states[2].root)
-    assert g.rebases == 1 and g.clock_challenger == before.clock_challenger  # not refilled
+    assert (g.charged_defender, g.charged_challenger) == (1, 0)
+    assert g.clock_challenger == before.clock_challenger  # not refilled
     assert g.clock_defender < OPML.clock
     r = env.game.post_node(gid, env.post(2, states[1], states[2], a=noisy, y=np.maximum(noisy, 0)),
                            sender=env.defender)
@@ -600,6 +618,13 @@ def test_post_node_and_jury_gas_by_tensor_size(env, n):
 
 
 @functools.lru_cache(maxsize=None)
+def gpt2_float():
+    m = Model.load("gpt2-tiny")
+    program = m.float_program(m.default_shape())
+    return program, np.random.default_rng(7).integers(0, m.id_limit(), m.default_shape()).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=None)
 def digits_float():
     m = Model.load("digits-mlp")
     program = m.float_program(m.default_shape())
@@ -617,8 +642,8 @@ def test_float_dispute_through_chain_arbiter_and_brain_jury_honest_side_wins(env
     assert "post_node" in kinds and kinds.index("post_node") < len(kinds) - 1
     if cheater == "defender":  # its lie is found beyond tolerance at once
         assert kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason
-    else:  # the honest defender's step is voted exact: the lying challenger loses at once, no re-base
-        assert not r.rebases and kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason
+    else:  # the honest defender's step is voted exact: re-based, charged to the lying challenger, which loses
+        assert r.charged[0] == 0 and r.charged[1] >= len(r.rebases) and r.claim_status == "pending", r.reason
     assert r.claim_status == ("rejected" if cheater == "defender" else "pending")
     show_gas(f"whole float dispute ({strategy} {cheater}, {r.moves} moves) plus its jury round",
              sum(g["gas"] for g in arbiter.gas) + sum(g["gas"] for g in jurors.gas))
@@ -638,10 +663,10 @@ def _noise(program, steps, lie: int | None = None):
     return tamper
 
 
-def _float_game(env, defender: Player, challenger: Player) -> tuple:
-    """One float game on digits-mlp through ChainArbiter and a Brain jury; (game, blocks from open to end,
-    jury rounds, the jurors' gas)."""
-    program, _ = digits_float()
+def _float_game(env, defender: Player, challenger: Player, program=None) -> tuple:
+    """One float game on `program` (digits-mlp's by default) through ChainArbiter and a Brain jury; (game,
+    blocks from open to end, jury rounds, the arbiter)."""
+    program = program or digits_float()[0]
     jurors = BrainJurors(env.s, env.jury, LocalJury(program), env.chain.accounts[1:1 + NODES])
     arbiter = ChainArbiter(env.opml, {"defender": env.defender, "challenger": env.challenger}, jurors=jurors)
     cid = defender.submit(arbiter, arbiter.register_model(program), tolerance=DEFAULT)
@@ -658,41 +683,53 @@ def _float_steps(program):
             if np.dtype(program.slots[program.nodes[k - 1].outputs[0]].dtype).kind == "f"]
 
 
-def test_rebase_griefing_challenger_gets_one_round_pays_for_it_game_within_bound(env):
+def test_rebase_griefing_challenger_charged_every_round_game_within_bound(env):
     """Issue 16, finding 5, replayed: a dishonest challenger one ulp off the honest claim at every float step
-    (under the old rule each step was a free jury round and a refilled clock). The honest defender's first
-    posted step is voted exact: the challenger loses at once, its bonds (more than the jury fee and the
-    postNode gas the defender spent) go to the defender, and the game ends within its bound."""
+    of digits-mlp (under the first rule each step was a free jury round and a refilled clock). Each of the
+    honest defender's posted steps is voted exact, re-based and charged to the challenger (digits-mlp has
+    at most MAX_REBASES steps before N), the last one ends the game for the defender, the griefer's bonds
+    (more than the jury fees and the postNode gas the defender spent) go to the defender, and the game ends
+    within its bound."""
     program, x = digits_float()
     steps = _float_steps(program)
-    assert len(steps) > MAX_REBASES + 1
+    early = [k for k in steps if k < program.steps]
+    assert len(early) <= MAX_REBASES
     honest = make_player("defender", program, x, "honest")
     tamper = _noise(program, steps)
     griefer = Player("challenger", trace.compute(program, x, tamper), "bent", tamper)
     g, blocks, rounds, arbiter = _float_game(env, honest, griefer)
-    assert (g.winner, g.rebases, rounds) == (DEFENDER, 0, 1)
+    assert (g.winner, g.charged_defender, g.charged_challenger, rounds) == (DEFENDER, 0, len(early), len(early) + 1)
     bound = float_game_bound(OPML, SYSTEM.commit_window, SYSTEM.reveal_window)
     assert blocks <= bound, (blocks, bound)
-    post_gas = next(t["gas"] for t in arbiter.gas if t["kind"] == "post_node")
-    spent = SYSTEM.min_fee + post_gas * OPML.gas_price  # the round's cost to the defender
-    assert g.challenger_bond >= spent  # the griefer's bonds, all the defender's now
+    post_gas = [t["gas"] for t in arbiter.gas if t["kind"] == "post_node"]
+    spent = rounds * SYSTEM.min_fee + sum(post_gas) * OPML.gas_price  # the rounds' cost to the defender
+    assert g.challenger_bond >= spent, (g.challenger_bond, spent)  # the griefer's bonds, all the defender's now
     assert env.game.paid(env.defender.address) == g.challenger_bond + g.defender_bond
-    show_gas(f"griefing game: {blocks} blocks (bound {bound}), postNode", post_gas)
+    show_gas(f"griefing game: {blocks} blocks (bound {bound}), {rounds} rounds, postNode (max)", max(post_gas))
 
 
-def test_noisy_defender_rebased_at_most_max_rebases_then_loses_game_within_bound(env):
-    """A defender one ulp off at MAX_REBASES + 1 float steps before the last, against an honest challenger:
-    the first MAX_REBASES noisy steps are adopted (rounds the defender paid for), the next one loses the game
-    by vote, and the whole game, re-bases included, ends within its bound."""
-    program, x = digits_float()
-    noisy = [k for k in _float_steps(program) if k < program.steps][:MAX_REBASES + 1]
+@pytest.mark.parametrize("side", ["defender", "challenger"])
+def test_side_charged_more_than_max_rebases_loses_game_within_bound(env, side):
+    """gpt2-tiny, one side one ulp off at MAX_REBASES + 1 float steps before the last, the other honest: a
+    noisy defender's rounds (within) or a noisy challenger's (exact: it disputed correct values) are charged
+    to it; the first MAX_REBASES are adopted, the next one loses it the game by vote, and the whole game,
+    re-bases included, ends within its bound."""
+    program, x = gpt2_float()
+    # gpt2-tiny's many steps need more blocks of moves than OPML's 10-block clock (re-bases do not refill it):
+    # a game on the default clock, with its own jury, on the same Brain (the snapshot drops both after)
+    config = replace(OPML, clock=OpmlConfig().clock)
+    env.opml = deploy_opml(env.chain, config, verifier=env.opml.verifier)
+    env.jury, env.game = deploy_jury(env.s, env.opml), env.opml.game
+    noisy = [k for k in _float_steps(program) if k < program.steps - 1][:MAX_REBASES + 1]
     assert len(noisy) == MAX_REBASES + 1
     tamper = _noise(program, noisy)
-    defender = Player("defender", trace.compute(program, x, tamper), "bent", tamper)
-    fair = make_player("challenger", program, x, "honest")
-    g, blocks, rounds, _ = _float_game(env, defender, fair)
-    assert (g.winner, g.rebases, rounds) == (CHALLENGER, MAX_REBASES, MAX_REBASES + 1)
-    assert blocks <= float_game_bound(OPML, SYSTEM.commit_window, SYSTEM.reveal_window), blocks
+    bent = Player(side, trace.compute(program, x, tamper), "bent", tamper)
+    fair = make_player("challenger" if side == "defender" else "defender", program, x, "honest")
+    g, blocks, rounds, _ = _float_game(env, *((bent, fair) if side == "defender" else (fair, bent)), program=program)
+    charged = (MAX_REBASES + 1, 0) if side == "defender" else (0, MAX_REBASES + 1)
+    assert (g.winner, (g.charged_defender, g.charged_challenger), rounds) == (
+        CHALLENGER if side == "defender" else DEFENDER, charged, MAX_REBASES + 1)
+    assert blocks <= float_game_bound(config, SYSTEM.commit_window, SYSTEM.reveal_window), blocks
 
 
 # ---------------------------------------------------------------- widths: LibProgram against bisection.commitments

@@ -47,7 +47,7 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes;
 /// checked by FloatSteps) and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that
 /// node and votes exact, within (noise) or beyond the claim's tolerance. No clock runs while it votes
-/// (Phase.VOTE); `onVerdict` ends the game or re-bases it (at most MAX_REBASES times, clocks not refilled).
+/// (Phase.VOTE); `onVerdict` ends the game or re-bases it (at most MAX_REBASES times per side, clocks not refilled).
 contract OpmlGame is ResultDelivery, IJuryGame {
     using LibPosition for Position;
     using LibTreeNode for TreeNode;
@@ -61,9 +61,10 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     uint256 public constant MOVE_GAS = 750_000;
     uint256 internal constant BPS = 10_000;
     uint256 public constant MAX_BOND_DEPTH = 64; // bonds stop growing here (no overflow, any depth)
-    // Within (noisy) verdicts a float game adopts before its last step; one more loses the game for the
-    // defender, whose noise it is (bisection/types.py MAX_REBASES). Bounds a game to MAX_REBASES + 1 jury rounds.
-    uint8 public constant MAX_REBASES = 3;
+    // Re-basing jury rounds of a float game charged to each side (WITHIN: the defender's noise; EXACT: the side
+    // wrong about a correct value); one more loses the game for that side (bisection/types.py MAX_REBASES).
+    // Bounds a game to 2 * MAX_REBASES + 1 jury rounds.
+    uint8 public constant MAX_REBASES = 4;
 
     // Resolution reasons (GameResolved.reason).
     uint8 internal constant BY_STEP = 0;
@@ -109,7 +110,8 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         uint8 claimant; // side asserting rootHi
         uint8 winner;
         uint8 leafDepth; // D = log2(chunks) of the disputed output tensor
-        uint8 rebases; // within verdicts adopted so far (float games): the defender's noise, at most MAX_REBASES
+        uint8 chargedDefender; // re-basing jury rounds charged to the defender (its noise), at most MAX_REBASES
+        uint8 chargedChallenger; // those charged to the challenger (it disputed a correct value), at most MAX_REBASES
         uint32 moves;
         uint32 outputSlot;
         uint64 turnSince; // block at which the side to move got the turn
@@ -149,7 +151,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     event TreeRevealed(uint256 indexed gameId, uint256 depth, uint256 node, bytes32[] hashes, bytes chunk);
     event Stepped(uint256 indexed gameId, uint256 element, uint256 chunk, uint256 step, int256 recomputed,
         int256 revealed);
-    event Rebased(uint256 indexed gameId, uint256 step, bytes32 rootLo);
+    event Rebased(uint256 indexed gameId, uint256 step, bytes32 rootLo, uint8 charged);
     event NodePosted(uint256 indexed gameId, uint256 step, uint256 slot, bytes32 outputRoot, uint256 juryRequest);
     event GameResolved(uint256 indexed gameId, uint8 winner, uint8 reason);
     event BondPaid(address indexed account, uint256 amount);
@@ -449,12 +451,12 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         emit NodePosted(gameId, disputed, slot, p.outputRoot, juryRequest);
     }
 
-    /// The jury's verdict on the defender's step (contracts/README.md, "Float steps"), three ways. EXACT
-    /// (bitwise the jury's recomputation): decided as a one-step check, the side claiming S_hi wins iff
-    /// S_hi is S_lo with that output. BEYOND tolerance: the challenger wins. WITHIN (tolerated noise): at
-    /// the last step the defender wins; earlier the game is re-based on the defender's value, at most
-    /// MAX_REBASES times (one more and the defender loses: its noise would prolong the game past its bound).
-    /// A game that ended meanwhile (closed after its claim was refuted by another game) ignores it.
+    /// The jury's verdict on the defender's step (contracts/README.md, "Float steps"), three ways. BEYOND
+    /// tolerance: the challenger wins. EXACT (bitwise the recomputation) or WITHIN (tolerated noise): at the
+    /// last step the defender wins; earlier the game is re-based on the defender's value, the round charged
+    /// to the side that caused it: WITHIN the defender (its noise), EXACT the side wrong about the correct
+    /// value (the disputer if S_hi is S_lo with it, else the claimant). A side charged more than
+    /// MAX_REBASES rounds loses. A game that ended meanwhile (closed after its claim was refuted) ignores it.
     function onVerdict(uint256 gameId, uint8 verdict) external {
         // INVARIANT: only the bound jury decides a float step.
         if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
@@ -465,33 +467,34 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         if (g.phase != Phase.VOTE || c.status == REJECTED) return;
         uint256 disputed = g.position.hi();
         uint8 winner = CHALLENGER; // BEYOND: the defender's step is not the node on the agreed inputs
-        if (verdict == VERDICT_EXACT) {
-            // INVARIANT: a step bitwise equal to the recomputation is settled like an exact one: whoever disputed
-            // the correct S_hi loses at once (no re-base, no further round: an exact defender faces one round).
-            winner = g.pendingRoot == g.rootHi ? g.claimant : otherSide(g.claimant);
-        } else if (verdict == VERDICT_WITHIN) {
+        if (verdict == VERDICT_EXACT || verdict == VERDICT_WITHIN) {
             // INVARIANT: a claim stands when its last step does (its S_N is S_lo with the accepted output).
-            if (disputed == c.steps) winner = DEFENDER;
-            // INVARIANT: the defender's noise buys at most MAX_REBASES more rounds; the game stays bounded.
-            else if (g.rebases < MAX_REBASES) return _rebase(gameId, g, c, disputed);
+            winner = DEFENDER;
+            if (disputed != c.steps) {
+                uint8 charged = verdict == VERDICT_WITHIN ? DEFENDER
+                    : g.pendingRoot == g.rootHi ? otherSide(g.claimant) : g.claimant;
+                uint8 n = charged == DEFENDER ? ++g.chargedDefender : ++g.chargedChallenger;
+                // INVARIANT: each side buys at most MAX_REBASES re-based rounds; the game stays bounded.
+                if (n <= MAX_REBASES) return _rebase(gameId, g, c, disputed, charged);
+                winner = otherSide(charged);
+            }
         }
         _end(gameId, g, winner, BY_VOTE);
     }
 
-    /// A noisy step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
+    /// An adopted step that is not the last: the defender's S_disputed becomes the agreed S_lo, the
     /// challenger (who recomputes from it) reopens bisection over (disputed, N] against the claim's S_N.
     /// The clocks are NOT refilled: the whole game's moves fit each side's one clock, re-bases included.
-    /// The round's cost (jury fee, postNode gas) stays with the defender, whose noise caused it.
-    function _rebase(uint256 gameId, Game storage g, Claim storage c, uint256 disputed) private {
+    /// The round counts against `charged`; its cost (jury fee, postNode gas) is paid from the loser's bonds.
+    function _rebase(uint256 gameId, Game storage g, Claim storage c, uint256 disputed, uint8 charged) private {
         Position pos = LibPosition.wrap(disputed, c.steps);
         g.rootLo = g.pendingRoot;
         g.rootHi = c.finalRoot;
         g.position = pos;
         g.claimant = DEFENDER;
-        g.rebases += 1;
         g.turnSince = uint64(block.number);
         g.outputRoot = bytes32(0); // (a float game never uses level two's node, nodeHash or leafDepth)
-        emit Rebased(gameId, disputed, g.rootLo);
+        emit Rebased(gameId, disputed, g.rootLo, charged);
         if (pos.isFinal()) {
             _toOutput(g);
         } else {
