@@ -669,6 +669,12 @@ class ClaimMismatch(ContractRevert):
     """Raised when a claim linked as an opML request's answer is about another model or input."""
 
     template = "claim {claimId} is not about request {requestId}'s model and input"
+
+
+class StaleClaim(ContractRevert):
+    """Raised when a claim linked as an opML request's answer is not pending or was submitted before the request."""
+
+    template = "claim {claimId} cannot answer request {requestId}: it is no longer pending or predates the request"
 # ---------------------------------------------------------------- float nodes (OpmlGame.postNode, NodeJury)
 
 

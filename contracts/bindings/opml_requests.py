@@ -21,6 +21,7 @@ class OpmlRequestInfo:
     deadline: int
     status: int  # OPEN, FINAL or TIMED_OUT
     tolerance: int = 0  # packed float32 atol << 32 | rtol an answer's claim must state (0: exact)
+    created: int = 0  # block the request was posted in: an answer's claim is pending and submitted at or after it
     consumer: str = "0x" + "0" * 40  # gets onResult(id, output root) once final (the zero address: none)
     callback_gas: int = 0
 
@@ -37,6 +38,8 @@ class OpmlRequests(Binding):
                         value=fee)
 
     def answer(self, request_id: int, claim_id: int, *, sender: LocalAccount) -> Receipt:
+        """Links the sender's claim as the request's answer (reverts NotAuthorized: not its defender;
+        ClaimMismatch: another model, input or tolerance; StaleClaim: not pending, or submitted before the request)."""
         return self._tx("answer", request_id, claim_id, sender=sender)
 
     def settle(self, request_id: int, *, sender: LocalAccount | None = None) -> Receipt:

@@ -100,6 +100,7 @@ error ClaimPending(uint256 claimId);
 // ---- opML requests (fee escrow for opML answers)
 error RequestNotSettleable(uint256 requestId, uint256 deadline);
 error ClaimMismatch(uint256 requestId, uint256 claimId);
+error StaleClaim(uint256 requestId, uint256 claimId);
 
 // ---- hybrid (HybridCourt)
 error WrongHybridStatus(uint256 requestId, uint8 status, string action);

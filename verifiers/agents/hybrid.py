@@ -187,9 +187,17 @@ class HybridMember(Member, _HybridDuties):
     def trace_strategy(self) -> str:
         return "wrong-final" if self.cheat == "wrong-output" else "honest"
 
-    def vote(self, rid: int, info) -> bytes | None:
+    def is_hybrid(self, rid: int, info) -> bool:
+        """Whether Brain request `rid` is the court's own: kind RAW and in the court's record (its
+        HybridRequested event). A plain request naming the court as its consumer is not (it is voted, or
+        declined, as any Brain request)."""
         court = self.court()
-        if court is None or info.consumer != court.address or self.cheat == "copy":
+        if court is None or int(info.result_kind) != ResultKind.RAW or info.consumer != court.address:
+            return False
+        return bool(self.recent(court.address, ev.HybridRequested, key=rid))
+
+    def vote(self, rid: int, info) -> bytes | None:
+        if self.cheat == "copy" or not self.is_hybrid(rid, info):
             return super().vote(rid, info)
         # A request it cannot trace is declined (Member._commit sends the reason `_decline` records).
         try:
@@ -205,11 +213,6 @@ class HybridMember(Member, _HybridDuties):
         except TribunalError as e:  # the program does not build or trace here (an op it lacks, say)
             return self._decline(rid, DeclineReason.MODEL, f"cannot trace the model ({type(e).__name__}: {e})")
         return vote_of(out, final)
-
-    def _honest(self, rid: int, info) -> bytes | None:
-        if int(info.result_kind) == ResultKind.RAW:  # a hybrid vote goes through `vote`: not a court it serves
-            return self._decline(rid, DeclineReason.KIND, "a RAW request from no court this node serves")
-        return super()._honest(rid, info)
 
     def tick(self) -> int:
         sent = super().tick()

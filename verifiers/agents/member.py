@@ -103,18 +103,28 @@ class Member(Agent):
         b = self.d.brain
         if self.cheat == "late" and head <= info.commit_deadline:
             return 0
-        vote = self.vote(rid, info)
+        try:
+            vote = self.vote(rid, info)
+        except TribunalError as e:  # a request it cannot compute, however `vote` found out: declined below
+            vote = self._decline(rid, reason_of(e), f"{type(e).__name__}: {e}")
         if vote is None:
-            reason = self._cannot.get(rid)
-            if reason is None or head > info.commit_deadline:
+            if head > info.commit_deadline or self.cheat == "copy":  # the copier waits for a reveal to copy
                 return 0
+            # INVARIANT: a member that cannot vote says why while the commit window is open (Brain.decline):
+            # silence is slashed, so no path of `vote` leaves it silent (none recorded: the model or input).
+            if rid not in self._cannot:
+                entry = self.catalog.by_id(info.model_id)
+                self._decline(rid, DeclineReason.MODEL if entry is None else DeclineReason.INPUT,
+                              "no vote and no reason recorded")
+            reason = self._cannot[rid]
             return bool(self.send(f"decline {rid} ({reason.name})",
                                   lambda: b.decline(rid, reason, sender=self.account)))
         c = commitment(vote, self.address, self.derive(b.address, rid))
         return bool(self.send(f"commit {rid}", lambda: b.commit(rid, c, sender=self.account)))
 
     def vote(self, rid: int, info) -> bytes | None:
-        """What this member votes on request `rid` (None: it cannot, or will not yet, vote)."""
+        """What this member votes on request `rid` (None: it cannot vote, with the reason in `_cannot`
+        (`_commit` declines it); for the `copy` cheat, also: no reveal to copy yet)."""
         if self.cheat == "copy":
             theirs = [s.event.result for s in self.recent(self.d.brain.address, ev.Revealed, key=rid)
                       if s.event.member != self.address]
@@ -145,11 +155,8 @@ class Member(Agent):
                     self._results[key] = verdict(data, self.catalog, entry.model_id)
                 else:
                     self._results[key] = entry.result(data, kind)
-            except (InputShapeError, InputDtypeError) as e:
-                self._results[key] = DeclineReason.INPUT
-                self.log.append({"duty": f"vote {rid}", "error": f"{type(e).__name__}: {e}"})
-            except TribunalError as e:  # the model does not build or run here (an op it lacks, say)
-                self._results[key] = DeclineReason.MODEL
+            except TribunalError as e:  # an input that does not fit, or a model that does not build or run here
+                self._results[key] = reason_of(e)
                 self.log.append({"duty": f"vote {rid}", "error": f"{type(e).__name__}: {e}"})
         vote = self._results[key]
         if isinstance(vote, DeclineReason):
@@ -160,3 +167,8 @@ class Member(Agent):
         self._cannot[rid] = reason
         self.log.append({"duty": f"vote {rid}", "refused": f"{why} ({reason.name})"})
         return None
+
+
+def reason_of(e: TribunalError) -> DeclineReason:
+    """Why a request whose computation raised `e` is declined: its input, or else the model (an op it lacks, say)."""
+    return DeclineReason.INPUT if isinstance(e, (InputShapeError, InputDtypeError)) else DeclineReason.MODEL

@@ -185,7 +185,7 @@ class OpmlAgent(Agent):
         for cid, games in st.games.items():
             if st.status.get(cid) != CLAIM_REJECTED:
                 continue
-            defender = st.claims[cid].event.defender
+            defender = self.linked(st, [cid])[cid][0]  # a claim older than the window: from the view
             for gid in games:
                 if gid in st.over or self.address not in (defender, st.challenger[gid]):
                     continue
@@ -218,6 +218,18 @@ class OpmlAgent(Agent):
         return sum(self.isolated(f"serve request {rid}", rid, lambda: self.serve(st, rid, answer_always=answer_always))
                    for rid in st.requests)
 
+    def linked(self, st: OpmlState, answers: list[int]) -> dict[int, tuple[str, str]]:
+        """(defender, status) of each claim id: from the event window, or from the `claim` view for one
+        submitted before it (a request, or a game, may name a claim older than LOOKBACK)."""
+        out = {}
+        for c in answers:
+            if c in st.claims:
+                out[c] = (st.claims[c].event.defender, st.status[c])
+            else:
+                info = self.d.game.claim(c)
+                out[c] = (info.defender, info.status)
+        return out
+
     def serve(self, st: OpmlState, rid: int, *, answer_always: bool) -> int:
         """Every duty on one open opML request: answer it (always, or with `answer_always=False` only once
         every answer was refuted), link a claim a crash left unlinked, defend, resolve, settle."""
@@ -229,8 +241,9 @@ class OpmlAgent(Agent):
         if entry is None or not entry.disputable:
             return 0
         answers = st.answers.get(rid, [])
-        mine = [c for c in answers if st.claims[c].event.defender == self.address]
-        live = [c for c in answers if st.status[c] != CLAIM_REJECTED]
+        linked = self.linked(st, answers)
+        mine = [c for c in answers if linked[c][0] == self.address]
+        live = [c for c in answers if linked[c][1] != CLAIM_REJECTED]
         unlinked = [c for c, s in st.claims.items() if s.event.defender == self.address and c not in answers
                     and s.event.initial_root == e.initial_root and st.status[c] == CLAIM_PENDING]
         if unlinked:
@@ -242,12 +255,13 @@ class OpmlAgent(Agent):
             return self.answer(seen, entry, x_q)
         sent, player = 0, None
         for c in mine:
-            if st.status[c] != CLAIM_PENDING:
+            if linked[c][1] != CLAIM_PENDING:
                 continue
             player = player or self.player(entry, x_q)
             for gid in st.open_games(c):
                 sent += self.isolated(f"move game {gid}", gid, lambda: self.play(gid, player))
-            sent += self.isolated(f"resolve claim {c}", c, lambda: self.resolve_claim(st, c))
-        if any(st.status[c] == CLAIM_FINAL for c in mine):
+            if c in st.claims:  # its deadline is in its ClaimSubmitted event
+                sent += self.isolated(f"resolve claim {c}", c, lambda: self.resolve_claim(st, c))
+        if any(linked[c][1] == CLAIM_FINAL for c in mine):
             sent += bool(self.send(f"settle request {rid}", lambda: reqs.settle(rid, sender=self.account)))
         return sent

@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FeeTooLow, FeeTooHigh, UnknownRequest, RequestNotActive, NothingToClaim, NotAuthorized, RequestNotSettleable,
-    ClaimMismatch} from "../Errors.sol";
+    ClaimMismatch, StaleClaim} from "../Errors.sol";
 import {OpmlGame} from "./OpmlGame.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
 import {IOpmlRequests} from "../interfaces/IOpmlRequests.sol";
@@ -30,6 +30,7 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         uint64 deadline; // block after which an unanswered request may time out
         uint8 status;
         uint64 tolerance; // packed float32 atol << 32 | rtol an answer's claim must state (0: exact)
+        uint64 created; // block the request was posted in (an answer's claim is submitted at or after it)
         address consumer; // gets onResult(id, outputRoot) when final (address(0): none)
         uint32 callbackGas;
     }
@@ -60,7 +61,7 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         bytes32 s0 = game.models().initialRoot(modelId, input);
         id = nextRequestId++;
         _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN,
-            tolerance, consumer, callbackGas);
+            tolerance, uint64(block.number), consumer, callbackGas);
         emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input, tolerance,
             consumer, callbackGas);
     }
@@ -75,6 +76,10 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         if (c.modelId != r.modelId || c.initialRoot != r.initialRoot) revert ClaimMismatch(id, claimId);
         // INVARIANT: the claim's float steps are judged with the tolerance the requester stated.
         if (c.tolerance != r.tolerance) revert ClaimMismatch(id, claimId);
+        // INVARIANT: an answer is a pending claim made for this request (at or after its block): a claim long
+        // final (or rejected) cannot be relinked to take a fee it was never bonded for, nor to hang a request
+        // on a claim older than the agents' view of the request's own era.
+        if (c.status != CLAIM_PENDING || c.created < r.created) revert StaleClaim(id, claimId);
         _answers[id].push(claimId);
         emit RequestAnswered(id, claimId, msg.sender);
     }
