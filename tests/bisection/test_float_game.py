@@ -9,7 +9,6 @@ gpt2-tiny as float programs.
 """
 from __future__ import annotations
 
-import functools
 import math
 import struct
 from dataclasses import replace
@@ -32,21 +31,11 @@ from bisection.tolerance import DEFAULT, EXACT, Tolerance
 from runtime.model import Model
 from runtime.tensor_root import tensor_bytes
 
-from .bisection_cases import case
+from .bisection_cases import case, float_case
 
 FAST = settings(max_examples=40, deadline=None)
 
 
-@functools.lru_cache(maxsize=None)
-def float_case(name: str):
-    m = Model.load(name)
-    prog = m.float_program(m.default_shape())
-    rng = np.random.default_rng(7)
-    if m.spec.dtype.kind == "f":
-        x = rng.standard_normal(m.default_shape()).astype(np.float32)
-    else:
-        x = rng.integers(0, m.id_limit(), m.default_shape()).astype(np.int64)
-    return prog, x, trace.compute(prog, x)
 
 
 # ---- Tolerance ------------------------------------------------------------------------------

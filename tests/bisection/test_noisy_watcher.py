@@ -18,7 +18,6 @@ with the real digits-mlp / gpt2-tiny float programs and the honest LocalJury.
 """
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
@@ -28,19 +27,8 @@ from bisection.memory import ManualTime, MemoryArbiter
 from bisection.players import Player, _corrupt
 from bisection.tolerance import DEFAULT
 from bisection.types import MAX_REBASES
-from runtime.model import Model
 
-
-@functools.lru_cache(maxsize=None)
-def float_case(name: str):
-    m = Model.load(name)
-    prog = m.float_program(m.default_shape())
-    rng = np.random.default_rng(7)
-    if m.spec.dtype.kind == "f":
-        x = rng.standard_normal(m.default_shape()).astype(np.float32)
-    else:
-        x = rng.integers(0, m.id_limit(), m.default_shape()).astype(np.int64)
-    return prog, x
+from .bisection_cases import float_case
 
 
 def _tamper(prog, *changes):
@@ -74,7 +62,7 @@ def _game(prog, x, defender_changes, challenger_changes, bond=10**16):
 
 
 def test_lie_beyond_tolerance_loses_to_a_watcher_one_ulp_off_before_it():
-    prog, x = float_case("digits-mlp")
+    prog, x, _ = float_case("digits-mlp")
     fl = _float_steps(prog)
     noise, lie = fl[0], fl[-1]  # the watcher is one ulp off at its first float step; the liar lies at the last
     assert noise < lie
@@ -98,7 +86,7 @@ def test_honest_noisy_defender_at_4_steps_beats_a_lying_challenger():
     when MAX_REBASES was 3); the challenger lies beyond tolerance at step N. The defender's 4 noisy rounds
     fit its own budget, the last step is found within/exact, and the claim stands."""
     assert MAX_REBASES >= 4
-    prog, x = float_case("gpt2-tiny")
+    prog, x, _ = float_case("gpt2-tiny")
     fl = [k for k in _float_steps(prog) if k < prog.steps - 1]
     noise = [(k, "lsb") for k in fl[:4]]
     arbiter, g, delta, d, c = _game(prog, x, noise, [(prog.steps, "add")])
@@ -112,7 +100,7 @@ def test_honest_noisy_defender_at_4_steps_beats_a_lying_challenger():
 def test_noisy_defender_past_its_budget_loses_to_a_lying_challenger():
     """The budget's price, stated: a defender noisy at MAX_REBASES + 1 steps before N loses whatever the
     challenger's trace (its noise alone would prolong the game past the bound)."""
-    prog, x = float_case("gpt2-tiny")
+    prog, x, _ = float_case("gpt2-tiny")
     fl = [k for k in _float_steps(prog) if k < prog.steps - 1]
     noise = [(k, "lsb") for k in fl[:MAX_REBASES + 1]]
     assert len(noise) == MAX_REBASES + 1

@@ -124,8 +124,7 @@ class Attacker:
 
 def serve_honestly(t, x, modes=MODES) -> None:
     """One honest request per mode, concurrent with whatever is on chain: each ends final with the exact
-    root; no agent's tick raised; members were slashed on the attacker's rounds only."""
-    start = t.chain.block_number
+    root and no agent's tick raised (callers check who was slashed: `slashed_rounds`)."""
     receipts = [t.infer(MODEL, x, mode=m) for m in modes]
     root = "0x" + t.model(MODEL).model.run_exact(x).output_root.hex()
     for r in receipts:

@@ -110,7 +110,7 @@ def test_answer_finalClaimMadeAfterTheRequest_refused(tribunal):
 def test_serve_linkedClaimOlderThanTheWindow_readFromTheClaimView(tribunal):
     """The state an OpmlRequests without the check (or any other linker) can leave: a request's answer
     that the agents' event window does not hold. `serve` reads it from the view: no KeyError."""
-    d, attacker = tribunal.deployment, tribunal.chain.accounts[12]
+    attacker = tribunal.chain.accounts[12]
     old, rid = stale_claim_and_request(tribunal, attacker, seed=6)
     opml = [a for a in tribunal.scheduler.agents if a.role in ("submitter", "watcher")]
     assert {a.role for a in opml} == {"submitter", "watcher"}

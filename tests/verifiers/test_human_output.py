@@ -11,7 +11,6 @@ import json
 import numpy as np
 import pytest
 
-from runtime import zoo
 from runtime.model import Model
 from verifiers import cli
 from verifiers.inputs import sample_input

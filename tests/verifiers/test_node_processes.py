@@ -90,16 +90,21 @@ def test_nodes_memberKilledAfterCommit_requestFinalizesAndNoProcessOutlives(tmp_
         assert victim.address in {r["member"] for r in v.evidence["reveals"]}
         assert v.evidence["votes"] == 3
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+        _stop(procs)
         t.close()
         chain.close()
     assert all(p.poll() is not None for p in procs)
     assert not chain.process.alive()
+
+
+def _stop(procs) -> None:
+    """Ends agent processes: SIGTERM, then SIGKILL for any still running after 15 s."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)

@@ -21,7 +21,7 @@ from contracts.chain import connect
 from verifiers.cli import main
 
 from .conftest import MODEL
-from .test_node_processes import _spawn, _wait_ready
+from .test_node_processes import _spawn, _stop, _wait_ready
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -184,14 +184,7 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
         err = _cli(tmp_path, "withdraw", *op, "--key", _key(members[0]), ok=False)
         assert f"unlocks at block {w['unlock_block']}" in err
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+        _stop(procs)
         chain.close()
     assert all(p.poll() is not None for p in procs)
 
