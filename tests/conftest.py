@@ -16,6 +16,16 @@ settings.load_profile("tribunal")
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
 
 
+def pytest_collection_modifyitems(config, items):
+    # Real-size checks take minutes and gigabytes: the default run (CI, 2 cores) leaves them out.
+    if os.environ.get("TRIBUNAL_REALSIZE") == "1":
+        return
+    skip = pytest.mark.skip(reason="real-size check: set TRIBUNAL_REALSIZE=1 to run it")
+    for item in items:
+        if "realsize" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def figure(record_property):
     def record(name: str, value) -> None:
