@@ -16,7 +16,7 @@ from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError, fir
 from .ops import get_op
 from .ops.rewrite import rewrite
 from .program import Node, Program, Slot
-from .quant import activation_scale, calibrated_max_abs, quantize
+from .quant import activation_scale, calibrated_max_abs, calibrated_scale, quantize
 
 
 class Lowerer:
@@ -74,7 +74,7 @@ class Lowerer:
         name = name or node.output[0]
         if name not in self.max_abs:
             raise CalibrationError(f"no calibrated range for tensor '{name}' (output of node '{node.name}')")
-        return activation_scale(self.max_abs[name])
+        return calibrated_scale(self.max_abs[name])
 
     def unsupported(self, node, why: str) -> UnsupportedOpError:
         return UnsupportedOpError(node.name or node.output[0], node.op_type, why)
@@ -184,7 +184,7 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
     if is_token_ids(graph, input_name):  # integer ids (embedding lookups) travel as int64, scale 1
         inp = lw.add_value(input_name, input_shape, 1.0, kind="input", dtype="int64")
     else:
-        inp = lw.add_value(input_name, input_shape, activation_scale(max_abs[input_name]), kind="input")
+        inp = lw.add_value(input_name, input_shape, calibrated_scale(max_abs[input_name]), kind="input")
     for node in topological_order(graph):
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedOpError(node.name or node.output[0], f"{node.domain}.{node.op_type}", "custom-domain op")

@@ -123,8 +123,19 @@ def calibrated_max_abs(v: np.ndarray) -> float:
 
 
 def activation_scale(max_abs: float) -> float:
-    """Per-tensor scale from a calibrated maximum magnitude (1.0 for an all-zero tensor)."""
+    """Per-tensor scale from a maximum magnitude (1.0 for an all-zero tensor)."""
     return float(max_abs) / INT16_MAX if max_abs > 0 else 1.0
+
+
+# Calibrated ranges are maxima over sample inputs; other inputs exceed them (by 10-30% on a trained
+# language model's held-out text), and a saturated activation is a large error where one more bit
+# of range costs 2^-15 of resolution. So a calibrated tensor's scale covers HEADROOM times its range.
+HEADROOM = 2.0
+
+
+def calibrated_scale(max_abs: float) -> float:
+    """The scale of a computed tensor (or the input) from its calibrated maximum magnitude."""
+    return activation_scale(float(max_abs) * HEADROOM)
 
 
 def check_exact_gemm(k: int, max_a: int, max_b: int, node: str) -> None:
