@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-CONFIG = dict(vocab_size=256, n_positions=128, n_embd=128, n_layer=4, n_head=4, bos_token_id=0, eos_token_id=0)
+CONFIG = dict(vocab_size=256, n_positions=64, n_embd=128, n_layer=4, n_head=4, bos_token_id=0, eos_token_id=0)
 SEQUENCE = 64
-STEPS = 600
+STEPS = 400
 BATCH = 16
 VERSION = 1
 

@@ -66,6 +66,7 @@ OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, po
     "LayerNormalization": 40, "Tanh": 41, "Erf": 42, "Gelu": 43, "Sigmoid": 44, "Sqrt": 45, "Reciprocal": 46,
     "Div": 47, "Pow": 48, "ReduceMean": 49, "GlobalAveragePool": 50,
     "BatchNormalization": 51, "AveragePool": 52, "LRN": 53,
+    "QuantizeLinear": 54,  # QDQ models (issue 17): a table op with the model's own scale
 })
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}

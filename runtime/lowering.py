@@ -13,7 +13,7 @@ import onnx
 from onnx import numpy_helper
 
 from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError, first_line
-from .ops import get_op
+from .ops import dequantizelinear, get_op, quantizelinear
 from .ops.rewrite import rewrite
 from .program import Node, Program, Slot
 from .quant import activation_scale, calibrated_max_abs, calibrated_scale, quantize
@@ -26,6 +26,9 @@ class Lowerer:
         self.slots: list[Slot] = []
         self.nodes: list[Node] = []
         self.constants: dict[int, np.ndarray] = {}
+        self.quantized: dict[str, tuple[float, int]] = {}  # QuantizeLinear outputs: (scale, zero point)
+        self.int8_weights: dict[str, tuple] = {}  # folded DequantizeLinear of int8 constants (ops/dequantizelinear.py)
+        self.fixed_scales = quantizelinear.fixed_scales(graph)  # tensors only a QuantizeLinear reads
 
     # ---- queries the ops use
     def is_const(self, name: str) -> bool:
@@ -72,6 +75,8 @@ class Lowerer:
 
     def out_scale(self, node, name: str | None = None) -> float:
         name = name or node.output[0]
+        if name in self.fixed_scales:
+            return self.fixed_scales[name]
         if name not in self.max_abs:
             raise CalibrationError(f"no calibrated range for tensor '{name}' (output of node '{node.name}')")
         return calibrated_scale(self.max_abs[name])
@@ -174,8 +179,8 @@ def _fold_ort(node: onnx.NodeProto, feeds: dict, opset: int) -> list[np.ndarray]
 
 
 def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float]) -> Program:
-    graph = rewrite(model.graph)
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+    graph = rewrite(model.graph, opset)
     lw = Lowerer(graph, opset, max_abs)
     for init in graph.initializer:
         lw.values[init.name] = numpy_helper.to_array(init)
@@ -184,7 +189,8 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
     if is_token_ids(graph, input_name):  # integer ids (embedding lookups) travel as int64, scale 1
         inp = lw.add_value(input_name, input_shape, 1.0, kind="input", dtype="int64")
     else:
-        inp = lw.add_value(input_name, input_shape, calibrated_scale(max_abs[input_name]), kind="input")
+        scale = lw.fixed_scales.get(input_name) or calibrated_scale(max_abs[input_name])
+        inp = lw.add_value(input_name, input_shape, scale, kind="input")
     for node in topological_order(graph):
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedOpError(node.name or node.output[0], f"{node.domain}.{node.op_type}", "custom-domain op")
@@ -201,6 +207,8 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
         elif all(not isinstance(a, Slot) for a in args if a is not None):
             for name, v in zip(node.output, _fold(node, [a for a in args if a is not None], opset)):
                 lw.values[name] = np.asarray(v)
+            if node.op_type == "DequantizeLinear":  # a QDQ model's weights: keep its own int8 values
+                dequantizelinear.record(node, args, lw.values[node.output[0]], lw)
         else:
             op = get_op(node.op_type)
             if op is None:

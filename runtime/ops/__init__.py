@@ -14,7 +14,7 @@ _MODULES = (
     "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
-    "upsample",
+    "upsample", "quantizelinear", "dequantizelinear",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..quant import acc_bound, requantize_np, requantize_torch
 from .base import ExactOp
+from .dequantizelinear import own_int8
 from .gemm import quantize_weights
 
 
@@ -103,7 +104,7 @@ class Conv(ExactOp):
         bias = None
         if len(node.input) > 2 and node.input[2]:
             bias = np.asarray(lw.const(node, node.input[2]), dtype=np.float64).reshape(-1)
-        wq, bq, params = quantize_weights(w, x.scale, lw.out_scale(node), bias, node, lw)
+        wq, bq, params = quantize_weights(w, x.scale, lw.out_scale(node), bias, node, lw, own_int8(lw, node.input[1], 0))
         (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
         shape = (x.shape[0], w.shape[0], out_size(x.shape[2], w.shape[2], sh, dh, pt, pb),
                  out_size(x.shape[3], w.shape[3], sw, dw, pl, pr))

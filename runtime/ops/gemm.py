@@ -10,14 +10,19 @@ import numpy as np
 
 from ..quant import INT8_MAX, INT16_MAX, acc_bound, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
 from .base import ExactOp
+from .dequantizelinear import own_int8
 
 
-def quantize_weights(w: np.ndarray, in_scale: float, out_scale: float, bias: np.ndarray | None, node, lw):
-    """Per-output-channel int8 weights (channel = first axis), int64 bias and (M, k) parameters."""
+def quantize_weights(w: np.ndarray, in_scale: float, out_scale: float, bias: np.ndarray | None, node, lw, own=None):
+    """Per-output-channel int8 weights (channel = first axis), int64 bias and (M, k) parameters.
+    `own`: (int8 weights, per-channel scales) the model already has (dequantizelinear.own_int8)."""
     flat = w.reshape(w.shape[0], -1)
-    ws = np.max(np.abs(flat), axis=1) / INT8_MAX
-    ws[ws == 0] = 1.0
-    wq = quantize(w / ws.reshape((-1,) + (1,) * (w.ndim - 1)), 1.0, bits=8)
+    if own is not None:
+        wq, ws = own
+    else:
+        ws = np.max(np.abs(flat), axis=1) / INT8_MAX
+        ws[ws == 0] = 1.0
+        wq = quantize(w / ws.reshape((-1,) + (1,) * (w.ndim - 1)), 1.0, bits=8)
     acc_scale = in_scale * ws
     bq = np.zeros(w.shape[0], dtype=np.int64) if bias is None else np.rint(bias / acc_scale).astype(np.int64)
     try:
@@ -48,7 +53,12 @@ class Gemm(ExactOp):
             if c.size not in (1, n) or (c.ndim == 2 and c.shape[0] != 1):
                 raise lw.unsupported(node, f"bias C of shape {c.shape} must broadcast along the output channels")
             bias = np.broadcast_to(c.reshape(-1), (n,)).copy()
-        wq, bq, params = quantize_weights(w, x.scale, lw.out_scale(node), bias, node, lw)
+        own = None
+        if lw.attr(node, "alpha", 1.0) == 1.0:  # a QDQ model's own int8 weights, as [N, K]
+            trans = lw.attr(node, "transB", 0)
+            own = own_int8(lw, node.input[1], 0 if trans else 1)
+            own = own if own is None or trans else (np.ascontiguousarray(own[0].T), own[1])
+        wq, bq, params = quantize_weights(w, x.scale, lw.out_scale(node), bias, node, lw, own)
         ins = [x.index, lw.add_constant(f"{node.input[1]}:w", wq).index, lw.add_constant(f"{node.name}:b", bq).index,
                lw.add_constant(f"{node.name}:requant", params).index]
         lw.emit(node, ins, (x.shape[0], n), lw.out_scale(node))

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
 from .base import ExactOp, broadcast_source
+from .dequantizelinear import own_int8
 
 
 class MatMul(ExactOp):
@@ -24,9 +25,14 @@ class MatMul(ExactOp):
             w = np.asarray(lw.const(node, node.input[1]), dtype=np.float64)
             if w.ndim != 2:
                 raise lw.unsupported(node, f"constant B must be 2-D, got shape {w.shape}")
-            ws = np.max(np.abs(w), axis=0) / INT8_MAX
-            ws[ws == 0] = 1.0
-            b = lw.add_constant(f"{node.input[1]}:w", quantize(w / ws, 1.0, bits=8))
+            own = own_int8(lw, node.input[1], 1)  # a QDQ model's own int8 weights and scales
+            if own is not None:
+                wq, ws = own
+            else:
+                ws = np.max(np.abs(w), axis=0) / INT8_MAX
+                ws[ws == 0] = 1.0
+                wq = quantize(w / ws, 1.0, bits=8)
+            b = lw.add_constant(f"{node.input[1]}:w", wq)
             ratios, b_max = a.scale * ws / y_scale, INT8_MAX
         else:
             b = lw.act(node, node.input[1])

@@ -1,13 +1,14 @@
 """Graph rewrites applied before lowering: each keeps the graph's outputs and calibrated tensor
 names, and makes the exact program smaller or more exact (fused Gelu, BatchNormalization folded
-into the Conv or Gemm before it)."""
+into the Conv or Gemm before it, dynamic quantization's MatMulInteger back to a MatMul of the
+model's own int8 weights)."""
 from __future__ import annotations
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from . import batchnormalization, gelu
+from . import batchnormalization, gelu, matmulinteger
 
 
 def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
@@ -22,9 +23,10 @@ def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     return consts
 
 
-def rewrite(graph: onnx.GraphProto) -> onnx.GraphProto:
-    if not any(n.op_type in ("Erf", "Tanh", "BatchNormalization") for n in graph.node):
+def rewrite(graph: onnx.GraphProto, opset: int = 13) -> onnx.GraphProto:
+    if not any(n.op_type in ("Erf", "Tanh", "BatchNormalization", "MatMulInteger") for n in graph.node):
         return graph
     consts = constants(graph)
+    graph = matmulinteger.fuse(graph, consts, opset)
     graph = batchnormalization.fold(graph, consts)
     return gelu.fuse(graph, consts)

@@ -228,12 +228,61 @@ OPS.update({
     "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),
     "MatMul-attention": attention_scores, "Softmax-masked": masked_softmax, "Softmax-opset11": softmax_opset11,
 })
+def upsample(rng, d):
+    """Opset 9 Upsample (scales an input), nearest, whole factors."""
+    shape = (d(1, 2), d(1, 3), d(1, 4), d(1, 4))
+    scales = np.array([1, 1, d(1, 3), d(1, 3)], np.float32)
+    return graph([helper.make_node("Upsample", ["x", "s"], ["y"], mode="nearest")], shape, {"s": scales}, opset=9)
+
+
+def resize(rng, d):
+    shape = (d(1, 2), d(1, 3), d(1, 4), d(1, 4))
+    scales = np.array([1, 1, d(1, 3), d(1, 3)], np.float32)
+    return graph([helper.make_node("Resize", ["x", "", "s"], ["y"], mode="nearest")], shape, {"s": scales}, opset=13)
+
+
+def qdq(rng, d):
+    """QuantizeLinear then DequantizeLinear (a QDQ model's activation pair), uint8 or int8, any zero point."""
+    shape = tuple(d(1, 6) for _ in range(d(1, 3)))
+    signed = d(0, 1)
+    zp = np.array(d(-20, 20) if signed else d(0, 255), np.int8 if signed else np.uint8)
+    s = np.array(d(1, 60) / 1000.0, np.float32)
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s", "z"], ["y"])]
+    return graph(nodes, shape, {"s": s, "z": zp})
+
+
+def matmul_qdq(rng, d):
+    """A QDQ MatMul: activation pair, int8 weights with their own per-tensor or per-column scales."""
+    k, n = d(1, 24), d(1, 10)
+    wq = rng.integers(-127, 128, (k, n)).astype(np.int8)
+    ws = (rng.random(n if d(0, 1) else 1) * 0.02 + 0.001).astype(np.float32)
+    s = np.array(0.03, np.float32)
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s", "z"], ["a"]),
+             helper.make_node("DequantizeLinear", ["wq", "ws"], ["w"], axis=1), helper.make_node("MatMul", ["a", "w"], ["y"])]
+    return graph(nodes, (d(1, 4), k), {"s": s, "z": np.array(0, np.int8), "wq": wq, "ws": ws.reshape(-1) if ws.size > 1 else ws.reshape(())})
+
+
+def matmul_dynamic(rng, d):
+    """onnxruntime's quantize_dynamic form: DynamicQuantizeLinear, MatMulInteger, Cast, two Muls."""
+    k, n = d(1, 24), d(1, 10)
+    wq = rng.integers(-127, 128, (k, n)).astype(np.int8)
+    nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+             helper.make_node("Mul", ["xs", "ws"], ["sc"]),
+             helper.make_node("MatMulInteger", ["xq", "wq", "xz", "wz"], ["acc"]),
+             helper.make_node("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT), helper.make_node("Mul", ["accf", "sc"], ["y"])]
+    return graph(nodes, (d(1, 4), k), {"wq": wq, "ws": np.array(0.01, np.float32), "wz": np.array(0, np.int8)})
+
+
+OPS.update({
+    "Upsample": upsample, "Resize": resize, "QuantizeLinear": qdq, "DequantizeLinear": qdq,
+    "MatMul-qdq": matmul_qdq, "MatMul-dynamic": matmul_dynamic,
+})
 # keys whose chain checks take fewer examples: data movement (one element read, no arithmetic) and
 # variants of ops checked with the full count
 FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", "Neg", "Softmax-opset11", "Split",
-                "Squeeze", "Unsqueeze")
+                "Squeeze", "Unsqueeze", "Upsample", "Resize", "DequantizeLinear", "MatMul-qdq", "MatMul-dynamic")
 # ops whose nodes lower to program nodes of another op (the op the tests look for in the program)
-LOWERS_TO = {"Split": "Slice"}
+LOWERS_TO = {"Split": "Slice", "Upsample": "Reshape", "Resize": "Reshape", "DequantizeLinear": "QuantizeLinear"}
 
 
 def program_op(key: str) -> str:
