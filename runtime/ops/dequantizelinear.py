@@ -35,6 +35,7 @@ def record(node, args, value, lw) -> None:
         return
     s = np.asarray(args[1], dtype=np.float64)
     axis = lw.attr(node, "axis", 1)
+    q = q if q.flags.writeable else q.copy()  # torch takes only writable arrays without a warning
     lw.int8_weights[node.output[0]] = (q, s, axis + q.ndim if axis < 0 else axis)
 
 
