@@ -1,8 +1,8 @@
 """Exact-vs-fast accuracy of any model, and where the exact profile's error comes from.
 
-    python -m benchmarks.accuracy                         # the trained byte-level LM (benchmarks.trained_lm)
     python -m benchmarks.accuracy gpt2-tiny digits-mlp    # zoo models (their stored test inputs)
     python -m benchmarks.accuracy model.onnx --calib c.npy --test t.npy
+    python -m benchmarks.accuracy ~/.cache/tribunal/zoo/code-lm-v1  # a Hugging Face GPT-2 folder
     ... --budget                                          # per-op error budget too
 
 `measure` compares the exact profile's outputs with onnxruntime's on test inputs: cosine of each
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -112,12 +113,11 @@ def load_case(name: str, calib: str | None, test: str | None) -> tuple[Model, np
     """A model (zoo name, path, or 'trained-lm') calibrated as given, with its test inputs."""
     from runtime import zoo
 
-    if name == "trained-lm":
-        from benchmarks.trained_lm import trained_lm
+    if Path(name).is_dir():  # a Hugging Face folder (the zoo's code-lm, say)
+        from benchmarks.trained_lm import hf_lm
 
-        path, c, t = trained_lm()
-        m = Model.load(path, calibration=c)
-        return m, t
+        path, c, t = hf_lm(Path(name))
+        return Model.load(path, calibration=c), t
     m = Model.load(name, calibration=np.load(calib) if calib else None)
     if test:
         return m, np.load(test)
@@ -128,13 +128,18 @@ def load_case(name: str, calib: str | None, test: str | None) -> tuple[Model, np
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.accuracy", description=__doc__.split("\n\n")[0])
-    ap.add_argument("models", nargs="*", default=["trained-lm"], help="zoo names, .onnx paths, or trained-lm")
+    ap.add_argument("models", nargs="+", help="zoo names, .onnx paths, or Hugging Face folders (benchmarks.trained_lm)")
     ap.add_argument("--calib", help="calibration inputs (.npy) for a model file")
     ap.add_argument("--test", help="test inputs (.npy) for a model file")
     ap.add_argument("--backend", default="numpy", choices=["numpy", "torch"])
     ap.add_argument("--budget", action="store_true", help="per-op error budget (worst local error per op type)")
+    ap.add_argument("--headroom", type=float, help="override runtime.quant.HEADROOM (1 gives the scales before it)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
+    if a.headroom is not None:
+        import runtime.quant
+
+        runtime.quant.HEADROOM = a.headroom
     results = {}
     for name in a.models:
         m, x = load_case(name, a.calib, a.test)
