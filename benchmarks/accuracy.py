@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.errors import TribunalError
 from runtime.model import Model
 from runtime.quant import MASK_SENTINEL, quantize
 
@@ -110,7 +111,7 @@ def budget(model: Model, x: np.ndarray) -> dict:
 
 
 def load_case(name: str, calib: str | None, test: str | None) -> tuple[Model, np.ndarray]:
-    """A model (zoo name, path, or 'trained-lm') calibrated as given, with its test inputs."""
+    """A model (zoo name, .onnx path, or Hugging Face folder) calibrated as given, with its test inputs."""
     from runtime import zoo
 
     if Path(name).is_dir():  # a Hugging Face folder (the zoo's code-lm, say)
@@ -123,7 +124,7 @@ def load_case(name: str, calib: str | None, test: str | None) -> tuple[Model, np
         return m, np.load(test)
     if name in zoo.names():
         return m, zoo.test_data(name)[0]
-    raise SystemExit(f"error: model '{name}' needs --test inputs (a .npy file)")
+    raise TribunalError(f"model '{name}' needs --test inputs (a .npy file)")
 
 
 def main(argv=None) -> None:
@@ -142,7 +143,10 @@ def main(argv=None) -> None:
         runtime.quant.HEADROOM = a.headroom
     results = {}
     for name in a.models:
-        m, x = load_case(name, a.calib, a.test)
+        try:
+            m, x = load_case(name, a.calib, a.test)
+        except (TribunalError, OSError, ValueError) as e:
+            ap.exit(2, f"error: {e}\n")
         r = measure(m, x, a.backend)
         if a.budget:
             r["budget"] = budget(m, x)
