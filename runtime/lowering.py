@@ -208,7 +208,7 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
             for name, v in zip(node.output, _fold(node, [a for a in args if a is not None], opset)):
                 lw.values[name] = np.asarray(v)
             if node.op_type == "DequantizeLinear":  # a QDQ model's weights: keep its own int8 values
-                dequantizelinear.record(node, args, lw.values[node.output[0]], lw)
+                dequantizelinear.record(node, args, lw)
         else:
             op = get_op(node.op_type)
             if op is None:

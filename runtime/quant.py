@@ -127,9 +127,9 @@ def activation_scale(max_abs: float) -> float:
     return float(max_abs) / INT16_MAX if max_abs > 0 else 1.0
 
 
-# Calibrated ranges are maxima over sample inputs; other inputs exceed them (by 10-30% on a trained
-# language model's held-out text), and a saturated activation is a large error where one more bit
-# of range costs 2^-15 of resolution. So a calibrated tensor's scale covers HEADROOM times its range.
+# Calibrated ranges are maxima over sample inputs; other inputs exceed them (the zoo's trained
+# code-lm on held-out text: 37 of 101 tensors, by up to 29%), and a saturated activation is a large
+# error where one more bit of range costs 2^-15 of resolution. So a calibrated tensor's scale covers HEADROOM times its range.
 HEADROOM = 2.0
 
 

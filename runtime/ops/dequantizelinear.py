@@ -27,7 +27,7 @@ class DequantizeLinear(ExactOp):
         lw.values[node.output[0]] = x
 
 
-def record(node, args, value, lw) -> None:
+def record(node, args, lw) -> None:
     """After folding a DequantizeLinear of constants: remember int8 weights with zero zero points."""
     q = np.asarray(args[0])
     zp = np.asarray(args[2]) if len(args) > 2 and args[2] is not None else np.zeros(())
