@@ -10,14 +10,14 @@ Float programs (runtime.float_program) trace the same way: their `step` is the r
 execution and their slots' canonical bytes are IEEE bits (runtime.tensor_root.ENCODING).
 
 A `Trace` also keeps every value it computed, so a player can later prove any slot of any S_k.
-A `tamper` hook lets adversarial players build the trace they will defend: it sees each step's
-output and may change it (later steps then compute from the changed value) or change other leaves.
+A `tamper` hook (a strategy's step rewrite, `bisection.strategy.StepRewrite`) lets adversarial
+players build the trace they will defend: it sees each step's output and may change it (later steps
+then compute from the changed value) or change other leaves.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -26,10 +26,11 @@ from runtime.program import Program
 
 from .commitments import ModelCommitment, check_input, commit, hashed_bytes
 from .merkle import ZERO, StateTree, TensorTree, fast_tensor_root
+from .strategy import StepRewrite
 
-# tamper(k, written, state) -> (written, extra_leaves): may replace the step's outputs and may set
-# other slots' leaves to arbitrary 32-byte values from step k on.
-Tamper = Callable[[int, dict, list], tuple[dict, dict]]
+Tamper = StepRewrite
+"""A strategy's step rewrite `(k, written, state) -> (written, extra)`: may replace the step's outputs
+and may set other slots' leaves to arbitrary 32-byte values from step k on (`bisection.strategy`)."""
 
 
 @dataclass
