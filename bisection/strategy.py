@@ -236,8 +236,11 @@ HONEST: Strategy = BUILTIN["honest"]
 
 def resolve(spec: "str | Strategy") -> Strategy:
     """The strategy `spec` names: a built-in's name, an import path `package.module:Name` or
-    `path/to/file.py:Name` (a class is instantiated with no arguments), or a strategy object itself.
+    `path/to/file.py:Name`, a strategy object itself, or a strategy class (a class is instantiated
+    with no arguments).
     Raises UnknownStrategy, naming what is wrong, for anything else."""
+    if isinstance(spec, type):
+        return _checked(_instance(spec, repr(spec)), repr(spec))
     if not isinstance(spec, str):
         return _checked(spec, repr(spec))
     if spec in BUILTIN:
@@ -252,11 +255,15 @@ def resolve(spec: "str | Strategy") -> Strategy:
     except AttributeError:
         raise UnknownStrategy(f"strategy '{spec}': module '{module}' has no '{attr}'") from None
     if isinstance(obj, type):
-        try:
-            obj = obj()
-        except TypeError as e:
-            raise UnknownStrategy(f"strategy '{spec}': the class does not instantiate without arguments: {e}") from None
+        obj = _instance(obj, spec)
     return _checked(obj, spec)
+
+
+def _instance(cls: type, what: str):
+    try:
+        return cls()
+    except TypeError as e:
+        raise UnknownStrategy(f"strategy {what}: the class does not instantiate without arguments: {e}") from None
 
 
 def name_of(spec: "str | Strategy") -> str:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Callable, ClassVar
+from typing import Any, Callable, ClassVar
 
 from eth_account.signers.local import LocalAccount
 
@@ -79,8 +79,8 @@ class Agent:
     cheats: ClassVar[tuple[str, ...]] = ("honest",)
 
     def __init__(self, deployment: Deployment, account: LocalAccount, *, catalog: Catalog | None = None,
-                 cheat: str = "honest", name: str | None = None):
-        if cheat not in self.cheats:
+                 cheat: Any = "honest", name: str | None = None):
+        if not self.accepts(cheat):
             raise UnknownCheat(f"the {self.role} role has no strategy '{cheat}' (have: {', '.join(self.cheats)})")
         self.d, self.chain, self.account = deployment, deployment.chain, account
         self.catalog = catalog or Catalog()
@@ -88,6 +88,12 @@ class Agent:
         self.name = name or f"{self.role}-{account.address[:8]}"
         self.log: list[dict] = []  # what it did and what the chain refused, newest last (for people; never read back)
         self._failures: set[tuple] = set()  # (duty, item, error) already logged by `isolated`: logged once, not every tick
+
+    @classmethod
+    def accepts(cls, cheat: Any) -> bool:
+        """Whether this role plays `cheat` (one of `cheats`; the opML roles also take a dispute-game
+        `Strategy` object or an import path to one). May raise UnknownCheat saying why not."""
+        return cheat in cls.cheats
 
     @property
     def address(self) -> str:

@@ -25,7 +25,9 @@ def add_arguments(p) -> None:
     p.add_argument("--rpc", required=True, metavar="URL", help="the chain's JSON-RPC URL")
     p.add_argument("--key", required=True, metavar="KEY", help="the agent's private key (0x-hex)")
     p.add_argument("--deployment", required=True, metavar="FILE", help="the deployment to serve (a saved JSON file)")
-    p.add_argument("--cheat", default="honest", metavar="STRATEGY", help="a dishonest strategy of the role")
+    p.add_argument("--cheat", default="honest", metavar="STRATEGY",
+                   help="a dishonest strategy of the role; submitter and watcher: also an import path "
+                        "package.module:Name (on PYTHONPATH) or path/to/file.py:Name to a bisection.Strategy of one's own")
     p.add_argument("--bond", type=int, default=None, metavar="WEI", help="submitter/watcher: bond per claim or game")
     p.add_argument("--models", default="digits-mlp,digits-cnn,toy", help="comma-separated models this node serves")
     p.add_argument("--poll", type=float, default=0.2, metavar="SECONDS", help="seconds between ticks")
