@@ -63,7 +63,8 @@ def run(args) -> dict:
     model, x, source = resolve(args, profile="exact")
     x_q = model.quantize_input(x)
     program = model.program(x_q.shape)
-    fixed = strategy.at(None, program.steps) != strategy.at(1, program.steps)  # wrong-final: always step N
+    n = program.steps
+    fixed = n > 1 and strategy.at(1, n) == strategy.at(n, n)  # its step is its own (wrong-final: always N)
     at_step = strategy.at(args.at_step, program.steps) if args.at_step is not None or fixed else None
     base = {"model": model.name, "input": source, "chain": args.chain, "steps": program.steps,
             "strategy": strategy.name}
