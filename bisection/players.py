@@ -44,7 +44,7 @@ from .arbiter import Arbiter, GameView, Phase
 from .commitments import is_float_step
 from .errors import NothingToDispute, StepOutOfRange
 from .merkle import TensorTree
-from .strategy import BUILTIN, HONEST, Honest, Strategy, corrupt, extra_slot, resolve
+from .strategy import BUILTIN, Honest, Strategy, corrupt, extra_slot, resolve
 from .trace import Tamper, Trace, compute, resume
 from .types import Side
 

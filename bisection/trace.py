@@ -35,6 +35,8 @@ and may set other slots' leaves to arbitrary 32-byte values from step k on (`bis
 
 @dataclass
 class Trace:
+    """An execution committed step by step: S_0..S_N (`roots`) and every value written, so any slot of any
+    S_k can be proven later. Built by `compute` (or `resume`)."""
     program: Program
     commitment: ModelCommitment
     x_q: np.ndarray
@@ -47,13 +49,16 @@ class Trace:
 
     @property
     def steps(self) -> int:
+        """N, the program's steps."""
         return len(self.roots) - 1
 
     @property
     def final_root(self) -> bytes:
+        """S_N."""
         return self.roots[-1]
 
     def root(self, k: int) -> bytes:
+        """S_k."""
         return self.roots[k]
 
     def _version(self, k: int, slot: int):
@@ -65,6 +70,7 @@ class Trace:
         return found
 
     def leaf(self, k: int, slot: int) -> bytes:
+        """The leaf of `slot` in S_k (ZERO while unwritten)."""
         v = self._version(k, slot)
         return ZERO if v is None else v[1]
 
@@ -89,6 +95,7 @@ class Trace:
         return np.frombuffer(v[2], dtype=np.dtype(s.dtype).newbyteorder(">")).reshape(s.shape).astype(s.dtype)
 
     def state_tree(self, k: int) -> StateTree:
+        """The state tree of S_k (built on demand, cached)."""
         if k not in self._trees:
             self._trees[k] = StateTree([self.leaf(k, i) for i in range(len(self.program.slots))])
         return self._trees[k]
@@ -98,6 +105,7 @@ class Trace:
         return self.state_tree(k).proof(slot)
 
     def output_root(self) -> bytes:
+        """The output slot's tensor root in S_N: the result a claim names."""
         return self.leaf(self.steps, self.program.output_slots[0])
 
 

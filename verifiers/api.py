@@ -54,19 +54,25 @@ class Roles:
     committee: int
 
     def members(self, chain: Chain) -> list[LocalAccount]:
+        """The committee's node accounts (dev accounts 1..committee)."""
         return chain.accounts[1:1 + self.committee]
 
     def submitter(self, chain: Chain) -> LocalAccount:
+        """The opML submitter's account."""
         return chain.accounts[1 + self.committee]
 
     def watcher(self, chain: Chain) -> LocalAccount:
+        """The watcher's account."""
         return chain.accounts[2 + self.committee]
 
     def requester(self, chain: Chain) -> LocalAccount:
+        """The account that sends requests and pays their fees."""
         return chain.accounts[3 + self.committee]
 
 
 class Tribunal:
+    """A deployment on one chain with its in-process agents: `connect` to get one, `infer` to send a request."""
+
     def __init__(self, deployment: Deployment, *, catalog: Catalog, scheduler: Scheduler, requester: LocalAccount,
                  drive_blocks: bool, owns_chain: bool, roles: Roles):
         self.deployment, self.chain = deployment, deployment.chain
@@ -119,6 +125,8 @@ class Tribunal:
 
     def start_agents(self, member_cheats: list[str], submitter_cheat: str = "honest",
                      watcher_cheat: str | None = "honest", bond: int | None = None) -> None:
+        """Start the in-process agents: a member per committee seat (`member_cheats[i]` for member i), the
+        submitter and, unless `watcher_cheat` is None, the watcher."""
         from verifiers.agents.base import role  # the registered class of each role (hybrid extends member, watcher)
 
         c = self.chain
@@ -152,6 +160,7 @@ class Tribunal:
                 a.cheat = watcher
 
     def close(self) -> None:
+        """Close the chain when this object started it (embedded, anvil)."""
         if self.owns_chain:
             self.chain.close()
 
@@ -163,6 +172,7 @@ class Tribunal:
 
     # ------------------------------------------------------------ requests
     def model(self, name: str) -> ModelEntry:
+        """The catalog entry of model `name` (a zoo name, `NAME@fast`, or an .onnx path)."""
         return self.catalog.entry(name)
 
     def ensure_registered(self, entry: ModelEntry) -> None:
@@ -228,9 +238,11 @@ class Receipt:
 
     @property
     def request_id(self) -> int | None:
+        """The request's id on chain (None for a mode without one)."""
         return self.handle.request_id
 
     def status(self) -> Verdict:
+        """The verdict as the chain has it now (one read, nothing sent)."""
         return self._stamp(self.mode.poll(self.tribunal, self.request, self.handle))
 
     def wait(self, *, until: tuple[str, ...] = ("final", "timed out", "rejected"), poll: float = 0.2,

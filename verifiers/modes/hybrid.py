@@ -67,6 +67,7 @@ def ensure_court(deployment) -> HybridCourt:
 
 @register
 class Hybrid(Mode):
+    """Hybrid: the committee answers at once (provisional); a fraud proof can overturn it within a window."""
     name = "hybrid"
     summary = "a committee answers at once (provisional), final after a window in which a fraud proof can overturn it"
     options = ("tolerance",)
@@ -136,6 +137,7 @@ class Hybrid(Mode):
 
 
 def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
+    """The verdict of hybrid request `h` as the chain has it now."""
     d, chain, rid = t.deployment, t.chain, h.request_id
     court = court_of(d)
     info = court.request_info(rid)

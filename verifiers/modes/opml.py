@@ -39,6 +39,7 @@ NAMES = {"OpmlRequested": "request", "RequestAnswered": "answer", "RequestSettle
 
 @register
 class Opml(Mode):
+    """opML: one bonded claim, final after a challenge window; a dispute is a bisection game on chain."""
     name = "opml"
     summary = "a bonded claim, final after a challenge window; disputes settled by bisection on chain"
 
