@@ -87,6 +87,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -163,6 +164,8 @@ class Arbiter(ABC):
     stride: int  # levels per level-two reveal
     clock: float  # each side's time per game
     min_bond: int  # the least claim and opening bond; bond_at(0)
+    time: Any  # the clock `now` reads; a driver advances it (`memory.ManualTime`, `contracts.arbiter.ChainTime`)
+    payouts: dict[str, int]  # bonds paid out so far, by player name
 
     # ---- models and claims
     @abstractmethod
@@ -208,6 +211,13 @@ class Arbiter(ABC):
         output bytes with the output slot's path, and per listed input (canonical bytes or b"" for a
         constant, leaf in S_lo, path); the jury's verdict ends the game or re-bases it (module docstring).
         Arbiters without a jury refuse it."""
+        from .errors import JuryNotSet
+
+        raise JuryNotSet(f"{type(self).__name__} has no jury for float steps")
+
+    def ask_jury(self, game_id: int) -> GameView:
+        """Phase.VOTE: ask the arbiter's jury for its verdict on the posted float step (the game ends,
+        re-bases, or stays in VOTE while undecided). Arbiters without a jury refuse it."""
         from .errors import JuryNotSet
 
         raise JuryNotSet(f"{type(self).__name__} has no jury for float steps")

@@ -110,7 +110,7 @@ def play(arbiter: Arbiter, game_id: int, players: dict[Side, Player], max_turns:
     """Drive one game to its end, asking the side to move for its move; returns the moves the arbiter
     rejected (each counts as a stall: the staller's clock is run out and its opponent claims the
     timeout). `arbiter` keeps a `ManualTime` (`.time.advance`): the in-memory arbiter or a ChainArbiter."""
-    rejected = []
+    rejected: list[dict] = []
     for _ in range(max_turns):
         g = arbiter.game(game_id)
         if g.over:
@@ -120,6 +120,7 @@ def play(arbiter: Arbiter, game_id: int, players: dict[Side, Player], max_turns:
                 continue
             return rejected
         side = g.turn
+        assert side is not None  # INVARIANT: a game that is not over has a side to move
         arbiter.time.advance(TICK)
         try:
             moved = players[side].act(arbiter, game_id)

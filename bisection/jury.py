@@ -23,6 +23,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
 
+from typing import Any
+
 import numpy as np
 
 from runtime.errors import TribunalError
@@ -95,7 +97,7 @@ class LocalJury(Jury):
     for a model it does not hold or a constant whose root does not match its copy."""
 
     def __init__(self, *programs):
-        self.programs: dict[bytes, object] = {}
+        self.programs: dict[bytes, Any] = {}
         for p in programs:
             self.know(p)
 

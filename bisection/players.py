@@ -46,7 +46,7 @@ from .errors import NothingToDispute, StepOutOfRange
 from .merkle import TensorTree
 from .strategy import BUILTIN, Honest, Strategy, corrupt, extra_slot, resolve
 from .trace import Tamper, Trace, compute, resume
-from .types import Side
+from .types import Side, TreeNode
 
 STRATEGIES = tuple(BUILTIN)
 """The built-in strategies' names, "honest" first (`strategy.BUILTIN` holds the objects)."""
@@ -80,13 +80,18 @@ class Player:
         game adopted (contracts/README.md, "Float steps"): a pure function of (program, input, strategy, g.rebases),
         so a restarted agent rebuilds them from the game alone. A defender's never change (the adopted
         steps are its own)."""
-        return self._believed(g, own=True), self._believed(g, own=False)
+        return self._own(g), self._believed(g, own=False)
 
     def rebased(self, rebases: tuple) -> tuple[Trace, Trace | None]:
         """The traces (own, true) after adopting each (step, output bytes) of `rebases` in turn; cached per
         prefix, so a game's k-th re-base costs one resumed trace (steps L+1..N), not k."""
         rebases = tuple((int(k), bytes(b)) for k, b in rebases)
-        return self._resumed(rebases, True), self._resumed(rebases, False)
+        return self._own(None, rebases), self._resumed(rebases, False)
+
+    def _own(self, g: GameView | None, rebases: tuple | None = None) -> Trace:
+        own = self._believed(g, own=True) if rebases is None else self._resumed(rebases, True)
+        assert own is not None  # INVARIANT: a player always has its own trace
+        return own
 
     def _believed(self, g: GameView | None, own: bool) -> Trace | None:
         if g is None or not g.rebases or g.side_of(self.name) is not Side.CHALLENGER:
@@ -116,9 +121,7 @@ class Player:
             true = self._believed(g, own=False)
             assert true is not None
             return true
-        own = self._believed(g, own=True)
-        assert own is not None
-        return own
+        return self._own(g)
 
     def root_for(self, k: int, g: GameView | None = None) -> bytes:
         """The S_k this player claims."""
@@ -225,9 +228,9 @@ class Player:
         return t.tensor(step, t.program.nodes[step - 1].outputs[0])
 
     def _pick(self, arbiter: Arbiter, g: GameView) -> bool:
-        tree = self._tree(g)
-        below = g.node.stride_below(g.leaf_depth, arbiter.stride)
-        mine = tree.descendants(g.node.depth, g.node.index, below) if tree is not None else []
+        tree, node = self._tree(g), _node_of(g)
+        below = node.stride_below(g.leaf_depth, arbiter.stride)
+        mine = tree.descendants(node.depth, node.index, below) if tree is not None else []
         j = next((j for j, h in enumerate(g.revealed) if j >= len(mine) or h != mine[j]), 0)
         arbiter.pick(g.id, self.name, j)
         return True
@@ -236,7 +239,8 @@ class Player:
         tree = self._tree(g)
         if tree is None:
             return False
-        arbiter.reveal(g.id, self.name, _reveal(tree, g.node.depth, g.node.index, arbiter.stride))
+        node = _node_of(g)
+        arbiter.reveal(g.id, self.name, _reveal(tree, node.depth, node.index, arbiter.stride))
         return True
 
     def _step(self, arbiter: Arbiter, g: GameView) -> bool:
@@ -246,7 +250,7 @@ class Player:
         slot = program.nodes[step - 1].outputs[0]
         w = np.dtype(program.slots[slot].dtype).itemsize
         tree = self._tree(g)
-        mine = tree.chunk(g.node.index) if tree is not None else bytes(len(g.revealed[0]))
+        mine = tree.chunk(_node_of(g).index) if tree is not None else bytes(len(g.revealed[0]))
         theirs = g.revealed[0]
         element = next((e for e in range(len(theirs) // w) if mine[e * w:(e + 1) * w] != theirs[e * w:(e + 1) * w]), 0)
         inputs = []
@@ -257,6 +261,12 @@ class Player:
             inputs.append((v, t.proof(lo, i)))
         arbiter.step(g.id, self.name, element, inputs)
         return True
+
+
+def _node_of(g: GameView) -> TreeNode:
+    """The disputed tree node of a game at level two (PICK, REVEAL, STEP)."""
+    assert g.node is not None, f"game {g.id} in phase {g.phase.value} has no tree node"
+    return g.node
 
 
 def _reveal(tree: TensorTree, depth: int, index: int, stride: int) -> list[bytes]:

@@ -181,6 +181,7 @@ class Model:
             if len(input_specs(self.proto)) != 1:
                 raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
             self._ensure_calibrated()
+            assert self.max_abs is not None  # INVARIANT: calibrated just above
             self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs)
         return self._programs[shape]
 
