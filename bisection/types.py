@@ -19,6 +19,12 @@ class Side(str, Enum):
     DEFENDER = "defender"
     CHALLENGER = "challenger"
 
+    def __str__(self) -> str:
+        return self.value  # "defender", in f-strings and prints too (a str Enum's default is "Side.DEFENDER")
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
     @property
     def other(self) -> "Side":
         """The opposite side."""
