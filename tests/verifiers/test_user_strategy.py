@@ -147,3 +147,16 @@ def test_anvil_nodeProcess_userStrategyFromAFile_submitterLosesItsGame(tmp_path,
         chain.close()
     out = procs[0].stdout.read() if procs else ""
     assert "error=" not in out, out
+
+
+@pytest.mark.parametrize("role,spec,why", [("submitter", "tests.verifiers.nowhere:Lie", "cannot import module"),
+                                           ("watcher", f"{HERE / 'user_strategy.py'}:Nope", "has no 'Nope'"),
+                                           ("member", MODULE_PATH, "the member role has no such strategy")])
+def test_nodeCli_badStrategy_oneLineExit2_beforeTouchingTheChain(capsys, role, spec, why):
+    from verifiers.cli import main
+
+    key = "0x" + "11" * 32  # no node answers at port 9: the strategy is refused before any connection
+    assert main(["node", "--role", role, "--cheat", spec, "--rpc", "http://127.0.0.1:9", "--key", key,
+                 "--deployment", "/nonexistent.json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert why in err and len(err.splitlines()) == 1, err

@@ -94,6 +94,8 @@ class OpmlAgent(Agent):
     def accepts(cls, cheat) -> bool:
         """A name in `cheats`, or a dispute-game `Strategy` object or import path (`package.module:Name`,
         `file.py:Name`): one of the player's own, played as any built-in is."""
+        if not set(GAME_STRATEGIES) <= set(cls.cheats):  # a role that plays no games (a hybrid member)
+            return cheat in cls.cheats
         if isinstance(cheat, str) and (cheat in cls.cheats or ":" not in cheat):
             return cheat in cls.cheats
         try:

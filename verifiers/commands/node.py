@@ -41,6 +41,14 @@ def run(args) -> dict:
     from verifiers.deployment import attach
 
     cls = role(args.role)
+    if not cls.accepts(args.cheat):  # before touching the chain: bad input changes nothing
+        from verifiers.errors import UnknownCheat
+
+        from bisection.players import STRATEGIES
+
+        games = set(STRATEGIES) <= set(cls.cheats)  # the opML roles also play a strategy of one's own
+        raise UnknownCheat(f"--cheat '{args.cheat}': the {args.role} role has no such strategy "
+                           f"(have: {', '.join(cls.cheats)}{', or package.module:Name' if games else ''})")
     try:
         account = Account.from_key(args.key)
     except (ValueError, TypeError) as e:
