@@ -67,7 +67,7 @@ class Player:
     at_step: int | None = None  # the step its lie starts at (the strategy's `at`)
     made: dict = field(default_factory=dict)  # game id -> moves made
     _rng: _random.Random = field(default=None, repr=False)  # type: ignore[assignment]
-    _rebased: dict = field(default_factory=dict, repr=False)  # rebases tuple -> (trace, other)
+    _rebased: dict = field(default_factory=dict, repr=False)  # (rebases, own?) -> the re-based trace
 
     def __post_init__(self):
         self._rng = _random.Random(self.seed)
