@@ -21,7 +21,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from bisection import dispute
+from bisection import Side, dispute
 from contracts.arbiter import ChainArbiter
 from contracts.bindings.opml import OpmlConfig
 from contracts.chain import connect
@@ -55,7 +55,7 @@ def play(system, program, x_q, cheat: str, k: int) -> dict:
     finally:
         system.chain.revert(snap)
     txs = arbiter.gas[registered:]
-    assert r.winner == "challenger", r.reason
+    assert r.winner is Side.CHALLENGER, r.reason
     return {"k": k, "moves": r.moves, "chunks": r.chunks, "gas": sum(t["gas"] for t in txs), "wall": wall,
             "txs": txs, "register": sum(t["gas"] for t in arbiter.gas[:registered])}
 

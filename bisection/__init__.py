@@ -26,7 +26,13 @@ their disputed step is settled by a jury vote (`jury`, `tolerance`) instead of a
 Modules: `merkle` (trees, proofs), `commitments` (program root, weights root, model id, S_0),
 `trace` (incremental S_0..S_N), `types` (Position, TreeNode, Clock, Bond, Claim, Side),
 `arbiter` (the interface and the rules), `memory` (the in-memory arbiter), `onestep` (the one-step
-check), `players` (honest and adversarial strategies), `dispute` (run a whole dispute), `errors`.
+check), `strategy` (the `Strategy` protocol: what a player claims at each step and how it answers
+each move; the built-in strategies; writing one's own), `players` (a player moving by a strategy),
+`dispute` (run a whole dispute; its `DisputeResult`), `errors`.
+
+A strategy of one's own (any object with the `Strategy` members; subclass `Honest`) plays wherever a
+built-in's name does: `dispute.run(program, x_q, MyLie(), at_step=3)`, `make_player(..., MyLie())`,
+the opML agents (`tribunal node --role submitter --cheat mypkg.lies:MyLie`, `Tribunal.set_cheats`).
 
 Move bound: a game takes at most ceil(log2 N) + ceil(log2 chunks) + 4 moves (N steps, chunks of the
 disputed output tensor, level-two stride >= 2); see `types.max_moves`.
@@ -34,14 +40,15 @@ disputed output tensor, level-two stride >= 2); see `types.max_moves`.
 from . import trace
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import ModelCommitment, commit
-from .dispute import DisputeResult, play, run
+from .dispute import DisputeResult, Move, play, run
 from .jury import Jury, LocalJury, NodeTask
 from .memory import ManualTime, MemoryArbiter
 from .players import STRATEGIES, Player, make_player
+from .strategy import BUILTIN, Honest, StepRewrite, Strategy, resolve
 from .tolerance import Tolerance
 from .types import Bond, Claim, Clock, Position, Side, TreeNode, max_moves
 
-__all__ = ["Arbiter", "Bond", "Claim", "Clock", "DisputeResult", "GameView", "Jury", "LocalJury", "ManualTime",
-           "MemoryArbiter", "ModelCommitment", "NodeTask", "Phase", "Player", "Position", "STRATEGIES", "Side",
-           "Tolerance", "TreeNode", "commit",
-           "make_player", "max_moves", "play", "run", "trace"]
+__all__ = ["Arbiter", "BUILTIN", "Bond", "Claim", "Clock", "DisputeResult", "GameView", "Honest", "Jury", "LocalJury",
+           "ManualTime", "MemoryArbiter", "ModelCommitment", "Move", "NodeTask", "Phase", "Player", "Position",
+           "STRATEGIES", "Side", "StepRewrite", "Strategy", "Tolerance", "TreeNode", "commit", "make_player",
+           "max_moves", "play", "resolve", "run", "trace"]

@@ -87,6 +87,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -94,6 +95,7 @@ from .types import Claim, Clock, Position, Side, TreeNode
 
 
 class Phase(str, Enum):
+    """Which move a game waits for (`GameView.phase`; the table in the module docstring says who makes it)."""
     BISECT = "bisect"
     OUTPUT = "output"
     PICK = "pick"
@@ -139,13 +141,16 @@ class GameView:
 
     @property
     def disputer(self) -> Side:
+        """The side that disputes root_hi (the claimant's opponent)."""
         return self.claimant.other
 
     @property
     def over(self) -> bool:
+        """Whether the game is resolved (phase OVER: `winner` says who won, None if closed without one)."""
         return self.phase is Phase.OVER
 
     def side_of(self, player: str) -> Side | None:
+        """The side `player` plays in this game, or None when it is not a party."""
         if player == self.defender:
             return Side.DEFENDER
         if player == self.challenger:
@@ -159,6 +164,8 @@ class Arbiter(ABC):
     stride: int  # levels per level-two reveal
     clock: float  # each side's time per game
     min_bond: int  # the least claim and opening bond; bond_at(0)
+    time: Any  # the clock `now` reads; a driver advances it (`memory.ManualTime`, `contracts.arbiter.ChainTime`)
+    payouts: dict[str, int]  # bonds paid out so far, by player name
 
     # ---- models and claims
     @abstractmethod
@@ -171,7 +178,8 @@ class Arbiter(ABC):
         """A defender's answer: S_N and the output root, with the output slot's path in S_N."""
 
     @abstractmethod
-    def claim(self, claim_id: int) -> Claim: ...
+    def claim(self, claim_id: int) -> Claim:
+        """The claim `claim_id` as it stands now (UnknownClaim if there is none)."""
 
     @abstractmethod
     def resolve_claim(self, claim_id: int) -> Claim:
@@ -183,7 +191,8 @@ class Arbiter(ABC):
         """Dispute the claim's S_N; mid_root is the challenger's S_{N//2} (None when N = 1)."""
 
     @abstractmethod
-    def game(self, game_id: int) -> GameView: ...
+    def game(self, game_id: int) -> GameView:
+        """A snapshot of game `game_id` (UnknownGame if there is none)."""
 
     @abstractmethod
     def bisect(self, game_id: int, player: str, agree: bool, mid_root: bytes | None) -> GameView:
@@ -192,7 +201,9 @@ class Arbiter(ABC):
 
     @abstractmethod
     def post_output(self, game_id: int, player: str, output_root: bytes, proof: list[bytes],
-                    reveal: list[bytes]) -> GameView: ...
+                    reveal: list[bytes]) -> GameView:
+        """An exact step (Phase.OUTPUT, the claimant's move): the disputed step's output tensor root, its
+        sibling path in the state tree, and the first level-two reveal under it."""
 
     def post_node(self, game_id: int, player: str, output: bytes, output_proof: list[bytes],
                   inputs: list[tuple[bytes, bytes, list[bytes]]]) -> GameView:
@@ -204,17 +215,29 @@ class Arbiter(ABC):
 
         raise JuryNotSet(f"{type(self).__name__} has no jury for float steps")
 
-    @abstractmethod
-    def pick(self, game_id: int, player: str, index: int) -> GameView: ...
+    def ask_jury(self, game_id: int) -> GameView:
+        """Phase.VOTE: ask the arbiter's jury for its verdict on the posted float step (the game ends,
+        re-bases, or stays in VOTE while undecided). Arbiters without a jury refuse it."""
+        from .errors import JuryNotSet
+
+        raise JuryNotSet(f"{type(self).__name__} has no jury for float steps")
 
     @abstractmethod
-    def reveal(self, game_id: int, player: str, items: list[bytes]) -> GameView: ...
+    def pick(self, game_id: int, player: str, index: int) -> GameView:
+        """Level two (Phase.PICK, the disputer's move): which of the revealed nodes it disputes."""
 
     @abstractmethod
-    def step(self, game_id: int, player: str, element: int, inputs: list[tuple[np.ndarray, list[bytes]]]) -> GameView: ...
+    def reveal(self, game_id: int, player: str, items: list[bytes]) -> GameView:
+        """Level two (Phase.REVEAL, the claimant's move): the disputed node's descendants, or its chunk."""
 
     @abstractmethod
-    def claim_timeout(self, game_id: int) -> GameView: ...
+    def step(self, game_id: int, player: str, element: int, inputs: list[tuple[np.ndarray, list[bytes]]]) -> GameView:
+        """The one-step check (Phase.STEP, the disputer's move): one element of the revealed chunk and the
+        node's inputs with their paths in S_lo; the arbiter recomputes the element and resolves the game."""
+
+    @abstractmethod
+    def claim_timeout(self, game_id: int) -> GameView:
+        """End the game for the side not to move, once the side to move ran out of clock."""
 
     @abstractmethod
     def close_game(self, game_id: int) -> GameView:
@@ -225,7 +248,8 @@ class Arbiter(ABC):
         """The bond the game's next move carries."""
 
     @abstractmethod
-    def now(self) -> float: ...
+    def now(self) -> float:
+        """The arbiter's clock: seconds (in memory) or the block number (on chain)."""
 
     @abstractmethod
     def balance(self, who: str) -> int:

@@ -81,6 +81,7 @@ def _u32(n: int) -> bytes:
 
 
 def slot_descriptor(program: Program, index: int) -> bytes:
+    """The canonical bytes describing slot `index` of `program` (index, kind, dtype, shape)."""
     s = program.slots[index]
     return (_u32(index) + bytes([KIND_CODES[s.kind], DTYPE_CODES[s.dtype], len(s.shape)])
             + b"".join(_u32(d) for d in s.shape))
@@ -147,6 +148,7 @@ def float_node_descriptor(program, step: int) -> bytes:
 
 @dataclass(frozen=True)
 class SlotDesc:
+    """A slot's descriptor, parsed: index, kind (input/constant/intermediate), dtype and shape."""
     slot: int
     kind: str
     dtype: str
@@ -154,6 +156,7 @@ class SlotDesc:
 
     @property
     def nbytes(self) -> int:
+        """Bytes of the slot's tensor in canonical encoding."""
         return DTYPE_WIDTH[self.dtype] * int(np.prod(self.shape, dtype=np.int64))
 
 
@@ -216,6 +219,7 @@ class _Reader:
 
 
 def program_leaves(program: Program) -> list[bytes]:
+    """The program tree's leaves: the header's hash, then each step's node descriptor hash."""
     return [hashlib.sha256(header_descriptor(program)).digest()] + [
         hashlib.sha256(node_descriptor(program, k)).digest() for k in range(1, program.steps + 1)]
 
@@ -251,6 +255,7 @@ class ModelCommitment:
 
 
 def check_input(program: Program, x_q) -> np.ndarray:
+    """`x_q` as the program's input slot holds it (shape and dtype checked; InvalidInput otherwise)."""
     x_q = np.asarray(x_q)
     want = program.slots[program.input_slot].shape
     dtype = program.slots[program.input_slot].dtype  # int16, or int64 for token ids
@@ -288,6 +293,7 @@ def hashed_bytes(nbytes: int) -> int:
 
 
 def model_id(program: Program) -> bytes:
+    """The model id of `program` (see `commit`)."""
     return commit(program).model_id
 
 

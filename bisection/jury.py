@@ -23,6 +23,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
 
+from typing import Any
+
 import numpy as np
 
 from runtime.errors import TribunalError
@@ -65,6 +67,7 @@ class NodeTask:
     model_id: bytes = b""  # the request's model (Brain's modelId; not in the input bytes)
 
     def encode(self) -> bytes:
+        """The ABI encoding the on-chain jury files and its jurors decode."""
         from eth_abi import encode
 
         return encode(TASK_TYPES, [self.game_id, self.step, self.tolerance, self.node, list(self.input_leaves),
@@ -72,6 +75,7 @@ class NodeTask:
 
     @classmethod
     def decode(cls, data: bytes, model_id: bytes = b"") -> "NodeTask":
+        """A task from its ABI encoding (`model_id`: the game's model, not in the encoding)."""
         from eth_abi import decode
 
         g, k, tol, node, leaves, inputs, root, out = decode(TASK_TYPES, bytes(data))
@@ -83,7 +87,8 @@ class Jury(ABC):
     on the posted inputs, or None (no verdict yet: the game waits in Phase.VOTE)."""
 
     @abstractmethod
-    def verdict(self, task: NodeTask) -> Verdict | None: ...
+    def verdict(self, task: NodeTask) -> Verdict | None:
+        """The verdict on `task`, or None while it is not decided."""
 
 
 class LocalJury(Jury):
@@ -92,11 +97,12 @@ class LocalJury(Jury):
     for a model it does not hold or a constant whose root does not match its copy."""
 
     def __init__(self, *programs):
-        self.programs: dict[bytes, object] = {}
+        self.programs: dict[bytes, Any] = {}
         for p in programs:
             self.know(p)
 
     def know(self, program) -> bytes:
+        """Make `program` known to this jury; returns its model id."""
         model_id = commit(program).model_id
         self.programs[model_id] = program
         return model_id
@@ -107,6 +113,8 @@ class LocalJury(Jury):
         return None if v is None else v.vote
 
     def verdict(self, task: NodeTask) -> Verdict | None:
+        """Recompute the task's node on its posted inputs in this process and judge the posted output
+        against the claim's tolerance (None for a model it does not know)."""
         from runtime.float_program import recompute_node
 
         program = self.programs.get(task.model_id)

@@ -46,6 +46,7 @@ class ManualTime:
         return self.t
 
     def advance(self, dt: float) -> None:
+        """Move the clock on by `dt` seconds."""
         self.t += dt
 
 
@@ -56,6 +57,13 @@ class _Registered:
 
 
 class MemoryArbiter(Arbiter):
+    """The in-process arbiter: every rule of `arbiter`, checked before anything changes.
+
+    clock: each side's time per game; window: a claim's challenge window; min_bond and bond_growth:
+    the bonds (`types.bond_at`); stride: levels per level-two reveal; time: the clock function (a
+    `ManualTime` makes games deterministic); jury: settles float steps (`LocalJury`); max_rebases:
+    jury rounds a side may be charged before it loses."""
+
     def __init__(self, clock: float = DEFAULT_CLOCK, window: float = DEFAULT_WINDOW, min_bond: int = 1,
                  stride: int = DEFAULT_STRIDE, time: Callable[[], float] | None = None, bond_growth: int = BOND_GROWTH,
                  jury: Jury | None = None, max_rebases: int = MAX_REBASES):
@@ -80,6 +88,7 @@ class MemoryArbiter(Arbiter):
 
     # ---- time, money
     def now(self) -> float:
+        """The current time (`time()`)."""
         return self.time()
 
     def balance(self, who: str) -> int:
@@ -104,6 +113,7 @@ class MemoryArbiter(Arbiter):
         return c.model_id
 
     def program(self, model_id: bytes) -> Program:
+        """The registered program of `model_id` (UnknownModel otherwise)."""
         if model_id not in self.models:
             raise UnknownModel(f"model {model_id.hex()[:16]} is not registered")
         return self.models[model_id].program
@@ -131,11 +141,13 @@ class MemoryArbiter(Arbiter):
         return cid
 
     def claim(self, claim_id: int) -> Claim:
+        """The claim `claim_id` (UnknownClaim otherwise)."""
         if claim_id not in self.claims:
             raise UnknownClaim(f"no claim {claim_id}")
         return self.claims[claim_id]
 
     def claim_games(self, claim_id: int) -> list[GameView]:
+        """Every game opened on claim `claim_id`."""
         return [g for g in self.games.values() if g.claim_id == claim_id]
 
     def resolve_claim(self, claim_id: int) -> Claim:
@@ -153,6 +165,7 @@ class MemoryArbiter(Arbiter):
 
     # ---- games
     def game(self, game_id: int) -> GameView:
+        """A snapshot of game `game_id` (UnknownGame otherwise)."""
         if game_id not in self.games:
             raise UnknownGame(f"no game {game_id}")
         return self.games[game_id]
@@ -248,6 +261,7 @@ class MemoryArbiter(Arbiter):
         return self._commit(g, side, elapsed, pending_root=mid_root, turn=side.other)
 
     def post_output(self, game_id, player, output_root, proof, reveal) -> GameView:
+        """See `Arbiter.post_output`."""
         g, side, elapsed = self._mover(game_id, player, Phase.OUTPUT)
         program = self.program(self.claims[g.claim_id].model_id)
         step = g.position.disputed_step
@@ -402,6 +416,7 @@ class MemoryArbiter(Arbiter):
         return items
 
     def pick(self, game_id, player, index) -> GameView:
+        """See `Arbiter.pick`."""
         g, side, elapsed = self._mover(game_id, player, Phase.PICK)
         if not 0 <= index < len(g.revealed):
             raise InvalidMove(f"game {game_id}: pick {index} is not one of the {len(g.revealed)} revealed nodes")
@@ -411,12 +426,14 @@ class MemoryArbiter(Arbiter):
         return self._commit(g, side, elapsed, node=node, node_hash=g.revealed[index], phase=Phase.REVEAL, turn=g.claimant)
 
     def reveal(self, game_id, player, items) -> GameView:
+        """See `Arbiter.reveal`."""
         g, side, elapsed = self._mover(game_id, player, Phase.REVEAL)
         revealed = self._check_reveal(game_id, g.node, g.node_hash, g.leaf_depth, items)
         g = _log(g, side, "reveal", self.now(), depth=g.node.depth, node=g.node.index, items=len(revealed))
         return self._commit(g, side, elapsed, revealed=revealed, **_after_reveal(g, g.node, g.leaf_depth))
 
     def step(self, game_id, player, element, inputs) -> GameView:
+        """See `Arbiter.step`: the whole node is recomputed here."""
         g, side, elapsed = self._mover(game_id, player, Phase.STEP)
         program = self.program(self.claims[g.claim_id].model_id)
         step = g.position.disputed_step
@@ -435,6 +452,7 @@ class MemoryArbiter(Arbiter):
         return self._commit(g, side, elapsed, phase=Phase.OVER, turn=None, winner=winner, reason=why)
 
     def claim_timeout(self, game_id) -> GameView:
+        """See `Arbiter.claim_timeout` (VotePending while a jury decides: no clock runs)."""
         g = self._live(game_id)
         # INVARIANT: no clock runs while the jury decides.
         if g.phase is Phase.VOTE:

@@ -23,6 +23,7 @@ _sha256 = hashlib.sha256
 
 
 def next_pow2(n: int) -> int:
+    """The least power of two >= n (1 for n <= 1)."""
     return 1 << max(0, n - 1).bit_length()
 
 
@@ -56,16 +57,20 @@ class StateTree:
 
     @property
     def root(self) -> bytes:
+        """The tree's root."""
         return self.levels[-1][0]
 
     @property
     def depth(self) -> int:
+        """Levels above the leaves."""
         return len(self.levels) - 1
 
     def leaf(self, index: int) -> bytes:
+        """Leaf `index`."""
         return self.levels[0][index]
 
     def set(self, index: int, leaf: bytes) -> None:
+        """Replace leaf `index` and rehash its path to the root."""
         below = self.levels[0]
         below[index] = leaf
         sha = _sha256
@@ -77,6 +82,7 @@ class StateTree:
         self.hashes += len(self.levels) - 1
 
     def proof(self, index: int) -> list[bytes]:
+        """The sibling path of leaf `index`, leaf level first."""
         out = []
         for lv in range(self.depth):
             out.append(self.levels[lv][index ^ 1])
@@ -84,6 +90,7 @@ class StateTree:
         return out
 
     def copy(self) -> "StateTree":
+        """An independent copy."""
         t = StateTree.__new__(StateTree)
         t.size, t.levels, t.hashes = self.size, [list(lv) for lv in self.levels], self.hashes
         return t
@@ -100,13 +107,16 @@ class TensorTree:
 
     @property
     def root(self) -> bytes:
+        """The tensor root."""
         return self.levels[-1][0]
 
     def node(self, depth: int, index: int) -> bytes:
+        """The hash of node (depth, index); depth 0 is the root, a missing node is the zero subtree."""
         level = self.levels[self.depth - depth]
         return level[index] if index < len(level) else zero_subtree(self.depth - depth)
 
     def chunk(self, index: int) -> bytes:
+        """Chunk `index` of the data, zero-padded to CHUNK_BYTES."""
         part = self.data[index * CHUNK_BYTES:(index + 1) * CHUNK_BYTES]
         return part + bytes(CHUNK_BYTES - len(part))
 
@@ -117,4 +127,5 @@ class TensorTree:
 
 
 def chunk_hash(chunk: bytes) -> bytes:
+    """The leaf hash of one chunk."""
     return _sha256(chunk).digest()

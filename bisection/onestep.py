@@ -21,6 +21,7 @@ from .merkle import fold
 
 
 def element_width(program: Program, slot: int) -> int:
+    """Bytes per element of slot `slot`."""
     return DTYPE_WIDTH[program.slots[slot].dtype]
 
 

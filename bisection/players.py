@@ -1,9 +1,10 @@
-"""Players: an honest one and adversarial strategies, for either side. They talk only to an Arbiter.
+"""Players: one class for either side, moving by a strategy. They talk only to an Arbiter.
 
-A player believes in one execution (`Trace`), possibly tampered with, and moves by it: it posts its
-own roots at midpoints, agrees with a root iff it equals its own, proves the disputed step from its
-own states and picks the first revealed node that differs from its own tree. Strategies change the
-trace (what it believes) and the policy (how it lies):
+A player believes in one execution (`Trace`), possibly rewritten by its strategy, and moves by it: it
+posts its own roots at midpoints, agrees with a root iff it equals its own, proves the disputed step
+from its own states and picks the first revealed node that differs from its own tree. A strategy
+(`bisection.strategy`: the `Strategy` protocol, the built-ins, and how to write one) changes the
+trace (what it believes: its step rewrite) and the policy (how it answers each move):
 
     honest          the true execution
     wrong-output    one element of step K's output corrupted; later steps computed from it
@@ -18,9 +19,12 @@ trace (what it believes) and the policy (how it lies):
     timeout         wrong-output at K, then stops answering after its first move
     random          wrong-output at K, then garbage midpoints and coin-flip verdicts
 
+`make_player(name, program, x_q, strategy, at_step)` builds one; `strategy` is a name, a `Strategy`
+object or an import path (`strategy.resolve`).
+
 Float programs: the defender posts each disputed float step from its own trace; a challenger's
 trace after the game adopted defender steps (`GameView.rebases`) is `Player.rebased(rebases)`: its
-S_{L-1} plus the adopted output, later steps recomputed with the strategy's tamper (`trace.resume`).
+S_{L-1} plus the adopted output, later steps recomputed with the strategy's rewrite (`trace.resume`).
 
 Every strategy's trace differs from the truth, so as a defender it makes a wrong claim and as a
 challenger it disputes a right one. A player that has no valid move returns False from `act` (it
@@ -28,10 +32,8 @@ stalls), and then loses on time.
 """
 from __future__ import annotations
 
-import hashlib
 import random as _random
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -40,33 +42,37 @@ from runtime.tensor_root import tensor_bytes, tensor_from_bytes
 
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import is_float_step
-from .errors import NothingToDispute, StepOutOfRange, UnknownStrategy
+from .errors import NothingToDispute, StepOutOfRange
 from .merkle import TensorTree
+from .strategy import BUILTIN, Honest, Strategy, corrupt, extra_slot, resolve
 from .trace import Tamper, Trace, compute, resume
-from .types import Side
+from .types import Side, TreeNode
 
-STRATEGIES = ("honest", "wrong-output", "wrong-final", "flip-lsb", "extra-slot", "bad-bisection", "inconsistent",
-              "timeout", "random")
+STRATEGIES = tuple(BUILTIN)
+"""The built-in strategies' names, "honest" first (`strategy.BUILTIN` holds the objects)."""
 
 
 @dataclass
 class Player:
+    """One side's player: `name` (as the arbiter knows it), the `trace` it believes, and the `strategy`
+    it answers moves by (a `Strategy`; a str is a built-in's name, or a label for the honest policy on
+    a trace rewritten by hand). Build one with `make_player`."""
+
     name: str
     trace: Trace
-    strategy: str = "honest"
+    strategy: Strategy | str = "honest"
     tamper: Tamper | None = None  # what made `trace` from the program (re-applied after a re-base)
-    other: Trace | None = None  # inconsistent: the untampered trace some roots come from
-    mix: Callable[[int], bool] | None = None  # inconsistent: True where step k's root comes from `trace`
-    garbage_mids: bool = False
-    coin_verdicts: bool = False
-    stall_after: int | None = None  # moves made in a game before it stops answering
+    other: Trace | None = None  # the true trace, for a strategy that claims it at some steps (`honest_at`)
     seed: int = 0
+    at_step: int | None = None  # the step its lie starts at (the strategy's `at`)
     made: dict = field(default_factory=dict)  # game id -> moves made
-    _rng: _random.Random = field(default=None, repr=False)
-    _rebased: dict = field(default_factory=dict, repr=False)  # rebases tuple -> (trace, other)
+    _rng: _random.Random = field(default=None, repr=False)  # type: ignore[assignment]
+    _rebased: dict = field(default_factory=dict, repr=False)  # (rebases, own?) -> the re-based trace
 
     def __post_init__(self):
         self._rng = _random.Random(self.seed)
+        s = self.strategy
+        self.policy: Strategy = BUILTIN.get(s, _Label(s)) if isinstance(s, str) else resolve(s)
 
     # ---- what it believes
     def traces(self, g: GameView | None = None) -> tuple[Trace, Trace | None]:
@@ -74,42 +80,60 @@ class Player:
         game adopted (contracts/README.md, "Float steps"): a pure function of (program, input, strategy, g.rebases),
         so a restarted agent rebuilds them from the game alone. A defender's never change (the adopted
         steps are its own)."""
-        if g is None or not g.rebases or g.side_of(self.name) is not Side.CHALLENGER:
-            return self.trace, self.other
-        return self.rebased(g.rebases)
+        return self._own(g), self._believed(g, own=False)
 
     def rebased(self, rebases: tuple) -> tuple[Trace, Trace | None]:
-        """The traces after adopting each (step, output bytes) of `rebases` in turn; cached per prefix,
-        so a game's k-th re-base costs one resumed trace (steps L+1..N), not k."""
+        """The traces (own, true) after adopting each (step, output bytes) of `rebases` in turn; cached per
+        prefix, so a game's k-th re-base costs one resumed trace (steps L+1..N), not k."""
         rebases = tuple((int(k), bytes(b)) for k, b in rebases)
-        if not rebases:
-            return self.trace, self.other
-        if rebases not in self._rebased:
-            trace, other = self.rebased(rebases[:-1])
+        return self._own(None, rebases), self._resumed(rebases, False)
+
+    def _own(self, g: GameView | None, rebases: tuple | None = None) -> Trace:
+        own = self._believed(g, own=True) if rebases is None else self._resumed(rebases, True)
+        assert own is not None  # INVARIANT: a player always has its own trace
+        return own
+
+    def _believed(self, g: GameView | None, own: bool) -> Trace | None:
+        if g is None or not g.rebases or g.side_of(self.name) is not Side.CHALLENGER:
+            return self.trace if own else self.other
+        return self._resumed(tuple((int(k), bytes(b)) for k, b in g.rebases), own)
+
+    def _resumed(self, rebases: tuple, own: bool) -> Trace | None:
+        """One of the two traces after `rebases`, computed only when asked for (the true one rarely is)."""
+        base = self.trace if own else self.other
+        if not rebases or base is None:
+            return base
+        key = (rebases, own)
+        if key not in self._rebased:
+            before = self._resumed(rebases[:-1], own)
+            assert before is not None
             step, output = rebases[-1]
-            program = trace.program
+            program = before.program
             s = program.slots[program.nodes[step - 1].outputs[0]]
             value = tensor_from_bytes(output, s.dtype, s.shape)
-            self._rebased[rebases] = (resume(trace, step, value, self.tamper),
-                                      None if other is None else resume(other, step, value))
-        return self._rebased[rebases]
+            self._rebased[key] = resume(before, step, value, self.tamper if own else None)
+        return self._rebased[key]
 
     def source(self, k: int, g: GameView | None = None) -> Trace:
-        trace, other = self.traces(g)
-        return trace if other is None or self.mix is None or self.mix(k) else other
+        """The trace whose S_k this player claims (its own, or the true one where its strategy says so)."""
+        n = self.trace.steps
+        if self.other is not None and self.policy.honest_at(k, n if self.at_step is None else self.at_step, n):
+            true = self._believed(g, own=False)
+            assert true is not None
+            return true
+        return self._own(g)
 
     def root_for(self, k: int, g: GameView | None = None) -> bytes:
+        """The S_k this player claims."""
         return self.source(k, g).root(k)
 
     def mid_root(self, k: int, g: GameView | None = None) -> bytes:
-        if self.garbage_mids:
-            return hashlib.sha256(b"garbage" + self._rng.randbytes(8)).digest()
-        return self.root_for(k, g)
+        """The root it posts for midpoint k (its strategy's `mid_root`)."""
+        return self.policy.mid_root(k, self.root_for(k, g), self._rng)
 
     def judge(self, k: int, root: bytes, g: GameView | None = None) -> bool:
-        if self.coin_verdicts:
-            return self._rng.random() < 0.5
-        return root == self.root_for(k, g)
+        """Its verdict on the opponent's root for S_k (its strategy's `judge`): True agrees."""
+        return self.policy.judge(k, root, self.root_for(k, g), self._rng)
 
     # ---- opening moves
     def submit(self, arbiter: Arbiter, model_id: bytes, bond: int | None = None, tolerance=None) -> int:
@@ -136,7 +160,7 @@ class Player:
     def act(self, arbiter: Arbiter, game_id: int) -> bool:
         """Make this player's move in the game; False when it stalls (no valid move, or by choice)."""
         g = arbiter.game(game_id)
-        if self.stall_after is not None and self.made.get(game_id, 0) >= self.stall_after:
+        if self.policy.stalls(self.made.get(game_id, 0)):
             return False
         move = getattr(self, "_" + g.phase.value)
         done = move(arbiter, g)
@@ -155,7 +179,7 @@ class Player:
     def _reopen(self, arbiter: Arbiter, g: GameView) -> bool:
         """After a re-base (the challenger's move): dispute the claim's S_N again from the adopted state,
         or stall when this player's re-based trace reaches the claimed S_N (nothing left to dispute)."""
-        if self.root_for(g.position.hi, g) == g.root_hi and not self.garbage_mids:
+        if not self.policy.reopens(self.root_for(g.position.hi, g) == g.root_hi):
             return False
         arbiter.bisect(g.id, self.name, False, self.mid_root(g.position.mid, g))
         return True
@@ -204,9 +228,9 @@ class Player:
         return t.tensor(step, t.program.nodes[step - 1].outputs[0])
 
     def _pick(self, arbiter: Arbiter, g: GameView) -> bool:
-        tree = self._tree(g)
-        below = g.node.stride_below(g.leaf_depth, arbiter.stride)
-        mine = tree.descendants(g.node.depth, g.node.index, below) if tree is not None else []
+        tree, node = self._tree(g), _node_of(g)
+        below = node.stride_below(g.leaf_depth, arbiter.stride)
+        mine = tree.descendants(node.depth, node.index, below) if tree is not None else []
         j = next((j for j, h in enumerate(g.revealed) if j >= len(mine) or h != mine[j]), 0)
         arbiter.pick(g.id, self.name, j)
         return True
@@ -215,7 +239,8 @@ class Player:
         tree = self._tree(g)
         if tree is None:
             return False
-        arbiter.reveal(g.id, self.name, _reveal(tree, g.node.depth, g.node.index, arbiter.stride))
+        node = _node_of(g)
+        arbiter.reveal(g.id, self.name, _reveal(tree, node.depth, node.index, arbiter.stride))
         return True
 
     def _step(self, arbiter: Arbiter, g: GameView) -> bool:
@@ -225,7 +250,7 @@ class Player:
         slot = program.nodes[step - 1].outputs[0]
         w = np.dtype(program.slots[slot].dtype).itemsize
         tree = self._tree(g)
-        mine = tree.chunk(g.node.index) if tree is not None else bytes(len(g.revealed[0]))
+        mine = tree.chunk(_node_of(g).index) if tree is not None else bytes(len(g.revealed[0]))
         theirs = g.revealed[0]
         element = next((e for e in range(len(theirs) // w) if mine[e * w:(e + 1) * w] != theirs[e * w:(e + 1) * w]), 0)
         inputs = []
@@ -238,6 +263,12 @@ class Player:
         return True
 
 
+def _node_of(g: GameView) -> TreeNode:
+    """The disputed tree node of a game at level two (PICK, REVEAL, STEP)."""
+    assert g.node is not None, f"game {g.id} in phase {g.phase.value} has no tree node"
+    return g.node
+
+
 def _reveal(tree: TensorTree, depth: int, index: int, stride: int) -> list[bytes]:
     if depth == tree.depth:
         return [tree.chunk(index)]
@@ -246,67 +277,27 @@ def _reveal(tree: TensorTree, depth: int, index: int, stride: int) -> list[bytes
 
 # ---- strategies -------------------------------------------------------------------------------
 
-def _corrupt(program: Program, at: int, how: str, seed: int):
-    """A tamper that changes one element of step `at`'s output ('add' or 'lsb')."""
-    def tamper(k, written, state):
-        if k != at:
-            return written, {}
-        slot, v = next(iter(written.items()))
-        v = np.array(v, copy=True, order="C")
-        flat = v.reshape(-1)
-        if flat.size == 0:
-            return written, {}
-        e = _random.Random(seed).randrange(flat.size)
-        if v.dtype.kind == "f":  # float programs
-            if how == "lsb":
-                flat.view(np.dtype(f"u{v.dtype.itemsize}"))[e] ^= 1  # one ulp: the least change there is
-            else:
-                x = float(flat[e])
-                flat[e] = x + max(1.0, abs(x)) if np.isfinite(x) else 0.0  # far beyond any sane tolerance
-        elif v.dtype == np.bool_:
-            flat[e] = not flat[e]
-        elif how == "lsb":
-            flat[e] ^= 1
-        else:
-            flat[e] = flat[e] - 37 if flat[e] > 0 else flat[e] + 37  # stays in int8/int16/uint8, never equal
-        return {slot: v}, {}
-    return tamper
+class _Label(Honest):
+    """The honest policy under another name (a `Player` built by hand on a rewritten trace)."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
-def _extra(program: Program, at: int):
-    node = program.nodes[at - 1]
-    target = next((i for i in sorted(program.constants) if i not in node.outputs), program.input_slot)
-
-    def tamper(k, written, state):
-        if k != at:
-            return written, {}
-        return written, {target: hashlib.sha256(b"extra-slot %d" % k).digest()}
-    return tamper
+_corrupt, _extra = corrupt, extra_slot  # the built-in rewrites (strategy.corrupt, strategy.extra_slot)
 
 
-def make_player(name: str, program: Program, x_q: np.ndarray, strategy: str = "honest", at_step: int | None = None,
-                seed: int = 0, honest: Trace | None = None) -> Player:
-    """A player of `strategy` (see the module docstring); at_step K in 1..N (default N)."""
-    if strategy not in STRATEGIES:
-        raise UnknownStrategy(f"unknown strategy '{strategy}' (have: {', '.join(STRATEGIES)})")
+def make_player(name: str, program: Program, x_q: np.ndarray, strategy: Strategy | str = "honest",
+                at_step: int | None = None, seed: int = 0, honest: Trace | None = None) -> Player:
+    """A player named `name` of `strategy` (a built-in's name, a `Strategy` object or an import path;
+    see `strategy.resolve`) whose lie starts at step `at_step` in 1..N (the strategy's `at`: by default
+    N); `honest`: the true trace when already computed (saves recomputing it)."""
+    s = resolve(strategy)
     n = program.steps
-    k = n if at_step is None or strategy == "wrong-final" else int(at_step)
+    k = s.at(at_step, n)
     if not 1 <= k <= n:
         raise StepOutOfRange(f"step {k} is outside 1..{n}: the program has {n} steps")
     honest = honest or compute(program, x_q)
-    if strategy == "honest":
-        return Player(name, honest, strategy, seed=seed)
-    if strategy == "extra-slot":
-        tamper = _extra(program, k)
-        return Player(name, compute(program, x_q, tamper), strategy, tamper, seed=seed)
-    tamper = _corrupt(program, k, "lsb" if strategy == "flip-lsb" else "add", seed)
-    p = Player(name, compute(program, x_q, tamper), strategy, tamper, seed=seed)
-    if strategy == "bad-bisection":
-        p.garbage_mids = True
-    elif strategy == "inconsistent":
-        p.other, p.mix = honest, lambda j: j >= k and bool(j % 2 or j == n)
-    elif strategy == "timeout":
-        p.stall_after = 1
-    elif strategy == "random":
-        p.garbage_mids, p.coin_verdicts = True, True
-    return p
+    tamper = s.rewrite(program, k, seed)
+    trace = honest if tamper is None else compute(program, x_q, tamper)
+    return Player(name, trace, s, tamper, None if trace is honest else honest, seed, k)

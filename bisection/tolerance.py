@@ -25,6 +25,7 @@ def _f32(x: float) -> float:
 
 @dataclass(frozen=True)
 class Tolerance:
+    """How far a float step's output may be from a juror's recomputation: |got - want| <= atol + rtol * |want|."""
     atol: float
     rtol: float
 
@@ -52,6 +53,7 @@ class Tolerance:
 
     @classmethod
     def unpack(cls, packed: int) -> "Tolerance":
+        """The tolerance a uint64 packs (`packed`: two float32s), as claims and requests carry it."""
         if isinstance(packed, bool) or not isinstance(packed, (int, np.integer)) or not 0 <= int(packed) <= MAX_U64:
             raise InvalidTolerance(f"a packed tolerance is a uint64, got {packed!r}")
         packed = int(packed)

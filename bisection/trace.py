@@ -10,14 +10,14 @@ Float programs (runtime.float_program) trace the same way: their `step` is the r
 execution and their slots' canonical bytes are IEEE bits (runtime.tensor_root.ENCODING).
 
 A `Trace` also keeps every value it computed, so a player can later prove any slot of any S_k.
-A `tamper` hook lets adversarial players build the trace they will defend: it sees each step's
-output and may change it (later steps then compute from the changed value) or change other leaves.
+A `tamper` hook (a strategy's step rewrite, `bisection.strategy.StepRewrite`) lets adversarial
+players build the trace they will defend: it sees each step's output and may change it (later steps
+then compute from the changed value) or change other leaves.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -26,14 +26,17 @@ from runtime.program import Program
 
 from .commitments import ModelCommitment, check_input, commit, hashed_bytes
 from .merkle import ZERO, StateTree, TensorTree, fast_tensor_root
+from .strategy import StepRewrite
 
-# tamper(k, written, state) -> (written, extra_leaves): may replace the step's outputs and may set
-# other slots' leaves to arbitrary 32-byte values from step k on.
-Tamper = Callable[[int, dict, list], tuple[dict, dict]]
+Tamper = StepRewrite
+"""A strategy's step rewrite `(k, written, state) -> (written, extra)`: may replace the step's outputs
+and may set other slots' leaves to arbitrary 32-byte values from step k on (`bisection.strategy`)."""
 
 
 @dataclass
 class Trace:
+    """An execution committed step by step: S_0..S_N (`roots`) and every value written, so any slot of any
+    S_k can be proven later. Built by `compute` (or `resume`)."""
     program: Program
     commitment: ModelCommitment
     x_q: np.ndarray
@@ -46,13 +49,16 @@ class Trace:
 
     @property
     def steps(self) -> int:
+        """N, the program's steps."""
         return len(self.roots) - 1
 
     @property
     def final_root(self) -> bytes:
+        """S_N."""
         return self.roots[-1]
 
     def root(self, k: int) -> bytes:
+        """S_k."""
         return self.roots[k]
 
     def _version(self, k: int, slot: int):
@@ -64,6 +70,7 @@ class Trace:
         return found
 
     def leaf(self, k: int, slot: int) -> bytes:
+        """The leaf of `slot` in S_k (ZERO while unwritten)."""
         v = self._version(k, slot)
         return ZERO if v is None else v[1]
 
@@ -88,6 +95,7 @@ class Trace:
         return np.frombuffer(v[2], dtype=np.dtype(s.dtype).newbyteorder(">")).reshape(s.shape).astype(s.dtype)
 
     def state_tree(self, k: int) -> StateTree:
+        """The state tree of S_k (built on demand, cached)."""
         if k not in self._trees:
             self._trees[k] = StateTree([self.leaf(k, i) for i in range(len(self.program.slots))])
         return self._trees[k]
@@ -97,6 +105,7 @@ class Trace:
         return self.state_tree(k).proof(slot)
 
     def output_root(self) -> bytes:
+        """The output slot's tensor root in S_N: the result a claim names."""
         return self.leaf(self.steps, self.program.output_slots[0])
 
 

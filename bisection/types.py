@@ -15,33 +15,46 @@ from enum import Enum
 
 
 class Side(str, Enum):
+    """A side of a game. A str: `Side.DEFENDER == "defender"`."""
     DEFENDER = "defender"
     CHALLENGER = "challenger"
 
+    def __str__(self) -> str:
+        return self.value  # "defender", in f-strings and prints too (a str Enum's default is "Side.DEFENDER")
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
     @property
     def other(self) -> "Side":
+        """The opposite side."""
         return Side.CHALLENGER if self is Side.DEFENDER else Side.DEFENDER
 
 
 def ceil_log2(n: int) -> int:
+    """ceil(log2 n), 0 for n <= 1."""
     return 0 if n <= 1 else (n - 1).bit_length()
 
 
 @dataclass(frozen=True)
 class Position:
+    """Level one: the interval (lo, hi] of steps in dispute; both sides agree on S_lo, not on S_hi."""
     lo: int
     hi: int
 
     @property
     def mid(self) -> int:
+        """The midpoint whose root is posted next."""
         return (self.lo + self.hi) // 2
 
     @property
     def is_final(self) -> bool:
+        """Whether one step is left in dispute (hi = lo + 1)."""
         return self.hi - self.lo == 1
 
     @property
     def disputed_step(self) -> int:
+        """The step in dispute once final: hi."""
         return self.hi
 
     def agree(self) -> "Position":
@@ -60,6 +73,7 @@ class Position:
 
 @dataclass(frozen=True)
 class TreeNode:
+    """Level two: node (depth, index) of the disputed output tensor's tree; depth 0 is its root."""
     depth: int
     index: int
 
@@ -73,6 +87,7 @@ class TreeNode:
 
     @staticmethod
     def max_reveals(leaf_depth: int, stride: int) -> int:
+        """Reveals from the root to a leaf at most: ceil(leaf_depth / stride)."""
         return -(-leaf_depth // stride)
 
 
@@ -83,14 +98,17 @@ class Clock:
     remaining: float
 
     def expired(self, elapsed: float) -> bool:
+        """Whether `elapsed` exceeds the time left."""
         return elapsed > self.remaining
 
     def charge(self, elapsed: float) -> "Clock":
+        """The clock after `elapsed` more of this side's time."""
         return Clock(max(0.0, self.remaining - elapsed))
 
 
 @dataclass(frozen=True)
 class Bond:
+    """Wei (or units in memory) that `owner` put up."""
     owner: str
     amount: int
 
@@ -113,6 +131,7 @@ class Claim:
     tolerance: int = 0  # packed Tolerance for float steps (0: exact)
 
     def with_status(self, status: str) -> "Claim":
+        """This claim with another status."""
         return replace(self, status=status)
 
 

@@ -38,11 +38,14 @@ RANDOM_CALIBRATION_SAMPLES = 64
 
 @dataclass
 class ExactResult:
+    """What the exact profile computes: integer outputs (int16, one per graph output), their scales, and
+    the output root that commits to them."""
     outputs: list[np.ndarray]  # int16, one per graph output
     scales: list[float]
     seconds: float = 0.0
 
     def floats(self) -> list[np.ndarray]:
+        """The outputs dequantized to float64 (integer * scale)."""
         return [o.astype(np.float64) * s for o, s in zip(self.outputs, self.scales)]
 
     @property
@@ -53,6 +56,8 @@ class ExactResult:
 
 @dataclass
 class Model:
+    """An ONNX model with both profiles: `run_fast` (onnxruntime, float) and `run_exact` (the integer
+    program, bit-identical everywhere). Load with `Model.load(zoo name or .onnx path, profile=...)`."""
     proto: onnx.ModelProto
     name: str
     source: Path | None = None
@@ -92,10 +97,12 @@ class Model:
         return specs[0]
 
     def default_shape(self, batch: int = 1) -> tuple[int, ...]:
+        """The input shape with its dynamic batch dimension set to `batch`."""
         return tuple(batch if d is None else d for d in self.spec.shape)
 
     # ---- fast profile
     def run_fast(self, x, device: str = "auto") -> list[np.ndarray]:
+        """The float outputs from onnxruntime (`device`: auto, cpu or cuda)."""
         x = check_input(self.spec, x)
         try:
             if device not in self._sessions:
@@ -167,11 +174,14 @@ class Model:
         return min(rows)
 
     def program(self, shape: tuple[int, ...]) -> Program:
+        """The exact integer program for an input of `shape` (built once per shape): what traces, the
+        dispute game and the one-step check run."""
         shape = tuple(int(d) for d in shape)
         if shape not in self._programs:
             if len(input_specs(self.proto)) != 1:
                 raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
             self._ensure_calibrated()
+            assert self.max_abs is not None  # INVARIANT: calibrated just above
             self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs)
         return self._programs[shape]
 
@@ -198,6 +208,7 @@ class Model:
         return quantize(x, prog.slots[prog.input_slot].scale)
 
     def run_exact(self, x, backend: str = "numpy", device: str = "cpu") -> ExactResult:
+        """Quantize `x` and run the exact program (`backend`: numpy, or torch on `device`)."""
         bk = get_backend(backend, device)
         x_q = self.quantize_input(x)
         prog = self.program(x_q.shape)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from eth_account.signers.local import LocalAccount
@@ -36,9 +36,12 @@ from verifiers.catalog import Catalog, ModelEntry
 from verifiers.chainlog import install as install_log_index
 from verifiers.deployment import (DEFAULT_CONFIG, DEFAULT_OPML, NODE_STAKE, Deployment, attach, deploy_all,
                                   register_model)
-from verifiers.errors import InvalidRequest
+from verifiers.errors import InvalidRequest, UnknownCheat
 from verifiers.modes.base import Handle, Request
 from verifiers.verdict import Verdict
+
+if TYPE_CHECKING:
+    from bisection.strategy import Strategy
 
 WALL_LIMIT = 600.0  # seconds: the last guard of `wait` when the chain itself stops moving
 
@@ -51,19 +54,25 @@ class Roles:
     committee: int
 
     def members(self, chain: Chain) -> list[LocalAccount]:
+        """The committee's node accounts (dev accounts 1..committee)."""
         return chain.accounts[1:1 + self.committee]
 
     def submitter(self, chain: Chain) -> LocalAccount:
+        """The opML submitter's account."""
         return chain.accounts[1 + self.committee]
 
     def watcher(self, chain: Chain) -> LocalAccount:
+        """The watcher's account."""
         return chain.accounts[2 + self.committee]
 
     def requester(self, chain: Chain) -> LocalAccount:
+        """The account that sends requests and pays their fees."""
         return chain.accounts[3 + self.committee]
 
 
 class Tribunal:
+    """A deployment on one chain with its in-process agents: `connect` to get one, `infer` to send a request."""
+
     def __init__(self, deployment: Deployment, *, catalog: Catalog, scheduler: Scheduler, requester: LocalAccount,
                  drive_blocks: bool, owns_chain: bool, roles: Roles):
         self.deployment, self.chain = deployment, deployment.chain
@@ -73,8 +82,8 @@ class Tribunal:
     # ------------------------------------------------------------ connecting
     @classmethod
     def connect(cls, target: str = "embedded", *, committee: int = 5, agents: bool = True,
-                member_cheats: list[str] | tuple[str, ...] = (), submitter_cheat: str = "honest",
-                watcher_cheat: str = "honest", watcher: bool = True, bond: int | None = None, deployment: str | Path | dict | None = None,
+                member_cheats: list[str] | tuple[str, ...] = (), submitter_cheat: "Strategy | str" = "honest",
+                watcher_cheat: "Strategy | str" = "honest", watcher: bool = True, bond: int | None = None, deployment: str | Path | dict | None = None,
                 config: SystemConfig | None = None, opml_config=None, models: tuple[str, ...] | None = None,
                 drive_blocks: bool | None = None, chain: Chain | None = None, catalog: Catalog | None = None,
                 requester: LocalAccount | None = None, **chain_options) -> "Tribunal":
@@ -82,7 +91,8 @@ class Tribunal:
 
         committee: nodes staked, and the committee size (every node sits on every committee, so
         `member_cheats[i]` is exactly what member i does); member_cheats / submitter_cheat /
-        watcher_cheat: the agents' strategies (see verifiers.agents); agents=False starts none (nobody
+        watcher_cheat: the agents' strategies (see verifiers.agents; the submitter's and the watcher's
+        may be a `bisection.Strategy` object or an import path to one); agents=False starts none (nobody
         answers: requests time out); drive_blocks: mine a block when idle (default: when this process
         started the chain); requester: who sends requests and pays their fees (default: the dev role's)."""
         if committee < 1:
@@ -115,6 +125,8 @@ class Tribunal:
 
     def start_agents(self, member_cheats: list[str], submitter_cheat: str = "honest",
                      watcher_cheat: str | None = "honest", bond: int | None = None) -> None:
+        """Start the in-process agents: a member per committee seat (`member_cheats[i]` for member i), the
+        submitter and, unless `watcher_cheat` is None, the watcher."""
         from verifiers.agents.base import role  # the registered class of each role (hybrid extends member, watcher)
 
         c = self.chain
@@ -128,9 +140,16 @@ class Tribunal:
             self.scheduler.add(role("watcher")(self.deployment, self.roles.watcher(c), catalog=self.catalog,
                                                cheat=watcher_cheat, name="watcher", bond=bond))
 
-    def set_cheats(self, *, liars: int = 0, submitter: str = "honest", watcher: str = "honest") -> None:
+    def set_cheats(self, *, liars: int = 0, submitter: "Strategy | str" = "honest",
+                   watcher: "Strategy | str" = "honest") -> None:
         """Re-arm the in-process agents: the first `liars` members vote one wrong answer (`wrong-output`),
-        the others are honest; the submitter and the watcher play the named strategies."""
+        the others are honest; the submitter and the watcher play `submitter` and `watcher`: a strategy's
+        name (a dispute-game strategy or `late`), a `bisection.Strategy` object, or an import path
+        `package.module:Name` to one. Raises UnknownCheat (and changes nothing) for one a role does not play."""
+        for a in self.scheduler.agents:
+            cheat = {"submitter": submitter, "watcher": watcher}.get(a.role)
+            if cheat is not None and not a.accepts(cheat):
+                raise UnknownCheat(f"the {a.role} role has no strategy '{cheat}' (have: {', '.join(a.cheats)})")
         members = [a for a in self.scheduler.agents if a.role == "member"]
         for i, m in enumerate(members):
             m.cheat = "wrong-output" if i < liars else "honest"
@@ -141,6 +160,7 @@ class Tribunal:
                 a.cheat = watcher
 
     def close(self) -> None:
+        """Close the chain when this object started it (embedded, anvil)."""
         if self.owns_chain:
             self.chain.close()
 
@@ -152,6 +172,7 @@ class Tribunal:
 
     # ------------------------------------------------------------ requests
     def model(self, name: str) -> ModelEntry:
+        """The catalog entry of model `name` (a zoo name, `NAME@fast`, or an .onnx path)."""
         return self.catalog.entry(name)
 
     def ensure_registered(self, entry: ModelEntry) -> None:
@@ -217,9 +238,11 @@ class Receipt:
 
     @property
     def request_id(self) -> int | None:
+        """The request's id on chain (None for a mode without one)."""
         return self.handle.request_id
 
     def status(self) -> Verdict:
+        """The verdict as the chain has it now (one read, nothing sent)."""
         return self._stamp(self.mode.poll(self.tribunal, self.request, self.handle))
 
     def wait(self, *, until: tuple[str, ...] = ("final", "timed out", "rejected"), poll: float = 0.2,

@@ -35,6 +35,8 @@ class Transaction:
 
 @dataclass
 class Verdict:
+    """What a request resolved to: mode, status (see the module docstring), the answer, latency, gas, the
+    transactions that made it and the evidence (votes, claims, games)."""
     mode: str
     status: str
     output: Any = None  # the answer as the caller reads it (a label, token ids), when the chain settled one
@@ -55,13 +57,16 @@ class Verdict:
 
     @property
     def gas_total(self) -> int:
+        """Gas of every transaction that served the request."""
         return sum(t.gas for t in self.transactions)
 
     @property
     def settled(self) -> bool:
+        """Whether the status can no longer change."""
         return self.status in SETTLED
 
     def as_dict(self) -> dict:
+        """The verdict as JSON-ready dicts, with `gas_total`."""
         d = asdict(self)
         d["gas_total"] = self.gas_total
         return d

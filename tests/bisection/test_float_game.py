@@ -121,7 +121,7 @@ def test_float_game_every_strategy_honest_side_wins(strategy, cheater, tol):
     noise = strategy == "flip-lsb" and cheater == "defender" and tol == DEFAULT
     honest_wins = "challenger" if cheater == "defender" else "defender"
     assert r.winner == ("defender" if noise else honest_wins), r.reason
-    assert r.claim_status == ("rejected" if r.winner == "challenger" else "pending")
+    assert r.claim_status == ("rejected" if r.winner is Side.CHALLENGER else "pending")
     if noise:  # the flip at step 3 adopted, then the challenger has nothing left to dispute
         assert r.rebases == (3,) and "clock ran out" in r.reason
     _jury_rounds_bounded(r, prog.steps)
@@ -562,8 +562,8 @@ def test_float_game_dishonest_challenger_of_an_exact_defender_pays_every_round_a
     prog, x, _ = float_case("gpt2-tiny")
     at = data.draw(st.integers(1, prog.steps), "at")
     r = dispute.run(prog, x, cheat=strategy, at_step=at, cheater="challenger", tolerance=DEFAULT)
-    assert r.winner == "defender" and r.charged[0] == 0 and r.charged[1] >= len(r.rebases), r.reason
-    assert all(e["verdict"] == "exact" for e in r.transcript if e["kind"] == "verdict")
+    assert r.winner is Side.DEFENDER and r.charged[0] == 0 and r.charged[1] >= len(r.rebases), r.reason
+    assert all(e.detail["verdict"] == "exact" for e in r.transcript if e.kind == "verdict")
     _jury_rounds_bounded(r, prog.steps)
 
 

@@ -11,7 +11,7 @@ from .bisection_cases import MODELS, case
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bisection import STRATEGIES, MemoryArbiter, dispute
+from bisection import STRATEGIES, MemoryArbiter, Side, dispute
 from bisection.errors import NothingToDispute
 from bisection.types import BOND_GROWTH, bond_at, ceil_log2
 
@@ -21,13 +21,14 @@ SIDES = ("defender", "challenger")
 
 def _check(result, side: str) -> None:
     honest = "challenger" if side == "defender" else "defender"
-    assert result.winner == honest, (result.strategy, side, result.reason, result.rejected)
+    assert result.winner is Side(honest), (result.strategy, side, result.reason, result.rejected)
+    assert result.cheater is Side(side)
     assert result.moves <= result.max_moves, result.transcript
     assert len(result.transcript) == result.moves
     assert result.claim_status == ("rejected" if side == "defender" else "pending")
     # The winner takes every bond of the game (each move's, by depth; a timeout claim carries none),
     # and the claim bond when the lie was the claim's; the liar is paid nothing.
-    pot = sum(bond_at(1, BOND_GROWTH, m["move"] - 1) for m in result.transcript if m["kind"] != "timeout")
+    pot = sum(bond_at(1, BOND_GROWTH, m.number - 1) for m in result.transcript if m.kind != "timeout")
     assert result.payouts.get(honest, 0) == pot + (1 if side == "defender" else 0)
     assert result.payouts.get(side, 0) == 0
 

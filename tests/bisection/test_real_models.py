@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bisection import STRATEGIES, dispute
+from bisection import STRATEGIES, Side, dispute
 
 from .bisection_cases import case
 
@@ -44,4 +44,4 @@ def test_gpt2Tiny_batchOfSequences_wrongOutputLosesAtEveryLayerNorm():
     assert ln
     for k in ln:
         r = dispute.run(program, x_q, "wrong-output", k, "defender")
-        assert r.winner == "challenger" and r.disputed_step == k, (k, r.reason)
+        assert r.winner is Side.CHALLENGER and r.disputed_step == k, (k, r.reason)

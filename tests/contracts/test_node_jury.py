@@ -638,7 +638,7 @@ def test_float_dispute_through_chain_arbiter_and_brain_jury_honest_side_wins(env
     arbiter = ChainArbiter(env.opml, {"defender": env.defender, "challenger": env.challenger}, jurors=jurors)
     r = dispute.run(program, x, cheat=strategy, at_step=3, cheater=cheater, arbiter=arbiter, tolerance=DEFAULT)
     assert r.winner == ("challenger" if cheater == "defender" else "defender"), r.reason
-    kinds = [e["kind"] for e in r.transcript]
+    kinds = [e.kind for e in r.transcript]
     assert "post_node" in kinds and kinds.index("post_node") < len(kinds) - 1
     if cheater == "defender":  # its lie is found beyond tolerance at once
         assert kinds[-2:] == ["post_node", "verdict"] and "won by vote" in r.reason

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bisection import dispute
+from bisection import Side, dispute
 from contracts.chain import connect
 from contracts.onestep import OneStep, deploy_onestep, prestates, step_proof
 from tests.runtime.test_real_files import tiny_lm_once
@@ -53,4 +53,4 @@ def test_cheatingSubmitter_losesOnChain(lm):
                         ChainArbiter(deploy_opml(chain, OpmlConfig())))
     finally:
         chain.close()
-    assert r.winner == "challenger"
+    assert r.winner is Side.CHALLENGER

@@ -81,7 +81,7 @@ def system(deployed: OpmlSystem):
 def outcome(r) -> tuple:
     """What must agree between the arbiters."""
     return (r.winner, r.disputed_step, r.moves, r.chunks, r.claim_status, r.payouts,
-            [(x["side"], x["phase"], x["error"]) for x in r.rejected], [m["kind"] for m in r.transcript])
+            [(x["side"], x["phase"], x["error"]) for x in r.rejected], [m.kind for m in r.transcript])
 
 
 def play_both(system: OpmlSystem, name, cheat, k, side, batch=1, sample=0, seed=0):
@@ -97,10 +97,11 @@ def play_both(system: OpmlSystem, name, cheat, k, side, batch=1, sample=0, seed=
 
 
 def check_same(memory, chain, side) -> None:
-    honest = "challenger" if side == "defender" else "defender"
-    assert chain.winner == honest, (chain.strategy, side, chain.reason, chain.rejected)
+    honest = Side(side).other
+    assert chain.winner is honest, (chain.strategy, side, chain.reason, chain.rejected)
     assert outcome(chain) == outcome(memory), (outcome(chain), outcome(memory))
-    assert all(m["gas"] > 0 for m in chain.transcript)
+    assert all(m.gas > 0 for m in chain.transcript) and chain.gas == sum(m.gas for m in chain.transcript)
+    assert memory.gas is None and all(m.gas is None for m in memory.transcript)
 
 
 class Setup:
@@ -145,7 +146,7 @@ def test_multiChunkOutput_levelTwoDescends_sameOutcome(embedded, name, batch, k)
     for side in SIDES:
         memory, chain = play_both(embedded, name, "wrong-output", k, side, batch=batch)
         check_same(memory, chain, side)
-        assert chain.chunks > 1 and "pick" in [m["kind"] for m in chain.transcript]
+        assert chain.chunks > 1 and "pick" in [m.kind for m in chain.transcript]
 
 
 @pytest.mark.anvil

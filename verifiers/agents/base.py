@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Callable, ClassVar
+from typing import Any, Callable, ClassVar
 
 from eth_account.signers.local import LocalAccount
 
@@ -62,11 +62,13 @@ LOOKBACK = 1024  # blocks of history an agent re-reads each tick: longer than an
 
 
 def register_role(cls: type["Agent"]) -> type["Agent"]:
+    """Class decorator: `tribunal node --role NAME` (and `role(NAME)`) finds the class by its `role`."""
     ROLES[cls.role] = cls
     return cls
 
 
 def role(name: str) -> type["Agent"]:
+    """The registered agent class of role `name` (UnknownRole otherwise)."""
     import verifiers.agents  # noqa: F401 - registers the built-in roles
 
     if name not in ROLES:
@@ -75,12 +77,14 @@ def role(name: str) -> type["Agent"]:
 
 
 class Agent:
+    """A party that acts only on chain state (see the module docstring). Subclasses set `role` and
+    `cheats` and implement `tick`."""
     role: ClassVar[str] = "agent"
     cheats: ClassVar[tuple[str, ...]] = ("honest",)
 
     def __init__(self, deployment: Deployment, account: LocalAccount, *, catalog: Catalog | None = None,
-                 cheat: str = "honest", name: str | None = None):
-        if cheat not in self.cheats:
+                 cheat: Any = "honest", name: str | None = None):
+        if not self.accepts(cheat):
             raise UnknownCheat(f"the {self.role} role has no strategy '{cheat}' (have: {', '.join(self.cheats)})")
         self.d, self.chain, self.account = deployment, deployment.chain, account
         self.catalog = catalog or Catalog()
@@ -89,8 +93,15 @@ class Agent:
         self.log: list[dict] = []  # what it did and what the chain refused, newest last (for people; never read back)
         self._failures: set[tuple] = set()  # (duty, item, error) already logged by `isolated`: logged once, not every tick
 
+    @classmethod
+    def accepts(cls, cheat: Any) -> bool:
+        """Whether this role plays `cheat` (one of `cheats`; the opML roles also take a dispute-game
+        `Strategy` object or an import path to one). May raise UnknownCheat saying why not."""
+        return cheat in cls.cheats
+
     @property
     def address(self) -> str:
+        """The agent's account address."""
         return self.account.address
 
     def tick(self) -> int:
@@ -99,12 +110,15 @@ class Agent:
 
     # ---- helpers for duties
     def from_block(self) -> int:
+        """The first block of the history each tick re-reads (LOOKBACK blocks back, not before the deployment)."""
         return max(self.d.start_block, self.chain.block_number - LOOKBACK)
 
     def recent(self, address: str, *kinds, key: int | None = None) -> list[Seen]:
+        """Events of `kinds` emitted by `address` since `from_block` (with `key`: of that indexed id only)."""
         return events(self.chain, address, *kinds, from_block=self.from_block(), key=key)
 
     def send(self, what: str, fn: Callable[[], object]) -> object | None:
+        """Run one transaction and log it; a contract's refusal is logged and returns None."""
         try:
             r = fn()
         except TribunalError as e:
@@ -149,6 +163,7 @@ class Scheduler:
         self.agents = list(agents or [])
 
     def add(self, agent: Agent) -> Agent:
+        """Add an agent to tick; returns it."""
         self.agents.append(agent)
         return agent
 

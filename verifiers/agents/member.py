@@ -36,6 +36,7 @@ COMPUTED = (ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX, ResultKind.NODE_CHECK)  #
 
 @register_role
 class Member(Agent):
+    """A staked committee member: commits and reveals its answer for every request it sits on."""
     role = "member"
     cheats = CHEATS
 

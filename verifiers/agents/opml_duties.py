@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bisection.errors import UnknownStrategy
 from bisection.players import STRATEGIES, Player, make_player
+from bisection.strategy import Strategy, name_of, resolve
 from bisection.trace import compute
 from contracts import events as ev
 from contracts.arbiter import ChainArbiter
@@ -23,7 +25,7 @@ from runtime.errors import TribunalError
 from runtime.tensor_root import tensor_bytes
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
-from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable
+from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable, UnknownCheat
 
 GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
 CLAIM_PENDING, CLAIM_FINAL, CLAIM_REJECTED = "pending", "final", "rejected"
@@ -88,14 +90,32 @@ class OpmlAgent(Agent):
         self._players: dict[tuple, Player] = {}
         self._inputs: dict[tuple, tuple] = {}  # (claim's tx hash, claim id) -> (entry, x_q): a cache of chain reads
 
-    @property
-    def strategy(self) -> str:
-        """The dispute-game strategy this agent plays ("honest" unless its cheat is one)."""
-        return self.cheat if self.cheat in GAME_STRATEGIES else "honest"
+    @classmethod
+    def accepts(cls, cheat) -> bool:
+        """A name in `cheats`, or a dispute-game `Strategy` object or import path (`package.module:Name`,
+        `file.py:Name`): one of the player's own, played as any built-in is."""
+        if not set(GAME_STRATEGIES) <= set(cls.cheats):  # a role that plays no games (a hybrid member)
+            return cheat in cls.cheats
+        if isinstance(cheat, str) and (cheat in cls.cheats or ":" not in cheat):
+            return cheat in cls.cheats
+        try:
+            resolve(cheat)
+        except UnknownStrategy as e:
+            raise UnknownCheat(f"the {cls.role} role cannot play {cheat!r}: {e}") from None
+        return True
 
-    def player(self, entry, x_q: np.ndarray, strategy: str | None = None) -> Player:
+    @property
+    def strategy(self) -> Strategy | str:
+        """The dispute-game strategy this agent plays: a built-in's name ("honest" unless its cheat is
+        one), or the `Strategy` object its cheat names."""
+        c = self.cheat
+        if isinstance(c, str) and ":" not in c:
+            return c if c in GAME_STRATEGIES else "honest"
+        return resolve(c)
+
+    def player(self, entry, x_q: np.ndarray, strategy: Strategy | str | None = None) -> Player:
         strategy = strategy or self.strategy
-        key = (entry.model_id, hashlib.sha256(x_q.tobytes()).digest(), strategy)
+        key = (entry.model_id, hashlib.sha256(x_q.tobytes()).digest(), name_of(strategy))
         if key not in self._players:
             program = entry.program
             self.arbiter._programs[entry.model_id] = program

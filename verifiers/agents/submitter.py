@@ -23,6 +23,7 @@ from verifiers.agents.opml_duties import GAME_STRATEGIES, OpmlAgent
 
 @register_role
 class Submitter(OpmlAgent):
+    """The opML submitter: answers requests with bonded claims and defends them (module docstring)."""
     role = "submitter"
     cheats = GAME_STRATEGIES + ("late",)
 

@@ -24,6 +24,7 @@ from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAge
 
 @register_role
 class Watcher(OpmlAgent):
+    """The watcher: re-executes every opML claim and disputes only what is wrong (module docstring)."""
     role = "watcher"
     cheats = GAME_STRATEGIES + ("late",)
 
@@ -50,6 +51,7 @@ class Watcher(OpmlAgent):
                    for gid in games if gid not in st.over)
 
     def challenge(self, cid: int, seen) -> int:
+        """Open a game on claim `cid` when its S_N differs from this watcher's own; returns transactions sent."""
         found = self.claim_input(cid, seen)
         if found is None:
             return 0

@@ -12,6 +12,7 @@ from runtime.errors import TribunalError
 
 from bisection import STRATEGIES, MemoryArbiter, dispute
 from bisection.errors import NothingToDispute, UnknownStrategy
+from bisection.strategy import Strategy, resolve as resolve_strategy
 
 from ..inputs import add_model_input_args, resolve
 
@@ -27,21 +28,30 @@ class UnsupportedChain(TribunalError):
 def add_arguments(p) -> None:
     add_model_input_args(p, profile="exact")
     p.add_argument("--cheat", required=True, metavar="STRATEGY",
-                   help=f"[defender:|challenger:]STRATEGY, one of {', '.join(STRATEGIES)} (default side: defender)")
+                   help=f"[defender:|challenger:]STRATEGY, one of {', '.join(STRATEGIES)} or an import path "
+                        "package.module:Name / file.py:Name of one's own (default side: defender)")
     p.add_argument("--at-step", type=int, default=None, metavar="K", help="the step the cheat starts at (1..N; default N)")
     p.add_argument("--chain", default="none", help="where the arbiter runs: none (in memory), embedded (py-evm in process) or anvil (started here)")
     p.add_argument("--seed", type=int, default=0, help="seeds the cheater's choices (element, garbage roots)")
     p.add_argument("--stride", type=int, default=2, help="tree levels per level-two reveal (>= 1)")
 
 
-def parse_cheat(spec: str) -> tuple[str, str]:
-    side, _, strategy = spec.rpartition(":")
-    side = side or "defender"
-    if side not in ("defender", "challenger"):
+def parse_cheat(spec: str) -> tuple[str, Strategy]:
+    """(side, strategy) of `--cheat [SIDE:]STRATEGY`; STRATEGY may be an import path (it has a ':' itself)."""
+    side, sep, rest = spec.partition(":")
+    if sep and side in ("defender", "challenger"):
+        strategy = rest
+    elif sep and rest in STRATEGIES:
         raise UnknownStrategy(f"--cheat '{spec}': the side must be defender or challenger")
-    if strategy not in STRATEGIES:
-        raise UnknownStrategy(f"--cheat '{spec}': unknown strategy '{strategy}' (have: {', '.join(STRATEGIES)})")
-    return side, strategy
+    else:
+        side, strategy = "defender", spec
+    if ":" not in strategy and strategy not in STRATEGIES:
+        raise UnknownStrategy(f"--cheat '{spec}': unknown strategy '{strategy}' (have: {', '.join(STRATEGIES)}, "
+                              f"or package.module:Name)")
+    try:
+        return side, resolve_strategy(strategy)
+    except UnknownStrategy as e:
+        raise UnknownStrategy(f"--cheat '{spec}': {e}") from None
 
 
 def run(args) -> dict:
@@ -53,14 +63,18 @@ def run(args) -> dict:
     model, x, source = resolve(args, profile="exact")
     x_q = model.quantize_input(x)
     program = model.program(x_q.shape)
-    base = {"model": model.name, "input": source, "chain": args.chain, "steps": program.steps, "strategy": strategy}
+    n = program.steps
+    fixed = n > 1 and strategy.at(1, n) == strategy.at(n, n)  # its step is its own (wrong-final: always N)
+    at_step = strategy.at(args.at_step, program.steps) if args.at_step is not None or fixed else None
+    base = {"model": model.name, "input": source, "chain": args.chain, "steps": program.steps,
+            "strategy": strategy.name}
     if args.chain != "none":
-        return {**base, **_on_chain(args, program, x_q, strategy, side)}
+        return {**base, **_on_chain(args, program, x_q, strategy, side), "at_step": at_step}
     try:
         r = dispute.run(program, x_q, strategy, args.at_step, side, args.seed, MemoryArbiter(stride=args.stride))
     except NothingToDispute as e:
         return {**base, **_undisputed(e)}
-    return {**base, **r.as_dict(), "at_step": args.at_step if strategy != "wrong-final" else program.steps}
+    return {**base, **r.as_dict(), "at_step": at_step}
 
 
 def _undisputed(e: Exception) -> dict:
@@ -69,7 +83,7 @@ def _undisputed(e: Exception) -> dict:
             "claim_status": "pending", "payouts": {}, "seconds": 0.0}
 
 
-def _on_chain(args, program, x_q, strategy: str, side: str) -> dict:
+def _on_chain(args, program, x_q, strategy: Strategy, side: str) -> dict:
     """The same dispute against the opML contracts on a fresh embedded chain or anvil."""
     import time
 
@@ -91,8 +105,7 @@ def _on_chain(args, program, x_q, strategy: str, side: str) -> dict:
         wall = time.perf_counter() - deployed
     finally:
         chain.close()
-    return {**r.as_dict(), "at_step": args.at_step if strategy != "wrong-final" else program.steps,
-            "gas_total": sum(t["gas"] for t in arbiter.gas), "gas_moves": sum(m["gas"] for m in r.transcript),
+    return {**r.as_dict(), "gas_total": sum(t["gas"] for t in arbiter.gas), "gas_moves": r.gas or 0,
             "gas_by_kind": _by_kind(arbiter.gas), "deploy_seconds": deployed - t0, "wall_seconds": wall}
 
 

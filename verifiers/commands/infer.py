@@ -33,7 +33,8 @@ def add_arguments(p) -> None:
     p.add_argument("--committee", type=int, default=5, metavar="K", help="committee size (and nodes staked)")
     p.add_argument("--liars", type=int, default=0, metavar="L", help="L committee members vote the same wrong answer")
     p.add_argument("--cheat", default="honest", metavar="STRATEGY",
-                   help=f"the submitter's strategy: {', '.join(GAME_STRATEGIES)}, late")
+                   help=f"the submitter's strategy: {', '.join(GAME_STRATEGIES)}, late, or an import path "
+                        "package.module:Name / file.py:Name to one of one's own (bisection.strategy)")
     p.add_argument("--watcher-cheat", default="honest", metavar="STRATEGY", help="the watcher's strategy (same names)")
     p.add_argument("--bond", type=int, default=None, metavar="WEI",
                    help="the submitter's and watcher's bond per claim or game (default: the game's minimum)")
@@ -64,8 +65,17 @@ def check_args(args):
     if not 0 <= args.liars <= args.committee:
         raise InvalidRequest(f"--liars must be in 0..{args.committee} (the committee), got {args.liars}")
     for flag, value in (("--cheat", args.cheat), ("--watcher-cheat", args.watcher_cheat)):
-        if value not in GAME_STRATEGIES + ("late",):
-            raise UnknownCheat(f"{flag} '{value}': unknown strategy (have: {', '.join(GAME_STRATEGIES)}, late)")
+        if ":" in value:  # an import path to a strategy of one's own
+            from bisection.errors import UnknownStrategy
+            from bisection.strategy import resolve
+
+            try:
+                resolve(value)
+            except UnknownStrategy as e:
+                raise UnknownCheat(f"{flag} '{value}': {e}") from None
+        elif value not in GAME_STRATEGIES + ("late",):
+            raise UnknownCheat(f"{flag} '{value}': unknown strategy (have: {', '.join(GAME_STRATEGIES)}, late, "
+                               f"or package.module:Name)")
     if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee and args.deployment is None:
         raise FeeBelowMinimum(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei")
     if args.bond is not None and args.bond < DEFAULT_OPML.min_bond and args.deployment is None:

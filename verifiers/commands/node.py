@@ -25,7 +25,9 @@ def add_arguments(p) -> None:
     p.add_argument("--rpc", required=True, metavar="URL", help="the chain's JSON-RPC URL")
     p.add_argument("--key", required=True, metavar="KEY", help="the agent's private key (0x-hex)")
     p.add_argument("--deployment", required=True, metavar="FILE", help="the deployment to serve (a saved JSON file)")
-    p.add_argument("--cheat", default="honest", metavar="STRATEGY", help="a dishonest strategy of the role")
+    p.add_argument("--cheat", default="honest", metavar="STRATEGY",
+                   help="a dishonest strategy of the role; submitter and watcher: also an import path "
+                        "package.module:Name (on PYTHONPATH) or path/to/file.py:Name to a bisection.Strategy of one's own")
     p.add_argument("--bond", type=int, default=None, metavar="WEI", help="submitter/watcher: bond per claim or game")
     p.add_argument("--models", default="digits-mlp,digits-cnn,toy", help="comma-separated models this node serves")
     p.add_argument("--poll", type=float, default=0.2, metavar="SECONDS", help="seconds between ticks")
@@ -39,6 +41,14 @@ def run(args) -> dict:
     from verifiers.deployment import attach
 
     cls = role(args.role)
+    if not cls.accepts(args.cheat):  # before touching the chain: bad input changes nothing
+        from verifiers.errors import UnknownCheat
+
+        from bisection.players import STRATEGIES
+
+        games = set(STRATEGIES) <= set(cls.cheats)  # the opML roles also play a strategy of one's own
+        raise UnknownCheat(f"--cheat '{args.cheat}': the {args.role} role has no such strategy "
+                           f"(have: {', '.join(cls.cheats)}{', or package.module:Name' if games else ''})")
     try:
         account = Account.from_key(args.key)
     except (ValueError, TypeError) as e:

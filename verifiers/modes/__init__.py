@@ -18,6 +18,7 @@ _loaded = False
 
 
 def register(cls: type[Mode]) -> type[Mode]:
+    """Class decorator: make the mode available by its `name`."""
     _MODES[cls.name] = cls()
     return cls
 
@@ -33,11 +34,13 @@ def _load() -> None:
 
 
 def names() -> tuple[str, ...]:
+    """The registered modes' names, sorted."""
     _load()
     return tuple(sorted(_MODES))
 
 
 def get(name: str) -> Mode:
+    """The registered mode `name` (UnknownMode otherwise)."""
     _load()
     if name not in _MODES:
         raise UnknownMode(f"unknown mode '{name}' (have: {', '.join(sorted(_MODES))})")

@@ -49,6 +49,7 @@ def choose(t, req: Request) -> tuple[str, str]:
 
 @register
 class Auto(Mode):
+    """Picks brain, opml or hybrid from the model, value at risk and latency budget, and says why."""
     name = "auto"
     summary = "picks brain, opml or hybrid from latency budget, value at risk and the model; says why"
     options = ("latency_blocks", "tolerance")

@@ -45,12 +45,15 @@ class Request:
 
 @dataclass
 class Handle:
+    """What `submit` returns: the request id, its block, and mode-specific data for `poll`."""
     request_id: int | None
     block: int  # the block the request landed in
     data: dict = field(default_factory=dict)
 
 
 class Mode:
+    """One verification protocol. Subclass it in a module of verifiers/modes/, set `name`, `summary`
+    and `options`, decorate with `@register`."""
     name: ClassVar[str]
     summary: ClassVar[str] = ""
     options: ClassVar[tuple[str, ...]] = ()  # the keyword options `Tribunal.infer` passes through
@@ -66,9 +69,11 @@ class Mode:
         """Raise a TribunalError for anything that would make the request fail; sends nothing."""
 
     def default_deadline(self, t: "Tribunal", req: Request) -> int:
+        """Blocks to wait for a settled verdict when the request does not say."""
         return 64
 
     def submit(self, t: "Tribunal", req: Request) -> Handle:
+        """Send the request's transaction(s); returns the handle `poll` reads."""
         raise NotImplementedError
 
     def handle(self, t: "Tribunal", receipt) -> Handle:
@@ -77,18 +82,21 @@ class Mode:
         raise InvalidRequest(f"mode '{self.name}' has no request a contract files on its own")
 
     def poll(self, t: "Tribunal", req: Request, h: Handle) -> Verdict:
+        """The request's verdict as the chain has it now."""
         raise NotImplementedError
 
     def keep(self, t: "Tribunal", req: Request, h: Handle) -> None:
         """The requester's own pokes while it waits (finalize its round, settle its claim); default none."""
 
     def expire(self, t: "Tribunal", req: Request, h: Handle) -> Verdict:
+        """The verdict once the deadline passed: the settled one, or "timed out"."""
         v = self.poll(t, req, h)
         if not v.settled:
             v.status, v.reason = "timed out", v.reason or f"no settled answer within {req.deadline_blocks} blocks"
         return v
 
     def describe(self) -> dict[str, Any]:
+        """Name, summary and options, for `tribunal infer --help` and `--json` listings."""
         return {"name": self.name, "summary": self.summary, "options": list(self.options)}
 
 

@@ -21,6 +21,7 @@ CALLBACK_GAS = 100_000
 
 
 def check_fee(t, req: Request) -> None:
+    """FeeBelowMinimum when the request's fee is below the deployment's minimum."""
     cfg = t.deployment.system.config
     if req.fee < cfg.min_fee:
         raise FeeBelowMinimum(f"fee {req.fee} wei is below the minimum {cfg.min_fee} wei")
@@ -29,6 +30,7 @@ def check_fee(t, req: Request) -> None:
 
 
 def check_committee(t) -> None:
+    """Raises when fewer nodes are eligible than a committee needs."""
     cfg = t.deployment.system.config
     eligible = bin(t.deployment.nodes.eligible_set()).count("1")
     if eligible < cfg.committee_size:
@@ -37,6 +39,7 @@ def check_committee(t) -> None:
 
 @register
 class Brain(Mode):
+    """BRAIN: a committee commits and reveals; the majority's answer is final at once."""
     name = "brain"
     summary = "a committee commits and reveals; the majority is final at once"
 

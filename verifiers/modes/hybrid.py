@@ -20,6 +20,7 @@ the answer goes to the requester's consumer (`IResultConsumer.onResult`) once fi
 from __future__ import annotations
 
 from contracts import events as ev
+from contracts.arbiter import SIDES
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, OverturnReason
 from bisection.tolerance import Tolerance
@@ -67,6 +68,7 @@ def ensure_court(deployment) -> HybridCourt:
 
 @register
 class Hybrid(Mode):
+    """Hybrid: the committee answers at once (provisional); a fraud proof can overturn it within a window."""
     name = "hybrid"
     summary = "a committee answers at once (provisional), final after a window in which a fraud proof can overturn it"
     options = ("tolerance",)
@@ -136,6 +138,7 @@ class Hybrid(Mode):
 
 
 def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
+    """The verdict of hybrid request `h` as the chain has it now."""
     d, chain, rid = t.deployment, t.chain, h.request_id
     court = court_of(d)
     info = court.request_info(rid)
@@ -159,7 +162,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
             claim_seen += moves
             g = d.game.game(gid)
             game = {"game": gid, "claim": c, "challenger": g.challenger, "moves": g.moves,
-                    "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
+                    "winner": SIDES.get(g.winner) if g.phase == "over" else None,
                     "disputed_step": g.hi if g.hi == g.lo + 1 else None}
             jury = jury_evidence(t, gid, h.block)
             if jury is not None:

@@ -17,6 +17,7 @@ answer until its deadline, after which its fee is refunded ("rejected" when ever
 from __future__ import annotations
 
 from contracts import events as ev
+from contracts.arbiter import SIDES
 from contracts.bindings.brain import ResultKind
 from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as REQ_TIMED_OUT, ZERO_ADDRESS
 from verifiers.chainlog import events, transactions, tx_record
@@ -39,6 +40,7 @@ NAMES = {"OpmlRequested": "request", "RequestAnswered": "answer", "RequestSettle
 
 @register
 class Opml(Mode):
+    """opML: one bonded claim, final after a challenge window; a dispute is a bisection game on chain."""
     name = "opml"
     summary = "a bonded claim, final after a challenge window; disputes settled by bisection on chain"
 
@@ -147,7 +149,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle, full: bool = False) -> V
             seen += moves
             g = game.game(gid)
             games.append({"game": gid, "claim": c, "challenger": g.challenger, "phase": g.phase, "moves": g.moves,
-                          "winner": {0: None, 1: "defender", 2: "challenger"}.get(g.winner) if g.phase == "over" else None,
+                          "winner": SIDES.get(g.winner) if g.phase == "over" else None,
                           "disputed_step": g.hi if g.hi == g.lo + 1 else None,
                           "transcript": [_move(s) for s in moves]})
             jury = jury_evidence(t, gid, h.block)

@@ -64,6 +64,7 @@ def sign(t, req: Request) -> Signed:
 
 @register
 class SinglePhase(Mode):
+    """Single-phase (the paper's baseline): the committee signs first; one transaction carries request and result."""
     name = "single-phase"
     summary = "the baseline: the committee signs first, one transaction carries request and result"
 
