@@ -91,6 +91,11 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
 def canonical(param: Mapping) -> str:
     """The canonical type of an ABI parameter (tuples spelled out), as in signatures and eth_abi."""
     if param["type"].startswith("tuple"):
@@ -152,6 +157,7 @@ def key_topic(key: int) -> bytes:
     return abi_encode(["uint256"], [key])
 
 
+@lru_cache(maxsize=None)
 def function(contract: str, name: str) -> dict:
     """The ABI entry of `contract`'s function `name` (the first, for an overloaded name)."""
     for item in artifact(contract)["abi"]:

@@ -14,8 +14,10 @@ from contracts import abi
 from contracts import abi_types as _types
 from contracts.abi import (ARTIFACTS, BuildError, ContractRevert, ContractsError, Panic,  # noqa: F401 - re-exported
                            RevertedWithReason, UnknownRevert)
-from contracts.abi_types import *  # noqa: F401,F403 - one class per Solidity error, by its name
 from runtime.errors import TribunalError  # noqa: F401 - the root, for callers of this module
+
+
+globals().update(_types.ERRORS)  # one class per Solidity error, by its name
 
 
 class ChainUnavailableError(ContractsError):

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 from contracts import abi
 from contracts import abi_types as _types
 from contracts.abi import Event, snake  # noqa: F401 - re-exported
-from contracts.abi_types import *  # noqa: F401,F403 - one dataclass per Solidity event, by its name
+
+globals().update(_types.EVENTS)  # one dataclass per Solidity event, by its name
 
 
 def event_classes() -> dict[str, type[Event]]:
