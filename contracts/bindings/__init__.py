@@ -9,5 +9,6 @@ from contracts.bindings.single_phase import SinglePhaseBrain
 from contracts.bindings.training import ProposalStatus, Training, TrainingConfig, score_commitment
 
 __all__ = ["Brain", "BrainConfig", "ExampleConsumer", "HybridConfig", "HybridCourt", "HybridStatus", "ModelInfo",
-           "ModelRegistry", "NodeInfo", "NodeRegistry", "ProposalStatus", "RequestInfo", "ResultKind", "SinglePhaseBrain",
-           "Status", "Training", "TrainingConfig", "commitment", "model_id_of", "new_salt", "score_commitment", "vote_of"]
+           "ModelRegistry", "NodeInfo", "NodeRegistry", "ProposalStatus", "RequestInfo", "ResultKind",
+           "SinglePhaseBrain", "Status", "Training", "TrainingConfig", "commitment", "model_id_of", "new_salt",
+           "score_commitment", "vote_of"]

@@ -74,7 +74,8 @@ class Brain(Binding):
         return self._tx("requestByHash", model_id, input_hash, uri, int(result_kind), consumer or _ZERO,
                         callback_gas, sender=sender, value=fee, gas=gas, wait=wait)
 
-    cancel = tx("cancel", "Cancels a request still queued `queue_timeout` blocks after it was made; credits its fee back.")
+    cancel = tx("cancel", "Cancels a request still queued `queue_timeout` blocks after it was made; credits its "
+                "fee back.")
 
     def dispatch(self, max_count: int = 1, *, sender: LocalAccount | None = None, gas: int | None = None,
                  wait: bool = True) -> Receipt:

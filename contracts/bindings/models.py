@@ -32,6 +32,7 @@ class ModelRegistry(Binding):
         return self._tx("proveInputSize", commit(program).model_id, header, header_proof, step, node, node_proof,
                         sender=sender)
 
-    input_bytes_of = view("inputBytesOf", "The proven byte size of a model's input (0: never proven, requests unchecked).")
+    input_bytes_of = view("inputBytesOf", "The proven byte size of a model's input (0: never proven, requests "
+                          "unchecked).")
     exists = view("exists")
     model = view("model", "The registered model (ModelInfo).")

@@ -65,7 +65,8 @@ class NodeRegistry(Binding):
     node_count = view("nodeCount")
     eligible_set = view("eligible")
     total_eligible_stake = view("totalEligibleStake")
-    stake_at = view("stakeAt", "(index, block): node `index`'s effective stake (0 while ineligible) as of the end of `block`.")
+    stake_at = view("stakeAt", "(index, block): node `index`'s effective stake (0 while ineligible) as of the end "
+                    "of `block`.")
     total_stake_at = view("totalStakeAt")
     open_rounds = view("openRounds", "Open rounds `account`'s stake backs; it cannot withdraw while this is not 0.")
     accounts_of = view("accountsOf")

@@ -179,14 +179,17 @@ class OpmlGame(SimulatedBinding):
         g = self._view("game", game_id)
         derived = {"phase": PHASES[g.phase], "lo": g.position >> 128, "hi": g.position & _LOW,
                    "node_depth": g.node >> 128, "node_index": g.node & _LOW}
-        return GameInfo(**{f.name: derived[f.name] if f.name in derived else getattr(g, f.name) for f in fields(GameInfo)})
+        return GameInfo(**{f.name: derived[f.name] if f.name in derived else getattr(g, f.name)
+                           for f in fields(GameInfo)})
 
     game_count = view("gameCount")
     bond_at = view("bondAt")
-    move_bond = view("moveBond", "The least bond the game's next move must carry (what the moves below send by default).")
+    move_bond = view("moveBond", "The least bond the game's next move must carry (what the moves below send by "
+                     "default).")
 
     def _move(self, name: str, game_id: int, *args, sender: LocalAccount, bond: int | None) -> Receipt:
         return self._tx(name, game_id, *args, sender=sender, value=self.move_bond(game_id) if bond is None else bond)
+
     def bisect(self, game_id: int, agree: bool, mid_root: bytes | None, *, sender: LocalAccount,
                bond: int | None = None) -> Receipt:
         return self._move("bisect", game_id, bool(agree), mid_root or ZERO, sender=sender, bond=bond)
