@@ -1,10 +1,11 @@
-"""Compiles `contracts/src/**/*.sol` (subfolders included) and the example dapps `contracts/examples/*.sol` with the pinned npm solc and writes `contracts/artifacts/`.
+"""Compiles `contracts/src/**/*.sol` (subfolders included) and the example dapps `contracts/examples/*.sol` with the pinned npm solc and writes `contracts/artifacts/` and the Python types generated from them (`contracts/abi_types.py`).
 
-    python -m contracts.build           compile and (re)write the artifacts
-    python -m contracts.build --check   compile and fail (exit 1) if the committed artifacts differ
+    python -m contracts.build           compile and (re)write the artifacts and contracts/abi_types.py
+    python -m contracts.build --check   compile and fail (exit 1) if the committed artifacts or types differ
 
-One artifact per contract: `{name, source, abi, bytecode, deployedBytecode, compiler}`, where
-`compiler` names the exact solc version and settings that made it. Compilation runs the npm package
+One artifact per contract: `{name, source, abi, userdoc, devdoc, bytecode, deployedBytecode, compiler}`,
+where `compiler` names the exact solc version and settings that made it. `contracts/abigen.py` renders
+the error, event and struct types from the artifacts (errors' messages from their NatSpec). Compilation runs the npm package
 `solc` (soljson, through node: `contracts/solc.cjs`); OpenZeppelin imports resolve under
 `node_modules/`; `@tribunal/contracts/...` (how a dapp imports the published package, contracts/src)
 resolves to `src/`, so the examples compile exactly as a dapp's own sources would. Run `npm ci` first.
@@ -18,7 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contracts.errors import BuildError
+from contracts import abigen
+from contracts.abi import GENERATED, BuildError
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -29,7 +31,8 @@ SETTINGS = {
     "optimizer": {"enabled": True, "runs": 200},
     "evmVersion": "cancun",
     "remappings": ["@tribunal/contracts/=src/"],
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {"*": {"*": ["abi", "userdoc", "devdoc", "evm.bytecode.object",
+                                            "evm.deployedBytecode.object"]}},
 }
 
 
@@ -66,6 +69,8 @@ def compile_sources() -> dict[str, dict]:
                 "name": name,
                 "source": f"contracts/{source}",
                 "abi": data["abi"],
+                "userdoc": data["userdoc"],
+                "devdoc": data["devdoc"],
                 "bytecode": "0x" + data["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
                 "compiler": compiler,
@@ -78,10 +83,13 @@ def render(artifact: dict) -> str:
 
 
 def differences(artifacts: dict[str, dict]) -> list[str]:
-    """Names of the artifacts whose committed file differs from `artifacts` (or is missing/extra)."""
+    """Names of the artifacts whose committed file differs from `artifacts` (or is missing/extra), and
+    the generated types' file when it is not what `artifacts` render to."""
     have = {p.stem: p.read_text() for p in ARTIFACTS.glob("*.json")}
     diff = [n for n, a in artifacts.items() if have.get(n) != render(a)]
-    return sorted(diff + [n for n in have if n not in artifacts])
+    types = GENERATED.read_text() if GENERATED.exists() else None
+    stale_types = [GENERATED.name] if types != abigen.render(artifacts) else []
+    return sorted(diff + [n for n in have if n not in artifacts]) + stale_types
 
 
 def write(artifacts: dict[str, dict]) -> None:
@@ -91,22 +99,23 @@ def write(artifacts: dict[str, dict]) -> None:
             stale.unlink()
     for name, artifact in artifacts.items():
         (ARTIFACTS / f"{name}.json").write_text(render(artifact))
+    GENERATED.write_text(abigen.render(artifacts))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m contracts.build", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed artifacts are stale")
+    parser.add_argument("--check", action="store_true", help="fail if the committed artifacts or types are stale")
     args = parser.parse_args(argv)
     artifacts = compile_sources()
     if args.check:
         diff = differences(artifacts)
         if diff:
-            print("stale artifacts (run `python -m contracts.build`): " + ", ".join(diff), file=sys.stderr)
+            print("stale artifacts or types (run `python -m contracts.build`): " + ", ".join(diff), file=sys.stderr)
             return 1
-        print(f"{len(artifacts)} artifacts match the sources")
+        print(f"{len(artifacts)} artifacts and {GENERATED.name} match the sources")
         return 0
     write(artifacts)
-    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS.relative_to(ROOT)}")
+    print(f"wrote {len(artifacts)} artifacts to {ARTIFACTS.relative_to(ROOT)} and {GENERATED.relative_to(ROOT)}")
     return 0
 
 

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi import encode as abi_encode
-
+from contracts import abi
 from contracts.chain.base import Chain
-from contracts.events import Event, abi_events, decode_log
+from contracts.events import Event, decode_log
 from verifiers.verdict import Transaction
 
 
@@ -33,13 +32,6 @@ class Seen:
     @property
     def block(self) -> int:
         return self.event.block_number
-
-
-def _topic(event_name: str) -> bytes:
-    for topic, item in abi_events().items():
-        if item["name"] == event_name:
-            return topic
-    raise KeyError(event_name)
 
 
 class LogIndex:
@@ -101,9 +93,9 @@ def events(chain: Chain, address: str, *kinds: type[Event], from_block: int = 0,
            key: int | None = None) -> list[Seen]:
     """Events of `kinds` (all when none) that `address` emitted, oldest first; `key` filters the first
     indexed uint argument (request id, claim id or game id)."""
-    topics: list = [[_topic(k.__name__) for k in kinds] or None]
+    topics: list = [[abi.topic(k.__name__) for k in kinds] or None]
     if key is not None:
-        topics.append(abi_encode(["uint256"], [key]))
+        topics.append(abi.key_topic(key))
     params = {"address": address, "fromBlock": from_block, "toBlock": to_block}
     if topics != [None]:
         params["topics"] = topics

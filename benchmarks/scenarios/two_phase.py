@@ -38,6 +38,7 @@ from web3 import Web3
 
 from benchmarks.brain_gas import NODES, Rpc, _config, measure_gas
 from benchmarks.harness import Context, Figure, Metric, Panel, Section, Series, Table
+from contracts.abi import calldata
 
 NAME = "two-phase"
 TITLE = "Two-phase BRAIN against the single-phase baseline (the paper's 454.4293x)"
@@ -128,7 +129,7 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
     arrivals = deque(poisson(rate, warmup + seconds, rng))
     bg_arrivals = deque(poisson(bg_rate, warmup + seconds, np.random.default_rng(seed + 1)))
     samples = rng.integers(0, len(env.inputs), size=len(arrivals))
-    brain, single = env.system.brain.contract, env.system.single_phase.contract
+    brain, single = env.system.brain.artifact_name, env.system.single_phase.artifact_name
     watched = env.system.brain.address if mode == "two-phase" else env.system.single_phase.address
     env.rpc.batch([("evm_setAutomine", [False]), ("evm_setIntervalMining", [BLOCK_TIME])])
     start_block = w3.eth.block_number
@@ -182,7 +183,7 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                                         [chain.chain_id, sp.address, seed_block, env.mid, input_hash, result]))
             sigs = [bytes(Account.sign_message(encode_defunct(primitive=digest), env.keys[s]).signature)
                     for s in signers]
-            data = _encode(single, "requestAndRespond", [env.mid, input_hash, seed_block, result,
+            data = calldata(single, "requestAndRespond", [env.mid, input_hash, seed_block, result,
                                                            env.system.consumer.address, 100_000, sigs])
             tx_hash = me.rpc.batch([me.tx(users[state["sent"] % len(users)], sp.address, data, env.gas["single"],
                                           env.fee)])[0]
@@ -218,7 +219,7 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                     queue.append((i, a, None))
                 else:
                     arrived_at[hashlib.sha256(env.payload[i]).digest()].append(a)
-                    data = _encode(brain, "request", [env.mid, env.payload[i], 0, env.system.consumer.address, 100_000])
+                    data = calldata(brain, "request", [env.mid, env.payload[i], 0, env.system.consumer.address, 100_000])
                     calls.append(sender.tx(users[j % len(users)], env.system.brain.address, data, env.gas["request"],
                                            env.fee))
             while bg_arrivals and bg_arrivals[0] <= now:  # ordinary transfers
@@ -230,7 +231,7 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                 _, rid, m, res = item
                 salts[rid, m] = s = os.urandom(32)
                 calls.append(sender.tx(m, env.system.brain.address,
-                                       _encode(brain, "commit", [rid, _commitment(res, m, s)]), env.gas["commit"]))
+                                       calldata(brain, "commit", [rid, _commitment(res, m, s)]), env.gas["commit"]))
             head = w3.eth.block_number
             for b in range(last + 1, head + 1):
                 state["head"] = b
@@ -257,14 +258,14 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                     elif isinstance(e, ev.Committed):
                         committed[e.request_id] += 1
                         if committed[e.request_id] == K:
-                            calls += [sender.tx(m, env.system.brain.address, _encode(brain, 
+                            calls += [sender.tx(m, env.system.brain.address, calldata(brain, 
                                 "reveal", [e.request_id, result_of[e.request_id], salts[e.request_id, m]]),
                                 env.gas["reveal"]) for m in members_of[e.request_id]]
                     elif isinstance(e, ev.Revealed):
                         revealed[e.request_id] += 1
                         if revealed[e.request_id] == K:
                             calls.append(sender.tx(accts[38], env.system.brain.address,
-                                                   _encode(brain, "finalize", [e.request_id]), env.gas["finalize"]))
+                                                   calldata(brain, "finalize", [e.request_id]), env.gas["finalize"]))
                     elif isinstance(e, ev.Finalized):
                         deadline_of.pop(e.request_id, None)
                         done.append((b, seen - arrival_of[e.request_id], b - requested_block[e.request_id]))
@@ -275,11 +276,11 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
             count = min(sum(1 for b in pending_dispatch if b <= head - 1), 32)
             if head > last and count:
                 del pending_dispatch[:count]
-                calls.append(sender.tx(accts[39], env.system.brain.address, _encode(brain, "dispatch", [count]),
+                calls.append(sender.tx(accts[39], env.system.brain.address, calldata(brain, "dispatch", [count]),
                                        env.gas["dispatch"] * count * 3 // 5 + 100_000))  # limit: 1.2x median
             for rid in [r for r, d in deadline_of.items() if d < head]:  # rounds that missed their windows
                 del deadline_of[rid]
-                calls.append(sender.tx(accts[38], env.system.brain.address, _encode(brain, "finalize", [rid]),
+                calls.append(sender.tx(accts[38], env.system.brain.address, calldata(brain, "finalize", [rid]),
                                        env.gas["finalize"]))
             last = head
             sender.rpc.batch(calls)
@@ -310,27 +311,6 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
             "bg_offered": bg_rate, "bg_per_s": bg_done / span, "gas_per_block": gas_used / max(1, len(blocks)),
             "timed_out": timed_out, "service_s": statistics.mean(service) if service else None,
             "retries": state["retries"]}
-
-
-_ENCODERS: dict = {}
-
-
-def _encode(contract, name: str, args: list) -> str:
-    """Calldata of `name(args)`: selector and eth_abi encoding, cached per function (web3's encode_abi
-    resolves the ABI on every call, which costs the driver more than anvil spends on the transaction)."""
-    key = (contract.address, name)
-    if key not in _ENCODERS:
-        fn = next(f for f in contract.abi if f.get("type") == "function" and f["name"] == name)
-        types = [_abi_type(i) for i in fn["inputs"]]
-        _ENCODERS[key] = (Web3.keccak(text=f"{name}({','.join(types)})")[:4], types)
-    selector, types = _ENCODERS[key]
-    return "0x" + (selector + encode(types, args)).hex()
-
-
-def _abi_type(param: dict) -> str:
-    if param["type"].startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + param["type"][5:]
-    return param["type"]
 
 
 def _commitment(result: bytes, member: str, salt: bytes) -> bytes:

@@ -9,8 +9,6 @@ from contracts.bindings.single_phase import SinglePhaseBrain
 from contracts.bindings.training import ProposalStatus, Training, TrainingConfig, score_commitment
 
 __all__ = ["Brain", "BrainConfig", "ExampleConsumer", "HybridConfig", "HybridCourt", "HybridStatus", "ModelInfo",
-           "ModelRegistry", "NodeInfo", "NodeRegistry", "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status",
-           "commitment", "model_id_of", "new_salt", "vote_of"]
-__all__ = ["Brain", "BrainConfig", "ExampleConsumer", "ModelInfo", "ModelRegistry", "NodeInfo", "NodeRegistry",
-           "RequestInfo", "ResultKind", "SinglePhaseBrain", "Status", "commitment", "model_id_of", "new_salt",
-           "ProposalStatus", "Training", "TrainingConfig", "score_commitment"]
+           "ModelRegistry", "NodeInfo", "NodeRegistry", "ProposalStatus", "RequestInfo", "ResultKind",
+           "SinglePhaseBrain", "Status", "Training", "TrainingConfig", "commitment", "model_id_of", "new_salt",
+           "score_commitment", "vote_of"]

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import fields, replace
 from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_canonical_address
 
-from contracts.bindings.base import Binding
+from contracts.abi import camel
+from contracts.abi_types import BrainConfig, BrainRequest
+from contracts.bindings.base import Binding, tx, view
 from contracts.chain.base import Receipt
 
 
@@ -49,40 +51,9 @@ def new_salt() -> bytes:
     return os.urandom(32)
 
 
-@dataclass(frozen=True)
-class RequestInfo:
-    requester: str
-    fee: int
-    consumer: str
-    callback_gas: int
-    request_block: int
-    result_kind: ResultKind
-    status: Status
-    model_id: bytes
-    input_hash: bytes
-    committee: int
-    committed: int
-    revealed: int
-    commit_deadline: int
-    reveal_deadline: int
-    commit_count: int
-    reveal_count: int
-    leader_votes: int
-    decline_count: int
-    leader: bytes
-    declined: int  # node-index set of the members that declined
-
-
-@dataclass(frozen=True)
-class BrainConfig:
-    min_fee: int
-    committee_size: int
-    quorum_bps: int
-    commit_window: int
-    reveal_window: int
-    max_callback_gas: int
-    max_in_flight: int
-    queue_timeout: int
+# Brain.Request, fields by name (generated from the ABI, as is BrainConfig); `request_info` gives the
+# result kind and status as the enums above.
+RequestInfo = BrainRequest
 
 
 class Brain(Binding):
@@ -103,9 +74,8 @@ class Brain(Binding):
         return self._tx("requestByHash", model_id, input_hash, uri, int(result_kind), consumer or _ZERO,
                         callback_gas, sender=sender, value=fee, gas=gas, wait=wait)
 
-    def cancel(self, request_id: int, *, sender: LocalAccount, gas: int | None = None, wait: bool = True) -> Receipt:
-        """Cancels a request still queued `queue_timeout` blocks after it was made; credits its fee back."""
-        return self._tx("cancel", request_id, sender=sender, gas=gas, wait=wait)
+    cancel = tx("cancel", "Cancels a request still queued `queue_timeout` blocks after it was made; credits its "
+                "fee back.")
 
     def dispatch(self, max_count: int = 1, *, sender: LocalAccount | None = None, gas: int | None = None,
                  wait: bool = True) -> Receipt:
@@ -113,33 +83,19 @@ class Brain(Binding):
         return self._tx("dispatch", max_count, sender=sender, gas=gas, wait=wait)
 
     # phase two
-    def commit(self, request_id: int, commitment_: bytes, *, sender: LocalAccount, gas: int | None = None,
-               wait: bool = True) -> Receipt:
-        return self._tx("commit", request_id, commitment_, sender=sender, gas=gas, wait=wait)
-
-    def reveal(self, request_id: int, result: bytes, salt: bytes, *, sender: LocalAccount, gas: int | None = None,
-               wait: bool = True) -> Receipt:
-        return self._tx("reveal", request_id, result, salt, sender=sender, gas=gas, wait=wait)
-
-    def decline(self, request_id: int, reason: DeclineReason, *, sender: LocalAccount, gas: int | None = None,
-                wait: bool = True) -> Receipt:
-        """A member that cannot serve the request says so in the commit window: neither slashed nor rewarded."""
-        return self._tx("decline", request_id, int(reason), sender=sender, gas=gas, wait=wait)
-
-    def bind_kind(self, caller: str, result_kind: ResultKind, *, sender: LocalAccount | None = None) -> Receipt:
-        """Lets `caller` (a hybrid court: RAW; a node jury: NODE_CHECK) ask that kind; Brain's deployer only."""
-        return self._tx("bindKind", caller, int(result_kind), sender=sender)
-
-    def finalize(self, request_id: int, *, sender: LocalAccount | None = None, gas: int | None = None,
-                 wait: bool = True) -> Receipt:
-        return self._tx("finalize", request_id, sender=sender, gas=gas, wait=wait)
+    commit = tx("commit", "(request_id, commitment): a member's commitment in the commit window.")
+    reveal = tx("reveal", "(request_id, result, salt): a member's reveal.")
+    decline = tx("decline", "(request_id, DeclineReason): a member that cannot serve the request says so in the "
+                 "commit window: neither slashed nor rewarded.")
+    bind_kind = tx("bindKind", "(caller, ResultKind): lets `caller` (a hybrid court: RAW; a node jury: NODE_CHECK) "
+                   "ask that kind; Brain's deployer only.")
+    finalize = tx("finalize")
 
     # views
     def request_info(self, request_id: int) -> RequestInfo:
-        raw = list(self._view("requestOf", request_id))
-        raw[5] = ResultKind(raw[5]) if raw[5] in ResultKind._value2member_map_ else raw[5]
-        raw[6] = Status(raw[6])
-        return RequestInfo(*raw)
+        r = self._view("requestOf", request_id)
+        kind = ResultKind(r.result_kind) if r.result_kind in ResultKind._value2member_map_ else r.result_kind
+        return replace(r, result_kind=kind, status=Status(r.status))
 
     def status(self, request_id: int) -> Status:
         return self.request_info(request_id).status
@@ -150,31 +106,16 @@ class Brain(Binding):
         block = self.request_info(request_id).request_block + 1
         return keccak(bytes(self.chain.w3.eth.get_block(block)["hash"]) + request_id.to_bytes(32, "big"))
 
-    def is_member(self, request_id: int, account: str) -> bool:
-        return self._view("isMember", request_id, account)
-
-    def committee(self, request_id: int) -> list[str]:
-        return self._view("committeeOf", request_id)
-
-    def vote_of(self, request_id: int, member: str) -> bytes:
-        return self._view("voteOf", request_id, member)
-
-    def queue_length(self) -> int:
-        return self._view("queueLength")
-
-    def queue_head(self) -> int:
-        return self._view("queueHead")
-
-    def in_flight(self) -> int:
-        return self._view("inFlight")
-
-    def next_request_id(self) -> int:
-        return self._view("nextRequestId")
+    is_member = view("isMember")
+    committee = view("committeeOf")
+    vote_of = view("voteOf")
+    queue_length = view("queueLength")
+    queue_head = view("queueHead")
+    in_flight = view("inFlight")
+    next_request_id = view("nextRequestId")
 
     def config(self) -> BrainConfig:
-        return BrainConfig(*(self._view(n) for n in ("minFee", "committeeSize", "quorumBps", "commitWindow",
-                                                       "revealWindow", "maxCallbackGas", "maxInFlight",
-                                                       "queueTimeout")))
+        return BrainConfig(**{f.name: self._view(camel(f.name)) for f in fields(BrainConfig)})
 
 
 _ZERO = "0x" + "00" * 20

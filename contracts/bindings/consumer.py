@@ -1,17 +1,12 @@
 """Binding of ExampleConsumer: the results delivered to it by its oracles."""
 from __future__ import annotations
 
-from contracts.bindings.base import Binding
+from contracts.bindings.base import Binding, view
 
 
 class ExampleConsumer(Binding):
     artifact_name = "ExampleConsumer"
 
-    def result_of(self, oracle: str, request_id: int) -> bytes:
-        return self._view("resultOf", oracle, request_id)
-
-    def received(self) -> int:
-        return self._view("received")
-
-    def is_oracle(self, account: str) -> bool:
-        return self._view("isOracle", account)
+    result_of = view("resultOf", "(oracle, request_id): the result `oracle` delivered for the request.")
+    received = view("received")
+    is_oracle = view("isOracle")

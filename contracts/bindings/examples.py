@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from eth_account.signers.local import LocalAccount
 
-from contracts.bindings.base import Binding
+from contracts.bindings.base import Binding, tx, view
 from contracts.chain.base import Receipt
 
 BOUNTIES = {"brain": "BrainLabelBounty", "opml": "OpmlLabelBounty", "hybrid": "HybridLabelBounty",
@@ -19,24 +19,15 @@ class LabelBounty(Binding):
     def fund(self, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._tx("fund", sender=sender, value=amount)
 
-    def ask(self, input: bytes, *, fee: int, sender: LocalAccount) -> Receipt:
-        return self._tx("ask", input, sender=sender, value=fee)
-
-    def pay_out(self, request_id: int, logits: bytes, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("payOut", request_id, logits, sender=sender)
-
-    def label_of(self, request_id: int, logits: bytes) -> int:
-        return self._view("labelOf", request_id, logits)
+    ask = tx("ask", "(input, fee=): asks for the input's classification.", value="fee")
+    pay_out = tx("payOut", "(request_id, logits): pays the prize when the proven logits have the target label.")
+    label_of = view("labelOf")
+    root_of = view("rootOf")
+    paid_out = view("paidOut")
 
     def value_of(self, request_id: int, index: int, chunk: bytes, path: list[bytes]) -> int:
         """The element as an 18-decimal fixed-point number (OutputProof.toWad)."""
         return self._view("valueOf", request_id, index, chunk, list(path))
-
-    def root_of(self, request_id: int) -> bytes:
-        return self._view("rootOf", request_id)
-
-    def paid_out(self, request_id: int) -> bool:
-        return self._view("paidOut", request_id)
 
 
 class SinglePhaseLabelBounty(LabelBounty):

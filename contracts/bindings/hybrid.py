@@ -9,13 +9,14 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from contracts.bindings.opml import _Simulated
+from contracts.abi_types import HybridCourtRequest
+from contracts.bindings.base import SimulatedBinding, tx, view
 from contracts.chain.base import Receipt
 from contracts.errors import HYBRID_STATUSES
 
@@ -65,30 +66,14 @@ class HybridConfig:
                 self.brain_callback_gas, self.max_callback_gas)
 
 
-@dataclass(frozen=True)
-class HybridRequest:
-    requester: str
-    request_block: int
-    status: HybridStatus
-    consumer: str
-    callback_gas: int
-    decided_at: int
-    model_id: bytes
-    initial_root: bytes
-    vote: bytes
-    output_root: bytes  # the defended or final answer (`HybridCourt.answer` also gives a provisional one)
-    final_root: bytes
-    challenger: str
-    challenged_at: int
-    overturned_at: int
-    bond: int
-    defense: int | None  # the defense claim's id
-    tolerance: int  # packed float32 atol << 32 | rtol a matching claim must state (0: exact)
-    majority: int  # node-index set of the members that revealed the vote; locked until the answer settles
-    minority: int  # the members that revealed another vote: locked until the answer settles, slashed if it stands
+# HybridCourt.Request, fields by name (generated from the ABI); `request_info` gives `status` as a
+# HybridStatus and `defense` as the defense claim's id (None: none). `tolerance` is the packed float32
+# atol << 32 | rtol a matching claim must state (0: exact); `majority` / `minority` the node-index sets
+# of the members that revealed the vote / another vote, locked until the answer settles.
+HybridRequest = HybridCourtRequest
 
 
-class HybridCourt(_Simulated):
+class HybridCourt(SimulatedBinding):
     """Transactions are simulated first (a revert raises its error class and sends nothing), then sent
     with a fixed gas limit, like the opML game's."""
 
@@ -103,53 +88,37 @@ class HybridCourt(_Simulated):
                         value=fee)
 
     # ---- committee members
-    def publish(self, request_id: int, output_root: bytes, final_root: bytes, output_proof: list[bytes], *,
-                sender: LocalAccount) -> Receipt:
-        return self._tx("publish", request_id, output_root, final_root, list(output_proof), sender=sender)
-
-    def defend(self, request_id: int, claim_id: int, *, sender: LocalAccount) -> Receipt:
-        return self._tx("defend", request_id, claim_id, sender=sender)
+    publish = tx("publish", "(request_id, output_root, final_root, output_proof): the pair behind a vote.")
+    defend = tx("defend", "(request_id, claim_id): a majority member names its opML claim.")
 
     # ---- watchers and anyone
-    def challenge(self, request_id: int, *, bond: int, sender: LocalAccount) -> Receipt:
-        return self._tx("challenge", request_id, sender=sender, value=bond)
-
-    def resolve(self, request_id: int, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("resolve", request_id, sender=sender)
-
-    def adopt(self, request_id: int, claim_id: int, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("adopt", request_id, claim_id, sender=sender)
-
-    def withdraw(self, *, sender: LocalAccount) -> Receipt:
-        return self._tx("withdraw", sender=sender)
+    challenge = tx("challenge", "(request_id, bond=): challenges a provisional answer.", value="bond")
+    resolve = tx("resolve")
+    adopt = tx("adopt", "(request_id, claim_id): adopts a final opML claim's answer after an overturn.")
+    withdraw = tx("withdraw")
 
     # ---- views
     def request_info(self, request_id: int) -> HybridRequest:
-        raw = list(self._view("requestOf", request_id))
-        raw[2] = HybridStatus(raw[2])
-        raw[15] = raw[15] - 1 if raw[15] else None
-        return HybridRequest(*raw)
+        r = self._view("requestOf", request_id)
+        return replace(r, status=HybridStatus(r.status), defense=r.defense - 1 if r.defense else None)
 
     def status(self, request_id: int) -> HybridStatus:
         return self.request_info(request_id).status
 
     def published(self, request_id: int, vote: bytes) -> tuple[bytes, bytes] | None:
-        output_root, final_root = self._view("published", request_id, vote)
-        return None if final_root == bytes(32) else (output_root, final_root)
+        a = self._view("published", request_id, vote)
+        return None if a.final_root == bytes(32) else (a.output_root, a.final_root)
 
     def answer(self, request_id: int) -> tuple[bytes, bytes] | None:
         """The current (output root, final root): provisional, defended or final; None before it is known."""
-        output_root, final_root = self._view("answerOf", request_id)
-        return None if final_root == bytes(32) else (output_root, final_root)
+        a = self._view("answerOf", request_id)
+        return None if a.final_root == bytes(32) else (a.output_root, a.final_root)
 
-    def result(self, request_id: int) -> bytes:
-        return self._view("result", request_id)
-
-    def owed(self, account: str) -> int:
-        return self._view("owed", account)
+    result = view("result")
+    owed = view("owed")
 
     def config(self) -> HybridConfig:
-        return HybridConfig(*self._view("config"))
+        return HybridConfig(**self._named("config"))
 
     def addresses(self) -> dict[str, str]:
         return {n: self._view(n) for n in ("brain", "nodes", "game", "models")}

@@ -8,57 +8,37 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from eth_account.signers.local import LocalAccount
 
 from bisection.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, NodeTask, Verdict  # noqa: F401 - re-exported
 from contracts import events as ev
-from contracts.bindings.opml import _Simulated
+from contracts.abi_types import NodeJuryCase
+from contracts.bindings.base import SimulatedBinding, tx, view
+from contracts.bindings.brain import Brain
 from contracts.chain.base import Receipt
 
 # The task and the votes are the dispute-game library's (one definition, off chain and on chain).
 JuryTask = NodeTask
 
 
-@dataclass(frozen=True)
-class JuryCase:
-    request: int  # the game's current Brain round
-    model_id: bytes
-    settled: bool  # the verdict reached the game
+JuryCase = NodeJuryCase  # NodeJury.Case by name: the game's current Brain round, its model, whether settled
 
 
-class NodeJury(_Simulated):
+class NodeJury(SimulatedBinding):
     """Transactions are simulated first (a revert raises its error class and sends nothing)."""
 
     artifact_name = "NodeJury"
 
-    def fee(self) -> int:
-        return self._view("fee")
-
-    def callback_gas(self) -> int:
-        return self._view("callbackGas")
-
-    def game(self) -> str:
-        return self._view("game")
-
-    def brain(self) -> str:
-        return self._view("brain")
-
-    def case(self, game_id: int) -> JuryCase:
-        return JuryCase(*self._view("caseOf", game_id))
-
-    def game_of(self, request_id: int) -> int:
-        """The game a Brain round decides (UnknownJuryCase for a round this jury did not file)."""
-        return self._view("gameOf", request_id)
-
-    def bind(self, game: str, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("bind", game, sender=sender)
+    fee = view("fee", "Wei a jury round costs.")
+    callback_gas = view("callbackGas")
+    game = view("game")
+    brain = view("brain")
+    case = view("caseOf", "(game_id): the game's JuryCase.")
+    game_of = view("gameOf", "The game a Brain round decides (UnknownJuryCase for a round this jury did not file).")
+    bind = tx("bind", "(game): binds the jury to its game (once).")
 
     def task_of(self, game_id: int) -> JuryTask:
         """The task of the game's current round, read back from Brain's InputPosted event."""
-        from contracts.bindings.brain import Brain
-
         rid = self.case(game_id).request
         brain = self.brain()
         since = Brain(self.chain, brain).request_info(rid).request_block  # the round's input is logged there

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from contracts.bindings.base import Binding
+from contracts.bindings.base import Binding, tx, view
 from contracts.chain.base import Receipt
 
 
@@ -47,54 +47,33 @@ class NodeRegistry(Binding):
         """Registers `sender` with `stake` wei, or adds `stake` to its stake."""
         return self._tx("register", sender=sender, value=stake)
 
-    def request_withdrawal(self, *, sender: LocalAccount) -> Receipt:
-        return self._tx("requestWithdrawal", sender=sender)
-
-    def withdraw(self, *, sender: LocalAccount) -> Receipt:
-        return self._tx("withdraw", sender=sender)
-
-    def claim(self, *, sender: LocalAccount) -> Receipt:
-        return self._tx("claim", sender=sender)
-
-    def authorize(self, account: str, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("authorize", account, sender=sender)
+    request_withdrawal = tx("requestWithdrawal")
+    withdraw = tx("withdraw")
+    claim = tx("claim")
+    authorize = tx("authorize")
 
     # views
-    @property
-    def min_stake(self) -> int:
-        return self._view("minStake")
-
-    @property
-    def slash_amount(self) -> int:
-        return self._view("slashAmount")
-
-    @property
-    def withdrawal_delay(self) -> int:
-        return self._view("withdrawalDelay")
-
-    @property
-    def treasury(self) -> str:
-        """Where forfeited stake and fees are credited (a burn address by default: SystemConfig.treasury)."""
-        return self._view("treasury")
-
-    def credit(self, account: str) -> int:
-        return self._view("credit", account)
-
-    def stake_of(self, account: str) -> int:
-        return self._view("stakeOf", account)
-
-    def unlock_block(self, account: str) -> int:
-        return self._view("unlockBlock", account)
-
-    def index_of(self, account: str) -> int:
-        return self._view("indexOf", account)
-
-    def node_count(self) -> int:
-        return self._view("nodeCount")
+    min_stake = view("minStake", prop=True)
+    slash_amount = view("slashAmount", prop=True)
+    withdrawal_delay = view("withdrawalDelay", prop=True)
+    treasury = view("treasury", "Where forfeited stake and fees are credited (a burn address by default: "
+                    "SystemConfig.treasury).", prop=True)
+    credit = view("credit")
+    stake_of = view("stakeOf")
+    unlock_block = view("unlockBlock")
+    index_of = view("indexOf")
+    node_count = view("nodeCount")
+    eligible_set = view("eligible")
+    total_eligible_stake = view("totalEligibleStake")
+    stake_at = view("stakeAt", "(index, block): node `index`'s effective stake (0 while ineligible) as of the end "
+                    "of `block`.")
+    total_stake_at = view("totalStakeAt")
+    open_rounds = view("openRounds", "Open rounds `account`'s stake backs; it cannot withdraw while this is not 0.")
+    accounts_of = view("accountsOf")
 
     def node(self, index: int) -> NodeInfo:
-        account, stake, eligible = self._view("nodeAt", index)
-        return NodeInfo(index, account, stake, eligible)
+        n = self._named("nodeAt", index)
+        return NodeInfo(index, n["account"], n["stake"], n["is_eligible"])
 
     def nodes(self) -> list[NodeInfo]:
         return [self.node(i) for i in range(self.node_count())]
@@ -103,28 +82,8 @@ class NodeRegistry(Binding):
         """Every node's effective stake now (its stake while eligible, else 0), by index."""
         return [n.stake if n.eligible else 0 for n in self.nodes()]
 
-    def eligible_set(self) -> int:
-        return self._view("eligible")
-
-    def total_eligible_stake(self) -> int:
-        return self._view("totalEligibleStake")
-
     def draw_committee(self, seed: bytes, size: int, at_block: int | None = None) -> int:
         """The node-index set drawn for `seed` from the stakes as of the end of `at_block` (a past
         block; default: the latest mined block), what the contracts compute."""
         at = self.chain.block_number - 1 if at_block is None else at_block
         return self._view("drawCommittee", seed, size, at)
-
-    def stake_at(self, index: int, block: int) -> int:
-        """Node `index`'s effective stake (0 while ineligible) as of the end of `block`."""
-        return self._view("stakeAt", index, block)
-
-    def total_stake_at(self, block: int) -> int:
-        return self._view("totalStakeAt", block)
-
-    def open_rounds(self, account: str) -> int:
-        """Open rounds `account`'s stake backs; it cannot withdraw while this is not 0."""
-        return self._view("openRounds", account)
-
-    def accounts_of(self, committee: int) -> list[str]:
-        return self._view("accountsOf", committee)

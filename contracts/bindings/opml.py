@@ -7,14 +7,16 @@ games, bonds). Blocks count time: challenge windows and chess clocks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from eth_account.signers.local import LocalAccount
 
 from bisection.commitments import commit, header_descriptor, node_descriptor, program_leaves
 from bisection.merkle import StateTree
 from bisection.types import BOND_GROWTH, bond_at
-from contracts.bindings.base import Binding
+from contracts.abi_types import OpmlGameClaim, OpmlModelsModel
+from contracts.bindings.base import MOVE_GAS, SimulatedBinding, tx, view
+from contracts.bindings.jury import NodeJury
 from contracts.chain.base import Receipt
 from runtime.program import Program
 
@@ -22,6 +24,7 @@ ZERO = bytes(32)
 PHASES = ("bisect", "output", "pick", "reveal", "step", "over", "vote")  # vote: a float node awaits its jury
 ONNX_NODE = 1000  # op code of a float node (bisection/commitments.py): postNode and a jury, not postOutput and step
 STATUSES = ("pending", "final", "rejected")
+_LOW = 2**128 - 1  # OpmlGame packs two 128-bit numbers in a word: (lo, hi) and (node depth, node index)
 
 
 @dataclass(frozen=True)
@@ -44,38 +47,11 @@ class OpmlConfig:
         return bond_at(self.min_bond, self.bond_growth, depth)
 
 
-@dataclass(frozen=True)
-class OpmlModelInfo:
-    program_root: bytes
-    weights_root: bytes
-    steps: int
-    num_slots: int
-    input_slot: int
-    output_slot: int
-    input_bytes: int
-    state_depth: int
-    program_depth: int
-    owner: str
-    float_steps: bool = False  # a float program: its disputed steps go to the jury
-
-
-@dataclass(frozen=True)
-class ClaimInfo:
-    model_id: bytes
-    input_root: bytes  # the input's tensor root (the leaf folded into S_0)
-    input_hash: bytes  # sha256 of the raw input bytes
-    initial_root: bytes
-    final_root: bytes
-    output_root: bytes
-    defender: str
-    created: int
-    steps: int
-    status: str
-    open_games: int
-    bond: int
-    consumer: str
-    tolerance: int = 0  # packed float32 atol << 32 | float32 rtol (bisection/tolerance.py); 0 for exact claims
-    float_steps: bool = False  # the model is a float program (its steps go to the jury)
+# OpmlModels.Model and OpmlGame.Claim, fields by name (generated from the ABI); `claim` gives the status
+# as one of STATUSES. A claim's `tolerance` is the packed float32 atol << 32 | rtol (bisection/tolerance.py;
+# 0 for exact claims); `float_steps` says the model is a float program (its steps go to the jury).
+OpmlModelInfo = OpmlModelsModel
+ClaimInfo = OpmlGameClaim
 
 
 @dataclass(frozen=True)
@@ -152,49 +128,26 @@ def registration(program: Program) -> tuple[bytes, bytes, tuple]:
     return c.program_root, c.weights_root, reg
 
 
-MOVE_GAS = 8_000_000  # gas limit of an opML transaction (a one-step proof of a large Conv stays well below)
-
-
-class _Simulated(Binding):
-    """Transactions are first simulated with `eth_call` (a revert raises its error class and nothing is
-    sent), then sent with a fixed gas limit: one EVM run instead of gas estimation's search, which is
-    what a dispute's many moves spend their time on. The receipt's `gas_used` is the real gas."""
-
-    def _tx(self, name, *args, sender=None, value=0, gas=None, wait=True):
-        fn = getattr(self.contract.functions, name)(*args)
-        sender = sender or self.chain.accounts[0]
-        try:
-            fn.call({"from": sender.address, "value": value}, block_identifier="pending")
-        except Exception as exc:  # noqa: BLE001 - decoded below
-            raise self.chain._decode(exc) from None
-        return self.chain.transact(fn, sender=sender, value=value, gas=gas or MOVE_GAS, wait=wait)
-
-
-class OpmlModels(_Simulated):
+class OpmlModels(SimulatedBinding):
     artifact_name = "OpmlModels"
 
-    def register(self, program_root: bytes, weights_root: bytes, reg: tuple, *,
-                 sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("register", program_root, weights_root, reg, sender=sender)
+    register = tx("register", "(program_root, weights_root, registration): see `registration(program)`.")
 
     def register_program(self, program: Program, *, sender: LocalAccount | None = None) -> Receipt:
         return self.register(*registration(program), sender=sender)
 
-    def model(self, model_id: bytes) -> OpmlModelInfo:
-        return OpmlModelInfo(*self._view("model", model_id))
+    model = view("model", "The registered model (OpmlModelInfo).")
+    initial_root = view("initialRoot", "(model_id, input): S_0 for a request input.")
 
     def input_path(self, model_id: bytes) -> list[bytes]:
         return list(self._view("inputPath", model_id))
-
-    def initial_root(self, model_id: bytes, input: bytes) -> bytes:
-        return self._view("initialRoot", model_id, input)
 
     def initial_state(self, model_id: bytes, input: bytes) -> tuple[bytes, bytes]:
         """(the input's tensor root, S_0) for a request input."""
         return tuple(self._view("initialState", model_id, input))
 
 
-class OpmlGame(_Simulated):
+class OpmlGame(SimulatedBinding):
     artifact_name = "OpmlGame"
 
     # ---- claims
@@ -208,18 +161,14 @@ class OpmlGame(_Simulated):
         return self._tx("submitClaim", *args, sender=sender, value=bond)
 
     def claim(self, claim_id: int) -> ClaimInfo:
-        c = list(self._view("claim", claim_id))
-        c[9] = STATUSES[c[9]]
-        return ClaimInfo(*c)
+        c = self._view("claim", claim_id)
+        return replace(c, status=STATUSES[c.status])
 
     def claim_games(self, claim_id: int) -> list[int]:
         return list(self._view("claimGames", claim_id))
 
-    def result(self, claim_id: int) -> bytes:
-        return self._view("result", claim_id)
-
-    def resolve_claim(self, claim_id: int, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("resolveClaim", claim_id, sender=sender)
+    result = view("result")
+    resolve_claim = tx("resolveClaim")
 
     # ---- games
     def open_game(self, claim_id: int, mid_root: bytes | None, *, bond: int,
@@ -227,20 +176,16 @@ class OpmlGame(_Simulated):
         return self._tx("openGame", claim_id, mid_root or ZERO, sender=sender, value=bond)
 
     def game(self, game_id: int) -> GameInfo:
-        g = list(self._view("game", game_id))
-        pos, node = g[17], g[18]
-        return GameInfo(*g[:3], PHASES[g[3]], *g[4:17], pos >> 128, pos & (2**128 - 1), node >> 128,
-                        node & (2**128 - 1), *g[19:])
+        g = self._view("game", game_id)
+        derived = {"phase": PHASES[g.phase], "lo": g.position >> 128, "hi": g.position & _LOW,
+                   "node_depth": g.node >> 128, "node_index": g.node & _LOW}
+        return GameInfo(**{f.name: derived[f.name] if f.name in derived else getattr(g, f.name)
+                           for f in fields(GameInfo)})
 
-    def game_count(self) -> int:
-        return self._view("gameCount")
-
-    def bond_at(self, depth: int) -> int:
-        return self._view("bondAt", depth)
-
-    def move_bond(self, game_id: int) -> int:
-        """The least bond the game's next move must carry (what the moves below send by default)."""
-        return self._view("moveBond", game_id)
+    game_count = view("gameCount")
+    bond_at = view("bondAt")
+    move_bond = view("moveBond", "The least bond the game's next move must carry (what the moves below send by "
+                     "default).")
 
     def _move(self, name: str, game_id: int, *args, sender: LocalAccount, bond: int | None) -> Receipt:
         return self._tx(name, game_id, *args, sender=sender, value=self.move_bond(game_id) if bond is None else bond)
@@ -264,18 +209,13 @@ class OpmlGame(_Simulated):
         return self._tx("postNode", game_id, post.as_tuple(), sender=sender, value=value,
                         gas=gas or max(MOVE_GAS, 1_000_000 + 64 * size))
 
-    def jury(self) -> str:
-        """The NodeJury that decides float steps (the zero address until `set_jury`)."""
-        return self._view("jury")
+    jury = view("jury", "The NodeJury that decides float steps (the zero address until `set_jury`).")
+    set_jury = tx("setJury")
 
     def jury_fee(self) -> int:
         """Wei a jury round costs (0 while no jury is bound: postNode then reverts JuryNotSet)."""
-        from contracts.bindings.jury import NodeJury
         jury = self.jury()
         return 0 if int(jury, 16) == 0 else NodeJury(self.chain, jury).fee()
-
-    def set_jury(self, jury: str, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("setJury", jury, sender=sender)
 
     def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount,
              bond: int | None = None) -> Receipt:
@@ -289,22 +229,13 @@ class OpmlGame(_Simulated):
              bond: int | None = None) -> Receipt:
         return self._move("step", game_id, element, chunk, proof, sender=sender, bond=bond)
 
-    def claim_timeout(self, game_id: int, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("claimTimeout", game_id, sender=sender)
-
-    def close_game(self, game_id: int, *, sender: LocalAccount | None = None) -> Receipt:
-        """Ends an open game of a rejected claim; each side's bonds go back to it."""
-        return self._tx("closeGame", game_id, sender=sender)
+    claim_timeout = tx("claimTimeout")
+    close_game = tx("closeGame", "Ends an open game of a rejected claim; each side's bonds go back to it.")
 
     # ---- bonds
-    def paid(self, account: str) -> int:
-        return self._view("paid", account)
-
-    def owed(self, account: str) -> int:
-        return self._view("owed", account)
-
-    def withdraw(self, *, sender: LocalAccount) -> Receipt:
-        return self._tx("withdraw", sender=sender)
+    paid = view("paid")
+    owed = view("owed")
+    withdraw = tx("withdraw")
 
     def config(self) -> OpmlConfig:
-        return OpmlConfig(*self._view("config"))
+        return OpmlConfig(**self._named("config"))

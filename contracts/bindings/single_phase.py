@@ -11,7 +11,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from contracts.bindings.base import Binding
+from contracts.bindings.base import Binding, view
 from contracts.chain.base import Receipt
 
 _ZERO = "0x" + "00" * 20
@@ -25,8 +25,7 @@ class SinglePhaseBrain(Binding):
         block_hash = bytes(self.chain.w3.eth.get_block(seed_block)["hash"])
         return self._view("committeeOf", block_hash, seed_block)
 
-    def digest_of(self, seed_block: int, model_id: bytes, input_hash: bytes, result: bytes) -> bytes:
-        return self._view("digestOf", seed_block, model_id, input_hash, result)
+    digest_of = view("digestOf", "(seed_block, model_id, input_hash, result): what members sign.")
 
     def sign(self, member: LocalAccount, seed_block: int, model_id: bytes, input_hash: bytes,
              result: bytes) -> bytes:

@@ -1,12 +1,13 @@
 """Binding of Training, BRAIN's verified training task, and the score-commitment helper scorers use."""
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 
-from contracts.bindings.base import Binding
+from contracts.abi_types import TrainingProposal, TrainingVersion
+from contracts.bindings.base import Binding, tx, view
 from contracts.bindings.brain import commitment
 from contracts.chain.base import Receipt
 
@@ -46,104 +47,39 @@ class TrainingConfig:
         return astuple(self)
 
 
-@dataclass(frozen=True)
-class ProposalInfo:
-    trainer: str
-    base_version: int
-    version: int
-    propose_block: int
-    commit_deadline: int
-    reveal_deadline: int
-    commit_count: int
-    reveal_count: int
-    score: int
-    status: ProposalStatus
-    weights: bytes
-    committee: int
-    committed: int
-    revealed: int
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    proposal_id: int
-    block: int
-    score: int
-    base_version: int
-    weights: bytes
-    seed: bytes
+# Training.Proposal and Training.Version, fields by name (generated from the ABI); `proposal` gives the
+# status as a ProposalStatus.
+ProposalInfo = TrainingProposal
+VersionInfo = TrainingVersion
 
 
 class Training(Binding):
     artifact_name = "Training"
 
-    def propose(self, base_version: int, weights: bytes, uri: str, *, sender: LocalAccount,
-                gas: int | None = None) -> Receipt:
-        return self._tx("propose", base_version, weights, uri, sender=sender, gas=gas)
-
-    def dispatch(self, proposal_id: int, *, sender: LocalAccount | None = None, gas: int | None = None) -> Receipt:
-        return self._tx("dispatch", proposal_id, sender=sender, gas=gas)
-
-    def commit_score(self, proposal_id: int, commitment_: bytes, *, sender: LocalAccount,
-                     gas: int | None = None) -> Receipt:
-        return self._tx("commitScore", proposal_id, commitment_, sender=sender, gas=gas)
-
-    def reveal_score(self, proposal_id: int, score: int, salt: bytes, *, sender: LocalAccount,
-                     gas: int | None = None) -> Receipt:
-        return self._tx("revealScore", proposal_id, score, salt, sender=sender, gas=gas)
-
-    def finalize(self, proposal_id: int, *, sender: LocalAccount | None = None, gas: int | None = None) -> Receipt:
-        return self._tx("finalize", proposal_id, sender=sender, gas=gas)
+    propose = tx("propose", "(base_version, weights, uri): a trainer's proposal of new weights.")
+    dispatch = tx("dispatch", "(proposal_id): draws the proposal's scoring committee.")
+    commit_score = tx("commitScore", "(proposal_id, commitment): a scorer's commitment (score_commitment).")
+    reveal_score = tx("revealScore", "(proposal_id, score, salt)")
+    finalize = tx("finalize")
+    reseed = tx("reseed")
 
     def fund(self, amount: int, *, sender: LocalAccount | None = None) -> Receipt:
         return self._tx("fund", sender=sender, value=amount)
 
-    def reseed(self, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("reseed", sender=sender)
-
     # views
-    def version(self) -> int:
-        return self._view("version")
-
-    def next_proposal_id(self) -> int:
-        return self._view("nextProposalId")
-
-    def pool(self) -> int:
-        return self._view("pool")
+    version = view("version")
+    next_proposal_id = view("nextProposalId")
+    pool = view("pool")
+    version_info = view("versionOf", "(version): the accepted version (VersionInfo).")
+    version_seed = view("versionSeed")
+    committee = view("committeeOf")
+    vote_of = view("voteOf")
+    threshold = view("threshold", prop=True)
+    arch_id = view("archId", prop=True)
+    committee_size = view("committeeSize", prop=True)
+    max_staleness = view("maxStaleness", prop=True)
+    commit_window = view("commitWindow", prop=True)
 
     def proposal(self, proposal_id: int) -> ProposalInfo:
-        raw = list(self._view("proposalOf", proposal_id))
-        raw[9] = ProposalStatus(raw[9])
-        return ProposalInfo(*raw)
-
-    def version_info(self, version: int) -> VersionInfo:
-        return VersionInfo(*self._view("versionOf", version))
-
-    def version_seed(self, version: int) -> bytes:
-        return self._view("versionSeed", version)
-
-    def committee(self, proposal_id: int) -> list[str]:
-        return self._view("committeeOf", proposal_id)
-
-    def vote_of(self, proposal_id: int, member: str) -> bytes:
-        return self._view("voteOf", proposal_id, member)
-
-    @property
-    def threshold(self) -> int:
-        return self._view("threshold")
-
-    @property
-    def arch_id(self) -> bytes:
-        return self._view("archId")
-
-    @property
-    def committee_size(self) -> int:
-        return self._view("committeeSize")
-
-    @property
-    def max_staleness(self) -> int:
-        return self._view("maxStaleness")
-
-    @property
-    def commit_window(self) -> int:
-        return self._view("commitWindow")
+        p = self._view("proposalOf", proposal_id)
+        return replace(p, status=ProposalStatus(p.status))

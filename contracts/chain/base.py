@@ -8,10 +8,8 @@ by a call on the block before, and changes no state.
 from __future__ import annotations
 
 import ast
-import json
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Callable, TypeVar
 
 from eth_account import Account
@@ -19,8 +17,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
 
-from contracts.errors import (ARTIFACTS, BuildError, ChainUnavailableError, ContractRevert, TransactionFailedError,
-                              UnknownRevert, decode_revert)
+from contracts.abi import artifact
+from contracts.errors import ChainUnavailableError, ContractRevert, TransactionFailedError, UnknownRevert, decode_revert
 from contracts.events import Event, decode_logs
 
 E = TypeVar("E", bound=Event)
@@ -60,15 +58,6 @@ def _is_revert(exc: BaseException) -> bool:
 def dev_accounts(count: int) -> list[LocalAccount]:
     """Deterministic development accounts: private keys 1, 2, ... (eth-tester's own convention)."""
     return [Account.from_key(i.to_bytes(32, "big")) for i in range(1, count + 1)]
-
-
-@lru_cache(maxsize=None)
-def artifact(name: str) -> dict:
-    """The committed compiler output for contract `name` (abi, bytecode, compiler)."""
-    path = ARTIFACTS / f"{name}.json"
-    if not path.exists():
-        raise BuildError(f"no compiled artifact for contract {name}; run `python -m contracts.build`")
-    return json.loads(path.read_text())
 
 
 @dataclass(frozen=True)

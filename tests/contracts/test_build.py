@@ -41,3 +41,42 @@ def test_events_oneDataclassPerEvent():
     assert set(by_name) == set(event_classes())
     for name, item in by_name.items():
         assert field_names(event_classes()[name]) == [snake(i["name"]) for i in item["inputs"]]
+
+
+def _committed() -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(build.ARTIFACTS.glob("*.json"))}
+
+
+def test_generatedTypes_areWhatTheCommittedArtifactsRender():
+    from contracts import abigen
+    from contracts.abi import GENERATED
+    text = GENERATED.read_text()
+    assert text == abigen.render(_committed()), "stale contracts/abi_types.py: run `python -m contracts.build`"
+    version = next(iter(_committed().values()))["compiler"]["version"]
+    assert version in text.splitlines()[0]
+
+
+def test_check_failsWhenTheGeneratedTypesAreStale(tmp_path, monkeypatch):
+    from contracts.abi import GENERATED
+    stale = tmp_path / "abi_types.py"
+    stale.write_text(GENERATED.read_text().replace("is not registered", "is unknown"))
+    assert build.differences(_committed()) == []
+    monkeypatch.setattr(build, "GENERATED", stale)
+    assert build.differences(_committed()) == ["abi_types.py"]
+
+
+def test_errors_messageAndDocstringFromNatSpec():
+    assert str(E.UnknownModel(modelId=b"\x01")) == "model 0x01 is not registered"
+    assert E.UnknownClaim.__mro__[1:3] == (E.ContractRevert, E.ContractsError)
+    from bisection import errors as game
+    assert issubclass(E.UnknownClaim, game.UnknownClaim) and issubclass(E.InvalidModelProof, game.UnsupportedProgram)
+    assert "is provisional" in str(E.WrongHybridStatus(requestId=1, status=3, action="challenge"))
+
+
+def test_structs_decodeByNameNotPosition():
+    from contracts import abi, abi_types
+    param = {"type": "tuple", "internalType": "struct NodeJury.Case", "components": [
+        {"name": "settled", "type": "bool"}, {"name": "request", "type": "uint256"},
+        {"name": "modelId", "type": "bytes32"}]}
+    case = abi.value(param, (True, 7, b"\x02" * 32), abi_types.STRUCTS)
+    assert case == abi_types.NodeJuryCase(request=7, model_id=b"\x02" * 32, settled=True)
