@@ -14,6 +14,7 @@ Every row carries its trust assumption.
 """
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -148,17 +149,19 @@ def run(ctx: Context) -> Section:
     finally:
         t.close()
         chain.close()
-    return _section(ctx, per, budget, stopped_at, work)
+        shutil.rmtree(work, ignore_errors=True)  # keys and SRS: hundreds of MB per model
+    return _section(ctx, per, budget, stopped_at)
 
 
-def _section(ctx: Context, per: dict, budget, stopped_at, work: Path) -> Section:
+def _section(ctx: Context, per: dict, budget, stopped_at) -> Section:
     rows, stage_rows = [], []
     for name, r in per.items():
         z, tr, dp = r.get("ezkl", {}), r["tribunal"], r["dispute"]
         if "chain" in z:
             c = z["chain"]
             rows.append([name, r["params"], "zk (EZKL)", TRUST["zk (EZKL)"], z["per_answer_s"],
-                         z["per_answer_s"] / tr["compute"]["fast"], c["verify_gas"], "1 tx after the proof",
+                         z["per_answer_s"] / tr["compute"]["fast"], c["verify_gas"],
+                         f"{z['per_answer_s'] + c['verify_s']:.1f} s (the proof, then 1 tx)",
                          f"deploy {c['deploy_gas']:,} gas; setup {z['one_off_s']:.1f} s; peak {z['peak_mib']:.0f} MiB",
                          "- (nothing to dispute)", _agrees(z["agreement"])])
         else:
@@ -218,8 +221,7 @@ def _section(ctx: Context, per: dict, budget, stopped_at, work: Path) -> Section
     return Section(NAME, TITLE, {
         "chain": ctx.chain, "ladder": list(per), "ezkl": f"{ezkl.__version__} (PyPI ezkl), CPU",
         "ezkl budget": budget.describe(), "committee": COMMITTEE, "input": "test split's first row, batch 1",
-        "dispute": "opml wrong-output at the middle step, window 100, clock 100, stride 2",
-        "work folder": str(work)}, metrics, [table, stages], [figure], notes=notes, raw={"per_model": per})
+        "dispute": "opml wrong-output at the middle step, window 100, clock 100, stride 2"}, metrics, [table, stages], [figure], notes=notes, raw={"per_model": per})
 
 
 def _agrees(a: dict) -> str:
@@ -247,6 +249,8 @@ def _figure(ctx: Context, per: dict) -> Figure:
                 for m in MODES]
     gas = [series("zk (EZKL): verify", proved, [per[n]["ezkl"]["chain"]["verify_gas"] for n in proved], "gas")]
     gas += [series(m, names, [per[n]["tribunal"]["modes"][m]["gas"] for n in names], "gas") for m in MODES]
+    gas.append(series("zk (EZKL): verifier deployment, once", proved,
+                      [per[n]["ezkl"]["chain"]["deploy_gas"] for n in proved], "gas", "points"))
     gas.append(series("opml dispute (wrong output)", names, [per[n]["dispute"]["gas"] for n in names], "gas", "points"))
     one_off = [series("zk (EZKL): settings + SRS + setup", proved, [per[n]["ezkl"]["one_off_s"] for n in proved],
                       "seconds")]
