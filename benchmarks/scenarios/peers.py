@@ -234,7 +234,8 @@ def _section(ctx: Context, per: dict, budget, stopped_at) -> Section:
     return Section(NAME, TITLE, {
         "chain": ctx.chain, "ladder": list(per), "ezkl": f"{ezkl.__version__} (PyPI ezkl), CPU",
         "ezkl budget": budget.describe(), "committee": COMMITTEE, "input": "test split's first row, batch 1",
-        "dispute": "opml wrong-output at the middle step, window 100, clock 100, stride 2"}, metrics, [table, stages], [figure], notes=notes, raw={"per_model": per})
+        "dispute": "opml wrong-output at the middle step, window 100, clock 100, stride 2, on the `dispute` "
+                   "scenario's input (benchmarks.opml_dispute.case: the first test row; gpt2-tiny: all 16 tokens)"}, metrics, [table, stages], [figure], notes=notes, raw={"per_model": per})
 
 
 def _agrees(a: dict) -> str:
