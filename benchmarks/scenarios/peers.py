@@ -255,8 +255,9 @@ def _figure(ctx: Context, per: dict) -> Figure:
     xs = {n: float(r["params"]) for n, r in per.items()}
     proved = [n for n, r in per.items() if "chain" in r["ezkl"]]
 
-    def series(label, names, values, kind, style="line"):
-        return Series(label, [xs[n] for n in names], [float(v) for v in values], kind, style)
+    def series(label, names, values, kind, style="line"):  # points in order of size: the ladder's is not
+        pts = sorted((xs[n], float(v)) for n, v in zip(names, values))
+        return Series(label, [p[0] for p in pts], [p[1] for p in pts], kind, style)
     names = list(per)
     compute = [series("zk (EZKL): witness + proof", proved, [per[n]["ezkl"]["per_answer_s"] for n in proved], "seconds")]
     ran = {m: [n for n in names if "gas" in per[n]["tribunal"]["modes"][m]] for m in MODES}
