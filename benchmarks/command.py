@@ -4,7 +4,8 @@
     tribunal bench security scale --quick  two scenarios, small sizes (what the test suite runs)
     tribunal bench --out DIR --json        write into DIR; print the results as JSON
 
-Scenarios (benchmarks/scenarios/, one module each): security, dispute, two-phase, modes, scale.
+Scenarios (benchmarks/scenarios/, one module each): security, dispute, two-phase, modes, scale, peers
+(EZKL beside the modes; needs `pip install -e '.[peers]'`, otherwise left out).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from benchmarks import harness
 from benchmarks.scenarios import MISSING, SCENARIOS, available, load
 
 NAME = "bench"
-HELP = "compare the verification modes: security, disputes, two-phase throughput, modes, chain scale; writes a report with plots"
+HELP = "compare the verification modes: security, disputes, two-phase throughput, modes, chain scale, a zkML peer; writes a report with plots"
 
 
 class UnknownScenario(TribunalError):

@@ -32,6 +32,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "multiple": (0.0, math.inf),  # off-chain compute over one plain inference
     "eth": (0.0, math.inf),
     "fraction": (0.0, 1.0),
+    "mib": (0.0, math.inf),  # memory, MiB
 }
 
 
@@ -279,7 +280,7 @@ def figure(fig: dict):
     return f
 
 
-UNITS = {"rate": "/s", "seconds": "s", "gas": "gas", "blocks": "blocks", "ratio": "x", "multiple": "x", "eth": "ETH"}
+UNITS = {"rate": "/s", "seconds": "s", "gas": "gas", "blocks": "blocks", "ratio": "x", "multiple": "x", "eth": "ETH", "mib": "MiB"}
 
 
 def with_unit(value: float, kind: str) -> str:

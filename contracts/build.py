@@ -44,14 +44,15 @@ def standard_input() -> dict:
     return {"language": "Solidity", "sources": sources, "settings": SETTINGS}
 
 
-def compile_sources() -> dict[str, dict]:
-    """Compiles every source; returns artifacts by contract name (interfaces and libraries included)."""
+def run_solc(standard: dict) -> dict:
+    """The pinned npm solc on a standard-JSON input: {"version", "output"}; compile errors raise BuildError.
+    (Also compiles sources from outside the package, such as a zkML peer's generated verifier.)"""
     node = shutil.which("node")
     if node is None:
         raise BuildError("node is not on PATH; it runs the npm solc")
     if not (ROOT / "node_modules" / "solc").is_dir():
         raise BuildError("node_modules/solc is missing; run `npm ci` at the repository root")
-    proc = subprocess.run([node, str(PACKAGE / "solc.cjs")], input=json.dumps(standard_input()),
+    proc = subprocess.run([node, str(PACKAGE / "solc.cjs")], input=json.dumps(standard),
                           capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise BuildError(f"solc failed: {proc.stderr.strip()}")
@@ -59,6 +60,12 @@ def compile_sources() -> dict[str, dict]:
     errors = [e for e in result["output"].get("errors", []) if e["severity"] == "error"]
     if errors:
         raise BuildError("compilation failed:\n" + "\n".join(e["formattedMessage"] for e in errors))
+    return result
+
+
+def compile_sources() -> dict[str, dict]:
+    """Compiles every source; returns artifacts by contract name (interfaces and libraries included)."""
+    result = run_solc(standard_input())
     compiler = {"name": "solc", "package": "npm:solc", "version": result["version"], "settings": SETTINGS}
     artifacts = {}
     for source, contracts in sorted(result["output"]["contracts"].items()):

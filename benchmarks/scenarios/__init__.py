@@ -12,6 +12,7 @@ SCENARIOS = {
     "two-phase": "benchmarks.scenarios.two_phase",
     "modes": "benchmarks.scenarios.modes",
     "scale": "benchmarks.scenarios.scale",
+    "peers": "benchmarks.scenarios.peers",  # needs the optional group .[peers] (ezkl)
 }
 
 
