@@ -278,4 +278,6 @@ def _figure(ctx: Context, per: dict) -> Figure:
         Panel("gas per answer", "parameters", "gas", [s for s in gas if s.y], logx=True, logy=True),
         Panel("one-off set-up per model", "parameters", "seconds", [s for s in one_off if s.y], logx=True, logy=True),
         Panel("peak resident memory", "parameters", "MiB", [s for s in memory if s.y], logx=True, logy=True),
-    ], caption="Where a line of EZKL stops, the next model exceeded its budget (see the notes).")
+    ], caption="Where a line of EZKL stops, the next model exceeded its budget (see the notes). EZKL's cost follows "
+               "its circuit's rows (logrows in the stages table), not the parameters: a convolution reuses few weights "
+               "over many rows, so digits-cnn costs it more than the larger digits-mlp.")
