@@ -1,15 +1,17 @@
 """MatMul: A @ B with numpy broadcasting over leading axes.
 
-Exact form: inputs (a int16, b int8 or int16, p int64 [C, 2]); acc = a @ b in float64 (exact), then
-requantize along the last axis: C = N per-output-column parameters when B is a constant weight
-matrix (int8, per-column scales), C = 1 when both operands are activations.
+Exact form: inputs (a int16, b int16, p int64 [1, 2]); acc = a @ b in float64 (exact), then
+requantize. A constant B (a weight matrix) lowers to a `Gemm` node instead, with the weight stored
+[N, K] (per-output-channel int8 scales): an output element then reads one contiguous weight row, not
+a column spread over K chunks. (Older programs with an int8 [K, N] B and p [N, 2] still run.)
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
+from ..quant import INT16_MAX, check_exact_gemm, multiplier, requantize_np, requantize_torch
 from .base import ExactOp, broadcast_source
+from .gemm import lower_dense, quantize_weights
 
 
 class MatMul(ExactOp):
@@ -24,15 +26,15 @@ class MatMul(ExactOp):
             w = np.asarray(lw.const(node, node.input[1]), dtype=np.float64)
             if w.ndim != 2:
                 raise lw.unsupported(node, f"constant B must be 2-D, got shape {w.shape}")
-            ws = np.max(np.abs(w), axis=0) / INT8_MAX
-            ws[ws == 0] = 1.0
-            b = lw.add_constant(f"{node.input[1]}:w", quantize(w / ws, 1.0, bits=8))
-            ratios, b_max = a.scale * ws / y_scale, INT8_MAX
-        else:
-            b = lw.act(node, node.input[1])
-            if len(b.shape) < 2:
-                raise lw.unsupported(node, f"input B must have rank >= 2, got shape {b.shape}")
-            ratios, b_max = np.array([a.scale * b.scale / y_scale]), INT16_MAX + 1
+            if a.shape[-1] != w.shape[0]:
+                raise lw.unsupported(node, f"inner dimensions differ: {a.shape} @ {w.shape}")
+            wq, bq, params = quantize_weights(w.T, a.scale, y_scale, None, node, lw)
+            lower_dense(node, lw, a, wq, bq, params)
+            return
+        b = lw.act(node, node.input[1])
+        if len(b.shape) < 2:
+            raise lw.unsupported(node, f"input B must have rank >= 2, got shape {b.shape}")
+        ratios, b_max = np.array([a.scale * b.scale / y_scale]), INT16_MAX + 1
         try:
             params = np.array([multiplier(float(r)) for r in ratios], dtype=np.int64)
             check_exact_gemm(a.shape[-1], INT16_MAX + 1, b_max, node.name)

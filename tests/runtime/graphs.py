@@ -99,6 +99,7 @@ OPS = {
     "Identity": unary("Identity"), "Flatten": unary("Flatten", axis=lambda s, d: d(0, len(s))),
     "Reshape": reshape, "Transpose": unary("Transpose", perm=_perm),
     "Softmax": unary("Softmax", axis=lambda s, d: d(-len(s), len(s) - 1)),
+    "Softmax-exp": unary("Softmax", axis=lambda s, d: d(-len(s), len(s) - 1)),
 }
 
 from .graphs_numeric import NUMERIC_OPS  # noqa: E402 - it builds on graph() and f32() above
@@ -232,10 +233,12 @@ OPS.update({
 # variants of ops checked with the full count
 FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", "Neg", "Softmax-opset11", "Split",
                 "Squeeze", "Unsqueeze")
-# ops whose nodes lower to program nodes of another op (the op the tests look for in the program)
-LOWERS_TO = {"Split": "Slice"}
+# ops whose nodes lower to program nodes of another op (the op the tests look for in the program):
+# by case key first, then by op. A constant-weight MatMul is a Gemm step; Softmax is SoftmaxExp then
+# SoftmaxNorm ("Softmax-exp" looks at the first).
+LOWERS_TO = {"Split": "Slice", "MatMul": "Gemm", "Softmax": "SoftmaxNorm", "Softmax-exp": "SoftmaxExp"}
 
 
 def program_op(key: str) -> str:
     op = key.split("-")[0]
-    return LOWERS_TO.get(op, op)
+    return LOWERS_TO.get(key, LOWERS_TO.get(op, op))
