@@ -168,7 +168,9 @@ def test_gpt2_124M_lieAtLmHead_liarLosesOnAnvil_everyTransactionInBounds(figure)
         seconds = time.perf_counter() - t1
     finally:
         chain.close()
+    print(r.reason, r.rejected, [m["kind"] for m in r.transcript])
     assert r.winner == "challenger" and r.disputed_step == last, (r.reason, r.rejected)
+    assert r.transcript[-1]["kind"] == "step" and prover.sizes, (r.reason, r.rejected)  # won by the proof, not a clock
     check_bounds(r, prover)
     gas = [m["gas"] for m in r.transcript if "gas" in m]
     figures = {"steps": program.steps, "moves": r.moves, "total_gas": sum(gas), "largest_tx_gas": max(gas),
