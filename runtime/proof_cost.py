@@ -41,10 +41,11 @@ GAME_STEP = 120_000  # OpmlGame.step around the verifier: chunk hash, storage, s
 EXEC_BASE = 50_000  # descriptor proofs and decoding, the kernel call
 EXEC_CHUNK = 2_500  # per proven chunk: its hash, its path, the kernel's search for it
 EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes DEFAULT_PER_READ)
-    "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "Conv": 1500, "MaxPool": 6000, "Requantize": 200,
+    "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "Conv": 500, "MaxPool": 1000, "Requantize": 200,
     "SoftmaxExp": 120, "SoftmaxNorm": 120, "Softmax": 800, "LayerNormalization": 250, "ReduceMean": 120,
 }
 DEFAULT_PER_READ = 400
+EXEC_OP_BASE = {"Conv": 300_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
 DEPTH_GUESS = 16  # state/program tree depth the lowering assumes before the program exists (65536 slots)
 
 
@@ -113,7 +114,7 @@ def gas(op: str, proof: Calldata, chunks: int, elements: int, game: bool = True)
     IOneStep.element sent as its own transaction, what benchmarks/onestep_gas measures)."""
     tx = proof + (STEP_ARGS if game else ELEMENT_ARGS)
     words = -(-2 * proof.size // 32)  # the bundle decoded into memory, then copied into the kernel call
-    execution = (EXEC_BASE + EXEC_CHUNK * chunks + EXEC_PER_READ.get(op, DEFAULT_PER_READ) * elements
+    execution = (EXEC_BASE + EXEC_OP_BASE.get(op, 0) + EXEC_CHUNK * chunks + EXEC_PER_READ.get(op, DEFAULT_PER_READ) * elements
                  + 3 * words + words * words // 512 + (GAME_STEP if game else 0))
     zeros = tx.size - tx.nonzero
     return TX_BASE + max(16 * tx.nonzero + 4 * zeros + execution, 40 * tx.nonzero + 10 * zeros)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from runtime.proof_cost import BYTES_BOUND, GAS_BOUND, program_costs
 
 from .test_opml import CONFIG, case, check_same, embedded, play_both  # noqa: F401 - the module-scoped chain fixture
 
+LONG = replace(CONFIG, clock=100, window=1000)  # a 50257-wide output takes five reveal rounds: more blocks per side
 STEP_ARGS_BYTES = 4 + 6 * 32 + 1024  # OpmlGame.step around the proof: selector, heads, lengths, the chunk
 
 
@@ -164,7 +166,7 @@ def test_gpt2_124M_lieAtLmHead_liarLosesOnAnvil_everyTransactionInBounds(figure)
         prover = Recording()
         t1 = time.perf_counter()
         r = dispute.run(program, x_q, "wrong-output", last, "defender",
-                        arbiter=ChainArbiter(deploy_opml(chain, CONFIG), prover=prover))
+                        arbiter=ChainArbiter(deploy_opml(chain, LONG), prover=prover))
         seconds = time.perf_counter() - t1
     finally:
         chain.close()
