@@ -4,7 +4,9 @@ Models (seeded weights, built here, no hub): a ResNet-50 (bottlenecks [3, 4, 6, 
 BatchNorm folded at load) at 1x3x224x224, and GPT-2 with its 124M-parameter config (12 layers, 768
 wide, 50257-token vocabulary) on one sequence of --seq token ids. Each profile runs --repeat times
 after a warm-up (lowering and calibration are not timed); medians are printed. --profile prints the
-exact profile's time per op type for both backends (where the torch kernels spend time).
+exact profile's time per op type for both backends (where the torch kernels spend time). Each model's
+costliest one-step proof (runtime/proof_cost.py: modeled gas and calldata of the game's step transaction,
+bounds 1M gas and 64 KiB) is printed with its step.
 Gas per one-step kernel at GPT-2's widths: python -m benchmarks.onestep_gas_gpt2.
 Run: python -m benchmarks.exact_real [--models resnet50 gpt2] [--repeat 3] [--seq 32] [--profile] [--json]
 """
@@ -23,6 +25,7 @@ import numpy as np
 from benchmarks.runtime_latency import timed
 from runtime.backend import get_backend
 from runtime.model import Model
+from runtime.proof_cost import program_costs
 
 
 def resnet50():
@@ -110,6 +113,13 @@ def measure(name: str, repeat: int, seq: int, profile: bool) -> dict:
         m = Model.load(path, calibration=samples)
         fast = median_time(lambda: m.run_fast(x), repeat)
         row = {"model": name, "input": list(x.shape), "fast_s": fast}
+        program = m.program(m.quantize_input(x).shape)
+        costs = program_costs(program)
+        worst = max(costs, key=lambda c: c.gas)
+        row["steps"] = program.steps
+        row["largest_onestep"] = {"step": worst.step, "op": worst.op, "gas": worst.gas, "tx_bytes": worst.tx_bytes,
+                                  "largest_tx_bytes": max(c.tx_bytes for c in costs),
+                                  "steps_over_bounds": sum(not c.fits for c in costs)}
         for backend in ("numpy", "torch"):
             row[f"exact_{backend}_s"] = median_time(lambda: m.run_exact(x, backend=backend), repeat)
             row[f"exact_{backend}_over_fast"] = row[f"exact_{backend}_s"] / fast
@@ -140,6 +150,10 @@ def main(argv=None) -> int:
               f"({r['exact_numpy_over_fast']:.2f}x fast), torch {r['exact_torch_s']:.3f} s ({r['exact_torch_over_fast']:.2f}x fast, "
               f"{r['torch_over_numpy']:.2f}x numpy); top-1 agreement {r['top1_agreement']:.3f}, "
               f"max rel logit err {r['max_rel_logit_err']:.4f}")
+        c = r["largest_onestep"]
+        print(f"  {r['steps']} steps; largest one-step proof: step {c['step']} ({c['op']}) {c['gas']:,} gas, "
+              f"{c['tx_bytes']:,} B (largest calldata {c['largest_tx_bytes']:,} B; {c['steps_over_bounds']} steps over "
+              f"1M gas / 64 KiB)")
         for b, ops in r.get("per_op_s", {}).items():
             top = sorted(ops.items(), key=lambda kv: -kv[1])[:8]
             print(f"  {b}: " + ", ".join(f"{op} {s:.3f}s" for op, s in top))

@@ -58,6 +58,10 @@ def cases(seq: int):
             (f"Sum 3x[1,{seq},{w}]", _model("sum", [helper.make_node("Neg", ["x"], ["n"]),
                                                     helper.make_node("Sum", ["x", "n", "b"], ["y"])], act, {"b": f32(w)}), act),
         ]
+    out += [(f"lm_head MatMul K={WIDTH} N={VOCAB}", _model("lm", [helper.make_node("MatMul", ["x", "W"], ["y"])],
+                                                          (1, 4, WIDTH), {"W": f32(WIDTH, VOCAB) * 0.02}), (1, 4, WIDTH)),
+            (f"MLP down MatMul K={MLP} (blocked)", _model("down", [helper.make_node("MatMul", ["x", "W"], ["y"])],
+                                                          (1, 4, MLP), {"W": f32(MLP, WIDTH) * 0.02}), (1, 4, MLP))]
     scores = (1, 1, seq, seq)
     causal = np.tril(np.ones((seq, seq), bool)).reshape(1, 1, seq, seq)
     fill = np.array(np.finfo(np.float32).min, np.float32)
@@ -91,8 +95,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     rows = collect(args.chain, args.elements, _calibrated(cases(args.seq), rng), rng)
-    return show(rows, args.json, "One-step gas at GPT-2 sizes (max over elements; IOneStep.element as its own "
+    code = show(rows, args.json, "One-step gas at GPT-2 sizes (max over elements; IOneStep.element as its own "
                 "transaction)", [("case", "case", "<34"), ("op", "op", "<10"), *COLUMNS])
+    if not args.json:
+        top = max(rows, key=lambda r: r["gas"])
+        print(f"largest: {top['gas']:,} gas ({top['case']}, {top['op']}); largest proof {max(r['proof_bytes'] for r in rows):,} B")
+    return code
 
 
 if __name__ == "__main__":

@@ -58,6 +58,11 @@ class GameOver(GameError):
     """Raised when a move is made in a game that is already resolved."""
 
 
+class ProofRefused(GameError):
+    """Raised when a chain refuses a one-step transaction before the game sees it (too large for the node,
+    or more gas than it allows): the sender has not moved and may send the proof of another element."""
+
+
 class InvalidProof(GameError):
     """Raised when a Merkle proof or a revealed preimage does not verify against the committed root."""
 

@@ -42,12 +42,13 @@ from runtime.tensor_root import tensor_bytes, tensor_from_bytes
 
 from .arbiter import Arbiter, GameView, Phase
 from .commitments import is_float_step
-from .errors import NothingToDispute, StepOutOfRange
+from .errors import NothingToDispute, ProofRefused, StepOutOfRange
 from .merkle import TensorTree
 from .strategy import BUILTIN, Honest, Strategy, corrupt, extra_slot, resolve
 from .trace import Tamper, Trace, compute, resume
 from .types import Side, TreeNode
 
+STEP_TRIES = 4  # elements a player offers one-step proofs for before it reports the chain's refusal
 STRATEGIES = tuple(BUILTIN)
 """The built-in strategies' names, "honest" first (`strategy.BUILTIN` holds the objects)."""
 
@@ -252,15 +253,23 @@ class Player:
         tree = self._tree(g)
         mine = tree.chunk(_node_of(g).index) if tree is not None else bytes(len(g.revealed[0]))
         theirs = g.revealed[0]
-        element = next((e for e in range(len(theirs) // w) if mine[e * w:(e + 1) * w] != theirs[e * w:(e + 1) * w]), 0)
+        differ = [e for e in range(len(theirs) // w) if mine[e * w:(e + 1) * w] != theirs[e * w:(e + 1) * w]] or [0]
         inputs = []
         for i in program.nodes[step - 1].inputs:
             v = t.value(lo, i)
             if v is None:
                 return False
             inputs.append((v, t.proof(lo, i)))
-        arbiter.step(g.id, self.name, element, inputs)
-        return True
+        # a proof the chain refuses is no move: try the next element that differs (another proof,
+        # other chunks), and report the refusal when none is taken
+        for n, element in enumerate(differ[:STEP_TRIES]):
+            try:
+                arbiter.step(g.id, self.name, element, inputs)
+                return True
+            except ProofRefused:
+                if n + 1 == min(len(differ), STEP_TRIES):
+                    raise
+        return False
 
 
 def _node_of(g: GameView) -> TreeNode:

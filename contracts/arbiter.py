@@ -30,18 +30,20 @@ import numpy as np
 from bisection import errors as game_errors
 from bisection.arbiter import Arbiter, GameView, Phase
 from bisection.commitments import check_input, commit, node_descriptor
-from bisection.errors import GameError, InvalidMove, UnknownModel
+from bisection.errors import GameError, InvalidMove, ProofRefused, UnknownModel
 from bisection.types import MAX_REBASES, Bond, Claim, Clock, Position, Side, TreeNode
 from contracts import events as ev
 from bisection.tolerance import Tolerance
 from contracts.bindings.opml import ZERO, NodePost, program_proof, registration
 from contracts.deploy import OpmlSystem
-from contracts.errors import ContractRevert
+from contracts.errors import ContractRevert, TransactionFailedError
 from runtime.program import Program
 from runtime.tensor_root import CHUNK_BYTES, bytes_root, tensor_bytes, tensor_root
 
 ELEMENTS_PER_CHUNK = CHUNK_BYTES // 2  # every output slot is int16
 SIDES = {1: Side.DEFENDER, 2: Side.CHALLENGER}
+MAX_TX_BYTES = 128 * 1024  # the largest transaction a node takes into its pool (geth's txMaxSize)
+STEP_ARGS_BYTES = 4 + 6 * 32  # OpmlGame.step's selector, heads and the two lengths
 # Reverts of the one-step verifier (contracts/src/onestep) as the game's names.
 ONESTEP_AS = {"InvalidStateProof": game_errors.InvalidPrestate, "MalformedProof": game_errors.InvalidMove,
               "ElementOutOfRange": game_errors.InvalidMove}
@@ -301,8 +303,16 @@ class ChainArbiter(Arbiter):
             proof = self.prover(program, g.hi, g.node_index * ELEMENTS_PER_CHUNK + element, inputs)
         revealed = self._last_reveal(game_id)
         chunk = revealed[0] if len(revealed) == 1 and len(revealed[0]) == CHUNK_BYTES else b""
-        r = self._tx("step", game_id, self.game_contract.step, game_id, element, chunk, proof,
-                     sender=self.account(player))
+        # INVARIANT (client side): a transaction a node refuses is not sent; a refusal is ProofRefused, no move.
+        if len(proof) + len(chunk) + STEP_ARGS_BYTES > MAX_TX_BYTES:
+            raise ProofRefused(f"game {game_id}: the one-step transaction for element {element} of step {g.hi} would "
+                               f"be {len(proof) + len(chunk) + STEP_ARGS_BYTES} bytes, over the {MAX_TX_BYTES} a node takes")
+        try:
+            r = self._tx("step", game_id, self.game_contract.step, game_id, element, chunk, proof,
+                         sender=self.account(player))
+        except TransactionFailedError as e:
+            raise ProofRefused(f"game {game_id}: the chain refused the one-step transaction for element {element} of "
+                               f"step {g.hi} ({len(proof)} bytes of proof): {e}") from e
         e = r.one(ev.Stepped)
         winner = next(SIDES[x.winner] for x in r.of(ev.GameResolved) if x.game_id == game_id)
         self._reasons[game_id] = (f"{winner.value} won: step {e.step} recomputed on chain: element {e.element} of "

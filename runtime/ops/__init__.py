@@ -9,8 +9,8 @@ import importlib
 from .base import ExactOp, ExecutionError
 
 _MODULES = (
-    "add", "conv", "flatten", "gemm", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
-    "softmax", "sub", "transpose",
+    "add", "conv", "flatten", "gemm", "gemmblock", "requantize", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
+    "softmax", "softmaxexp", "softmaxnorm", "sub", "transpose",
     "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",

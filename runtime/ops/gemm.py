@@ -1,8 +1,11 @@
 """Gemm: Y = alpha * A @ B' + beta * C, with B a constant weight matrix.
 
-Exact form: inputs (x int16 [M, K], w int8 [N, K], b int64 [N], p int64 [N, 2]) where p[n] = (M_n, k_n)
-requantizes channel n. acc[m, n] = sum_k x[m, k] * w[n, k] + b[n] (float64 GEMM, exact), then
-y = requantize(acc, p[:, 0], p[:, 1]). alpha folds into the weight scales, beta into the bias.
+Exact form: inputs (x int16 [..., K], w int8 [N, K], b int64 [N], p int64 [N, 2]) where p[n] = (M_n, k_n)
+requantizes channel n. acc[..., n] = sum_k x[..., k] * w[n, k] + b[n] (float64 GEMM, exact), then
+y = requantize(acc, p[:, 0], p[:, 1]). alpha folds into the weight scales, beta into the bias. An ONNX
+Gemm has a 2-D x; a MatMul with a constant B lowers here too (x of any rank >= 2), so every weight is
+stored [N, K] and one output element reads one contiguous row of x and one of w (runtime/proof_cost).
+A K too long for one one-step proof is split into `GemmBlock` steps and a `Requantize` (`lower_dense`).
 """
 from __future__ import annotations
 
@@ -59,9 +62,7 @@ class Gemm(ExactOp):
             own = own_int8(lw, node.input[1], 0 if trans else 1)
             own = own if own is None or trans else (np.ascontiguousarray(own[0].T), own[1])
         wq, bq, params = quantize_weights(w, x.scale, lw.out_scale(node), bias, node, lw, own)
-        ins = [x.index, lw.add_constant(f"{node.input[1]}:w", wq).index, lw.add_constant(f"{node.name}:b", bq).index,
-               lw.add_constant(f"{node.name}:requant", params).index]
-        lw.emit(node, ins, (x.shape[0], n), lw.out_scale(node))
+        lower_dense(node, lw, x, wq, bq, params)
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
@@ -77,7 +78,33 @@ class Gemm(ExactOp):
         return requantize_torch(acc, p[:, 0], p[:, 1])
 
     def reads(self, node, ins, out_shape, index):
-        """x row m, w row n, b[n], p[n, 0..1] for element (m, n)."""
-        m, n = divmod(index, out_shape[1])
-        k = np.arange(ins[0].shape[1])
+        """x row m, w row n, b[n], p[n, 0..1] for element (m, n) (m: the flat index of x's leading axes)."""
+        m, n = divmod(index, out_shape[-1])
+        k = np.arange(ins[0].shape[-1])
         return [m * len(k) + k, n * len(k) + k, np.array([n]), np.array([2 * n, 2 * n + 1])]
+
+
+def lower_dense(node, lw, x, wq: np.ndarray, bq: np.ndarray, params: np.ndarray) -> None:
+    """Emits y = requantize(x @ wq.T + bq, params) for x [..., K], wq int8 [N, K]: one Gemm step, or,
+    when that step's one-step proof would pass the lowering's budget (`proof_cost.dense_block`), K in
+    blocks: GemmBlock steps carrying the partial sums (int64 as int16 limbs) and one Requantize step."""
+    from ..proof_cost import dense_block
+    from .gemmblock import to_limbs
+
+    k, n, y_scale = wq.shape[1], wq.shape[0], lw.out_scale(node)
+    shape = tuple(x.shape[:-1]) + (n,)
+    w = lw.add_constant(f"{node.input[1]}:w", wq)
+    block = dense_block(k, n, int(np.prod(x.shape[:-1], dtype=np.int64)))
+    if block >= k:
+        ins = [x.index, w.index, lw.add_constant(f"{node.name}:b", bq).index,
+               lw.add_constant(f"{node.name}:requant", params).index]
+        lw.emit(node, ins, shape, y_scale, op="Gemm", output=node.output[0])
+        return
+    acc = lw.add_constant(f"{node.name}:b", to_limbs(bq))
+    out = node.output[0]
+    for k0 in range(0, k, block):
+        k1 = min(k, k0 + block)
+        acc = lw.emit(node, [x.index, w.index, acc.index], shape + (4,), 1.0, {"k0": k0, "k1": k1}, op="GemmBlock",
+                      output=f"{out}:acc{k0}")
+    lw.emit(node, [acc.index, lw.add_constant(f"{node.name}:requant", params).index], shape, y_scale, op="Requantize",
+            output=out)

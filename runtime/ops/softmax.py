@@ -11,6 +11,10 @@ Masks: an attention mask's fill (finfo.min, -inf; runtime.quant.MASK_SENTINEL) s
 upstream, and -32768 alone only means "the calibrated range's floor", whose exp need not be small.
 So an input of exactly -32768 is masked: e = 0, unless the row's maximum is -32768 too (a fully
 masked row then keeps the table's entries, uniform weights, and sum >= 32767 still holds).
+
+The lowering emits two steps, `SoftmaxExp` (e, per element: its row's maximum and one table entry) and
+`SoftmaxNorm` (y from e and its row's sum), so that no one-step proof reads a row's worth of table
+chunks (runtime/proof_cost.py); the one-step Softmax kernel stays for programs made before.
 """
 from __future__ import annotations
 
@@ -28,6 +32,29 @@ def exp_table(scale: float) -> np.ndarray:
         return np.clip(np.rint(np.exp(2 * q * scale) * INT16_MAX), 0, INT16_MAX).astype(np.int16)
 
 
+def _emit(node, lw, x, t, axis: int, out: str):
+    """SoftmaxExp then SoftmaxNorm along `axis`, the second writing `out`."""
+    e = lw.emit(node, [x.index, t.index], x.shape, 1.0 / INT16_MAX, {"axis": axis}, op="SoftmaxExp", output=f"{out}:exp")
+    return lw.emit(node, [e.index], x.shape, 1.0 / INT16_MAX, {"axis": axis}, op="SoftmaxNorm", output=out)
+
+
+def row(shape, axis: int, index: int) -> np.ndarray:
+    """The flat indices of output element `index`'s row along `axis`."""
+    coords = list(np.unravel_index(index, shape))
+    strides = np.cumprod((tuple(shape[1:]) + (1,))[::-1])[::-1]
+    coords[axis] = 0
+    return int(np.dot(coords, strides)) + np.arange(shape[axis]) * int(strides[axis])
+
+
+def exp_entries(x, t, axis: int):
+    """e (int64) per element of int64 x: the table entry of its halved distance below its row's maximum
+    along `axis` (masked: 0)."""
+    mx = x.max(axis=axis, keepdims=True)
+    e = t.astype(np.int64)[((x - mx + 1) >> 1) - INT16_MIN]
+    e[(x == INT16_MIN) & (mx != INT16_MIN)] = 0  # masked: see the module docstring
+    return e
+
+
 class Softmax(ExactOp):
     op_type = "Softmax"
 
@@ -43,17 +70,14 @@ class Softmax(ExactOp):
             flat = (math.prod(x.shape[:axis]), math.prod(x.shape[axis:]))
             out = node.output[0]
             x2 = lw.emit(node, [x.index], flat, x.scale, {"shape": flat}, op="Reshape", output=f"{out}:2d")
-            y2 = lw.emit(node, [x2.index, t.index], flat, 1.0 / INT16_MAX, {"axis": 1}, output=f"{out}:softmax2d")
+            y2 = _emit(node, lw, x2, t, 1, f"{out}:softmax2d")
             lw.emit(node, [y2.index], x.shape, 1.0 / INT16_MAX, {"shape": x.shape}, op="Reshape", output=out)
             return
-        lw.emit(node, [x.index, t.index], x.shape, 1.0 / INT16_MAX, {"axis": axis})
+        _emit(node, lw, x, t, axis, node.output[0])
 
     def numpy(self, ins, attrs):
         x, t = ins
-        x = x.astype(np.int64)
-        mx = x.max(axis=attrs["axis"], keepdims=True)
-        e = t.astype(np.int64)[((x - mx + 1) >> 1) - INT16_MIN]
-        e[(x == INT16_MIN) & (mx != INT16_MIN)] = 0  # masked: see the module docstring
+        e = exp_entries(x.astype(np.int64), t, attrs["axis"])
         s = e.sum(axis=attrs["axis"], keepdims=True)
         return ((e * INT16_MAX + s // 2) // s).astype(np.int16)
 

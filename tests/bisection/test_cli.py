@@ -33,7 +33,7 @@ def test_dispute_honest_saysNothingToDispute(capsys):
 
 @pytest.mark.parametrize("argv,needle", [
     (["--cheat", "nope"], "unknown strategy"), (["--cheat", "judge:timeout"], "defender or challenger"),
-    (["--cheat", "timeout", "--chain", "mainnet"], "use none"), (["--cheat", "timeout", "--at-step", "99"], "outside 1..11"),
+    (["--cheat", "timeout", "--chain", "mainnet"], "use none"), (["--cheat", "timeout", "--at-step", "99"], "outside 1..12"),
 ])
 def test_dispute_badArguments_oneLineError(capsys, argv, needle):
     assert main(["dispute", "toy"] + argv) == 2

@@ -33,6 +33,12 @@ def matmul_const(rng, d):
     return graph([helper.make_node("MatMul", ["x", "W"], ["y"])], shape, {"W": f32(rng, shape[-1], d(1, 12))})
 
 
+def matmul_long(rng, d):
+    """A reduction too long for one one-step proof: lowered to GemmBlock steps and a Requantize."""
+    shape = (d(1, 3), d(2600, 3300))
+    return graph([helper.make_node("MatMul", ["x", "W"], ["y"])], shape, {"W": f32(rng, shape[-1], d(1, 4))})
+
+
 def matmul_act(rng, d):
     shape = (d(1, 3), d(1, 6), d(1, 20))
     nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 2, 1]), helper.make_node("MatMul", ["x", "xt"], ["y"])]
@@ -99,6 +105,7 @@ OPS = {
     "Identity": unary("Identity"), "Flatten": unary("Flatten", axis=lambda s, d: d(0, len(s))),
     "Reshape": reshape, "Transpose": unary("Transpose", perm=_perm),
     "Softmax": unary("Softmax", axis=lambda s, d: d(-len(s), len(s) - 1)),
+    "Softmax-exp": unary("Softmax", axis=lambda s, d: d(-len(s), len(s) - 1)),
 }
 
 from .graphs_numeric import NUMERIC_OPS  # noqa: E402 - it builds on graph() and f32() above
@@ -227,6 +234,7 @@ OPS.update({
     "Expand": expand, "Unsqueeze": unsqueeze, "Squeeze": squeeze, "Cast": unary("Cast", to=TensorProto.FLOAT),
     "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),
     "MatMul-attention": attention_scores, "Softmax-masked": masked_softmax, "Softmax-opset11": softmax_opset11,
+    "MatMul-blocked": matmul_long, "MatMul-requantize": matmul_long,
 })
 def upsample(rng, d):
     """Opset 9 Upsample (scales an input), nearest, whole factors."""
@@ -279,12 +287,18 @@ OPS.update({
 })
 # keys whose chain checks take fewer examples: data movement (one element read, no arithmetic) and
 # variants of ops checked with the full count
-FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", "Neg", "Softmax-opset11", "Split",
-                "Squeeze", "Unsqueeze", "Upsample", "Resize", "DequantizeLinear", "MatMul-qdq", "MatMul-dynamic")
-# ops whose nodes lower to program nodes of another op (the op the tests look for in the program)
-LOWERS_TO = {"Split": "Slice", "Upsample": "Reshape", "Resize": "Reshape", "DequantizeLinear": "QuantizeLinear"}
+FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", "MatMul-requantize", "Neg",
+                "Softmax-opset11", "Split", "Squeeze", "Unsqueeze", "Upsample", "Resize", "DequantizeLinear",
+                "MatMul-qdq", "MatMul-dynamic")
+# ops whose nodes lower to program nodes of another op (the op the tests look for in the program):
+# by op, and by case key where the case decides (a constant-weight MatMul is a Gemm step, a long one
+# GemmBlock steps and a Requantize; Softmax is SoftmaxExp then SoftmaxNorm).
+LOWERS_TO = {"Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", "Resize": "Reshape",
+             "DequantizeLinear": "QuantizeLinear"}
+KEY_LOWERS_TO = {"MatMul": "Gemm", "Softmax-exp": "SoftmaxExp", "MatMul-blocked": "GemmBlock",
+                 "MatMul-requantize": "Requantize", "MatMul-qdq": "Gemm", "MatMul-dynamic": "Gemm"}
 
 
 def program_op(key: str) -> str:
     op = key.split("-")[0]
-    return LOWERS_TO.get(op, op)
+    return KEY_LOWERS_TO.get(key, LOWERS_TO.get(op, op))

@@ -194,6 +194,45 @@ library TensorLib {
         }
     }
 
+    /// max_{j < n} t[i + j * step] (flat indices, sign-extended; n >= 1) over input `input`'s proven
+    /// chunks, in assembly runs inside each chunk as `sum` reads them (a row-wise op's maximum).
+    function max(Tensor calldata t, uint256 input, uint256 i, uint256 step, uint256 n) internal pure returns (int256 m) {
+        uint256 w = t.width;
+        uint256 cur = type(uint256).max;
+        uint256 base;
+        m = type(int256).min;
+        unchecked {
+            i *= w;
+            step *= w;
+            while (n > 0) {
+                uint256 c = i / CHUNK;
+                if (c != cur) {
+                    base = _find(t, input, c);
+                    cur = c;
+                }
+                uint256 run = n;
+                if (step != 0 && (CHUNK - i % CHUNK + step - 1) / step < run) run = (CHUNK - i % CHUNK + step - 1) / step;
+                int256 r = _maxRun(base + i % CHUNK, step, w, run);
+                if (r > m) m = r;
+                i += run * step;
+                n -= run;
+            }
+        }
+    }
+
+    function _maxRun(uint256 p, uint256 dp, uint256 w, uint256 run) private pure returns (int256 m) {
+        assembly {
+            let sh := sub(256, mul(8, w))
+            let se := sub(w, 1)
+            m := not(0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff) // int256 min
+            for {} run { run := sub(run, 1) } {
+                let v := signextend(se, shr(sh, calldataload(p)))
+                if sgt(v, m) { m := v }
+                p := add(p, dp)
+            }
+        }
+    }
+
     /// Element `i` (flat) of input `input`, read from its proven chunks, sign-extended.
     function at(Tensor calldata t, uint256 input, uint256 i) internal pure returns (int256) {
         return get(reader(t, input), t, i);
