@@ -115,7 +115,7 @@ class Tribunal:
 
     def start_agents(self, member_cheats: list[str], submitter_cheat: str = "honest",
                      watcher_cheat: str | None = "honest", bond: int | None = None) -> None:
-        from verifiers.agents.base import role  # the registered class of each role (hybrid extends member, watcher)
+        from verifiers.agents.roles import role  # the class of each role (hybrid extends member, watcher)
 
         c = self.chain
         for i, acct in enumerate(self.roles.members(c)):

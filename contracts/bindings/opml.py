@@ -264,18 +264,22 @@ class OpmlGame(_Simulated):
         return self._tx("postNode", game_id, post.as_tuple(), sender=sender, value=value,
                         gas=gas or max(MOVE_GAS, 1_000_000 + 64 * size))
 
+    def float_step(self) -> "FloatStep":
+        """The game's float-step machine (IFloatStep): postNode's checks and the jury behind them."""
+        return FloatStep(self.chain, self._view("floatStep"))
+
     def jury(self) -> str:
         """The NodeJury that decides float steps (the zero address until `set_jury`)."""
-        return self._view("jury")
+        return self.float_step().jury()
 
     def jury_fee(self) -> int:
         """Wei a jury round costs (0 while no jury is bound: postNode then reverts JuryNotSet)."""
-        from contracts.bindings.jury import NodeJury
-        jury = self.jury()
-        return 0 if int(jury, 16) == 0 else NodeJury(self.chain, jury).fee()
+        step = self.float_step()
+        return 0 if int(step.jury(), 16) == 0 else step.fee()
 
     def set_jury(self, jury: str, *, sender: LocalAccount | None = None) -> Receipt:
-        return self._tx("setJury", jury, sender=sender)
+        """Binds the jury once (the game's deployer only); the jury itself is bound to `float_step()`."""
+        return self.float_step().set_jury(jury, sender=sender)
 
     def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount,
              bond: int | None = None) -> Receipt:
@@ -308,3 +312,19 @@ class OpmlGame(_Simulated):
 
     def config(self) -> OpmlConfig:
         return OpmlConfig(*self._view("config"))
+
+
+class FloatStep(_Simulated):
+    """OpmlGame's float-step machine: it checks a postNode, files it with its jury and relays the verdict."""
+
+    artifact_name = "FloatStep"
+
+    def jury(self) -> str:
+        return self._view("jury")
+
+    def set_jury(self, jury: str, *, sender: LocalAccount | None = None) -> Receipt:
+        return self._tx("setJury", jury, sender=sender)
+
+    def fee(self) -> int:
+        """The jury's fee (JuryNotSet while none is bound)."""
+        return self._view("fee")
