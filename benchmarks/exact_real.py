@@ -25,7 +25,7 @@ import numpy as np
 from benchmarks.runtime_latency import timed
 from runtime.backend import get_backend
 from runtime.model import Model
-from runtime.proof_cost import program_costs
+from bisection.step_cost import program_costs
 
 
 def resnet50():

@@ -15,7 +15,7 @@ On chain the jury is Brain: the task's `encode()` is the request's input bytes,
 `abi.encode(uint256 gameId, uint256 step, uint64 tolerance, bytes node, bytes32[] inputLeaves,
 bytes[] inputs, bytes32 outputRoot, bytes output)`, and each juror's vote is VOTE_EXACT, VOTE_WITHIN
 or VOTE_BEYOND (the verdict's number as a 32-byte word). `LocalJury` is one honest juror in process: for
-tests and library users.
+tests and library users; `recompute_node` is its recomputation of one node from the descriptor alone.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from runtime.errors import TribunalError
+from runtime.float_program import FloatNodeError, run_node
 from runtime.tensor_root import bytes_root, tensor_bytes, tensor_from_bytes, tensor_root
 
 from .commitments import commit, parse_float_descriptor
@@ -82,6 +83,26 @@ class NodeTask:
         return cls(g, k, tol, node, tuple(leaves), tuple(inputs), root, out, model_id)
 
 
+def recompute_node(descriptor: bytes, inputs: list[np.ndarray]) -> np.ndarray:
+    """The output a float node's step writes, from its descriptor (bisection.commitments' float node
+    format) and its input values alone: what a juror computes."""
+    d = parse_float_descriptor(descriptor)
+    if len(inputs) != len(d.inputs):
+        raise FloatNodeError(f"step {d.step} reads {len(d.inputs)} inputs, {len(inputs)} given")
+    arrays = []
+    for j, (a, s) in enumerate(zip(inputs, d.inputs)):
+        a = np.asarray(a)
+        if a.dtype != np.dtype(s.dtype) or tuple(a.shape) != s.shape:
+            raise FloatNodeError(f"step {d.step}: input {j} (slot {s.slot}) must be {s.dtype} {s.shape}, "
+                                 f"got {a.dtype} {tuple(a.shape)}")
+        arrays.append(a)
+    out = run_node(d.node_bytes, d.domain, d.opset, arrays, d.output_index)
+    if out.dtype != np.dtype(d.output.dtype) or out.shape != d.output.shape:
+        raise FloatNodeError(f"step {d.step}: recomputed output is {out.dtype} {out.shape}, the descriptor says "
+                             f"{d.output.dtype} {d.output.shape}")
+    return out
+
+
 class Jury(ABC):
     """Judges a float step: `verdict(task)` is a `Verdict` on the posted output against the node recomputed
     on the posted inputs, or None (no verdict yet: the game waits in Phase.VOTE)."""
@@ -115,8 +136,6 @@ class LocalJury(Jury):
     def verdict(self, task: NodeTask) -> Verdict | None:
         """Recompute the task's node on its posted inputs in this process and judge the posted output
         against the claim's tolerance (None for a model it does not know)."""
-        from runtime.float_program import recompute_node
-
         program = self.programs.get(task.model_id)
         if program is None:
             return None

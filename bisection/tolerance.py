@@ -52,6 +52,24 @@ class Tolerance:
         return a << 32 | r
 
     @classmethod
+    def parse(cls, value) -> "Tolerance":
+        """A tolerance from what a caller gives: a Tolerance, an (atol, rtol) pair, or "ATOL,RTOL" (the
+        CLI's --tolerance); InvalidTolerance names what is wrong."""
+        if isinstance(value, Tolerance):
+            return value
+        if isinstance(value, str):
+            parts = value.split(",")
+            try:
+                if len(parts) != 2:
+                    raise ValueError
+                value = tuple(float(p) for p in parts)
+            except ValueError:
+                raise InvalidTolerance(f"tolerance '{value}' is not ATOL,RTOL (two numbers, e.g. 1e-5,1e-4)") from None
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            return cls(*value)
+        raise InvalidTolerance(f"tolerance {value!r} is not a Tolerance, an (atol, rtol) pair or 'ATOL,RTOL'")
+
+    @classmethod
     def unpack(cls, packed: int) -> "Tolerance":
         """The tolerance a uint64 packs (`packed`: two float32s), as claims and requests carry it."""
         if isinstance(packed, bool) or not isinstance(packed, (int, np.integer)) or not 0 <= int(packed) <= MAX_U64:

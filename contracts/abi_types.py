@@ -1299,22 +1299,6 @@ class BrainRequest(Struct):
 
 
 @dataclass(frozen=True)
-class FloatStepsAt(Struct):
-    """Solidity struct FloatSteps.At."""
-
-    game_id: int
-    disputed: int
-    root_lo: bytes
-    root_hi: bytes
-    defender_claims: bool
-    float_steps: bool
-    tolerance: int
-    program_root: bytes
-    program_depth: int
-    state_depth: int
-
-
-@dataclass(frozen=True)
 class HybridCourtAnswer(Struct):
     """Solidity struct HybridCourt.Answer."""
 
@@ -1357,6 +1341,23 @@ class HybridCourtRequest(Struct):
     tolerance: int
     majority: int
     minority: int
+
+
+@dataclass(frozen=True)
+class IFloatStepAt(Struct):
+    """Solidity struct IFloatStep.At."""
+
+    game_id: int
+    disputed: int
+    root_lo: bytes
+    root_hi: bytes
+    defender_claims: bool
+    float_steps: bool
+    tolerance: int
+    program_root: bytes
+    program_depth: int
+    state_depth: int
+    model_id: bytes
 
 
 @dataclass(frozen=True)
@@ -1627,11 +1628,12 @@ EVENTS = {c.__name__: c for c in (
 )}
 
 STRUCTS = {
-    'Attr': Attr, 'Brain.Config': BrainConfig, 'Brain.Request': BrainRequest, 'FloatSteps.At': FloatStepsAt,
-    'HybridCourt.Answer': HybridCourtAnswer, 'HybridCourt.Config': HybridCourtConfig, 'HybridCourt.Request':
-    HybridCourtRequest, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node, 'NodeJury.Case': NodeJuryCase,
-    'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config': OpmlGameConfig, 'OpmlGame.Game':
-    OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model': OpmlModelsModel, 'OpmlModels.Registration':
-    OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest, 'SlotDesc': SlotDesc, 'Tensor': Tensor,
-    'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal, 'Training.Version': TrainingVersion,
+    'Attr': Attr, 'Brain.Config': BrainConfig, 'Brain.Request': BrainRequest, 'HybridCourt.Answer':
+    HybridCourtAnswer, 'HybridCourt.Config': HybridCourtConfig, 'HybridCourt.Request': HybridCourtRequest,
+    'IFloatStep.At': IFloatStepAt, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node, 'NodeJury.Case':
+    NodeJuryCase, 'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config': OpmlGameConfig,
+    'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model': OpmlModelsModel,
+    'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest, 'SlotDesc':
+    SlotDesc, 'Tensor': Tensor, 'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal,
+    'Training.Version': TrainingVersion,
 }

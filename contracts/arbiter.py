@@ -80,7 +80,7 @@ class ChainArbiter(Arbiter):
     def __init__(self, system: OpmlSystem, accounts: dict | None = None, prover=None, jurors=None):
         """`prover(program, step, flat_element, inputs) -> bytes` builds the one-step proof; the default
         is `step_proof` (the bundle of contracts/src/onestep's verifier). `jurors` (a
-        `contracts.jurors.BrainJurors`) plays the game's jury in this process: `ask_jury` then runs the
+        `contracts.brain_jurors.BrainJurors`) plays the game's jury in this process: `ask_jury` then runs the
         Brain round of a float step; without it a float step waits for jurors elsewhere."""
         self.system, self.chain, self.game_contract = system, system.chain, system.game
         self.models_contract = system.models

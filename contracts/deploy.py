@@ -139,7 +139,7 @@ JURY_MIN_CALLBACK_GAS = 140_000  # below this a verdict could run out of gas in 
 def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CALLBACK_GAS,
                 sender: LocalAccount | None = None) -> "NodeJury":
     """Deploys a NodeJury over `system.brain` for `opml.game` and binds them both ways (the jury to the
-    game, the game's `setJury`: `sender` must be the game's and Brain's deployer, by default account 0, who
+    game's float-step machine, whose `setJury` binds it back: `sender` must be the game's and Brain's deployer, by default account 0, who
     binds Brain's NODE_CHECK result kind to it). Float steps of
     that game are then decided by Brain committees. `callback_gas` is capped by Brain's maxCallbackGas;
     below JURY_MIN_CALLBACK_GAS it raises `JuryGasTooLow` before any transaction."""
@@ -153,7 +153,7 @@ def deploy_jury(system: System, opml: OpmlSystem, *, callback_gas: int = JURY_CA
         raise JuryGasTooLow(f"the jury's callback would get {gas} gas (Brain's maxCallbackGas "
                             f"{system.config.max_callback_gas}); ending a game by verdict needs {JURY_MIN_CALLBACK_GAS}")
     jury = NodeJury(system.chain, system.chain.deploy("NodeJury", system.brain.address, gas, sender=sender))
-    jury.bind(opml.game.address, sender=sender)
+    jury.bind(opml.game.float_step().address, sender=sender)
     system.brain.bind_kind(jury.address, ResultKind.NODE_CHECK, sender=sender)
     opml.game.set_jury(jury.address, sender=sender)
     return jury

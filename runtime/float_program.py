@@ -2,7 +2,7 @@
 
     prog = Model.load("gpt2-tiny").float_program((1, 1))   # or FloatProgram.build(model, shape)
     out = prog.run(x)                                       # the reference float execution
-    recompute_node(descriptor_bytes, inputs)                # one node, from its descriptor alone
+    run_node(node_bytes, domain, opset, inputs, output_index)  # one node (bisection.jury.recompute_node: from its descriptor)
 
 Built like the exact program (`runtime.program.Program`) for one static input shape: slots hold the
 input, constants and intermediates; nodes run in `lowering.topological_order`; Constant nodes, Shape
@@ -14,8 +14,8 @@ exactly one slot, as the on-chain game's output check requires.
 
 Reference execution, which defines the trace: each node is a one-node ONNX model (`node_model`)
 built from what its descriptor holds (op, domain, opset, attributes, input dtypes and shapes), run by
-onnxruntime on the CPU with graph optimizations off and one thread. `recompute_node` builds the same
-model from the descriptor's bytes, so a juror's recomputation on the same onnxruntime build equals
+onnxruntime on the CPU with graph optimizations off and one thread. `run_node` builds the same model
+from what a descriptor's bytes hold (`bisection.jury.recompute_node` parses them), so a juror's recomputation on the same onnxruntime build equals
 the trace bit for bit (another build or device may differ within the request's tolerance).
 
 Slot dtypes are numpy dtype names ("float32", "int64", "bool", ...), scales are 1.0.
@@ -203,28 +203,6 @@ def run_node(node_bytes: bytes, domain: str, opset: int, inputs: list[np.ndarray
     if out is None:
         raise FloatNodeError(f"output {output_index} of the node is absent")
     return np.asarray(out)
-
-
-def recompute_node(descriptor: bytes, inputs: list[np.ndarray]) -> np.ndarray:
-    """The output a float node's step writes, from its descriptor (bisection.commitments' float node
-    format) and its input values alone: what a juror computes."""
-    from bisection.commitments import parse_float_descriptor  # the format's owner; imported late (layering)
-
-    d = parse_float_descriptor(descriptor)
-    if len(inputs) != len(d.inputs):
-        raise FloatNodeError(f"step {d.step} reads {len(d.inputs)} inputs, {len(inputs)} given")
-    arrays = []
-    for j, (a, s) in enumerate(zip(inputs, d.inputs)):
-        a = np.asarray(a)
-        if a.dtype != np.dtype(s.dtype) or tuple(a.shape) != s.shape:
-            raise FloatNodeError(f"step {d.step}: input {j} (slot {s.slot}) must be {s.dtype} {s.shape}, "
-                                 f"got {a.dtype} {tuple(a.shape)}")
-        arrays.append(a)
-    out = run_node(d.node_bytes, d.domain, d.opset, arrays, d.output_index)
-    if out.dtype != np.dtype(d.output.dtype) or out.shape != d.output.shape:
-        raise FloatNodeError(f"step {d.step}: recomputed output is {out.dtype} {out.shape}, the descriptor says "
-                             f"{d.output.dtype} {d.output.shape}")
-    return out
 
 
 # ---- building ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import numpy as np
 import onnx
 
 from . import calibration as calib
+from . import zoo
 from .backend import get_backend
 from .errors import (CalibrationError, FastRunError, InputDtypeError, InputShapeError, TribunalError, UnknownModelError,
                      UnsupportedOpError, first_line)
@@ -71,10 +72,11 @@ class Model:
     def load(cls, model: str | Path, profile: str = "fast", calibration: np.ndarray | dict | None = None) -> "Model":
         """A zoo name or a path; with profile='exact' the exact program is lowered now, so an
         uncovered op is reported at load time."""
-        from . import zoo
-
         if isinstance(model, str) and model in zoo.names():
-            m = zoo.load(model)
+            d = zoo.folder(model)  # built on first use
+            m = cls(load_onnx(d / "model.onnx"), model, d / "model.onnx")
+            if (d / "calibration.json").exists():
+                m.max_abs = calib.load(d / "calibration.json")
         else:
             path = Path(model)
             if not path.exists():

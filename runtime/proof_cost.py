@@ -7,7 +7,7 @@ the input's tensor tree. Every such transaction must fit a real chain:
 
     BYTES_BOUND = 64 KiB of calldata,  GAS_BOUND = 1M gas          (per one-step transaction)
 
-The model (`step_cost`): bytes are exact (the ABI layout, `bundle`); gas is
+The model (`bisection.step_cost`, which reads a lowered program's descriptors): bytes are exact (the ABI layout, `bundle`); gas is
 21000 + max(16 * nonzero + 4 * zero + execution, 40 * nonzero + 10 * zero) (chunk data and hashes
 counted non-zero; the second term is the EIP-7623 calldata floor that anvil and the embedded chain
 apply, which makes 1M gas about 24 KiB of non-zero calldata), execution = EXEC_BASE + EXEC_CHUNK
@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 
 from .tensor_root import CHUNK_BYTES, num_chunks
 
@@ -122,56 +121,6 @@ def gas(op: str, proof: Calldata, chunks: int, elements: int, game: bool = True)
 
 def tree_depth(nbytes: int) -> int:
     return (num_chunks(nbytes) - 1).bit_length()
-
-
-def _placeholder(shape, dtype) -> np.ndarray:
-    """An array of the slot's shape that takes no memory (zeros, broadcast): reads depend on shapes,
-    and value-dependent reads (a lookup's row) cost the same for any value."""
-    return np.broadcast_to(np.zeros((), dtype=dtype), tuple(shape))
-
-
-def step_cost(program, step: int, state: list | None = None, samples: int = 6) -> StepCost:
-    """The costliest of a few output elements of `step` (first, last, spread), from S_{step-1} when
-    `state` is given (reads that depend on values), else from shapes only."""
-    from bisection.commitments import header_descriptor, node_descriptor
-    from runtime.ops import get_op
-
-    node = program.nodes[step - 1]
-    slots = program.slots
-    ins = [np.asarray(state[i]) if state is not None and state[i] is not None else _placeholder(slots[i].shape, slots[i].dtype)
-           for i in node.inputs]
-    out_shape = slots[node.outputs[0]].shape
-    size = int(np.prod(out_shape, dtype=np.int64))
-    op = get_op(node.op)
-    state_depth = (len(slots) - 1).bit_length() if len(slots) > 1 else 0
-    program_depth = program.steps.bit_length()  # the program tree has steps + 1 leaves
-    header, desc = len(header_descriptor(program)), len(node_descriptor(program, step))
-    worst = None
-    for e in sorted({0, size - 1, *np.linspace(0, size - 1, samples, dtype=np.int64).tolist()}):
-        reads = op.reads(node, ins, out_shape, int(e))
-        per_input, chunks, elements = [], 0, 0
-        for slot, r in zip(node.inputs, reads):
-            s = slots[slot]
-            w = WIDTH[s.dtype]
-            r = np.asarray(r).reshape(-1)
-            c = len(np.unique(r * w // CHUNK_BYTES)) if r.size else 0
-            per_input.append((c, tree_depth(s.size * w)))
-            chunks, elements = chunks + c, elements + int(r.size)
-        b = bundle(per_input, state_depth, program_depth, header, desc)
-        cost = StepCost(step, node.op, chunks, elements, b.size, (b + STEP_ARGS).size, gas(node.op, b, chunks, elements),
-                        gas(node.op, b, chunks, elements, game=False))
-        if worst is None or cost.gas > worst.gas:
-            worst = cost
-    return worst
-
-
-def program_costs(program) -> list[StepCost]:
-    return [step_cost(program, k) for k in range(1, program.steps + 1)]
-
-
-def largest(program) -> StepCost:
-    """The step whose proof costs the most gas."""
-    return max(program_costs(program), key=lambda c: c.gas)
 
 
 def _row_chunks(nbytes: int) -> int:

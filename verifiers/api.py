@@ -127,7 +127,7 @@ class Tribunal:
                      watcher_cheat: str | None = "honest", bond: int | None = None) -> None:
         """Start the in-process agents: a member per committee seat (`member_cheats[i]` for member i), the
         submitter and, unless `watcher_cheat` is None, the watcher."""
-        from verifiers.agents.base import role  # the registered class of each role (hybrid extends member, watcher)
+        from verifiers.agents.roles import role  # the class of each role (hybrid extends member, watcher)
 
         c = self.chain
         for i, acct in enumerate(self.roles.members(c)):

@@ -3,8 +3,8 @@
 On the embedded chain, eth-tester's `eth_getLogs` rebuilds every receipt in the range (recovering each
 sender's key, ~30 ms a transaction), which made a tick of six agents take seconds. So `install(chain)`
 (which `Tribunal.connect` calls before deploying) keeps an in-process index of every log and receipt
-this process mines there: on the embedded chain every transaction goes through this process's `Chain`.
-A snapshot revert drops what the reverted blocks held. Other chains answer `eth_getLogs` themselves.
+this process mines there: on the embedded chain every transaction goes through this process's `Chain`,
+which tells the index of each one (`Chain.watch`). A snapshot revert drops what the reverted blocks held. Other chains answer `eth_getLogs` themselves.
 
 Agents and modes know nothing but the chain; these helpers are how they read it. `events` decodes a
 contract's logs over a block range (optionally one event kind, optionally filtered by the first indexed
@@ -35,27 +35,20 @@ class Seen:
 
 
 class LogIndex:
-    """Logs and receipts of every transaction mined through one embedded `Chain`, by block."""
+    """Logs and receipts of every transaction mined through one embedded `Chain`, by block: a watcher the
+    chain tells of each transaction it mines and each snapshot it reverts (`Chain.watch`)."""
 
-    def __init__(self, chain: Chain):
+    def __init__(self):
         self.logs: list[dict] = []
         self.receipts: dict[bytes, dict] = {}
-        wait_for, revert = chain.wait_for, chain.revert
 
-        def indexed_wait_for(tx_hash, replay=None):
-            r = wait_for(tx_hash, replay)
-            raw = chain.w3.eth.get_transaction_receipt(tx_hash)
-            self.receipts[bytes(tx_hash)] = {"from": raw["from"], "gasUsed": raw["gasUsed"], "blockNumber": raw["blockNumber"]}
-            self.logs.extend(raw["logs"])
-            return r
+    def mined(self, tx_hash: bytes, raw) -> None:
+        self.receipts[bytes(tx_hash)] = {"from": raw["from"], "gasUsed": raw["gasUsed"], "blockNumber": raw["blockNumber"]}
+        self.logs.extend(raw["logs"])
 
-        def indexed_revert(snapshot_id):
-            revert(snapshot_id)
-            head = chain.block_number
-            self.logs = [log for log in self.logs if log["blockNumber"] <= head]
-            self.receipts = {h: r for h, r in self.receipts.items() if r["blockNumber"] <= head}
-
-        chain.wait_for, chain.revert = indexed_wait_for, indexed_revert
+    def reverted(self, head: int) -> None:
+        self.logs = [log for log in self.logs if log["blockNumber"] <= head]
+        self.receipts = {h: r for h, r in self.receipts.items() if r["blockNumber"] <= head}
 
     def get_logs(self, params: dict) -> list[dict]:
         lo, hi = params["fromBlock"], params["toBlock"]
@@ -83,10 +76,15 @@ def _matches(have: list[bytes], topics: list) -> bool:
 
 def install(chain: Chain) -> None:
     """Index this embedded chain's logs from now on (a no-op elsewhere, or when already installed)."""
-    if chain.kind == "embedded" and getattr(chain, "log_index", None) is None:
-        chain.log_index = LogIndex(chain)
+    if chain.kind == "embedded" and index_of(chain) is None:
+        chain.watch(LogIndex())
         # Calls with no sender make eth-tester's middleware derive every account from its key (~0.1 s a call).
         chain.w3.eth.default_account = chain.accounts[0].address
+
+
+def index_of(chain: Chain) -> LogIndex | None:
+    """The chain's log index (`install`), or None: then the node answers `eth_getLogs` itself."""
+    return next((w for w in chain.watchers if isinstance(w, LogIndex)), None)
 
 
 def events(chain: Chain, address: str, *kinds: type[Event], from_block: int = 0, to_block: int | str = "latest",
@@ -100,7 +98,7 @@ def events(chain: Chain, address: str, *kinds: type[Event], from_block: int = 0,
     if topics != [None]:
         params["topics"] = topics
     out = []
-    index = getattr(chain, "log_index", None)
+    index = index_of(chain)
     for log in (index.get_logs(params) if index is not None else chain.w3.eth.get_logs(params)):
         e = decode_log(log)  # None for a log that does not decode: it is skipped, the others still read
         if e is not None and (not kinds or isinstance(e, kinds)):
@@ -117,7 +115,7 @@ def transactions(chain: Chain, seen: list[Seen], names: dict[str, str] | None = 
         if s.tx_hash in done:
             continue
         done.add(s.tx_hash)
-        index = getattr(chain, "log_index", None)
+        index = index_of(chain)
         r = index.receipts.get(s.tx_hash) if index is not None else None
         r = r or chain.w3.eth.get_transaction_receipt(s.tx_hash)
         kind = type(s.event).__name__
@@ -128,7 +126,7 @@ def transactions(chain: Chain, seen: list[Seen], names: dict[str, str] | None = 
 
 def tx_record(chain: Chain, name: str, receipt) -> Transaction:
     """A `Transaction` for a receipt this process got back from `Chain.transact`."""
-    index = getattr(chain, "log_index", None)
+    index = index_of(chain)
     known = index.receipts.get(bytes(receipt.tx_hash)) if index is not None else None
     sender = known["from"] if known else chain.w3.eth.get_transaction(receipt.tx_hash)["from"]
     return Transaction(name, sender, receipt.gas_used, receipt.block_number, "0x" + receipt.tx_hash.hex())

@@ -16,6 +16,7 @@ from contracts.bindings.hybrid import HybridConfig, HybridCourt
 from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
 from contracts.bindings.jury import NodeJury
 from contracts.bindings.opml_requests import OpmlRequests
+from contracts.bindings.training import Training
 from contracts.chain.base import Chain
 from contracts.deploy import ETHER, OpmlSystem, System, SystemConfig, deploy, deploy_hybrid, deploy_jury, deploy_opml
 from verifiers.errors import DeploymentError
@@ -30,10 +31,11 @@ DEFAULT_CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=64, slash_amount
                               max_callback_gas=500_000, max_in_flight=1024)
 DEFAULT_OPML = OpmlConfig(window=24, clock=24, min_bond=ETHER // 100, stride=2, callback_gas=200_000)
 NODE_STAKE = 2 * ETHER
-# Deployment extras naming the contracts every deployment has beyond `addresses()`'s fixed keys.
+# Keys of a saved deployment's "extras" section (the file format keeps them there; in memory they are fields).
 COURT = "hybrid_court"  # HybridCourt over this deployment's Brain and game
 CONSUMER = "hybrid_consumer"  # an ExampleConsumer that accepts the court's final answers
 REQUESTS_CONSUMER = "requests_consumer"  # an ExampleConsumer that accepts OpmlRequests' final answers
+TRAINING = "training"  # a training session's Training contract
 
 
 def hybrid_config(s: SystemConfig, o: OpmlConfig) -> HybridConfig:
@@ -46,13 +48,20 @@ def hybrid_config(s: SystemConfig, o: OpmlConfig) -> HybridConfig:
 
 @dataclass
 class Deployment:
+    """Every contract a mode or an agent uses, as a field; `deploy_all` and `attach` fill them all (a
+    training session or a test that deploys only part of the system leaves the others None)."""
+
     chain: Chain
     system: System
     opml: OpmlSystem | None
     start_block: int
-    extras: dict = field(default_factory=dict)  # other contracts by name (modes and roles that bring their own)
     requests: OpmlRequests | None = None  # opML requests' fee escrow
+    court: HybridCourt | None = None  # the hybrid court over this Brain and game
+    court_consumer: str | None = None  # an ExampleConsumer that accepts the court's final answers
+    requests_consumer: str | None = None  # an ExampleConsumer that accepts OpmlRequests' final answers
+    training: Training | None = None  # a training session's contract
     _jury: NodeJury | None = field(default=None, repr=False, compare=False)
+    _court_config: HybridConfig | None = field(default=None, repr=False, compare=False)
 
     @property
     def brain(self) -> Brain:
@@ -67,11 +76,11 @@ class Deployment:
         return self.opml.game
 
     @property
-    def court(self) -> HybridCourt:
-        """The hybrid court (`extras["hybrid_court"]`; every `deploy_all` deploys one)."""
-        if COURT not in self.extras:
-            raise DeploymentError("this deployment names no hybrid court (deployed before every deployment had one)")
-        return HybridCourt(self.chain, self.extras[COURT])
+    def court_config(self) -> HybridConfig:
+        """The court's windows and bonds (fixed at its deployment: read once)."""
+        if self._court_config is None:
+            self._court_config = self.court.config()
+        return self._court_config
 
     @property
     def jury(self) -> NodeJury:
@@ -88,7 +97,13 @@ class Deployment:
                 "opml_models": o.models.address, "opml_game": o.game.address, "opml_consumer": o.consumer.address,
                 "onestep": o.verifier, "opml_requests": self.requests.address, "start_block": self.start_block,
                 "config": asdict(s.config),
-                "opml_config": asdict(o.config), "extras": dict(self.extras)}
+                "opml_config": asdict(o.config), "extras": self._saved_extras()}
+
+    def _saved_extras(self) -> dict:
+        """The saved file's "extras" section: the contracts beyond the fixed keys, by name."""
+        named = {COURT: self.court and self.court.address, CONSUMER: self.court_consumer,
+                 REQUESTS_CONSUMER: self.requests_consumer, TRAINING: self.training and self.training.address}
+        return {k: v for k, v in named.items() if v}
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -103,9 +118,9 @@ def deploy_all(chain: Chain, config: SystemConfig = DEFAULT_CONFIG, opml: OpmlCo
     requests = chain.deploy("OpmlRequests", o.game.address, config.min_fee, config.max_callback_gas)
     deploy_jury(system, o)  # NodeJury: Brain rounds that decide the game's float steps
     court = deploy_hybrid(system, o, hybrid_config(config, opml))
-    extras = {COURT: court.court.address, CONSUMER: court.consumer.address,
-              REQUESTS_CONSUMER: chain.deploy("ExampleConsumer", [requests])}
-    return Deployment(chain, system, o, start, extras, requests=OpmlRequests(chain, requests))
+    return Deployment(chain, system, o, start, requests=OpmlRequests(chain, requests), court=court.court,
+                      court_consumer=court.consumer.address,
+                      requests_consumer=chain.deploy("ExampleConsumer", [requests]))
 
 
 def read(path: str | Path) -> dict:
@@ -134,7 +149,11 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
         for key in _CONTRACTS:
             if not chain.w3.eth.get_code(a[key]):
                 raise DeploymentError(f"deployment names {key} at {a[key]}, but the chain has no contract there")
-        for key, address in a.get("extras", {}).items():
+        extras = a.get("extras", {})
+        if COURT not in extras:
+            raise DeploymentError("deployment names no hybrid court (saved before every deployment had one): "
+                                  "deploy the system again")
+        for key, address in extras.items():
             if isinstance(address, str) and address.startswith("0x") and not chain.w3.eth.get_code(address):
                 raise DeploymentError(f"deployment names {key} at {address}, but the chain has no contract there")
     except (OSError, ValueError, KeyError, TypeError) as e:
@@ -144,8 +163,10 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                     ExampleConsumer(chain, a["consumer"]))
     opml = OpmlSystem(chain, ocfg, OpmlModels(chain, a["opml_models"]), OpmlGame(chain, a["opml_game"]),
                       ExampleConsumer(chain, a["opml_consumer"]), a["onestep"])
-    return Deployment(chain, system, opml, int(a["start_block"]), dict(a.get("extras", {})),
-                      OpmlRequests(chain, a["opml_requests"]))
+    return Deployment(chain, system, opml, int(a["start_block"]), OpmlRequests(chain, a["opml_requests"]),
+                      court=HybridCourt(chain, extras[COURT]), court_consumer=extras.get(CONSUMER),
+                      requests_consumer=extras.get(REQUESTS_CONSUMER),
+                      training=Training(chain, extras[TRAINING]) if TRAINING in extras else None)
 
 
 def register_model(deployment: Deployment, entry, *, sender=None) -> dict:

@@ -16,7 +16,6 @@ from bisection.merkle import StateTree
 from bisection.types import BOND_GROWTH, bond_at
 from contracts.abi_types import OpmlGameClaim, OpmlModelsModel
 from contracts.bindings.base import MOVE_GAS, SimulatedBinding, tx, view
-from contracts.bindings.jury import NodeJury
 from contracts.chain.base import Receipt
 from runtime.program import Program
 
@@ -209,13 +208,22 @@ class OpmlGame(SimulatedBinding):
         return self._tx("postNode", game_id, post.as_tuple(), sender=sender, value=value,
                         gas=gas or max(MOVE_GAS, 1_000_000 + 64 * size))
 
-    jury = view("jury", "The NodeJury that decides float steps (the zero address until `set_jury`).")
-    set_jury = tx("setJury")
+    def float_step(self) -> "FloatStep":
+        """The game's float-step machine (IFloatStep): postNode's checks and the jury behind them."""
+        return FloatStep(self.chain, self._view("floatStep"))
+
+    def jury(self) -> str:
+        """The NodeJury that decides float steps (the zero address until `set_jury`)."""
+        return self.float_step().jury()
 
     def jury_fee(self) -> int:
         """Wei a jury round costs (0 while no jury is bound: postNode then reverts JuryNotSet)."""
-        jury = self.jury()
-        return 0 if int(jury, 16) == 0 else NodeJury(self.chain, jury).fee()
+        step = self.float_step()
+        return 0 if int(step.jury(), 16) == 0 else step.fee()
+
+    def set_jury(self, jury: str, *, sender: LocalAccount | None = None) -> Receipt:
+        """Binds the jury once (the game's deployer only); the jury itself is bound to `float_step()`."""
+        return self.float_step().set_jury(jury, sender=sender)
 
     def pick(self, game_id: int, index: int, revealed: list[bytes], *, sender: LocalAccount,
              bond: int | None = None) -> Receipt:
@@ -239,3 +247,13 @@ class OpmlGame(SimulatedBinding):
 
     def config(self) -> OpmlConfig:
         return OpmlConfig(**self._named("config"))
+
+
+class FloatStep(SimulatedBinding):
+    """OpmlGame's float-step machine: it checks a postNode, files it with its jury and relays the verdict."""
+
+    artifact_name = "FloatStep"
+
+    jury = view("jury")
+    set_jury = tx("setJury")
+    fee = view("fee", "The jury's fee (JuryNotSet while none is bound).")

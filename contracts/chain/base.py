@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -80,6 +80,15 @@ class Receipt:
         return found[0]
 
 
+class ChainWatcher(Protocol):
+    """What `Chain.watch` tells: a transaction mined through this `Chain` (its receipt as the node gave it),
+    and a snapshot revert (the head block after it)."""
+
+    def mined(self, tx_hash: bytes, receipt: Any) -> None: ...
+
+    def reverted(self, head: int) -> None: ...
+
+
 class Chain:
     """A connection to one chain with funded accounts; backends differ in start, mine and stop."""
 
@@ -102,6 +111,13 @@ class Chain:
         self.estimate_block = "pending"
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
+        self.watchers: list[ChainWatcher] = []  # told of what this object mines and reverts (`watch`)
+
+    def watch(self, watcher: "ChainWatcher") -> None:
+        """Tells `watcher` of every transaction this object sees mined (`wait_for`) and of every snapshot
+        revert: how an index of this chain's logs (verifiers.chainlog) stays current without patching it."""
+        if watcher not in self.watchers:
+            self.watchers.append(watcher)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -132,8 +148,16 @@ class Chain:
 
     def revert(self, snapshot_id: Any) -> None:
         self._rpc("evm_revert", [snapshot_id])
+        self._after_revert()
+
+    def _after_revert(self) -> None:
+        """What every backend's `revert` does once the chain is back: nonces re-read, watchers told."""
         with self._lock:
             self._nonces.clear()
+        if self.watchers:
+            head = self.block_number
+            for w in self.watchers:
+                w.reverted(head)
 
     def balance(self, address: str) -> int:
         return self.w3.eth.get_balance(address)
@@ -212,6 +236,8 @@ class Chain:
                                          f"{self.receipt_timeout:.0f} s") from None
         if r["status"] != 1:
             raise self._replay_failure(tx_hash, r, replay)
+        for w in self.watchers:
+            w.mined(bytes(tx_hash), r)
         return Receipt(tx_hash=bytes(tx_hash), block_number=r["blockNumber"], gas_used=r["gasUsed"],
                        events=decode_logs(r["logs"]), contract_address=r.get("contractAddress"))
 

@@ -46,6 +46,5 @@ class EmbeddedChain(Chain):
 
     def revert(self, snapshot_id: int) -> None:
         self.tester.revert_to_snapshot(snapshot_id)
-        with self._lock:
-            self._nonces.clear()
+        self._after_revert()
 

@@ -7,7 +7,7 @@
 - toy: a dozen nodes written with onnx.helper covering every exact op but Conv and MaxPool, with a
   shape-only subgraph to fold; small enough for game tests.
 Each entry's folder holds model.onnx, calibration.json (the registered scales) and data.npz
-(x_test, y_test).
+(x_test, y_test). The zoo knows files only; `runtime.model.Model.load(name)` makes a model of them.
 """
 from __future__ import annotations
 
@@ -73,18 +73,6 @@ def entry(name: str) -> Entry:
 def folder(name: str) -> Path:
     e = entry(name)
     return built(f"{e.name}-v{e.version}", e.build)
-
-
-def load(name: str):
-    from .. import calibration
-    from ..model import Model
-    from ..onnx_io import load_onnx
-
-    d = folder(name)
-    m = Model(load_onnx(d / "model.onnx"), name, d / "model.onnx")
-    if (d / "calibration.json").exists():
-        m.max_abs = calibration.load(d / "calibration.json")
-    return m
 
 
 def test_data(name: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -20,7 +20,8 @@ from contracts.onestep import prestates
 from runtime import proof_cost, zoo
 from runtime.model import Model
 from runtime.ops.gemmblock import from_limbs, to_limbs
-from runtime.proof_cost import BYTES_BOUND, GAS_BOUND, dense_block, dense_cost, program_costs, step_cost
+from bisection.step_cost import program_costs, step_cost
+from runtime.proof_cost import BYTES_BOUND, GAS_BOUND, dense_block, dense_cost
 from runtime.tensor_root import tensor_bytes
 from tests.runtime.graphs import graph
 

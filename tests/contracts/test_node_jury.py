@@ -46,7 +46,7 @@ from contracts.bindings.jury import VOTE_BEYOND, VOTE_EXACT, VOTE_WITHIN, JuryTa
 from contracts.bindings.opml import ONNX_NODE, NodePost, OpmlConfig, OpmlGame, float_game_bound
 from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig, deploy, deploy_hybrid, deploy_jury, deploy_opml
-from contracts.jurors import BrainJurors
+from contracts.brain_jurors import BrainJurors
 from runtime.model import Model
 
 SYSTEM = SystemConfig(min_stake=ETHER, withdrawal_delay=1000, slash_amount=ETHER // 10, min_fee=ETHER // 1000,
@@ -765,7 +765,7 @@ def test_verdict_whose_callback_starved_is_delivered_by_retry_never_refiled(env)
     starved = NodeJury(env.chain, env.chain.deploy("NodeJury", env.brain.address, 30_000))
     bare = OpmlGame(env.chain, env.chain.deploy("OpmlGame", env.opml.models.address, env.opml.verifier,
                                                 OPML.as_tuple()))
-    starved.bind(bare.address)
+    starved.bind(bare.float_step().address)
     env.brain.bind_kind(starved.address, ResultKind.NODE_CHECK)  # as deploy_jury does
     bare.set_jury(starved.address)
     env.game, env.jury = bare, starved

@@ -1,7 +1,7 @@
 """Regression (was an attack, on chain): a float claim that lies beyond tolerance at its last float step,
 against an honest watcher one ulp off the jurors at an earlier float step, is rejected.
 
-Played as the attacker wrote it on the embedded chain: OpmlGame, FloatSteps, NodeJury and a Brain committee
+Played as the attacker wrote it on the embedded chain: OpmlGame, FloatStep, NodeJury and a Brain committee
 of honest LocalJury jurors (tests/contracts/test_node_jury.py's harness), digits-mlp's float program, the
 default tolerance. The liar computes every step bitwise like the jurors except the last float step (`add`:
 far beyond tolerance). The honest watcher is one ulp off at the first float step (other hardware).

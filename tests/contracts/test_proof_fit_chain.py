@@ -21,7 +21,8 @@ from contracts.arbiter import ChainArbiter
 from contracts.chain import connect
 from contracts.chain.anvil import anvil_binary
 from contracts.deploy import deploy_opml
-from runtime.proof_cost import BYTES_BOUND, GAS_BOUND, program_costs
+from bisection.step_cost import program_costs
+from runtime.proof_cost import BYTES_BOUND, GAS_BOUND
 
 from .test_opml import CONFIG, case, check_same, embedded, play_both  # noqa: F401 - the module-scoped chain fixture
 

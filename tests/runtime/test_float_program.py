@@ -15,7 +15,8 @@ from onnx import TensorProto, helper
 
 from bisection import commitments, trace
 from bisection.errors import InvalidDescriptor
-from runtime.float_program import FloatNodeError, FloatProgram, recompute_node
+from bisection.jury import recompute_node
+from runtime.float_program import FloatNodeError, FloatProgram
 from runtime.model import Model
 from runtime.tensor_root import tensor_bytes
 

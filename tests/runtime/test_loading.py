@@ -30,7 +30,7 @@ def test_torchExport_loadsAndRunsExact(kind, dynamo, tmp_path):
 
 
 def test_fixedBatchFile_runsBothProfiles(tmp_path):
-    proto = zoo.load("toy").proto
+    proto = Model.load("toy").proto
     proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
     onnx.save(proto, tmp_path / "fixed.onnx")
     m = Model.load(tmp_path / "fixed.onnx", profile="exact")

@@ -30,7 +30,6 @@ from contracts.bindings.opml import registration
 from runtime.errors import TribunalError
 from verifiers.catalog import Catalog
 from verifiers.chainlog import events
-from verifiers.modes.hybrid import ensure_court
 
 from .conftest import CONFIG, MODEL, OPML
 
@@ -118,7 +117,7 @@ class Attacker:
         self.send(submit)
 
     def hybrid(self, model: str, data: bytes, tolerance: int) -> None:
-        court = ensure_court(self.d)
+        court = self.d.court
         self.send(lambda: court.request(self.models[model], data, fee=self.fee, sender=self.acct, tolerance=tolerance))
 
 

@@ -22,7 +22,6 @@ from contracts.arbiter import ChainArbiter
 from contracts.bindings.brain import ResultKind, Status
 from contracts.errors import StaleClaim
 from verifiers.agents.base import LOOKBACK
-from verifiers.agents.hybrid import court_of
 
 from .conftest import MODEL
 
@@ -176,7 +175,7 @@ def test_byHashArgmaxRequestToTheCourt_everyMemberDeclines_noneSlashed(tribunal)
     t = tribunal
     d, chain = t.deployment, t.chain
     entry = t.model(MODEL)
-    attacker, court = chain.accounts[12], court_of(d).address
+    attacker, court = chain.accounts[12], d.court.address
     before = stakes(t)
     r = d.brain.request_by_hash(entry.model_id, hashlib.sha256(b"anything").digest(), "ipfs://nothing",
                                 fee=d.system.config.min_fee, sender=attacker, result_kind=ResultKind.ARGMAX,
@@ -198,7 +197,7 @@ def test_wrongSizeArgmaxRequestToTheCourt_declined_honestRequestStillServed(trib
     t = tribunal
     d, chain = t.deployment, t.chain
     entry = t.model(MODEL)
-    attacker, court = chain.accounts[12], court_of(d).address
+    attacker, court = chain.accounts[12], d.court.address
     r = d.brain.request(entry.model_id, b"\x01\x02\x03", fee=d.system.config.min_fee, sender=attacker,
                         result_kind=ResultKind.ARGMAX, consumer=court, callback_gas=100_000)
     poison = r.one(ev.Requested).request_id

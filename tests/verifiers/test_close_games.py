@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifiers.agents.base import role
+from verifiers.agents.roles import role
 
 from .conftest import MODEL, cheat
 

@@ -74,8 +74,7 @@ def test_hybridDefenseThroughAContractMember_watcherDisputesIt_answerOverturned(
     from contracts.bindings import Status, commitment, new_salt
     from contracts.bindings.hybrid import HybridStatus, vote_of
     from contracts.deploy import ETHER
-    from verifiers.modes.hybrid import ensure_court
-
+    
     from .conftest import cheat
 
     t, d = tribunal, tribunal.deployment
@@ -83,7 +82,7 @@ def test_hybridDefenseThroughAContractMember_watcherDisputesIt_answerOverturned(
     fwd = forwarder(t, owner)
     cheat(t, liars=3)  # the agent members vote one wrong pair; with the contract member they are the majority
     forward(t, fwd, owner, d.nodes.contract.functions.register(), value=1_000 * ETHER)  # drawn almost surely
-    court = ensure_court(d)
+    court = d.court
     entry = t.model(MODEL)
     for _ in range(5):  # a committee without the contract (p ~ 0.3%): another request
         t.chain.mine(1)

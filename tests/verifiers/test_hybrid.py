@@ -43,21 +43,22 @@ def test_hybrid_lyingMajority_provisionalThenOverturned_honestOutputFinal_liarsS
                                                  bytes.fromhex(v.evidence["final_root"][2:])).hex()
 
 
-@pytest.mark.anvil
-@pytest.mark.parametrize("deployed", ["anvil"], indirect=True)
-def test_hybrid_courtDeployedAfterASave_foundFromChainAlone(tribunal):
-    """An agent whose deployment file predates the court finds it through the node registry's
-    `Authorized` events (the court is authorized there), checked to serve this Brain and game."""
-    from verifiers.agents.hybrid import COURT, court_of
-    from verifiers.deployment import attach
-    from verifiers.modes.hybrid import ensure_court
+def test_hybrid_courtIsAFieldOfTheDeployment_savedAndAttached(tribunal):
+    """`deploy_all` deploys the court; a saved file names it and `attach` binds it. A file that names no
+    court (saved before every deployment had one) is refused at attach, with one line saying so: nobody
+    rediscovers a court from the chain's logs."""
+    from verifiers.deployment import COURT, attach
+    from verifiers.errors import DeploymentError
 
-    saved = tribunal.deployment.addresses()
+    d = tribunal.deployment
+    saved = d.addresses()
+    assert saved["extras"][COURT] == d.court.address
+    other = attach(tribunal.chain, saved)
+    assert other.court.address == d.court.address and other.court_consumer == d.court_consumer
+    assert other.court_config == d.court_config
     saved["extras"] = {}
-    court = ensure_court(tribunal.deployment)
-    other = attach(tribunal.chain, saved)  # what a process started before the court would hold
-    assert COURT not in other.extras
-    assert court_of(other).address == court.address == other.extras[COURT]
+    with pytest.raises(DeploymentError, match="names no hybrid court"):
+        attach(tribunal.chain, saved)
 
 
 def test_hybrid_membersDecline_aModelTheyCannotTrace_nobodySlashed(tribunal):
@@ -74,10 +75,9 @@ def test_hybrid_membersDecline_aModelTheyCannotTrace_nobodySlashed(tribunal):
     from runtime.model import Model
     from runtime.tensor_root import tensor_bytes
     from verifiers.chainlog import events
-    from verifiers.modes.hybrid import ensure_court
-
+    
     d = tribunal.deployment
-    court = ensure_court(d)
+    court = d.court
     m = Model.load("toy", profile="exact")  # not in the agents' catalog (digits-mlp only)
     x_q = m.quantize_input(np.asarray(zoo.test_data("toy")[0][:1]))
     model_id = register_hybrid_model(d.system, d.opml, m.program(x_q.shape))

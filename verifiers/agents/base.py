@@ -18,9 +18,8 @@ How agents run:
 
 Writing a new role (engineer h12's trainer/scorer/follower roles are meant to be written this way):
 
-    from verifiers.agents.base import Agent, register_role
+    from verifiers.agents.base import Agent
 
-    @register_role
     class Scorer(Agent):
         role = "scorer"
         cheats = ("honest", "inflate")          # strategies `--cheat` accepts; "honest" first
@@ -38,9 +37,8 @@ Writing a new role (engineer h12's trainer/scorer/follower roles are meant to be
 a window closed) is logged and swallowed, since the next tick recomputes what is still due.
 `isolated` runs one item's duty alone: whatever it raises (chain data that does not decode, a model
 that will not load) is logged with the item's id and ends that item's duty only, so an agent never
-dies on chain data (`Scheduler.tick` and `run_forever` isolate each whole tick as well). Register
-the class with `@register_role` in a module under verifiers/agents/ and `tribunal node --role NAME`
-finds it.
+dies on chain data (`Scheduler.tick` and `run_forever` isolate each whole tick as well). Add the
+class to the table in `verifiers/agents/roles.py` and `tribunal node --role NAME` finds it.
 """
 from __future__ import annotations
 
@@ -55,25 +53,9 @@ from runtime.errors import TribunalError
 from verifiers.catalog import Catalog
 from verifiers.chainlog import Seen, events
 from verifiers.deployment import Deployment
-from verifiers.errors import UnknownCheat, UnknownRole
+from verifiers.errors import UnknownCheat
 
-ROLES: dict[str, type["Agent"]] = {}
 LOOKBACK = 1024  # blocks of history an agent re-reads each tick: longer than any window or game here
-
-
-def register_role(cls: type["Agent"]) -> type["Agent"]:
-    """Class decorator: `tribunal node --role NAME` (and `role(NAME)`) finds the class by its `role`."""
-    ROLES[cls.role] = cls
-    return cls
-
-
-def role(name: str) -> type["Agent"]:
-    """The registered agent class of role `name` (UnknownRole otherwise)."""
-    import verifiers.agents  # noqa: F401 - registers the built-in roles
-
-    if name not in ROLES:
-        raise UnknownRole(f"unknown role '{name}' (have: {', '.join(sorted(ROLES))})")
-    return ROLES[name]
 
 
 class Agent:

@@ -1,9 +1,10 @@
 """Hybrid duties (contracts/README.md, "Hybrid"): the committee member and the watcher, extended.
 
-A hybrid request is a Brain request whose consumer is the deployment's HybridCourt
-(`deployment.extras["hybrid_court"]`); its committee votes keccak256(outputRoot, finalRoot) of its
-trace (exact, or the float program's for a model without one). These classes replace the plain roles under the same names ("member", "watcher"): they do
-everything those do, plus, recomputed from chain state on every tick:
+A hybrid request is a Brain request whose consumer is the deployment's HybridCourt (`deployment.court`);
+its committee votes keccak256(outputRoot, finalRoot) of its trace (exact, or the float program's for a
+model without one). These classes extend the plain member and watcher, and are what the roles "member"
+and "watcher" run (`verifiers.agents.roles`): they do everything those do, plus, recomputed from chain
+state on every tick:
 
 HybridMember
 - vote: on a hybrid request, the pair of its trace (the honest one; with `--cheat wrong-output`, a
@@ -29,106 +30,20 @@ from __future__ import annotations
 import functools
 
 from contracts import events as ev
-from contracts.bindings.brain import DeclineReason, ResultKind, Status as BrainStatus
+from contracts.bindings.brain import DeclineReason, ResultKind
 from contracts.bindings.hybrid import HybridCourt, HybridStatus, vote_of
 from runtime.errors import InputDtypeError, InputShapeError, TribunalError
-from verifiers.agents.base import register_role
 from verifiers.agents.member import Member
-from verifiers.agents.opml_duties import CLAIM_FINAL, CLAIM_PENDING, OpmlAgent
+from verifiers.agents.opml_duties import OpmlAgent
 from verifiers.agents.watcher import Watcher
+from verifiers.views import CLAIM_FINAL, CLAIM_PENDING, brain_settled, court_majority, resolve_due
 
-from verifiers.deployment import COURT  # the deployment extra naming the court's address
 OPEN = (HybridStatus.PENDING, HybridStatus.DECIDED, HybridStatus.PROVISIONAL, HybridStatus.CHALLENGED,
         HybridStatus.DEFENDED, HybridStatus.OVERTURNED)
 
 
-# Bindings and configs by deployment (kept out of `deployment.extras`, which is saved as JSON).
-_CACHE: dict[int, tuple] = {}  # id(deployment) -> (deployment, court binding, its config or None)
-
-
-_PROBED: dict[int, tuple] = {}  # id(deployment) -> (deployment, addresses already probed)
-
-
-def court_of(deployment) -> HybridCourt | None:
-    """The deployment's court: `extras["hybrid_court"]`, or else one found on chain (see `find_court`)."""
-    address = deployment.extras.get(COURT) or find_court(deployment)
-    if address is None:
-        return None
-    entry = _CACHE.get(id(deployment))
-    if entry is None or entry[0] is not deployment or entry[1].address != address:
-        entry = _CACHE[id(deployment)] = (deployment, HybridCourt(deployment.chain, address), None)
-    return entry[1]
-
-
-def find_court(deployment) -> str | None:
-    """A court deployed after this deployment was saved (an agent in another process started first):
-    the node registry's admin authorizes every protocol contract, so a court over this deployment's
-    Brain and game is among the `Authorized` accounts. Found from the chain alone, and recorded."""
-    from verifiers.chainlog import events
-
-    entry = _PROBED.get(id(deployment))
-    if entry is None or entry[0] is not deployment:
-        entry = _PROBED[id(deployment)] = (deployment, {deployment.brain.address, deployment.system.single_phase.address})
-    probed = entry[1]
-    for seen in events(deployment.chain, deployment.nodes.address, ev.Authorized, from_block=deployment.start_block):
-        account = seen.event.account
-        if account in probed:
-            continue
-        probed.add(account)
-        try:
-            a = HybridCourt(deployment.chain, account).addresses()
-        except Exception:  # noqa: BLE001 - another kind of protocol contract: not a court
-            continue
-        if a["brain"] == deployment.brain.address and a["game"] == deployment.game.address:
-            deployment.extras[COURT] = account
-            return account
-    return None
-
-
-def resolve_due(chain, deployment, court: HybridCourt, info) -> bool:
-    """Whether `court.resolve` has something to do for a request, judged from its state (the contract
-    checks again): a settled Brain round, an ended window, or a settled defense claim."""
-    head, cfg, s = chain.block_number, court_config(deployment, court), info.status
-    if s == HybridStatus.PENDING:
-        return False  # Brain's callback decides it; a round that timed out is found by `brain_settled`
-    if s in (HybridStatus.DECIDED, HybridStatus.PROVISIONAL):
-        return head > info.decided_at + cfg.challenge_window
-    if s == HybridStatus.CHALLENGED:
-        return head > info.challenged_at + cfg.defend_window
-    if s == HybridStatus.DEFENDED:
-        c = deployment.game.claim(info.defense)
-        if c.status != CLAIM_PENDING:
-            return True
-        return c.open_games == 0 and head >= c.created + deployment.opml.config.window
-    if s == HybridStatus.OVERTURNED:
-        return head > info.overturned_at + cfg.adopt_window
-    return False
-
-
-def brain_settled(deployment, request_id: int) -> bool:
-    """A pending hybrid request whose Brain round timed out (or can be cancelled) is resolvable."""
-    b = deployment.brain.request_info(request_id)
-    if b.status in (BrainStatus.TIMED_OUT, BrainStatus.FINALIZED, BrainStatus.UNSERVABLE):
-        return True
-    timeout = deployment.system.config.queue_timeout
-    return b.status == BrainStatus.QUEUED and deployment.chain.block_number > b.request_block + timeout
-
-
-def court_config(deployment, court: HybridCourt):
-    """The court's windows and bonds (read once per court)."""
-    entry = _CACHE.get(id(deployment))
-    if entry is None or entry[1] is not court:
-        return court.config()
-    if entry[2] is None:
-        entry = _CACHE[id(deployment)] = (entry[0], court, court.config())
-    return entry[2]
-
-
 class _HybridDuties(OpmlAgent):
     """What both hybrid roles share: the court, its open requests, a request's input and traces."""
-
-    def court(self) -> HybridCourt | None:
-        return court_of(self.d)
 
     def open_requests(self, court: HybridCourt) -> list[int]:
         """Every hybrid request not yet settled, from the court's logs (a request whose AnswerFinal or
@@ -138,9 +53,13 @@ class _HybridDuties(OpmlAgent):
         return [s.event.request_id for s in seen if isinstance(s.event, ev.HybridRequested)
                 and s.event.request_id not in settled]
 
-    def serve_hybrid(self, court: HybridCourt, duties) -> int:
+    def serve_hybrid(self, duties) -> int:
         """`duties(court, state, rid, info)` on every open hybrid request, each alone (a request that
-        fails is logged, never the others); `state` reads the opML logs once, when a duty first asks."""
+        fails is logged, never the others); `state` reads the opML logs once, when a duty first asks.
+        Nothing to do on a deployment without a court (a partial one, as some tests deploy)."""
+        court = self.d.court
+        if court is None:
+            return 0
         state = functools.cache(self.state)
 
         def one(rid: int) -> int:
@@ -173,13 +92,12 @@ class _HybridDuties(OpmlAgent):
 
     def resolve_hybrid(self, court: HybridCourt, rid: int, info) -> int:
         due = brain_settled(self.d, rid) if info.status == HybridStatus.PENDING else \
-            resolve_due(self.chain, self.d, court, info)
+            resolve_due(self.chain, self.d, info)
         if not due:
             return 0
         return bool(self.send(f"resolve hybrid {rid}", lambda: court.resolve(rid, sender=self.account)))
 
 
-@register_role
 class HybridMember(Member, _HybridDuties):
     role = "member"
 
@@ -191,7 +109,7 @@ class HybridMember(Member, _HybridDuties):
         """Whether Brain request `rid` is the court's own: kind RAW and in the court's record (its
         HybridRequested event). A plain request naming the court as its consumer is not (it is voted, or
         declined, as any Brain request)."""
-        court = self.court()
+        court = self.d.court
         if court is None or int(info.result_kind) != ResultKind.RAW or info.consumer != court.address:
             return False
         return bool(self.recent(court.address, ev.HybridRequested, key=rid))
@@ -215,9 +133,7 @@ class HybridMember(Member, _HybridDuties):
         return vote_of(out, final)
 
     def tick(self) -> int:
-        sent = super().tick()
-        court = self.court()
-        return sent if court is None else sent + self.serve_hybrid(court, self._duties)
+        return super().tick() + self.serve_hybrid(self._duties)
 
     def _duties(self, court: HybridCourt, state, rid: int, info) -> int:
         if info.status in (HybridStatus.PENDING, HybridStatus.DECIDED):
@@ -243,7 +159,7 @@ class HybridMember(Member, _HybridDuties):
 
     def _publish(self, court: HybridCourt, rid: int, info) -> int:
         if info.status == HybridStatus.DECIDED and self.chain.block_number > info.decided_at + \
-                court_config(self.d, court).challenge_window:
+                self.d.court_config.challenge_window:
             return 0
         mine = self._mine(court, rid)
         if mine is None or court.published(rid, mine[2]) is not None:
@@ -258,7 +174,7 @@ class HybridMember(Member, _HybridDuties):
         mine = self._mine(court, rid)
         if mine is None or mine[2] != info.vote:
             return 0
-        cfg, head = court_config(self.d, court), self.chain.block_number
+        cfg, head = self.d.court_config, self.chain.block_number
         if head > info.challenged_at + cfg.defend_window:
             return 0
         majority = sorted(a for a in court_majority(self.d, rid, info.vote))
@@ -287,20 +203,11 @@ class HybridMember(Member, _HybridDuties):
         return sum(self.isolated(f"move game {gid}", gid, lambda: self.play(gid, player)) for gid in st.open_games(cid))
 
 
-def court_majority(deployment, rid: int, vote: bytes) -> list[str]:
-    """The committee members whose revealed vote is `vote`."""
-    b = deployment.brain
-    return [m for m in b.committee(rid) if b.vote_of(rid, m) == vote]
-
-
-@register_role
 class HybridWatcher(Watcher, _HybridDuties):
     role = "watcher"
 
     def tick(self) -> int:
-        sent = super().tick()
-        court = self.court()
-        return sent if court is None else sent + self.serve_hybrid(court, self._duties)
+        return super().tick() + self.serve_hybrid(self._duties)
 
     def _duties(self, court: HybridCourt, state, rid: int, info) -> int:
         sent = 0  # dispute and adopt apart from resolve: a request it cannot recompute is still resolved
@@ -311,7 +218,7 @@ class HybridWatcher(Watcher, _HybridDuties):
         return sent + self.resolve_hybrid(court, rid, info)
 
     def _dispute(self, court: HybridCourt, st, rid: int, info) -> int:
-        cfg = court_config(self.d, court)
+        cfg = self.d.court_config
         if self.chain.block_number > info.decided_at + cfg.challenge_window:
             return 0
         found = self.request_input(rid)
@@ -334,7 +241,7 @@ class HybridWatcher(Watcher, _HybridDuties):
             self.arbiter, entry.model_id, self.d.opml.config.min_bond, tolerance=info.tolerance)))
 
     def _adopt(self, court: HybridCourt, st, rid: int, info) -> int:
-        if self.chain.block_number > info.overturned_at + court_config(self.d, court).adopt_window:
+        if self.chain.block_number > info.overturned_at + self.d.court_config.adopt_window:
             return 0
         claim = self.my_claim(st, info, info.request_block)
         if claim is None:

@@ -11,7 +11,7 @@ Duties, each recomputed from chain state on every tick:
 - finalize: the round can no longer change -> `finalize` (pays the majority, slashes the rest).
 
 What it votes on is what the request says (`ResultKind`): the exact output root, or the fast top-1; or,
-sitting on a node jury (NODE_CHECK, `verifiers.jury`), whether a disputed float node's posted output is
+sitting on a node jury (NODE_CHECK, `verifiers.agents.juror`), whether a disputed float node's posted output is
 within the tolerance of its own recomputation of that one node.
 
 Strategies (`--cheat`): honest; wrong-output (votes a wrong result: the honest one with its last bit
@@ -27,14 +27,13 @@ import hashlib
 from contracts import events as ev
 from contracts.bindings.brain import DeclineReason, ResultKind, commitment
 from runtime.errors import InputDtypeError, InputShapeError, TribunalError
-from verifiers.agents.base import Agent, register_role
-from verifiers.jury import flipped, verdict
+from verifiers.agents.base import Agent
+from verifiers.agents.juror import flipped, verdict
 
 CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late", "wrong-verdict")
 COMPUTED = (ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX, ResultKind.NODE_CHECK)  # what `_honest` computes
 
 
-@register_role
 class Member(Agent):
     """A staked committee member: commits and reveals its answer for every request it sits on."""
     role = "member"

@@ -9,8 +9,6 @@ the last reveal is re-read from the chain's logs, as a restarted agent would.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from bisection.errors import UnknownStrategy
@@ -26,56 +24,9 @@ from runtime.tensor_root import tensor_bytes
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
 from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable, UnknownCheat
+from verifiers.views import CLAIM_FINAL, CLAIM_PENDING, CLAIM_REJECTED, OpmlState, read_state
 
 GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
-CLAIM_PENDING, CLAIM_FINAL, CLAIM_REJECTED = "pending", "final", "rejected"
-
-
-@dataclass
-class OpmlState:
-    """What the opML contracts' logs say, read afresh on every tick (views only where a duty needs them)."""
-
-    requests: dict = field(default_factory=dict)  # request id -> Seen(OpmlRequested)
-    settled: set = field(default_factory=set)  # request ids
-    answers: dict = field(default_factory=dict)  # request id -> [claim id]
-    claims: dict = field(default_factory=dict)  # claim id -> Seen(ClaimSubmitted)
-    status: dict = field(default_factory=dict)  # claim id -> pending | final | rejected
-    games: dict = field(default_factory=dict)  # claim id -> [game id]
-    challenger: dict = field(default_factory=dict)  # game id -> address
-    over: set = field(default_factory=set)  # game ids
-
-    def open_games(self, claim_id: int) -> list[int]:
-        return [g for g in self.games.get(claim_id, []) if g not in self.over]
-
-
-def read_state(chain, deployment, from_block: int) -> OpmlState:
-    st = OpmlState()
-    for s in events(chain, deployment.requests.address, ev.OpmlRequested, ev.RequestAnswered, ev.RequestSettled,
-                    from_block=from_block):
-        e = s.event
-        if isinstance(e, ev.OpmlRequested):
-            st.requests[e.request_id] = s
-        elif isinstance(e, ev.RequestAnswered):
-            st.answers.setdefault(e.request_id, []).append(e.claim_id)
-        else:
-            st.settled.add(e.request_id)
-    for s in events(chain, deployment.game.address, ev.ClaimSubmitted, ev.ClaimFinalized, ev.ClaimRejected,
-                    ev.GameOpened, ev.GameResolved, from_block=from_block):
-        e = s.event
-        if isinstance(e, ev.ClaimSubmitted):
-            st.claims[e.claim_id] = s
-            st.status.setdefault(e.claim_id, CLAIM_PENDING)
-        elif isinstance(e, ev.ClaimFinalized):
-            st.status[e.claim_id] = CLAIM_FINAL
-        elif isinstance(e, ev.ClaimRejected):
-            st.status[e.claim_id] = CLAIM_REJECTED
-        elif isinstance(e, ev.GameOpened):
-            st.games.setdefault(e.claim_id, []).append(e.game_id)
-            st.challenger[e.game_id] = e.challenger
-        else:
-            st.over.add(e.game_id)
-    return st
-
 
 class OpmlAgent(Agent):
     """An agent that plays opML games: the submitter (defender) and the watcher (challenger) derive from it."""

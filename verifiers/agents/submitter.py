@@ -17,11 +17,9 @@ in the middle of the program; and late (honest, but moves only when its clock is
 """
 from __future__ import annotations
 
-from verifiers.agents.base import register_role
 from verifiers.agents.opml_duties import GAME_STRATEGIES, OpmlAgent
 
 
-@register_role
 class Submitter(OpmlAgent):
     """The opML submitter: answers requests with bonded claims and defends them (module docstring)."""
     role = "submitter"

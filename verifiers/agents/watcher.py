@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from bisection.errors import NothingToDispute
 from runtime.errors import TribunalError
-from verifiers.agents.base import register_role
-from verifiers.agents.opml_duties import CLAIM_PENDING, GAME_STRATEGIES, OpmlAgent
+from verifiers.agents.opml_duties import GAME_STRATEGIES, OpmlAgent
+from verifiers.views import CLAIM_PENDING
 
 
-@register_role
 class Watcher(OpmlAgent):
     """The watcher: re-executes every opML claim and disputes only what is wrong (module docstring)."""
     role = "watcher"

@@ -16,15 +16,10 @@ HELP = "pull the rewards, refunds and bonds a deployment's contracts owe an acco
 
 def sources(deployment) -> list[tuple[str, object, str, str]]:
     """(name, binding, view of what it owes, function that pays) for each contract that credits accounts."""
-    from verifiers.agents.hybrid import court_of
-
-    out = [("node registry", deployment.nodes, "credit", "claim"),
-           ("opML game", deployment.game, "owed", "withdraw"),
-           ("opML requests", deployment.requests, "credit", "withdraw")]
-    court = court_of(deployment)
-    if court is not None:
-        out.append(("hybrid court", court, "owed", "withdraw"))
-    return out
+    return [("node registry", deployment.nodes, "credit", "claim"),
+            ("opML game", deployment.game, "owed", "withdraw"),
+            ("opML requests", deployment.requests, "credit", "withdraw"),
+            ("hybrid court", deployment.court, "owed", "withdraw")]
 
 
 def add_arguments(p) -> None:

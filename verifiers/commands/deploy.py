@@ -74,11 +74,8 @@ def configs(args):
 def deploy_everything(chain, config, opml):
     """Every mode's contracts on `chain`, deployed by its first account; the hybrid court included."""
     from verifiers.deployment import deploy_all
-    from verifiers.modes.hybrid import ensure_court
 
-    d = deploy_all(chain, config, opml)
-    ensure_court(d)  # a no-op once deploy_all deploys the court itself
-    return d
+    return deploy_all(chain, config, opml)
 
 
 def check_out(out: Path, force: bool) -> None:

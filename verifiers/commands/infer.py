@@ -81,11 +81,11 @@ def check_args(args):
     if args.bond is not None and args.bond < DEFAULT_OPML.min_bond and args.deployment is None:
         raise BondBelowMinimum(f"bond {args.bond} wei is below the opML game's minimum {DEFAULT_OPML.min_bond} wei")
     if args.tolerance is not None:
-        from verifiers.jury import parse_tolerance
+        from bisection.tolerance import Tolerance
 
         if "tolerance" not in mode.options:
             raise InvalidRequest(f"--tolerance is for a mode that settles float nodes (hybrid, auto), not '{args.mode}'")
-        parse_tolerance(args.tolerance)
+        Tolerance.parse(args.tolerance)
     catalog = Catalog(())
     entry = catalog.entry(args.model)
     x = load_input(args.input) if args.input is not None else sample_input(entry.model, args.sample or 0)

@@ -36,7 +36,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> dict:
     from contracts.chain import connect
-    from verifiers.agents.base import role
+    from verifiers.agents.roles import role
     from verifiers.catalog import Catalog
     from verifiers.deployment import attach
 

@@ -20,7 +20,6 @@ from bisection.tolerance import DEFAULT, EXACT, Tolerance
 from contracts.bindings.brain import ResultKind
 from verifiers.catalog import ModelEntry
 from verifiers.errors import InvalidRequest
-from verifiers.jury import parse_tolerance
 from verifiers.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -134,8 +133,8 @@ def tolerance_of(req: Request) -> Tolerance:
     """The request's tolerance for disputed float nodes (exact models: exact equality, never used)."""
     given = req.options.get("tolerance")
     if req.model.exact:
-        if given is not None and parse_tolerance(given) != EXACT:
+        if given is not None and Tolerance.parse(given) != EXACT:
             raise InvalidRequest(f"model '{req.model.name}' is exact: its disputes end in a one-step check, "
                                  f"so a tolerance means nothing (drop it, or use '{req.model.name}@fast')")
         return EXACT
-    return DEFAULT if given is None else parse_tolerance(given)
+    return DEFAULT if given is None else Tolerance.parse(given)

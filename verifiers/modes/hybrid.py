@@ -14,25 +14,23 @@ jury (a Brain round) that recomputes only that node and votes whether the defend
 the request's tolerance (option `tolerance`: a `bisection.tolerance.Tolerance`, an (atol, rtol) pair or
 "ATOL,RTOL"; default `bisection.tolerance.DEFAULT` for float models, exact equality for exact ones).
 
-Every deployment has its court (`verifiers.deployment.deploy_all`, recorded in `deployment.extras`);
-the answer goes to the requester's consumer (`IResultConsumer.onResult`) once final.
+Every deployment has its court (`verifiers.deployment.deploy_all`: `deployment.court`); the answer goes to the requester's consumer (`IResultConsumer.onResult`) once final.
 """
 from __future__ import annotations
 
 from contracts import events as ev
 from contracts.arbiter import SIDES
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
-from contracts.bindings.hybrid import HybridConfig, HybridCourt, HybridStatus, OverturnReason
+from contracts.bindings.hybrid import HybridConfig, HybridStatus, OverturnReason
 from bisection.tolerance import Tolerance
-from verifiers.agents.hybrid import brain_settled, court_config, court_of, resolve_due
-from verifiers.deployment import CONSUMER, hybrid_config
+from verifiers.deployment import hybrid_config
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import InvalidRequest, ModeUnavailable
 from verifiers.modes import register
-from verifiers.jury import JURY_NAMES, jury_evidence
 from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, read_answer, slashed, tolerance_of
 from verifiers.modes.brain import CALLBACK_GAS, check_committee, check_fee
 from verifiers.verdict import DISPUTED, FINAL, PROVISIONAL, TIMED_OUT, Verdict
+from verifiers.views import JURY_NAMES, brain_settled, jury_evidence, resolve_due
 
 COURT_EVENTS = (ev.HybridRequested, ev.AnswerPublished, ev.CommitteeDecided, ev.AnswerProvisional,
                 ev.AnswerChallenged, ev.AnswerDefended, ev.AnswerOverturned, ev.AnswerFinal, ev.HybridTimedOut)
@@ -55,15 +53,6 @@ REASONS = {OverturnReason.UNPUBLISHED: "the majority never published the pair it
 def config_for(deployment) -> HybridConfig:
     """The court's windows for this deployment (`verifiers.deployment.hybrid_config`)."""
     return hybrid_config(deployment.system.config, deployment.opml.config)
-
-
-def ensure_court(deployment) -> HybridCourt:
-    """The deployment's court: every `deploy_all` deploys one (ModeUnavailable for a deployment without)."""
-    court = court_of(deployment)
-    if court is None or not deployment.chain.w3.eth.get_code(court.address):
-        raise ModeUnavailable("this deployment has no hybrid court; deploy the system again (`deploy_all` "
-                              "deploys one with every deployment)")
-    return court
 
 
 @register
@@ -98,8 +87,9 @@ class Hybrid(Mode):
         return blocks
 
     def submit(self, t, req: Request) -> Handle:
-        court = ensure_court(t.deployment)
-        consumer = t.deployment.extras[CONSUMER]
+        court, consumer = t.deployment.court, t.deployment.court_consumer
+        if court is None:
+            raise ModeUnavailable("this deployment has no hybrid court (a partial deployment): deploy_all deploys one")
         r = court.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT), fee=req.fee,
                           sender=t.requester, consumer=consumer, callback_gas=CALLBACK_GAS,
                           tolerance=tolerance_of(req).packed)
@@ -112,7 +102,7 @@ class Hybrid(Mode):
     def keep(self, t, req: Request, h: Handle) -> None:
         """The requester's own pokes: dispatch when no agent runs, finalize the round once it can no longer
         change, and resolve the request whenever a window or a game has ended."""
-        d, court, rid = t.deployment, court_of(t.deployment), h.request_id
+        d, court, rid = t.deployment, t.deployment.court, h.request_id
         info = court.request_info(rid)
         if info.status == HybridStatus.PENDING:
             b = d.brain.request_info(rid)
@@ -122,7 +112,7 @@ class Hybrid(Mode):
                 quietly(lambda: d.brain.finalize(rid, sender=t.requester))
             elif brain_settled(d, rid):
                 quietly(lambda: court.resolve(rid, sender=t.requester))
-        elif info.status != HybridStatus.FINAL and resolve_due(t.chain, d, court, info):
+        elif info.status != HybridStatus.FINAL and resolve_due(t.chain, d, info):
             quietly(lambda: court.resolve(rid, sender=t.requester))
 
     def poll(self, t, req: Request, h: Handle) -> Verdict:
@@ -140,7 +130,7 @@ class Hybrid(Mode):
 def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
     """The verdict of hybrid request `h` as the chain has it now."""
     d, chain, rid = t.deployment, t.chain, h.request_id
-    court = court_of(d)
+    court = d.court
     info = court.request_info(rid)
     head = chain.block_number
     seen = events(chain, court.address, *COURT_EVENTS, from_block=h.block, key=rid)
@@ -164,7 +154,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
             game = {"game": gid, "claim": c, "challenger": g.challenger, "moves": g.moves,
                     "winner": SIDES.get(g.winner) if g.phase == "over" else None,
                     "disputed_step": g.hi if g.hi == g.lo + 1 else None}
-            jury = jury_evidence(t, gid, h.block)
+            jury = jury_evidence(t.chain, t.deployment, gid, h.block)
             if jury is not None:
                 game["jury"] = jury.pop("record")
                 claim_seen += jury["verdicts"]
@@ -178,7 +168,7 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
         "reveals": [{"member": x.event.member, "vote": "0x" + x.event.result.hex(), "block": x.block}
                     for x in brain_seen if isinstance(x.event, ev.Revealed)],
         "vote": "0x" + info.vote.hex(), "decided_block": info.decided_at,
-        "challenge_deadline": info.decided_at + court_config(d, court).challenge_window,
+        "challenge_deadline": info.decided_at + d.court_config.challenge_window,
         "challenger": info.challenger if info.challenged_at else None, "defense_claim": info.defense,
         "tolerance": str(Tolerance.unpack(info.tolerance)), "games": games}
     committee = court.published(rid, info.vote)  # the pair the majority voted for (None: never published)
@@ -216,4 +206,4 @@ def hybrid_verdict(mode: str, t, req: Request, h: Handle) -> Verdict:
 
 
 
-__all__ = ["Hybrid", "config_for", "ensure_court", "hybrid_verdict"]
+__all__ = ["Hybrid", "config_for", "hybrid_verdict"]

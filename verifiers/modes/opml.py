@@ -23,11 +23,10 @@ from contracts.bindings.opml_requests import FINAL as REQ_FINAL, TIMED_OUT as RE
 from verifiers.chainlog import events, transactions, tx_record
 from verifiers.errors import FeeBelowMinimum, InvalidRequest, ModeUnavailable
 from verifiers.modes import register
-from verifiers.jury import JURY_NAMES, jury_evidence
 from verifiers.modes.base import PENDING, Handle, Mode, Request, quietly, read_answer, tolerance_of
 from verifiers.modes.brain import CALLBACK_GAS
-from verifiers.deployment import REQUESTS_CONSUMER
 from verifiers.verdict import DISPUTED, FINAL, REJECTED, TIMED_OUT, Verdict
+from verifiers.views import JURY_NAMES, jury_evidence, read_state
 
 GAME_EVENTS = (ev.GameOpened, ev.Bisected, ev.OutputPosted, ev.Picked, ev.TreeRevealed, ev.Stepped, ev.NodePosted,
                ev.Rebased, ev.GameResolved)
@@ -72,7 +71,7 @@ class Opml(Mode):
         d = t.deployment
         r = d.requests.request(req.model.model_id, req.model.encode(req.x, ResultKind.OUTPUT_ROOT), req.deadline_blocks,
                                fee=req.fee, sender=t.requester, tolerance=tolerance_of(req).packed,
-                               consumer=d.extras.get(REQUESTS_CONSUMER, ZERO_ADDRESS), callback_gas=CALLBACK_GAS)
+                               consumer=d.requests_consumer or ZERO_ADDRESS, callback_gas=CALLBACK_GAS)
         return self.handle(t, r)
 
     def handle(self, t, receipt) -> Handle:
@@ -110,7 +109,7 @@ class Opml(Mode):
 
 
 class _Logs:
-    """One request's answers, claims and games as the logs have them (see verifiers.agents.opml_duties)."""
+    """One request's answers, claims and games as the logs have them (`verifiers.views.read_state`)."""
 
     def __init__(self, st, rid: int):
         self.settled = rid in st.settled
@@ -119,8 +118,6 @@ class _Logs:
 
 
 def _state(t, h: Handle) -> _Logs:
-    from verifiers.agents.opml_duties import read_state
-
     return _Logs(read_state(t.chain, t.deployment, h.block), h.request_id)
 
 
@@ -152,7 +149,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle, full: bool = False) -> V
                           "winner": SIDES.get(g.winner) if g.phase == "over" else None,
                           "disputed_step": g.hi if g.hi == g.lo + 1 else None,
                           "transcript": [_move(s) for s in moves]})
-            jury = jury_evidence(t, gid, h.block)
+            jury = jury_evidence(t.chain, t.deployment, gid, h.block)
             if jury is not None:  # a float program's game: its steps went to a jury
                 games[-1]["jury"] = jury["record"]
                 seen += jury["verdicts"]

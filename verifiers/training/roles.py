@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from contracts import events as ev
-from contracts.bindings.training import SCORE_MAX, ProposalStatus, Training, score_commitment
+from contracts.bindings.training import SCORE_MAX, ProposalStatus, score_commitment
 from runtime.errors import TribunalError
-from verifiers.agents.base import Agent, register_role
+from verifiers.agents.base import Agent
 from verifiers.chainlog import events
 
 from . import learn
@@ -47,7 +47,7 @@ FILE_FAULTS = (TribunalError, ValueError, ArithmeticError)
 class _TrainingAgent(Agent):
     def __init__(self, deployment, account, *, store: WeightsStore, data: NodeData | None = None, **kw):
         super().__init__(deployment, account, **kw)
-        self.t = Training(self.chain, deployment.extras["training"])
+        self.t = deployment.training
         self.store = store
         self.data = data
         self.arch = learn.architecture(self.t.arch_id)
@@ -95,7 +95,6 @@ class _TrainingAgent(Agent):
         return Weights.from_bytes(self.store.get(uri, commitment, file_size(self.arch.shapes)), self.arch.shapes)
 
 
-@register_role
 class Follower(_TrainingAgent):
     role = "follower"
 
@@ -125,7 +124,6 @@ class Follower(_TrainingAgent):
         return fold(self.globals[v - 1], plain, Mix.of(window, (v - 1) - info.base_version))
 
 
-@register_role
 class Scorer(_TrainingAgent):
     role = "scorer"
     cheats = ("honest", "inflate", "no-reveal")
@@ -220,7 +218,6 @@ class Scorer(_TrainingAgent):
             return 0
 
 
-@register_role
 class Trainer(_TrainingAgent):
     role = "trainer"
     cheats = ("honest", "random", "flipped", "copy", "foreign-sml")

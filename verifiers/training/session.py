@@ -135,7 +135,7 @@ def run_session(chain: Chain, cfg: SessionConfig, store: WeightsStore,
 
 @dataclass(frozen=True)
 class Task:
-    deployment: Deployment  # extras["training"]: the Training contract's address
+    deployment: Deployment  # its `training` is the Training contract
     training: Training
     accounts: list  # the nodes' accounts, registered with STAKE each
     initial: Weights  # version 0, already in the store
@@ -155,8 +155,7 @@ def deploy_task(chain: Chain, cfg: SessionConfig, store: WeightsStore) -> Task:
                           max_staleness=MAX_STALENESS)
     training = deploy_training(chain, system.nodes, tcfg, initial_uri=uri0, fund=10 * ETHER)
     # BRAIN inference and opML are not part of a training session: their fields stay empty.
-    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start,
-                   extras={"training": training.address})
+    d = Deployment(chain=chain, system=system, opml=None, requests=None, start_block=start, training=training)
     return Task(d, training, accounts, w0)
 
 

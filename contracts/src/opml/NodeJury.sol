@@ -12,12 +12,12 @@ import {IJury, IJuryGame, VERDICT_EXACT} from "./IJury.sol";
 
 /// @notice The jury of float steps (bisection/jury.py): a Brain committee that recomputes one ONNX node.
 ///
-/// When a float step's claimant posts its node (OpmlGame.postNode), the game calls `convene` with the
-/// jury's fee and the task; this files a Brain request (result kind KIND_NODE_CHECK, model = the
+/// When a float step's claimant posts its node (OpmlGame.postNode), the game's float-step machine
+/// (FloatStep, the bound "game" here) calls `convene` with the jury's fee and the task; this files a Brain request (result kind KIND_NODE_CHECK, model = the
 /// claim's model, requester and consumer = this contract) whose input is the task, so jurors read it
 /// from Brain's InputPosted. Members vote VOTE_EXACT (the defender's output is bitwise their own
 /// recomputation), VOTE_WITHIN (within the claim's tolerance of it, not bitwise) or VOTE_BEYOND; Brain's
-/// callback (`onResult`) hands the majority's vote to the game as its verdict (VERDICT_*, the same numbers).
+/// callback (`onResult`) hands the majority's vote to FloatStep, which relays it to the game, as its verdict (VERDICT_*, the same numbers).
 ///
 /// A round without a verdict (timed out for lack of quorum, never dispatched, or one whose majority
 /// voted neither value) leaves the game waiting: anyone may `retry` it, re-sending the same task

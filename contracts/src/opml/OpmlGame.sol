@@ -4,16 +4,16 @@ pragma solidity 0.8.28;
 import {
     UnknownClaim, UnknownGame, InsufficientBond, InvalidClaim, ChallengeWindowClosed, ClaimNotFinalizable,
     ClaimNotFinal, NotYourTurn, WrongPhase, InvalidMove, ClockTimeExceeded, ClockNotExpired, GameOver, InvalidProof,
-    InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending, UnauthorizedCaller, JuryNotSet, JuryAlreadySet,
-    WrongNodeKind, VotePending
+    InvalidPrestate, NothingToClaim, InvalidConfig, ClaimPending, UnauthorizedCaller, WrongNodeKind, VotePending
 } from "../Errors.sol";
-import {IJury, IJuryGame, VERDICT_WITHIN, VERDICT_EXACT} from "./IJury.sol";
+import {IJuryGame, VERDICT_WITHIN, VERDICT_EXACT} from "./IJury.sol";
 import {IOneStep} from "../onestep/IOneStep.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
 import {OpmlModels} from "./OpmlModels.sol";
 import {LibMerkle} from "./LibMerkle.sol";
 import {LibProgram} from "./LibProgram.sol";
-import {FloatSteps, NodePost, ONNX_NODE, disputedNode} from "./FloatSteps.sol";
+import {IFloatStep, NodePost, ONNX_NODE} from "./IFloatStep.sol";
+import {FloatStep, disputedNode} from "./FloatStep.sol";
 import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFENDER, CHALLENGER, otherSide}
     from "./GameTypes.sol";
 
@@ -44,10 +44,12 @@ import {Position, Clock, TreeNode, Phase, LibPosition, LibTreeNode, NOBODY, DEFE
 /// moves re-send what they use (checked against the committed node hash).
 ///
 /// Float steps. A step whose descriptor has op ONNX_NODE has no one-step kernel: at OUTPUT the defender
-/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes;
-/// checked by FloatSteps) and pays the jury's fee; the jury (NodeJury, a Brain committee) recomputes that
-/// node and votes exact, within (noise) or beyond the claim's tolerance. No clock runs while it votes
-/// (Phase.VOTE); `onVerdict` ends the game or re-bases it (at most MAX_REBASES times per side, clocks not refilled).
+/// makes one `postNode` move (the node's inputs proven in S_lo with their bytes, and the output's bytes)
+/// and pays the jury's fee; the float-step machine (IFloatStep: FloatStep, which holds the jury) checks
+/// it and has the jury (NodeJury, a Brain committee) recompute that node and vote exact, within (noise)
+/// or beyond the claim's tolerance. No clock runs while it votes (Phase.VOTE); `onVerdict` ends the game
+/// or re-bases it (at most MAX_REBASES times per side, clocks not refilled). The game knows two step
+/// machines and nothing behind them: IOneStep answers at once, IFloatStep later (through onVerdict).
 contract OpmlGame is ResultDelivery, IJuryGame {
     using LibPosition for Position;
     using LibTreeNode for TreeNode;
@@ -159,9 +161,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
 
     uint256 internal immutable _minBond;
     uint256 internal immutable _bondGrowth;
-    address internal immutable _deployer;
-    IJury public jury; // decides float steps; set once by the deployer (`setJury`)
-    FloatSteps public immutable floatSteps; // postNode's checks (its own code: this contract is at EIP-170's limit)
+    IFloatStep public immutable floatStep; // settles float steps; its jury is bound by this game's deployer
 
     constructor(OpmlModels models_, IOneStep verifier_, Config memory config_) ResultDelivery(config_.callbackGas) {
         if (config_.stride == 0 || config_.clock == 0 || config_.window == 0) revert InvalidConfig("zero stride, clock or window");
@@ -175,16 +175,7 @@ contract OpmlGame is ResultDelivery, IJuryGame {
         models = models_;
         verifier = verifier_;
         config = config_;
-        _deployer = msg.sender;
-        floatSteps = new FloatSteps();
-    }
-
-    /// Binds the jury once (the game is deployed before it: NodeJury needs the game's address).
-    function setJury(IJury jury_) external {
-        // INVARIANT: only the deployer binds the jury, and only once: nobody can swap who decides float steps.
-        if (msg.sender != _deployer) revert UnauthorizedCaller(msg.sender);
-        if (address(jury) != address(0)) revert JuryAlreadySet(address(jury));
-        jury = jury_;
+        floatStep = new FloatStep(msg.sender);
     }
 
     // ------------------------------------------------------------------ claims
@@ -428,27 +419,43 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     }
 
     /// The claimant's move at OUTPUT on a float step: the node, its inputs and output proven against
-    /// S_lo, S_hi and the program (FloatSteps.check); msg.value carries the move's bond plus the jury's
+    /// S_lo, S_hi and the program (IFloatStep.post); msg.value carries the move's bond plus the jury's
     /// fee. The game then waits for the jury's verdict (Phase.VOTE).
     function postNode(uint256 gameId, NodePost calldata p) external payable {
-        IJury j = jury;
-        // INVARIANT: float steps are decided by a jury; with none bound, none is posted.
-        if (address(j) == address(0)) revert JuryNotSet();
-        uint256 fee = j.fee();
+        IFloatStep f = floatStep;
+        uint256 fee = f.fee(); // JuryNotSet while no jury is bound
         (Game storage g,) = _mover(gameId, Phase.OUTPUT, fee);
         Claim storage c = _claims[g.claimId];
         OpmlModels.Model memory m = models.model(c.modelId);
         uint256 disputed = g.position.hi();
-        (uint256 slot, bytes32 nodeRoot, bytes memory task) = floatSteps.check(FloatSteps.At(gameId, disputed,
+        (uint256 slot, bytes32 nodeRoot, uint256 juryRequest) = _file(f, fee, IFloatStep.At(gameId, disputed,
             g.rootLo, g.rootHi, g.claimant == DEFENDER, c.floatSteps, c.tolerance, m.programRoot, m.programDepth,
-            m.stateDepth), p);
+            m.stateDepth, c.modelId), p);
         g.outputRoot = p.outputRoot;
         g.outputSlot = uint32(slot);
         g.pendingRoot = nodeRoot; // S_lo with the defender's output: the new S_lo if the jury finds it within
         g.phase = Phase.VOTE;
         g.turn = NOBODY;
-        uint256 juryRequest = j.convene{value: fee}(gameId, c.modelId, task);
         emit NodePosted(gameId, disputed, slot, p.outputRoot, juryRequest);
+    }
+
+    /// IFloatStep.post(a, p), with p's encoding passed on as it came (its offsets are relative to its own
+    /// start): calldata is not decoded and re-encoded here, which would cost this contract's code size.
+    function _file(IFloatStep f, uint256 fee, IFloatStep.At memory a, NodePost calldata p)
+        private returns (uint256 slot, bytes32 nodeRoot, uint256 juryRequest)
+    {
+        uint256 at;
+        assembly {
+            at := p
+        }
+        (bool ok, bytes memory ret) = address(f).call{value: fee}(abi.encodePacked(IFloatStep.post.selector,
+            abi.encode(a, uint256(12 * 32)), msg.data[at:]));
+        if (!ok) {
+            assembly {
+                revert(add(ret, 32), mload(ret)) // the refusal's custom error, unchanged
+            }
+        }
+        return abi.decode(ret, (uint256, bytes32, uint256));
     }
 
     /// The jury's verdict on the defender's step (contracts/README.md, "Float steps"), three ways. BEYOND
@@ -458,8 +465,8 @@ contract OpmlGame is ResultDelivery, IJuryGame {
     /// value (the disputer if S_hi is S_lo with it, else the claimant). A side charged more than
     /// MAX_REBASES rounds loses. A game that ended meanwhile (closed after its claim was refuted) ignores it.
     function onVerdict(uint256 gameId, uint8 verdict) external {
-        // INVARIANT: only the bound jury decides a float step.
-        if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
+        // INVARIANT: only the float-step machine (relaying its bound jury) decides a float step.
+        if (msg.sender != address(floatStep)) revert UnauthorizedCaller(msg.sender);
         if (gameId >= _games.length) revert UnknownGame(gameId);
         Game storage g = _games[gameId];
         Claim storage c = _claims[g.claimId];

@@ -1,27 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {InvalidProof, InvalidPrestate, WrongNodeKind, InvalidNodeInput, InvalidNodeOutput} from "../Errors.sol";
+import {
+    InvalidProof, InvalidPrestate, WrongNodeKind, InvalidNodeInput, InvalidNodeOutput, UnauthorizedCaller,
+    JuryNotSet, JuryAlreadySet
+} from "../Errors.sol";
+import {IJury, IJuryGame} from "./IJury.sol";
+import {IFloatStep, NodePost, ONNX_NODE} from "./IFloatStep.sol";
 import {LibMerkle} from "./LibMerkle.sol";
 import {LibProgram} from "./LibProgram.sol";
 
-uint256 constant ONNX_NODE = 1000; // op code of a float node (bisection/commitments.py): settled by the jury
 uint8 constant KIND_CONSTANT = 2; // slot kind of a model constant (jurors hold its bytes)
 
-/// A `postNode` move (a float step, op ONNX_NODE): what the jury needs to recompute the node.
-struct NodePost {
-    bytes32 outputRoot; // the written output's tensor root
-    bytes32[] proof; // the output slot's path in S_hi (ZERO there in S_lo)
-    bytes node; // the disputed step's descriptor
-    bytes32[] nodeProof; // its path in the program tree
-    bytes32[] inputLeaves; // each listed input's tensor root in S_lo
-    bytes32[][] inputProofs; // each one's path in S_lo
-    bytes[] inputs; // each one's canonical bytes; empty for a constant (jurors hold the model's)
-    bytes output; // the written output's canonical bytes
-}
-
 /// The disputed step's output slot and byte size, from its descriptor proven in the program tree
-/// (OpmlGame.postOutput and FloatSteps.check share it).
+/// (OpmlGame.postOutput and FloatStep.post share it).
 function disputedNode(uint256 gameId, uint256 disputed, bytes32 programRoot, uint256 programDepth,
     bytes calldata node, bytes32[] calldata nodeProof) pure returns (uint256 slot, uint256 nbytes) {
     uint256 step_;
@@ -33,29 +25,60 @@ function disputedNode(uint256 gameId, uint256 disputed, bytes32 programRoot, uin
     }
 }
 
-/// @notice Every check of OpmlGame.postNode, and the jury's task, in a contract of their own: OpmlGame
-/// deploys it in its constructor and calls it (its code does not count against OpmlGame's EIP-170 size);
-/// a refusal's custom error reaches postNode's caller unchanged. Stateless: it reads only its arguments.
-contract FloatSteps {
-    /// What the game knows of the step being posted.
-    struct At {
-        uint256 gameId;
-        uint256 disputed; // the step: position.hi
-        bytes32 rootLo;
-        bytes32 rootHi;
-        bool defenderClaims; // the defender asserts rootHi
-        bool floatSteps; // the claim's model is a float program
-        uint64 tolerance; // the claim's (packed), for the task
-        bytes32 programRoot;
-        uint256 programDepth;
-        uint256 stateDepth;
+/// @notice The float-step machine of the opML dispute game (IFloatStep): every check of a `postNode`
+/// move, the jury's task, and the jury itself (NodeJury, bound once by the game's deployer). OpmlGame
+/// deploys it in its constructor and is the only caller of `post`; the jury's verdict comes back here and
+/// is relayed to the game (`onVerdict`), which ends or re-bases the game. A refusal's custom error
+/// reaches postNode's caller unchanged.
+contract FloatStep is IFloatStep, IJuryGame {
+    IJuryGame public immutable game; // the OpmlGame that deployed this
+    address internal immutable _admin; // the game's deployer: binds the jury
+    IJury public jury; // decides float steps; set once by the admin (`setJury`)
+
+    constructor(address admin) {
+        game = IJuryGame(msg.sender);
+        _admin = admin;
+    }
+
+    /// Binds the jury once (the game is deployed before it: NodeJury needs this contract's address).
+    function setJury(IJury jury_) external {
+        // INVARIANT: only the game's deployer binds the jury, and only once: nobody can swap who decides float steps.
+        if (msg.sender != _admin) revert UnauthorizedCaller(msg.sender);
+        if (address(jury) != address(0)) revert JuryAlreadySet(address(jury));
+        jury = jury_;
+    }
+
+    function fee() external view returns (uint256) {
+        IJury j = jury;
+        // INVARIANT: float steps are decided by a jury; with none bound, none is posted.
+        if (address(j) == address(0)) revert JuryNotSet();
+        return j.fee();
+    }
+
+    function post(At calldata a, NodePost calldata p)
+        external
+        payable
+        returns (uint256 slot, bytes32 nodeRoot, uint256 juryRequest)
+    {
+        // INVARIANT: only the game files a float step (it has charged the move's bond and clock).
+        if (msg.sender != address(game)) revert UnauthorizedCaller(msg.sender);
+        bytes memory task;
+        (slot, nodeRoot, task) = check(a, p);
+        juryRequest = jury.convene{value: msg.value}(a.gameId, a.modelId, task);
+    }
+
+    /// The jury's verdict, relayed to the game.
+    function onVerdict(uint256 gameId, uint8 verdict) external {
+        // INVARIANT: only the bound jury decides a float step.
+        if (msg.sender != address(jury)) revert UnauthorizedCaller(msg.sender);
+        game.onVerdict(gameId, verdict);
     }
 
     /// Checks a postNode against the game (reverts naming the condition); returns the written output slot,
     /// S_lo with the defender's output set (nodeRoot), and the jurors' task
     /// (bisection/jury.py: abi.encode(gameId, step, tolerance, node, inputLeaves, inputs, outputRoot, output)).
     function check(At calldata a, NodePost calldata p)
-        external
+        public
         pure
         returns (uint256 slot, bytes32 nodeRoot, bytes memory task)
     {
