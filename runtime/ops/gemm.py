@@ -1,13 +1,14 @@
 """Gemm: Y = alpha * A @ B' + beta * C, with B a constant weight matrix.
 
 Exact form: inputs (x int16 [M, K], w int8 [N, K], b int64 [N], p int64 [N, 2]) where p[n] = (M_n, k_n)
-requantizes channel n. acc[m, n] = sum_k x[m, k] * w[n, k] + b[n] (float64 GEMM, exact), then
+requantizes channel n. acc[m, n] = sum_k x[m, k] * w[n, k] + b[n] (exact: `runtime.intgemm`), then
 y = requantize(acc, p[:, 0], p[:, 1]). alpha folds into the weight scales, beta into the bias.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..intgemm import gemm_np, gemm_torch
 from ..quant import INT8_MAX, INT16_MAX, acc_bound, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
 from .base import ExactOp
 
@@ -55,15 +56,13 @@ class Gemm(ExactOp):
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
-        acc = (x.astype(np.float64) @ w.astype(np.float64).T).astype(np.int64)
+        acc = gemm_np(x, w, w_nk=True)
         acc += b
         return requantize_np(acc, p[:, 0], p[:, 1], bound=acc_bound(w.shape[1], b), inplace=True)
 
     def torch(self, ins, attrs):
-        import torch
-
         x, w, b, p = ins
-        acc = (x.to(torch.float64) @ w.to(torch.float64).T).to(torch.int64) + b
+        acc = gemm_torch(x, w, w_nk=True) + b
         return requantize_torch(acc, p[:, 0], p[:, 1])
 
     def reads(self, node, ins, out_shape, index):

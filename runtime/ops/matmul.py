@@ -1,6 +1,7 @@
 """MatMul: A @ B with numpy broadcasting over leading axes.
 
-Exact form: inputs (a int16, b int8 or int16, p int64 [C, 2]); acc = a @ b in float64 (exact), then
+Exact form: inputs (a int16, b int8 or int16, p int64 [C, 2]); acc = a @ b exactly (an int8 weight by
+`runtime.intgemm`'s kernels, two activations by a float64 GEMM of integers), then
 requantize along the last axis: C = N per-output-column parameters when B is a constant weight
 matrix (int8, per-column scales), C = 1 when both operands are activations.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intgemm import gemm_np, gemm_torch
 from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
 from .base import ExactOp, broadcast_source
 
@@ -46,14 +48,20 @@ class MatMul(ExactOp):
 
     def numpy(self, ins, attrs):
         a, b, p = ins
-        acc = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+        if b.dtype == np.int8 and b.ndim == 2:
+            acc = gemm_np(a, b)
+        else:
+            acc = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
         return requantize_np(acc, p[:, 0], p[:, 1])
 
     def torch(self, ins, attrs):
         import torch
 
         a, b, p = ins
-        acc = torch.matmul(a.to(torch.float64), b.to(torch.float64)).to(torch.int64)
+        if b.dtype == torch.int8 and b.ndim == 2:
+            acc = gemm_torch(a, b)
+        else:
+            acc = torch.matmul(a.to(torch.float64), b.to(torch.float64)).to(torch.int64)
         return requantize_torch(acc, p[:, 0], p[:, 1])
 
     def reads(self, node, ins, out_shape, index):
