@@ -64,11 +64,24 @@ def _pad_to(x, rows: int, cols: int):
     return F.pad(x, (0, cols - x.shape[1], 0, rows - x.shape[0])) if (rows, cols) != tuple(x.shape) else x
 
 
+def _plain_layout(b):
+    """b itself if its strides are plainly row-major (n, 1) or column-major (1, k), else a row-major
+    copy. A size-1 dimension makes strides ambiguous (a [1, n] view of strides (1, 1)), and
+    `_int_mm` on the CPU reads such a b wrongly (torch 2.13: garbage, not an error)."""
+    import torch
+
+    k, n = b.shape
+    if b.stride() == (n, 1) or (b.stride() == (1, k) and k > 1 and n > 1):
+        return b
+    return torch.empty((k, n), dtype=b.dtype, device=b.device).copy_(b)
+
+
 def int_mm(a8, b8, pad: bool | None = None):
     """torch._int_mm of int8 a [m, k] and b [k, n] -> int32 [m, n]; with `pad` (default: on CUDA)
     zero-padded to m >= 17 and k, n multiples of 8, the shapes CUDA's kernel takes."""
     import torch
 
+    a8, b8 = _plain_layout(a8), _plain_layout(b8)
     if pad is None:
         pad = a8.device.type == "cuda"
     if not pad:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..intgemm import gemm_np, gemm_torch
-from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
+from ..quant import INT8_MAX, INT16_MAX, check_exact_gemm, multiplier, quantize_columns, requantize_np, requantize_torch
 from .base import ExactOp, broadcast_source
 
 
@@ -23,12 +23,11 @@ class MatMul(ExactOp):
             raise lw.unsupported(node, f"input A must have rank >= 2, got shape {a.shape}")
         y_scale = lw.out_scale(node)
         if lw.is_const(node.input[1]):
-            w = np.asarray(lw.const(node, node.input[1]), dtype=np.float64)
+            w = lw.const(node, node.input[1])
             if w.ndim != 2:
                 raise lw.unsupported(node, f"constant B must be 2-D, got shape {w.shape}")
-            ws = np.max(np.abs(w), axis=0) / INT8_MAX
-            ws[ws == 0] = 1.0
-            b = lw.add_constant(f"{node.input[1]}:w", quantize(w / ws, 1.0, bits=8))
+            wq, ws = quantize_columns(w)  # per-column int8, in blocks: no float64 copy of the whole weight
+            b = lw.add_constant(f"{node.input[1]}:w", wq)
             ratios, b_max = a.scale * ws / y_scale, INT8_MAX
         else:
             b = lw.act(node, node.input[1])

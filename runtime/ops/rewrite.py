@@ -10,10 +10,12 @@ from onnx import numpy_helper
 from . import batchnormalization, gelu
 
 
-def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+def constants(graph: onnx.GraphProto, base_dir=None) -> dict[str, np.ndarray]:
     """Initializers, Constant nodes' values and Identity copies of either, by tensor name (the
     TorchScript exporter without constant folding passes a shared weight through an Identity)."""
-    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    from ..weights import tensor_array
+
+    consts = {i.name: tensor_array(i, base_dir) for i in graph.initializer}
     for n in graph.node:  # topological order: an Identity's input is named before it
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
@@ -22,9 +24,9 @@ def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     return consts
 
 
-def rewrite(graph: onnx.GraphProto) -> onnx.GraphProto:
+def rewrite(graph: onnx.GraphProto, base_dir=None) -> onnx.GraphProto:
     if not any(n.op_type in ("Erf", "Tanh", "BatchNormalization") for n in graph.node):
         return graph
-    consts = constants(graph)
+    consts = constants(graph, base_dir)
     graph = batchnormalization.fold(graph, consts)
     return gelu.fuse(graph, consts)

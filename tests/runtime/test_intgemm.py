@@ -68,6 +68,20 @@ def test_numpyReference_blocksColumns_sameResult(monkeypatch):
     assert (intgemm.gemm_np(a, w) == reference(a, w)).all()
 
 
+@pytest.mark.parametrize("m,k,n", [(3, 1, 2), (1, 1, 1), (2, 5, 1), (1, 1, 4), (4, 3, 3)])
+def test_sizeOneDimensions_everyLayout(m, k, n):
+    """Ambiguous strides (a size-1 dimension) in every layout: _int_mm misreads some on the CPU."""
+    rng = np.random.default_rng(k * 100 + n)
+    a = rng.integers(-32768, 32768, (m, k), dtype=np.int16)
+    w = rng.integers(-127, 128, (k, n), dtype=np.int8)
+    want = reference(a, w)
+    ta = torch.from_numpy(np.ascontiguousarray(a.T)).T  # column-major a as well
+    for tw, nk in ((torch.from_numpy(w), False), (torch.from_numpy(np.ascontiguousarray(w.T)), True),
+                   (torch.from_numpy(np.ascontiguousarray(w.T)).T, False)):
+        for x in (torch.from_numpy(a), ta):
+            assert (intgemm.gemm_torch(x, tw, w_nk=nk).numpy() == want).all()
+
+
 def test_split_int16_coversEveryValue():
     a = torch.arange(-32768, 32768, dtype=torch.int32).to(torch.int16)
     hi, lo = intgemm.split_int16(a)
