@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-OPSET = 17
+OPSET = 19  # DequantizeLinear with per-axis scales in onnx's reference evaluator; ReduceMean takes axes as an input
 DATA_FILE = "weights.bin"
 STD = 0.02
 ROWS_PER_WRITE = 1 << 24  # int8 elements generated and written at a time
@@ -70,9 +69,9 @@ SHAPES = {
 class _Writer:
     """Initializers in external data: int8 weights streamed to the data file, small tensors inline."""
 
-    def __init__(self, folder: Path, seed: int):
-        self.folder, self.seed = folder, seed
-        self.file = open(folder / DATA_FILE, "wb")
+    def __init__(self, folder: Path, seed: int, write: bool = True):
+        self.folder, self.seed, self.write = folder, seed, write
+        self.file = open(folder / DATA_FILE, "wb" if write else "rb")
         self.offset, self.count = 0, 0
         self.initializers: list[TensorProto] = []
 
@@ -83,7 +82,7 @@ class _Writer:
     def int8(self, name: str, shape: tuple[int, int]) -> None:
         rng, (rows, cols) = self.rng(), shape
         step = max(1, ROWS_PER_WRITE // cols)
-        for r in range(0, rows, step):
+        for r in range(0, rows if self.write else 0, step):  # (not writing: the offsets only)
             self.file.write(rng.integers(-127, 128, (min(step, rows - r), cols), dtype=np.int8).tobytes())
         t = TensorProto(name=name, data_type=TensorProto.INT8, dims=list(shape), data_location=TensorProto.EXTERNAL)
         length = rows * cols
@@ -123,7 +122,7 @@ class _Graph:
     def rmsnorm(self, x: str, name: str, shape: Shape) -> str:
         g = self.const(f"{name}.weight", (1 + 0.1 * self.w.rng().standard_normal(shape.hidden)).astype(np.float32))
         sq = self.op("Pow", [x, "two"], f"{name}.sq")
-        ms = self.op("ReduceMean", [sq], f"{name}.ms", axes=[-1], keepdims=1)
+        ms = self.op("ReduceMean", [sq, "minus1"], f"{name}.ms", keepdims=1)
         sd = self.op("Sqrt", [self.op("Add", [ms, "eps"], f"{name}.ve")], f"{name}.sd")
         xn = self.op("Mul", [x, self.op("Reciprocal", [sd], f"{name}.rs")], f"{name}.xn")
         return self.op("Mul", [xn, g], f"{name}.out")
@@ -181,17 +180,18 @@ def _tables(s: Shape) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.cos(emb).astype(np.float32), np.sin(emb).astype(np.float32), mask
 
 
-def build(s: Shape, folder: Path, seed: int = 0) -> Path:
-    """Write `folder`/model.onnx and `folder`/weights.bin; returns the model's path."""
+def build(s: Shape, folder: Path, seed: int = 0, graph_only: bool = False) -> Path:
+    """Write `folder`/model.onnx and `folder`/weights.bin; returns the model's path. `graph_only`
+    rewrites model.onnx beside an existing weights.bin of the same shape and seed (which it keeps)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    w = _Writer(folder, seed)
+    w = _Writer(folder, seed, write=not graph_only)
     g = _Graph(w)
     cos, sin, mask = _tables(s)
     for name, v in (("two", np.float32(2)), ("eps", np.float32(s.eps)), ("inv_sqrt_hd", np.float32(1 / math.sqrt(s.head_dim))),
                     ("zero1", [0]), ("half1", [s.head_dim // 2]), ("big1", [s.head_dim]), ("three1", [3]), ("two1", [2]),
                     ("cos_table", cos), ("sin_table", sin), ("mask_table", mask), ("merge_shape", [0, 0, s.hidden]),
-                    ("axes01", [0, 1]), ("zeros2", [0, 0])):
+                    ("axes01", [0, 1]), ("zeros2", [0, 0]), ("minus1", [-1])):
         g.const(name, np.asarray(v, dtype=np.int64) if isinstance(v, list) else v)
     seq = g.op("Shape", ["input_ids"], "seq_len", start=1, end=2)
     g.op("Slice", ["cos_table", "zero1", seq, "zero1"], "cos")
@@ -203,6 +203,8 @@ def build(s: Shape, folder: Path, seed: int = 0) -> Path:
     x = g.rmsnorm(x, "final_norm", s)
     g.op("MatMul", [x, g.weight("lm_head", s.hidden, s.vocab)], "logits")
     w.close()
+    if graph_only and (folder / DATA_FILE).stat().st_size != w.offset:
+        raise ValueError(f"{folder / DATA_FILE} does not hold this shape's weights ({w.offset} bytes expected)")
     graph = helper.make_graph(
         g.nodes, "llama", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "seq", s.vocab])], w.initializers)
@@ -218,9 +220,10 @@ def main(argv=None) -> int:
     p.add_argument("shape", choices=sorted(SHAPES))
     p.add_argument("folder", type=Path)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--graph-only", action="store_true", help="rewrite model.onnx, keep an existing weights.bin")
     a = p.parse_args(argv)
     s = SHAPES[a.shape]
-    path = build(s, a.folder, a.seed)
+    path = build(s, a.folder, a.seed, a.graph_only)
     print(f"{path}: {s.params / 1e9:.2f}e9 parameters, {(a.folder / DATA_FILE).stat().st_size / 2**30:.2f} GiB of int8 weights")
     return 0
 
