@@ -112,3 +112,28 @@ def test_llamaGraph_equalsTransformersLlama(tiny):
     # that quantize the activations too (about 0.3% off float32 here)
     got = ReferenceEvaluator(proto).run(None, {"input_ids": x})[0]
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+
+
+def test_graphOnly_rewritesTheSameModel(tiny, tmp_path):
+    import shutil
+
+    shutil.copy(tiny.parent / llama.DATA_FILE, tmp_path / llama.DATA_FILE)
+    again = llama.build(llama.SHAPES["tiny"], tmp_path, graph_only=True)
+    assert again.read_bytes() == tiny.read_bytes()
+    with pytest.raises(ValueError, match="weights"):
+        llama.build(llama.Shape(hidden=64, layers=3, mlp=128, vocab=256, heads=4, kv_heads=2, max_pos=64), tmp_path,
+                    graph_only=True)
+
+
+@pytest.mark.realsize
+@pytest.mark.parametrize("name", ["llama1b", "gpt2"])
+def test_realsize_exactPeakMemory_withinTarget(name):
+    """Peak resident memory of an exact run (load, calibrate, lower, run; a child process) is at most
+    1.3 x the program's constant bytes + 1 GiB."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "benchmarks.exact_real", "--models", name, "--profiles", "exact-torch",
+                        "--repeat", "0", "--seq", "16", "--json"], capture_output=True, text=True, check=True)
+    run = json.loads(r.stdout)[0]["runs"]["exact-torch"]
+    assert run["peak_gib"] <= 1.3 * run["weight_bytes"] / 2**30 + 1, run
