@@ -137,3 +137,11 @@ def test_realsize_exactPeakMemory_withinTarget(name):
                         "--repeat", "0", "--seq", "16", "--json"], capture_output=True, text=True, check=True)
     run = json.loads(r.stdout)[0]["runs"]["exact-torch"]
     assert run["peak_gib"] <= 1.3 * run["weight_bytes"] / 2**30 + 1, run
+
+
+def test_floatProgram_externalModel_fromAnotherDirectory(tiny, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    m = Model.load(tiny)
+    x = ids(1, 4)
+    out = m.float_program((1, 4)).run(x)[0]
+    assert np.allclose(out, m.run_fast(x)[0], rtol=0, atol=0.02 * np.abs(out).max())
