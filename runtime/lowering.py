@@ -28,6 +28,12 @@ class Values(dict):
         super().__init__()
         self.initializers, self.base_dir = initializers, base_dir
 
+    def __contains__(self, name) -> bool:
+        return dict.__contains__(self, name) or name in self.initializers
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
     def __missing__(self, name: str):
         if name not in self.initializers:
             raise KeyError(name)

@@ -32,9 +32,10 @@ from .onnx_io import InputSpec, check_input, input_specs, load_onnx
 from .program import Program
 from .quant import quantize
 from .tensor_root import tensor_root
-from .weights import fingerprint, is_external
+from .weights import fingerprint, is_external, weight_bytes
 
 RANDOM_CALIBRATION_SAMPLES = 64
+STREAMING_BYTES = 256 << 20  # weights from which calibration streams (GPT-2 124M's 500 MB; no zoo model)
 
 
 @dataclass
@@ -105,6 +106,12 @@ class Model:
         """True when the weights live in external data files (read tensor by tensor, never all at once)."""
         return any(is_external(t) for t in self.proto.graph.initializer)
 
+    @cached_property
+    def big(self) -> bool:
+        """True for a model file of STREAMING_BYTES of weights or more: calibrated node by node (a float
+        session beside the program would hold the model twice over)."""
+        return self.source is not None and weight_bytes(self.proto) >= STREAMING_BYTES
+
     # ---- fast profile
     def run_fast(self, x, device: str = "auto") -> list[np.ndarray]:
         x = check_input(self.spec, x)
@@ -147,8 +154,8 @@ class Model:
             check_input(self.spec, samples[:fixed])
         else:
             samples = check_input(self.spec, samples)
-        if self.external:  # a float session would hold the whole model: run it a node at a time instead,
-            # once per model file and samples (kept in the cache: a 7B model's calibration takes minutes)
+        if self.external or self.big:  # a float session would hold the whole model: run it a node at a
+            # time instead, once per model file and samples (cached: a 7B model's calibration takes minutes)
             self.max_abs = calib.cached(calib.cache_key(fingerprint(self.source, self.proto), samples), lambda: (
                 calib.calibrate_streaming(self.proto, self.spec.name, samples, self.base_dir, batch=fixed or 8)))
         else:

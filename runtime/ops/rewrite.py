@@ -13,9 +13,9 @@ from . import batchnormalization, gelu
 def constants(graph: onnx.GraphProto, base_dir=None) -> dict[str, np.ndarray]:
     """Initializers, Constant nodes' values and Identity copies of either, by tensor name (the
     TorchScript exporter without constant folding passes a shared weight through an Identity)."""
-    from ..weights import tensor_array
+    from ..lowering import Values
 
-    consts = {i.name: tensor_array(i, base_dir) for i in graph.initializer}
+    consts = Values({i.name: i for i in graph.initializer}, base_dir)  # read when a pattern asks
     for n in graph.node:  # topological order: an Identity's input is named before it
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
