@@ -1,20 +1,32 @@
-"""Exact-over-fast latency on real-size networks, numpy and torch kernels, one CPU thread each.
+"""Exact-over-fast latency and peak memory on real-size networks, numpy and torch kernels.
 
 Models (seeded weights, built here, no hub): a ResNet-50 (bottlenecks [3, 4, 6, 3], widths 64..2048,
-BatchNorm folded at load) at 1x3x224x224, and GPT-2 with its 124M-parameter config (12 layers, 768
-wide, 50257-token vocabulary) on one sequence of --seq token ids. Each profile runs --repeat times
-after a warm-up (lowering and calibration are not timed); medians are printed. --profile prints the
-exact profile's time per op type for both backends (where the torch kernels spend time). Each model's
-costliest one-step proof (runtime/proof_cost.py: modeled gas and calldata of the game's step transaction,
-bounds 1M gas and 64 KiB) is printed with its step.
-Gas per one-step kernel at GPT-2's widths: python -m benchmarks.onestep_gas_gpt2.
-Run: python -m benchmarks.exact_real [--models resnet50 gpt2] [--repeat 3] [--seq 32] [--profile] [--json]
+BatchNorm folded at load) at 1x3x224x224; GPT-2 with its 124M-parameter config (12 layers, 768
+wide, 50257-token vocabulary), exported by torch as a user would; LLaMA-architecture models written
+as int8 by `runtime.zoo.llama` (TinyLlama-1.1B's shape and LLaMA-7B's: 4096 wide, 32 layers, 11008
+MLP, 32000 vocabulary), each on one sequence of --seq token ids.
+
+Each measurement runs in its own child process, which reports its peak resident memory (ru_maxrss):
+`fast` (onnxruntime), `exact-numpy` and `exact-torch` (load, calibrate on --calib sequences, lower,
+run --repeat times: the median is printed, the first run also builds the trace's state roots with
+--trace). The LLaMA models' calibration is streamed (node by node) and cached by model file and
+samples, so the first exact child pays for it and says so. The int8 weight bytes and the target
+peak (1.3 x weight bytes + 1 GiB) are printed beside each peak.
+Each exact child also prints the program's costliest one-step proof (bisection.step_cost: modeled
+gas and calldata of the game's step transaction, bounds 1M gas and 64 KiB).
+--profile prints the exact profile's time per op type. The LLaMA files go to $TRIBUNAL_CACHE/zoo
+(default ~/.cache/tribunal/zoo; 6.3 GiB for 7b: point TRIBUNAL_CACHE at a disk with room).
+Run: python -m benchmarks.exact_real [--models gpt2 llama1b llama7b] [--repeat 3] [--seq 32] [--threads 2]
+     [--profiles fast exact-numpy exact-torch] [--trace] [--profile] [--json]
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -23,9 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.runtime_latency import timed
-from runtime.backend import get_backend
-from runtime.model import Model
 from bisection.step_cost import program_costs
+from runtime.backend import get_backend
+from runtime.fast import session
+from runtime.model import Model
 
 
 def resnet50():
@@ -52,8 +65,25 @@ def resnet50():
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000))
 
 
+LLAMAS = {"llama1b": "1.1b", "llama7b": "7b"}
+MODELS = ("resnet50", "gpt2", *LLAMAS)
+PROFILES = ("fast", "exact-numpy", "exact-torch")
+
+
+def llama_folder(name: str) -> Path:
+    """The int8 LLaMA model's folder in the build cache, written once (runtime.zoo.llama)."""
+    from runtime.zoo import llama
+    from runtime.zoo.cache import built
+
+    shape = LLAMAS[name]
+    return built(f"llama-{shape}-int8-v1", lambda d: llama.build(llama.SHAPES[shape], d))
+
+
 def build(name: str, out: Path, seq: int):
     """(path of model.onnx, one input, calibration samples)."""
+    if name in LLAMAS:
+        rng = np.random.default_rng(0)
+        return llama_folder(name) / "model.onnx", rng.integers(0, 32000, (1, seq)), rng.integers(0, 32000, (2, seq))
     import torch
 
     torch.manual_seed(0)
@@ -104,59 +134,141 @@ def per_op(m: Model, x, backend: str) -> dict[str, float]:
     return dict(spent)
 
 
-def measure(name: str, repeat: int, seq: int, profile: bool) -> dict:
+def peak_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
+def child(name: str, profile: str, folder: Path, repeat: int, threads: int, trace: bool, per_op_times: bool) -> dict:
+    """One measurement in this (child) process, on what `measure` built in `folder`: its figures and
+    its peak memory."""
     import torch
 
-    torch.set_num_threads(1)  # one CPU thread for every profile
-    with tempfile.TemporaryDirectory() as d:
-        path, x, samples = build(name, Path(d), seq)
-        m = Model.load(path, calibration=samples)
-        fast = median_time(lambda: m.run_fast(x), repeat)
-        row = {"model": name, "input": list(x.shape), "fast_s": fast}
-        program = m.program(m.quantize_input(x).shape)
-        costs = program_costs(program)
+    torch.set_num_threads(threads)
+    spec = json.loads((folder / "spec.json").read_text())
+    path, x, samples = Path(spec["path"]), np.load(folder / "x.npy"), np.load(folder / "samples.npy")
+    t = time.perf_counter()
+    m = Model.load(path, calibration=None)
+    row = {"model": name, "profile": profile, "input": list(x.shape), "threads": threads}
+    if profile == "fast":
+        m._sessions["cpu"] = session(str(path) if m.external else m.proto.SerializeToString(), "cpu", threads)
+        row["seconds"] = median_time(lambda: m.run_fast(x, "cpu"), repeat)
+        np.save(folder / f"{profile}.npy", m.run_fast(x, "cpu")[0])
+    else:
+        backend = profile.split("-")[1]
+        m.set_calibration(samples)
+        row["calibrate_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        prog = m.program(x.shape)
+        row["lower_s"], row["steps"] = time.perf_counter() - t, prog.steps
+        row["weight_bytes"] = int(sum(v.nbytes for v in prog.constants.values()))
+        costs = program_costs(prog)
         worst = max(costs, key=lambda c: c.gas)
-        row["steps"] = program.steps
         row["largest_onestep"] = {"step": worst.step, "op": worst.op, "gas": worst.gas, "tx_bytes": worst.tx_bytes,
                                   "largest_tx_bytes": max(c.tx_bytes for c in costs),
                                   "steps_over_bounds": sum(not c.fits for c in costs)}
-        for backend in ("numpy", "torch"):
-            row[f"exact_{backend}_s"] = median_time(lambda: m.run_exact(x, backend=backend), repeat)
-            row[f"exact_{backend}_over_fast"] = row[f"exact_{backend}_s"] / fast
-        row["torch_over_numpy"] = row["exact_torch_s"] / row["exact_numpy_s"]
-        exact = m.run_exact(x).floats()[0]
-        f = m.run_fast(x)[0]
+        first = m.run_exact(x, backend=backend)
+        row["first_run_s"] = first.seconds
+        row["seconds"] = timed(lambda: m.run_exact(x, backend=backend), repeat) if repeat else first.seconds
+        np.save(folder / f"{profile}.npy", first.floats()[0])
+        if trace:
+            from bisection.trace import compute
+
+            t = time.perf_counter()
+            tr = compute(prog, m.quantize_input(x), backend=backend)
+            row["trace_s"], row["trace_steps"], row["final_root"] = time.perf_counter() - t, tr.steps, tr.final_root.hex()
+            row["output_root"] = first.output_root.hex()
+        if per_op_times:
+            row["per_op_s"] = per_op(m, x, backend)
+    row["positions_per_s"] = int(np.prod(x.shape)) / row["seconds"]
+    row["peak_gib"] = peak_gib()
+    return row
+
+
+def spawn(name: str, profile: str, a, folder: Path) -> dict:
+    """`child` in a fresh Python process (its own peak memory), or the error it died with."""
+    args = [sys.executable, "-m", "benchmarks.exact_real", "--child", name, profile, str(folder), "--repeat", str(a.repeat),
+            "--threads", str(a.threads)] + (["--trace"] if a.trace else []) + (["--profile"] if a.profile else [])
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"model": name, "profile": profile, "error": (r.stderr.strip().splitlines() or ["?"])[-1][:300]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def measure(name: str, a) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        path, x, samples = build(name, folder, a.seq)  # here, so no child's peak includes an export
+        np.save(folder / "x.npy", x)
+        np.save(folder / "samples.npy", samples)
+        (folder / "spec.json").write_text(json.dumps({"path": str(path)}))
+        rows = {p: spawn(name, p, a, folder) for p in a.profiles}
+        outs = {p: np.load(folder / f"{p}.npy") for p in rows if "error" not in rows[p]}
+    row = {"model": name, "runs": rows}
+    fast = rows.get("fast", {}).get("seconds")
+    for p in ("exact-numpy", "exact-torch"):
+        if p in rows and "seconds" in rows[p] and fast:
+            row[f"{p}_over_fast"] = rows[p]["seconds"] / fast
+    exact = next((outs[p] for p in ("exact-torch", "exact-numpy") if p in outs), None)
+    if exact is not None and "fast" in outs:
+        f = outs["fast"]
         row["top1_agreement"] = float((exact.argmax(-1) == f.argmax(-1)).mean())
-        row["max_rel_logit_err"] = float(np.abs(exact - f).max() / np.abs(f).max())
-        if profile:
-            row["per_op_s"] = {b: per_op(m, x, b) for b in ("numpy", "torch")}
-        return row
+        row["max_rel_err"] = float(np.abs(exact - f).max() / np.abs(f).max())
+    if "exact-numpy" in outs and "exact-torch" in outs:
+        row["numpy_equals_torch"] = bool((outs["exact-numpy"] == outs["exact-torch"]).all())
+    return row
+
+
+def report(r: dict) -> None:
+    print(f"{r['model']}:")
+    for p, run in r["runs"].items():
+        if "error" in run:
+            print(f"  {p}: FAILED: {run['error']}")
+            continue
+        line = f"  {p}: {run['seconds']:.3f} s ({run['positions_per_s']:.2f} positions/s), peak {run['peak_gib']:.2f} GiB"
+        if "weight_bytes" in run:
+            wb = run["weight_bytes"] / 2**30
+            line += (f" (constants {wb:.2f} GiB, target <= {1.3 * wb + 1:.2f}); calibrate {run['calibrate_s']:.1f} s, "
+                     f"lower {run['lower_s']:.1f} s, {run['steps']} steps, first run {run['first_run_s']:.2f} s")
+        if "trace_s" in run:
+            line += f"; trace {run['trace_s']:.1f} s"
+        print(line)
+        if c := run.get("largest_onestep"):
+            print(f"      largest one-step proof: step {c['step']} ({c['op']}) {c['gas']:,} gas, {c['tx_bytes']:,} B "
+                  f"(largest calldata {c['largest_tx_bytes']:,} B; {c['steps_over_bounds']} steps over 1M gas / 64 KiB)")
+        for op, sec in sorted(run.get("per_op_s", {}).items(), key=lambda kv: -kv[1])[:8]:
+            print(f"      {op} {sec:.3f}s")
+    ratios = ", ".join(f"{p} {r[f'{p}_over_fast']:.2f}x fast" for p in ("exact-numpy", "exact-torch") if f"{p}_over_fast" in r)
+    extra = [ratios] if ratios else []
+    if "top1_agreement" in r:
+        extra.append(f"top-1 agreement {r['top1_agreement']:.3f}, max rel err {r['max_rel_err']:.4f}")
+    if "numpy_equals_torch" in r:
+        extra.append(f"numpy == torch bit for bit: {r['numpy_equals_torch']}")
+    if extra:
+        print("  " + "; ".join(extra))
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=["resnet50", "gpt2"], choices=["resnet50", "gpt2"])
+    p.add_argument("--models", nargs="+", default=["gpt2", "llama1b", "llama7b"], choices=MODELS)
+    p.add_argument("--profiles", nargs="+", default=list(PROFILES), choices=PROFILES)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--seq", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--trace", action="store_true")
     p.add_argument("--profile", action="store_true")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--child", nargs=3, metavar=("MODEL", "PROFILE", "FOLDER"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    rows = [measure(n, a.repeat, a.seq, a.profile) for n in a.models]
+    if a.child:
+        print(json.dumps(child(a.child[0], a.child[1], Path(a.child[2]), a.repeat, a.threads, a.trace, a.profile)))
+        return 0
+    rows = []
+    for n in a.models:
+        rows.append(measure(n, a))
+        if not a.json:
+            report(rows[-1])
     if a.json:
         print(json.dumps(rows, indent=1))
-        return 0
-    for r in rows:
-        print(f"{r['model']} {r['input']}: fast {r['fast_s']:.3f} s; exact numpy {r['exact_numpy_s']:.3f} s "
-              f"({r['exact_numpy_over_fast']:.2f}x fast), torch {r['exact_torch_s']:.3f} s ({r['exact_torch_over_fast']:.2f}x fast, "
-              f"{r['torch_over_numpy']:.2f}x numpy); top-1 agreement {r['top1_agreement']:.3f}, "
-              f"max rel logit err {r['max_rel_logit_err']:.4f}")
-        c = r["largest_onestep"]
-        print(f"  {r['steps']} steps; largest one-step proof: step {c['step']} ({c['op']}) {c['gas']:,} gas, "
-              f"{c['tx_bytes']:,} B (largest calldata {c['largest_tx_bytes']:,} B; {c['steps_over_bounds']} steps over "
-              f"1M gas / 64 KiB)")
-        for b, ops in r.get("per_op_s", {}).items():
-            top = sorted(ops.items(), key=lambda kv: -kv[1])[:8]
-            print(f"  {b}: " + ", ".join(f"{op} {s:.3f}s" for op, s in top))
     return 0
 
 

@@ -1,11 +1,14 @@
 """Calibration: each float tensor's largest magnitude over sample inputs, which fixes its scale.
 
-The fast profile runs the graph with every float intermediate exposed as an output. Scales are
+The fast profile runs the graph with every float intermediate exposed as an output. A model whose
+weights live in external data (too big for one float session beside the integer program) is run a
+node at a time instead (`calibrate_streaming`), reading each weight when its node runs. Scales are
 fixed at registration: a model's calibration is stored with it and never changes afterwards.
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +62,81 @@ def calibrate(model: onnx.ModelProto, input_name: str, samples: np.ndarray, batc
             v = np.asarray(v)
             if v.dtype.kind == "f" and v.size:
                 max_abs[name] = max(max_abs.get(name, 0.0), calibrated_max_abs(v))
+    return max_abs
+
+
+def calibrate_streaming(model: onnx.ModelProto, input_name: str, samples: np.ndarray, base_dir, batch: int = 8
+                        ) -> dict[str, float]:
+    """`calibrate`'s map, computed node by node (onnx's reference evaluator, float32 as stored): the
+    live tensors are one batch's activations and the weights of the node running, never the model.
+    Tensors computed from weights alone (a DequantizeLinear of an int8 weight) set no scale: lowering
+    folds them into constants."""
+    from onnx.reference import ReferenceEvaluator
+
+    from .lowering import last_reads, topological_order
+    from .weights import tensor_array
+
+    samples = np.asarray(samples)
+    if samples.dtype.kind not in "iub":
+        samples = samples.astype(np.float32)
+    if samples.size == 0:
+        raise CalibrationError("calibration needs at least one sample input")
+    graph = model.graph
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
+    inits = {t.name: t for t in graph.initializer}
+    order = topological_order(graph)
+    done = last_reads(order, set())
+    evaluators: dict[int, ReferenceEvaluator] = {}
+    max_abs = {input_name: 1.0 if samples.dtype.kind in "iub" else calibrated_max_abs(samples)}
+    for i in range(0, len(samples), batch):
+        values: dict[str, np.ndarray] = {input_name: samples[i:i + batch]}
+        constant: set[str] = set(inits)
+        for pos, node in enumerate(order):
+            names = [n for n in node.input if n]
+            feeds = {n: values[n] if n in values else tensor_array(inits[n], base_dir) for n in names}
+            try:
+                if pos not in evaluators:
+                    evaluators[pos] = ReferenceEvaluator(node, opsets={"": opset})
+                outs = evaluators[pos].run(None, feeds)
+            except Exception as e:  # noqa: BLE001 - the evaluator's own errors: one line naming the node
+                raise CalibrationError(f"calibration failed at node '{node.name or node.output[0]}' "
+                                       f"({node.op_type}): {first_line(e)}") from None
+            del feeds
+            folded = all(n in constant for n in names)
+            for name, v in zip([o for o in node.output if o], outs):
+                values[name] = v = np.asarray(v)
+                if folded:
+                    constant.add(name)
+                elif v.dtype == np.float32 and v.size:
+                    max_abs[name] = max(max_abs.get(name, 0.0), calibrated_max_abs(v))
+            for name in done.get(pos, ()):
+                values.pop(name, None)
+    return max_abs
+
+
+def cache_key(model_fingerprint: str, samples: np.ndarray) -> str:
+    import hashlib
+
+    samples = np.ascontiguousarray(samples)
+    h = hashlib.sha256(f"{model_fingerprint}:{samples.dtype.str}:{samples.shape}:".encode())
+    h.update(samples.tobytes())
+    return h.hexdigest()[:32]
+
+
+def cached(key: str, compute) -> dict[str, float]:
+    """The calibration stored under `key` in the cache ($TRIBUNAL_CACHE/calibration), computed and
+    stored first if absent."""
+    from .zoo.cache import cache_root
+
+    folder = cache_root().parent / "calibration"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.json"
+    if path.exists():
+        return load(path)
+    max_abs = compute()
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    save(tmp, max_abs)
+    os.replace(tmp, path)  # whole or absent, even with concurrent writers
     return max_abs
 
 

@@ -19,7 +19,7 @@ def providers(device: str = "auto") -> list[str]:
     return (["CUDAExecutionProvider"] if "CUDAExecutionProvider" in have else []) + ["CPUExecutionProvider"]
 
 
-def session(model_bytes: bytes, device: str = "auto", threads: int = 0) -> ort.InferenceSession:
+def session(model_bytes: bytes | str, device: str = "auto", threads: int = 0) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     if threads:

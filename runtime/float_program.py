@@ -28,7 +28,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 import onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from .errors import ConstantFoldError, FastRunError, TribunalError, UnsupportedOpError, first_line
 from .program import Slot, SlotProgram
@@ -76,7 +76,7 @@ class FloatProgram(SlotProgram):
     @classmethod
     def build(cls, model, shape: tuple[int, ...]) -> "FloatProgram":
         """The float program of a `runtime.model.Model` for one static input shape."""
-        return _Builder(model.proto, model.spec.name, tuple(int(d) for d in shape), model.name).build()
+        return _Builder(model.proto, model.spec.name, tuple(int(d) for d in shape), model.name, model.base_dir).build()
 
 
     def step(self, state: list, k: int, backend: Any = None) -> dict[int, np.ndarray]:
@@ -208,9 +208,10 @@ def run_node(node_bytes: bytes, domain: str, opset: int, inputs: list[np.ndarray
 # ---- building ---------------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, proto: onnx.ModelProto, input_name: str, shape: tuple[int, ...], model_name: str):
+    def __init__(self, proto: onnx.ModelProto, input_name: str, shape: tuple[int, ...], model_name: str, base_dir=None):
         from .onnx_io import input_specs
 
+        self.base_dir = base_dir  # the model's folder: external data is read beside the model
         if len(input_specs(proto)) != 1:
             raise UnsupportedOpError(model_name, "model", "float programs take models with one input")
         self.graph, self.input_name, self.shape, self.model_name = proto.graph, input_name, shape, model_name
@@ -244,8 +245,10 @@ class _Builder:
     def build(self) -> FloatProgram:
         from .lowering import _fold, topological_order
 
+        from .weights import tensor_array
+
         for init in self.graph.initializer:
-            self.values[init.name] = numpy_helper.to_array(init)
+            self.values[init.name] = tensor_array(init, self.base_dir)
         vi = next(i for i in self.graph.input if i.name == self.input_name)
         dtype = np.dtype(helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type or onnx.TensorProto.FLOAT))
         x = np.zeros(self.shape, dtype)

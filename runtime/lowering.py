@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
 
 from .errors import CalibrationError, ConstantFoldError, UnsupportedOpError, first_line
 from .ops import dequantizelinear, get_op, quantizelinear
 from .ops.rewrite import rewrite
 from .program import Node, Program, Slot
 from .quant import activation_scale, calibrated_max_abs, calibrated_scale, quantize
+from .weights import Values
 
 
 class Lowerer:
     def __init__(self, graph: onnx.GraphProto, opset: int, max_abs: dict[str, float]):
         self.graph, self.opset, self.max_abs = graph, opset, max_abs
-        self.values: dict[str, np.ndarray | Slot] = {}
+        self.values: dict[str, np.ndarray | Slot] = Values({}, None)
         self.slots: list[Slot] = []
         self.nodes: list[Node] = []
         self.constants: dict[int, np.ndarray] = {}
@@ -51,7 +51,7 @@ class Lowerer:
         v = self.values[name]
         if isinstance(v, Slot):
             return v
-        arr = np.asarray(v, dtype=np.float64)
+        arr = np.asarray(v)  # quantize and calibrated_max_abs convert to float64 block by block
         scale = activation_scale(calibrated_max_abs(arr))  # mask sentinels saturate, set no scale
         return self.add_constant(f"{name}:q", quantize(arr, scale), scale)
 
@@ -178,12 +178,27 @@ def _fold_ort(node: onnx.NodeProto, feeds: dict, opset: int) -> list[np.ndarray]
     return sess.run(None, {k: np.asarray(v) for k, v in feeds.items()})
 
 
-def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float]) -> Program:
+def last_reads(order: list[onnx.NodeProto], keep) -> dict[int, list[str]]:
+    """{position in order: the tensor names whose last reader is that node}, names in `keep` never."""
+    last: dict[str, int] = {}
+    for i, node in enumerate(order):
+        for name in node.input:
+            if name:
+                last[name] = i
+    out: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in keep:
+            out.setdefault(i, []).append(name)
+    return out
+
+
+def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float],
+          base_dir=None) -> Program:
+    """The exact program; `base_dir` is the model's folder, where its external data lies."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
-    graph = rewrite(model.graph, opset)
+    graph = rewrite(model.graph, opset, base_dir)
     lw = Lowerer(graph, opset, max_abs)
-    for init in graph.initializer:
-        lw.values[init.name] = numpy_helper.to_array(init)
+    lw.values = Values({init.name: init for init in graph.initializer}, base_dir)
     if input_name not in max_abs:
         raise CalibrationError(f"no calibrated range for the input '{input_name}'")
     if is_token_ids(graph, input_name):  # integer ids (embedding lookups) travel as int64, scale 1
@@ -191,7 +206,9 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
     else:
         scale = lw.fixed_scales.get(input_name) or calibrated_scale(max_abs[input_name])
         inp = lw.add_value(input_name, input_shape, scale, kind="input")
-    for node in topological_order(graph):
+    order = topological_order(graph)
+    done_with = last_reads(order, {o.name for o in graph.output})
+    for position, node in enumerate(order):
         if node.domain not in ("", "ai.onnx"):
             raise UnsupportedOpError(node.name or node.output[0], f"{node.domain}.{node.op_type}", "custom-domain op")
         args = [lw.values[i] if i else None for i in node.input]
@@ -214,6 +231,8 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
             if op is None:
                 raise lw.unsupported(node, "no exact kernel for this op")
             op.lower(node, lw)
+        for name in done_with.get(position, ()):
+            lw.values.pop(name, None)
     outputs = []
     for o in graph.output:
         v = lw.values.get(o.name)

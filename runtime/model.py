@@ -33,8 +33,10 @@ from .onnx_io import InputSpec, check_input, input_specs, load_onnx
 from .program import Program
 from .quant import quantize
 from .tensor_root import tensor_root
+from .weights import fingerprint, is_external, weight_bytes
 
 RANDOM_CALIBRATION_SAMPLES = 64
+STREAMING_BYTES = 256 << 20  # weights from which calibration streams (GPT-2 124M's 500 MB; no zoo model)
 
 
 @dataclass
@@ -102,13 +104,31 @@ class Model:
         """The input shape with its dynamic batch dimension set to `batch`."""
         return tuple(batch if d is None else d for d in self.spec.shape)
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The model's folder, where its external data lies (None for a model built in memory)."""
+        return self.source.parent if self.source is not None else None
+
+    @cached_property
+    def external(self) -> bool:
+        """True when the weights live in external data files (read tensor by tensor, never all at once)."""
+        return any(is_external(t) for t in self.proto.graph.initializer)
+
+    @cached_property
+    def big(self) -> bool:
+        """True for a model file of STREAMING_BYTES of weights or more: calibrated node by node (a float
+        session beside the program would hold the model twice over)."""
+        return self.source is not None and weight_bytes(self.proto) >= STREAMING_BYTES
+
     # ---- fast profile
     def run_fast(self, x, device: str = "auto") -> list[np.ndarray]:
         """The float outputs from onnxruntime (`device`: auto, cpu or cuda)."""
         x = check_input(self.spec, x)
         try:
             if device not in self._sessions:
-                self._sessions[device] = session(self.proto.SerializeToString(), device)
+                # a model with external data loads from its path: onnxruntime finds the data beside it
+                src = str(self.source.resolve()) if self.external and self.source else self.proto.SerializeToString()
+                self._sessions[device] = session(src, device)
             return self._sessions[device].run(None, {self.spec.name: x})
         except TribunalError:
             raise
@@ -143,7 +163,12 @@ class Model:
             check_input(self.spec, samples[:fixed])
         else:
             samples = check_input(self.spec, samples)
-        self.max_abs = calib.calibrate(self.proto, self.spec.name, samples, batch=fixed or 256)
+        if self.external or self.big:  # a float session would hold the whole model: run it a node at a
+            # time instead, once per model file and samples (cached: a 7B model's calibration takes minutes)
+            self.max_abs = calib.cached(calib.cache_key(fingerprint(self.source, self.proto), samples), lambda: (
+                calib.calibrate_streaming(self.proto, self.spec.name, samples, self.base_dir, batch=fixed or 8)))
+        else:
+            self.max_abs = calib.calibrate(self.proto, self.spec.name, samples, batch=fixed or 256)
         self._programs.clear()
 
     def _ensure_calibrated(self) -> None:
@@ -166,6 +191,9 @@ class Model:
         for node in self.proto.graph.node:  # the ids, and the ids reshaped (the exact profile's rule too)
             if node.op_type in ("Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity") and node.input[0] in ids:
                 ids.add(node.output[0])
+        for node in self.proto.graph.node:  # a table stored int8 and dequantized keeps its initializer's shape
+            if node.op_type in ("DequantizeLinear", "Identity", "Cast") and node.input[0] in inits:
+                inits[node.output[0]] = inits[node.input[0]]
         for node in self.proto.graph.node:
             if node.op_type == "Gather" and len(node.input) > 1 and node.input[1] in ids and node.input[0] in inits:
                 axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
@@ -184,7 +212,7 @@ class Model:
                 raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
             self._ensure_calibrated()
             assert self.max_abs is not None  # INVARIANT: calibrated just above
-            self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs)
+            self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir)
         return self._programs[shape]
 
     def float_program(self, shape: tuple[int, ...]):

@@ -9,6 +9,7 @@ import onnx
 from onnx import TensorProto
 
 from .errors import InputDtypeError, InputShapeError, ModelFormatError
+from .weights import is_external
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,16 @@ def load_onnx(path: str | Path) -> onnx.ModelProto:
         raise ModelFormatError(f"cannot read '{path}': {e.strerror}") from None
     try:
         model = onnx.load_from_string(data)
+        del data  # the parsed model holds its own copy
     except Exception as e:
         raise ModelFormatError(f"'{path}' is not an ONNX model: {type(e).__name__}: {str(e)[:120]}") from None
     if not model.graph.node:
         raise ModelFormatError(f"'{path}' has no graph nodes (not an ONNX model?)")
+    external = any(is_external(t) for t in model.graph.initializer)
     try:
-        onnx.checker.check_model(model)
+        # external data stays on disk (runtime.weights reads it tensor by tensor); the checker finds
+        # it beside the model only when given the path (given the proto, it looks in the cwd)
+        onnx.checker.check_model(str(path.resolve()) if external else model)
     except Exception as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelFormatError(f"'{path}' fails the ONNX checker: {first[:200]}") from None

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from .tensor_root import CHUNK_BYTES, num_chunks
 
 BYTES_BOUND = 64 * 1024  # calldata of one one-step transaction

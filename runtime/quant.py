@@ -102,12 +102,39 @@ def requantize_torch(acc, m, k):
     return torch.clamp((a * m + rounding) >> k, INT16_MIN, INT16_MAX).to(torch.int16)
 
 
+BLOCK = 1 << 22  # elements per block of the float64 passes over a large constant (32 MiB of float64)
+
+
 def quantize(x: np.ndarray, scale, bits: int = 16) -> np.ndarray:
-    """Float to int16 (or int8 with bits=8) by the rule in the module docstring."""
+    """Float to int16 (or int8 with bits=8) by the rule in the module docstring. A large x with one
+    scale is done in blocks (elementwise, so the same result) to keep its float64 copy small."""
     hi = 2 ** (bits - 1) - 1
     lo = -hi - 1 if bits == 16 else -hi  # int8 weights are symmetric: [-127, 127]
+    dtype = np.int16 if bits == 16 else np.int8
+    x = np.asarray(x)
+    if x.size > BLOCK and np.ndim(scale) == 0:
+        flat, out = x.reshape(-1), np.empty(x.size, dtype=dtype)
+        for i in range(0, x.size, BLOCK):
+            out[i:i + BLOCK] = quantize(flat[i:i + BLOCK], scale, bits)
+        return out.reshape(x.shape)
     q = np.rint(np.asarray(x, dtype=np.float64) / np.asarray(scale, dtype=np.float64))
-    return np.clip(q, lo, hi).astype(np.int16 if bits == 16 else np.int8)
+    return np.clip(q, lo, hi).astype(dtype)
+
+
+def quantize_columns(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int8 weights, per-column scales) of a 2-D float matrix: scale_n = max_k |w[k, n]| / 127 (1.0
+    for a zero column), q = quantize(w / scale, 1.0, bits=8); done over blocks of rows, so the float64
+    copies stay small whatever the matrix (the same result as one pass: max and quantize are exact)."""
+    rows = max(1, BLOCK // max(w.shape[1], 1))
+    ws = np.zeros(w.shape[1], dtype=np.float64)
+    for i in range(0, w.shape[0], rows):
+        np.maximum(ws, np.max(np.abs(np.asarray(w[i:i + rows], dtype=np.float64)), axis=0, initial=0.0), out=ws)
+    ws /= INT8_MAX
+    ws[ws == 0] = 1.0
+    q = np.empty(w.shape, dtype=np.int8)
+    for i in range(0, w.shape[0], rows):
+        q[i:i + rows] = quantize(np.asarray(w[i:i + rows], dtype=np.float64) / ws, 1.0, bits=8)
+    return q, ws
 
 
 # Magnitudes at or above this are masks, not data (torch exporters fill attention masks with
@@ -117,9 +144,13 @@ MASK_SENTINEL = 1e30
 
 def calibrated_max_abs(v: np.ndarray) -> float:
     """The largest magnitude of `v` that sets a scale: mask sentinels and non-finite values ignored."""
-    a = np.abs(np.asarray(v, dtype=np.float64)).reshape(-1)
-    a = a[a < MASK_SENTINEL]
-    return float(a.max()) if a.size else 0.0
+    flat, best = np.asarray(v).reshape(-1), 0.0
+    for i in range(0, flat.size, BLOCK):  # blocks: a large constant's float64 copy stays small
+        a = np.abs(np.asarray(flat[i:i + BLOCK], dtype=np.float64))
+        a = a[a < MASK_SENTINEL]
+        if a.size:
+            best = max(best, float(a.max()))
+    return best
 
 
 def activation_scale(max_abs: float) -> float:

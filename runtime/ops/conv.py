@@ -1,4 +1,5 @@
-"""Conv (2-D): per-output-channel int8 weights, int64 bias, float64 accumulation of integers.
+"""Conv (2-D): per-output-channel int8 weights, int64 bias, exact accumulation of integers (numpy:
+float64 GEMM over im2col; torch: the int8 GEMM of runtime.intgemm over im2col, or float64 for group > 1).
 
 Exact form: inputs (x int16 [N, C, H, W], w int8 [O, C/g, kh, kw], b int64 [O], p int64 [O, 2]);
 attrs strides (2), pads (top, left, bottom, right as ONNX orders them), dilations (2), group.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intgemm import gemm_torch
 from ..quant import acc_bound, requantize_np, requantize_torch
 from .base import ExactOp
 from .dequantizelinear import own_int8
@@ -132,6 +134,15 @@ class Conv(ExactOp):
 
         x, w, b, p = ins
         pt, pl, pb, pr = attrs["pads"]
+        if attrs["group"] == 1:  # im2col (float32 holds int16 exactly) and the int8 GEMM
+            n, (o, c, kh, kw) = x.shape[0], w.shape
+            xp = F.pad(x.to(torch.float32), (pl, pr, pt, pb))
+            oh = (xp.shape[2] - (kh - 1) * attrs["dilations"][0] - 1) // attrs["strides"][0] + 1
+            ow = (xp.shape[3] - (kw - 1) * attrs["dilations"][1] - 1) // attrs["strides"][1] + 1
+            cols = F.unfold(xp, (kh, kw), dilation=attrs["dilations"], stride=attrs["strides"]).to(torch.int16)
+            acc = gemm_torch(cols.transpose(1, 2), w.reshape(o, c * kh * kw), w_nk=True)  # [n, oh*ow, o]
+            acc = acc.transpose(1, 2).reshape(n, o, oh, ow) + b[:, None, None]
+            return requantize_torch(acc, p[:, 0, None, None], p[:, 1, None, None])
         xf = F.pad(x.to(torch.float64), (pl, pr, pt, pb))
         acc = F.conv2d(xf, w.to(torch.float64), stride=attrs["strides"], dilation=attrs["dilations"], groups=attrs["group"])
         acc = acc.to(torch.int64) + b[:, None, None]

@@ -1,7 +1,7 @@
 """Gemm: Y = alpha * A @ B' + beta * C, with B a constant weight matrix.
 
 Exact form: inputs (x int16 [..., K], w int8 [N, K], b int64 [N], p int64 [N, 2]) where p[n] = (M_n, k_n)
-requantizes channel n. acc[..., n] = sum_k x[..., k] * w[n, k] + b[n] (float64 GEMM, exact), then
+requantizes channel n. acc[..., n] = sum_k x[..., k] * w[n, k] + b[n] (exact: `runtime.intgemm`), then
 y = requantize(acc, p[:, 0], p[:, 1]). alpha folds into the weight scales, beta into the bias. An ONNX
 Gemm has a 2-D x; a MatMul with a constant B lowers here too (x of any rank >= 2), so every weight is
 stored [N, K] and one output element reads one contiguous row of x and one of w (runtime/proof_cost).
@@ -11,26 +11,29 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intgemm import gemm_np, gemm_torch
 from ..quant import INT8_MAX, INT16_MAX, acc_bound, check_exact_gemm, multiplier, quantize, requantize_np, requantize_torch
 from .base import ExactOp
 from .dequantizelinear import own_int8
 
 
-def quantize_weights(w: np.ndarray, in_scale: float, out_scale: float, bias: np.ndarray | None, node, lw, own=None):
+def quantize_weights(w: np.ndarray | None, in_scale: float, out_scale: float, bias: np.ndarray | None, node, lw,
+                     own=None):
     """Per-output-channel int8 weights (channel = first axis), int64 bias and (M, k) parameters.
-    `own`: (int8 weights, per-channel scales) the model already has (dequantizelinear.own_int8)."""
-    flat = w.reshape(w.shape[0], -1)
+    `own`: (int8 weights, per-channel scales) already made (a QDQ model's own, dequantizelinear.own_int8,
+    or quant.quantize_columns'); `w` is then not read (None is fine)."""
     if own is not None:
         wq, ws = own
     else:
+        flat = w.reshape(w.shape[0], -1)
         ws = np.max(np.abs(flat), axis=1) / INT8_MAX
         ws[ws == 0] = 1.0
         wq = quantize(w / ws.reshape((-1,) + (1,) * (w.ndim - 1)), 1.0, bits=8)
     acc_scale = in_scale * ws
-    bq = np.zeros(w.shape[0], dtype=np.int64) if bias is None else np.rint(bias / acc_scale).astype(np.int64)
+    bq = np.zeros(wq.shape[0], dtype=np.int64) if bias is None else np.rint(bias / acc_scale).astype(np.int64)
     try:
         params = np.array([multiplier(float(s / out_scale)) for s in acc_scale], dtype=np.int64)
-        check_exact_gemm(flat.shape[1], INT16_MAX + 1, INT8_MAX, node.name)
+        check_exact_gemm(int(np.prod(wq.shape[1:])), INT16_MAX + 1, INT8_MAX, node.name)
     except ValueError as e:
         raise lw.unsupported(node, str(e)) from None
     return wq, bq, params
@@ -66,15 +69,13 @@ class Gemm(ExactOp):
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
-        acc = (x.astype(np.float64) @ w.astype(np.float64).T).astype(np.int64)
+        acc = gemm_np(x, w, w_nk=True)
         acc += b
         return requantize_np(acc, p[:, 0], p[:, 1], bound=acc_bound(w.shape[1], b), inplace=True)
 
     def torch(self, ins, attrs):
-        import torch
-
         x, w, b, p = ins
-        acc = (x.to(torch.float64) @ w.to(torch.float64).T).to(torch.int64) + b
+        acc = gemm_torch(x, w, w_nk=True) + b
         return requantize_torch(acc, p[:, 0], p[:, 1])
 
     def reads(self, node, ins, out_shape, index):

@@ -1,18 +1,19 @@
 """MatMul: A @ B with numpy broadcasting over leading axes.
 
-Exact form: inputs (a int16 [..., M, K], b int16, p int64 [1, 2]); attr transB; acc = a @ b in float64
-(exact), then requantize. With transB = 1 (what the lowering emits) b is stored [..., N, K], B's
+Exact form: inputs (a int16 [..., M, K], b int16, p int64 [1, 2]); attr transB; acc = a @ b exactly (float64 GEMM of
+integers), then requantize. With transB = 1 (what the lowering emits) b is stored [..., N, K], B's
 transpose: the B of an ONNX Transpose of the last two axes is read from that Transpose's input, any
 other B gets a Transpose step first, so an output element reads a row of b, not a column spread over
 chunks (runtime/proof_cost.py; attention's scores @ V reads S contiguous values). A constant B (a weight matrix) lowers to a `Gemm` node instead, with the weight stored
 [N, K] (per-output-channel int8 scales): an output element then reads one contiguous weight row, not
-a column spread over K chunks. (Older programs with an int8 [K, N] B and p [N, 2] still run.)
+a column spread over K chunks. (Older programs with an int8 [K, N] B and p [N, 2] still run, on `runtime.intgemm`'s kernels.)
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..quant import INT16_MAX, check_exact_gemm, multiplier, requantize_np, requantize_torch
+from ..intgemm import gemm_np, gemm_torch
+from ..quant import INT16_MAX, check_exact_gemm, multiplier, quantize_columns, requantize_np, requantize_torch
 from .base import ExactOp, broadcast_source
 from .dequantizelinear import own_int8
 from .gemm import lower_dense, quantize_weights
@@ -27,14 +28,15 @@ class MatMul(ExactOp):
             raise lw.unsupported(node, f"input A must have rank >= 2, got shape {a.shape}")
         y_scale = lw.out_scale(node)
         if lw.is_const(node.input[1]):
-            w = np.asarray(lw.const(node, node.input[1]), dtype=np.float64)
+            w = lw.const(node, node.input[1])
             if w.ndim != 2:
                 raise lw.unsupported(node, f"constant B must be 2-D, got shape {w.shape}")
             if a.shape[-1] != w.shape[0]:
                 raise lw.unsupported(node, f"inner dimensions differ: {a.shape} @ {w.shape}")
-            own = own_int8(lw, node.input[1], 1)  # a QDQ model's own int8 weights and scales, as [N, K]
-            own = None if own is None else (np.ascontiguousarray(own[0].T), own[1])
-            wq, bq, params = quantize_weights(w.T, a.scale, y_scale, None, node, lw, own)
+            own = own_int8(lw, node.input[1], 1)  # a QDQ model's own int8 weights and scales
+            if own is None:  # per-column int8, in blocks: no float64 copy of the whole weight
+                own = quantize_columns(w)
+            wq, bq, params = quantize_weights(None, a.scale, y_scale, None, node, lw, (np.ascontiguousarray(own[0].T), own[1]))
             lower_dense(node, lw, a, wq, bq, params)
             return
         b = lw.act(node, node.input[1])
@@ -54,18 +56,24 @@ class MatMul(ExactOp):
 
     def numpy(self, ins, attrs):
         a, b, p = ins
-        if attrs.get("transB"):
-            b = np.swapaxes(b, -1, -2)
-        acc = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+        if b.dtype == np.int8 and b.ndim == 2:  # an older program's int8 [K, N] weight
+            acc = gemm_np(a, b)
+        else:
+            if attrs.get("transB"):
+                b = np.swapaxes(b, -1, -2)
+            acc = np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
         return requantize_np(acc, p[:, 0], p[:, 1])
 
     def torch(self, ins, attrs):
         import torch
 
         a, b, p = ins
-        if attrs.get("transB"):
-            b = b.transpose(-1, -2)
-        acc = torch.matmul(a.to(torch.float64), b.to(torch.float64)).to(torch.int64)
+        if b.dtype == torch.int8 and b.ndim == 2:
+            acc = gemm_torch(a, b)
+        else:
+            if attrs.get("transB"):
+                b = b.transpose(-1, -2)
+            acc = torch.matmul(a.to(torch.float64), b.to(torch.float64)).to(torch.int64)
         return requantize_torch(acc, p[:, 0], p[:, 1])
 
     def reads(self, node, ins, out_shape, index):

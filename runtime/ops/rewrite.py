@@ -8,13 +8,14 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from ..weights import Values
 from . import batchnormalization, gelu, matmulinteger
 
 
-def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+def constants(graph: onnx.GraphProto, base_dir=None) -> dict[str, np.ndarray]:
     """Initializers, Constant nodes' values and Identity copies of either, by tensor name (the
     TorchScript exporter without constant folding passes a shared weight through an Identity)."""
-    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    consts = Values({i.name: i for i in graph.initializer}, base_dir)  # read when a pattern asks
     for n in graph.node:  # topological order: an Identity's input is named before it
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
@@ -23,10 +24,10 @@ def constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
     return consts
 
 
-def rewrite(graph: onnx.GraphProto, opset: int = 13) -> onnx.GraphProto:
+def rewrite(graph: onnx.GraphProto, opset: int = 13, base_dir=None) -> onnx.GraphProto:
     if not any(n.op_type in ("Erf", "Tanh", "BatchNormalization", "MatMulInteger") for n in graph.node):
         return graph
-    consts = constants(graph)
+    consts = constants(graph, base_dir)
     graph = matmulinteger.fuse(graph, consts, opset)
     graph = batchnormalization.fold(graph, consts)
     return gelu.fuse(graph, consts)
