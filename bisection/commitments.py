@@ -67,6 +67,7 @@ OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, po
     "Div": 47, "Pow": 48, "ReduceMean": 49, "GlobalAveragePool": 50,
     "BatchNormalization": 51, "AveragePool": 52, "LRN": 53,
 })
+OP_CODES["ArgMax"] = 60  # generation (issue 18): the next token's choice
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,
