@@ -2,9 +2,14 @@
 `tribunal run` (no chain) and `tribunal infer` (a mode); the text streams as tokens are chosen."""
 from __future__ import annotations
 
+import hashlib
 import sys
 
+import numpy as np
+
+from contracts.bindings.brain import ResultKind
 from runtime.errors import TribunalError
+from runtime.tensor_root import tensor_root
 
 
 def add_generation_args(p) -> None:
@@ -67,3 +72,63 @@ def render_generation(r, console) -> None:
             t.add_row(k, str(r[k]))
     t.add_row("seconds", f"{r['seconds']:.3f}")
     console.print(t)
+
+
+# ---------------------------------------------------------------- generation requests in every mode
+from verifiers.catalog import FAST_SUFFIX, ModelEntry  # noqa: E402 - below the CLI helpers, which need none of it
+
+
+class GenerationEntry(ModelEntry):
+    """A catalog entry for one generation request shape: its program is the unrolled generation
+    (runtime.generation), so every mode serves it like any model; what a person reads of a settled
+    answer is the token ids and the decoded text."""
+
+    def __init__(self, name: str, generator, model, exact: bool):
+        super().__init__(name, model, exact)
+        self.generator = generator
+
+    def tokens(self, x) -> np.ndarray:
+        x = self.check(x)
+        if self.exact:
+            return np.asarray(self.program.run(self.model.quantize_input(x))[0]).reshape(-1)
+        return np.asarray(self.model.run_fast(x, device="cpu")[0]).reshape(-1)
+
+    def answer(self, tokens) -> dict:
+        g = self.generator
+        ids = [int(t) for t in np.asarray(tokens).reshape(-1)]
+        if g.hf.eos is not None and g.hf.eos in ids:
+            ids = ids[:ids.index(g.hf.eos) + 1]
+        return {"ids": ids, "text": g.decode(ids)}
+
+    def honest(self, x, kind: ResultKind):
+        if kind == ResultKind.OUTPUT_ROOT:
+            key = (kind, hashlib.sha256(self.encode(x, kind)).digest())
+            if key not in self._honest:
+                out = self.tokens(x)
+                self._honest[key] = (tensor_root(out.reshape(self.program.slots[self.program.output_slots[0]].shape)
+                                                 .astype(np.int16)), self.answer(out))
+            return self._honest[key]
+        raise TribunalError(f"result kind {kind.name} is not served for generation here (output_root)")
+
+    def read(self, result: bytes, kind: ResultKind, x):
+        honest, answer = self.honest(x, kind)
+        return answer if bytes(result) == honest else None
+
+
+def generation_entry(catalog, model: str, prompt: str | None = None, ids=None, max_new_tokens: int = 16,
+                     seed: int | None = None):
+    """(entry, input ids) for a generation request on `model` (a zoo language model or a Hugging Face
+    directory; "NAME@fast" for the fast profile), registered in `catalog` under its shape's name so
+    every party holding the catalog finds it by id. Raises before anything is sent."""
+    fast = model.endswith(FAST_SUFFIX)
+    base = model[:-len(FAST_SUFFIX)] if fast else model
+    g = load_generator(base)
+    req = g.request(prompt, ids=ids, max_new_tokens=max_new_tokens, seed=seed)
+    m = g.model_for(req)
+    name = m.name + (FAST_SUFFIX if fast else "")
+    if name not in catalog._entries:
+        if not fast:
+            m.program(m.default_shape())
+        catalog._entries[name] = GenerationEntry(name, g, m, not fast)
+        catalog.names = catalog.names + (name,)
+    return catalog._entries[name], req.x
