@@ -22,7 +22,7 @@ from .quant import activation_scale, calibrated_max_abs, quantize
 class Lowerer:
     def __init__(self, graph: onnx.GraphProto, opset: int, max_abs: dict[str, float], share_constants: bool = False):
         self.graph, self.opset, self.max_abs = graph, opset, max_abs
-        self.token_slots: set[int] = set()  # int16 slots of token ids an ArgMax chose (runtime/ops/argmax.py)
+        self.token_slots: dict[int, int] = {}  # int16 slots of token ids an ArgMax chose -> their offset (ops/argmax.py)
         self._shared: dict | None = {} if share_constants else None
         self.values: dict[str, np.ndarray | Slot] = {}
         self.slots: list[Slot] = []

@@ -87,11 +87,15 @@ class GenerationEntry(ModelEntry):
         super().__init__(name, model, exact)
         self.generator = generator
 
-    def tokens(self, x) -> np.ndarray:
+    def tokens(self, x) -> tuple[np.ndarray, bytes | None]:
+        """(the chosen ids, the exact program's output root or None)."""
+        from runtime.ops.argmax import token_id
+
         x = self.check(x)
         if self.exact:
-            return np.asarray(self.program.run(self.model.quantize_input(x))[0]).reshape(-1)
-        return np.asarray(self.model.run_fast(x, device="cpu")[0]).reshape(-1)
+            out = np.asarray(self.program.run(self.model.quantize_input(x))[0])
+            return token_id(out.reshape(-1).astype(np.int64), self.generator.hf.vocab_size), tensor_root(out)
+        return np.asarray(self.model.run_fast(x, device="cpu")[0]).reshape(-1), None
 
     def answer(self, tokens) -> dict:
         g = self.generator
@@ -104,9 +108,8 @@ class GenerationEntry(ModelEntry):
         if kind == ResultKind.OUTPUT_ROOT:
             key = (kind, hashlib.sha256(self.encode(x, kind)).digest())
             if key not in self._honest:
-                out = self.tokens(x)
-                self._honest[key] = (tensor_root(out.reshape(self.program.slots[self.program.output_slots[0]].shape)
-                                                 .astype(np.int16)), self.answer(out))
+                ids, root = self.tokens(x)
+                self._honest[key] = (root, self.answer(ids))
             return self._honest[key]
         raise TribunalError(f"result kind {kind.name} is not served for generation here (output_root)")
 

@@ -207,15 +207,19 @@ class Generator:
             return self.finish(req, tokens, profile, None, time.perf_counter() - t0)
         if profile != "exact":
             raise TribunalError(f"unknown profile '{profile}' (fast or exact)")
+        from ..ops.argmax import token_id
+
         bk = get_backend(backend)
         prog = m.program(req.x.shape)
         chosen = set(m.token_steps(prog))
+        vocab = self.hf.vocab_size
         state: list = []
         for k, written, state in prog.states(m.quantize_input(req.x), bk):
             if k in chosen and on_token:
-                on_token(int(bk.to_numpy(next(iter(written.values()))).reshape(-1)[0]))
+                on_token(int(token_id(int(bk.to_numpy(next(iter(written.values()))).reshape(-1)[0]), vocab)))
         out = bk.to_numpy(state[prog.output_slots[0]])
-        return self.finish(req, out, profile, tensor_root(out), time.perf_counter() - t0)
+        return self.finish(req, token_id(out.astype(np.int64), vocab), profile, tensor_root(out),
+                           time.perf_counter() - t0)
 
 
 def input_names(model: Model) -> list[str]:

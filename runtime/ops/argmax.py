@@ -1,9 +1,11 @@
 """ArgMax: the index of the largest element along one axis (the first, on ties): the next token.
 
-Exact form: input x int16; attrs axis, keepdims (normalized at lowering), shape (the output's). The
-output is int16, scale 1: token ids, which a later `Gather` reads as indices (lowering marks the
-slot: `Lowerer.token_slots`), and which the program may output (a Concat of token slots keeps the
-ids). The index must fit int16: tables of at most 32767 rows (a vocabulary up to 32767 tokens).
+Exact form: input x int16; attrs axis, offset, shape (the output's). The output is int16, scale 1:
+index + offset, token ids, which a later `Gather` reads as indices (lowering marks the slot and its
+offset: `Lowerer.token_slots`), and which the program may output (a Concat of token slots keeps
+them). offset is 0 when the axis has at most 32767 entries; with up to 65536 (GPT-2's 50257-token
+vocabulary) it is -32768, so every index fits int16, and the Gather that reads the ids looks them up
+in its table rolled by the same offset (`token_id` maps an output back to the id).
 Output element i reads every element of x along the axis at i's other coordinates.
 """
 from __future__ import annotations
@@ -12,6 +14,15 @@ import numpy as np
 
 from ..quant import INT16_MAX
 from .base import ExactOp
+
+
+def offset_for(n: int) -> int:
+    return 0 if n <= INT16_MAX else -(INT16_MAX + 1)
+
+
+def token_id(value, n: int):
+    """The index an ArgMax output `value` stands for, over an axis of n entries."""
+    return value - offset_for(n)
 
 
 def _plan(shape, axis: int):
@@ -31,15 +42,15 @@ class ArgMax(ExactOp):
         axis = lw.attr(node, "axis", 0)
         axis = axis + len(x.shape) if axis < 0 else axis
         n = x.shape[axis]
-        if n > INT16_MAX:
-            raise lw.unsupported(node, f"{n} candidates: the exact ArgMax's index must fit int16 (at most {INT16_MAX})")
+        if n > 2 * (INT16_MAX + 1):
+            raise lw.unsupported(node, f"{n} candidates: the exact ArgMax takes at most 65536")
         keep = lw.attr(node, "keepdims", 1)
         shape = x.shape[:axis] + ((1,) if keep else ()) + x.shape[axis + 1:]
-        out = lw.emit(node, [x.index], shape, 1.0, {"axis": axis, "shape": shape})
-        lw.token_slots.add(out.index)
+        out = lw.emit(node, [x.index], shape, 1.0, {"axis": axis, "offset": offset_for(n), "shape": shape})
+        lw.token_slots[out.index] = offset_for(n)
 
     def numpy(self, ins, attrs):
-        return np.argmax(ins[0], axis=attrs["axis"]).astype(np.int16).reshape(attrs["shape"])
+        return (np.argmax(ins[0], axis=attrs["axis"]) + attrs["offset"]).astype(np.int16).reshape(attrs["shape"])
 
     def torch(self, ins, attrs):
         import torch
@@ -50,7 +61,7 @@ class ArgMax(ExactOp):
         n = x.shape[attrs["axis"]]
         pos = torch.arange(n, device=x.device).reshape((n,) + (1,) * (x.dim() - attrs["axis"] - 1))
         first = torch.where(x == m, pos, torch.full_like(pos, n)).amin(dim=attrs["axis"])
-        return first.to(torch.int16).reshape(attrs["shape"])
+        return (first + attrs["offset"]).to(torch.int16).reshape(attrs["shape"])
 
     def reads(self, node, ins, out_shape, index):
         x = np.asarray(ins[0])

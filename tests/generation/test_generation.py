@@ -95,3 +95,24 @@ def test_noTokenizer_promptRefused_idsServed(gens):
         g.request(PROMPT)
     gen = g.generate(g.request(ids=[3, 4, 5], max_new_tokens=2), "exact")
     assert len(gen.tokens) == 2
+
+
+def test_vocabularyAbove32767_idsStoredOffset_exactEqualsFastAcrossBackends(tmp_path):
+    """GPT-2's 50257-token vocabulary does not fit int16 ids: ArgMax stores id - 32768 and the embedding
+    Gather reads a table rolled to match (runtime/ops/argmax.py); tokens above 32767 come back intact."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    net = GPT2LMHeadModel(GPT2Config(vocab_size=40000, n_positions=16, n_embd=16, n_layer=1, n_head=2))
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.dim() == 2:
+                p.normal_(0, 0.3)
+        net.transformer.wte.weight[32768:] *= 3  # the chosen ids lie above int16's range
+    net.eval().save_pretrained(tmp_path)
+    g = Generator.load(tmp_path)
+    req = g.request(ids=[39000, 5, 33000], max_new_tokens=3)
+    fast, exact, torch_ = g.generate(req, "fast"), g.generate(req, "exact"), g.generate(req, "exact", "torch")
+    assert exact.tokens.tolist() == fast.tokens.tolist() == torch_.tokens.tolist()
+    assert min(exact.tokens) > 32767

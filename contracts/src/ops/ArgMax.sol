@@ -5,9 +5,9 @@ import {IOpKernel, Node, Tensor} from "../onestep/IOpKernel.sol";
 import {TensorLib} from "../onestep/Tensor.sol";
 import {Descriptor} from "../onestep/Descriptor.sol";
 
-/// ArgMax (runtime/ops/argmax.py): input x int16; attrs axis, shape. With n = x.shape[axis] and
-/// inner = the product of x's axes after it, output element o = q * inner + b is the first j in
-/// [0, n) with x[(q * n + j) * inner + b] the largest of those n elements: the chosen token id.
+/// ArgMax (runtime/ops/argmax.py): input x int16; attrs axis, offset, shape. With n = x.shape[axis]
+/// and inner = the product of x's axes after it, output element o = q * inner + b is offset + the
+/// first j in [0, n) with x[(q * n + j) * inner + b] the largest of those n elements: the chosen token.
 /// Reads those n elements.
 contract ArgMax is IOpKernel {
     function element(Node calldata node, Tensor[] calldata ins, uint256 index) external pure returns (int256) {
@@ -15,7 +15,8 @@ contract ArgMax is IOpKernel {
         uint256 inner = 1;
         for (uint256 d = axis + 1; d < ins[0].shape.length; d++) inner *= ins[0].shape[d];
         uint256 n = ins[0].shape[axis];
-        return int256(_first(ins[0], (index / inner) * n * inner + index % inner, inner, n));
+        return int256(_first(ins[0], (index / inner) * n * inner + index % inner, inner, n))
+            + Descriptor.attrInt(node, "offset");
     }
 
     /// The first j < n with t[base + j * step] the largest.
