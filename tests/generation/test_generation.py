@@ -25,7 +25,7 @@ def test_hfDirectory_unrolledGraph_fastTokens_equalTransformersGreedy(gens, hf_d
     g = gens[family]
     req = g.request(PROMPT, max_new_tokens=N)
     net = AutoModelForCausalLM.from_pretrained(hf_dirs[family]).eval()
-    ref = net.generate(torch.tensor([req.ids]), max_new_tokens=N, min_new_tokens=6, do_sample=False,
+    ref = net.generate(torch.tensor([req.ids]), max_new_tokens=N, min_new_tokens=N, do_sample=False,
                        pad_token_id=0)[0, len(req.ids):].tolist()
     fast = g.generate(req, "fast")
     assert fast.tokens.tolist() == ref
@@ -80,7 +80,7 @@ def test_program_isOneLongProgram_sharingWeightsAcrossSteps(gens):
 @pytest.mark.parametrize("kw,match", [
     (dict(prompt=""), "prompt is empty"),
     (dict(prompt="x" * 200), "do not fit the cache"),
-    (dict(prompt=PROMPT, max_new_tokens=N0), "above the cache"),
+    (dict(prompt=PROMPT, max_new_tokens=40), "above the cache"),
     (dict(prompt=PROMPT, max_new_tokens=0), "at least 1"),
     (dict(ids=[5, 999]), r"token ids must lie in \[0, 300\)"),
 ])
