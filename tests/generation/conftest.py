@@ -1,7 +1,8 @@
 """Hugging Face directories as users bring them, built from configs with seeded random weights: a
 GPT-2 with a byte-level BPE tokenizer, a LLaMA (grouped-query attention) with one, and a GPT-2
-without a tokenizer. Session scope: each is written once per worker; their generation programs
-are exported into a per-session cache."""
+without a tokenizer. Session scope: each is written once per worker. Their weights are seeded, so
+their generation programs are exported once per machine into the zoo cache (keyed by the weights'
+digest; concurrent workers wait on its lock)."""
 from __future__ import annotations
 
 import pytest
@@ -41,14 +42,6 @@ def write(path, family: str, with_tokenizer: bool = True):
     if with_tokenizer:
         tokenizer(300).save(str(path / "tokenizer.json"))
     return path
-
-
-@pytest.fixture(scope="session", autouse=True)
-def generation_cache(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TRIBUNAL_CACHE", str(tmp_path_factory.mktemp("gen-cache")))
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="session")
