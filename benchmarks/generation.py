@@ -111,7 +111,7 @@ def gpt2_124m(root: Path) -> Path:
 def table(rows: list[dict]) -> None:
     keys = list(dict.fromkeys(k for r in rows for k in r))
     for r in rows:
-        print("  " + ", ".join(f"{k}: {r[k]}" for k in keys if k in r))
+        print("  " + ", ".join(f"{k}: {r[k]}" for k in keys if k in r), flush=True)
 
 
 def main(argv=None) -> None:
@@ -121,15 +121,13 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     g = Generator.load("code-lm")
     prompt = g.hf.encode(json.loads((g.hf.path / "prompts.json").read_text())[1])
-    rows = []
+    print(f"--- tokens/s, {P}-token prompt, {N} new tokens (greedy)", flush=True)
     row, case = speeds(g, prompt, "code-lm")
-    rows.append(row)
+    table([row])
     if args.realsize:
         with tempfile.TemporaryDirectory() as d:
             big = Generator.load(gpt2_124m(Path(d)))
-            rows.append(speeds(big, list(range(100, 100 + P)), "gpt2-124m")[0])
-    print(f"--- tokens/s, {P}-token prompt, {N} new tokens (greedy)")
-    table(rows)
+            table([speeds(big, list(range(100, 100 + P)), "gpt2-124m")[0]])
     if args.chain != "none" and case is not None:
         print(f"--- code-lm, {N}-token generation disputed on {args.chain} (defender changes one token)")
         table(disputes(case, args.chain))

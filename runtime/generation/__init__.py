@@ -20,7 +20,8 @@ one-step proofs, the contracts and every mode serve a generation unchanged:
 
 The KV cache is static: allocated at the cache length (min(model context, 128)) and written one row
 per decode step; the step attends over the rows written so far. Token ids travel as int16 slots
-(the one-step verifier's output width), so the exact profile takes vocabularies up to 32767 tokens.
+(the one-step verifier's output width): up to 32767 tokens as they are, up to 65536 (GPT-2) stored
+as id - 32768 with the embedding table rolled to match (runtime/ops/argmax.py).
 Sampling is Gumbel-max with noise drawn from the request's seed (a constant of the program): honest
 parties agree bit for bit. End of sequence: the program computes all N tokens; the result is cut
 after the first end-of-sequence id.
