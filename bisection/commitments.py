@@ -71,6 +71,7 @@ OP_CODES.update({  # numeric ops (issue 10): normalization, tables, division, po
 OP_CODES.update({  # steps sized to fit a transaction (issue 17, runtime/proof_cost.py)
     "GemmBlock": 60, "Requantize": 61, "SoftmaxExp": 62, "SoftmaxNorm": 63,
 })
+OP_CODES["ArgMax"] = 64  # generation (issue 18): the next token's choice
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,

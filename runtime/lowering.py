@@ -20,8 +20,10 @@ from .weights import Values
 
 
 class Lowerer:
-    def __init__(self, graph: onnx.GraphProto, opset: int, max_abs: dict[str, float]):
+    def __init__(self, graph: onnx.GraphProto, opset: int, max_abs: dict[str, float], share_constants: bool = False):
         self.graph, self.opset, self.max_abs = graph, opset, max_abs
+        self.token_slots: dict[int, int] = {}  # int16 slots of token ids an ArgMax chose -> their offset (ops/argmax.py)
+        self._shared: dict | None = {} if share_constants else None
         self.values: dict[str, np.ndarray | Slot] = Values({}, None)
         self.slots: list[Slot] = []
         self.nodes: list[Node] = []
@@ -59,7 +61,7 @@ class Lowerer:
         """An int64 index tensor: the token-id input slot, or a constant stored as an int64 slot."""
         v = self.values[name]
         if isinstance(v, Slot):
-            if v.dtype != "int64":
+            if v.dtype != "int64" and v.index not in self.token_slots:
                 raise self.unsupported(node, f"indices '{name}' must be integer token ids or a constant, not an activation")
             return v
         arr = np.asarray(v)
@@ -87,9 +89,17 @@ class Lowerer:
     # ---- building the program
     def add_constant(self, name: str, value: np.ndarray, scale: float = 1.0) -> Slot:
         value = np.ascontiguousarray(value) if np.ndim(value) else np.array(value)  # a 0-d value stays 0-d
+        if self._shared is not None:  # an unrolled program: each step's copy of a weight is one slot
+            import hashlib
+
+            key = (value.dtype.name, value.shape, float(scale), hashlib.blake2b(value.tobytes(), digest_size=20).digest())
+            if key in self._shared:
+                return self._shared[key]
         slot = Slot(len(self.slots), name, tuple(value.shape), value.dtype.name, "constant", scale)
         self.slots.append(slot)
         self.constants[slot.index] = value
+        if self._shared is not None:
+            self._shared[key] = slot
         return slot
 
     def add_value(self, name: str, shape, scale: float, kind: str = "value", dtype: str = "int16") -> Slot:
@@ -193,11 +203,13 @@ def last_reads(order: list[onnx.NodeProto], keep) -> dict[int, list[str]]:
 
 
 def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float],
-          base_dir=None) -> Program:
-    """The exact program; `base_dir` is the model's folder, where its external data lies."""
+          base_dir=None, share_constants: bool = False) -> Program:
+    """The exact program; `base_dir` is the model's folder, where its external data lies.
+    share_constants: equal constants (value, scale) become one slot (generation programs, whose
+    unrolled steps would otherwise store each weight once per token)."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     graph = rewrite(model.graph, opset, base_dir)
-    lw = Lowerer(graph, opset, max_abs)
+    lw = Lowerer(graph, opset, max_abs, share_constants)
     lw.values = Values({init.name: init for init in graph.initializer}, base_dir)
     if input_name not in max_abs:
         raise CalibrationError(f"no calibrated range for the input '{input_name}'")

@@ -203,9 +203,19 @@ class Tribunal:
             req.deadline_blocks = m.default_deadline(self, req)
         return req
 
-    def infer(self, model: str, x, *, mode: str = "brain", fee: int | None = None, deadline_blocks: int | None = None,
-              value_at_risk: int = 0, result_kind: ResultKind | str | None = None, **options) -> "Receipt":
-        """Send one inference request verified by `mode`; returns a `Receipt` (call `wait()` for the verdict)."""
+    def infer(self, model: str, x=None, *, mode: str = "brain", fee: int | None = None, deadline_blocks: int | None = None,
+              value_at_risk: int = 0, result_kind: ResultKind | str | None = None, prompt: str | None = None,
+              max_new_tokens: int = 16, seed: int | None = None, **options) -> "Receipt":
+        """Send one inference request verified by `mode`; returns a `Receipt` (call `wait()` for the verdict).
+        With `prompt` (or token ids as `x`) on a language model (a zoo one, a Hugging Face directory), the
+        request is a generation of `max_new_tokens` (greedy, or sampled with `seed`): its verdict's output
+        is {"ids", "text"} (verifiers.generation)."""
+        if prompt is not None or _is_language_model(model):
+            from verifiers.generation import generation_entry
+
+            ids = None if x is None else [int(i) for i in np.asarray(x).reshape(-1)]
+            entry, x = generation_entry(self.catalog, model, prompt, ids, max_new_tokens, seed)
+            model = entry.name
         req = self.request(model, x, mode=mode, fee=fee, deadline_blocks=deadline_blocks,
                            value_at_risk=value_at_risk, result_kind=result_kind, **options)
         self.ensure_registered(req.model)
@@ -277,6 +287,14 @@ class Receipt:
             v.request_id = self.handle.request_id
         v.evidence.setdefault("request_block", self.handle.block)
         return v
+
+
+def _is_language_model(model: str) -> bool:
+    from runtime import zoo
+    from runtime.generation.hf import is_hf_directory
+
+    base = model.split("@")[0]
+    return base in zoo.LANGUAGE_MODELS or is_hf_directory(base)
 
 
 def _kind(k: ResultKind | str) -> ResultKind:

@@ -65,7 +65,7 @@ class PassThrough(ExactOp):
     def lower(self, node, lw) -> None:
         x = lw.dyn(node, node.input[0])
         shape = self.out_shape(node, lw, x.shape)
-        if x.dtype == "int64":
+        if x.dtype == "int64" or x.index in getattr(lw, "token_slots", ()):
             # token ids: program nodes write int16 only, so ids are never copied. An op that keeps
             # their order (a reshape) makes no node: its output is the ids slot under the new shape,
             # which Gather reads by flat position alone.

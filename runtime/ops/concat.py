@@ -23,14 +23,17 @@ class Concat(ExactOp):
         if any(len(x.shape) != rank or x.shape[:axis] + x.shape[axis + 1:] != xs[0].shape[:axis] + xs[0].shape[axis + 1:]
                for x in xs):
             raise lw.unsupported(node, f"inputs of shapes {[x.shape for x in xs]} do not concatenate on axis {axis}")
-        y_scale = lw.out_scale(node)
+        tokens = all(x.index in lw.token_slots for x in xs)  # chosen token ids: kept as they are, scale 1
+        y_scale = 1.0 if tokens else lw.out_scale(node)
         try:
             params = [multiplier(x.scale / y_scale) for x in xs]
         except ValueError as e:
             raise lw.unsupported(node, str(e)) from None
         shape = xs[0].shape[:axis] + (sum(x.shape[axis] for x in xs),) + xs[0].shape[axis + 1:]
-        lw.emit(node, [x.index for x in xs], shape, y_scale,
+        out = lw.emit(node, [x.index for x in xs], shape, y_scale,
                 {"axis": axis, "ms": tuple(m for m, _ in params), "shifts": tuple(k for _, k in params)})
+        if tokens:
+            lw.token_slots[out.index] = lw.token_slots[xs[0].index]
 
     def numpy(self, ins, attrs):
         return np.concatenate([requantize_np(x, m, k) for x, m, k in zip(ins, attrs["ms"], attrs["shifts"])],

@@ -30,7 +30,14 @@ class Gather(ExactOp):
     keeps_scale = True
 
     def lower(self, node, lw):
-        data = lw.act(node, node.input[0])
+        offset = lw.token_slots.get(getattr(lw.values.get(node.input[1]), "index", -1), 0)
+        if offset:  # ids an ArgMax stored offset (runtime/ops/argmax.py): the table rolled to match
+            if not lw.is_const(node.input[0]):
+                raise lw.unsupported(node, "offset token ids index only a constant table")
+            lw.values[f"{node.input[0]}:rolled"] = np.roll(lw.const(node, node.input[0]), offset, lw.attr(node, "axis", 0))
+            data = lw.act(node, f"{node.input[0]}:rolled")
+        else:
+            data = lw.act(node, node.input[0])
         if data.dtype != "int16":
             raise lw.unsupported(node, f"data '{node.input[0]}' must be an int16 activation or a constant table")
         idx = lw.ids(node, node.input[1])

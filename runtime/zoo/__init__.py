@@ -4,6 +4,9 @@
   (8x8 images, pixels scaled to [0, 1]); a held-out test split is stored with each model.
 - gpt2-tiny: a GPT-2 from a transformers config with seeded weights, exported with torch (fast
   profile and exact profile: int64 token ids in, logits out).
+- code-lm: a language model (GPT-2, 2 layers, 128 wide, 512-token byte-level BPE) trained here on
+  Python's standard library sources: a Hugging Face model directory (runtime.generation), not an
+  ONNX file; `lm_folder` builds it.
 - toy: a dozen nodes written with onnx.helper covering every exact op but Conv and MaxPool, with a
   shape-only subgraph to fold; small enough for game tests.
 Each entry's folder holds model.onnx, calibration.json (the registered scales) and data.npz
@@ -58,6 +61,24 @@ ENTRIES = {e.name: e for e in [
     Entry("gpt2-tiny", "GPT-2, 2 layers, 64 wide, 256-token vocab, seeded weights, token-id input", 1, _gpt2, True),
     Entry("toy", "12-node float graph covering the exact ops but Conv/MaxPool", 1, _toy, True),
 ]}
+
+
+def _lm(out: Path) -> None:
+    from .lm import build
+
+    build(out)
+
+
+LANGUAGE_MODELS = {e.name: e for e in [
+    Entry("code-lm", "GPT-2 LM, 2 layers, 128 wide, 512-token BPE, trained on the Python stdlib (HF directory)", 1,
+          _lm, True),
+]}
+
+
+def lm_folder(name: str) -> Path:
+    """The Hugging Face directory of a zoo language model, built on first use."""
+    e = LANGUAGE_MODELS[name]
+    return built(f"{e.name}-v{e.version}", e.build)
 
 
 def names() -> list[str]:

@@ -229,7 +229,17 @@ def softmax_opset11(rng, d):
     return graph([helper.make_node("Softmax", ["x"], ["y"], axis=d(0, len(shape) - 1))], shape, {}, opset=11)
 
 
+def argmax(rng, d):
+    """ArgMax along an axis (keepdims either way), its ids looked up in a table: a next-token choice."""
+    shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+    axis = d(-len(shape), len(shape) - 1)
+    nodes = [helper.make_node("ArgMax", ["x"], ["t"], axis=axis, keepdims=d(0, 1)),
+             helper.make_node("Gather", ["E", "t"], ["y"], axis=0)]
+    return graph(nodes, shape, {"E": f32(rng, shape[axis], d(1, 4))})
+
+
 OPS.update({
+    "ArgMax": argmax,
     "Gather": gather_ids, "Gather-axis": gather_axis, "Concat": concat, "Slice": slice_, "Split": split,
     "Expand": expand, "Unsqueeze": unsqueeze, "Squeeze": squeeze, "Cast": unary("Cast", to=TensorProto.FLOAT),
     "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),

@@ -15,6 +15,7 @@ from verifiers import modes
 from verifiers.agents.opml_duties import GAME_STRATEGIES
 from verifiers.errors import BondBelowMinimum, FeeBelowMinimum, InvalidRequest, UnknownCheat
 
+from ..generation import add_generation_args, generation_entry, streamer
 from ..inputs import add_model_input_args, load_input, sample_input
 
 NAME = "infer"
@@ -51,6 +52,7 @@ def add_arguments(p) -> None:
                         "(hybrid: provisional, or already disputed)")
     p.add_argument("--result-kind", default=None, choices=["output_root", "argmax"],
                    help="what the committee votes on (default: output_root with an exact program, else argmax)")
+    add_generation_args(p)
 
 
 def check_args(args):
@@ -87,6 +89,9 @@ def check_args(args):
             raise InvalidRequest(f"--tolerance is for a mode that settles float nodes (hybrid, auto), not '{args.mode}'")
         Tolerance.parse(args.tolerance)
     catalog = Catalog(())
+    if args.prompt is not None:  # a generation: the request shape's program, checked before anything is sent
+        entry, x = generation_entry(catalog, args.model, args.prompt, None, args.max_new_tokens, args.seed)
+        return mode, catalog, entry, x, requester
     entry = catalog.entry(args.model)
     x = load_input(args.input) if args.input is not None else sample_input(entry.model, args.sample or 0)
     entry.check(x)
@@ -111,6 +116,11 @@ def run(args) -> dict:
     from verifiers.api import Tribunal
 
     mode, catalog, entry, x, requester = check_args(args)
+    if args.prompt is not None and not args.json:  # the text as this machine computes it, then the verdict
+        g = entry.generator
+        g.generate(g.request(args.prompt, max_new_tokens=args.max_new_tokens, seed=args.seed), entry.profile,
+                   on_token=streamer(g, args.prompt, True))
+        sys.stdout.write("   (computed here; the verdict follows)\n")
     chain_opts = {}
     t = Tribunal.connect(args.chain, committee=args.committee, member_cheats=["wrong-output"] * args.liars,
                          submitter_cheat=args.cheat, watcher_cheat=args.watcher_cheat, deployment=args.deployment,
@@ -245,7 +255,9 @@ def render(r, console) -> None:
     if alarm:
         t.add_row("[red]WRONG ANSWER[/]", f"[bold red]{'final' if status == 'final' else status}: differs from an "
                                           f"honest re-execution[/]")
-    if r["output"] is not None:
+    if isinstance(r["output"], dict):  # a generation
+        t.add_row("output", f"{r['output']['text']!r} (token ids {r['output']['ids']})")
+    elif r["output"] is not None:
         t.add_row("output", f"label {r['output']}")
     elif r.get("result"):
         t.add_row("output", "unknown: the root on chain is not the root of an honest run here, so no label decodes from it")
@@ -253,7 +265,9 @@ def render(r, console) -> None:
         t.add_row("output", "none: the chain settled no answer")
     if r.get("honest_result"):
         same = "" if not r.get("result") else " (matches)" if not r.get("wrong_answer") else " [red](DIFFERS)[/]"
-        t.add_row("honest re-execution", f"label {r['honest_output']}{same}, recomputed on this machine")
+        honest = r["honest_output"]
+        honest = repr(honest["text"]) if isinstance(honest, dict) else f"label {honest}"
+        t.add_row("honest re-execution", f"{honest}{same}, recomputed on this machine")
     if r.get("output_root"):
         t.add_row("output root", f"{short(r['output_root'])} (full below)")
     t.add_row("latency", f"{r['blocks']} blocks, {r['seconds']:.2f} s")

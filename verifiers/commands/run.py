@@ -8,6 +8,7 @@ import numpy as np
 from runtime.backend import get_backend
 from runtime.errors import TribunalError
 
+from ..generation import add_generation_args, render_generation, run_generation
 from ..inputs import add_model_input_args, resolve
 
 NAME = "run"
@@ -20,9 +21,12 @@ def add_arguments(p) -> None:
     p.add_argument("--backend", choices=["numpy", "torch"], default="numpy", help="exact profile kernels")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default=None,
                    help="fast: auto (CUDA when present), cpu or cuda; exact: cpu or cuda (torch)")
+    add_generation_args(p)
 
 
 def run(args) -> dict:
+    if getattr(args, "prompt", None) is not None:
+        return run_generation(args)
     model, x, source = resolve(args, profile=args.profile)
     out = {"model": model.name, "profile": args.profile, "input": source, "input_shape": list(np.shape(x))}
     if args.profile == "fast":
@@ -47,6 +51,8 @@ def run(args) -> dict:
 
 
 def render(r, console) -> None:
+    if "text" in r:
+        return render_generation(r, console)
     from rich.table import Table
 
     t = Table(show_header=False, title=f"{r['model']} ({r['profile']} profile)")

@@ -1,0 +1,75 @@
+"""A prompt served in every mode on the embedded chain: the verdict carries the honest token ids and
+text; a lying brain majority wins in brain and is overturned in hybrid; a submitter that changes a
+token loses its opML game. The CLI refuses bad generation input before deploying anything."""
+from __future__ import annotations
+
+import pytest
+
+from verifiers import Tribunal
+from verifiers.cli import main
+
+PROMPT, N = "def add(a, b):", 3
+
+
+@pytest.fixture(scope="module")
+def tribunal():
+    with Tribunal.connect("embedded", committee=3) as t:
+        yield t
+
+
+@pytest.fixture(scope="module")
+def honest(tribunal, hf_dirs):
+    from runtime.generation.generator import Generator
+
+    g = Generator.load(hf_dirs["gpt2"])
+    gen = g.generate(g.request(PROMPT, max_new_tokens=N), "exact")
+    return {"ids": gen.ids, "text": gen.text}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["brain", "opml", "hybrid", "single-phase", "auto"])
+def test_everyMode_servesAPrompt_verdictCarriesHonestIdsAndText(tribunal, hf_dirs, honest, mode):
+    tribunal.set_cheats()
+    v = tribunal.infer(str(hf_dirs["gpt2"]), prompt=PROMPT, max_new_tokens=N, mode=mode).wait()
+    assert v.status == "final" and v.output == honest and not v.wrong_answer, (v.status, v.reason)
+
+
+@pytest.mark.slow
+def test_lyingMajority_winsInBrain_overturnedInHybrid(tribunal, hf_dirs, honest):
+    tribunal.set_cheats(liars=2)
+    try:
+        brain = tribunal.infer(str(hf_dirs["gpt2"]), prompt=PROMPT, max_new_tokens=N, mode="brain").wait()
+        hybrid = tribunal.infer(str(hf_dirs["gpt2"]), prompt=PROMPT, max_new_tokens=N, mode="hybrid").wait()
+    finally:
+        tribunal.set_cheats()
+    assert brain.status == "final" and brain.wrong_answer
+    assert hybrid.status == "final" and hybrid.output == honest and not hybrid.wrong_answer
+
+
+@pytest.mark.slow
+def test_opml_submitterChangesTheTokens_losesItsGame_honestTextFinal(tribunal, hf_dirs, honest):
+    tribunal.set_cheats(submitter="wrong-output")
+    try:
+        v = tribunal.infer(str(hf_dirs["gpt2"]), prompt=PROMPT, max_new_tokens=N, mode="opml").wait()
+    finally:
+        tribunal.set_cheats()
+    assert v.status == "final" and v.output == honest
+    assert any(g["winner"] == "challenger" for g in v.evidence["games"])
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--prompt", ""], "the prompt is empty"),
+    (["--prompt", "def", "--max-new-tokens", "99"], "above the cache"),
+])
+def test_cli_infer_badPrompt_oneLine_exit2_nothingDeployed(hf_dirs, capsys, monkeypatch, args, match):
+    import verifiers.api
+
+    monkeypatch.setattr(verifiers.api.Tribunal, "connect", lambda *a, **k: pytest.fail("deployed on bad input"))
+    assert main(["infer", str(hf_dirs["gpt2"]), *args]) == 2
+    err = capsys.readouterr().err
+    assert match in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_infer_promptWithoutTokenizer_oneLine_exit2(hf_dirs, capsys):
+    assert main(["infer", str(hf_dirs["bare"]), "--prompt", "hello"]) == 2
+    assert "no tokenizer" in capsys.readouterr().err

@@ -1,0 +1,137 @@
+"""Text in, text out on the command line: `--prompt TEXT [--max-new-tokens N] [--seed S]` for
+`tribunal run` (no chain) and `tribunal infer` (a mode); the text streams as tokens are chosen."""
+from __future__ import annotations
+
+import hashlib
+import sys
+
+import numpy as np
+
+from contracts.bindings.brain import ResultKind
+from runtime.errors import TribunalError
+from runtime.tensor_root import tensor_root
+
+
+def add_generation_args(p) -> None:
+    p.add_argument("--prompt", default=None, metavar="TEXT",
+                   help="generate from TEXT (a zoo language model such as code-lm, or a Hugging Face model directory)")
+    p.add_argument("--max-new-tokens", type=int, default=16, metavar="N", help="with --prompt: tokens to generate")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="with --prompt: sample with this seed (same seed, same tokens); default greedy")
+
+
+def load_generator(model: str):
+    from runtime.generation.generator import Generator
+
+    return Generator.load(model)
+
+
+def streamer(gen, prompt: str, enabled: bool):
+    """on_token for Generator.generate: writes each new piece of decoded text as it is chosen."""
+    ids: list[int] = []
+    shown = [0]
+    if enabled:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+
+    def on_token(t: int) -> None:
+        if not enabled or (gen.hf.eos is not None and gen.hf.eos in ids):
+            return
+        ids.append(t)
+        text = gen.decode(ids)
+        if not text.endswith("\ufffd"):  # wait for the rest of a split multibyte character
+            sys.stdout.write(text[shown[0]:])
+            sys.stdout.flush()
+            shown[0] = len(text)
+    return on_token
+
+
+def run_generation(args) -> dict:
+    if args.profile not in ("fast", "exact"):
+        raise TribunalError(f"unknown profile '{args.profile}'")
+    g = load_generator(args.model)
+    req = g.request(args.prompt, max_new_tokens=args.max_new_tokens, seed=args.seed)
+    device = args.device or "cpu"
+    if device != "cpu":
+        raise TribunalError("generation runs on the cpu here (--device cpu)")
+    stream = not args.json
+    result = g.generate(req, args.profile, args.backend, on_token=streamer(g, args.prompt, stream))
+    if stream:
+        sys.stdout.write("\n")
+    out = {"model": g.name, "prompt": args.prompt, **result.as_dict()}
+    out["steps"] = g.model_for(req).program(req.x.shape).steps if args.profile == "exact" else None
+    return out
+
+
+def render_generation(r, console) -> None:
+    from rich.table import Table
+
+    t = Table(show_header=False, title=f"{r['model']} ({r['profile']} profile)")
+    for k in ("prompt_ids", "ids", "seed", "steps", "output_root"):
+        if r.get(k) is not None:
+            t.add_row(k, str(r[k]))
+    t.add_row("seconds", f"{r['seconds']:.3f}")
+    console.print(t)
+
+
+# ---------------------------------------------------------------- generation requests in every mode
+from verifiers.catalog import FAST_SUFFIX, ModelEntry  # noqa: E402 - below the CLI helpers, which need none of it
+
+
+class GenerationEntry(ModelEntry):
+    """A catalog entry for one generation request shape: its program is the unrolled generation
+    (runtime.generation), so every mode serves it like any model; what a person reads of a settled
+    answer is the token ids and the decoded text."""
+
+    def __init__(self, name: str, generator, model, exact: bool):
+        super().__init__(name, model, exact)
+        self.generator = generator
+
+    def tokens(self, x) -> tuple[np.ndarray, bytes | None]:
+        """(the chosen ids, the exact program's output root or None)."""
+        from runtime.ops.argmax import token_id
+
+        x = self.check(x)
+        if self.exact:
+            out = np.asarray(self.program.run(self.model.quantize_input(x))[0])
+            return token_id(out.reshape(-1).astype(np.int64), self.generator.hf.vocab_size), tensor_root(out)
+        return np.asarray(self.model.run_fast(x, device="cpu")[0]).reshape(-1), None
+
+    def answer(self, tokens) -> dict:
+        g = self.generator
+        ids = [int(t) for t in np.asarray(tokens).reshape(-1)]
+        if g.hf.eos is not None and g.hf.eos in ids:
+            ids = ids[:ids.index(g.hf.eos) + 1]
+        return {"ids": ids, "text": g.decode(ids)}
+
+    def honest(self, x, kind: ResultKind):
+        if kind == ResultKind.OUTPUT_ROOT:
+            key = (kind, hashlib.sha256(self.encode(x, kind)).digest())
+            if key not in self._honest:
+                ids, root = self.tokens(x)
+                self._honest[key] = (root, self.answer(ids))
+            return self._honest[key]
+        raise TribunalError(f"result kind {kind.name} is not served for generation here (output_root)")
+
+    def read(self, result: bytes, kind: ResultKind, x):
+        honest, answer = self.honest(x, kind)
+        return answer if bytes(result) == honest else None
+
+
+def generation_entry(catalog, model: str, prompt: str | None = None, ids=None, max_new_tokens: int = 16,
+                     seed: int | None = None):
+    """(entry, input ids) for a generation request on `model` (a zoo language model or a Hugging Face
+    directory; "NAME@fast" for the fast profile), registered in `catalog` under its shape's name so
+    every party holding the catalog finds it by id. Raises before anything is sent."""
+    fast = model.endswith(FAST_SUFFIX)
+    base = model[:-len(FAST_SUFFIX)] if fast else model
+    g = load_generator(base)
+    req = g.request(prompt, ids=ids, max_new_tokens=max_new_tokens, seed=seed)
+    m = g.model_for(req)
+    name = m.name + (FAST_SUFFIX if fast else "")
+    if name not in catalog._entries:
+        if not fast:
+            m.program(m.default_shape())
+        catalog._entries[name] = GenerationEntry(name, g, m, not fast)
+        catalog.names = catalog.names + (name,)
+    return catalog._entries[name], req.x
