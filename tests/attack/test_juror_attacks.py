@@ -1,5 +1,9 @@
-"""Attacks on a juror through the NODE_CHECK rounds anyone can file (Brain.request takes any result kind):
-every task gets a vote or a decline (silence is slashed), and a juror runs only its model's own node."""
+"""A juror's vote on every task: a vote or a decline (silence is slashed), only its model's own node run.
+
+On chain only NodeJury may file NODE_CHECK rounds (Brain binds the kind to it: ResultKindNotBound for
+anyone else), and FloatStep proves the node in the program tree, so the first two are defence in depth
+(a juror must not depend on that alone to keep its stake and its machine). The third was reachable:
+`OpmlGame.submitClaimWithTolerance` takes any uint64, and FloatStep puts the claim's tolerance in the task."""
 from __future__ import annotations
 
 import struct
@@ -30,16 +34,16 @@ def foreign(program, node_bytes: bytes) -> bytes:
 
 
 def test_node_bytes_that_do_not_parse_are_declined_not_left_silent(served):
-    """Finding juror-silent-on-garbage: protobuf's DecodeError escaped `verdict`, the member's duty failed
-    (logged) and it neither committed nor declined: slashed as silent, for a round that cost its filer one fee."""
+    """Finding juror-silent-on-garbage (low: defence in depth): protobuf's DecodeError escaped `verdict`, so
+    `Member._honest` (TribunalError only) failed the duty: neither commit nor decline, slashed as silent."""
     catalog, entry, _ = served
     task = NodeTask(0, 1, DEFAULT.packed, foreign(entry.program, b"\xff\xff\xff"), (), (), b"\0" * 32, b"")
     assert verdict(task.encode(), catalog, entry.model_id) == DeclineReason.INPUT
 
 
 def test_a_node_that_is_not_the_models_is_never_run(served):
-    """Finding juror-runs-foreign-node: a task's descriptor was run whatever node it held (any ONNX op at
-    any cost on the juror's machine), and voted on: a Constant node 'recomputed' the filer's output EXACT."""
+    """Finding juror-runs-foreign-node (low: defence in depth): a task's descriptor was run whatever node it
+    held (any ONNX op, at any cost to the juror's machine) and voted on: a Constant node was judged EXACT."""
     catalog, entry, _ = served
     val = np.full((1, 64), 7, np.float32)
     node = helper.make_node("Constant", [], ["y"], value=helper.make_tensor("v", 1, [1, 64], val.ravel().tolist()))
