@@ -31,7 +31,7 @@ from runtime.errors import TribunalError
 from runtime.float_program import FloatNodeError, run_node
 from runtime.tensor_root import bytes_root, tensor_bytes, tensor_from_bytes, tensor_root
 
-from .commitments import commit, parse_float_descriptor
+from .commitments import commit, node_descriptor, parse_float_descriptor
 from .tolerance import Tolerance
 
 TASK_TYPES = ["uint256", "uint256", "uint64", "bytes", "bytes32[]", "bytes[]", "bytes32", "bytes"]
@@ -143,6 +143,10 @@ class LocalJury(Jury):
             d = parse_float_descriptor(task.node)
         except TribunalError:
             return None
+        # INVARIANT: a juror runs only its model's own node at the task's step, never node bytes the task
+        # brings (anyone can file a NODE_CHECK round: foreign bytes could be any ONNX op, of any cost).
+        if not 1 <= d.step <= len(program.nodes) or task.node != node_descriptor(program, d.step):
+            return None
         if len(task.inputs) != len(d.inputs) or len(task.input_leaves) != len(d.inputs):
             return None
         arrays = []
@@ -169,4 +173,10 @@ class LocalJury(Jury):
         want = np.asarray(want)
         if want.dtype == got.dtype and want.shape == got.shape and tensor_bytes(want) == bytes(task.output):
             return Verdict.EXACT
-        return Verdict.WITHIN if Tolerance.unpack(task.tolerance).within(got, want) else Verdict.BEYOND
+        try:
+            tolerance = Tolerance.unpack(task.tolerance)
+        except TribunalError:
+            # INVARIANT: a claim whose tolerance does not unpack (a negative half) allows no noise: refusing
+            # to judge it would leave its game waiting for a verdict forever, the challenger's bond locked.
+            return Verdict.BEYOND
+        return Verdict.WITHIN if tolerance.within(got, want) else Verdict.BEYOND

@@ -31,7 +31,10 @@ def verdict(data: bytes, catalog, model_id: bytes) -> bytes | DeclineReason:
         task = NodeTask.decode(data, bytes(model_id))
     except Exception:  # noqa: BLE001 - malformed task bytes (eth_abi's decoding errors): nothing to judge
         return DeclineReason.INPUT
-    vote = LocalJury(entry.program).vote(task)
+    try:
+        vote = LocalJury(entry.program).vote(task)
+    except Exception:  # noqa: BLE001 - a task this node cannot judge is declined, never left silent (silence is slashed)
+        return DeclineReason.INPUT
     return DeclineReason.INPUT if vote is None else vote
 
 
