@@ -179,12 +179,6 @@ class GameOver(ContractRevert, bisection.errors.GameOver):
     template = 'game {gameId} is over'
 
 
-class GatherIndexOutOfRange(ContractRevert):
-    """Raised when a Gather's index lies outside [-size, size) of the table it indexes."""
-
-    template = "index {index} is outside the table's {size} rows"
-
-
 class HybridWindowClosed(ContractRevert):
     """Raised when a hybrid request's challenge, defend or adopt window closed before the transaction."""
 
@@ -1597,21 +1591,21 @@ ERRORS = {c.__name__: c for c in (
     AnswerNotVoted, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed, CheckpointUnorderedInsertion,
     ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable, ClaimPending, ClockNotExpired,
     ClockTimeExceeded, CommitWindowClosed, DefenderNotInMajority, DuplicateSigner, ElementOutOfRange,
-    EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver, GatherIndexOutOfRange,
-    HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch,
-    InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof,
-    InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove,
-    InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature,
-    InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget,
-    MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk, MissingInput, MissingWeights,
-    ModelAlreadyRegistered, NotAuthorized, NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes,
-    NotRequester, NotYourTurn, NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry,
-    ProposalNotActive, QuorumNotReached, ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive,
-    RequestNotQueued, RequestNotSettleable, ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered,
-    RevealMismatch, RevealWindowClosed, RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent,
-    SeedExpired, SeedNotReady, SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow,
-    StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel,
-    UnknownNode, UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
+    EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver, HybridWindowClosed, HybridWindowOpen,
+    InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch, InsufficientBalance, InsufficientBond,
+    InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof, InvalidClaim, InvalidConfig,
+    InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove, InvalidNodeInput, InvalidNodeOutput,
+    InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature, InvalidStateProof, JuryAlreadySet,
+    JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget, MalformedDescriptor, MalformedProof,
+    MissingAttribute, MissingChunk, MissingInput, MissingWeights, ModelAlreadyRegistered, NotAuthorized,
+    NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotYourTurn, NothingToClaim,
+    NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
+    ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable,
+    ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed,
+    RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady,
+    SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion,
+    StaleClaim, UnauthorizedCaller, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode,
+    UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
     WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 

@@ -4,8 +4,10 @@ sequence). Keeps data's scale.
 Exact form: inputs (data int16, indices int64); attr axis. With n = data.shape[axis], inner =
 prod(data.shape[axis + 1:]) and m = indices.size, output element (p * m + i) * inner + b is
 data[p, v, b] (flat over data's leading axes, the axis, its trailing axes) where v = indices[i],
-plus n when negative; an index outside [-n, n) is an error (the one-step kernel reverts with
-GatherIndexOutOfRange). Only the indices' flat order matters, so ids reshaped before the lookup
+plus n when negative, then clamped to [0, n): the kernel is total, so every input the chain accepts has
+one trace and any lie about it can be refuted (an out-of-range id that no step could run let a lie stand:
+tests/attack/test_ill_formed_input.py). The user-facing run still refuses such ids by name
+(`Model.run_exact`: InputDtypeError); the one-step kernel clamps the same way. Only the indices' flat order matters, so ids reshaped before the lookup
 (runtime.ops.base.PassThrough) are read from the ids slot itself. The indices are the model's
 token-id input (an int64 slot, see `runtime.lowering.is_token_ids`) or a constant int64 slot.
 """
@@ -19,10 +21,8 @@ from .base import ExactOp
 
 
 def _normalized(idx, n: int, xp=np):
-    if ((idx < -n) | (idx >= n)).any():
-        bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
-        raise IndexError(f"index {int(bad)} is outside [-{n}, {n})")
-    return xp.where(idx < 0, idx + n, idx)
+    """Negative ids count from the end; what is still outside [0, n) is clamped (see the module doc)."""
+    return xp.clip(xp.where(idx < 0, idx + n, idx), 0, n - 1)
 
 
 class Gather(ExactOp):
@@ -70,5 +70,5 @@ class Gather(ExactOp):
         p, rest = divmod(index, m * inner)
         i, b = divmod(rest, inner)
         v = int(idx.reshape(-1)[i])
-        v = min(max(v + n if v < 0 else v, 0), n - 1)  # an out-of-range index fails in the kernel
+        v = min(max(v + n if v < 0 else v, 0), n - 1)  # clamped, as the kernels do
         return [np.array([(p * n + v) * inner + b]), np.array([i])]

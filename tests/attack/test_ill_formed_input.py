@@ -1,10 +1,10 @@
-"""An opML claim on an input the program cannot run: a token id outside the embedding table.
+"""An opML claim on an input the program has no row for: a token id outside the embedding table.
 
-The exact runtime raises at the Gather step (ExecutionError) and the Gather one-step kernel reverts
-(GatherIndexOutOfRange), so no trace of that input exists: the honest watcher cannot compute a root to
-dispute the claim with, and a game over it could never finish its one-step proof. Any root a liar claims
-for such an input stands, and its consumer reads it as verified. OpmlModels.initialState checks only the
-input's length, not that the program can run on it.
+Found by the attacker's review: the exact runtime raised at the Gather step and the Gather one-step
+kernel reverted (GatherIndexOutOfRange), so no trace of that input existed, the honest watcher could not
+dispute, and any root a liar claimed stood. Gather is now total (an id is clamped to the table, the same
+in numpy, torch and Gather.sol), so the honest trace exists and the lie is refuted like any other; the
+user-facing run still refuses such ids by name.
 """
 from __future__ import annotations
 
@@ -33,8 +33,6 @@ def lm():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="ill-formed-input-claim-stands: a claim on a token id outside the "
-                   "table cannot be refuted (no honest trace; the Gather kernel reverts)")
 def test_a_lie_on_an_out_of_range_token_id_is_refuted(lm):
     d, entry = lm.deployment, lm.model(MODEL)
     attacker = lm.chain.accounts[-1]
