@@ -51,6 +51,7 @@ def step_cost(program, step: int, state: list | None = None, samples: int = 6) -
 
 
 def program_costs(program) -> list[StepCost]:
+    """Every step's `step_cost`, from shapes only, in step order."""
     return [step_cost(program, k) for k in range(1, program.steps + 1)]
 
 

@@ -18,8 +18,10 @@ check it is at least the measured gas.
 
 The lowering keeps every step under TARGET_GAS / TARGET_BYTES (a margin under the bounds for the
 model's error and chunk alignment): weights are stored [N, K] so an element reads contiguous rows, a
-reduction longer than `dense_block` allows is split into GemmBlock steps (runtime/ops/gemm.py), and
-Softmax is two steps, each reading one row (runtime/ops/softmax.py).
+reduction longer than `dense_block` allows is split into GemmBlock steps (runtime/ops/gemm.py),
+Softmax is two steps, each reading one row (runtime/ops/softmax.py), and a LayerNormalization row
+longer than `norm_block` allows is LayerNormStats steps over blocks of the row and one LayerNormApply
+(runtime/ops/layernormalization.py).
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ EXEC_CHUNK = 2_500  # per proven chunk: its hash, its path, the kernel's search 
 EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes DEFAULT_PER_READ)
     "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "Conv": 500, "MaxPool": 1000, "Requantize": 200,
     "SoftmaxExp": 120, "SoftmaxNorm": 120, "Softmax": 800, "LayerNormalization": 250, "ReduceMean": 120,
+    "LayerNormStats": 250, "LayerNormApply": 2000,
 }
 DEFAULT_PER_READ = 400
 EXEC_OP_BASE = {"Conv": 300_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
@@ -154,3 +157,31 @@ def dense_block(k: int, n: int, rows: int) -> int:
 def blocks_bound(k: int, block: int) -> int:
     """Steps a k-long reduction takes in blocks (the GemmBlocks and the Requantize)."""
     return 1 if block >= k else math.ceil(k / block) + 1
+
+
+def norm_cost(n: int, rows: int, block: int) -> tuple[int, int]:
+    """(modeled gas, transaction bytes) of one LayerNormalization step over rows of n (block >= n), or
+    of one LayerNormStats step over `block` of them (the row's partial sums: 8 int16 limbs per row)."""
+    x = (_row_chunks(2 * min(block, n)), tree_depth(2 * rows * n))
+    if block >= n:
+        op, inputs, elements = "LayerNormalization", [x, (1, tree_depth(2 * n)), (1, tree_depth(8 * n))], n + 2
+    else:
+        op, inputs, elements = "LayerNormStats", [x, (1, tree_depth(16 * rows))], block + 4
+    b = bundle(inputs, DEPTH_GUESS, DEPTH_GUESS, 64, 256)
+    return gas(op, b, sum(c for c, _ in inputs), elements), (b + STEP_ARGS).size
+
+
+def norm_block(n: int, rows: int) -> int:
+    """The longest block of a LayerNormalization row of n one step may read: n itself when the whole
+    row fits TARGET_GAS and TARGET_BYTES, else the largest multiple of 512 that does (the row then
+    takes ceil(n / block) LayerNormStats steps and one LayerNormApply)."""
+    def fits(kb: int) -> bool:
+        g, b = norm_cost(n, rows, kb)
+        return g <= TARGET_GAS and b <= TARGET_BYTES
+
+    if fits(n):
+        return n
+    block = 512
+    while block + 512 < n and fits(block + 512):
+        block += 512
+    return block

@@ -11,7 +11,7 @@ from .base import ExactOp, ExecutionError
 _MODULES = (
     "add", "conv", "flatten", "gemm", "gemmblock", "requantize", "identity", "matmul", "maxpool", "mul", "relu", "reshape",
     "softmax", "softmaxexp", "softmaxnorm", "sub", "transpose",
-    "layernormalization", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
+    "layernormalization", "layernormstats", "layernormapply", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
     "upsample", "quantizelinear", "dequantizelinear", "argmax",

@@ -15,11 +15,16 @@ g is the scale (gamma) as int16 with one scale s_g, b the bias (beta) in the acc
 s_g * 2^-14, eps = round(epsilon / s_x^2 * 2^28) (capped at 2^61), and m / 2^shift = s_g 2^-14 / s_y.
 W is computed as (V // n) * 2^28 + divide((V % n) * 2^28, n), the same integer, so nothing
 overflows int64 (V < n 2^32; W + eps < 2^62; |z| < 2^14 sqrt(n) 2^14).
+
+A row too long for one step's proof (runtime/proof_cost.py: norm_block) lowers to LayerNormStats steps
+(sum x and sum x^2 over blocks of the row, carried as int64 limbs) and one LayerNormApply (each element
+from the two sums: V = sum x^2 - 2 mu sum x + n mu^2 exactly), bit-identical to the one step.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..proof_cost import norm_block
 from ..quant import INT16_MAX, NORM_BITS, divide_np, divide_torch, isqrt_np, isqrt_torch, multiplier, quantize, \
     requantize_np, requantize_torch
 from .base import ExactOp
@@ -42,6 +47,27 @@ def affine_constants(gamma, beta, acc_scale_of_g, y_scale, node, lw):
     return quantize(gamma, s_g), b, m, k
 
 
+def normalize_np(c, v, n: int, g, b, attrs) -> np.ndarray:
+    """y from c = x - mu (int64 [rows, n] or any shape broadcasting with v) and V = sum c^2 per row."""
+    w = ((v // n) << VAR_BITS) + divide_np((v % n) << VAR_BITS, n)
+    sd = np.maximum(isqrt_np(w + attrs["eps"]), 1)
+    z = divide_np(c << VAR_BITS, sd)
+    return requantize_np(z * g.astype(np.int64) + b, attrs["m"], attrs["shift"])
+
+
+def normalize_torch(c, v, n: int, g, b, attrs):
+    import torch
+
+    nt = torch.tensor(n, dtype=torch.int64, device=c.device)
+    w = (torch.div(v, n, rounding_mode="floor") << VAR_BITS) + divide_torch(torch.remainder(v, n) << VAR_BITS, nt)
+    sd = torch.clamp(isqrt_torch(w + attrs["eps"]), min=1)
+    z = divide_torch(c << VAR_BITS, sd)
+    acc = z * g.to(torch.int64) + b
+    m = torch.tensor(attrs["m"], dtype=torch.int64, device=c.device)
+    k = torch.tensor(attrs["shift"], dtype=torch.int64, device=c.device)
+    return requantize_torch(acc, m, k)
+
+
 class LayerNormalization(ExactOp):
     op_type = "LayerNormalization"
 
@@ -59,19 +85,28 @@ class LayerNormalization(ExactOp):
         y_scale = lw.out_scale(node)
         g, b, m, k = affine_constants(gamma, beta, lambda s_g: s_g * 2.0**-NORM_BITS, y_scale, node, lw)
         eps = min(int(round(float(lw.attr(node, "epsilon", 1e-5)) / x.scale**2 * 2.0**VAR_BITS)), EPS_CAP)
-        ins = [x.index, lw.add_constant(f"{node.name}:g", g).index, lw.add_constant(f"{node.name}:b", b).index]
-        lw.emit(node, ins, x.shape, y_scale, {"axis": axis, "eps": eps, "m": m, "shift": k})
+        g, b = lw.add_constant(f"{node.name}:g", g).index, lw.add_constant(f"{node.name}:b", b).index
+        rows = int(np.prod(x.shape[:axis], dtype=np.int64))
+        block = norm_block(n, rows)
+        if block >= n:
+            lw.emit(node, [x.index, g, b], x.shape, y_scale, {"axis": axis, "eps": eps, "m": m, "shift": k})
+            return
+        # a row too long for one step's proof: its sums in blocks, then each element from them
+        stats = lw.add_constant(f"{node.name}:stats", np.zeros(tuple(x.shape[:axis]) + (2, 4), dtype=np.int16))
+        out = node.output[0]
+        for k0 in range(0, n, block):
+            k1 = min(n, k0 + block)
+            stats = lw.emit(node, [x.index, stats.index], tuple(x.shape[:axis]) + (2, 4), 1.0, {"k0": k0, "k1": k1},
+                            op="LayerNormStats", output=f"{out}:stats{k0}")
+        lw.emit(node, [x.index, stats.index, g, b], x.shape, y_scale, {"eps": eps, "m": m, "shift": k}, op="LayerNormApply",
+                output=out)
 
     def numpy(self, ins, attrs):
         x, g, b = ins
         n = g.size
         c = x.reshape(-1, n).astype(np.int64)
         c -= divide_np(c.sum(axis=1, keepdims=True), n)
-        v = (c * c).sum(axis=1, keepdims=True)
-        w = ((v // n) << VAR_BITS) + divide_np((v % n) << VAR_BITS, n)
-        sd = np.maximum(isqrt_np(w + attrs["eps"]), 1)
-        z = divide_np(c << VAR_BITS, sd)
-        return requantize_np(z * g.astype(np.int64) + b, attrs["m"], attrs["shift"]).reshape(x.shape)
+        return normalize_np(c, (c * c).sum(axis=1, keepdims=True), n, g, b, attrs).reshape(x.shape)
 
     def torch(self, ins, attrs):
         import torch
@@ -80,15 +115,7 @@ class LayerNormalization(ExactOp):
         n = g.numel()
         c = x.reshape(-1, n).to(torch.int64)
         c = c - divide_torch(c.sum(dim=1, keepdim=True), torch.tensor(n, dtype=torch.int64, device=c.device))
-        v = (c * c).sum(dim=1, keepdim=True)
-        nt = torch.tensor(n, dtype=torch.int64, device=c.device)
-        w = (torch.div(v, n, rounding_mode="floor") << VAR_BITS) + divide_torch(torch.remainder(v, n) << VAR_BITS, nt)
-        sd = torch.clamp(isqrt_torch(w + attrs["eps"]), min=1)
-        z = divide_torch(c << VAR_BITS, sd)
-        acc = z * g.to(torch.int64) + b
-        m = torch.tensor(attrs["m"], dtype=torch.int64, device=c.device)
-        k = torch.tensor(attrs["shift"], dtype=torch.int64, device=c.device)
-        return requantize_torch(acc, m, k).reshape(x.shape)
+        return normalize_torch(c, (c * c).sum(dim=1, keepdim=True), n, g, b, attrs).reshape(x.shape)
 
     def reads(self, node, ins, out_shape, index):
         """The element's row, and its position's g and b."""

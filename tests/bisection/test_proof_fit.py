@@ -190,3 +190,45 @@ def test_gpt2Tiny_lieAtEveryOpType_liarLoses(op, step):
         r = dispute.run(program, x_q, "wrong-output", step, side)
         assert r.winner == ("challenger" if side == "defender" else "defender"), (op, side, r.reason)
         assert r.disputed_step == step and r.moves <= r.max_moves
+
+
+# ---------------------------------------------------------------- LayerNormalization rows of any width
+
+def _layernorm(width, rows, seed):
+    rng = np.random.default_rng(seed)
+    inits = {"g": rng.standard_normal(width).astype(np.float32), "b": rng.standard_normal(width).astype(np.float32)}
+    proto = graph([helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1)], (1, rows, width), inits)
+    m = Model(proto, "layernorm")
+    samples = rng.standard_normal((4, rows, width)).astype(np.float32)
+    m.calibrate(samples)
+    return m.program((1, rows, width)), m.quantize_input(samples[:1])
+
+
+@pytest.mark.parametrize("width", [4096, 8192])
+def test_layerNorm_atGptJAndWiderWidths_everyStepFits(width):
+    """GPT-J is 4096 wide: its LayerNormalization rows lower to LayerNormStats blocks and a
+    LayerNormApply, each inside the bounds (one step over the row would cost about 1.3M gas)."""
+    program, _ = _layernorm(width, 3, 0)
+    ops = [nd.op for nd in program.nodes]
+    assert ops[-1] == "LayerNormApply" and set(ops[:-1]) == {"LayerNormStats"}
+    assert len(ops) == -(-width // proof_cost.norm_block(width, 3)) + 1
+    for c in program_costs(program):
+        assert c.tx_bytes <= proof_cost.TARGET_BYTES and c.gas <= proof_cost.TARGET_GAS, c
+    assert proof_cost.norm_cost(width, 3, width)[0] > GAS_BOUND  # what the split avoids
+
+
+@settings(max_examples=6, deadline=None)
+@given(width=st.integers(2600, 9000), rows=st.integers(1, 3), seed=st.integers(0, 2**16), wide=st.booleans())
+def test_blockedLayerNorm_bitIdenticalToOneStep(width, rows, seed, wide):
+    program, x_q = _layernorm(width, rows, seed)
+    assert program.nodes[-1].op == "LayerNormApply"
+    if wide:
+        x_q = np.random.default_rng(seed).integers(-32768, 32768, x_q.shape).astype(np.int16)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(proof_cost, "TARGET_GAS", 10**12)
+        mp.setattr(proof_cost, "TARGET_BYTES", 10**12)
+        whole, _ = _layernorm(width, rows, seed)
+    assert [nd.op for nd in whole.nodes] == ["LayerNormalization"]
+    want = whole.run(x_q, "numpy")[0]
+    for backend in ("numpy", "torch"):
+        assert np.array_equal(program.run(x_q, backend)[0], want)

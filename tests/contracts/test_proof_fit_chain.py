@@ -1,8 +1,9 @@
 """Every one-step proof fits a real chain (runtime/proof_cost.py), on chain.
 
 Embedded chain: disputes at a representative subset of gpt2-tiny's op types (the lie at a step of that
-op, the liar loses, chain and memory agree, every transaction inside the bounds) and at the steps of a
-blocked reduction (GemmBlock, Requantize). A proof the chain refuses is a named ProofRefused that the
+op, the liar loses, chain and memory agree, every transaction inside the bounds), at the steps of a
+blocked reduction (GemmBlock, Requantize) and of a 4096-wide LayerNormalization (LayerNormStats,
+LayerNormApply). A proof the chain refuses is a named ProofRefused that the
 honest player reports, never a silent timeout. Real size (TRIBUNAL_REALSIZE=1): GPT-2 124M with a lie at
 the lm_head step, disputed on anvil.
 """
@@ -87,6 +88,24 @@ def blocked_case():
 def test_blockedReduction_lieAtBlockStep_liarLosesOnChain(embedded, op, side):  # noqa: F811
     program, x_q = blocked_case()
     assert [n.op for n in program.nodes] == ["GemmBlock"] * 3 + ["Requantize"]
+    k = max(n.index + 1 for n in program.nodes if n.op == op)
+    prover = Recording()
+    r = dispute.run(program, x_q, "wrong-output", k, side, arbiter=ChainArbiter(embedded, prover=prover))
+    assert r.winner == ("challenger" if side == "defender" else "defender"), r.reason
+    check_bounds(r, prover)
+
+
+def layernorm_case(width: int = 4096):
+    from tests.bisection.test_proof_fit import _layernorm
+
+    return _layernorm(width, 2, 5)
+
+
+@pytest.mark.parametrize("op,side", [("LayerNormStats", "defender"), ("LayerNormApply", "challenger")])
+def test_wideLayerNorm_lieAtItsSteps_liarLosesOnChain(embedded, op, side):  # noqa: F811
+    """GPT-J's 4096-wide LayerNormalization: a lie at a block of its sums or at the apply step loses."""
+    program, x_q = layernorm_case()
+    assert [n.op for n in program.nodes] == ["LayerNormStats"] * 4 + ["LayerNormApply"]
     k = max(n.index + 1 for n in program.nodes if n.op == op)
     prover = Recording()
     r = dispute.run(program, x_q, "wrong-output", k, side, arbiter=ChainArbiter(embedded, prover=prover))
