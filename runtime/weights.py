@@ -64,11 +64,14 @@ def tensor_array(t: onnx.TensorProto, base_dir: Path | None) -> np.ndarray:
     return numpy_helper.to_array(t, base_dir=str(base_dir))
 
 
-def fingerprint(path: Path, model: onnx.ModelProto) -> str:
+def fingerprint(path: Path | None, model: onnx.ModelProto) -> str:
     """A hex digest naming this model file and its data files as they are now: the ONNX file's bytes
-    (the graph, without the external data) and each data file's name, size and modification time."""
+    (the graph, without the external data) and each data file's name, size and modification time; a
+    model held only in memory (no path) by its serialized bytes."""
     import hashlib
 
+    if path is None:
+        return hashlib.sha256(model.SerializeToString()).hexdigest()
     h = hashlib.sha256(Path(path).read_bytes())
     for f in external_files(model, Path(path).parent):
         st = f.stat()
