@@ -1,4 +1,5 @@
-"""A prompt served in every mode on the embedded chain: the verdict carries the honest token ids and
+"""A prompt served in every mode on the embedded chain and on anvil (started here, on a free loopback
+port; a three-token completion keeps it fast): the verdict carries the honest token ids and
 text; a lying brain majority wins in brain and is overturned in hybrid; a submitter that changes a
 token loses its opML game. The CLI refuses bad generation input before deploying anything."""
 from __future__ import annotations
@@ -11,14 +12,17 @@ from verifiers.cli import main
 PROMPT, N = "def add(a, b):", 3
 
 
-@pytest.fixture(scope="module")
-def tribunal():
-    with Tribunal.connect("embedded", committee=3) as t:
+CHAINS = ["embedded", pytest.param("anvil", marks=[pytest.mark.anvil, pytest.mark.slow])]
+
+
+@pytest.fixture(scope="module", params=CHAINS)
+def tribunal(request):
+    with Tribunal.connect(request.param, committee=3) as t:
         yield t
 
 
 @pytest.fixture(scope="module")
-def honest(tribunal, hf_dirs):
+def honest(hf_dirs):
     from runtime.generation.generator import Generator
 
     g = Generator.load(hf_dirs["gpt2"])
