@@ -77,3 +77,25 @@ def test_cli_infer_badPrompt_oneLine_exit2_nothingDeployed(hf_dirs, capsys, monk
 def test_cli_infer_promptWithoutTokenizer_oneLine_exit2(hf_dirs, capsys):
     assert main(["infer", str(hf_dirs["bare"]), "--prompt", "hello"]) == 2
     assert "no tokenizer" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_brain_fastProfile_votesOnTokenIds_verdictCarriesTheFastText(tribunal, hf_dirs):
+    """A float model's generation is voted on by TOKEN_IDS: sha256 of its ids as big-endian uint32s."""
+    import hashlib
+
+    from runtime.generation.generator import Generator
+
+    g = Generator.load(hf_dirs["gpt2"])
+    gen = g.generate(g.request(PROMPT, max_new_tokens=N), "fast")
+    want = "0x" + hashlib.sha256(b"".join(int(i).to_bytes(4, "big") for i in gen.ids)).hexdigest()
+    tribunal.set_cheats()
+    v = tribunal.infer(str(hf_dirs["gpt2"]) + "@fast", prompt=PROMPT, max_new_tokens=N, mode="brain").wait()
+    assert v.status == "final" and v.output == {"ids": gen.ids, "text": gen.text}, (v.status, v.reason)
+    assert v.evidence["result_kind"] == "TOKEN_IDS" and v.evidence["result"] == want
+    tribunal.set_cheats(liars=2)
+    try:
+        lied = tribunal.infer(str(hf_dirs["gpt2"]) + "@fast", prompt=PROMPT, max_new_tokens=N, mode="brain").wait()
+    finally:
+        tribunal.set_cheats()
+    assert lied.status == "final" and lied.wrong_answer and lied.evidence["result"] != want
