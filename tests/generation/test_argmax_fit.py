@@ -1,5 +1,5 @@
 """The one-step proof of ArgMax over GPT-2's 50257-token vocabulary must fit a real chain (a transaction
-under 128 KB, gas far under a block). Measured: it does not yet (141,764 bytes of calldata, 22.8M gas
+under 128 KB, gas far under a block). Measured: it does not yet (141,636 bytes of calldata, 22.8M gas
 modeled: every one of the 50257 logits is read by the one output element). The fix is a two-stage
 ArgMax (block maxima, then the max of maxima), each stage reading about sqrt(50257) elements; strict
 xfail so the fix flips it."""
