@@ -504,7 +504,7 @@ class ResultKindNotBound(ContractRevert):
 
 
 class ResultKindUnsupported(ContractRevert):
-    """Raised when a request asks a result kind that no member computes (TOKEN_IDS until generation, or an unknown one), or a kind is bound that needs no binding."""
+    """Raised when a request asks a result kind that no member computes (an unknown one), or a kind is bound that needs no binding."""
 
     template = 'result kind {resultKind} is not computed by any member'
 

@@ -68,6 +68,13 @@ class Model:
     _programs: dict = field(default_factory=dict, repr=False)
     _sessions: dict = field(default_factory=dict, repr=False)
     _float_programs: dict = field(default_factory=dict, repr=False)
+    bound: dict = field(default_factory=dict, repr=False)  # inputs bound at load (runtime.bound_inputs)
+
+    def __post_init__(self):
+        from .bound_inputs import bind_constant_inputs
+
+        self.proto, bound = bind_constant_inputs(self.proto)
+        self.bound = {**self.bound, **bound}
 
     # ---- loading
     @classmethod
@@ -129,7 +136,12 @@ class Model:
                 # a model with external data loads from its path: onnxruntime finds the data beside it
                 src = str(self.source.resolve()) if self.external and self.source else self.proto.SerializeToString()
                 self._sessions[device] = session(src, device)
-            return self._sessions[device].run(None, {self.spec.name: x})
+            extra = {}
+            if self.bound and self.external and self.source:  # the session reads the original file
+                from .bound_inputs import feeds
+
+                extra = feeds(self.bound, x)
+            return self._sessions[device].run(None, {self.spec.name: x, **extra})
         except TribunalError:
             raise
         except Exception as e:  # noqa: BLE001 - onnxruntime's errors (an id out of range, say): one line

@@ -81,8 +81,14 @@ class ModelEntry:
         p, w = self.roots
         return hashlib.sha256(p + w).digest()
 
+    KINDS = (ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX)  # the result kinds a member computes for this entry
+
     def default_kind(self) -> ResultKind:
         return ResultKind.OUTPUT_ROOT if self.exact else ResultKind.ARGMAX
+
+    def computes(self, kind: int) -> bool:
+        """Whether an honest member computes result kind `kind` for this model (else it declines it)."""
+        return int(kind) in self.KINDS
 
     # ---- requests
     def check(self, x) -> np.ndarray:

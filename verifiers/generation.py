@@ -83,6 +83,8 @@ class GenerationEntry(ModelEntry):
     (runtime.generation), so every mode serves it like any model; what a person reads of a settled
     answer is the token ids and the decoded text."""
 
+    KINDS = (ResultKind.OUTPUT_ROOT, ResultKind.TOKEN_IDS)
+
     def __init__(self, name: str, generator, model, exact: bool):
         super().__init__(name, model, exact)
         self.generator = generator
@@ -104,18 +106,38 @@ class GenerationEntry(ModelEntry):
             ids = ids[:ids.index(g.hf.eos) + 1]
         return {"ids": ids, "text": g.decode(ids)}
 
+    def default_kind(self) -> ResultKind:
+        """An exact generation settles its output root; a fast (float) one its TOKEN_IDS in brain."""
+        return ResultKind.OUTPUT_ROOT if self.exact else ResultKind.TOKEN_IDS
+
     def honest(self, x, kind: ResultKind):
-        if kind == ResultKind.OUTPUT_ROOT:
-            key = (kind, hashlib.sha256(self.encode(x, kind)).digest())
-            if key not in self._honest:
-                ids, root = self.tokens(x)
-                self._honest[key] = (root, self.answer(ids))
-            return self._honest[key]
-        raise TribunalError(f"result kind {kind.name} is not served for generation here (output_root)")
+        """(the 32 bytes an honest member votes on, {"ids", "text"}): the output root, or for TOKEN_IDS
+        sha256 of the generated ids (up to and including an end-of-sequence token) as big-endian uint32s."""
+        if kind not in self.KINDS:
+            raise TribunalError(f"result kind {ResultKind(kind).name} is not served for generation "
+                                f"(output_root or token_ids)")
+        key = (kind, hashlib.sha256(self.encode(x, kind)).digest())
+        if key not in self._honest:
+            ids, root = self.tokens(x)
+            answer = self.answer(ids)
+            if kind == ResultKind.TOKEN_IDS:
+                root = token_ids_hash(answer["ids"])
+            self._honest[key] = (root, answer)
+        return self._honest[key]
+
+    def result(self, data: bytes, kind: ResultKind) -> bytes:
+        if kind == ResultKind.TOKEN_IDS:
+            return self.honest(self.decode(data, kind), kind)[0]
+        return super().result(data, kind)
 
     def read(self, result: bytes, kind: ResultKind, x):
         honest, answer = self.honest(x, kind)
         return answer if bytes(result) == honest else None
+
+
+def token_ids_hash(ids) -> bytes:
+    """A TOKEN_IDS result (contracts/README.md, Result kinds): sha256 of the ids, each a big-endian uint32."""
+    return hashlib.sha256(b"".join(int(i).to_bytes(4, "big") for i in ids)).digest()
 
 
 def generation_entry(catalog, model: str, prompt: str | None = None, ids=None, max_new_tokens: int = 16,

@@ -293,9 +293,11 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         nodes.settle{value: r.fee}(id, 0, 0, 0, r.requester);
     }
 
-    /// Result kinds a request may ask: what members compute. TOKEN_IDS waits for generation (issue 18).
+    /// Result kinds a request may ask: what members compute. TOKEN_IDS (sha256 of a generation's token ids)
+    /// is a commitment a committee votes on like an output root: honest members of a generation model agree
+    /// on it bit for bit (greedy or seeded choice); for any other model they decline it (DECLINE_KIND).
     function _checkKind(uint8 kind) private view {
-        if (kind == KIND_OUTPUT_ROOT || kind == KIND_ARGMAX) return;
+        if (kind == KIND_OUTPUT_ROOT || kind == KIND_ARGMAX || kind == KIND_TOKEN_IDS) return;
         // INVARIANT: a kind that only a bound contract gives meaning to comes from that contract.
         if (kind == KIND_RAW || kind == KIND_NODE_CHECK) {
             if (boundKinds[msg.sender] & (1 << kind) == 0) revert ResultKindNotBound(kind, msg.sender);

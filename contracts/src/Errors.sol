@@ -121,8 +121,8 @@ error RevealWindowOpen(uint256 requestId, uint256 deadline);
 /// @dev Raised when a member that declined a request commits to it or declines it again.
 error AlreadyDeclined(uint256 requestId, address member);
 /// @notice result kind {resultKind} is not computed by any member
-/// @dev Raised when a request asks a result kind that no member computes (TOKEN_IDS until generation, or an unknown
-/// one), or a kind is bound that needs no binding.
+/// @dev Raised when a request asks a result kind that no member computes (an unknown one), or a kind is bound that
+/// needs no binding.
 error ResultKindUnsupported(uint8 resultKind);
 /// @notice result kind {resultKind} is not bound to caller {caller}
 /// @dev Raised when a request asks RAW or NODE_CHECK from a caller Brain's deployer did not bind to that kind (only

@@ -126,11 +126,10 @@ class TestRefusals:
         refused(driver, rid, E.CommitWindowClosed, lambda: driver.s.brain.decline(rid, 0, sender=members[2]))
 
     @pytest.mark.parametrize("kind, error", [
-        (ResultKind.TOKEN_IDS, E.ResultKindUnsupported),  # until generation exists (issue 18)
         (7, E.ResultKindUnsupported),
         (ResultKind.RAW, E.ResultKindNotBound),  # only a hybrid court asks RAW
         (ResultKind.NODE_CHECK, E.ResultKindNotBound),  # only a node jury asks NODE_CHECK
-    ], ids=["token-ids", "unknown", "raw", "node-check"])
+    ], ids=["unknown", "raw", "node-check"])
     def test_request_resultKindNotComputed_refused(self, driver: Driver, model_id, kind, error):
         before = (driver.s.brain.next_request_id(), driver.s.brain.queue_length(), driver.chain.balance(
             driver.s.nodes.address))
@@ -141,6 +140,15 @@ class TestRefusals:
                                            result_kind=kind)
         assert (driver.s.brain.next_request_id(), driver.s.brain.queue_length(),
                 driver.chain.balance(driver.s.nodes.address)) == before
+
+    @pytest.mark.parametrize("kind", [ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX, ResultKind.TOKEN_IDS])
+    def test_request_kindMembersCompute_queuedFromAnyone(self, driver: Driver, model_id, kind):
+        """TOKEN_IDS is voted on like a root (a generation's ids hash); members decline it for a model that
+        does not generate (tests/verifiers/test_agent_fuzz.py), so the chain need not know which does."""
+        before = driver.s.brain.queue_length()
+        data = b"x" if kind != ResultKind.OUTPUT_ROOT else b"\x00" * driver.s.models.input_bytes_of(model_id)
+        driver.s.brain.request(model_id, data or b"x", fee=FEE, sender=driver.user, result_kind=kind)
+        assert driver.s.brain.queue_length() == before + 1
 
     def test_bindKind_onlyDeployer_onlyBoundKinds(self, driver: Driver, model_id):
         user = driver.user

@@ -1,4 +1,5 @@
-"""A prompt served in every mode on the embedded chain: the verdict carries the honest token ids and
+"""A prompt served in every mode on the embedded chain and on anvil (started here, on a free loopback
+port; a three-token completion keeps it fast): the verdict carries the honest token ids and
 text; a lying brain majority wins in brain and is overturned in hybrid; a submitter that changes a
 token loses its opML game. The CLI refuses bad generation input before deploying anything."""
 from __future__ import annotations
@@ -11,14 +12,17 @@ from verifiers.cli import main
 PROMPT, N = "def add(a, b):", 3
 
 
-@pytest.fixture(scope="module")
-def tribunal():
-    with Tribunal.connect("embedded", committee=3) as t:
+CHAINS = ["embedded", pytest.param("anvil", marks=[pytest.mark.anvil, pytest.mark.slow])]
+
+
+@pytest.fixture(scope="module", params=CHAINS)
+def tribunal(request):
+    with Tribunal.connect(request.param, committee=3) as t:
         yield t
 
 
 @pytest.fixture(scope="module")
-def honest(tribunal, hf_dirs):
+def honest(hf_dirs):
     from runtime.generation.generator import Generator
 
     g = Generator.load(hf_dirs["gpt2"])
@@ -73,3 +77,25 @@ def test_cli_infer_badPrompt_oneLine_exit2_nothingDeployed(hf_dirs, capsys, monk
 def test_cli_infer_promptWithoutTokenizer_oneLine_exit2(hf_dirs, capsys):
     assert main(["infer", str(hf_dirs["bare"]), "--prompt", "hello"]) == 2
     assert "no tokenizer" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_brain_fastProfile_votesOnTokenIds_verdictCarriesTheFastText(tribunal, hf_dirs):
+    """A float model's generation is voted on by TOKEN_IDS: sha256 of its ids as big-endian uint32s."""
+    import hashlib
+
+    from runtime.generation.generator import Generator
+
+    g = Generator.load(hf_dirs["gpt2"])
+    gen = g.generate(g.request(PROMPT, max_new_tokens=N), "fast")
+    want = "0x" + hashlib.sha256(b"".join(int(i).to_bytes(4, "big") for i in gen.ids)).hexdigest()
+    tribunal.set_cheats()
+    v = tribunal.infer(str(hf_dirs["gpt2"]) + "@fast", prompt=PROMPT, max_new_tokens=N, mode="brain").wait()
+    assert v.status == "final" and v.output == {"ids": gen.ids, "text": gen.text}, (v.status, v.reason)
+    assert v.evidence["result_kind"] == "TOKEN_IDS" and v.evidence["result"] == want
+    tribunal.set_cheats(liars=2)
+    try:
+        lied = tribunal.infer(str(hf_dirs["gpt2"]) + "@fast", prompt=PROMPT, max_new_tokens=N, mode="brain").wait()
+    finally:
+        tribunal.set_cheats()
+    assert lied.status == "final" and lied.wrong_answer and lied.evidence["result"] != want

@@ -141,8 +141,18 @@ def slashed_rounds(t, since: int) -> set[int]:
 FINDING_2 = {
     "three-byte input": lambda a, e, x: a.brain("held", b"\x01\x02\x03", ResultKind.OUTPUT_ROOT),
     "unknown result kind": lambda a, e, x: a.brain("held", e.encode(x, ResultKind.OUTPUT_ROOT), 77),
+    # queued since generation exists (Brain accepts TOKEN_IDS); a classifier's members decline it (KIND)
     "token ids": lambda a, e, x: a.brain("held", e.encode(x, ResultKind.ARGMAX), ResultKind.TOKEN_IDS),
 }
+
+
+def test_member_tokenIdsOfAModelThatDoesNotGenerate_declinedAsKind(roomy, sample):
+    with reverted(roomy) as t:
+        a = Attacker(t)
+        FINDING_2["token ids"](a, t.model(MODEL), sample)
+        serve_honestly(t, sample, modes=("brain",))
+        refused = [e["refused"] for ag in t.scheduler.agents for e in ag.log if "refused" in e]
+        assert refused and all(r.endswith("(KIND)") for r in refused), refused
 
 
 @pytest.mark.parametrize("junk", FINDING_2.values(), ids=FINDING_2.keys())

@@ -31,7 +31,7 @@ from verifiers.agents.base import Agent
 from verifiers.agents.juror import flipped, verdict
 
 CHEATS = ("honest", "wrong-output", "no-reveal", "copy", "late", "wrong-verdict")
-COMPUTED = (ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX, ResultKind.NODE_CHECK)  # what `_honest` computes
+COMPUTED = (ResultKind.OUTPUT_ROOT, ResultKind.ARGMAX, ResultKind.TOKEN_IDS, ResultKind.NODE_CHECK)  # `_honest`'s
 
 
 class Member(Agent):
@@ -144,7 +144,9 @@ class Member(Agent):
         """The honest vote, or None with the reason this node cannot serve the request in `_cannot`."""
         entry = self.catalog.by_id(info.model_id)
         posted = self.recent(self.d.brain.address, ev.InputPosted, key=rid)
-        if entry is None or not posted or int(info.result_kind) not in COMPUTED:
+        kind_served = int(info.result_kind) in COMPUTED and (int(info.result_kind) == ResultKind.NODE_CHECK
+                                                             or entry is None or entry.computes(info.result_kind))
+        if entry is None or not posted or not kind_served:
             why = DeclineReason.MODEL if entry is None else DeclineReason.INPUT if not posted else DeclineReason.KIND
             return self._decline(rid, why, "unknown model, no input on chain, or a kind it does not compute")
         data, kind = posted[0].event.input, ResultKind(int(info.result_kind))

@@ -60,8 +60,8 @@ class Auto(Mode):
         sub = modes.get(name)
         opts = {k: v for k, v in req.options.items() if k in sub.options}
         kind = req.kind
-        if not req.model.exact:  # what the chosen mode settles on a float model: its root, or else the top-1
-            kind = ResultKind.OUTPUT_ROOT if sub.float_roots else ResultKind.ARGMAX
+        if not req.model.exact:  # what the chosen mode settles on a float model: its root, or else its own kind
+            kind = ResultKind.OUTPUT_ROOT if sub.float_roots else req.model.default_kind()
         return sub, Request(req.model, req.x, name, req.fee, req.deadline_blocks, req.value_at_risk, kind, opts), why
 
     def check(self, t, req: Request) -> None:
