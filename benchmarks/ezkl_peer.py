@@ -193,9 +193,15 @@ def stage(name: str, d: Path, seconds: float, memory_mib: float) -> dict:
             p.wait()
             raise
     wall = time.perf_counter() - t0
+    path = d / f"stage-{name}.json"
+    if not exceeded and path.exists():
+        # a stage quicker than the sampling above: its own peak (ru_maxrss) still counts against the budget
+        peak = max(peak, float(json.loads(path.read_text()).get("peak_mib", 0.0)))
+        if peak > memory_mib:
+            exceeded = "memory"
+            path.unlink()
     if exceeded:
         return {"stage": name, "exceeded": exceeded, "seconds": wall, "peak_mib": peak}
-    path = d / f"stage-{name}.json"
     if not path.exists():
         tail = (d / f"stage-{name}.log").read_text(errors="replace")[-300:]
         return {"stage": name, "error": f"the stage's process ended with status {p.returncode}: {tail}",

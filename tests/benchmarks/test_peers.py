@@ -81,5 +81,6 @@ def test_without_the_peer_the_scenario_is_left_out_with_a_reason(monkeypatch, ca
 @pytest.mark.parametrize("seconds, memory_mib, exceeded", [(0.0, 1e9, "time"), (60.0, 1.0, "memory")])
 def test_a_stage_past_its_budget_is_stopped_and_reported(tmp_path, seconds, memory_mib, exceeded):
     r = ezkl_peer.stage("srs", tmp_path, seconds, memory_mib)
-    assert r["exceeded"] == exceeded and r["stage"] == "srs"
-    assert not (tmp_path / "stage-srs.json").exists()  # stopped before it finished
+    assert r.get("exceeded") == exceeded and r["stage"] == "srs", r
+    if exceeded == "time":  # stopped before it finished; a stage quicker than the memory sampling is judged
+        assert not (tmp_path / "stage-srs.json").exists()  # by its own reported peak after it ends
