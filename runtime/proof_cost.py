@@ -139,19 +139,24 @@ def dense_cost(k: int, n: int, rows: int, blocked: bool) -> tuple[int, int]:
     return gas("GemmBlock", b, sum(c for c, _ in inputs), 2 * k + 6), (b + STEP_ARGS).size
 
 
-def dense_block(k: int, n: int, rows: int) -> int:
-    """The longest block of a k-long dense reduction one step may take: k itself when the whole row
-    fits TARGET_GAS and TARGET_BYTES, else the largest multiple of 512 that does."""
-    def fits(kb: int) -> bool:
-        g, b = dense_cost(kb, n, rows, kb < k)
+def _largest_block(n: int, cost) -> int:
+    """n when one step over all n fits TARGET_GAS and TARGET_BYTES, else the largest multiple of 512
+    whose step fits (at least 512); `cost(block)` is (modeled gas, transaction bytes)."""
+    def fits(block: int) -> bool:
+        g, b = cost(block)
         return g <= TARGET_GAS and b <= TARGET_BYTES
 
-    if fits(k):
-        return k
+    if fits(n):
+        return n
     block = 512
-    while block + 512 < k and fits(block + 512):
+    while block + 512 < n and fits(block + 512):
         block += 512
     return block
+
+
+def dense_block(k: int, n: int, rows: int) -> int:
+    """The longest block of a k-long dense reduction one step may take (`_largest_block`)."""
+    return _largest_block(k, lambda kb: dense_cost(kb, n, rows, kb < k))
 
 
 def blocks_bound(k: int, block: int) -> int:
@@ -172,16 +177,6 @@ def norm_cost(n: int, rows: int, block: int) -> tuple[int, int]:
 
 
 def norm_block(n: int, rows: int) -> int:
-    """The longest block of a LayerNormalization row of n one step may read: n itself when the whole
-    row fits TARGET_GAS and TARGET_BYTES, else the largest multiple of 512 that does (the row then
-    takes ceil(n / block) LayerNormStats steps and one LayerNormApply)."""
-    def fits(kb: int) -> bool:
-        g, b = norm_cost(n, rows, kb)
-        return g <= TARGET_GAS and b <= TARGET_BYTES
-
-    if fits(n):
-        return n
-    block = 512
-    while block + 512 < n and fits(block + 512):
-        block += 512
-    return block
+    """The longest block of a LayerNormalization row of n one step may read (`_largest_block`; the row
+    then takes ceil(n / block) LayerNormStats steps and one LayerNormApply)."""
+    return _largest_block(n, lambda kb: norm_cost(n, rows, kb))
