@@ -7,11 +7,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from eth_account.signers.local import LocalAccount
 
 from contracts.bindings import Brain, ExampleConsumer, ModelRegistry, NodeRegistry, ResultKind, SinglePhaseBrain
 from contracts.chain.base import Chain
+
+if TYPE_CHECKING:  # for annotations only; the deploy functions import these where they use them
+    from contracts.bindings.hybrid import HybridConfig, HybridCourt
+    from contracts.bindings.jury import NodeJury
+    from contracts.bindings.opml import OpmlConfig, OpmlGame, OpmlModels
+    from contracts.bindings.training import Training, TrainingConfig
 
 ETHER = 10**18
 # The default treasury: an address nobody holds a key to, so forfeited stake and fees are burned.
