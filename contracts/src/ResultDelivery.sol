@@ -31,6 +31,13 @@ abstract contract ResultDelivery is IResultDelivery {
 
     function _deliver(uint256 requestId, address consumer, uint256 callbackGas, bytes32 result) internal {
         if (consumer == address(0)) return;
+        // INVARIANT: a consumer whose code is gone (created and destroyed in its request's transaction, EIP-6780)
+        // is a failed callback: a `try` call to an address without code reverts in the caller, uncaught, so every
+        // settlement of the round would revert and the committee's stake stay locked for good.
+        if (consumer.code.length == 0) {
+            emit CallbackExecuted(requestId, consumer, false);
+            return;
+        }
         uint256 needed = callbackGas + callbackGas / 63 + 10_000;
         // INVARIANT: whoever sends this transaction cannot starve the callback of its gas (EIP-150).
         if (gasleft() < needed) revert InsufficientGasForCallback(requestId, gasleft(), needed);

@@ -1,0 +1,2 @@
+"""The contract fixtures (one deployed system per worker, a snapshot per test) shared with tests/contracts."""
+from tests.contracts.conftest import deployed, model_id, system  # noqa: F401 - pytest fixtures
