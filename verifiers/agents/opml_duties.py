@@ -9,6 +9,8 @@ the last reveal is re-read from the chain's logs, as a restarted agent would.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+
 import numpy as np
 
 from bisection.errors import UnknownStrategy
@@ -27,6 +29,11 @@ from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable, UnknownChea
 from verifiers.views import CLAIM_FINAL, CLAIM_PENDING, CLAIM_REJECTED, OpmlState, read_state
 
 GAME_STRATEGIES = STRATEGIES  # every dispute-game strategy of the library
+# Caches are bounded (least recently used out): a trace holds every value its program computed, so one kept per
+# claim ever seen let anyone grow every watcher's memory without bound with honest claims (bond refunded).
+MAX_PLAYERS = 32  # players (each with its traces) of games, requests and claims in play
+MAX_ROOTS = 4096  # S_N of inputs already checked (32 bytes each): a claim that matches needs no trace kept
+MAX_INPUTS = 1024  # (entry, x_q) of claims, read from their ClaimInput events
 
 class OpmlAgent(Agent):
     """An agent that plays opML games: the submitter (defender) and the watcher (challenger) derive from it."""
@@ -38,8 +45,9 @@ class OpmlAgent(Agent):
         if self.bond < min_bond:
             raise BondBelowMinimum(f"the {self.role}'s bond {self.bond} wei is below the game's minimum {min_bond} wei")
         self.arbiter = ChainArbiter(self.d.opml, accounts={self.name: self.account})
-        self._players: dict[tuple, Player] = {}
-        self._inputs: dict[tuple, tuple] = {}  # (claim's tx hash, claim id) -> (entry, x_q): a cache of chain reads
+        self._players: OrderedDict[tuple, Player] = OrderedDict()
+        self._roots: OrderedDict[tuple, bytes] = OrderedDict()  # player key -> its S_N
+        self._inputs: OrderedDict[tuple, tuple] = OrderedDict()  # (claim's tx hash, claim id) -> (entry, x_q): chain reads
 
     @classmethod
     def accepts(cls, cheat) -> bool:
@@ -64,16 +72,34 @@ class OpmlAgent(Agent):
             return c if c in GAME_STRATEGIES else "honest"
         return resolve(c)
 
+    def _key(self, entry, x_q: np.ndarray, strategy) -> tuple:
+        return entry.model_id, hashlib.sha256(x_q.tobytes()).digest(), name_of(strategy)
+
+    def _make(self, entry, x_q: np.ndarray, strategy) -> Player:
+        program = entry.program
+        self.arbiter._programs[entry.model_id] = program
+        honest = compute(program, x_q)
+        at = max(1, program.steps // 2)
+        return make_player(self.name, program, x_q, strategy, at, honest=honest)
+
     def player(self, entry, x_q: np.ndarray, strategy: Strategy | str | None = None) -> Player:
         strategy = strategy or self.strategy
-        key = (entry.model_id, hashlib.sha256(x_q.tobytes()).digest(), name_of(strategy))
+        key = self._key(entry, x_q, strategy)
         if key not in self._players:
-            program = entry.program
-            self.arbiter._programs[entry.model_id] = program
-            honest = compute(program, x_q)
-            at = max(1, program.steps // 2)
-            self._players[key] = make_player(self.name, program, x_q, strategy, at, honest=honest)
+            self._players[key] = self._make(entry, x_q, strategy)
+        _used(self._players, key, MAX_PLAYERS)
         return self._players[key]
+
+    def final_root(self, entry, x_q: np.ndarray) -> bytes:
+        """S_N of this agent's trace on x_q: the trace is kept only while a game or request needs it (`player`);
+        checking a claim that matches it keeps 32 bytes."""
+        key = self._key(entry, x_q, self.strategy)
+        if key in self._players:
+            return self._players[key].root_for(entry.program.steps)
+        if key not in self._roots:
+            self._roots[key] = self._make(entry, x_q, self.strategy).root_for(entry.program.steps)
+        _used(self._roots, key, MAX_ROOTS)
+        return self._roots[key]
 
     def claim_input(self, claim_id: int, seen) -> tuple | None:
         """(entry, x_q) of a claim, from its ClaimInput event (emitted with ClaimSubmitted by the same
@@ -100,6 +126,7 @@ class OpmlAgent(Agent):
             if tensor_bytes(np.asarray(x_q)) != data:
                 raise ClaimInputUnreadable(f"claim {claim_id}: its input bytes are not canonical for '{entry.name}'")
             self._inputs[key] = (entry, x_q)
+        _used(self._inputs, key, MAX_INPUTS)
         entry, x_q = self._inputs[key]
         self.arbiter._programs[entry.model_id] = entry.program
         self.arbiter._inputs[claim_id] = x_q
@@ -236,3 +263,10 @@ class OpmlAgent(Agent):
         if any(linked[c][1] == CLAIM_FINAL for c in mine):
             sent += bool(self.send(f"settle request {rid}", lambda: reqs.settle(rid, sender=self.account)))
         return sent
+
+
+def _used(cache: OrderedDict, key, limit: int) -> None:
+    """Marks `key` most recently used and drops the least recently used entries past `limit`."""
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)

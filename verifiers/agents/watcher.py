@@ -54,9 +54,9 @@ class Watcher(OpmlAgent):
         found = self.claim_input(cid, seen)
         if found is None:
             return 0
+        if seen.event.final_root == self.final_root(*found):
+            return 0  # the watcher's own S_N: nothing to dispute (and no trace kept for it)
         player = self.player(*found)
-        if seen.event.final_root == player.root_for(found[0].program.steps):
-            return 0  # the watcher's own S_N: nothing to dispute
         try:
             gid = player.challenge(self.arbiter, cid, self.bond)
         except NothingToDispute:
