@@ -44,3 +44,10 @@ contract TestVanishingRequester {
 
     receive() external payable {}
 }
+
+/// @notice TEST ONLY. A consumer whose callback burns every unit of gas it is given, then reverts.
+contract GasBurningConsumer is IResultConsumer {
+    function onResult(uint256, bytes32) external pure {
+        while (true) {}
+    }
+}
