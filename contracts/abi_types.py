@@ -125,6 +125,12 @@ class CommitWindowClosed(ContractRevert):
     template = 'request {requestId}: {member} committed after the commit deadline (block {deadline})'
 
 
+class DeadlineTooFar(ContractRevert):
+    """Raised when an opML request's deadline block is past uint64 (it would wrap into the past)."""
+
+    template = 'an opML request cannot be open for {deadlineBlocks} blocks: its deadline block would not fit 64 bits'
+
+
 class DefenderNotInMajority(ContractRevert):
     """Raised when a hybrid answer's defense claim was submitted by an account outside the voting majority."""
 
@@ -1590,22 +1596,22 @@ ERRORS = {c.__name__: c for c in (
     AlreadyCommitted, AlreadyDeclined, AlreadyPaidOut, AlreadyRevealed, AnswerAlreadyPublished, AnswerNotFinal,
     AnswerNotVoted, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed, CheckpointUnorderedInsertion,
     ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable, ClaimPending, ClockNotExpired,
-    ClockTimeExceeded, CommitWindowClosed, DefenderNotInMajority, DuplicateSigner, ElementOutOfRange,
-    EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver, HybridWindowClosed, HybridWindowOpen,
-    InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch, InsufficientBalance, InsufficientBond,
-    InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof, InvalidClaim, InvalidConfig,
-    InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove, InvalidNodeInput, InvalidNodeOutput,
-    InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature, InvalidStateProof, JuryAlreadySet,
-    JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget, MalformedDescriptor, MalformedProof,
-    MissingAttribute, MissingChunk, MissingInput, MissingWeights, ModelAlreadyRegistered, NotAuthorized,
-    NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotYourTurn, NothingToClaim,
-    NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
-    ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable,
-    ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed,
-    RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady,
-    SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion,
-    StaleClaim, UnauthorizedCaller, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode,
-    UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
+    ClockTimeExceeded, CommitWindowClosed, DeadlineTooFar, DefenderNotInMajority, DuplicateSigner,
+    ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver,
+    HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch,
+    InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof,
+    InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove,
+    InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature,
+    InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget,
+    MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk, MissingInput, MissingWeights,
+    ModelAlreadyRegistered, NotAuthorized, NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes,
+    NotRequester, NotYourTurn, NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry,
+    ProposalNotActive, QuorumNotReached, ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive,
+    RequestNotQueued, RequestNotSettleable, ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered,
+    RevealMismatch, RevealWindowClosed, RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent,
+    SeedExpired, SeedNotReady, SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow,
+    StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel,
+    UnknownNode, UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
     WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 

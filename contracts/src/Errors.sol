@@ -280,6 +280,9 @@ error ClaimMismatch(uint256 requestId, uint256 claimId);
 /// @notice claim {claimId} cannot answer request {requestId}: it is no longer pending or predates the request
 /// @dev Raised when a claim linked as an opML request's answer is not pending or was submitted before the request.
 error StaleClaim(uint256 requestId, uint256 claimId);
+/// @notice an opML request cannot be open for {deadlineBlocks} blocks: its deadline block would not fit 64 bits
+/// @dev Raised when an opML request's deadline block is past uint64 (it would wrap into the past).
+error DeadlineTooFar(uint256 deadlineBlocks);
 
 // ---- hybrid (HybridCourt)
 /// @notice hybrid request {requestId} is {statusName}: cannot {action} it now

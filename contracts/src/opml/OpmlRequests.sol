@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {FeeTooLow, FeeTooHigh, UnknownRequest, RequestNotActive, NothingToClaim, NotAuthorized, RequestNotSettleable,
-    ClaimMismatch, StaleClaim} from "../Errors.sol";
+    ClaimMismatch, StaleClaim, DeadlineTooFar} from "../Errors.sol";
 import {OpmlGame} from "./OpmlGame.sol";
 import {ResultDelivery} from "../ResultDelivery.sol";
 import {IOpmlRequests} from "../interfaces/IOpmlRequests.sol";
@@ -59,6 +59,8 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         _checkCallback(consumer, callbackGas);
         // INVARIANT: a request names a registered model and an input of its shape (UnknownModel, InvalidInput).
         bytes32 s0 = game.models().initialRoot(modelId, input);
+        // INVARIANT: the stored deadline is the one the event states (a uint64 that wrapped would lie in the past).
+        if (block.number + deadlineBlocks > type(uint64).max) revert DeadlineTooFar(deadlineBlocks);
         id = nextRequestId++;
         _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN,
             tolerance, uint64(block.number), consumer, callbackGas);
