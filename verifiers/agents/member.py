@@ -47,8 +47,10 @@ class Member(Agent):
 
     def tick(self) -> int:
         b = self.d.brain
-        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut, ev.Unservable)
-        done = {s.event.request_id for s in seen if isinstance(s.event, (ev.Finalized, ev.TimedOut, ev.Unservable))}
+        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut, ev.Unservable, ev.Cancelled)
+        # a cancelled request is done too: else it looks queued for the whole lookback and every tick dispatches
+        ended = (ev.Finalized, ev.TimedOut, ev.Unservable, ev.Cancelled)
+        done = {s.event.request_id for s in seen if isinstance(s.event, ended)}
         dispatched = {s.event.request_id: s.event for s in seen if isinstance(s.event, ev.Dispatched)}
         head = self.chain.block_number
         queued = [s for s in seen if isinstance(s.event, ev.Requested) and s.event.request_id not in dispatched
