@@ -92,8 +92,21 @@ class Agent:
 
     # ---- helpers for duties
     def from_block(self) -> int:
-        """The first block of the history each tick re-reads (LOOKBACK blocks back, not before the deployment)."""
-        return max(self.d.start_block, self.chain.block_number - LOOKBACK)
+        """The first block of the history each tick re-reads (`history` blocks back, not before the deployment)."""
+        return max(self.d.start_block, self.chain.block_number - self.history())
+
+    def history(self) -> int:
+        """LOOKBACK plus the longest life of a Brain round (queue, commit and reveal windows) and of an opML claim
+        (its window and both clocks of a game opened at its end): a round or claim still open, or a game still
+        running, is never older than what a (restarted) agent reads, whatever windows the deployment chose."""
+        span = LOOKBACK
+        system, opml = getattr(self.d, "system", None), getattr(self.d, "opml", None)
+        if system is not None:
+            c = system.config
+            span += c.queue_timeout + c.commit_window + c.reveal_window
+        if opml is not None:
+            span += opml.config.window + 2 * opml.config.clock
+        return span
 
     def recent(self, address: str, *kinds, key: int | None = None) -> list[Seen]:
         """Events of `kinds` emitted by `address` since `from_block` (with `key`: of that indexed id only)."""

@@ -23,7 +23,7 @@ from bisection.arbiter import Phase
 from contracts.bindings.brain import ResultKind, Status as BrainStatus
 from runtime.errors import TribunalError
 from runtime.tensor_root import tensor_bytes
-from verifiers.agents.base import LOOKBACK, Agent
+from verifiers.agents.base import Agent
 from verifiers.chainlog import events
 from verifiers.errors import BondBelowMinimum, ClaimInputUnreadable, UnknownCheat
 from verifiers.views import CLAIM_FINAL, CLAIM_PENDING, CLAIM_REJECTED, OpmlState, read_state
@@ -48,13 +48,6 @@ class OpmlAgent(Agent):
         self._players: OrderedDict[tuple, Player] = OrderedDict()
         self._roots: OrderedDict[tuple, bytes] = OrderedDict()  # player key -> its S_N
         self._inputs: OrderedDict[tuple, tuple] = OrderedDict()  # (claim's tx hash, claim id) -> (entry, x_q): chain reads
-
-    def from_block(self) -> int:
-        """The first block of the history each tick re-reads: LOOKBACK, plus a claim's whole life (its window
-        and both clocks of a game opened at its end), so a lie still open to challenges, or a game still
-        running, is never older than what a (restarted) agent reads."""
-        c = self.d.opml.config
-        return max(self.d.start_block, self.chain.block_number - (LOOKBACK + c.window + 2 * c.clock))
 
     @classmethod
     def accepts(cls, cheat) -> bool:
