@@ -56,7 +56,7 @@ def stale_claim_and_request(t, account, seed: int) -> tuple[int, int]:
     d = t.deployment
     arb, entry, data, player = claimant(t, account, seed)
     old = player.submit(arb, entry.model_id, d.opml.config.min_bond)
-    t.chain.mine(LOOKBACK + 8)
+    t.chain.mine(max(a.history() for a in t.scheduler.agents) + 8)  # past every agent's event window
     d.game.resolve_claim(old, sender=account)
     r = d.requests.request(entry.model_id, data, 3 * LOOKBACK, fee=d.requests.min_fee, sender=account)
     return old, r.one(ev.OpmlRequested).request_id
