@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pytest
 
-from contracts import events as ev
 from verifiers.agents import opml_duties
 
 from tests.verifiers.conftest import CONFIG, MODEL, OPML
