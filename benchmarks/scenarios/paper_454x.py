@@ -69,36 +69,98 @@ class Timed:
 
 
 class LM:
-    """A language model served in the fast profile (onnxruntime; TOKEN_IDS votes), with a pool of
-    seeded prompts of `prompt_len` ids, each request `new_tokens` greedy tokens."""
+    """A language model as a request stream asks it: a pool of seeded prompts of `prompt_len` ids,
+    each request `new_tokens` greedy tokens, the result its TOKEN_IDS hash (the fast profile's vote)."""
 
-    def __init__(self, model: str | Path, prompts: int, prompt_len: int, new_tokens: int):
-        from runtime.generation.generator import Generator
+    name: str
+    vocab: int
+    key: str  # the weights' and graph's identity (the model's registration)
 
-        self.generator = g = Generator.load(model)
+    def __init__(self, prompts: int, prompt_len: int, new_tokens: int):
         rng = np.random.default_rng(454)
-        self.requests = [g.request(ids=[int(i) for i in rng.integers(0, g.hf.vocab_size, prompt_len)],
-                                  max_new_tokens=new_tokens) for _ in range(prompts)]
-        self.payload = [np.asarray(r.ids, dtype="<i8").tobytes() for r in self.requests]  # ModelEntry.encode
-        self.name, self.prompt_len, self.new_tokens = g.name, prompt_len, new_tokens
+        self.prompts = [[int(i) for i in rng.integers(0, self.vocab, prompt_len)] for _ in range(prompts)]
+        self.payload = [np.asarray(ids, dtype="<i8").tobytes() for ids in self.prompts]  # ModelEntry.encode
+        self.prompt_len, self.new_tokens = prompt_len, new_tokens
         # the model's registration: the fast profile has no exact program to commit to (catalog.py does
         # the same for a graph it cannot dispute): the graph's identity, and the fast-profile weights root
-        self.roots = (hashlib.sha256(f"{g.key()}:p{prompt_len}:n{new_tokens}:greedy".encode()).digest(),
+        self.roots = (hashlib.sha256(f"{self.key}:p{prompt_len}:n{new_tokens}:greedy".encode()).digest(),
                       hashlib.sha256(b"fast profile").digest())
         self.pool: list[Timed] = []
+
+    def tokens(self, i: int) -> list[int]:
+        """The new token ids of prompt i (a real generation)."""
+        raise NotImplementedError
 
     def generate(self, i: int) -> Timed:
         """One real generation of prompt i, timed."""
         from verifiers.generation import token_ids_hash
 
-        gen = self.generator.generate(self.requests[i], "fast")
-        return Timed(token_ids_hash(gen.ids), gen.seconds)
+        t = time.perf_counter()
+        ids = self.tokens(i)
+        return Timed(token_ids_hash(ids), time.perf_counter() - t)
 
     def measure_pool(self) -> list[Timed]:
         """Every prompt generated once for real (after one run that builds the session, not counted)."""
         self.generate(0)
-        self.pool = [self.generate(i) for i in range(len(self.requests))]
+        self.pool = [self.generate(i) for i in range(len(self.prompts))]
         return self.pool
+
+
+class GeneratorLM(LM):
+    """A zoo language model or a Hugging Face folder through runtime.generation (the unrolled graph with
+    its KV cache, fast profile)."""
+
+    def __init__(self, model: str | Path, prompts: int, prompt_len: int, new_tokens: int):
+        from runtime.generation.generator import Generator
+
+        self.generator = g = Generator.load(model)
+        self.name, self.vocab, self.key = g.name, g.hf.vocab_size, g.key()
+        super().__init__(prompts, prompt_len, new_tokens)
+        self.requests = [g.request(ids=ids, max_new_tokens=new_tokens) for ids in self.prompts]
+
+    def tokens(self, i: int) -> list[int]:
+        return self.generator.generate(self.requests[i], "fast").ids
+
+
+class GraphLM(LM):
+    """A logits graph (ids [1, seq] -> logits [1, seq, vocab]) such as runtime.zoo.llama's int8 LLaMA
+    shapes, generated greedily by onnxruntime, the whole sequence again for each token (the graph has no
+    KV cache). Graph optimizations off: folding each DequantizeLinear would hold a float32 copy of every
+    weight (4x the int8 bytes)."""
+
+    def __init__(self, path: Path, prompts: int, prompt_len: int, new_tokens: int):
+        import onnxruntime as ort
+
+        from runtime.fast import providers
+
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        opts.enable_cpu_mem_arena = False
+        self.session = ort.InferenceSession(str(path), opts, providers=providers("cpu"))
+        self.input = self.session.get_inputs()[0].name
+        vocab = self.session.get_outputs()[0].shape[-1]
+        if not isinstance(vocab, int):
+            from runtime.errors import TribunalError
+            raise TribunalError(f"{path}: the logits' last dimension (the vocabulary) is not static")
+        self.vocab = vocab
+        self.name = Path(path).parent.name
+        self.key = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]  # the graph; weights are seeded
+        super().__init__(prompts, prompt_len, new_tokens)
+
+    def tokens(self, i: int) -> list[int]:
+        ids = list(self.prompts[i])
+        for _ in range(self.new_tokens):
+            logits = self.session.run(None, {self.input: np.array([ids], dtype=np.int64)})[0]
+            ids.append(int(np.argmax(logits[0, -1])))
+        return ids[self.prompt_len:]
+
+
+def load_lm(model: str | Path, prompts: int, prompt_len: int, new_tokens: int) -> LM:
+    """A folder or name runtime.generation serves, or an ONNX logits graph (a .onnx file)."""
+    if str(model).endswith(".onnx"):
+        return GraphLM(Path(model), prompts, prompt_len, new_tokens)
+    return GeneratorLM(model, prompts, prompt_len, new_tokens)
 
 
 # ---------------------------------------------------------------- the chain
@@ -176,7 +238,7 @@ def phase(env: Env, lm: LM, mode: str, rate: float, warmup: float, seconds: floa
     sender = Sender(env, accts[:1 + NODES] + users + bg + ops)
     rng = np.random.default_rng(seed)
     arrivals = deque(poisson(rate, warmup + seconds, rng))
-    prompts = rng.integers(0, len(lm.requests), size=len(arrivals))
+    prompts = rng.integers(0, len(lm.prompts), size=len(arrivals))
     bg_arrivals = deque(poisson(bg_rate, warmup + seconds, np.random.default_rng(seed + 1)))
     brain, single = env.system.brain, env.system.single_phase
     watched = brain.address if mode == "two-phase" else single.address
@@ -323,7 +385,7 @@ def experiment(model: str | Path, rates: list[float], warmup: float, seconds: fl
                prompt_len: int = 8, new_tokens: int = 32, member_slots: tuple = (None, 1), bg_rate: float = 5.0,
                progress=lambda msg: None) -> dict:
     """Both modes at every rate on one chain; the ratio of their peaks, and what drives it."""
-    lm = LM(model, prompts, prompt_len, new_tokens)
+    lm = load_lm(model, prompts, prompt_len, new_tokens)
     progress(f"{lm.name}: generating the {prompts} prompts of the pool ({new_tokens} tokens each)")
     pool = lm.measure_pool()
     t_pool = [p.seconds for p in pool]
@@ -341,18 +403,22 @@ def experiment(model: str | Path, rates: list[float], warmup: float, seconds: fl
             progress(_line(rows[-1]))
     finally:
         env.close()
+    return {"model": lm.name, "prompt_len": prompt_len, "new_tokens": new_tokens, "block_time_s": BLOCK_TIME,
+            "committee": K, "nodes": NODES, "window_blocks": window, "rates": rates, "bg_rate": bg_rate,
+            "warmup_s": warmup, "seconds": seconds, "load": os.getloadavg()[0], **figures(lm, rows)}
+
+
+def figures(lm: LM, rows: list[Phase]) -> dict:
+    """The ratio of the modes' peaks per member capacity, and the generation times behind it."""
     single = [r for r in rows if r.mode == "single-phase"]
     one = max(r.tasks_per_s for r in single)
     gens = [g for r in single for _, g in r.generations]
     critical = [c for r in single for c in r.critical]
     overhead = statistics.mean(critical) - statistics.mean(gens) if gens else 0.0  # signatures, committee, send
-    out = {"model": lm.name, "prompt_len": prompt_len, "new_tokens": new_tokens, "block_time_s": BLOCK_TIME,
-           "committee": K, "nodes": NODES, "window_blocks": window, "rates": rates, "bg_rate": bg_rate,
-           "warmup_s": warmup, "seconds": seconds, "pool_generation_s": t_pool,
+    out = {"pool_generation_s": [p.seconds for p in lm.pool],
            "single_generation_s_mean": statistics.mean(gens) if gens else None, "single_overhead_s": overhead,
-           "single_tasks_per_s": one, "phases": [r.summary() for r in rows], "ratios": {}, "paper_ratio": PAPER_RATIO,
-           "load": os.getloadavg()[0]}
-    for slots in member_slots:
+           "single_tasks_per_s": one, "phases": [r.summary() for r in rows], "ratios": {}, "paper_ratio": PAPER_RATIO}
+    for slots in dict.fromkeys(r.member_slots for r in rows if r.mode == "two-phase"):
         two = max(r.tasks_per_s for r in rows if r.mode == "two-phase" and r.member_slots == slots)
         key = "members unbounded" if slots is None else f"members {slots} at a time"
         out["ratios"][key] = {"two_tasks_per_s": two, "ratio": two / one if one > 0 else float("nan"),
