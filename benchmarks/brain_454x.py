@@ -2,6 +2,8 @@
 
     python -m benchmarks.brain_454x                        GPT-2 124M (its config, seeded weights), 32 new tokens
     python -m benchmarks.brain_454x --model code-lm        the zoo's trained LM (milliseconds a generation)
+    python -m benchmarks.brain_454x --model llama1b --new-tokens 2 --members unbounded --warmup 60 --seconds 150
+                                                           TinyLlama-1.1B's shape, int8 (runtime.zoo.llama), no KV cache
     python -m benchmarks.brain_454x --rates 5 20 --seconds 30 --warmup 10 --json
 
 Single-phase puts each request's generation, run here for real, on the critical path of the block that
@@ -18,6 +20,8 @@ import sys
 from benchmarks.scenarios import paper_454x as exp
 
 GPT2 = "gpt2-124m"
+LLAMA = "llama1b"
+MEMBERS = {"unbounded": (None,), "1": (1,), "both": (None, 1)}
 
 
 def gpt2_124m_folder():
@@ -28,18 +32,30 @@ def gpt2_124m_folder():
     return built("gpt2-124m-seeded-v1", gpt2_124m)
 
 
+def llama1b_graph():
+    """TinyLlama-1.1B's shape with seeded int8 weights (runtime.zoo.llama), built once in the zoo cache."""
+    from benchmarks.exact_real import llama_folder
+
+    return llama_folder(LLAMA) / "model.onnx"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=GPT2, help=f"{GPT2}, a zoo language model (code-lm) or a Hugging Face folder")
+    p.add_argument("--model", default=GPT2, help=f"{GPT2}, {LLAMA}, a zoo language model (code-lm), a Hugging Face "
+                                                 "folder or an ONNX logits graph (.onnx)")
     p.add_argument("--rates", type=float, nargs="+", default=[5.0, 20.0], metavar="R", help="requests per second")
     p.add_argument("--warmup", type=float, default=10.0, metavar="S")
     p.add_argument("--seconds", type=float, default=30.0, metavar="S", help="measured seconds per phase")
     p.add_argument("--prompts", type=int, default=8, metavar="N", help="distinct prompts in the request stream")
+    p.add_argument("--prompt-len", type=int, default=8, metavar="N", help="prompt tokens")
     p.add_argument("--new-tokens", type=int, default=32, metavar="N")
+    p.add_argument("--members", choices=list(MEMBERS), default="both",
+                   help="two-phase members: as many generations at once as given (unbounded), one at a time, or both")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     bad = ([f"--rates must be positive, got {r:g}" for r in args.rates if r <= 0]
            + [f"--{k} must be positive, got {v:g}" for k, v in (("seconds", args.seconds), ("prompts", args.prompts),
+                                                                ("prompt-len", args.prompt_len),
                                                                 ("new-tokens", args.new_tokens)) if v <= 0]
            + ([f"--warmup must not be negative, got {args.warmup:g}"] if args.warmup < 0 else []))
     if bad:
@@ -48,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     from runtime.errors import TribunalError
 
     try:
-        model = gpt2_124m_folder() if args.model == GPT2 else args.model
+        model = {GPT2: gpt2_124m_folder, LLAMA: llama1b_graph}.get(args.model, lambda: args.model)()
         r = exp.experiment(model, args.rates, args.warmup, args.seconds, prompts=args.prompts,
-                           new_tokens=args.new_tokens, progress=(lambda m: None) if args.json else print)
+                           prompt_len=args.prompt_len, new_tokens=args.new_tokens, member_slots=MEMBERS[args.members],
+                           progress=lambda m: print(m, file=sys.stderr if args.json else sys.stdout, flush=True))
     except TribunalError as e:
         print(f"brain_454x: {e}", file=sys.stderr)
         return 2

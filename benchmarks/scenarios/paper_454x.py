@@ -224,8 +224,9 @@ class Phase:
 
 
 def phase(env: Env, lm: LM, mode: str, rate: float, warmup: float, seconds: float, seed: int,
-          member_slots: int | None = None, bg_rate: float = 5.0) -> Phase:
-    """One mode on the seeded stream from the snapshot, this process sealing the blocks."""
+          member_slots: int | None = None, bg_rate: float = 5.0, block_time: float = BLOCK_TIME) -> Phase:
+    """One mode on the seeded stream from the snapshot, this process sealing a block every `block_time`
+    seconds (single-phase: or once the request being executed is done, if later)."""
     from contracts import events as ev
 
     chain, w3 = env.chain, env.chain.w3
@@ -287,7 +288,7 @@ def phase(env: Env, lm: LM, mode: str, rate: float, warmup: float, seconds: floa
                                    LIMITS["commit"]))
         sender.rpc.batch(calls)
         calls = []
-        if mode == "single-phase" and queue and (executed == 0 or now - opened < BLOCK_TIME):
+        if mode == "single-phase" and queue and (executed == 0 or now - opened < block_time):
             # the producer executes the next request inside the open block: the generation runs here
             i, a = queue.popleft()
             t = time.monotonic()
@@ -309,11 +310,12 @@ def phase(env: Env, lm: LM, mode: str, rate: float, warmup: float, seconds: floa
             out.generations.append((head + 1, g.seconds))
             out.critical.append(time.monotonic() - t)
             continue
-        if now - opened < BLOCK_TIME:
+        if now - opened < block_time:
             time.sleep(0.005)
             continue
-        # seal the block
-        env.rpc.batch([("evm_mine", [])])
+        # seal the block; its base fee held at 1 gwei: the experiment counts tasks, not the fee market
+        # (a long run of full blocks would otherwise raise it past every sender's max fee)
+        env.rpc.batch([("anvil_setNextBlockBaseFeePerGas", [hex(10**9)]), ("evm_mine", [])])
         sealed = time.monotonic() - t0
         b = w3.eth.block_number
         out.blocks.append((opened, sealed, b, executed))
