@@ -4,7 +4,8 @@
     python -m benchmarks.brain_454x --model code-lm        the zoo's trained LM (milliseconds a generation)
     python -m benchmarks.brain_454x --model llama1b --new-tokens 2 --members unbounded --warmup 60 --seconds 150
                                                            TinyLlama-1.1B's shape, int8 (runtime.zoo.llama), no KV cache
-    python -m benchmarks.brain_454x --rates 5 20 --seconds 30 --warmup 10 --json
+    python -m benchmarks.brain_454x --rates 5 20 --seconds 30 --warmup 10 --json > run.json
+    python -m benchmarks.brain_454x --markdown gpt2.json llama.json    the report's tables from saved runs
 
 Single-phase puts each request's generation, run here for real, on the critical path of the block that
 carries it; two-phase serves the same seeded request stream with committees generating off chain (each
@@ -52,7 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--members", choices=list(MEMBERS), default="both",
                    help="two-phase members: as many generations at once as given (unbounded), one at a time, or both")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", nargs="+", metavar="FILE", help="print the report's tables of runs saved with --json")
     args = p.parse_args(argv)
+    if args.markdown:
+        try:
+            runs = [json.loads(open(f).read()) for f in args.markdown]
+            print(markdown(runs))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"brain_454x: --markdown: {e.__class__.__name__}: {e}", file=sys.stderr)
+            return 2
+        return 0
     bad = ([f"--rates must be positive, got {r:g}" for r in args.rates if r <= 0]
            + [f"--{k} must be positive, got {v:g}" for k, v in (("seconds", args.seconds), ("prompts", args.prompts),
                                                                 ("prompt-len", args.prompt_len),
@@ -81,11 +91,48 @@ def main(argv: list[str] | None = None) -> int:
           f"load {r['load']:.1f}")
     print(f"single-phase peak: {r['single_tasks_per_s']:.2f} tasks/s")
     for key, v in r["ratios"].items():
-        need = v["generation_s_for_paper"]
         print(f"two-phase ({key}) peak: {v['two_tasks_per_s']:.2f} tasks/s; measured ratio {v['ratio']:.1f}x "
-              f"(paper {exp.PAPER_RATIO}x); the paper's ratio needs "
-              + (f"{need:.1f} s per generation" if need is not None else "a two-phase rate above 0"))
+              f"(paper {exp.PAPER_RATIO}x); the paper's ratio needs {_needs(r, key)}")
     return 0
+
+
+def _needs(r: dict, key: str) -> str:
+    """What the paper's ratio needs, in words, for one member capacity (derived again from the run)."""
+    v = r["ratios"][key]
+    slots = None if key == "members unbounded" else int(key.split()[1])
+    v = exp.paper_needs(v["two_tasks_per_s"], r["single_generation_s_mean"], r["single_overhead_s"], slots)
+    nodes = r["nodes"]
+    if v.get("generation_s_for_paper") is not None:
+        return f"{v['generation_s_for_paper']:.1f} s"
+    if "ratio_bound" in v:
+        return (f"never with {nodes} nodes (at most {v['ratio_bound']:.1f}x); "
+                f"{v['nodes_for_paper']:,} nodes")
+    return "-"
+
+
+def markdown(runs: list[dict]) -> str:
+    """The report's tables: one row per run, then every phase."""
+    rows = ["| model | tokens (prompt + new) | generation, s (pool; live single-phase) | single-phase tasks/s "
+            "| two-phase tasks/s | measured ratio | generation the paper's 454.4293x needs | load |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in runs:
+        pool = r["pool_generation_s"]
+        for key, v in r["ratios"].items():
+            rows.append(f"| {r['model']} | {r['prompt_len']} + {r['new_tokens']} | {min(pool):.2f}-{max(pool):.2f}; "
+                        f"{r['single_generation_s_mean']:.2f} | {r['single_tasks_per_s']:.3f} | "
+                        f"{v['two_tasks_per_s']:.2f} ({key}) | **{v['ratio']:.1f}x** | "
+                        f"{_needs(r, key)} | {r['load']:.1f} |")
+    rows += ["", "| model | mode | members | offered /s | tasks /s | done in window | p50 latency s | mean block s "
+             "| transfers /s | timed out |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in runs:
+        for ph in r["phases"]:
+            members = "-" if ph["mode"] == "single-phase" else (
+                "unbounded" if ph["member slots"] is None else f"{ph['member slots']} at a time")
+            lat = f"{ph['latency_p50_s']:.1f}" if ph["latency_p50_s"] is not None else "-"
+            blk = f"{ph['block_s_mean']:.2f}" if ph["block_s_mean"] is not None else "-"
+            rows.append(f"| {r['model']} | {ph['mode']} | {members} | {ph['rate']:g} | {ph['tasks_per_s']:.3f} | "
+                        f"{ph['completed']} | {lat} | {blk} | {ph['transfers_per_s']:.1f} | {ph['timed_out']} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -424,9 +424,22 @@ def figures(lm: LM, rows: list[Phase]) -> dict:
         two = max(r.tasks_per_s for r in rows if r.mode == "two-phase" and r.member_slots == slots)
         key = "members unbounded" if slots is None else f"members {slots} at a time"
         out["ratios"][key] = {"two_tasks_per_s": two, "ratio": two / one if one > 0 else float("nan"),
-                              # the generation time at which single-phase would serve two / 454.4293 per second
-                              "generation_s_for_paper": PAPER_RATIO / two - overhead if two > 0 else None}
+                              **paper_needs(two, out["single_generation_s_mean"], overhead, slots)}
     return out
+
+
+def paper_needs(two: float, generation: float | None, overhead: float, slots: int | None) -> dict:
+    """What the paper's 454.4293x would need. Members unbounded: two-phase does not slow with the model,
+    so the generation time at which single-phase serves `two` / 454.4293 per second. Members of `slots`
+    generations at a time: NODES * slots / K requests per generation time at best, so the ratio stays
+    under NODES * slots / K * (generation + overhead) / generation whatever the model, and the nodes the
+    paper's ratio would need."""
+    if slots is None:
+        return {"generation_s_for_paper": PAPER_RATIO / two - overhead if two > 0 else None}
+    if not generation:
+        return {}
+    return {"ratio_bound": NODES * slots / K * (generation + overhead) / generation,
+            "nodes_for_paper": math.ceil(PAPER_RATIO * K / slots * generation / (generation + overhead))}
 
 
 def _line(r: Phase) -> str:
