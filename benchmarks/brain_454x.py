@@ -112,13 +112,18 @@ def _needs(r: dict, key: str) -> str:
 
 def markdown(runs: list[dict]) -> str:
     """The report's tables: one row per run, then every phase."""
+    seen: dict[str, int] = {}
+    for r in runs:  # a model measured more than once: its runs numbered
+        seen[r["model"]] = n = seen.get(r["model"], 0) + 1
+        again = sum(x["model"] == r["model"] for x in runs) > 1
+        r["label"] = r["model"] + (f" (run {n})" if again else "")
     rows = ["| model | tokens (prompt + new) | generation, s (pool; live single-phase) | single-phase tasks/s "
-            "| two-phase tasks/s | measured ratio | generation the paper's 454.4293x needs | load |",
+            "| two-phase tasks/s | measured ratio | what the paper's 454.4293x needs | load at the end |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in runs:
         pool = r["pool_generation_s"]
         for key, v in r["ratios"].items():
-            rows.append(f"| {r['model']} | {r['prompt_len']} + {r['new_tokens']} | {min(pool):.2f}-{max(pool):.2f}; "
+            rows.append(f"| {r['label']} | {r['prompt_len']} + {r['new_tokens']} | {min(pool):.2f}-{max(pool):.2f}; "
                         f"{r['single_generation_s_mean']:.2f} | {r['single_tasks_per_s']:.3f} | "
                         f"{v['two_tasks_per_s']:.2f} ({key}) | **{v['ratio']:.1f}x** | "
                         f"{_needs(r, key)} | {r['load']:.1f} |")
@@ -130,7 +135,7 @@ def markdown(runs: list[dict]) -> str:
                 "unbounded" if ph["member slots"] is None else f"{ph['member slots']} at a time")
             lat = f"{ph['latency_p50_s']:.1f}" if ph["latency_p50_s"] is not None else "-"
             blk = f"{ph['block_s_mean']:.2f}" if ph["block_s_mean"] is not None else "-"
-            rows.append(f"| {r['model']} | {ph['mode']} | {members} | {ph['rate']:g} | {ph['tasks_per_s']:.3f} | "
+            rows.append(f"| {r['label']} | {ph['mode']} | {members} | {ph['rate']:g} | {ph['tasks_per_s']:.3f} | "
                         f"{ph['completed']} | {lat} | {blk} | {ph['transfers_per_s']:.1f} | {ph['timed_out']} |")
     return "\n".join(rows)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmarks import brain_454x
 from benchmarks.scenarios import paper_454x as exp
@@ -66,6 +68,30 @@ def test_the_ratio_is_the_measured_peaks_and_the_paper_time_follows_from_them(ti
     assert math.isclose(f["single_generation_s_mean"], sum(gens) / len(gens))
     assert math.isclose(r["generation_s_for_paper"], exp.PAPER_RATIO / two.tasks_per_s - f["single_overhead_s"])
     assert f["pool_generation_s"] == [p.seconds for p in lm.pool]
+
+
+def test_markdown_renders_a_saved_run(tiny, tmp_path, capsys):
+    import json
+
+    lm, rows = tiny
+    run = {"model": lm.name, "prompt_len": 8, "new_tokens": 8, "nodes": exp.NODES, "load": 1.0, **exp.figures(lm, rows)}
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    assert brain_454x.main(["--markdown", str(tmp_path / "run.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"**{run['ratios']['members unbounded']['ratio']:.1f}x**" in out
+    assert out.count("| code-lm |") == 1 + len(rows)  # the summary row, then one per phase
+
+
+@given(two=st.floats(0.01, 1000), t=st.floats(1e-3, 1e4), overhead=st.floats(0, 10), slots=st.integers(1, 64))
+def test_paper_needs_is_what_gives_the_paper_ratio(two, t, overhead, slots):
+    free = exp.paper_needs(two, t, overhead, None)["generation_s_for_paper"]
+    if free > 0:  # single-phase at that generation time serves exactly two / 454.4293 per second
+        assert math.isclose(two * (free + overhead), exp.PAPER_RATIO)
+    bound = exp.paper_needs(two, t, overhead, slots)
+    assert bound["ratio_bound"] == pytest.approx(exp.NODES * slots / exp.K * (t + overhead) / t)
+    nodes = bound["nodes_for_paper"]  # the fewest nodes whose bound reaches the paper's ratio
+    assert nodes * slots / exp.K * (t + overhead) / t >= exp.PAPER_RATIO * (1 - 1e-12)
+    assert (nodes - 1) * slots / exp.K * (t + overhead) / t < exp.PAPER_RATIO * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("argv, says", [(["--rates", "0"], "--rates must be positive"),
