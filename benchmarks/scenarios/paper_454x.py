@@ -9,10 +9,10 @@ later blocks, while later requests keep arriving (pipelining).
 
 This experiment replays one seeded Poisson request stream of generation requests (a pool of prompts,
 `new_tokens` greedy tokens each) against both, on anvil, with this process as the block producer
-(manual mining: `evm_mine`), and ordinary transfers beside them:
+(manual mining: `evm_mine`, each block's base fee held at 1 gwei), and ordinary transfers beside them:
 
 - single-phase (SinglePhaseBrain.requestAndRespond): the producer executes the block's requests in
-  order; executing one runs the model's generation for real, here, timed (`Generator.generate`), then
+  order; executing one runs the model's generation for real, here, timed (`LM.generate`), then
   the committee's signatures over its TOKEN_IDS result and the transaction. A block is sealed once
   `BLOCK_TIME` has passed and the request being executed is done: its generation is on the block's
   critical path, and the block stretches to it.
@@ -47,16 +47,16 @@ from web3 import Web3
 from benchmarks.brain_gas import NODES, Rpc, _config
 from benchmarks.scenarios.two_phase import Sender, poisson
 from contracts.abi import calldata
+from contracts.bindings.brain import ResultKind
 
 PAPER_RATIO = 454.4293
 K = 5
 BLOCK_TIME = 1.0
-BLOCK_GAS = 30_000_000
 FEE = 10**16
 # gas limits (a transaction pays for what it uses; these only bound it): twice brain_gas's medians
 LIMITS = {"request": 400_000, "dispatch": 420_000, "commit": 140_000, "reveal": 130_000, "finalize": 700_000,
           "single": 520_000}
-TOKEN_IDS = 2  # contracts.bindings.brain.ResultKind.TOKEN_IDS: sha256 of the generated ids
+TOKEN_IDS = int(ResultKind.TOKEN_IDS)  # sha256 of the generated ids: what members vote on for a fast generation
 
 
 # ---------------------------------------------------------------- the model
@@ -250,7 +250,7 @@ def phase(env: Env, lm: LM, mode: str, rate: float, warmup: float, seconds: floa
     arrival_of, prompt_of, members_of, salts = {}, {}, {}, {}
     arrived: dict[bytes, deque] = defaultdict(deque)  # input hash -> arrival times, in order
     ready: list = []  # (time the member is done, request, member)
-    free_at: dict[str, float] = defaultdict(float)  # member -> when its machine is free (member_slots=1)
+    free_at: dict[str, list[float]] = defaultdict(lambda: [0.0] * (member_slots or 1))  # member -> slots free at
     committed, revealed = defaultdict(int), defaultdict(int)
     deadline_of: dict[int, int] = {}
     undispatched: list[int] = []  # blocks of requests not dispatched yet, in queue order
@@ -338,16 +338,21 @@ def phase(env: Env, lm: LM, mode: str, rate: float, warmup: float, seconds: floa
                 deadline_of[e.request_id] = e.reveal_deadline
                 took = lm.pool[prompt_of[e.request_id]].seconds
                 for m in members:
-                    start = sealed if member_slots is None else max(sealed, free_at[m])
-                    free_at[m] = start + took
+                    start = sealed
+                    if member_slots is not None:  # the member's earliest free slot
+                        slots = free_at[m]
+                        j = min(range(len(slots)), key=slots.__getitem__)
+                        start = max(sealed, slots[j])
+                        slots[j] = start + took
                     ready.append((start + took, e.request_id, m))
             elif isinstance(e, ev.Committed):
                 committed[e.request_id] += 1
                 if committed[e.request_id] == K:
                     rid = e.request_id
+                    result = lm.pool[prompt_of[rid]].result
                     calls += [sender.tx(m, brain.address, calldata(brain.artifact_name, "reveal",
-                                                                   [rid, lm.pool[prompt_of[rid]].result, salts[rid, m]]),
-                                        LIMITS["reveal"]) for m in members_of[rid]]
+                                                                   [rid, result, salts[rid, m]]), LIMITS["reveal"])
+                              for m in members_of[rid]]
             elif isinstance(e, ev.Revealed):
                 revealed[e.request_id] += 1
                 if revealed[e.request_id] == K:
