@@ -45,13 +45,12 @@ GAME_STEP = 120_000  # OpmlGame.step around the verifier: chunk hash, storage, s
 EXEC_BASE = 50_000  # descriptor proofs and decoding, the kernel call
 EXEC_CHUNK = 2_500  # per proven chunk: its hash, its path, the kernel's search for it
 EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes DEFAULT_PER_READ)
-    "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "Conv": 500, "MaxPool": 1000, "Requantize": 200,
+    "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "MaxPool": 1000, "Requantize": 200,
     "SoftmaxExp": 120, "SoftmaxNorm": 120, "Softmax": 800, "LayerNormalization": 250, "ReduceMean": 120,
     "LayerNormStats": 250, "LayerNormApply": 2000, "RowMaxBlock": 120, "RowSumBlock": 120,
-    "ConvBlock": 1200,  # measured 0.9-1.2k per element read at 3x3 windows (a dot call per window row)
 }
 DEFAULT_PER_READ = 400
-EXEC_OP_BASE = {"Conv": 300_000, "ConvBlock": 100_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
+EXEC_OP_BASE = {"Conv": 100_000, "ConvBlock": 100_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
 DEPTH_GUESS = 16  # state/program tree depth the lowering assumes before the program exists (65536 slots)
 
 
@@ -115,12 +114,20 @@ def proof_bytes(inputs: list[tuple[int, int]], state_depth: int, program_depth: 
 ELEMENT_ARGS = Calldata(0, 6, 4)  # IOneStep.element sent alone: selector, 5 heads, the proof's length
 
 
-def gas(op: str, proof: Calldata, chunks: int, elements: int, game: bool = True) -> int:
+def conv_per_read(kw: int) -> int:
+    """Gas per element a Conv or ConvBlock step reads, for windows kw wide: the kernel makes one dot call
+    per window row (measured 3.4-11k: it searches the proven chunks) and ~300 per element in it."""
+    return 300 + -(-4500 // max(kw, 1))
+
+
+def gas(op: str, proof: Calldata, chunks: int, elements: int, game: bool = True, per_read: int | None = None) -> int:
     """Modeled gas of the game's step transaction carrying the bundle `proof` (game=False: of
-    IOneStep.element sent as its own transaction, what benchmarks/onestep_gas measures)."""
+    IOneStep.element sent as its own transaction, what benchmarks/onestep_gas measures); `per_read`
+    overrides the op's EXEC_PER_READ (Conv: `conv_per_read`)."""
     tx = proof + (STEP_ARGS if game else ELEMENT_ARGS)
     words = -(-2 * proof.size // 32)  # the bundle decoded into memory, then copied into the kernel call
-    execution = (EXEC_BASE + EXEC_OP_BASE.get(op, 0) + EXEC_CHUNK * chunks + EXEC_PER_READ.get(op, DEFAULT_PER_READ) * elements
+    per_read = EXEC_PER_READ.get(op, DEFAULT_PER_READ) if per_read is None else per_read
+    execution = (EXEC_BASE + EXEC_OP_BASE.get(op, 0) + EXEC_CHUNK * chunks + per_read * elements
                  + 3 * words + words * words // 512 + (GAME_STEP if game else 0))
     zeros = tx.size - tx.nonzero
     return TX_BASE + max(16 * tx.nonzero + 4 * zeros + execution, 40 * tx.nonzero + 10 * zeros)
@@ -224,7 +231,7 @@ def conv_cost(x_shape, w_shape, attrs: dict, out_hw: tuple[int, int], cb: int, b
     inputs = [x, w] + tail
     b = bundle(inputs, DEPTH_GUESS, DEPTH_GUESS, 96, 256)
     op = "ConvBlock" if blocked else "Conv"
-    return gas(op, b, sum(c for c, _ in inputs), 2 * cb * kh * kw + 4), (b + STEP_ARGS).size
+    return gas(op, b, sum(c for c, _ in inputs), 2 * cb * kh * kw + 4, per_read=conv_per_read(kw)), (b + STEP_ARGS).size
 
 
 def conv_block(x_shape, w_shape, attrs: dict, out_hw: tuple[int, int]) -> int:
