@@ -1,0 +1,106 @@
+"""Disputes at the steps that split long rows and windows (issue 17): a Softmax row of 4300 positions
+(RowMaxBlock, SoftmaxExpAt, RowSumBlock, SoftmaxDivide), a ReduceMean over 4300 (RowSumBlock, MeanOfSum)
+and a Conv window over 64 channels (ConvBlock, Requantize, Transpose).
+
+A lie at each such step loses, the liar defending or challenging, in memory and on the embedded chain
+with the same outcome, every transaction inside the bounds and the one-step transaction's gas at most
+what runtime/proof_cost.py models for it. On anvil (marked): both liars lose at a softmax block step.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from onnx import helper
+
+from bisection import MemoryArbiter, dispute
+from bisection.step_cost import step_cost
+from contracts.arbiter import ChainArbiter
+from contracts.chain import connect
+from contracts.chain.anvil import anvil_binary
+from contracts.deploy import deploy_opml
+from contracts.onestep import prestates
+from runtime.model import Model
+from tests.runtime.graphs import graph
+
+from .test_opml import CONFIG, check_same, embedded  # noqa: F401 - the module-scoped chain fixture
+from .test_proof_fit_chain import Recording, check_bounds
+
+SPLITS = {  # case -> the ops its lowering splits into
+    "softmax": ("RowMaxBlock", "SoftmaxExpAt", "RowSumBlock", "SoftmaxDivide"),
+    "mean": ("RowSumBlock", "MeanOfSum"),
+    "conv": ("ConvBlock", "Requantize", "Transpose"),
+}
+
+
+@lru_cache(maxsize=None)
+def split_case(name: str):
+    """(program, x_q) of a one-op model whose step is split, calibrated on random samples."""
+    rng = np.random.default_rng(7)
+    if name == "softmax":
+        mask = np.ones((2, 4300), dtype=bool)
+        mask[0, :5] = False  # saturated mask entries: SoftmaxExpAt's zero branch
+        proto = graph([helper.make_node("Where", ["m", "x", "f"], ["w"]), helper.make_node("Softmax", ["w"], ["y"], axis=-1)],
+                      (2, 4300), {"m": mask, "f": np.array(-1e9, np.float32)})
+        shape = (2, 4300)
+    elif name == "mean":
+        proto = graph([helper.make_node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], (2, 4300), {})
+        shape = (2, 4300)
+    else:
+        w = rng.standard_normal((3, 64, 3, 3)).astype(np.float32)
+        proto = graph([helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1] * 4)], (1, 64, 5, 5),
+                      {"w": w, "b": rng.standard_normal(3).astype(np.float32)})
+        shape = (1, 64, 5, 5)
+    m = Model(proto, name)
+    samples = (rng.standard_normal((6,) + shape) * 3).astype(np.float32)
+    m.calibrate(samples.reshape((-1,) + shape[1:]))
+    program = m.program(shape)
+    assert {n.op for n in program.nodes} >= set(SPLITS[name]), [n.op for n in program.nodes]
+    return program, m.quantize_input(samples[0])
+
+
+CASES = [(name, op) for name, ops in SPLITS.items() for op in ops if op not in ("Requantize", "Transpose")]
+
+
+def last_step(program, op: str) -> int:
+    return max(n.index + 1 for n in program.nodes if n.op == op)
+
+
+@pytest.mark.parametrize("name,op", CASES)
+@pytest.mark.parametrize("side", ["defender", "challenger"])
+def test_lieAtSplitStep_liarLoses_inMemoryAndOnChain_sameOutcome_inBounds(embedded, name, op, side):  # noqa: F811
+    program, x_q = split_case(name)
+    k = last_step(program, op)
+    memory = dispute.run(program, x_q, "wrong-output", k, side, arbiter=MemoryArbiter(
+        stride=CONFIG.stride, min_bond=CONFIG.min_bond, bond_growth=CONFIG.bond_growth))
+    prover = Recording()
+    snap = embedded.chain.snapshot()
+    try:
+        chain = dispute.run(program, x_q, "wrong-output", k, side, arbiter=ChainArbiter(embedded, prover=prover))
+    finally:
+        embedded.chain.revert(snap)
+    check_same(memory, chain, side)
+    assert chain.disputed_step == k and chain.transcript[-1].kind == "step", (chain.reason, chain.rejected)
+    check_bounds(chain, prover)
+    modeled = step_cost(program, k, prestates(program, x_q)[k - 1])
+    assert chain.transcript[-1].gas <= modeled.gas, (op, chain.transcript[-1].gas, modeled)
+
+
+@pytest.mark.anvil
+@pytest.mark.slow
+@pytest.mark.skipif(not anvil_binary().exists(), reason="run `npm ci` for anvil")
+def test_anvil_lieAtSoftmaxBlockSteps_bothLiarsLose():
+    program, x_q = split_case("softmax")
+    chain = connect("anvil")
+    try:
+        system = deploy_opml(chain, CONFIG)
+        for op, side in (("RowSumBlock", "defender"), ("RowMaxBlock", "challenger")):
+            prover = Recording()
+            r = dispute.run(program, x_q, "wrong-output", last_step(program, op), side,
+                            arbiter=ChainArbiter(system, prover=prover))
+            assert r.winner == ("challenger" if side == "defender" else "defender"), (op, side, r.reason, r.rejected)
+            assert r.transcript[-1].kind == "step", (r.reason, r.rejected)
+            check_bounds(r, prover)
+    finally:
+        chain.close()
