@@ -11,7 +11,7 @@ from runtime.ops import get_op
 from runtime.proof_cost import BYTES_BOUND, GAS_BOUND, STEP_ARGS, WIDTH, StepCost, bundle, conv_per_read, gas, tree_depth
 from runtime.tensor_root import CHUNK_BYTES
 
-from .commitments import header_descriptor, node_descriptor
+from .commitments import header_descriptor, is_float_step, node_descriptor
 from .errors import StepProofTooLarge
 
 
@@ -75,7 +75,7 @@ def check_fits(program) -> None:
     if hit is not None and hit() is program:
         return
     for k, node in enumerate(program.nodes, 1):
-        if get_op(node.op) is None or any(program.slots[i].dtype not in WIDTH for i in node.inputs):
+        if is_float_step(program, k) or get_op(node.op) is None:
             continue
         c = step_cost(program, k)
         # INVARIANT: every step of a registered program has a one-step proof a real chain takes.
