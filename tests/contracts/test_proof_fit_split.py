@@ -1,10 +1,12 @@
 """Disputes at the steps that split long rows and windows (issue 17): a Softmax row of 4300 positions
-(RowMaxBlock, SoftmaxExpAt, RowSumBlock, SoftmaxDivide), a ReduceMean over 4300 (RowSumBlock, MeanOfSum)
+(RowMaxBlock, SoftmaxExpAt, RowSumBlock, SoftmaxDivide), LLaMA-7B's RMSNorm mean over 4096 (RowSumBlock,
+MeanOfSum)
 and a Conv window over 64 channels (ConvBlock, Requantize, Transpose).
 
 A lie at each such step loses, the liar defending or challenging, in memory and on the embedded chain
 with the same outcome, every transaction inside the bounds and the one-step transaction's gas at most
-what runtime/proof_cost.py models for it. On anvil (marked): both liars lose at a softmax block step.
+what runtime/proof_cost.py models for it. On anvil (marked): both liars lose at softmax block steps and
+at the 7B-wide mean's steps.
 """
 from __future__ import annotations
 
@@ -44,9 +46,9 @@ def split_case(name: str):
         proto = graph([helper.make_node("Where", ["m", "x", "f"], ["w"]), helper.make_node("Softmax", ["w"], ["y"], axis=-1)],
                       (2, 4300), {"m": mask, "f": np.array(-1e9, np.float32)})
         shape = (2, 4300)
-    elif name == "mean":
-        proto = graph([helper.make_node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], (2, 4300), {})
-        shape = (2, 4300)
+    elif name == "mean":  # LLaMA-7B's RMSNorm mean at 4 positions
+        proto = graph([helper.make_node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], (4, 4096), {})
+        shape = (4, 4096)
     else:
         w = rng.standard_normal((3, 64, 3, 3)).astype(np.float32)
         proto = graph([helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1] * 4)], (1, 64, 5, 5),
@@ -63,15 +65,16 @@ def split_case(name: str):
 CASES = [(name, op) for name, ops in SPLITS.items() for op in ops if op not in ("Requantize", "Transpose")]
 
 
-def last_step(program, op: str) -> int:
-    return max(n.index + 1 for n in program.nodes if n.op == op)
+def first_step(program, op: str) -> int:
+    """The first step of `op`: a full block where the op takes several."""
+    return min(n.index + 1 for n in program.nodes if n.op == op)
 
 
 @pytest.mark.parametrize("name,op", CASES)
 @pytest.mark.parametrize("side", ["defender", "challenger"])
 def test_lieAtSplitStep_liarLoses_inMemoryAndOnChain_sameOutcome_inBounds(embedded, name, op, side):  # noqa: F811
     program, x_q = split_case(name)
-    k = last_step(program, op)
+    k = first_step(program, op)
     memory = dispute.run(program, x_q, "wrong-output", k, side, arbiter=MemoryArbiter(
         stride=CONFIG.stride, min_bond=CONFIG.min_bond, bond_growth=CONFIG.bond_growth))
     prover = Recording()
@@ -90,17 +93,20 @@ def test_lieAtSplitStep_liarLoses_inMemoryAndOnChain_sameOutcome_inBounds(embedd
 @pytest.mark.anvil
 @pytest.mark.slow
 @pytest.mark.skipif(not anvil_binary().exists(), reason="run `npm ci` for anvil")
-def test_anvil_lieAtSoftmaxBlockSteps_bothLiarsLose():
-    program, x_q = split_case("softmax")
+def test_anvil_lieAtSoftmaxAndMeanBlockSteps_bothLiarsLose(figure):
     chain = connect("anvil")
     try:
         system = deploy_opml(chain, CONFIG)
-        for op, side in (("RowSumBlock", "defender"), ("RowMaxBlock", "challenger")):
+        for name, op, side in (("softmax", "RowSumBlock", "defender"), ("softmax", "RowMaxBlock", "challenger"),
+                               ("mean", "MeanOfSum", "defender"), ("mean", "RowSumBlock", "challenger")):
+            program, x_q = split_case(name)
             prover = Recording()
-            r = dispute.run(program, x_q, "wrong-output", last_step(program, op), side,
+            r = dispute.run(program, x_q, "wrong-output", first_step(program, op), side,
                             arbiter=ChainArbiter(system, prover=prover))
             assert r.winner == ("challenger" if side == "defender" else "defender"), (op, side, r.reason, r.rejected)
             assert r.transcript[-1].kind == "step", (r.reason, r.rejected)
             check_bounds(r, prover)
+            figure(f"anvil {name} {op} liar {side}: moves, largest tx gas, step calldata",
+                   f"{r.moves} {max(m.gas for m in r.transcript if m.gas)} {max(prover.sizes)}")
     finally:
         chain.close()
