@@ -110,3 +110,23 @@ def test_anvil_lieAtSoftmaxAndMeanBlockSteps_bothLiarsLose(figure):
                    f"{r.moves} {max(m.gas for m in r.transcript if m.gas)} {max(prover.sizes)}")
     finally:
         chain.close()
+
+
+def test_softmaxExpAt_maskedAndUnmaskedElements_onChainEqualNumpy(embedded):  # noqa: F811
+    """Row 0 starts with saturated mask entries: their entry is 0 (no table read), the others' a table
+    entry; the on-chain kernel agrees with numpy on both, and on the other split ops' first elements."""
+    from contracts.onestep import OneStep, step_proof
+
+    from .onestep_cases import expected, roots
+
+    onestep = OneStep(embedded.chain, embedded.verifier)
+    program, x_q = split_case("softmax")
+    states = prestates(program, x_q)
+    for k in range(1, program.steps + 1):
+        want = expected(program, states[k - 1], k)
+        for element in {0, 3, 4, 5, want.size - 1} & set(range(want.size)):
+            value, _ = onestep.element(*roots(program, states[k - 1]), k, element,
+                                       step_proof(program, states[k - 1], k, element))
+            assert value == int(want[element]), (program.nodes[k - 1].op, element)
+    exp_step = first_step(program, "SoftmaxExpAt")
+    assert expected(program, states[exp_step - 1], exp_step)[:5].tolist() == [0] * 5
