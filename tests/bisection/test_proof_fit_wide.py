@@ -166,3 +166,12 @@ def test_registerModel_stepOverTheBound_refusedByName_beforeAnythingIsRegistered
     with pytest.raises(StepProofTooLarge):
         check_fits(program)
     check_fits(softmax((1, 8000)))  # the last-axis form of the same row is split and fits
+
+
+@pytest.mark.parametrize("hw", [7, 80, 224])
+def test_globalAveragePool_ofAnyPlane_everyStepFits(hw):
+    """GlobalAveragePool is a mean over the trailing axes: a plane too large for one step is RowSumBlock
+    steps and a MeanOfSum."""
+    shape = (1, 3, hw, hw)
+    program = assert_fits(lowered(graph([helper.make_node("GlobalAveragePool", ["x"], ["y"])], shape, {}), shape))
+    assert ops(program) == (["GlobalAveragePool"] if hw == 7 else ["RowSumBlock"] * (len(ops(program)) - 1) + ["MeanOfSum"])
