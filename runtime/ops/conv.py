@@ -110,6 +110,16 @@ def _lower_blocked(node, lw, x, wq, bq, params, attrs: dict, shape, block: int) 
     lw.emit(node, [y.index], shape, y.scale, {"perm": (0, 3, 1, 2)}, op="Transpose", output=out)
 
 
+def window_sums(x: np.ndarray, w: np.ndarray, attrs) -> np.ndarray:
+    """The exact window sums x * w (no bias), int64 [O, N, OH, OW] (channel-major): one float64 GEMM per
+    group over im2col of the whole batch (exact: |sum| < 2^53)."""
+    g, (o, cg, kh, kw) = attrs["group"], w.shape
+    cols = im2col(x, (kh, kw), attrs)  # [c*kh*kw, n, oh, ow] float64
+    n, oh, ow = x.shape[0], *cols.shape[2:]
+    cols = cols.reshape(g, cg * kh * kw, n * oh * ow)
+    return np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols).reshape(o, n, oh, ow).astype(np.int64)
+
+
 class Conv(ExactOp):
     op_type = "Conv"
 
@@ -140,13 +150,8 @@ class Conv(ExactOp):
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
-        g, (o, cg, kh, kw) = attrs["group"], w.shape
-        cols = im2col(x, (kh, kw), attrs)  # [c*kh*kw, n*oh*ow] float64
-        n, oh, ow = x.shape[0], *cols.shape[2:]
-        cols = cols.reshape(g, cg * kh * kw, n * oh * ow)
-        # one GEMM per group over the whole batch, exact; results stay channel-major [o, n, oh, ow]
-        acc = np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols).reshape(o, n, oh, ow)
-        acc = acc.astype(np.int64)
+        cg, kh, kw = w.shape[1:]
+        acc = window_sums(x, w, attrs)  # results stay channel-major [o, n, oh, ow]
         acc += b[:, None, None, None]
         y = requantize_np(acc, p[:, 0, None, None, None], p[:, 1, None, None, None], bound=acc_bound(cg * kh * kw, b),
                           inplace=True)

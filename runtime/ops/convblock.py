@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import ExactOp
-from .conv import im2col, window_reads
+from .conv import window_reads, window_sums
 from .gemmblock import from_limbs, from_limbs_torch, to_limbs, to_limbs_torch
 
 
@@ -34,7 +34,7 @@ class ConvBlock(ExactOp):
     def numpy(self, ins, attrs):
         x, w, acc = ins
         chans, wb = _part(x, w, attrs)
-        sums = np.ascontiguousarray(_sums_np(x[:, chans], wb, attrs).transpose(0, 2, 3, 1))  # [N, OH, OW, O]
+        sums = np.ascontiguousarray(window_sums(x[:, chans], wb, attrs).transpose(1, 2, 3, 0))  # [N, OH, OW, O]
         return to_limbs(sums + from_limbs(acc))
 
     def torch(self, ins, attrs):
@@ -59,12 +59,3 @@ class ConvBlock(ExactOp):
         return [window_reads(x.shape, (n, first + c0, c1 - c0), (oh, ow), w.shape[2:], node.attrs),
                 o * w[0].size + np.arange(c0 * per, c1 * per), 4 * a + np.arange(4)]
 
-
-def _sums_np(x, w, attrs):
-    """The Conv's exact sums (no bias, no requantization) [N, O, OH, OW] int64: Conv.numpy's GEMM."""
-    g, (o, cg, kh, kw) = attrs["group"], w.shape
-    cols = im2col(x, (kh, kw), attrs)
-    n, oh, ow = x.shape[0], *cols.shape[2:]
-    cols = cols.reshape(g, cg * kh * kw, n * oh * ow)
-    acc = np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols).reshape(o, n, oh, ow)
-    return acc.astype(np.int64).transpose(1, 0, 2, 3)
