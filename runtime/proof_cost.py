@@ -47,7 +47,7 @@ EXEC_CHUNK = 2_500  # per proven chunk: its hash, its path, the kernel's search 
 EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes DEFAULT_PER_READ)
     "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "MaxPool": 1000, "Requantize": 200,
     "SoftmaxExp": 120, "SoftmaxNorm": 120, "Softmax": 800, "LayerNormalization": 250, "ReduceMean": 120,
-    "LayerNormStats": 250, "LayerNormApply": 2000, "RowMaxBlock": 120, "RowSumBlock": 120,
+    "LayerNormStats": 250, "LayerNormApply": 2000, "RowMaxBlock": 130, "RowSumBlock": 120,
 }
 DEFAULT_PER_READ = 400
 EXEC_OP_BASE = {"Conv": 100_000, "ConvBlock": 100_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
