@@ -194,10 +194,11 @@ def norm_block(n: int, rows: int) -> int:
     return _largest_block(n, lambda kb: norm_cost(n, rows, kb))
 
 
-def row_cost(op: str, n: int, rows: int, block: int, others: tuple[int, ...] = ()) -> tuple[int, int]:
-    """(modeled gas, transaction bytes) of one step of a row op reading `block` contiguous int16 of a row
-    of n (of `rows` rows) and one chunk of each input whose byte size is in `others`."""
-    inputs = [(_row_chunks(2 * block), tree_depth(2 * rows * n))] + [(1, tree_depth(nb)) for nb in others]
+def row_cost(op: str, n: int, rows: int, block: int, others: tuple[int, ...] = (), stride: int = 1) -> tuple[int, int]:
+    """(modeled gas, transaction bytes) of one step of a row op reading `block` int16 of a row of n (of
+    `rows` rows), `stride` apart, and one chunk of each input whose byte size is in `others`."""
+    chunks = min(block, _row_chunks(2 * ((block - 1) * stride + 1))) if stride > 1 else _row_chunks(2 * block)
+    inputs = [(chunks, tree_depth(2 * rows * n))] + [(1, tree_depth(nb)) for nb in others]
     b = bundle(inputs, DEPTH_GUESS, DEPTH_GUESS, 64, 256)
     return gas(op, b, sum(c for c, _ in inputs), block + 4 * len(others)), (b + STEP_ARGS).size
 

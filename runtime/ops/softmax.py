@@ -16,7 +16,8 @@ The lowering emits two steps, `SoftmaxExp` (e, per element: its row's maximum an
 `SoftmaxNorm` (y from e and its row's sum), so that no one-step proof reads a row's worth of table
 chunks (runtime/proof_cost.py); the one-step Softmax kernel stays for programs made before. A last-axis
 row too long for those two steps' proofs (~4k positions) lowers to RowMaxBlock steps over blocks of the
-row, SoftmaxExpAt, RowSumBlock steps and SoftmaxDivide (`_emit_blocked`), bit-identical.
+row, SoftmaxExpAt, RowSumBlock steps and SoftmaxDivide (`_emit_blocked`), bit-identical; a row along
+an inner axis too long for its strided reads is moved last by a Transpose step first (and back after).
 """
 from __future__ import annotations
 
@@ -47,6 +48,16 @@ def _emit(node, lw, x, t, axis: int, out: str):
             return _emit_blocked(node, lw, x, t, block, out)
     e = lw.emit(node, [x.index, t.index], x.shape, 1.0 / INT16_MAX, {"axis": axis}, op="SoftmaxExp", output=f"{out}:exp")
     return lw.emit(node, [e.index], x.shape, 1.0 / INT16_MAX, {"axis": axis}, op="SoftmaxNorm", output=out)
+
+
+def _strided_fits(shape, axis: int) -> bool:
+    """True when SoftmaxExp and SoftmaxNorm along an inner `axis` (elements strided apart) fit the target."""
+    from ..proof_cost import TARGET_BYTES, TARGET_GAS, row_cost
+
+    n, stride = shape[axis], int(np.prod(shape[axis + 1:], dtype=np.int64))
+    rows = int(np.prod(shape, dtype=np.int64)) // max(n, 1)
+    costs = [row_cost("SoftmaxExp", n, rows, n, (2 * 65536,), stride), row_cost("SoftmaxNorm", n, rows, n, (), stride)]
+    return all(g <= TARGET_GAS and b <= TARGET_BYTES for g, b in costs)
 
 
 def _emit_blocked(node, lw, x, t, block: int, out: str):
@@ -100,6 +111,17 @@ class Softmax(ExactOp):
             x2 = lw.emit(node, [x.index], flat, x.scale, {"shape": flat}, op="Reshape", output=f"{out}:2d")
             y2 = _emit(node, lw, x2, t, 1, f"{out}:softmax2d")
             lw.emit(node, [y2.index], x.shape, 1.0 / INT16_MAX, {"shape": x.shape}, op="Reshape", output=out)
+            return
+        if axis != rank - 1 and not _strided_fits(x.shape, axis):
+            # a long row along an inner axis reads a chunk per element: make the axis the last one, whose
+            # rows are contiguous (and split when long), then put it back: two Transpose steps
+            perm = tuple(a for a in range(rank) if a != axis) + (axis,)
+            out = node.output[0]
+            xt = lw.emit(node, [x.index], tuple(x.shape[p] for p in perm), x.scale, {"perm": perm}, op="Transpose",
+                         output=f"{out}:last")
+            yt = _emit(node, lw, xt, t, rank - 1, f"{out}:softmaxlast")
+            lw.emit(node, [yt.index], x.shape, 1.0 / INT16_MAX, {"perm": tuple(int(a) for a in np.argsort(perm))},
+                    op="Transpose", output=out)
             return
         _emit(node, lw, x, t, axis, node.output[0])
 
