@@ -24,6 +24,8 @@ longer than `norm_block` allows is LayerNormStats steps over blocks of the row a
 (runtime/ops/layernormalization.py). A Softmax row or a ReduceMean longer than `row_block` allows is
 RowMaxBlock / RowSumBlock steps over blocks of the row (runtime/ops/softmax.py, reducemean.py), and a
 Conv window over more input channels than `conv_block` allows is ConvBlock steps (runtime/ops/conv.py).
+What is still over the bounds (one channel's window from ~21x21, a long ReduceMean over inner axes) is
+refused at registration: `bisection.step_cost.check_fits` raises StepProofTooLarge.
 """
 from __future__ import annotations
 
