@@ -170,7 +170,9 @@ class Arbiter(ABC):
     # ---- models and claims
     @abstractmethod
     def register_model(self, program) -> bytes:
-        """Register an exact program; returns its model id (see `commitments`)."""
+        """Register an exact program; returns its model id (see `commitments`). A program with a step
+        whose one-step proof would pass a chain's bounds is refused first (StepProofTooLarge,
+        `step_cost.check_fits`)."""
 
     @abstractmethod
     def submit_claim(self, defender: str, model_id: bytes, x_q: np.ndarray, final_root: bytes,

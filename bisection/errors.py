@@ -63,6 +63,12 @@ class ProofRefused(GameError):
     or more gas than it allows): the sender has not moved and may send the proof of another element."""
 
 
+class StepProofTooLarge(GameError):
+    """Raised when a program is registered with a step whose one-step proof would pass a real chain's bounds
+    (runtime/proof_cost.py: BYTES_BOUND calldata, GAS_BOUND gas): no one could prove that step, so a lie
+    there would win. Raised before anything is sent to a chain; names the step, its op and its cost."""
+
+
 class InvalidProof(GameError):
     """Raised when a Merkle proof or a revealed preimage does not verify against the committed root."""
 

@@ -28,6 +28,7 @@ from .errors import (ChallengeWindowClosed, ClaimNotFinalizable, ClaimPending, C
                      WrongPhase)
 from .jury import Jury, NodeTask, Verdict
 from .merkle import ZERO, chunk_hash, fold, fold_level, next_pow2
+from .step_cost import check_fits
 from .tolerance import EXACT, Tolerance
 from .types import BOND_GROWTH, BPS, MAX_REBASES, Bond, Claim, Clock, Position, Side, TreeNode, bond_at
 
@@ -108,6 +109,7 @@ class MemoryArbiter(Arbiter):
 
     # ---- models and claims
     def register_model(self, program: Program) -> bytes:
+        check_fits(program)  # StepProofTooLarge: a step no one could prove is never registered
         c = commit(program)
         self.models[c.model_id] = _Registered(program, c)
         return c.model_id

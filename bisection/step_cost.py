@@ -3,13 +3,16 @@ the program's reads and its committed descriptors): what tests and benchmarks ch
 bounds. The lowering itself decides with runtime.proof_cost's shape model, before a program exists."""
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from runtime.ops import get_op
-from runtime.proof_cost import STEP_ARGS, WIDTH, StepCost, bundle, gas, tree_depth
+from runtime.proof_cost import BYTES_BOUND, GAS_BOUND, STEP_ARGS, WIDTH, StepCost, bundle, conv_per_read, gas, tree_depth
 from runtime.tensor_root import CHUNK_BYTES
 
-from .commitments import header_descriptor, node_descriptor
+from .commitments import header_descriptor, is_float_step, node_descriptor
+from .errors import StepProofTooLarge
 
 
 def _placeholder(shape, dtype) -> np.ndarray:
@@ -43,8 +46,9 @@ def step_cost(program, step: int, state: list | None = None, samples: int = 6) -
             per_input.append((c, tree_depth(s.size * w)))
             chunks, elements = chunks + c, elements + int(r.size)
         b = bundle(per_input, state_depth, program_depth, header, desc)
-        cost = StepCost(step, node.op, chunks, elements, b.size, (b + STEP_ARGS).size, gas(node.op, b, chunks, elements),
-                        gas(node.op, b, chunks, elements, game=False))
+        per = conv_per_read(slots[node.inputs[1]].shape[3]) if node.op in ("Conv", "ConvBlock") else None
+        cost = StepCost(step, node.op, chunks, elements, b.size, (b + STEP_ARGS).size,
+                        gas(node.op, b, chunks, elements, per_read=per), gas(node.op, b, chunks, elements, game=False, per_read=per))
         if worst is None or cost.gas > worst.gas:
             worst = cost
     return worst
@@ -58,3 +62,26 @@ def program_costs(program) -> list[StepCost]:
 def largest(program) -> StepCost:
     """The step whose proof costs the most gas."""
     return max(program_costs(program), key=lambda c: c.gas)
+
+
+_CHECKED: dict[int, weakref.ref] = {}  # programs found to fit, by id (a program is not changed once made)
+
+
+def check_fits(program) -> None:
+    """Raises StepProofTooLarge for the first step whose one-step transaction, by the model, passes
+    BYTES_BOUND or GAS_BOUND; what every register_model asks before a model goes on chain. Steps of
+    float programs (ONNX nodes a jury settles, no one-step kernel) carry no one-step proof."""
+    hit = _CHECKED.get(id(program))
+    if hit is not None and hit() is program:
+        return
+    for k, node in enumerate(program.nodes, 1):
+        if is_float_step(program, k) or get_op(node.op) is None:
+            continue
+        c = step_cost(program, k)
+        # INVARIANT: every step of a registered program has a one-step proof a real chain takes.
+        if not c.fits:
+            raise StepProofTooLarge(
+                f"step {k} ({node.op}, node '{node.name}') has a one-step proof of {c.tx_bytes} bytes and "
+                f"{c.gas} gas by the model, over the {BYTES_BOUND} bytes / {GAS_BOUND} gas a chain takes: "
+                f"the program cannot be disputed at that step")
+    _CHECKED[id(program)] = weakref.ref(program)

@@ -30,6 +30,7 @@ import numpy as np
 from bisection import errors as game_errors
 from bisection.arbiter import Arbiter, GameView, Phase
 from bisection.commitments import check_input, commit, node_descriptor
+from bisection.step_cost import check_fits
 from bisection.errors import GameError, InvalidMove, ProofRefused, UnknownModel
 from bisection.types import MAX_REBASES, Bond, Claim, Clock, Position, Side, TreeNode
 from contracts import events as ev
@@ -136,6 +137,7 @@ class ChainArbiter(Arbiter):
 
     # ---- models and claims
     def register_model(self, program: Program) -> bytes:
+        check_fits(program)  # StepProofTooLarge, before any transaction: a step no one could prove
         c = commit(program)
         self._programs[c.model_id] = program
         if self.jurors is not None:  # a jury round is a Brain request: Brain must know the model too

@@ -21,12 +21,18 @@ model's error and chunk alignment): weights are stored [N, K] so an element read
 reduction longer than `dense_block` allows is split into GemmBlock steps (runtime/ops/gemm.py),
 Softmax is two steps, each reading one row (runtime/ops/softmax.py), and a LayerNormalization row
 longer than `norm_block` allows is LayerNormStats steps over blocks of the row and one LayerNormApply
-(runtime/ops/layernormalization.py).
+(runtime/ops/layernormalization.py). A Softmax row or a ReduceMean longer than `row_block` allows is
+RowMaxBlock / RowSumBlock steps over blocks of the row (runtime/ops/softmax.py, reducemean.py), and a
+Conv window over more input channels than `conv_block` allows is ConvBlock steps (runtime/ops/conv.py).
+What is still over the bounds (one channel's window from ~21x21, a long ReduceMean over inner axes) is
+refused at registration: `bisection.step_cost.check_fits` raises StepProofTooLarge.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from .tensor_root import CHUNK_BYTES, num_chunks
 
@@ -41,12 +47,12 @@ GAME_STEP = 120_000  # OpmlGame.step around the verifier: chunk hash, storage, s
 EXEC_BASE = 50_000  # descriptor proofs and decoding, the kernel call
 EXEC_CHUNK = 2_500  # per proven chunk: its hash, its path, the kernel's search for it
 EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes DEFAULT_PER_READ)
-    "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "Conv": 500, "MaxPool": 1000, "Requantize": 200,
+    "Gemm": 90, "GemmBlock": 90, "MatMul": 90, "MaxPool": 1000, "Requantize": 200,
     "SoftmaxExp": 120, "SoftmaxNorm": 120, "Softmax": 800, "LayerNormalization": 250, "ReduceMean": 120,
-    "LayerNormStats": 250, "LayerNormApply": 2000,
+    "LayerNormStats": 250, "LayerNormApply": 2000, "RowMaxBlock": 130, "RowSumBlock": 120,
 }
 DEFAULT_PER_READ = 400
-EXEC_OP_BASE = {"Conv": 300_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
+EXEC_OP_BASE = {"Conv": 100_000, "ConvBlock": 100_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
 DEPTH_GUESS = 16  # state/program tree depth the lowering assumes before the program exists (65536 slots)
 
 
@@ -110,12 +116,20 @@ def proof_bytes(inputs: list[tuple[int, int]], state_depth: int, program_depth: 
 ELEMENT_ARGS = Calldata(0, 6, 4)  # IOneStep.element sent alone: selector, 5 heads, the proof's length
 
 
-def gas(op: str, proof: Calldata, chunks: int, elements: int, game: bool = True) -> int:
+def conv_per_read(kw: int) -> int:
+    """Gas per element a Conv or ConvBlock step reads, for windows kw wide: the kernel makes one dot call
+    per window row (measured 3.4-11k: it searches the proven chunks) and ~300 per element in it."""
+    return 300 + -(-4500 // max(kw, 1))
+
+
+def gas(op: str, proof: Calldata, chunks: int, elements: int, game: bool = True, per_read: int | None = None) -> int:
     """Modeled gas of the game's step transaction carrying the bundle `proof` (game=False: of
-    IOneStep.element sent as its own transaction, what benchmarks/onestep_gas measures)."""
+    IOneStep.element sent as its own transaction, what benchmarks/onestep_gas measures); `per_read`
+    overrides the op's EXEC_PER_READ (Conv: `conv_per_read`)."""
     tx = proof + (STEP_ARGS if game else ELEMENT_ARGS)
     words = -(-2 * proof.size // 32)  # the bundle decoded into memory, then copied into the kernel call
-    execution = (EXEC_BASE + EXEC_OP_BASE.get(op, 0) + EXEC_CHUNK * chunks + EXEC_PER_READ.get(op, DEFAULT_PER_READ) * elements
+    per_read = EXEC_PER_READ.get(op, DEFAULT_PER_READ) if per_read is None else per_read
+    execution = (EXEC_BASE + EXEC_OP_BASE.get(op, 0) + EXEC_CHUNK * chunks + per_read * elements
                  + 3 * words + words * words // 512 + (GAME_STEP if game else 0))
     zeros = tx.size - tx.nonzero
     return TX_BASE + max(16 * tx.nonzero + 4 * zeros + execution, 40 * tx.nonzero + 10 * zeros)
@@ -180,3 +194,62 @@ def norm_block(n: int, rows: int) -> int:
     """The longest block of a LayerNormalization row of n one step may read (`_largest_block`; the row
     then takes ceil(n / block) LayerNormStats steps and one LayerNormApply)."""
     return _largest_block(n, lambda kb: norm_cost(n, rows, kb))
+
+
+def row_cost(op: str, n: int, rows: int, block: int, others: tuple[int, ...] = (), stride: int = 1) -> tuple[int, int]:
+    """(modeled gas, transaction bytes) of one step of a row op reading `block` int16 of a row of n (of
+    `rows` rows), `stride` apart, and one chunk of each input whose byte size is in `others`."""
+    chunks = min(block, _row_chunks(2 * ((block - 1) * stride + 1))) if stride > 1 else _row_chunks(2 * block)
+    inputs = [(chunks, tree_depth(2 * rows * n))] + [(1, tree_depth(nb)) for nb in others]
+    b = bundle(inputs, DEPTH_GUESS, DEPTH_GUESS, 64, 256)
+    return gas(op, b, sum(c for c, _ in inputs), block + 4 * len(others)), (b + STEP_ARGS).size
+
+
+def row_block(n: int, rows: int, whole: tuple[int, int]) -> int:
+    """The longest block of a row of n one step may reduce (`_largest_block`): n when `whole`, the unsplit
+    step's (gas, bytes), fits; else a block whose RowMaxBlock and RowSumBlock steps both fit."""
+    def cost(block: int) -> tuple[int, int]:
+        if block >= n:
+            return whole
+        a, b = row_cost("RowMaxBlock", n, rows, block, (2 * rows,)), row_cost("RowSumBlock", n, rows, block, (8 * rows,))
+        return max(a[0], b[0]), max(a[1], b[1])
+
+    return _largest_block(n, cost)
+
+
+def conv_cost(x_shape, w_shape, attrs: dict, out_hw: tuple[int, int], cb: int, blocked: bool) -> tuple[int, int]:
+    """(modeled gas, transaction bytes) of one Conv step (blocked: one ConvBlock step) reading the window
+    over `cb` input channels at the costliest of a few output positions, cb rows of w and the tail."""
+    from .ops.conv import window_reads
+
+    kh, kw = w_shape[2], w_shape[3]
+    worst = 0
+    for pos in {(0, 0), (out_hw[0] // 2, out_hw[1] // 2), (out_hw[0] - 1, out_hw[1] - 1)}:
+        r = window_reads(x_shape, (0, 0, cb), pos, (kh, kw), attrs)
+        worst = max(worst, len(np.unique(2 * r // CHUNK_BYTES)) if r.size else 0)
+    x = (worst, tree_depth(2 * math.prod(x_shape)))
+    w = (_row_chunks(cb * kh * kw), tree_depth(math.prod(w_shape)))
+    out = x_shape[0] * w_shape[0] * out_hw[0] * out_hw[1]
+    tail = [(1, tree_depth(8 * out))] if blocked else [(1, tree_depth(8 * w_shape[0])), (1, tree_depth(16 * w_shape[0]))]
+    inputs = [x, w] + tail
+    b = bundle(inputs, DEPTH_GUESS, DEPTH_GUESS, 96, 256)
+    op = "ConvBlock" if blocked else "Conv"
+    return gas(op, b, sum(c for c, _ in inputs), 2 * cb * kh * kw + 4, per_read=conv_per_read(kw)), (b + STEP_ARGS).size
+
+
+def conv_block(x_shape, w_shape, attrs: dict, out_hw: tuple[int, int]) -> int:
+    """The most input channels (of a group's w_shape[1]) one Conv step's window may cover: all of them
+    when one Conv step fits TARGET_GAS and TARGET_BYTES, else the most whose ConvBlock step fits (at
+    least 1: a single channel's window over the budget is not split further)."""
+    def fits(cb: int, blocked: bool) -> bool:
+        g, nbytes = conv_cost(x_shape, w_shape, attrs, out_hw, cb, blocked)
+        return g <= TARGET_GAS and nbytes <= TARGET_BYTES
+
+    cg = w_shape[1]
+    if fits(cg, False):
+        return cg
+    lo, hi = 1, cg - 1  # the largest fitting cb in [1, cg - 1], by bisection (cost grows with cb)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid, True) else (lo, mid - 1)
+    return lo

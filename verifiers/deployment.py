@@ -175,9 +175,12 @@ def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
     in the opML one) unless done; returns the receipts written ("models", "input_size", "opml_models").
     Asked of the chain every time, never cached: a snapshot reverted under us, or another process, may
     have changed what is registered."""
+    from bisection.step_cost import check_fits
     from contracts.bindings.opml import registration
     from contracts.errors import ContractRevert
 
+    if entry.disputable:  # StepProofTooLarge before any transaction: a step no one could prove on chain
+        check_fits(entry.program)
     written = {}
     s = deployment.system
     if not s.models.exists(entry.model_id):

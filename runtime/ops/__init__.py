@@ -15,6 +15,7 @@ _MODULES = (
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
     "upsample", "quantizelinear", "dequantizelinear", "argmax",
+    "rowmaxblock", "rowsumblock", "softmaxexpat", "softmaxdivide", "meanofsum", "convblock",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

@@ -3,7 +3,9 @@ float64 GEMM over im2col; torch: the int8 GEMM of runtime.intgemm over im2col, o
 
 Exact form: inputs (x int16 [N, C, H, W], w int8 [O, C/g, kh, kw], b int64 [O], p int64 [O, 2]);
 attrs strides (2), pads (top, left, bottom, right as ONNX orders them), dilations (2), group.
-Zero padding (the activation zero point is 0).
+Zero padding (the activation zero point is 0). A window over more input channels than one step's proof
+allows (`proof_cost.conv_block`: ResNet-50's 3x3x512) lowers to ConvBlock steps over blocks of the
+channels, a Requantize and a Transpose (`_lower_blocked`), bit-identical.
 """
 from __future__ import annotations
 
@@ -91,6 +93,33 @@ def im2col(x: np.ndarray, kernel, attrs) -> np.ndarray:
     return np.ascontiguousarray(view).astype(np.float64).reshape(c * kernel[0] * kernel[1], n, oh, ow)
 
 
+def _lower_blocked(node, lw, x, wq, bq, params, attrs: dict, shape, block: int) -> None:
+    """A window too long for one step's proof (`proof_cost.conv_block`): ConvBlock steps over blocks of
+    the group's input channels carrying the sums channel-last ([N, OH, OW, O] as int64 limbs), one
+    Requantize, one Transpose back to [N, O, OH, OW]. Bit-identical to the one Conv step."""
+    from .gemmblock import to_limbs
+
+    out, last = node.output[0], (shape[0], shape[2], shape[3], shape[1])
+    w = lw.add_constant(f"{node.input[1]}:w", wq)
+    acc = lw.add_constant(f"{node.name}:b", to_limbs(bq))
+    for c0 in range(0, wq.shape[1], block):
+        acc = lw.emit(node, [x.index, w.index, acc.index], last + (4,), 1.0,
+                      dict(attrs, c0=c0, c1=min(wq.shape[1], c0 + block)), op="ConvBlock", output=f"{out}:acc{c0}")
+    y = lw.emit(node, [acc.index, lw.add_constant(f"{node.name}:requant", params).index], last, lw.out_scale(node),
+                op="Requantize", output=f"{out}:nhwc")
+    lw.emit(node, [y.index], shape, y.scale, {"perm": (0, 3, 1, 2)}, op="Transpose", output=out)
+
+
+def window_sums(x: np.ndarray, w: np.ndarray, attrs) -> np.ndarray:
+    """The exact window sums x * w (no bias), int64 [O, N, OH, OW] (channel-major): one float64 GEMM per
+    group over im2col of the whole batch (exact: |sum| < 2^53)."""
+    g, (o, cg, kh, kw) = attrs["group"], w.shape
+    cols = im2col(x, (kh, kw), attrs)  # [c*kh*kw, n, oh, ow] float64
+    n, oh, ow = x.shape[0], *cols.shape[2:]
+    cols = cols.reshape(g, cg * kh * kw, n * oh * ow)
+    return np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols).reshape(o, n, oh, ow).astype(np.int64)
+
+
 class Conv(ExactOp):
     op_type = "Conv"
 
@@ -110,19 +139,19 @@ class Conv(ExactOp):
         (sh, sw), (pt, pl, pb, pr), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
         shape = (x.shape[0], w.shape[0], out_size(x.shape[2], w.shape[2], sh, dh, pt, pb),
                  out_size(x.shape[3], w.shape[3], sw, dw, pl, pr))
+        from ..proof_cost import conv_block
+
+        block = conv_block(x.shape, wq.shape, attrs, shape[2:])
+        if block < wq.shape[1]:
+            return _lower_blocked(node, lw, x, wq, bq, params, dict(attrs, group=group), shape, block)
         ins = [x.index, lw.add_constant(f"{node.input[1]}:w", wq).index, lw.add_constant(f"{node.name}:b", bq).index,
                lw.add_constant(f"{node.name}:requant", params).index]
         lw.emit(node, ins, shape, lw.out_scale(node), dict(attrs, group=group))
 
     def numpy(self, ins, attrs):
         x, w, b, p = ins
-        g, (o, cg, kh, kw) = attrs["group"], w.shape
-        cols = im2col(x, (kh, kw), attrs)  # [c*kh*kw, n*oh*ow] float64
-        n, oh, ow = x.shape[0], *cols.shape[2:]
-        cols = cols.reshape(g, cg * kh * kw, n * oh * ow)
-        # one GEMM per group over the whole batch, exact; results stay channel-major [o, n, oh, ow]
-        acc = np.matmul(w.astype(np.float64).reshape(g, o // g, cg * kh * kw), cols).reshape(o, n, oh, ow)
-        acc = acc.astype(np.int64)
+        cg, kh, kw = w.shape[1:]
+        acc = window_sums(x, w, attrs)  # results stay channel-major [o, n, oh, ow]
         acc += b[:, None, None, None]
         y = requantize_np(acc, p[:, 0, None, None, None], p[:, 1, None, None, None], bound=acc_bound(cg * kh * kw, b),
                           inplace=True)

@@ -3,7 +3,9 @@
 Exact form: input (x int16); attrs axes (sorted, non-negative, never empty), keepdims, m, shift with
 m / 2^shift = s_x / s_y: y = mean(sum of x over the axes, count, m, shift) = saturate(divide(S m,
 count 2^shift)), count = the number of elements summed. GlobalAveragePool is this op over the axes
-after the channel (globalaveragepool.py).
+after the channel (globalaveragepool.py). A mean over trailing axes too long for one step's proof
+(`proof_cost.row_block`: LLaMA-7B's RMSNorm over 4096) lowers to RowSumBlock steps over blocks of the
+row and one MeanOfSum step, bit-identical.
 """
 from __future__ import annotations
 
@@ -22,6 +24,20 @@ def lower_mean(node, lw, x, axes: tuple[int, ...], keepdims: bool) -> None:
         check_mean(count, m, k, node.name)
     except ValueError as e:
         raise lw.unsupported(node, str(e)) from None
+    lead = tuple(x.shape[:len(x.shape) - len(axes)])
+    if axes == tuple(range(len(lead), len(x.shape))) and count > 1:  # trailing axes: rows of `count`
+        from ..proof_cost import row_block, row_cost
+
+        rows = int(np.prod(lead, dtype=np.int64))
+        block = row_block(count, rows, row_cost("ReduceMean", count, rows, count))
+        if block < count:  # too long for one step's proof: the sum in blocks, then the mean
+            s = lw.add_constant(f"{node.output[0]}:sum0", np.zeros(lead + (4,), dtype=np.int16))
+            for k0 in range(0, count, block):
+                s = lw.emit(node, [x.index, s.index], lead + (4,), 1.0, {"k0": k0, "k1": min(count, k0 + block)},
+                            op="RowSumBlock", output=f"{node.output[0]}:sum{k0}")
+            lw.emit(node, [s.index], shape, y_scale, {"count": count, "m": m, "shift": k,
+                                                      "ones": len(axes) if keepdims else 0}, op="MeanOfSum")
+            return
     lw.emit(node, [x.index], shape, y_scale, {"axes": axes, "keepdims": int(keepdims), "m": m, "shift": k})
 
 

@@ -14,7 +14,10 @@ masked row then keeps the table's entries, uniform weights, and sum >= 32767 sti
 
 The lowering emits two steps, `SoftmaxExp` (e, per element: its row's maximum and one table entry) and
 `SoftmaxNorm` (y from e and its row's sum), so that no one-step proof reads a row's worth of table
-chunks (runtime/proof_cost.py); the one-step Softmax kernel stays for programs made before.
+chunks (runtime/proof_cost.py); the one-step Softmax kernel stays for programs made before. A last-axis
+row too long for those two steps' proofs (~4k positions) lowers to RowMaxBlock steps over blocks of the
+row, SoftmaxExpAt, RowSumBlock steps and SoftmaxDivide (`_emit_blocked`), bit-identical; a row along
+an inner axis too long for its strided reads is moved last by a Transpose step first (and back after).
 """
 from __future__ import annotations
 
@@ -33,9 +36,45 @@ def exp_table(scale: float) -> np.ndarray:
 
 
 def _emit(node, lw, x, t, axis: int, out: str):
-    """SoftmaxExp then SoftmaxNorm along `axis`, the second writing `out`."""
+    """SoftmaxExp then SoftmaxNorm along `axis`, the second writing `out`; a last-axis row too long for
+    one step's proof (`proof_cost.row_block`) in blocks instead (`_emit_blocked`)."""
+    from ..proof_cost import row_block, row_cost
+
+    n, rows = x.shape[axis], int(np.prod(x.shape, dtype=np.int64)) // max(x.shape[axis], 1)
+    if axis == len(x.shape) - 1 and n > 1:
+        whole = max(row_cost("SoftmaxExp", n, rows, n, (2 * 65536,)), row_cost("SoftmaxNorm", n, rows, n))
+        block = row_block(n, rows, whole)
+        if block < n:
+            return _emit_blocked(node, lw, x, t, block, out)
     e = lw.emit(node, [x.index, t.index], x.shape, 1.0 / INT16_MAX, {"axis": axis}, op="SoftmaxExp", output=f"{out}:exp")
     return lw.emit(node, [e.index], x.shape, 1.0 / INT16_MAX, {"axis": axis}, op="SoftmaxNorm", output=out)
+
+
+def _strided_fits(shape, axis: int) -> bool:
+    """True when SoftmaxExp and SoftmaxNorm along an inner `axis` (elements strided apart) fit the target."""
+    from ..proof_cost import TARGET_BYTES, TARGET_GAS, row_cost
+
+    n, stride = shape[axis], int(np.prod(shape[axis + 1:], dtype=np.int64))
+    rows = int(np.prod(shape, dtype=np.int64)) // max(n, 1)
+    costs = [row_cost("SoftmaxExp", n, rows, n, (2 * 65536,), stride), row_cost("SoftmaxNorm", n, rows, n, (), stride)]
+    return all(g <= TARGET_GAS and b <= TARGET_BYTES for g, b in costs)
+
+
+def _emit_blocked(node, lw, x, t, block: int, out: str):
+    """A long last-axis row: its maximum in RowMaxBlock steps, each element's exp entry (SoftmaxExpAt),
+    the entries' sum in RowSumBlock steps (int64 limbs), then each element divided (SoftmaxDivide).
+    Bit-identical to SoftmaxExp and SoftmaxNorm."""
+    n, lead = x.shape[-1], tuple(x.shape[:-1])
+    mx = lw.add_constant(f"{out}:max0", np.full(lead + (1,), INT16_MIN, dtype=np.int16), x.scale)
+    for k0 in range(0, n, block):
+        mx = lw.emit(node, [x.index, mx.index], lead + (1,), x.scale, {"k0": k0, "k1": min(n, k0 + block)},
+                     op="RowMaxBlock", output=f"{out}:max{k0}")
+    e = lw.emit(node, [x.index, mx.index, t.index], x.shape, 1.0 / INT16_MAX, op="SoftmaxExpAt", output=f"{out}:exp")
+    s = lw.add_constant(f"{out}:sum0", np.zeros(lead + (4,), dtype=np.int16))
+    for k0 in range(0, n, block):
+        s = lw.emit(node, [e.index, s.index], lead + (4,), 1.0, {"k0": k0, "k1": min(n, k0 + block)}, op="RowSumBlock",
+                    output=f"{out}:sum{k0}")
+    return lw.emit(node, [e.index, s.index], x.shape, 1.0 / INT16_MAX, op="SoftmaxDivide", output=out)
 
 
 def row(shape, axis: int, index: int) -> np.ndarray:
@@ -72,6 +111,17 @@ class Softmax(ExactOp):
             x2 = lw.emit(node, [x.index], flat, x.scale, {"shape": flat}, op="Reshape", output=f"{out}:2d")
             y2 = _emit(node, lw, x2, t, 1, f"{out}:softmax2d")
             lw.emit(node, [y2.index], x.shape, 1.0 / INT16_MAX, {"shape": x.shape}, op="Reshape", output=out)
+            return
+        if axis != rank - 1 and not _strided_fits(x.shape, axis):
+            # a long row along an inner axis reads a chunk per element: make the axis the last one, whose
+            # rows are contiguous (and split when long), then put it back: two Transpose steps
+            perm = tuple(a for a in range(rank) if a != axis) + (axis,)
+            out = node.output[0]
+            xt = lw.emit(node, [x.index], tuple(x.shape[p] for p in perm), x.scale, {"perm": perm}, op="Transpose",
+                         output=f"{out}:last")
+            yt = _emit(node, lw, xt, t, rank - 1, f"{out}:softmaxlast")
+            lw.emit(node, [yt.index], x.shape, 1.0 / INT16_MAX, {"perm": tuple(int(a) for a in np.argsort(perm))},
+                    op="Transpose", output=out)
             return
         _emit(node, lw, x, t, axis, node.output[0])
 

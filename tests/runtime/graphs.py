@@ -299,7 +299,9 @@ OPS.update({
 # variants of ops checked with the full count
 FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", "MatMul-requantize", "Neg",
                 "Softmax-opset11", "Split", "Squeeze", "Unsqueeze", "Upsample", "Resize", "DequantizeLinear",
-                "MatMul-qdq", "MatMul-dynamic", "LayerNormalization-stats", "LayerNormalization-apply")
+                "MatMul-qdq", "MatMul-dynamic", "LayerNormalization-stats", "LayerNormalization-apply",
+                "Softmax-rowmax", "Softmax-expat", "Softmax-rowsum", "Softmax-divide", "ReduceMean-rowsum",
+                "ReduceMean-mean", "Conv-block")
 # ops whose nodes lower to program nodes of another op (the op the tests look for in the program):
 # by op, and by case key where the case decides (a constant-weight MatMul is a Gemm step, a long one
 # GemmBlock steps and a Requantize; Softmax is SoftmaxExp then SoftmaxNorm).
@@ -307,7 +309,10 @@ LOWERS_TO = {"Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", 
              "DequantizeLinear": "QuantizeLinear"}
 KEY_LOWERS_TO = {"MatMul": "Gemm", "Softmax-exp": "SoftmaxExp", "MatMul-blocked": "GemmBlock",
                  "MatMul-requantize": "Requantize", "MatMul-qdq": "Gemm", "MatMul-dynamic": "Gemm",
-                 "LayerNormalization-stats": "LayerNormStats", "LayerNormalization-apply": "LayerNormApply"}
+                 "LayerNormalization-stats": "LayerNormStats", "LayerNormalization-apply": "LayerNormApply",
+                 "Softmax-rowmax": "RowMaxBlock", "Softmax-expat": "SoftmaxExpAt", "Softmax-rowsum": "RowSumBlock",
+                 "Softmax-divide": "SoftmaxDivide", "ReduceMean-rowsum": "RowSumBlock", "ReduceMean-mean": "MeanOfSum",
+                 "Conv-block": "ConvBlock"}
 
 
 def program_op(key: str) -> str:

@@ -34,6 +34,37 @@ def layernorm_long(rng, d):
     return graph([node], shape, inits)
 
 
+def softmax_long(rng, d):
+    """A last-axis Softmax row too long for SoftmaxExp / SoftmaxNorm proofs (~4k positions): RowMaxBlock,
+    SoftmaxExpAt, RowSumBlock and SoftmaxDivide steps; some rows start with saturated mask entries."""
+    n = d(4200, 5200)
+    shape = (d(1, 2), n) if d(0, 1) else (1, d(1, 2), n)
+    if d(0, 1):  # a mask's fill saturates to -32768 (runtime/ops/softmax.py)
+        nodes = [helper.make_node("Where", ["m", "x", "f"], ["w"]), helper.make_node("Softmax", ["w"], ["y"], axis=-1)]
+        mask = np.ones(shape, dtype=bool)
+        mask.reshape(-1, n)[0, :d(1, 9)] = False
+        return graph(nodes, shape, {"m": mask, "f": np.array(-1e9, np.float32)})
+    return graph([helper.make_node("Softmax", ["x"], ["y"], axis=-1)], shape, {})
+
+
+def reducemean_long(rng, d):
+    """A mean over trailing axes too long for one step's proof (LLaMA-7B's RMSNorm is 4096 wide):
+    RowSumBlock steps and a MeanOfSum."""
+    shape = (d(1, 3), d(4096, 6000)) if d(0, 1) else (d(1, 2), 2, d(2100, 2600))
+    axes = [-1] if len(shape) == 2 else [-2, -1]
+    return graph([helper.make_node("ReduceMean", ["x"], ["y"], axes=axes, keepdims=d(0, 1))], shape, {})
+
+
+def conv_long(rng, d):
+    """A Conv whose window covers too many input channels for one step's proof (ResNet-50's 3x3x512):
+    ConvBlock steps over blocks of the channels, a Requantize, a Transpose."""
+    group, cg, h, k = d(1, 2), d(40, 90), d(3, 6), 3
+    o = group * d(1, 2)
+    w = f32(rng, o, cg, k, k)
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[d(0, 1)] * 4, strides=[d(1, 2)] * 2, group=group)
+    return graph([node], (d(1, 2), group * cg, h, h), {"w": w, "b": f32(rng, o)})
+
+
 def after_relu(op, plus: float = 0.0):
     """op on a non-negative (Relu), optionally shifted, input: Sqrt and Reciprocal stay finite."""
     def make(rng, d):
@@ -156,4 +187,7 @@ NUMERIC_OPS = {
     "Sqrt": after_relu("Sqrt"), "Reciprocal": after_relu("Reciprocal", plus=1.0),
     "Div": div, "Pow": pow_, "ReduceMean": reducemean, "GlobalAveragePool": global_average_pool,
     "BatchNormalization": batchnorm, "AveragePool": averagepool, "LRN": lrn,
+    "Softmax-rowmax": softmax_long, "Softmax-expat": softmax_long, "Softmax-rowsum": softmax_long,
+    "Softmax-divide": softmax_long, "ReduceMean-rowsum": reducemean_long, "ReduceMean-mean": reducemean_long,
+    "Conv-block": conv_long,
 }

@@ -61,4 +61,5 @@ def test_digitsResnet_everyBatchNorm_foldedIntoItsConv_evenThroughIdentity():
     assert any(n.op_type == "Identity" and n.input[0] in inits for n in g.node)
     assert sum(n.op_type == "BatchNormalization" for n in g.node) == 6
     ops = [n.op for n in m.program(m.default_shape()).nodes]
-    assert "BatchNormalization" not in ops and ops.count("Conv") == 6
+    # a Conv whose window is over the proof budget is ConvBlock steps ending in a Requantize (runtime/ops/conv.py)
+    assert "BatchNormalization" not in ops and ops.count("Conv") + ops.count("Requantize") == 6

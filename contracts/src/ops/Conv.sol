@@ -22,11 +22,14 @@ contract Conv is IOpKernel {
         uint256 first = (o / (ins[1].shape[0] / uint256(Descriptor.attrInt(node, "group")))) * cg;
         int256 acc = TensorLib.at(ins[2], 2, o);
         for (uint256 ch = 0; ch < cg; ch++) {
-            acc += _window(ins[0], ins[1], g, (g.n * g.channels + first + ch) * g.height, (o * cg + ch) * g.kh);
+            acc += ConvWindow.window(ins[0], ins[1], g, (g.n * g.channels + first + ch) * g.height, (o * cg + ch) * g.kh);
         }
         return Quant.requantize(acc, TensorLib.at(ins[3], 3, 2 * o), TensorLib.at(ins[3], 3, 2 * o + 1));
     }
+}
 
+/// One input channel's window sum, shared by Conv and ConvBlock.
+library ConvWindow {
     /// The window columns j in [j0, j0 + count) whose input column col0 + (j - j0)*dw lies inside the input.
     struct Columns {
         uint256 j0;
@@ -36,28 +39,28 @@ contract Conv is IOpKernel {
 
     /// sum over the window of x[plane row h, column w] * w[wRow + i, j] for one input channel: per
     /// window row inside the input, one strided dot product over the columns inside it.
-    function _window(Tensor calldata x, Tensor calldata w, Window.Geometry memory g, uint256 plane, uint256 wRow)
-        private
+    function window(Tensor calldata x, Tensor calldata w, Window.Geometry memory g, uint256 plane, uint256 wRow)
+        internal
         pure
         returns (int256 acc)
     {
-        Columns memory cols = _columns(g);
+        Columns memory cols = columns(g);
         if (cols.count == 0) return 0;
         for (uint256 i = 0; i < g.kh; i++) {
             int256 h = g.h0 + int256(i) * g.dh;
             if (h < 0 || h >= int256(g.height)) continue;
-            acc += _row(x, w, g, cols, plane + uint256(h), wRow + i);
+            acc += row(x, w, g, cols, plane + uint256(h), wRow + i);
         }
     }
 
-    function _row(Tensor calldata x, Tensor calldata w, Window.Geometry memory g, Columns memory cols, uint256 xRow,
-                  uint256 wRow) private pure returns (int256) {
+    function row(Tensor calldata x, Tensor calldata w, Window.Geometry memory g, Columns memory cols, uint256 xRow,
+                  uint256 wRow) internal pure returns (int256) {
         xRow = xRow * g.width + cols.col0;
         wRow = wRow * g.kw + cols.j0;
         return TensorLib.dot(x, xRow, uint256(g.dw), w, wRow, 1, cols.count);
     }
 
-    function _columns(Window.Geometry memory g) private pure returns (Columns memory c) {
+    function columns(Window.Geometry memory g) internal pure returns (Columns memory c) {
         uint256 j1 = g.kw;
         uint256 j0;
         while (j0 < j1 && g.w0 + int256(j0) * g.dw < 0) j0++;
