@@ -12,6 +12,7 @@ def pad(rng, d):
     """Constant Pad of an activation: opset 10 (attributes) or 11 (inputs), zero or another fill."""
     shape = tuple(d(1, 4) for _ in range(d(1, 4)))
     pads = [d(0, 2) for _ in range(2 * len(shape))]
+    pads[d(0, len(pads) - 1)] = d(1, 2)  # some padding: no pads at all is an Identity step
     value = 0.0 if d(0, 1) else float(d(-20, 20)) / 10
     nodes = [helper.make_node("Relu", ["x"], ["r"])]
     if d(0, 1):
@@ -26,6 +27,7 @@ def clip(rng, d):
     shape = tuple(d(1, 6) for _ in range(d(1, 3)))
     lo, hi = sorted([d(-30, 30) / 10, d(-30, 30) / 10])
     lo, hi = (lo if d(0, 3) else None), (hi if d(0, 3) else None)
+    hi = 1.0 if lo == 0 and hi is None else hi  # Clip(0, inf) is a Relu step
     if d(0, 1):
         attrs = {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
         return graph([helper.make_node("Clip", ["x"], ["y"], **attrs)], shape, {}, opset=10)
