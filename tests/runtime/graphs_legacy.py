@@ -63,7 +63,15 @@ def qlinear_conv(rng, d):
     return graph(nodes, (1, c, d(kk, 6), d(kk, 6)), inits)
 
 
-LEGACY_OPS = {"Pad": pad, "Clip": clip, "MatMul-qoperator": qlinear_matmul, "Conv-qoperator": qlinear_conv}
-LEGACY_FEW = ("Pad", "Clip", "MatMul-qoperator", "Conv-qoperator")  # steps of kernels checked with the full count
-LEGACY_LOWERS_TO = {"Pad": "Concat", "Clip": "QuantizeLinear"}
+def image_scaler(rng, d):
+    """ImageScaler (opsets 1-9, experimental): a scale for the image, a bias per channel."""
+    shape = (d(1, 2), d(1, 3), d(1, 4), d(1, 4))
+    bias = [float(v) for v in rng.standard_normal(shape[1]).round(2)]
+    return graph([helper.make_node("ImageScaler", ["x"], ["y"], scale=d(1, 40) / 10, bias=bias)], shape, {}, opset=9)
+
+
+LEGACY_OPS = {"Pad": pad, "Clip": clip, "MatMul-qoperator": qlinear_matmul, "Conv-qoperator": qlinear_conv,
+              "ImageScaler": image_scaler}
+LEGACY_FEW = ("Pad", "Clip", "MatMul-qoperator", "Conv-qoperator", "ImageScaler")  # kernels checked with the full count
+LEGACY_LOWERS_TO = {"Pad": "Concat", "Clip": "QuantizeLinear", "ImageScaler": "BatchNormalization"}
 LEGACY_KEY_LOWERS_TO = {"MatMul-qoperator": "Gemm", "Conv-qoperator": "Conv"}
