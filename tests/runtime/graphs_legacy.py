@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from onnx import helper
 
-from .graphs import graph
+from .graphs import graph, unary
 
 
 def pad(rng, d):
@@ -71,7 +71,7 @@ def image_scaler(rng, d):
 
 
 LEGACY_OPS = {"Pad": pad, "Clip": clip, "MatMul-qoperator": qlinear_matmul, "Conv-qoperator": qlinear_conv,
-              "ImageScaler": image_scaler}
+              "ImageScaler": image_scaler, "LeakyRelu": unary("LeakyRelu", alpha=0.1)}
 LEGACY_FEW = ("Pad", "Clip", "MatMul-qoperator", "Conv-qoperator", "ImageScaler")  # kernels checked with the full count
 LEGACY_LOWERS_TO = {"Pad": "Concat", "Clip": "QuantizeLinear", "ImageScaler": "BatchNormalization"}
 LEGACY_KEY_LOWERS_TO = {"MatMul-qoperator": "Gemm", "Conv-qoperator": "Conv"}
