@@ -70,8 +70,19 @@ def image_scaler(rng, d):
     return graph([helper.make_node("ImageScaler", ["x"], ["y"], scale=d(1, 40) / 10, bias=bias)], shape, {}, opset=9)
 
 
+def extremum(op):
+    def make(rng, d):
+        """Max or Min of 1-3 inputs of different scales, broadcasting (opset 8 on)."""
+        shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+        nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Neg", ["x"], ["n"]),
+                 helper.make_node(op, ["x", "r", "c", "n"][:d(1, 4)], ["y"])]
+        return graph(nodes, shape, {"c": (rng.standard_normal(shape[-1:]) * 2).astype(np.float32)}, opset=13)
+    return make
+
+
 LEGACY_OPS = {"Pad": pad, "Clip": clip, "MatMul-qoperator": qlinear_matmul, "Conv-qoperator": qlinear_conv,
-              "ImageScaler": image_scaler, "LeakyRelu": unary("LeakyRelu", alpha=0.1)}
+              "ImageScaler": image_scaler, "LeakyRelu": unary("LeakyRelu", alpha=0.1),
+              "Max": extremum("Max"), "Min": extremum("Min")}
 LEGACY_FEW = ("Pad", "Clip", "MatMul-qoperator", "Conv-qoperator", "ImageScaler")  # kernels checked with the full count
 LEGACY_LOWERS_TO = {"Pad": "Concat", "Clip": "QuantizeLinear", "ImageScaler": "BatchNormalization"}
 LEGACY_KEY_LOWERS_TO = {"MatMul-qoperator": "Gemm", "Conv-qoperator": "Conv"}

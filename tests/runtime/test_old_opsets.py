@@ -73,6 +73,8 @@ CASES = {
     "clip11_relu6": lambda: model([node("Clip", ["x", "lo", "hi"], ["y"])], (2, 6), (2, 6),
                                   {"lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}, 11),
     "softmax9_flattens": lambda: model([node("Softmax", ["x"], ["y"], axis=1)], (2, 3, 4), (2, 3, 4), {}, 9),
+    "max8_three": lambda: model([node("Max", ["x", "a", "b"], ["y"])], (2, 6), (2, 6), {"a": f32(2, 6), "b": f32(6)}, 8),
+    "min6_three": lambda: model([node("Min", ["x", "a", "b"], ["y"])], (2, 6), (2, 6), {"a": f32(2, 6), "b": f32(2, 6)}, 6, ir=3),
     "leakyrelu6": lambda: model([node("LeakyRelu", ["x"], ["y"], alpha=0.1)], (2, 6), (2, 6), {}, 6, ir=3),
     "imagescaler8": lambda: model([node("ImageScaler", ["x"], ["y"], bias=[0.1, -0.2], scale=2.0)], (1, 2, 3, 3), (1, 2, 3, 3), {}, 8, ir=3),
     "unsqueeze_squeeze11": lambda: model([node("Unsqueeze", ["x"], ["u"], axes=[0]), node("Squeeze", ["u"], ["y"], axes=[0])],
