@@ -73,7 +73,7 @@ OP_CODES.update({  # steps sized to fit a transaction (issue 17, runtime/proof_c
 })
 OP_CODES["ArgMax"] = 64  # generation (issue 18): the next token's choice
 OP_CODES.update({"LayerNormStats": 65, "LayerNormApply": 66})  # a LayerNormalization row too long for one proof
-OP_CODES.update({"LeakyRelu": 90, "Max": 91, "Min": 92})  # old model-zoo files (issue 17): YOLO's activation, a table op
+OP_CODES.update({"LeakyRelu": 90, "Max": 91, "Min": 92})  # old model-zoo files (issue 17): a table op, k-input extrema
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,

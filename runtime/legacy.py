@@ -29,8 +29,9 @@ def upgrade(proto: onnx.ModelProto, name: str = "model") -> onnx.ModelProto:
         return proto
     try:
         out = _convert(proto, OLDEST_RUN)
-    except ModelFormatError:
-        raise
+    except ModelFormatError as e:  # a form named by _convert
+        raise ModelFormatError(f"'{name}' (opset {default_opset(proto)}) cannot be brought to opset {OLDEST_RUN}, the oldest "
+                               f"onnxruntime runs: {e}") from None
     except Exception as e:  # noqa: BLE001 - the converter raises bare RuntimeErrors with C++ asserts
         ops = sorted({n.op_type for n in proto.graph.node if n.domain in ("", "ai.onnx")})
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -41,6 +42,9 @@ def upgrade(proto: onnx.ModelProto, name: str = "model") -> onnx.ModelProto:
 
 
 ARITHMETIC = ("Add", "Sub", "Mul", "Div")
+# experimental ops of opsets 1-9 that onnxruntime still runs: onnx has dropped their schemas, so they
+# cross the converter as Identity (their meaning did not change between opsets) and get their op back
+EXPERIMENTAL = ("ImageScaler",)
 
 
 def _convert(proto: onnx.ModelProto, version: int) -> onnx.ModelProto:
@@ -53,15 +57,19 @@ def _convert(proto: onnx.ModelProto, version: int) -> onnx.ModelProto:
     numpy's rule, opset 7's, lays B's dims from the end), and get their own op back after it."""
     from onnx import version_converter
 
+    unknown = sorted({n.op_type for n in proto.graph.node if n.domain in ("", "ai.onnx") and n.op_type not in EXPERIMENTAL
+                      and not onnx.defs.has(n.op_type)})
+    if unknown:
+        raise ModelFormatError(f"it has ops that onnx no longer defines ({', '.join(unknown)}); re-export it at opset {version} or later")
     out = onnx.ModelProto()
     out.CopyFrom(proto)
     ops = {}
     for i, n in enumerate(out.graph.node):
-        if n.op_type in ARITHMETIC and any(a.name in ("broadcast", "axis") for a in n.attribute):
+        if n.op_type in EXPERIMENTAL or (n.op_type in ARITHMETIC and any(a.name in ("broadcast", "axis") for a in n.attribute)):
             n.name = f"{n.name or n.output[0]}:{i}"
             ops[n.name] = n.op_type
-            n.op_type = "Sum"
-    if ops:
+            n.op_type = "Identity" if n.op_type in EXPERIMENTAL else "Sum"
+    if any(op in ARITHMETIC for op in ops.values()):
         _align(out, ops)
     out = version_converter.convert_version(out, version)
     for n in out.graph.node:
@@ -74,7 +82,7 @@ def _align(model: onnx.ModelProto, ops: dict) -> None:
     ranks = _ranks(model.graph)
     inits = {i.name: i for i in model.graph.initializer}
     for n in model.graph.node:
-        if n.name not in ops:
+        if ops.get(n.name) not in ARITHMETIC:
             continue
         attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
         kept = [a for a in n.attribute if a.name not in ("broadcast", "axis")]

@@ -76,6 +76,7 @@ CASES = {
     "max8_three": lambda: model([node("Max", ["x", "a", "b"], ["y"])], (2, 6), (2, 6), {"a": f32(2, 6), "b": f32(6)}, 8),
     "min6_three": lambda: model([node("Min", ["x", "a", "b"], ["y"])], (2, 6), (2, 6), {"a": f32(2, 6), "b": f32(2, 6)}, 6, ir=3),
     "leakyrelu6": lambda: model([node("LeakyRelu", ["x"], ["y"], alpha=0.1)], (2, 6), (2, 6), {}, 6, ir=3),
+    "imagescaler6": lambda: model([node("ImageScaler", ["x"], ["y"], bias=[0.1, -0.2], scale=2.0)], (1, 2, 3, 3), (1, 2, 3, 3), {}, 6, ir=3),
     "imagescaler8": lambda: model([node("ImageScaler", ["x"], ["y"], bias=[0.1, -0.2], scale=2.0)], (1, 2, 3, 3), (1, 2, 3, 3), {}, 8, ir=3),
     "unsqueeze_squeeze11": lambda: model([node("Unsqueeze", ["x"], ["u"], axes=[0]), node("Squeeze", ["u"], ["y"], axes=[0])],
                                          (2, 6), (2, 6), {}, 11),
@@ -219,7 +220,7 @@ def test_zooShapedOldFile_runsExact_andItsDisputeIsWonByTheHonest(make, tmp_path
 
 @pytest.mark.parametrize("form, why", [
     ("bn_spatial0", "spatial=0, per activation"), ("pad_edge", "mode 'edge'"), ("pad_negative", "negative pads"),
-    ("clip_computed_bound", "'lom' must be a constant"), ("imagescaler6", "version converter cannot")])
+    ("clip_computed_bound", "'lom' must be a constant"), ("crop6", "no longer defines \\(Crop\\)")])
 def test_oldFormWithoutAnExactMeaning_isRefusedByName(form, why, tmp_path):
     from runtime.errors import ModelFormatError, TribunalError
 
@@ -231,9 +232,9 @@ def test_oldFormWithoutAnExactMeaning_isRefusedByName(form, why, tmp_path):
         "clip_computed_bound": lambda: model([node("Reshape", ["x", "flat"], ["r"]), node("Gather", ["r", "i"], ["lom"]),
                                               node("Clip", ["x", "lom"], ["y"])], (2, 3), (2, 3),
                                              {"flat": np.array([-1], np.int64), "i": np.array(0, np.int64)}, 11),
-        "imagescaler6": lambda: model([node("ImageScaler", ["x"], ["y"], bias=[0.1, 0.2], scale=2.0)], (1, 2, 3, 3), (1, 2, 3, 3), {}, 6, ir=3),
+        "crop6": lambda: model([node("Crop", ["x"], ["y"], border=[1, 1, 1, 1])], (1, 2, 4, 4), (1, 2, 2, 2), {}, 6, ir=3),
     }
     with pytest.raises(TribunalError, match=why) as e:
         Model.load(save(protos[form](), tmp_path), profile="exact", calibration=f32(4, *{"bn_spatial0": (3, 2, 2), "pad_edge": (3,),
-                   "pad_negative": (3,), "clip_computed_bound": (3,), "imagescaler6": (2, 3, 3)}[form]))
+                   "pad_negative": (3,), "clip_computed_bound": (3,), "crop6": (2, 4, 4)}[form]))
     assert isinstance(e.value, (UnsupportedOpError, ModelFormatError))
