@@ -8,25 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import INT16_MAX, INT16_MIN, multiplier
-from .base import ExactOp, broadcast_source
+from ..quant import INT16_MAX, INT16_MIN
+from .sum import Sum
 
 
-class Max(ExactOp):
+class Max(Sum):  # Sum's lowering (multipliers, shared shift) and reads; its own kernels
     op_type = "Max"
     pick = staticmethod(np.maximum)
-
-    def lower(self, node, lw):
-        xs = [lw.act(node, i) for i in node.input if i]
-        y_scale = lw.out_scale(node)
-        ratios = [x.scale / y_scale for x in xs]
-        try:
-            params = [multiplier(r, max(ratios)) for r in ratios]
-            shape = np.broadcast_shapes(*(x.shape for x in xs))
-        except ValueError as e:
-            raise lw.unsupported(node, str(e)) from None
-        lw.emit(node, [x.index for x in xs], shape, y_scale,
-                {"ms": tuple(m for m, _ in params), "shift": params[ratios.index(max(ratios))][1]})
 
     def numpy(self, ins, attrs):
         k = attrs["shift"]
@@ -47,6 +35,3 @@ class Max(ExactOp):
             out = pick(out, t)
         shape = torch.broadcast_shapes(*(x.shape for x in ins))
         return torch.clamp(out.expand(shape), INT16_MIN, INT16_MAX).to(torch.int16)
-
-    def reads(self, node, ins, out_shape, index):
-        return [np.array([broadcast_source(out_shape, a.shape, index)]) for a in ins]
