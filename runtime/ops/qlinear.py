@@ -1,10 +1,11 @@
 """QOperator models (onnxruntime's quantize_static with QuantFormat.QOperator): QLinearConv,
-QLinearMatMul and com.microsoft's QLinearAdd / QLinearMul, rewritten before lowering to the QDQ
-form the exact profile already runs with the model's own integers and scales:
+QLinearMatMul and com.microsoft's QLinearAdd, QLinearMul, QLinearGlobalAveragePool,
+QLinearAveragePool, QLinearSigmoid, QLinearLeakyRelu and QLinearConcat, rewritten before lowering to
+the QDQ form the exact profile already runs with the model's own integers and scales:
 
     QLinearConv(x, xs, xz, w, ws, wz, ys, yz, B)  ->  Conv(view(x), DQ(w, ws, wz), B * xs * ws)
                                                       -> QuantizeLinear(ys, yz) -> view
-    QLinearMatMul / QLinearAdd / QLinearMul          the same around MatMul / Add / Mul
+    QLinearMatMul, QLinearAdd, ...                   the same around MatMul, Add, ...
 
 A quantized tensor q (int8 or uint8 in the file) is read through its "view", DequantizeLinear(q),
 which costs no step (dequantizelinear.py): the slot holds q - zp, int16 of scale s. So the step
@@ -34,6 +35,11 @@ QLINEAR = {
     "QLinearMatMul": ("MatMul", ((0, 1, 2), (3, 4, 5)), (6, 7)),
     "QLinearAdd": ("Add", ((0, 1, 2), (3, 4, 5)), (6, 7)),
     "QLinearMul": ("Mul", ((0, 1, 2), (3, 4, 5)), (6, 7)),
+    "QLinearGlobalAveragePool": ("GlobalAveragePool", ((0, 1, 2),), (3, 4)),
+    "QLinearAveragePool": ("AveragePool", ((0, 1, 2),), (3, 4)),
+    "QLinearSigmoid": ("Sigmoid", ((0, 1, 2),), (3, 4)),
+    "QLinearLeakyRelu": ("LeakyRelu", ((0, 1, 2),), (3, 4)),
+    "QLinearConcat": ("Concat", None, (0, 1)),  # (Y_scale, Y_zp, then (x, scale, zp) per input)
 }
 # ops that only move or select elements: they commute with q -> q - zp
 MOVES = {"MaxPool", "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze", "Slice", "Split", "Identity",
@@ -81,10 +87,13 @@ def to_qdq(graph: onnx.GraphProto, consts: dict) -> onnx.GraphProto:
             add_view(n.output[0], params(n, 1, 2), n.input[1], n.input[2] if len(n.input) > 2 and n.input[2] else None)
         elif n.op_type in QLINEAR:
             op, ins, (si, zi) = QLINEAR[n.op_type]
+            ins = ins or [(v, v + 1, v + 2) for v in range(2, len(n.input), 3)]
             args = [view_of(n, n.input[v], s, z) for v, s, z in ins]
             if n.op_type == "QLinearConv" and len(n.input) > 8 and n.input[8]:
                 args.append(_bias(n, consts, nodes))
             attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+            if attrs.pop("channels_last", 0):
+                raise UnsupportedOpError(name, n.op_type, "channels_last=1 (NHWC) is not supported")
             nodes.append(helper.make_node(op, args, [f"{n.output[0]}:acc"], name=name, **attrs))
             nodes.append(helper.make_node("QuantizeLinear", [f"{n.output[0]}:acc", n.input[si], n.input[zi]], [n.output[0]],
                                           name=f"{name}:quantize"))

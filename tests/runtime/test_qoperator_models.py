@@ -1,5 +1,6 @@
 """QOperator models (onnxruntime's quantize_static with QuantFormat.QOperator: QLinearConv,
-QLinearMatMul, com.microsoft's QLinearAdd) and quantize_dynamic's ConvInteger run exact with the
+QLinearMatMul, com.microsoft's QLinearAdd, QLinearLeakyRelu, QLinearSigmoid, QLinearConcat,
+QLinearAveragePool, QLinearGlobalAveragePool) and quantize_dynamic's ConvInteger run exact with the
 model's own int8 weights, int32 biases and scales: the QOperator outputs are onnxruntime's own
 codes, and a dispute at any of their steps is lost by the liar."""
 from __future__ import annotations
@@ -47,6 +48,17 @@ def mlp(path):
     save(nodes, (4, 16), (4, 8), {"W1": r(16, 32), "b1": r(32), "W2": r(32, 8), "b2": r(8)}, path)
 
 
+def activations(path):
+    """What onnxruntime's QOperator quantizer writes com.microsoft ops for: LeakyRelu, Sigmoid, Concat,
+    AveragePool, GlobalAveragePool."""
+    r = lambda *s: RNG.standard_normal(s) * 0.3  # noqa: E731
+    nodes = [N("Conv", ["x", "W1", "B1"], ["c1"], pads=[1, 1, 1, 1]), N("LeakyRelu", ["c1"], ["l1"], alpha=0.1),
+             N("Conv", ["l1", "W2", "B2"], ["c2"], pads=[1, 1, 1, 1]), N("Sigmoid", ["c2"], ["s2"]),
+             N("Concat", ["l1", "s2"], ["cat"], axis=1), N("AveragePool", ["cat"], ["ap"], kernel_shape=[2, 2], strides=[2, 2]),
+             N("GlobalAveragePool", ["ap"], ["g"]), N("Flatten", ["g"], ["f"]), N("MatMul", ["f", "Wf"], ["y"])]
+    save(nodes, (1, 1, 8, 8), (1, 5), {"W1": r(4, 1, 3, 3), "B1": r(4), "W2": r(4, 4, 3, 3), "B2": r(4), "Wf": r(8, 5)}, path)
+
+
 class Reader(quantization.CalibrationDataReader):
     def __init__(self, samples):
         self.it = iter([{"x": s} for s in samples])
@@ -55,7 +67,7 @@ class Reader(quantization.CalibrationDataReader):
         return next(self.it, None)
 
 
-SHAPES = {"cnn": (1, 1, 8, 8), "mlp": (4, 16)}
+SHAPES = {"cnn": (1, 1, 8, 8), "mlp": (4, 16), "acts": (1, 1, 8, 8)}
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +75,7 @@ def models(tmp_path_factory):
     d = tmp_path_factory.mktemp("qoperator")
     convnet(d / "cnn.onnx")
     mlp(d / "mlp.onnx")
+    activations(d / "acts.onnx")
     logging.getLogger().setLevel(logging.ERROR)  # the quantizer's advice to pre-process
     q = quantization
     for net, shape in SHAPES.items():
@@ -79,13 +92,15 @@ def load(d, name):
     return Model.load(d / f"{name}.onnx", calibration=RNG.standard_normal((16,) + SHAPES[net][1:]).astype(np.float32))
 
 
-@pytest.mark.parametrize("name", ["cnn_qop", "cnn_qop_pc", "mlp_qop", "mlp_qop_pc"])
+@pytest.mark.parametrize("name", ["cnn_qop", "cnn_qop_pc", "mlp_qop", "mlp_qop_pc", "acts_qop", "acts_qop_pc"])
 def test_qoperatorModel_outputsAreOnnxruntimesOwnCodes(models, name):
     """Exact, numpy and torch alike, gives the codes onnxruntime's QLinear kernels give, on 20 inputs:
     the only possible differences (an exact tie, float32 arithmetic of the ratio) did not occur."""
     m = load(models, name)
     proto = onnx.load(models / f"{name}.onnx")
-    assert {"QLinearMatMul", "QLinearAdd"} <= {n.op_type for n in proto.graph.node}
+    made = {n.op_type for n in proto.graph.node}
+    assert {"QLinearMatMul", "QLinearAdd"} <= made or {"QLinearConv", "QLinearLeakyRelu", "QLinearSigmoid", "QLinearConcat",
+                                                        "QLinearAveragePool", "QLinearGlobalAveragePool"} <= made
     sess = ort.InferenceSession(str(models / f"{name}.onnx"), providers=["CPUExecutionProvider"])
     inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     for _ in range(20):
@@ -124,7 +139,7 @@ def test_dynamicConvInteger_runsExact_withItsOwnInt8Weights(models):
     assert np.abs(a.floats()[0] - fast).max() <= 0.05 * np.abs(fast).max()
 
 
-@pytest.mark.parametrize("name", ["cnn_qop", "mlp_qop"])
+@pytest.mark.parametrize("name", ["cnn_qop", "mlp_qop", "acts_qop"])
 def test_qoperatorModel_disputeAtEveryStep_liarLoses(models, name):
     m = load(models, name)
     x_q = m.quantize_input(RNG.standard_normal(SHAPES[name.split("_")[0]]).astype(np.float32))
