@@ -76,6 +76,7 @@ OP_CODES.update({"LayerNormStats": 65, "LayerNormApply": 66})  # a LayerNormaliz
 OP_CODES.update({  # a Softmax row, a ReduceMean or a Conv window too long for one proof (issue 17)
     "RowMaxBlock": 80, "SoftmaxExpAt": 81, "RowSumBlock": 82, "SoftmaxDivide": 83, "MeanOfSum": 84, "ConvBlock": 85,
 })
+OP_CODES.update({"LeakyRelu": 90, "Max": 91, "Min": 92})  # old model-zoo files (issue 17): a table op, k-input extrema
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,

@@ -53,6 +53,9 @@ class Lowerer:
         v = self.values[name]
         if isinstance(v, Slot):
             return v
+        own = self.int8_weights.get(name)
+        if own is not None and own[1].size == 1:  # a quantized model's own constant: its integers and scale
+            return self.add_constant(f"{name}:q", own[0].astype(np.int16), float(own[1].reshape(())))
         arr = np.asarray(v)  # quantize and calibrated_max_abs convert to float64 block by block
         scale = activation_scale(calibrated_max_abs(arr))  # mask sentinels saturate, set no scale
         return self.add_constant(f"{name}:q", quantize(arr, scale), scale)

@@ -72,8 +72,9 @@ class Model:
 
     def __post_init__(self):
         from .bound_inputs import bind_constant_inputs
+        from .legacy import upgrade
 
-        self.proto, bound = bind_constant_inputs(self.proto)
+        self.proto, bound = bind_constant_inputs(upgrade(self.proto, self.name))
         self.bound = {**self.bound, **bound}
 
     # ---- loading

@@ -44,6 +44,8 @@ class BatchNormalization(ExactOp):
         if len(x.shape) < 2:
             raise lw.unsupported(node, f"input must be [N, C, ...], got shape {x.shape}")
         a, c = _coefficients(node, lw.attr, [lw.const(node, i) for i in node.input[1:5]])
+        if a.size != x.shape[1]:  # opsets 7-8 spatial=0: statistics per activation, [C, H, W]
+            raise lw.unsupported(node, f"{a.size} statistics for {x.shape[1]} channels (spatial=0, per activation) are not supported")
         y_scale = lw.out_scale(node)
         g, b, m, k = affine_constants(a, c, lambda s_g: x.scale * s_g, y_scale, node, lw)
         ins = [x.index, lw.add_constant(f"{node.name}:g", g).index, lw.add_constant(f"{node.name}:b", b).index]

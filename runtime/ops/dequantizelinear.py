@@ -28,15 +28,25 @@ class DequantizeLinear(ExactOp):
 
 
 def record(node, args, lw) -> None:
-    """After folding a DequantizeLinear of constants: remember int8 weights with zero zero points."""
+    """After folding a DequantizeLinear of constants: remember the weights q - zp when they are int8
+    (values in [-127, 127]: int8 weights, or uint8 ones whose zero point centres them)."""
     q = np.asarray(args[0])
-    zp = np.asarray(args[2]) if len(args) > 2 and args[2] is not None else np.zeros(())
-    if q.dtype != np.int8 or np.any(zp != 0) or q.size == 0 or int(np.abs(q.astype(np.int16)).max()) > INT8_MAX:
-        return
+    zp = np.asarray(args[2]) if len(args) > 2 and args[2] is not None else np.zeros((), q.dtype)
     s = np.asarray(args[1], dtype=np.float64)
     axis = lw.attr(node, "axis", 1)
-    q = q if q.flags.writeable else q.copy()  # torch takes only writable arrays without a warning
-    lw.int8_weights[node.output[0]] = (q, s, axis + q.ndim if axis < 0 else axis)
+    axis = axis + q.ndim if axis < 0 else axis
+    if q.dtype not in (np.int8, np.uint8) or q.size == 0 or zp.size not in (1, s.size):
+        return
+    if q.dtype == np.int8 and not np.any(zp):  # the common case, no copy of a large weight
+        if int(q.min()) < -INT8_MAX:
+            return
+        q = q if q.flags.writeable else q.copy()  # torch takes only writable arrays without a warning
+    else:
+        q = q.astype(np.int16) - zp.astype(np.int16).reshape([-1 if i == axis and zp.size > 1 else 1 for i in range(q.ndim)])
+        if int(np.abs(q).max()) > INT8_MAX:
+            return
+        q = q.astype(np.int8)
+    lw.int8_weights[node.output[0]] = (q, s, axis)
 
 
 def own_int8(lw, name: str, channel_axis: int) -> tuple[np.ndarray, np.ndarray] | None:

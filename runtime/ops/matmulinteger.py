@@ -1,4 +1,4 @@
-"""Dynamic quantization (onnxruntime's quantize_dynamic): DynamicQuantizeLinear + MatMulInteger.
+"""Dynamic quantization (onnxruntime's quantize_dynamic): DynamicQuantizeLinear + MatMulInteger / ConvInteger.
 
 quantize_dynamic writes each MatMul as
     (xq, xs, xz) = DynamicQuantizeLinear(x)          uint8, with a scale and zero point per call
@@ -8,7 +8,8 @@ quantize_dynamic writes each MatMul as
 weights stay the model's own integers and scales (the folded DequantizeLinear is recorded, see
 dequantizelinear.py), while the activation, which the model quantizes on the fly to 8 bits, is the
 exact profile's calibrated int16 (a finer grid, fixed at registration, so the program has no
-data-dependent scale). Nodes the rewrite leaves unread (a DynamicQuantizeLinear all of whose
+data-dependent scale). A ConvInteger (quantize_dynamic of a Conv, per-output-channel scales on
+axis 0) becomes Conv(x, DequantizeLinear(Wq, Ws, Wz)) the same way. Nodes the rewrite leaves unread (a DynamicQuantizeLinear all of whose
 readers were rewritten, the scale products) are dropped.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from onnx import helper, numpy_helper
 
 def fuse(graph: onnx.GraphProto, consts: dict, opset: int) -> onnx.GraphProto:
     nodes = list(graph.node)
-    if not any(n.op_type == "MatMulInteger" for n in nodes):
+    if not any(n.op_type in ("MatMulInteger", "ConvInteger") for n in nodes):
         return graph
     by_out = {o: n for n in nodes for o in n.output}
     readers: dict[str, list] = {}
@@ -34,7 +35,7 @@ def fuse(graph: onnx.GraphProto, consts: dict, opset: int) -> onnx.GraphProto:
 
     replaced, dropped, extra = {}, set(), []
     for mi in nodes:
-        if mi.op_type != "MatMulInteger" or len(mi.input) < 2:
+        if mi.op_type not in ("MatMulInteger", "ConvInteger") or len(mi.input) < 2:
             continue
         d = by_out.get(mi.input[0])
         w_zp = mi.input[3] if len(mi.input) > 3 and mi.input[3] else None
@@ -54,18 +55,22 @@ def fuse(graph: onnx.GraphProto, consts: dict, opset: int) -> onnx.GraphProto:
             continue
         ws = np.asarray(consts[ws_name])
         wq = np.asarray(consts[mi.input[1]])
-        if ws.size not in (1, wq.shape[-1]):
+        conv = mi.op_type == "ConvInteger"
+        axis = 0 if conv else wq.ndim - 1  # the output channels' axis
+        if ws.size not in (1, wq.shape[axis]):
             continue
         w_name = f"{mi.output[0]}:dequantized"
         if ws.size == 1 or opset >= 13:
             zp = [w_zp] if w_zp else []
             extra.append(helper.make_node("DequantizeLinear", [mi.input[1], ws_name] + zp, [w_name],
-                                          name=w_name, **({"axis": wq.ndim - 1} if ws.size > 1 else {})))
+                                          name=w_name, **({"axis": axis} if ws.size > 1 else {})))
         else:  # per-column scales before opset 13: no axis attribute, so the float weights themselves
             z = np.asarray(consts[w_zp]).astype(np.float64) if w_zp else 0.0
-            w = ((wq.astype(np.float64) - z) * ws.reshape(-1)).astype(np.float32)
+            w = ((wq.astype(np.float64) - z) * ws.reshape((-1,) + (1,) * (wq.ndim - 1) if conv else -1)).astype(np.float32)
             extra.append(helper.make_node("Constant", [], [w_name], name=w_name, value=numpy_helper.from_array(w)))
-        replaced[id(mul)] = helper.make_node("MatMul", [d.input[0], w_name], [mul.output[0]], name=mul.name or mul.output[0])
+        attrs = {a.name: helper.get_attribute_value(a) for a in mi.attribute} if conv else {}
+        replaced[id(mul)] = helper.make_node("Conv" if conv else "MatMul", [d.input[0], w_name], [mul.output[0]],
+                                             name=mul.name or mul.output[0], **attrs)
         dropped |= {id(mi), id(cast), id(mul)}
     if not replaced:
         return graph

@@ -60,14 +60,16 @@ class QuantizeLinear(Lookup):
         return out
 
 
-# A tensor that only QuantizeLinear nodes read gets a scale of s / FINER rather than its calibrated
-# one: int16 then spans +-256 s, every value of the quantized type minus its zero point, and the
-# table's rounding agrees with rounding the float itself except within 2^-8 s of a tie.
-FINER = 128
+# A tensor that only QuantizeLinear nodes read gets the scale s of that QuantizeLinear itself rather
+# than a calibrated one: the step that makes it (a Conv, MatMul, Add, a table) then rounds the exact
+# value once, on the model's own grid, and the QuantizeLinear table only saturates it to the quantized
+# type. That is ONNX's single rounding (and onnxruntime's fused QLinear kernels'), but that an exact
+# tie rounds up (quant.py's rule) where ONNX rounds to even. (A finer grid, s / 128, would round twice
+# and move about one value in a hundred by one step: measured on onnxruntime's QOperator conv net.)
 
 
 def fixed_scales(graph: onnx.GraphProto) -> dict[str, float]:
-    """{tensor: s / FINER} for the tensors read only by QuantizeLinear nodes of one constant scalar scale s."""
+    """{tensor: s} for the tensors read only by QuantizeLinear nodes of one constant scalar scale s."""
     from .rewrite import constants
 
     consts = constants(graph)
@@ -85,5 +87,5 @@ def fixed_scales(graph: onnx.GraphProto) -> dict[str, float]:
         if len(scales) == 1 and len(rs) == sum(r.input[1] in consts for r in rs):
             s = scales.pop()
             if np.isfinite(s) and s > 0:
-                found[name] = s / FINER
+                found[name] = s
     return found

@@ -1,7 +1,7 @@
 """Graph rewrites applied before lowering: each keeps the graph's outputs and calibrated tensor
 names, and makes the exact program smaller or more exact (fused Gelu, BatchNormalization folded
 into the Conv or Gemm before it, dynamic quantization's MatMulInteger back to a MatMul of the
-model's own int8 weights)."""
+model's own int8 weights, QOperator models' QLinear ops to their QDQ form)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ import onnx
 from onnx import numpy_helper
 
 from ..weights import Values
-from . import batchnormalization, gelu, matmulinteger
+from . import batchnormalization, gelu, matmulinteger, qlinear
 
 
 def constants(graph: onnx.GraphProto, base_dir=None) -> dict[str, np.ndarray]:
@@ -25,9 +25,11 @@ def constants(graph: onnx.GraphProto, base_dir=None) -> dict[str, np.ndarray]:
 
 
 def rewrite(graph: onnx.GraphProto, opset: int = 13, base_dir=None) -> onnx.GraphProto:
-    if not any(n.op_type in ("Erf", "Tanh", "BatchNormalization", "MatMulInteger") for n in graph.node):
+    if not any(n.op_type in ("Erf", "Tanh", "BatchNormalization", "MatMulInteger", "ConvInteger") or n.op_type in qlinear.QLINEAR
+               for n in graph.node):
         return graph
     consts = constants(graph, base_dir)
+    graph = qlinear.to_qdq(graph, consts)
     graph = matmulinteger.fuse(graph, consts, opset)
     graph = batchnormalization.fold(graph, consts)
     return gelu.fuse(graph, consts)

@@ -318,3 +318,10 @@ KEY_LOWERS_TO = {"MatMul": "Gemm", "Softmax-exp": "SoftmaxExp", "MatMul-blocked"
 def program_op(key: str) -> str:
     op = key.split("-")[0]
     return KEY_LOWERS_TO.get(key, LOWERS_TO.get(op, op))
+
+from .graphs_legacy import LEGACY_FEW, LEGACY_KEY_LOWERS_TO, LEGACY_LOWERS_TO, LEGACY_OPS  # noqa: E402 - builds on graph()
+
+OPS.update(LEGACY_OPS)
+FEW_EXAMPLES += LEGACY_FEW
+LOWERS_TO.update(LEGACY_LOWERS_TO)
+KEY_LOWERS_TO.update(LEGACY_KEY_LOWERS_TO)

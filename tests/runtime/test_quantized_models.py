@@ -77,7 +77,8 @@ def test_quantizedModel_runsExact_withItsOwnInt8Weights(models, name):
 @pytest.mark.parametrize("name", ["qdq", "qdq_pc"])
 def test_qdqModel_outputIsOnItsOwnGrid_andAgreesWithOnnxruntime(models, name):
     """The output is the model's last QuantizeLinear, in its own scale: the codes onnxruntime
-    computes, but where one rounding on the way fell the other side of a tie (one step)."""
+    computes, but where one rounding on the way fell the other side of a tie (one step; 1.2% and
+    0.4% of these outputs)."""
     d, calib = models
     m = Model.load(d / f"{name}.onnx", calibration=calib)
     x = RNG.standard_normal((32, 16)).astype(np.float32)
@@ -85,7 +86,7 @@ def test_qdqModel_outputIsOnItsOwnGrid_andAgreesWithOnnxruntime(models, name):
     inits = {i.name: numpy_helper.to_array(i) for i in m.proto.graph.initializer}
     assert r.scales[0] == pytest.approx(float(inits["y_scale"]), rel=1e-7)
     steps = np.rint(m.run_fast(x)[0] / r.scales[0]) - r.outputs[0]
-    assert np.abs(steps).max() <= 3 and (steps == 0).mean() >= 0.85
+    assert np.abs(steps).max() <= 1 and (steps == 0).mean() >= 0.98
     program_ops = {n.op for n in m.program(x.shape).nodes}
     assert "QuantizeLinear" in program_ops and "DequantizeLinear" not in program_ops
 
