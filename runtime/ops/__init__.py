@@ -15,6 +15,7 @@ _MODULES = (
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
     "upsample", "quantizelinear", "dequantizelinear", "argmax",
+    "quantizeblock", "dequantizeblock",  # shard boundaries (issue 22, runtime/shards.py)
 )
 
 _REGISTRY: dict[str, ExactOp] = {}
