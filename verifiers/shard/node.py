@@ -170,9 +170,30 @@ class ShardNode(OpmlAgent):
         """Shard j's output on x as this node claims it (a corrupt node: its lying player's trace)."""
         entry = entries[j - 1]
         if self.cheat == "corrupt":
-            p = self.player(entry, x, "wrong-output")
+            p = self.liar(entry, x)
             return np.asarray(p.trace.value(p.trace.steps, entry.program.output_slots[0]))
         return np.asarray(entry.program.run(x)[0])
+
+    def liar(self, entry, x: np.ndarray):
+        """The corrupt node's player: one element wrong at the shard's middle step (or the first later step
+        whose lie survives to the boundary: compression can round a small lie away), defended as such."""
+        import hashlib
+
+        from bisection.players import make_player
+        from bisection.trace import compute
+
+        key = ("liar", entry.model_id, hashlib.sha256(x.tobytes()).digest())
+        if key not in self._players:
+            program = entry.program
+            self.arbiter._programs[entry.model_id] = program
+            honest = compute(program, x)
+            out = program.output_slots[0]
+            for at in range(max(1, program.steps // 2), program.steps + 1):
+                p = make_player(self.name, program, x, "wrong-output", at, honest=honest)
+                if p.trace.leaf(p.trace.steps, out) != honest.leaf(honest.steps, out):
+                    break
+            self._players[key] = p
+        return self._players[key]
 
     def post_next(self, rid: int, j: int, e, plan, entries) -> int:
         x = self.boundary(rid, j - 1, e, plan)  # BoundaryMismatch: a bad blob is refused, named
@@ -229,8 +250,7 @@ class ShardNode(OpmlAgent):
         sent = 0
         if post.node == self.address:
             x = self.boundary(rid, j - 1, e, plan)
-            strategy = "wrong-output" if self.cheat == "corrupt" else "honest"
-            player = self.player(entry, x, strategy)
+            player = self.liar(entry, x) if self.cheat == "corrupt" else self.player(entry, x, "honest")
             if not d.bound:
                 cid = player.submit(self.arbiter, entry.model_id, self.bond)
                 self.log.append({"duty": f"claim shard {j} of request {rid}", "claim": cid})
@@ -247,7 +267,7 @@ class ShardNode(OpmlAgent):
         # anyone: resolve once the shard claim is decided, or the bind window passed unbound
         if d.bound:
             status = self.d.game.claim(d.claim_id).status
-            resolvable = status != CLAIM_PENDING_CODE
+            resolvable = status != CLAIM_PENDING
         else:
             resolvable = head > d.opened + self.ledger.bind_window
         if resolvable:
@@ -271,9 +291,6 @@ class ShardNode(OpmlAgent):
         if cid in st.claims and st.status[cid] == CLAIM_PENDING:
             sent += self.isolated(f"resolve claim {cid}", cid, lambda: self.resolve_claim(st, cid))
         return sent
-
-
-CLAIM_PENDING_CODE = 0  # OpmlGame's PENDING claim status
 
 
 def parse_shards(text: str) -> set[int]:
