@@ -103,8 +103,8 @@ def check_cuts(program: Program, cuts) -> tuple[int, ...]:
 
 
 def compress(program: Program, cuts, block: int = DEFAULT_BLOCK) -> tuple[Program, tuple[int, ...]]:
-    """`program` with QuantizeBlock + DequantizeBlock after each cut, and the cuts moved to fall
-    right after each QuantizeBlock (so the packed boundary is what crosses them)."""
+    """`program` with QuantizeBlock + DequantizeBlock after each cut whose boundary packing makes smaller,
+    and the cuts moved to fall right after each QuantizeBlock (so the packed boundary is what crosses them)."""
     check_block(block)
     cuts = check_cuts(program, cuts)
     slots = list(program.slots)
@@ -115,7 +115,7 @@ def compress(program: Program, cuts, block: int = DEFAULT_BLOCK) -> tuple[Progra
     for n in program.nodes:
         nodes.append(replace(n, index=len(nodes), inputs=tuple(remap.get(i, i) for i in n.inputs)))
         c = n.index + 1
-        if c in boundary:
+        if c in boundary and 2 * int(np.prod(packed_shape(slots[boundary[c]].size, block))) < 2 * slots[boundary[c]].size:
             b = slots[boundary[c]]
             packed = Slot(len(slots), f"{b.name}:packed", packed_shape(b.size, block), "int16", "value", b.scale)
             slots.append(packed)
@@ -127,6 +127,8 @@ def compress(program: Program, cuts, block: int = DEFAULT_BLOCK) -> tuple[Progra
             nodes.append(Node(len(nodes), "DequantizeBlock", f"shard-boundary-{c}:dequantize", (packed.index,),
                               (back.index,), {"shape": tuple(b.shape)}))
             remap[b.index] = back.index
+        elif c in boundary:  # a boundary too small for packing to save bytes travels as it is
+            new_cuts.append(len(nodes))
     outputs = tuple(remap.get(o, o) for o in program.output_slots)
     return Program(slots, nodes, dict(program.constants), program.input_slot, outputs), tuple(new_cuts)
 
