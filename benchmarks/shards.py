@@ -81,7 +81,6 @@ def latency_rows(k: int = 3, repeat: int = 20) -> list[dict]:
 
 def chain_figures() -> dict:
     """One sharded request on the embedded chain (honest), then one whose routed shard-2 node is corrupt."""
-    from contracts import events as ev
     from contracts.chain import connect
     from verifiers.agents.base import Scheduler
     from verifiers.catalog import Catalog

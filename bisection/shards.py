@@ -15,6 +15,8 @@ is a single move there: the challenger names the shard.
 """
 from __future__ import annotations
 
+import hashlib
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,32 @@ from .dispute import DisputeResult, run
 from .errors import InvalidMove
 from .merkle import StateTree, fold
 from .types import Position, Side, ceil_log2
+
+
+SHARDS_TAG = b"TRIBUNAL/SHARDS/1"
+
+
+def shard_ids(plan: ShardPlan) -> list[bytes]:
+    """Each shard program's model id, in order."""
+    from .commitments import model_id
+
+    return [model_id(s) for s in plan.shards]
+
+
+def full_id(plan: ShardPlan) -> bytes:
+    """The model id of the whole registered program (compression steps included)."""
+    from .commitments import model_id
+
+    return model_id(plan.full)
+
+
+def sharded_id(plan: ShardPlan) -> bytes:
+    """sha256(tag || full model id || u32 K || u32 cut... || shard model id...), as ShardLedger.register
+    computes it: the cut points are part of the registration, so every shard's root chains to the model."""
+    ids = shard_ids(plan)
+    data = SHARDS_TAG + full_id(plan) + struct.pack(">I", len(ids))
+    data += b"".join(struct.pack(">I", c) for c in plan.cuts) + b"".join(ids)
+    return hashlib.sha256(data).digest()
 
 
 def boundaries_root(roots: list[bytes]) -> bytes:
@@ -48,9 +76,11 @@ class ShardedRun:
 
     @property
     def roots(self) -> list[bytes]:
+        """The boundaries' tensor roots b_0 .. b_K."""
         return [tensor_root(v) for v in self.values]
 
     def commitment(self) -> bytes:
+        """The claim's boundaries root."""
         return boundaries_root(self.roots)
 
     def reveal(self, j: int) -> tuple[bytes, list[bytes]]:
@@ -59,6 +89,7 @@ class ShardedRun:
 
 
 def honest_run(plan: ShardPlan, x_q: np.ndarray) -> ShardedRun:
+    """The honest side's run: every shard computed exactly."""
     return ShardedRun(plan, plan.run(x_q))
 
 
@@ -84,12 +115,15 @@ def lying_run(plan: ShardPlan, x_q: np.ndarray, shard: int, strategy: str = "wro
 
 @dataclass
 class ShardedDispute:
+    """How a sharded dispute went: the shard found, level zero's moves, the game inside the shard."""
+
     shard: int  # the shard level zero found
     level_zero: int  # its moves
     game: DisputeResult  # the game inside that shard
 
     @property
     def moves(self) -> int:
+        """All moves: level zero's and the game's."""
         return self.level_zero + self.game.moves
 
 
@@ -122,5 +156,5 @@ def dispute(plan: ShardPlan, x_q: np.ndarray, liar: ShardedRun) -> ShardedDisput
     return ShardedDispute(j, moves, game)
 
 
-__all__ = ["ShardedDispute", "ShardedRun", "boundaries_root", "ceil_log2", "dispute", "find_shard", "honest_run",
+__all__ = ["SHARDS_TAG", "ShardedDispute", "ShardedRun", "boundaries_root", "full_id", "shard_ids", "sharded_id", "ceil_log2", "dispute", "find_shard", "honest_run",
            "level_zero_moves", "lying_run"]

@@ -14,12 +14,10 @@ the plain program without), and the shards are exactly its steps cut into runs: 
 after another gives `full`'s output bit for bit.
 
 Registration: the sharded model id commits to the full program's model id, the cut steps and each
-shard's own model id (`ShardPlan.sharded_id`), so every shard root chains to the model.
+shard's own model id (`bisection.shards.sharded_id`), so every shard root chains to the model.
 """
 from __future__ import annotations
 
-import hashlib
-import struct
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,7 +26,6 @@ from .errors import TribunalError
 from .ops.quantizeblock import check_block, packed_shape
 from .program import Node, Program, Slot
 
-SHARDS_TAG = b"TRIBUNAL/SHARDS/1"
 DEFAULT_BLOCK = 64
 
 
@@ -185,20 +182,6 @@ class ShardPlan:
         bounds = (0, *self.cuts, self.full.steps)
         return bounds[j] + 1, bounds[j + 1]
 
-    def shard_ids(self) -> list[bytes]:
-        from bisection.commitments import model_id
-
-        return [model_id(s) for s in self.shards]
-
-    def full_id(self) -> bytes:
-        from bisection.commitments import model_id
-
-        return model_id(self.full)
-
-    def sharded_id(self) -> bytes:
-        """sha256(tag || full model id || u32 K || u32 cut... || shard model id...): what registration names."""
-        return sharded_id(self.full_id(), self.cuts, self.shard_ids())
-
     def boundary_bytes(self, j: int) -> int:
         """Canonical bytes of boundary j (1..K-1) as it travels: shard j's output."""
         s = self.shards[j - 1]
@@ -211,10 +194,3 @@ class ShardPlan:
         for s in self.shards:
             out.append(s.run(out[-1], backend)[0])
         return out
-
-
-def sharded_id(full_id: bytes, cuts, shard_ids) -> bytes:
-    """The sharded model id (as ShardLedger.sol computes it)."""
-    data = SHARDS_TAG + bytes(full_id) + struct.pack(">I", len(shard_ids))
-    data += b"".join(struct.pack(">I", c) for c in cuts) + b"".join(bytes(i) for i in shard_ids)
-    return hashlib.sha256(data).digest()

@@ -2,6 +2,8 @@
 bit for bit; cuts are checked; the sharded id commits to cuts and shard ids."""
 from __future__ import annotations
 
+from bisection.shards import sharded_id
+
 import functools
 
 import numpy as np
@@ -68,7 +70,7 @@ def test_badCuts_areRefused_withTheirReason():
 def test_shardedId_commitsToCutsAndBlock():
     program, _ = gpt2_tiny()
     a = ShardPlan.make(program, cuts=LAYER_CUTS, block=64)
-    assert a.sharded_id() == ShardPlan.make(program, cuts=LAYER_CUTS, block=64).sharded_id()
-    assert a.sharded_id() != ShardPlan.make(program, cuts=(37, 63), block=64).sharded_id()
-    assert a.sharded_id() != ShardPlan.make(program, cuts=LAYER_CUTS, block=32).sharded_id()
-    assert a.sharded_id() != ShardPlan.make(program, cuts=LAYER_CUTS, block=None).sharded_id()
+    assert sharded_id(a) == sharded_id(ShardPlan.make(program, cuts=LAYER_CUTS, block=64))
+    assert sharded_id(a) != sharded_id(ShardPlan.make(program, cuts=(37, 63), block=64))
+    assert sharded_id(a) != sharded_id(ShardPlan.make(program, cuts=LAYER_CUTS, block=32))
+    assert sharded_id(a) != sharded_id(ShardPlan.make(program, cuts=LAYER_CUTS, block=None))

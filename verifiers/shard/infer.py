@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 
-from runtime.errors import TribunalError
 
 from . import pipeline, plans
 from .errors import ShardSpecError
@@ -135,6 +134,3 @@ def render(r: dict, console) -> None:
                       f"{'the same' if r['output_root'] == r['registered_output_root'] else 'DIFFERS'}")
         console.print(f"seconds: compute unsharded {r['unsharded_seconds']:.3f}, sharded request end to end "
                       f"{r['wall_seconds']:.1f} (chain, windows included)")
-
-
-__all__ = ["TribunalError", "add_arguments", "check", "render", "run"]

@@ -22,6 +22,8 @@ slow (waits `SLOW_S` seconds before each post: routing learns to avoid it).
 """
 from __future__ import annotations
 
+from bisection.shards import sharded_id
+
 import time
 
 import numpy as np
@@ -29,7 +31,6 @@ import numpy as np
 from bisection.errors import NothingToDispute
 from contracts import events as ev
 from contracts.bindings.shard import OPEN, ShardLedger
-from runtime.errors import TribunalError
 from verifiers.agents.opml_duties import OpmlAgent
 from verifiers.views import CLAIM_PENDING
 
@@ -96,9 +97,9 @@ class ShardNode(OpmlAgent):
             return 0
         plan = plans.plan_of(spec)
         # INVARIANT: a node serves only the shards whose ids the registration commits to.
-        if plan.sharded_id() != bytes(e.sharded_id):
+        if sharded_id(plan) != bytes(e.sharded_id):
             raise ShardSpecError(f"sharded model 0x{bytes(e.sharded_id).hex()[:16]}...: its spec '{e.model}' "
-                                 f"rebuilds another model (0x{plan.sharded_id().hex()[:16]}...)")
+                                 f"rebuilds another model (0x{sharded_id(plan).hex()[:16]}...)")
         entries = plans.entries(spec)
         for entry in entries:
             self.catalog._entries[entry.name] = entry  # the opML duties find shards by model id
@@ -302,6 +303,3 @@ def parse_shards(text: str) -> set[int]:
     if not out or min(out) < 1:
         raise ShardSpecError(f"--shards {text!r}: want comma-separated shard numbers from 1, e.g. 1,3")
     return out
-
-
-__all__ = ["ShardNode", "parse_shards", "TribunalError"]

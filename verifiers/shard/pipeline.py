@@ -12,6 +12,8 @@ served by them.
 """
 from __future__ import annotations
 
+from bisection.shards import sharded_id
+
 import json
 import time
 from pathlib import Path
@@ -58,8 +60,8 @@ def plan_route(ledger: ShardLedger, k: int, sharded_id: bytes, exclude=frozenset
 def send_request(ledger: ShardLedger, spec: plans.Spec, x_q: np.ndarray, sender, *, fee: int | None = None,
                  exclude=frozenset()) -> int:
     plan = plans.plan_of(spec)
-    route = plan_route(ledger, plan.k, plan.sharded_id(), exclude)
-    r = ledger.request(plan.sharded_id(), tensor_bytes(np.asarray(x_q)), route, sender=sender,
+    route = plan_route(ledger, plan.k, sharded_id(plan), exclude)
+    r = ledger.request(sharded_id(plan), tensor_bytes(np.asarray(x_q)), route, sender=sender,
                        fee=fee or 10 * ledger.min_fee)
     return r.one(ev.ShardRequested).id
 

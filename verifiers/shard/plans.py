@@ -6,6 +6,8 @@ serves only when the sharded id it computes equals the registered one, so the me
 """
 from __future__ import annotations
 
+from bisection.shards import full_id, shard_ids, sharded_id
+
 import functools
 from dataclasses import dataclass
 
@@ -99,9 +101,9 @@ def register(deployment, ledger, spec: Spec, *, sender=None) -> bytes:
             models.model(model_id(s))
         except TribunalError:
             models.register_program(s, sender=sender)
-    sid = plan.sharded_id()
+    sid = sharded_id(plan)
     try:
         ledger.sharded(sid)
     except TribunalError:
-        ledger.register(plan.full_id(), list(plan.cuts), plan.shard_ids(), str(spec), list(spec.shape), sender=sender)
+        ledger.register(full_id(plan), list(plan.cuts), shard_ids(plan), str(spec), list(spec.shape), sender=sender)
     return sid
