@@ -2,13 +2,12 @@
 bit for bit; cuts are checked; the sharded id commits to cuts and shard ids."""
 from __future__ import annotations
 
-from bisection.shards import sharded_id
-
 import functools
 
 import numpy as np
 import pytest
 
+from bisection.shards import sharded_id
 from runtime import zoo
 from runtime.model import Model
 from runtime.shards import InvalidCut, ShardPlan, valid_cuts

@@ -22,13 +22,12 @@ slow (waits `SLOW_S` seconds before each post: routing learns to avoid it).
 """
 from __future__ import annotations
 
-from bisection.shards import sharded_id
-
 import time
 
 import numpy as np
 
 from bisection.errors import NothingToDispute
+from bisection.shards import sharded_id
 from contracts import events as ev
 from contracts.bindings.shard import OPEN, ShardLedger
 from verifiers.agents.opml_duties import OpmlAgent

@@ -12,14 +12,13 @@ served by them.
 """
 from __future__ import annotations
 
-from bisection.shards import sharded_id
-
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from bisection.shards import sharded_id
 from contracts import events as ev
 from contracts.bindings.shard import FINAL, ShardLedger, deploy_ledger
 from runtime.tensor_root import tensor_bytes

@@ -6,13 +6,12 @@ serves only when the sharded id it computes equals the registered one, so the me
 """
 from __future__ import annotations
 
-from bisection.shards import full_id, shard_ids, sharded_id
-
 import functools
 from dataclasses import dataclass
 
 import numpy as np
 
+from bisection.shards import full_id, shard_ids, sharded_id
 from runtime.shards import DEFAULT_BLOCK, ShardPlan
 from runtime.tensor_root import tensor_from_bytes
 
