@@ -95,7 +95,9 @@ def chain_figures() -> dict:
         d = deploy_all(chain)
         ledger = pipeline.deploy_ledger_for(d)
         spec = plans.make_spec("gpt2-tiny", 3, shape=(1, 8), cuts=(37, 72))
+        whole = plans.make_spec("gpt2-tiny", 1, shape=(1, 8), cuts=())  # one shard: the unsharded baseline
         plans.register(d, ledger, spec)
+        plans.register(d, ledger, whole)
         store = tempfile.mkdtemp()
         acc = chain.accounts
         make = lambda i, j, cheat="honest": ShardNode(d, acc[i], catalog=Catalog(("gpt2-tiny",)), ledger=ledger,  # noqa: E731
@@ -105,10 +107,17 @@ def chain_figures() -> dict:
         while sch.tick():
             pass
         x = np.random.default_rng(0).integers(0, 256, (1, 8)).astype(np.int64)
-        t = time.perf_counter()
-        honest_id = pipeline.send_request(ledger, spec, x, acc[10], exclude={acc[21].address})
-        pipeline.wait(ledger, honest_id, spec, tick=sch.tick, drive=lambda: chain.mine(1), poll=0.0)
-        honest_s = time.perf_counter() - t
+        def timed(sp, exclude):
+            t = time.perf_counter()
+            rid = pipeline.send_request(ledger, sp, x, acc[10], exclude=exclude)
+            start = chain.block_number
+            pipeline.wait(ledger, rid, sp, tick=sch.tick, drive=lambda: chain.mine(1), poll=0.0)
+            return time.perf_counter() - t, chain.block_number - start
+
+        while sch.tick():
+            pass
+        whole_s, whole_blocks = timed(whole, set())
+        honest_s, honest_blocks = timed(spec, {acc[21].address})
         start = chain.block_number
         rid = pipeline.send_request(ledger, spec, x, acc[10], exclude={acc[23].address})
         v = pipeline.wait(ledger, rid, spec, tick=sch.tick, drive=lambda: chain.mine(1), poll=0.0)
@@ -119,13 +128,20 @@ def chain_figures() -> dict:
         moves = [t for t in txs if t.name in dispute_kinds]
         game_moves = [t for t in moves if t.name in ("GameOpened", "Bisected", "OutputPosted", "Revealed", "Picked",
                                                      "Stepped")]
-        return {"honest_seconds": honest_s, "final": v["status"], "output_root": v["output_root"],
+        return {"honest_seconds": honest_s, "honest_blocks": honest_blocks, "whole_seconds": whole_s,
+                "whole_blocks": whole_blocks, "final": v["status"], "output_root": v["output_root"],
                 "moves": [(t.name, t.gas) for t in moves], "game_moves": len(game_moves),
                 "dispute_gas": sum(t.gas for t in moves),
                 "post_gas": [t.gas for t in txs if t.name == "BoundaryPosted"][:1],
                 "shard_steps": plans.plan_of(spec).shards[1].steps}
     finally:
         chain.close()
+
+
+def pipeline_window() -> int:
+    from verifiers.shard.pipeline import LEDGER_DEFAULTS
+
+    return LEDGER_DEFAULTS["window"]
 
 
 def main(argv=None) -> None:
@@ -144,8 +160,9 @@ def main(argv=None) -> None:
     from bisection.shards import level_zero_moves
 
     f = chain_figures()
-    print(f"== on the embedded chain (gpt2-tiny 1x8, 3 shards, cuts 37,72): honest request end to end "
-          f"{f['honest_seconds']:.1f} s (in-process nodes; post gas {f['post_gas']})")
+    print(f"== on the embedded chain (gpt2-tiny 1x8, in-process nodes, windows of {pipeline_window()} blocks): "
+          f"end to end, 1 shard {f['whole_seconds']:.1f} s / {f['whole_blocks']} blocks, "
+          f"3 shards (cuts 37,72) {f['honest_seconds']:.1f} s / {f['honest_blocks']} blocks; post gas {f['post_gas']}")
     print(f"lie in the middle shard ({f['shard_steps']} steps): request {f['final']}, output {f['output_root'][:18]}")
     for name, gas in f["moves"]:
         print(f"   {name:<24} {gas:>9,} gas")
