@@ -77,6 +77,7 @@ OP_CODES.update({  # a Softmax row, a ReduceMean or a Conv window too long for o
     "RowMaxBlock": 80, "SoftmaxExpAt": 81, "RowSumBlock": 82, "SoftmaxDivide": 83, "MeanOfSum": 84, "ConvBlock": 85,
 })
 OP_CODES.update({"LeakyRelu": 90, "Max": 91, "Min": 92})  # old model-zoo files (issue 17): a table op, k-input extrema
+OP_CODES.update({"QuantizeBlock": 100, "DequantizeBlock": 101})  # shard boundaries (issue 22, runtime/shards.py)
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,

@@ -53,6 +53,12 @@ class AnswerNotVoted(ContractRevert):
     template = 'hybrid request {requestId}: {member} did not reveal this (output root, final root) as its vote'
 
 
+class BannedShardNode(ContractRevert):
+    """Raised when a node that lost a boundary dispute posts on the same request."""
+
+    template = 'request {id}: {node} lost a dispute on it and may not post again'
+
+
 class CallbackGasTooHigh(ContractRevert):
     """Raised when a request asks for more callback gas than the contract allows."""
 
@@ -311,6 +317,12 @@ class InvalidProof(ContractRevert, bisection.errors.InvalidProof):
     template = 'game {gameId}: {what}'
 
 
+class InvalidShardCuts(ContractRevert):
+    """Raised when a registration has not one cut fewer than shards, or a route has not one node per shard."""
+
+    template = '{cuts} cuts (or route entries) do not fit {shards} shards'
+
+
 class InvalidSignature(ContractRevert):
     """Raised when a single-phase request carries a malformed signature."""
 
@@ -395,6 +407,18 @@ class ModelAlreadyRegistered(ContractRevert):
     template = 'model {modelId} is already registered'
 
 
+class NoShardCredit(ContractRevert):
+    """Raised when withdraw is called with nothing to withdraw."""
+
+    template = '{account} has no credit in the shard ledger'
+
+
+class NoShardDispute(ContractRevert):
+    """Raised when bind is called with no open, unbound dispute."""
+
+    template = 'request {id} has no dispute waiting for a claim'
+
+
 class NotAuthorized(ContractRevert):
     """Raised when an account calls an admin- or protocol-only function of the node registry."""
 
@@ -429,6 +453,12 @@ class NotRequester(ContractRevert):
     """Raised when an account other than a request's requester cancels it."""
 
     template = 'request {requestId}: {caller} is not its requester'
+
+
+class NotRoutedNode(ContractRevert):
+    """Raised when a node posts a boundary routed to another node before the stall blocks passed."""
+
+    template = 'request {id}: shard {shard} is routed to another node than {node}, whose time has not run out'
 
 
 class NotYourTurn(ContractRevert, bisection.errors.NotYourTurn):
@@ -569,6 +599,60 @@ class SeedNotReady(ContractRevert):
     template = 'the seed block {seedBlock} is not mined yet'
 
 
+class ShardBondTooLow(ContractRevert):
+    """Raised when a post or dispute carries less than the ledger's bond."""
+
+    template = 'bond {value} wei is below {bond} wei'
+
+
+class ShardClaimMismatch(ContractRevert):
+    """Raised when a bound claim is not the poster's, not on the shard's model, not from the agreed boundary to the post, or not pending."""
+
+    template = 'claim {claimId} does not stand for the disputed boundary of request {id}'
+
+
+class ShardDisputeOpen(ContractRevert):
+    """Raised when a post or a second dispute comes while a boundary of the request is disputed."""
+
+    template = 'request {id} has a dispute open'
+
+
+class ShardFeeTooLow(ContractRevert):
+    """Raised when a sharded request pays less than the minimum fee."""
+
+    template = 'fee {value} wei is below the minimum {minFee} wei'
+
+
+class ShardNotResolvable(ContractRevert):
+    """Raised when resolve comes before the bind window, the shard claim's end, or the final window."""
+
+    template = 'request {id} cannot be resolved yet'
+
+
+class ShardOutOfOrder(ContractRevert):
+    """Raised when a boundary is posted out of order, or a dispute names a boundary not posted."""
+
+    template = 'request {id}: shard {shard} is not the one to post or dispute (next: {next})'
+
+
+class ShardRequestNotOpen(ContractRevert):
+    """Raised when a post, dispute, bind or resolve names a request that is final."""
+
+    template = 'sharded request {id} is already final'
+
+
+class ShardWindowClosed(ContractRevert):
+    """Raised when a dispute comes after the window that follows the last boundary."""
+
+    template = 'request {id}: the dispute window has closed'
+
+
+class ShardedAlreadyRegistered(ContractRevert):
+    """Raised when the same shards and cuts are registered twice."""
+
+    template = 'sharded model {shardedId} is already registered'
+
+
 class SignerNotInCommittee(ContractRevert):
     """Raised when a single-phase result is signed by an account outside the request's committee."""
 
@@ -657,6 +741,18 @@ class UnknownRequest(ContractRevert):
     """Raised when a request id was never issued."""
 
     template = 'request {requestId} does not exist'
+
+
+class UnknownShardRequest(ContractRevert):
+    """Raised when a call names a sharded request id never made."""
+
+    template = 'sharded request {id} does not exist'
+
+
+class UnknownSharded(ContractRevert):
+    """Raised when a request, announcement or lookup names a sharded model id ShardLedger does not know."""
+
+    template = 'sharded model {shardedId} is not registered'
 
 
 class UnknownVersion(ContractRevert):
@@ -804,6 +900,37 @@ class BondPaid(Event):
 class BondWithdrawn(Event):
     account: str
     amount: int
+
+
+@dataclass(frozen=True)
+class BoundaryBound(Event):
+    id: int
+    shard: int
+    claim_id: int
+
+
+@dataclass(frozen=True)
+class BoundaryDisputeResolved(Event):
+    id: int
+    shard: int
+    winner: str
+    voided: bool
+
+
+@dataclass(frozen=True)
+class BoundaryDisputed(Event):
+    id: int
+    shard: int
+    challenger: str
+
+
+@dataclass(frozen=True)
+class BoundaryPosted(Event):
+    id: int
+    shard: int
+    root: bytes
+    node: str
+    millis: int
 
 
 @dataclass(frozen=True)
@@ -1190,6 +1317,41 @@ class Served(Event):
 
 
 @dataclass(frozen=True)
+class ShardNodeAnnounced(Event):
+    node: str
+    sharded_id: bytes
+    shards: int
+    memory_bytes: int
+    steps_per_second: int
+
+
+@dataclass(frozen=True)
+class ShardRequestFinal(Event):
+    id: int
+    output_root: bytes
+
+
+@dataclass(frozen=True)
+class ShardRequested(Event):
+    id: int
+    sharded_id: bytes
+    input_root: bytes
+    input: bytes
+    route: Sequence[str]
+    fee: int
+
+
+@dataclass(frozen=True)
+class ShardedRegistered(Event):
+    sharded_id: bytes
+    full_id: bytes
+    cuts: Sequence[int]
+    shard_ids: Sequence[bytes]
+    model: str
+    input_shape: Sequence[int]
+
+
+@dataclass(frozen=True)
 class Slashed(Event):
     request_id: int
     node: str
@@ -1526,6 +1688,52 @@ class OpmlRequestsRequest(Struct):
 
 
 @dataclass(frozen=True)
+class ShardLedgerDispute(Struct):
+    """Solidity struct ShardLedger.Dispute."""
+
+    challenger: str
+    shard: int
+    open: bool
+    bound: bool
+    opened: int
+    claim_id: int
+
+
+@dataclass(frozen=True)
+class ShardLedgerPost(Struct):
+    """Solidity struct ShardLedger.Post."""
+
+    node: str
+    root: bytes
+    block_number: int
+    millis: int
+
+
+@dataclass(frozen=True)
+class ShardLedgerRequest(Struct):
+    """Solidity struct ShardLedger.Request."""
+
+    requester: str
+    sharded_id: bytes
+    fee: int
+    status: int
+    posted: int
+    last_progress: int
+    done_block: int
+    route: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ShardLedgerSharded(Struct):
+    """Solidity struct ShardLedger.Sharded."""
+
+    full_id: bytes
+    shard_ids: Sequence[bytes]
+    cuts: Sequence[int]
+    owner: str
+
+
+@dataclass(frozen=True)
 class SlotDesc(Struct):
     """Solidity struct SlotDesc."""
 
@@ -1594,37 +1802,41 @@ class TrainingVersion(Struct):
 
 ERRORS = {c.__name__: c for c in (
     AlreadyCommitted, AlreadyDeclined, AlreadyPaidOut, AlreadyRevealed, AnswerAlreadyPublished, AnswerNotFinal,
-    AnswerNotVoted, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed, CheckpointUnorderedInsertion,
-    ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable, ClaimPending, ClockNotExpired,
-    ClockTimeExceeded, CommitWindowClosed, DeadlineTooFar, DefenderNotInMajority, DuplicateSigner,
-    ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver,
+    AnswerNotVoted, BannedShardNode, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed,
+    CheckpointUnorderedInsertion, ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable,
+    ClaimPending, ClockNotExpired, ClockTimeExceeded, CommitWindowClosed, DeadlineTooFar, DefenderNotInMajority,
+    DuplicateSigner, ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver,
     HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch,
     InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof,
     InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove,
-    InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature,
-    InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget,
-    MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk, MissingInput, MissingWeights,
-    ModelAlreadyRegistered, NotAuthorized, NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes,
-    NotRequester, NotYourTurn, NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry,
-    ProposalNotActive, QuorumNotReached, ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive,
-    RequestNotQueued, RequestNotSettleable, ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered,
-    RevealMismatch, RevealWindowClosed, RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent,
-    SeedExpired, SeedNotReady, SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow,
-    StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel,
-    UnknownNode, UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
-    WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
+    InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidShardCuts,
+    InvalidSignature, InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch,
+    LabelNotTarget, MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk, MissingInput,
+    MissingWeights, ModelAlreadyRegistered, NoShardCredit, NoShardDispute, NotAuthorized, NotCommitted,
+    NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotRoutedNode, NotYourTurn, NothingToClaim,
+    NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
+    ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable,
+    ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed,
+    RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady,
+    ShardBondTooLow, ShardClaimMismatch, ShardDisputeOpen, ShardFeeTooLow, ShardNotResolvable, ShardOutOfOrder,
+    ShardRequestNotOpen, ShardWindowClosed, ShardedAlreadyRegistered, SignerNotInCommittee, SliceNotInOneChunk,
+    SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownClaim,
+    UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode, UnknownProposal, UnknownRequest, UnknownShardRequest,
+    UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked, WithdrawalNotRequested,
+    WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 
 EVENTS = {c.__name__: c for c in (
     Accepted, AnswerChallenged, AnswerDefended, AnswerFinal, AnswerOverturned, AnswerProvisional, AnswerPublished,
-    Asked, Authorized, Bisected, BondPaid, BondWithdrawn, CallbackExecuted, Cancelled, ClaimFinalized, ClaimInput,
-    ClaimRejected, ClaimSubmitted, Claimed, Committed, CommitteeDecided, CreditWithdrawn, Declined, Delivered,
-    Dispatched, Finalized, Forfeited, Funded, GameOpened, GameResolved, HybridRequested, HybridTimedOut,
-    InputLocated, InputPosted, InputSizeProven, JuryConvened, JuryVerdict, KindBound, ModelRegistered, NodePosted,
-    NodeStaked, OpmlModelRegistered, OpmlRequested, OutputPosted, PaidOut, Picked, Proposed, Rebased, Refunded,
-    Rejected, RequestAnswered, RequestSettled, Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted,
-    ScoreRevealed, ScoringOpened, ScoringTimedOut, Served, Slashed, Stepped, TaskCreated, TimedOut, TreeRevealed,
-    Unservable, WithdrawalRequested, Withdrawn,
+    Asked, Authorized, Bisected, BondPaid, BondWithdrawn, BoundaryBound, BoundaryDisputeResolved, BoundaryDisputed,
+    BoundaryPosted, CallbackExecuted, Cancelled, ClaimFinalized, ClaimInput, ClaimRejected, ClaimSubmitted, Claimed,
+    Committed, CommitteeDecided, CreditWithdrawn, Declined, Delivered, Dispatched, Finalized, Forfeited, Funded,
+    GameOpened, GameResolved, HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven,
+    JuryConvened, JuryVerdict, KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered,
+    OpmlRequested, OutputPosted, PaidOut, Picked, Proposed, Rebased, Refunded, Rejected, RequestAnswered,
+    RequestSettled, Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened,
+    ScoringTimedOut, Served, ShardNodeAnnounced, ShardRequestFinal, ShardRequested, ShardedRegistered, Slashed,
+    Stepped, TaskCreated, TimedOut, TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
 )}
 
 STRUCTS = {
@@ -1633,7 +1845,8 @@ STRUCTS = {
     'IFloatStep.At': IFloatStepAt, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node, 'NodeJury.Case':
     NodeJuryCase, 'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config': OpmlGameConfig,
     'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model': OpmlModelsModel,
-    'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest, 'SlotDesc':
-    SlotDesc, 'Tensor': Tensor, 'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal,
-    'Training.Version': TrainingVersion,
+    'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest,
+    'ShardLedger.Dispute': ShardLedgerDispute, 'ShardLedger.Post': ShardLedgerPost, 'ShardLedger.Request':
+    ShardLedgerRequest, 'ShardLedger.Sharded': ShardLedgerSharded, 'SlotDesc': SlotDesc, 'Tensor': Tensor,
+    'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal, 'Training.Version': TrainingVersion,
 }

@@ -16,6 +16,7 @@ _MODULES = (
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
     "upsample", "quantizelinear", "dequantizelinear", "argmax", "pad", "clip", "imagescaler", "leakyrelu", "max", "min",
     "rowmaxblock", "rowsumblock", "softmaxexpat", "softmaxdivide", "meanofsum", "convblock",
+    "quantizeblock", "dequantizeblock",  # shard boundaries (issue 22, runtime/shards.py)
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

@@ -40,7 +40,8 @@ def random_input(m, prog, shape, rng, wide: bool) -> np.ndarray:
 
 def test_everyRegisteredOp_hasAPropertyTest():
     """Every op, ONNX ones and the steps lowerings make (GemmBlock, SoftmaxExp, ...), is some case's."""
-    assert {k.split("-")[0] for k in OPS} | {program_op(k) for k in OPS} >= set(supported_ops())
+    made_by_sharding = {"QuantizeBlock", "DequantizeBlock"}  # their property tests: tests/shard/test_boundary_ops.py
+    assert {k.split("-")[0] for k in OPS} | {program_op(k) for k in OPS} | made_by_sharding >= set(supported_ops())
 
 
 def test_split_lowersToOneSliceNodePerOutput():

@@ -53,6 +53,9 @@ def add_arguments(p) -> None:
     p.add_argument("--result-kind", default=None, choices=["output_root", "argmax"],
                    help="what the committee votes on (default: output_root with an exact program, else argmax)")
     add_generation_args(p)
+    from verifiers.shard import infer as sharded  # --shards K: the request through K shard nodes (issue 22)
+
+    sharded.add_arguments(p)
 
 
 def check_args(args):
@@ -115,6 +118,10 @@ def _requester(args):
 def run(args) -> dict:
     from verifiers.api import Tribunal
 
+    if args.shards is not None:  # sharded: the ShardLedger pipeline (verifiers/shard/infer.py)
+        from verifiers.shard import infer as sharded
+
+        return {"sharded": sharded.run(args)}
     mode, catalog, entry, x, requester = check_args(args)
     if args.prompt is not None and not args.json:  # the text as this machine computes it, then the verdict
         g = entry.generator
@@ -242,6 +249,11 @@ def _why_slashed(e: dict, s: dict) -> str:
 
 def render(r, console) -> None:
     from rich.table import Table
+
+    if "sharded" in r:
+        from verifiers.shard import infer as sharded
+
+        return sharded.render(r["sharded"], console)
 
     alarm = wrong_answer_line(r)
     if alarm:

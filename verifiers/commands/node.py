@@ -31,6 +31,8 @@ def add_arguments(p) -> None:
     p.add_argument("--bond", type=int, default=None, metavar="WEI", help="submitter/watcher: bond per claim or game")
     p.add_argument("--models", default="digits-mlp,digits-cnn,toy", help="comma-separated models this node serves")
     p.add_argument("--poll", type=float, default=0.2, metavar="SECONDS", help="seconds between ticks")
+    p.add_argument("--shards", default=None, metavar="J,J", help="shard role: the shard numbers it holds (default: all)")
+    p.add_argument("--store", default=None, metavar="DIR", help="shard role: the boundary store folder the nodes share")
     p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks (default: run until signalled)")
 
 
@@ -57,6 +59,8 @@ def run(args) -> dict:
     deployment = attach(chain, args.deployment)
     catalog = Catalog(tuple(m for m in args.models.split(",") if m))
     extra = {"bond": args.bond} if args.bond is not None else {}
+    if getattr(cls, "takes_args", False):  # a role reading its own options (shard: --shards, --store)
+        extra["args"] = args
     agent = cls(deployment, account, catalog=catalog, cheat=args.cheat, name=f"{args.role}-{account.address[:8]}", **extra)
     for name in catalog.names:
         catalog.entry(name).model_id  # load now, so "ready" means ready to serve

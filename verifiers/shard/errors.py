@@ -1,0 +1,28 @@
+"""Errors of sharded inference, each named after its condition; all are TribunalErrors."""
+from __future__ import annotations
+
+from runtime.errors import TribunalError
+
+
+class ShardError(TribunalError):
+    """The root of sharded inference's errors."""
+
+
+class BoundaryMismatch(ShardError):
+    """A boundary blob's tensor root is not the root its shard node posted on chain."""
+
+
+class BoundaryNotFound(ShardError):
+    """No blob for a posted boundary root is in the store (yet)."""
+
+
+class BoundaryTooLarge(ShardError):
+    """A boundary blob is longer than the boundary tensor the shard program declares."""
+
+
+class NoRoute(ShardError):
+    """Some shard has no live node announced for it."""
+
+
+class ShardSpecError(ShardError):
+    """A sharded model's description (name, cuts, shards to serve) does not parse or does not fit."""
