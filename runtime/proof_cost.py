@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .tensor_root import CHUNK_BYTES, num_chunks
+from .window import window_reads
 
 BYTES_BOUND = 64 * 1024  # calldata of one one-step transaction
 GAS_BOUND = 1_000_000  # gas of one one-step transaction
@@ -220,8 +221,6 @@ def row_block(n: int, rows: int, whole: tuple[int, int]) -> int:
 def conv_cost(x_shape, w_shape, attrs: dict, out_hw: tuple[int, int], cb: int, blocked: bool) -> tuple[int, int]:
     """(modeled gas, transaction bytes) of one Conv step (blocked: one ConvBlock step) reading the window
     over `cb` input channels at the costliest of a few output positions, cb rows of w and the tail."""
-    from .ops.conv import window_reads
-
     kh, kw = w_shape[2], w_shape[3]
     worst = 0
     for pos in {(0, 0), (out_hw[0] // 2, out_hw[1] // 2), (out_hw[0] - 1, out_hw[1] - 1)}:

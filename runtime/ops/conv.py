@@ -13,6 +13,7 @@ import numpy as np
 
 from ..intgemm import gemm_torch
 from ..quant import acc_bound, requantize_np, requantize_torch
+from ..window import window_reads  # noqa: F401 (the pool ops and ConvBlock import it from here)
 from .base import ExactOp
 from .dequantizelinear import own_int8
 from .gemm import quantize_weights
@@ -38,19 +39,6 @@ def conv_attrs(node, lw, spatial: tuple[int, int], kernel: tuple[int, int]) -> d
     if len(strides) != 2 or len(dil) != 2 or len(pads) != 4:
         raise lw.unsupported(node, "only 2-D windows are supported")
     return {"strides": strides, "pads": pads, "dilations": dil}
-
-
-def window_reads(x_shape, channels, pos, kernel, attrs) -> np.ndarray:
-    """Flat indices of x that the window at output position pos = (oh, ow) covers, over channels
-    (n, first, count); positions in the padding are left out (they read no element)."""
-    (sh, sw), (pt, pl, _, _), (dh, dw) = attrs["strides"], attrs["pads"], attrs["dilations"]
-    n, first, count = channels
-    rows = pos[0] * sh - pt + np.arange(kernel[0]) * dh
-    cols = pos[1] * sw - pl + np.arange(kernel[1]) * dw
-    rows, cols = rows[(rows >= 0) & (rows < x_shape[2])], cols[(cols >= 0) & (cols < x_shape[3])]
-    c = np.arange(first, first + count)
-    idx = ((n * x_shape[1] + c[:, None, None]) * x_shape[2] + rows[None, :, None]) * x_shape[3] + cols[None, None, :]
-    return idx.reshape(-1)
 
 
 def out_size(size: int, k: int, s: int, d: int, pb: int, pe: int) -> int:
