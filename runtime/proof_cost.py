@@ -29,6 +29,7 @@ refused at registration: `bisection.step_cost.check_fits` raises StepProofTooLar
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -223,9 +224,13 @@ def conv_cost(x_shape, w_shape, attrs: dict, out_hw: tuple[int, int], cb: int, b
     over `cb` input channels at the costliest of a few output positions, cb rows of w and the tail."""
     kh, kw = w_shape[2], w_shape[3]
     worst = 0
-    for pos in {(0, 0), (out_hw[0] // 2, out_hw[1] // 2), (out_hw[0] - 1, out_hw[1] - 1)}:
-        r = window_reads(x_shape, (0, 0, cb), pos, (kh, kw), attrs)
-        worst = max(worst, len(np.unique(2 * r // CHUNK_BYTES)) if r.size else 0)
+    # A block that starts at another channel meets the 1 KB chunk grid elsewhere (a chunk more or less
+    # per row run), so a few block starts are priced too, not only channel 0.
+    starts = {min(f, x_shape[1] - cb) for f in (0, 1, cb // 2, cb, x_shape[1] - cb)} if blocked else {0}
+    for first in starts:
+        for pos in itertools.product(*({0, 1, h // 2, h - 2, h - 1} - {-1} for h in out_hw)):
+            r = window_reads(x_shape, (0, first, cb), pos, (kh, kw), attrs)
+            worst = max(worst, len(np.unique(2 * r // CHUNK_BYTES)) if r.size else 0)
     x = (worst, tree_depth(2 * math.prod(x_shape)))
     w = (_row_chunks(cb * kh * kw), tree_depth(math.prod(w_shape)))
     out = x_shape[0] * w_shape[0] * out_hw[0] * out_hw[1]
