@@ -236,6 +236,15 @@ def mean_torch(s, count, m: int, k: int):
     return torch.clamp(divide_torch(s.to(torch.int64) * m, c.to(torch.int64) << k), INT16_MIN, INT16_MAX).to(torch.int16)
 
 
+def mean_multiplier(ratio: float, count: int) -> tuple[int, int]:
+    """`multiplier(ratio)` with M shortened (a bit at a time, k with it) until a mean over `count` int16
+    terms stays inside int64 (`check_mean`): a row of 2^17 terms keeps 30 bits of M, not 31."""
+    m, k = multiplier(ratio)
+    while k > 0 and m > 1 and (count * (INT16_MAX + 1) * m >= 2**62 or count << k >= 2**62):
+        m, k = (m + 1) >> 1, k - 1
+    return m, k
+
+
 def check_mean(count: int, m: int, k: int, node: str) -> None:
     """Raises ValueError unless `mean` over `count` terms stays inside int64 (|S * M| and c << k)."""
     if count * (INT16_MAX + 1) * max(m, 1) >= 2**62 or count << k >= 2**62:

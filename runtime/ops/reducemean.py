@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import check_mean, mean_np, mean_torch, multiplier
+from ..quant import check_mean, mean_multiplier, mean_np, mean_torch
 from .base import ExactOp
 
 
@@ -20,7 +20,7 @@ def lower_mean(node, lw, x, axes: tuple[int, ...], keepdims: bool) -> None:
     shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape) if keepdims or i not in axes)
     y_scale = lw.out_scale(node)
     try:
-        m, k = multiplier(x.scale / y_scale)
+        m, k = mean_multiplier(x.scale / y_scale, count)
         check_mean(count, m, k, node.name)
     except ValueError as e:
         raise lw.unsupported(node, str(e)) from None
