@@ -26,8 +26,10 @@ import requests
 
 from contracts import events as ev
 from contracts.bindings import commitment, model_id_of, new_salt
+from contracts.bindings.brain import batch_commitment
 from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig, deploy
+from contracts.round import Duty, Rounds
 
 # BRAIN paper (FACTS.md): Hardhat, solc 0.6.12.
 PAPER = {"commit": 45_600, "reveal": 79_300, "request": 68_700, "dispatch": 92_900}
@@ -91,6 +93,55 @@ def measure_gas(k: int, rounds: int = 4, chain_kind: str = "anvil") -> dict[str,
     return gas
 
 
+def measure_batch_gas(k: int, batch: int, chain_kind: str = "anvil") -> dict[str, int]:
+    """Gas of one batch of `batch` requests (Brain.dispatchBatch): each transaction kind's total, and per
+    request: `batch` requests, one dispatchBatch, k commitBatch, k revealBatch, one finalizeBatch."""
+    chain = connect(chain_kind, accounts=40)
+    try:
+        system, _ = _setup(chain, k, window=2 * k + 4)
+        by_addr = {a.address: a for a in chain.accounts}
+        mid = model_id_of(*ROOTS)
+        brain = system.brain
+        requests = [brain.request(mid, os.urandom(32), fee=ETHER // 100, sender=chain.accounts[30 + n % 5],
+                                  consumer=system.consumer.address, callback_gas=100_000).gas_used
+                    for n in range(batch)]
+        chain.mine(1)
+        r = brain.dispatch_batch(batch)
+        b = r.one(ev.BatchDispatched)
+        total = {"request": sum(requests), "dispatch": r.gas_used, "commit": 0, "reveal": 0}
+        members = sorted(brain.committee(b.batch_id), key=system.nodes.index_of)
+        results = [RESULT] * batch
+        salts = {m: new_salt() for m in members}
+        for m in members:
+            total["commit"] += brain.commit_batch(b.batch_id, batch_commitment(results, m, salts[m]),
+                                                  sender=by_addr[m]).gas_used
+        for m in members:
+            total["reveal"] += brain.reveal_batch(b.batch_id, results, salts[m], sender=by_addr[m]).gas_used
+        r = brain.finalize_batch(b.batch_id, list(b.request_ids), [results] * k)
+        assert all(e.success for e in r.of(ev.CallbackExecuted)) and len(r.of(ev.Finalized)) == batch
+        total["finalize+callback"] = r.gas_used
+        return total
+    finally:
+        chain.close()
+
+
+def print_per_request(k: int, unbatched: dict[str, list[int]], batches: dict[int, dict[str, int]]) -> None:
+    """Gas per request by transaction kind: the unbatched path (k commits and k reveals per request) and
+    batches of each size (every transaction's gas divided by the requests it serves)."""
+    med = {kind: int(statistics.median(v)) for kind, v in unbatched.items()}
+    plain = {"request": med["request"], "dispatch": med["dispatch"], "commit": k * med["commit"],
+             "reveal": k * med["reveal"], "finalize+callback": med["finalize+callback"]}
+    cols = {"unbatched": plain} | {f"batch of {n}": {kind: v // n for kind, v in t.items()}
+                                   for n, t in batches.items()}
+    print(f"\nGas per request at k={k}, all transactions counted (commit/reveal: the committee's k transactions)")
+    print(f"{'transaction':<22}" + "".join(f"{c:>16}" for c in cols))
+    for kind in plain:
+        print(f"{kind:<22}" + "".join(f"{c[kind]:>16,}" for c in cols.values()))
+    totals = {c: sum(v.values()) for c, v in cols.items()}
+    print(f"{'total':<22}" + "".join(f"{t:>16,}" for t in totals.values()))
+    print(f"{'30M-gas 1-s blocks':<22}" + "".join(f"{f'{30_000_000 / t:.1f} req/s':>16}" for t in totals.values()))
+
+
 def print_gas(tables: dict[int, dict[str, list[int]]], chain_kind: str) -> None:
     ks = sorted(tables)
     kinds = list(tables[ks[0]])
@@ -139,7 +190,9 @@ class Rpc:
         return [o["result"] for o in out]
 
 
-def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, gas: Gas) -> dict:
+def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, gas: Gas, batch: int = 0) -> dict:
+    """Requests finalized per second of chain time; `batch` > 0 serves them in batches of up to that many
+    (dispatchBatch, commitBatch, revealBatch, finalizeBatch; `gas` then holds per-request limits)."""
     chain = connect("anvil", accounts=40, extra_args=("--auto-impersonate",))
     try:
         system, _ = _setup(chain, k, window=10)
@@ -167,10 +220,9 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
 
         sent = 0
         queued: list[int] = []  # blocks of requests not yet dispatchable
-        committed, revealed = defaultdict(int), defaultdict(int)
+        rounds = Rounds(k, {a: i for i, a in enumerate(node_of)})  # the members' duties, from the log
         salts: dict[tuple[int, str], bytes] = {}
-        members_of: dict[int, list[str]] = {}
-        deadline_of: dict[int, int] = {}  # open rounds: reveal deadline, to finalize (time out) stragglers
+        ids_of: dict[int, list[int]] = {}  # batch -> its requests
         requested_at: dict[int, int] = {}
         finalized: list[tuple[int, int]] = []  # (block, latency in blocks)
         timed_out = 0
@@ -195,49 +247,55 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
                     gas_used.append(w3.eth.get_block(b)["gasUsed"])
                 for e in ev.decode_logs(w3.eth.get_logs({"fromBlock": b, "toBlock": b,
                                                          "address": system.brain.address})):
-                    if isinstance(e, ev.Requested):
+                    rounds.fold(e)
+                    if isinstance(e, ev.BatchDispatched):
+                        ids_of[e.batch_id] = list(e.request_ids)
+                    elif isinstance(e, ev.Requested):
                         queued.append(e.block_number)
                         requested_at[e.request_id] = e.block_number
-                    elif isinstance(e, ev.Dispatched):
-                        members = [node_of[i] for i in range(len(node_of)) if e.committee >> i & 1]
-                        members_of[e.request_id] = members
-                        deadline_of[e.request_id] = e.reveal_deadline
-                        for m in members:
-                            salts[e.request_id, m] = s = new_salt()
-                            data = brain.encode_abi("commit", [e.request_id, commitment(RESULT, m, s)])
-                            calls.append(tx(m, data, gas.commit))
-                    elif isinstance(e, ev.Committed):
-                        committed[e.request_id] += 1
-                        if committed[e.request_id] == k:
-                            for m in members_of[e.request_id]:
-                                data = brain.encode_abi("reveal", [e.request_id, RESULT, salts[e.request_id, m]])
-                                calls.append(tx(m, data, gas.reveal))
-                    elif isinstance(e, ev.Revealed):
-                        revealed[e.request_id] += 1
-                        if revealed[e.request_id] == k:
-                            data = brain.encode_abi("finalize", [e.request_id])
-                            calls.append(tx(accounts[37 + e.request_id % 3], data, gas.finalize))
                     elif isinstance(e, (ev.Finalized, ev.TimedOut)):
-                        deadline_of.pop(e.request_id, None)
                         if isinstance(e, ev.TimedOut):
                             timed_out += 1
                         elif first_block is not None and e.block_number >= first_block:
                             finalized.append((e.block_number, e.block_number - requested_at.get(e.request_id, 0)))
                         calls.append(request_tx(sent))
                         sent += 1
-            for rid in [r for r, d in deadline_of.items() if d < head]:  # a round that missed its windows
-                del deadline_of[rid]
-                calls.append(tx(accounts[37 + rid % 3], brain.encode_abi("finalize", [rid]), gas.finalize))
+            for rid, i, duty in list(rounds.due(head)):  # every member answers at once: nothing waits
+                rounds.sent(rid, i, duty)
+                if rid in ids_of:  # a batch: one transaction per member (commit, reveal) or for all (finalize)
+                    n, m = len(ids_of[rid]), node_of[i] if i is not None else None
+                    if duty == Duty.COMMIT:
+                        salts[rid, m] = s = new_salt()
+                        data = brain.encode_abi("commitBatch", [rid, batch_commitment([RESULT] * n, m, s)])
+                        calls.append(tx(m, data, gas.commit * n // k + 80_000))
+                    elif duty == Duty.REVEAL:
+                        data = brain.encode_abi("revealBatch", [rid, [RESULT] * n, salts[rid, m]])
+                        calls.append(tx(m, data, gas.reveal * n // k + 80_000))
+                    else:
+                        revealed = bin(rounds.views[rid].revealed).count("1")
+                        data = brain.encode_abi("finalizeBatch", [rid, ids_of.pop(rid), [[RESULT] * n] * revealed])
+                        calls.append(tx(accounts[37 + rid % 3], data, gas.finalize * n + 200_000))
+                    continue
+                if duty == Duty.COMMIT:
+                    m = node_of[i]
+                    salts[rid, m] = s = new_salt()
+                    calls.append(tx(m, brain.encode_abi("commit", [rid, commitment(RESULT, m, s)]), gas.commit))
+                elif duty == Duty.REVEAL:
+                    m = node_of[i]
+                    calls.append(tx(m, brain.encode_abi("reveal", [rid, RESULT, salts[rid, m]]), gas.reveal))
+                else:
+                    calls.append(tx(accounts[37 + rid % 3], brain.encode_abi("finalize", [rid]), gas.finalize))
             ready = [q for q in queued if q <= head - 1]
             if ready:
-                count = min(len(ready), 24)
+                count = min(len(ready), batch or 24)
                 queued = [q for q in queued if q > head - 1] + ready[count:]
-                calls.append(tx(accounts[36], brain.encode_abi("dispatch", [count]), gas.dispatch * count + 60_000))
+                fn = "dispatchBatch" if batch else "dispatch"
+                calls.append(tx(accounts[36], brain.encode_abi(fn, [count]), gas.dispatch * count + 400_000))
             rpc.batch(calls)
             last = head
         blocks = (last - first_block + 1) if first_block is not None else 0
         latencies = [lat for _, lat in finalized]
-        return {"k": k, "blocks": blocks, "finalized": len(finalized),
+        return {"k": k, "batch": batch, "blocks": blocks, "finalized": len(finalized),
                 "rps": len(finalized) / blocks if blocks else 0.0,
                 "latency_blocks": statistics.median(latencies) if latencies else float("nan"),
                 "timed_out": timed_out, "gas_per_block": statistics.mean(gas_used) if gas_used else 0}
@@ -248,30 +306,45 @@ def measure_throughput(k: int, seconds: float, warmup: float, outstanding: int, 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.brain_gas", description=__doc__.splitlines()[0])
     p.add_argument("--committees", type=int, nargs="+", default=[5, 15])
+    p.add_argument("--batches", type=int, nargs="*", default=[20, 100],
+                   help="batch sizes for the per-request gas table; the largest also drives the batched run")
     p.add_argument("--seconds", type=float, default=40.0, help="measured seconds per committee size")
     p.add_argument("--warmup", type=float, default=12.0)
-    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1000 / k + 20)")
+    p.add_argument("--outstanding", type=int, default=0, help="open requests kept (0: 1000 / k + 20; "
+                   "batched: 1000)")
     p.add_argument("--gas-only", action="store_true")
     p.add_argument("--gas-chain", default="anvil", choices=["anvil", "embedded"],
                    help="chain for the gas table (same EVM gas rules; anvil is faster)")
     args = p.parse_args(argv)
+    if any(b < 1 for b in args.batches) or any(k < 1 for k in args.committees):
+        p.error("committee and batch sizes must be positive")
     tables = {k: measure_gas(k, chain_kind=args.gas_chain) for k in args.committees}
     print_gas(tables, args.gas_chain)
+    batched = {k: {n: measure_batch_gas(k, n, args.gas_chain) for n in args.batches} for k in args.committees}
+    for k in args.committees:
+        print_per_request(k, tables[k], batched[k])
     if args.gas_only:
         return 0
     print(f"\nThroughput on anvil, 1-second blocks, 30M gas limit, {NODES} nodes "
           f"({args.warmup:.0f} s warm-up, {args.seconds:.0f} s measured)")
-    print(f"{'committee':>9} {'outstanding':>12} {'requests/s':>11} {'finalized':>10} {'blocks':>7} "
+    print(f"{'committee':>9} {'batch':>6} {'outstanding':>12} {'requests/s':>11} {'finalized':>10} {'blocks':>7} "
           f"{'median latency (blocks)':>24} {'timed out':>10} {'gas/block':>12}")
     for k in args.committees:
         med = {kind: int(statistics.median(v)) for kind, v in tables[k].items()}
-        gas = Gas(request=int(med["request"] * 1.3), dispatch=int(med["dispatch"] * 1.5),
-                  commit=int(max(tables[k]["commit"]) * 1.2), reveal=int(max(tables[k]["reveal"]) * 1.2),
-                  finalize=int(max(tables[k]["finalize+callback"]) * 1.3) + 100_000)
-        outstanding = args.outstanding or 1000 // k + 20
-        r = measure_throughput(k, args.seconds, args.warmup, outstanding, gas)
-        print(f"{k:>9} {outstanding:>12} {r['rps']:>11.2f} {r['finalized']:>10} {r['blocks']:>7} "
-              f"{r['latency_blocks']:>24} {r['timed_out']:>10} {int(r['gas_per_block']):>12,}")
+        runs = [(0, Gas(request=int(med["request"] * 1.3), dispatch=int(med["dispatch"] * 1.5),
+                        commit=int(max(tables[k]["commit"]) * 1.2), reveal=int(max(tables[k]["reveal"]) * 1.2),
+                        finalize=int(max(tables[k]["finalize+callback"]) * 1.3) + 100_000),
+                 args.outstanding or 1000 // k + 20)]
+        if args.batches:
+            n = max(args.batches)
+            t = batched[k][n]
+            runs.append((n, Gas(request=int(med["request"] * 1.3), dispatch=2 * t["dispatch"] // n,
+                                commit=2 * t["commit"] // n, reveal=2 * t["reveal"] // n,
+                                finalize=2 * t["finalize+callback"] // n), args.outstanding or 1000))
+        for batch, gas, outstanding in runs:
+            r = measure_throughput(k, args.seconds, args.warmup, outstanding, gas, batch=batch)
+            print(f"{k:>9} {batch or '-':>6} {outstanding:>12} {r['rps']:>11.2f} {r['finalized']:>10} {r['blocks']:>7} "
+                  f"{r['latency_blocks']:>24} {r['timed_out']:>10} {int(r['gas_per_block']):>12,}")
     return 0
 
 

@@ -53,6 +53,18 @@ class AnswerNotVoted(ContractRevert):
     template = 'hybrid request {requestId}: {member} did not reveal this (output root, final root) as its vote'
 
 
+class BatchMismatch(ContractRevert):
+    """Raised when a reveal's list does not have one result per request, or finalizeBatch's ids or lists do not hash to the batch's and its revealed members'."""
+
+    template = "batch {batchId}: the request ids or result lists are not the batch's"
+
+
+class BatchSettled(ContractRevert):
+    """Raised when a batch is committed to, revealed or finalized after finalizeBatch settled it."""
+
+    template = 'batch {batchId}: already settled'
+
+
 class CallbackGasTooHigh(ContractRevert):
     """Raised when a request asks for more callback gas than the contract allows."""
 
@@ -611,6 +623,12 @@ class UnauthorizedCaller(ContractRevert):
     template = '{caller} may not deliver results to this consumer'
 
 
+class UnknownBatch(ContractRevert):
+    """Raised when a batch id was never dispatched."""
+
+    template = 'batch {batchId}: unknown'
+
+
 class UnknownClaim(ContractRevert, bisection.errors.UnknownClaim):
     """Raised when a claim id does not exist in the opML game contract."""
 
@@ -776,6 +794,33 @@ class Asked(Event):
 @dataclass(frozen=True)
 class Authorized(Event):
     account: str
+
+
+@dataclass(frozen=True)
+class BatchDispatched(Event):
+    batch_id: int
+    seed: bytes
+    committee: int
+    commit_deadline: int
+    reveal_deadline: int
+    request_ids: Sequence[int]
+
+
+@dataclass(frozen=True)
+class BatchFinalized(Event):
+    """Every request of the batch settled (each has its own Finalized or TimedOut)."""
+
+    batch_id: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class BatchResults(Event):
+    """A member's results for a batch's requests (in the batch's order); its Revealed event carries their hash."""
+
+    batch_id: int
+    member: str
+    results: Sequence[bytes]
 
 
 @dataclass(frozen=True)
@@ -1253,6 +1298,15 @@ class Attr(Struct):
 
 
 @dataclass(frozen=True)
+class BrainBatch(Struct):
+    """Solidity struct Brain.Batch."""
+
+    ids_hash: bytes
+    count: int
+    settled: bool
+
+
+@dataclass(frozen=True)
 class BrainConfig(Struct):
     """Solidity struct Brain.Config."""
 
@@ -1588,46 +1642,46 @@ class TrainingVersion(Struct):
 
 ERRORS = {c.__name__: c for c in (
     AlreadyCommitted, AlreadyDeclined, AlreadyPaidOut, AlreadyRevealed, AnswerAlreadyPublished, AnswerNotFinal,
-    AnswerNotVoted, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed, CheckpointUnorderedInsertion,
-    ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable, ClaimPending, ClockNotExpired,
-    ClockTimeExceeded, CommitWindowClosed, DefenderNotInMajority, DuplicateSigner, ElementOutOfRange,
-    EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver, HybridWindowClosed, HybridWindowOpen,
-    InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch, InsufficientBalance, InsufficientBond,
-    InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof, InvalidClaim, InvalidConfig,
-    InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove, InvalidNodeInput, InvalidNodeOutput,
-    InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature, InvalidStateProof, JuryAlreadySet,
-    JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget, MalformedDescriptor, MalformedProof,
-    MissingAttribute, MissingChunk, MissingInput, MissingWeights, ModelAlreadyRegistered, NotAuthorized,
-    NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotYourTurn, NothingToClaim,
-    NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
-    ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable,
-    ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed,
-    RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady,
-    SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion,
-    StaleClaim, UnauthorizedCaller, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode,
-    UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
-    WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
+    AnswerNotVoted, BatchMismatch, BatchSettled, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed,
+    CheckpointUnorderedInsertion, ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable,
+    ClaimPending, ClockNotExpired, ClockTimeExceeded, CommitWindowClosed, DefenderNotInMajority, DuplicateSigner,
+    ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver,
+    HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch,
+    InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof,
+    InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove,
+    InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidSignature,
+    InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget,
+    MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk, MissingInput, MissingWeights,
+    ModelAlreadyRegistered, NotAuthorized, NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes,
+    NotRequester, NotYourTurn, NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry,
+    ProposalNotActive, QuorumNotReached, ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive,
+    RequestNotQueued, RequestNotSettleable, ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered,
+    RevealMismatch, RevealWindowClosed, RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent,
+    SeedExpired, SeedNotReady, SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow,
+    StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownBatch, UnknownClaim, UnknownGame, UnknownJuryCase,
+    UnknownModel, UnknownNode, UnknownProposal, UnknownRequest, UnknownVersion, UnsupportedOp, VotePending,
+    WithdrawalLocked, WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 
 EVENTS = {c.__name__: c for c in (
     Accepted, AnswerChallenged, AnswerDefended, AnswerFinal, AnswerOverturned, AnswerProvisional, AnswerPublished,
-    Asked, Authorized, Bisected, BondPaid, BondWithdrawn, CallbackExecuted, Cancelled, ClaimFinalized, ClaimInput,
-    ClaimRejected, ClaimSubmitted, Claimed, Committed, CommitteeDecided, CreditWithdrawn, Declined, Delivered,
-    Dispatched, Finalized, Forfeited, Funded, GameOpened, GameResolved, HybridRequested, HybridTimedOut,
-    InputLocated, InputPosted, InputSizeProven, JuryConvened, JuryVerdict, KindBound, ModelRegistered, NodePosted,
-    NodeStaked, OpmlModelRegistered, OpmlRequested, OutputPosted, PaidOut, Picked, Proposed, Rebased, Refunded,
-    Rejected, RequestAnswered, RequestSettled, Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted,
-    ScoreRevealed, ScoringOpened, ScoringTimedOut, Served, Slashed, Stepped, TaskCreated, TimedOut, TreeRevealed,
-    Unservable, WithdrawalRequested, Withdrawn,
+    Asked, Authorized, BatchDispatched, BatchFinalized, BatchResults, Bisected, BondPaid, BondWithdrawn,
+    CallbackExecuted, Cancelled, ClaimFinalized, ClaimInput, ClaimRejected, ClaimSubmitted, Claimed, Committed,
+    CommitteeDecided, CreditWithdrawn, Declined, Delivered, Dispatched, Finalized, Forfeited, Funded, GameOpened,
+    GameResolved, HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven, JuryConvened,
+    JuryVerdict, KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered, OpmlRequested,
+    OutputPosted, PaidOut, Picked, Proposed, Rebased, Refunded, Rejected, RequestAnswered, RequestSettled,
+    Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened, ScoringTimedOut,
+    Served, Slashed, Stepped, TaskCreated, TimedOut, TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
 )}
 
 STRUCTS = {
-    'Attr': Attr, 'Brain.Config': BrainConfig, 'Brain.Request': BrainRequest, 'HybridCourt.Answer':
-    HybridCourtAnswer, 'HybridCourt.Config': HybridCourtConfig, 'HybridCourt.Request': HybridCourtRequest,
-    'IFloatStep.At': IFloatStepAt, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node, 'NodeJury.Case':
-    NodeJuryCase, 'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config': OpmlGameConfig,
-    'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model': OpmlModelsModel,
-    'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest, 'SlotDesc':
-    SlotDesc, 'Tensor': Tensor, 'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal,
-    'Training.Version': TrainingVersion,
+    'Attr': Attr, 'Brain.Batch': BrainBatch, 'Brain.Config': BrainConfig, 'Brain.Request': BrainRequest,
+    'HybridCourt.Answer': HybridCourtAnswer, 'HybridCourt.Config': HybridCourtConfig, 'HybridCourt.Request':
+    HybridCourtRequest, 'IFloatStep.At': IFloatStepAt, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node,
+    'NodeJury.Case': NodeJuryCase, 'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config':
+    OpmlGameConfig, 'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model':
+    OpmlModelsModel, 'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest,
+    'SlotDesc': SlotDesc, 'Tensor': Tensor, 'Training.Config': TrainingConfig, 'Training.Proposal':
+    TrainingProposal, 'Training.Version': TrainingVersion,
 }

@@ -198,12 +198,13 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
         worker.start()
     # two-phase bookkeeping
     pending_dispatch: list[int] = []  # blocks of requests not dispatched yet, in queue order
-    ready: list[tuple[float, int, str, bytes]] = []  # (time the members are done, request, member, result)
-    members_of, salts, result_of = {}, {}, {}
-    committed, revealed = defaultdict(int), defaultdict(int)
+    from contracts.round import Duty, Rounds
+
+    rounds = Rounds(K, {a: n for n, a in enumerate(env.node_of)})  # the members' duties, from the log
+    finish_of: dict[int, float] = {}  # request -> time its members are done with the inference
+    salts, result_of = {}, {}
     requested_block: dict[int, int] = {}
     arrival_of: dict[int, float] = {}
-    deadline_of: dict[int, int] = {}
     timed_out = 0
     last = start_block
     j = 0
@@ -226,17 +227,28 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                 bg_arrivals.popleft()
                 calls.append(sender.tx(bg[bg_sent % len(bg)], bg[(bg_sent + 1) % len(bg)], "0x", 21_000, 10**9))
                 bg_sent += 1
-            for item in [r for r in ready if r[0] <= now]:  # members that finished their inference
-                ready.remove(item)
-                _, rid, m, res = item
-                salts[rid, m] = s = os.urandom(32)
-                calls.append(sender.tx(m, env.system.brain.address,
-                                       calldata(brain, "commit", [rid, _commitment(res, m, s)]), env.gas["commit"]))
             head = w3.eth.block_number
+            for rid, n, duty in list(rounds.due(head)):
+                if duty == Duty.COMMIT and finish_of[rid] > now:
+                    continue  # the member is still computing its answer
+                rounds.sent(rid, n, duty)
+                if duty == Duty.FINALIZE:
+                    calls.append(sender.tx(accts[38], env.system.brain.address, calldata(brain, "finalize", [rid]),
+                                           env.gas["finalize"]))
+                    continue
+                m, res = env.node_of[n], result_of[rid]
+                if duty == Duty.COMMIT:
+                    salts[rid, m] = s = os.urandom(32)
+                    data = calldata(brain, "commit", [rid, _commitment(res, m, s)])
+                else:
+                    data = calldata(brain, "reveal", [rid, res, salts[rid, m]])
+                calls.append(sender.tx(m, env.system.brain.address, data, env.gas[duty.value]))
             for b in range(last + 1, head + 1):
                 state["head"] = b
                 for e in ev.decode_logs(w3.eth.get_logs({"fromBlock": b, "toBlock": b, "address": watched})):
                     seen = time.monotonic() - t0
+                    if mode == "two-phase":
+                        rounds.fold(e)
                     if isinstance(e, ev.Served):
                         q = arrived_at.get(e.input_hash)
                         done.append((b, seen - (q.popleft() if q else seen), 0))
@@ -247,30 +259,13 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                         arrival_of[e.request_id] = q.popleft() if q else seen
                         result_of[e.request_id] = env.by_hash[e.input_hash]
                     elif isinstance(e, ev.Dispatched):
-                        members = [env.node_of[n] for n in range(len(env.node_of)) if e.committee >> n & 1]
-                        members_of[e.request_id] = members
-                        deadline_of[e.request_id] = e.reveal_deadline
                         t = time.monotonic()
                         res = env.infer(result_of[e.request_id])  # every member gets this root; run once here
-                        finish = seen + max(t_model, time.monotonic() - t)
-                        ready += [(finish, e.request_id, m, res) for m in members]
+                        finish_of[e.request_id] = seen + max(t_model, time.monotonic() - t)
                         result_of[e.request_id] = res
-                    elif isinstance(e, ev.Committed):
-                        committed[e.request_id] += 1
-                        if committed[e.request_id] == K:
-                            calls += [sender.tx(m, env.system.brain.address, calldata(brain, 
-                                "reveal", [e.request_id, result_of[e.request_id], salts[e.request_id, m]]),
-                                env.gas["reveal"]) for m in members_of[e.request_id]]
-                    elif isinstance(e, ev.Revealed):
-                        revealed[e.request_id] += 1
-                        if revealed[e.request_id] == K:
-                            calls.append(sender.tx(accts[38], env.system.brain.address,
-                                                   calldata(brain, "finalize", [e.request_id]), env.gas["finalize"]))
                     elif isinstance(e, ev.Finalized):
-                        deadline_of.pop(e.request_id, None)
                         done.append((b, seen - arrival_of[e.request_id], b - requested_block[e.request_id]))
                     elif isinstance(e, ev.TimedOut):
-                        deadline_of.pop(e.request_id, None)
                         timed_out += 1
             # the committee's seed is a block after the request's: dispatch what is at least a block old
             count = min(sum(1 for b in pending_dispatch if b <= head - 1), 32)
@@ -278,10 +273,6 @@ def phase(env: Env, mode: str, rate: float, t_model: float, warmup: float, secon
                 del pending_dispatch[:count]
                 calls.append(sender.tx(accts[39], env.system.brain.address, calldata(brain, "dispatch", [count]),
                                        env.gas["dispatch"] * count * 3 // 5 + 100_000))  # limit: 1.2x median
-            for rid in [r for r, d in deadline_of.items() if d < head]:  # rounds that missed their windows
-                del deadline_of[rid]
-                calls.append(sender.tx(accts[38], env.system.brain.address, calldata(brain, "finalize", [rid]),
-                                       env.gas["finalize"]))
             last = head
             sender.rpc.batch(calls)
             if not calls:

@@ -26,6 +26,7 @@ import hashlib
 
 from contracts import events as ev
 from contracts.bindings.brain import DeclineReason, ResultKind, commitment
+from contracts.round import Duty, RoundView, due, seed_ready
 from runtime.errors import InputDtypeError, InputShapeError, TribunalError
 from verifiers.agents.base import Agent
 from verifiers.agents.juror import flipped, verdict
@@ -54,7 +55,7 @@ class Member(Agent):
         queued = [s for s in seen if isinstance(s.event, ev.Requested) and s.event.request_id not in dispatched
                   and s.event.request_id not in done]
         sent = 0
-        if any(head > s.block + 1 for s in queued):  # a seed block is mined: the request can be drawn
+        if any(seed_ready(s.block, head) for s in queued):  # the request can be drawn
             sent += bool(self.send("dispatch", lambda: b.dispatch(8, sender=self.account)))
         active = [rid for rid in dispatched if rid not in done]
         if not active:
@@ -70,19 +71,21 @@ class Member(Agent):
             sent += self.isolated(f"finalize {rid}", rid, lambda: self._finalize_due(rid, head))
         return sent
 
+    def _view(self, rid: int):
+        info = self.d.brain.request_info(rid)
+        return info, RoundView.of(info, self.d.system.config.committee_size)
+
     def _vote_duties(self, rid: int, index: int, head: int) -> int:
-        """Commit, or reveal, this member's vote on request `rid` when that is due."""
+        """Commit (or decline), or reveal, this member's vote on request `rid` when that is due."""
         b = self.d.brain
-        info = b.request_info(rid)
-        if info.declined >> index & 1:
-            return 0
-        if not info.committed >> index & 1:
+        info, view = self._view(rid)
+        if self.cheat in ("late", "copy") and not (view.committed | view.declined) >> index & 1:
+            # commits whenever it likes: late once the window closed, copy once it sees a reveal (both refused)
+            return 0 if self.cheat == "late" and head <= info.commit_deadline else self._commit(rid, info, head)
+        duties = due(view, index, head)
+        if Duty.COMMIT in duties:
             return self._commit(rid, info, head)
-        if info.revealed >> index & 1 or self.cheat == "no-reveal":
-            return 0
-        size = self.d.system.config.committee_size
-        reveals_open = head > info.commit_deadline or info.commit_count + info.decline_count == size
-        if not reveals_open or head > info.reveal_deadline:
+        if Duty.REVEAL not in duties or self.cheat == "no-reveal":
             return 0
         vote = self.vote(rid, info)
         return int(vote is not None and bool(self.send(f"reveal {rid}", lambda: b.reveal(
@@ -90,19 +93,13 @@ class Member(Agent):
 
     def _finalize_due(self, rid: int, head: int) -> int:
         """Finalize request `rid` once its round can no longer change."""
-        b = self.d.brain
-        info = b.request_info(rid)
-        size = self.d.system.config.committee_size
-        complete = info.reveal_count == info.commit_count and (
-            info.commit_count + info.decline_count == size or head > info.commit_deadline)
-        if not (complete or head > info.reveal_deadline):
+        if Duty.FINALIZE not in due(self._view(rid)[1], None, head):
             return 0
+        b = self.d.brain
         return bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
 
     def _commit(self, rid: int, info, head: int) -> int:
         b = self.d.brain
-        if self.cheat == "late" and head <= info.commit_deadline:
-            return 0
         try:
             vote = self.vote(rid, info)
         except TribunalError as e:  # a request it cannot compute, however `vote` found out: declined below
