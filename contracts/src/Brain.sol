@@ -576,12 +576,15 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         pure
         returns (bytes32 leader, uint256 votes, uint256 voters)
     {
-        for (uint256 a; a < members.length; ++a) {
-            bytes32 v = results[a][t];
+        uint256 m = members.length;
+        bytes32[] memory column = new bytes32[](m); // the t-th result of each revealed member, read once
+        for (uint256 a; a < m; ++a) column[a] = results[a][t];
+        for (uint256 a; a < m; ++a) {
+            bytes32 v = column[a];
             uint256 count;
             uint256 set;
-            for (uint256 c; c < members.length; ++c) {
-                if (results[c][t] == v) {
+            for (uint256 c; c < m; ++c) {
+                if (column[c] == v) {
                     ++count;
                     set |= 1 << members[c];
                 }
