@@ -109,6 +109,7 @@ def measure_batch_gas(k: int, batch: int, chain_kind: str = "anvil") -> dict[str
         by_addr = {a.address: a for a in chain.accounts}
         mid = model_id_of(*ROOTS)
         brain = system.brain
+        batch = min(batch, brain.max_batch)  # Brain takes no more in one batch
         requests = [brain.request(mid, os.urandom(32), fee=ETHER // 100, sender=chain.accounts[30 + n % 5],
                                   consumer=system.consumer.address, callback_gas=100_000).gas_used
                     for n in range(batch)]
@@ -128,7 +129,7 @@ def measure_batch_gas(k: int, batch: int, chain_kind: str = "anvil") -> dict[str
         r = brain.finalize_batch(b.batch_id, list(b.request_ids), [results] * k)
         assert all(e.success for e in r.of(ev.CallbackExecuted)) and len(r.of(ev.Finalized)) == batch
         total["finalize+callback"] = r.gas_used
-        return total
+        return total | {"requests": batch}
     finally:
         chain.close()
 
@@ -139,8 +140,8 @@ def print_per_request(k: int, unbatched: dict[str, list[int]], batches: dict[int
     med = {kind: int(statistics.median(v)) for kind, v in unbatched.items()}
     plain = {"request": med["request"], "dispatch": med["dispatch"], "commit": k * med["commit"],
              "reveal": k * med["reveal"], "finalize+callback": med["finalize+callback"]}
-    cols = {"unbatched": plain} | {f"batch of {n}": {kind: v // n for kind, v in t.items()}
-                                   for n, t in batches.items()}
+    cols = {"unbatched": plain} | {f"batch of {t['requests']}": {kind: t[kind] // t["requests"] for kind in plain}
+                                   for t in batches.values()}
     print(f"\nGas per request at k={k}, all transactions counted (commit/reveal: the committee's k transactions)")
     print(f"{'transaction':<22}" + "".join(f"{c:>16}" for c in cols))
     for kind in plain:
@@ -347,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                         finalize=int(max(tables[k]["finalize+callback"]) * 1.3) + 100_000),
                  args.outstanding or 1000 // k + 20)]
         if args.batch_run and args.batches:
-            n = max(args.batches)
-            t = batched[k][n]  # per-request limits from the largest measured batch, with room
+            t = batched[k][max(args.batches)]  # per-request limits from the largest measured batch, with room
+            n = t["requests"]
             # dispatch's heap pops cost more with a deeper queue than the gas table's: room for a 4x deeper one
             # a batch's finalizeBatch takes at most 12M gas (two fifths of a block): 80 requests at k=15
             size = min(args.batch_run, 12_000_000 * n // t["finalize+callback"])

@@ -106,6 +106,7 @@ class Brain(Binding):
     reveal_batch = tx("revealBatch", "(batch_id, results, salt): the member's result for each request, in order.")
     finalize_batch = tx("finalizeBatch", "(batch_id, request_ids, results_by_member): settles each request as "
                         "finalize would; the lists are the revealed members' (BatchResults), by node index.")
+    max_batch = view("maxBatch", "Most requests one batch takes (its settlement fits a block).", prop=True)
     batch_info = view("batchOf", "(batch_id): the batch's ids hash, size and whether it settled (BrainBatch).")
     bind_kind = tx("bindKind", "(caller, ResultKind): lets `caller` (a hybrid court: RAW; a node jury: NODE_CHECK) "
                    "ask that kind; Brain's deployer only.")

@@ -103,6 +103,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
 
     /// Batch ids carry this bit: apart from request ids in the rounds' mapping, errors and events.
     uint256 public constant BATCH_TAG = 1 << 255;
+    /// The callback gas a batch's requests may ask in all (each is delivered in finalizeBatch's transaction).
+    uint256 public constant BATCH_CALLBACK_GAS = 10_000_000;
 
     // Why a member declines (`decline`'s reason; members state it, the contract only records it).
     uint8 public constant DECLINE_MODEL = 0; // model files it cannot reproduce against the registered roots
@@ -118,6 +120,9 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     uint256 public immutable revealWindow;
     uint256 public immutable maxInFlight;
     uint256 public immutable queueTimeout;
+    /// Most requests in one batch: their settlement (about 40k + 10k per member each, measured 82k at k=5 and
+    /// 177k at k=15) stays under 15M gas, so with BATCH_CALLBACK_GAS finalizeBatch always fits a 30M block.
+    uint256 public immutable maxBatch;
     address public immutable admin;
 
     uint256 public nextRequestId = 1;
@@ -180,6 +185,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         revealWindow = c.revealWindow;
         maxInFlight = c.maxInFlight;
         queueTimeout = c.queueTimeout;
+        maxBatch = 15_000_000 / (40_000 + 10_000 * c.committeeSize);
         admin = msg.sender;
     }
 
@@ -411,7 +417,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
 
     // ---------------------------------------------------------------- batches: one round for many requests
 
-    /// @notice Pops up to `maxCount` requests, best fee first, as `dispatch` does, and serves them all with one
+    /// @notice Pops up to `maxCount` requests (at most `maxBatch`, and callbacks of at most BATCH_CALLBACK_GAS in
+    /// all), best fee first, as `dispatch` does, and serves them all with one
     /// committee round: its seed is the hash of the block after the newest request's block (with the batch
     /// id), its committee drawn from the stakes as of that newest request's block, both unknown when any of
     /// them was made. Stops before a court's or a jury's request (KIND_RAW, KIND_NODE_CHECK: those read their
@@ -451,8 +458,12 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
 
     /// Pops the batch's requests (`dispatch`'s rules); the seed block is the one after the newest request's.
     function _popBatch(uint256 maxCount) private returns (uint256[] memory ids, uint256 seedBlock, uint256 dropped) {
+        // INVARIANT: a batch can always be settled in one transaction (at most maxBatch requests, and at most
+        // BATCH_CALLBACK_GAS of callbacks), so no batch holds its fees and its committee's stake for ever.
+        if (maxCount > maxBatch) maxCount = maxBatch;
         ids = new uint256[](maxCount);
         uint256 n;
+        uint256 callbacks;
         while (n < maxCount && inFlight + n < maxInFlight && _queue.size() > 0) {
             uint256 id = FeeQueue.idOf(_queue.top());
             Entry storage r = _requests[id];
@@ -467,6 +478,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             if (block.number <= requestBlock + 1) break;
             // INVARIANT: a court's or a jury's request is served in its own round (they read it by request id).
             if (r.resultKind == KIND_RAW || r.resultKind == KIND_NODE_CHECK) break;
+            if (callbacks + r.callbackGas > BATCH_CALLBACK_GAS) break;
             _queue.pop();
             if (block.number > requestBlock + queueTimeout) {
                 _expire(id, r);
@@ -474,6 +486,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
                 continue;
             }
             ids[n++] = id;
+            callbacks += r.callbackGas;
             if (requestBlock + 1 > seedBlock) seedBlock = requestBlock + 1;
         }
         assembly {
