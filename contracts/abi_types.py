@@ -59,6 +59,18 @@ class BannedShardNode(ContractRevert):
     template = 'request {id}: {node} lost a dispute on it and may not post again'
 
 
+class BatchMismatch(ContractRevert):
+    """Raised when a reveal's list does not have one result per request, or finalizeBatch's ids or lists do not hash to the batch's and its revealed members'."""
+
+    template = "batch {batchId}: the request ids or result lists are not the batch's"
+
+
+class BatchSettled(ContractRevert):
+    """Raised when a batch is committed to, revealed or finalized after finalizeBatch settled it."""
+
+    template = 'batch {batchId}: already settled'
+
+
 class CallbackGasTooHigh(ContractRevert):
     """Raised when a request asks for more callback gas than the contract allows."""
 
@@ -701,6 +713,12 @@ class UnauthorizedCaller(ContractRevert):
     template = '{caller} may not deliver results to this consumer'
 
 
+class UnknownBatch(ContractRevert):
+    """Raised when a batch id was never dispatched."""
+
+    template = 'batch {batchId}: unknown'
+
+
 class UnknownClaim(ContractRevert, bisection.errors.UnknownClaim):
     """Raised when a claim id does not exist in the opML game contract."""
 
@@ -878,6 +896,33 @@ class Asked(Event):
 @dataclass(frozen=True)
 class Authorized(Event):
     account: str
+
+
+@dataclass(frozen=True)
+class BatchDispatched(Event):
+    batch_id: int
+    seed: bytes
+    committee: int
+    commit_deadline: int
+    reveal_deadline: int
+    request_ids: Sequence[int]
+
+
+@dataclass(frozen=True)
+class BatchFinalized(Event):
+    """Every request of the batch settled (each has its own Finalized or TimedOut)."""
+
+    batch_id: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class BatchResults(Event):
+    """A member's results for a batch's requests (in the batch's order); its Revealed event carries their hash."""
+
+    batch_id: int
+    member: str
+    results: Sequence[bytes]
 
 
 @dataclass(frozen=True)
@@ -1421,6 +1466,15 @@ class Attr(Struct):
 
 
 @dataclass(frozen=True)
+class BrainBatch(Struct):
+    """Solidity struct Brain.Batch."""
+
+    ids_hash: bytes
+    count: int
+    settled: bool
+
+
+@dataclass(frozen=True)
 class BrainConfig(Struct):
     """Solidity struct Brain.Config."""
 
@@ -1802,50 +1856,51 @@ class TrainingVersion(Struct):
 
 ERRORS = {c.__name__: c for c in (
     AlreadyCommitted, AlreadyDeclined, AlreadyPaidOut, AlreadyRevealed, AnswerAlreadyPublished, AnswerNotFinal,
-    AnswerNotVoted, BannedShardNode, CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed,
-    CheckpointUnorderedInsertion, ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable,
-    ClaimPending, ClockNotExpired, ClockTimeExceeded, CommitWindowClosed, DeadlineTooFar, DefenderNotInMajority,
-    DuplicateSigner, ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver,
-    HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch,
-    InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof,
-    InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove,
-    InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidShardCuts,
-    InvalidSignature, InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch,
-    LabelNotTarget, MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk, MissingInput,
-    MissingWeights, ModelAlreadyRegistered, NoShardCredit, NoShardDispute, NotAuthorized, NotCommitted,
-    NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotRoutedNode, NotYourTurn, NothingToClaim,
-    NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
+    AnswerNotVoted, BannedShardNode, BatchMismatch, BatchSettled, CallbackGasTooHigh, CancelTooEarly,
+    ChallengeWindowClosed, CheckpointUnorderedInsertion, ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal,
+    ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded, CommitWindowClosed, DeadlineTooFar,
+    DefenderNotInMajority, DuplicateSigner, ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh,
+    FeeTooLow, GameOver, HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven,
+    InputSizeMismatch, InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof,
+    InvalidChunkProof, InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof,
+    InvalidMove, InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof,
+    InvalidShardCuts, InvalidSignature, InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen,
+    JuryTaskMismatch, LabelNotTarget, MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk,
+    MissingInput, MissingWeights, ModelAlreadyRegistered, NoShardCredit, NoShardDispute, NotAuthorized,
+    NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotRoutedNode, NotYourTurn,
+    NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
     ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable,
     ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed,
     RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady,
     ShardBondTooLow, ShardClaimMismatch, ShardDisputeOpen, ShardFeeTooLow, ShardNotResolvable, ShardOutOfOrder,
     ShardRequestNotOpen, ShardWindowClosed, ShardedAlreadyRegistered, SignerNotInCommittee, SliceNotInOneChunk,
-    SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownClaim,
-    UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode, UnknownProposal, UnknownRequest, UnknownShardRequest,
-    UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked, WithdrawalNotRequested,
-    WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
+    SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownBatch,
+    UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode, UnknownProposal, UnknownRequest,
+    UnknownShardRequest, UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
+    WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 
 EVENTS = {c.__name__: c for c in (
     Accepted, AnswerChallenged, AnswerDefended, AnswerFinal, AnswerOverturned, AnswerProvisional, AnswerPublished,
-    Asked, Authorized, Bisected, BondPaid, BondWithdrawn, BoundaryBound, BoundaryDisputeResolved, BoundaryDisputed,
-    BoundaryPosted, CallbackExecuted, Cancelled, ClaimFinalized, ClaimInput, ClaimRejected, ClaimSubmitted, Claimed,
-    Committed, CommitteeDecided, CreditWithdrawn, Declined, Delivered, Dispatched, Finalized, Forfeited, Funded,
-    GameOpened, GameResolved, HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven,
-    JuryConvened, JuryVerdict, KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered,
-    OpmlRequested, OutputPosted, PaidOut, Picked, Proposed, Rebased, Refunded, Rejected, RequestAnswered,
-    RequestSettled, Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened,
-    ScoringTimedOut, Served, ShardNodeAnnounced, ShardRequestFinal, ShardRequested, ShardedRegistered, Slashed,
-    Stepped, TaskCreated, TimedOut, TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
+    Asked, Authorized, BatchDispatched, BatchFinalized, BatchResults, Bisected, BondPaid, BondWithdrawn,
+    BoundaryBound, BoundaryDisputeResolved, BoundaryDisputed, BoundaryPosted, CallbackExecuted, Cancelled,
+    ClaimFinalized, ClaimInput, ClaimRejected, ClaimSubmitted, Claimed, Committed, CommitteeDecided,
+    CreditWithdrawn, Declined, Delivered, Dispatched, Finalized, Forfeited, Funded, GameOpened, GameResolved,
+    HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven, JuryConvened, JuryVerdict,
+    KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered, OpmlRequested, OutputPosted, PaidOut,
+    Picked, Proposed, Rebased, Refunded, Rejected, RequestAnswered, RequestSettled, Requested, ResultReceived,
+    Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened, ScoringTimedOut, Served, ShardNodeAnnounced,
+    ShardRequestFinal, ShardRequested, ShardedRegistered, Slashed, Stepped, TaskCreated, TimedOut, TreeRevealed,
+    Unservable, WithdrawalRequested, Withdrawn,
 )}
 
 STRUCTS = {
-    'Attr': Attr, 'Brain.Config': BrainConfig, 'Brain.Request': BrainRequest, 'HybridCourt.Answer':
-    HybridCourtAnswer, 'HybridCourt.Config': HybridCourtConfig, 'HybridCourt.Request': HybridCourtRequest,
-    'IFloatStep.At': IFloatStepAt, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node, 'NodeJury.Case':
-    NodeJuryCase, 'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config': OpmlGameConfig,
-    'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model': OpmlModelsModel,
-    'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest,
+    'Attr': Attr, 'Brain.Batch': BrainBatch, 'Brain.Config': BrainConfig, 'Brain.Request': BrainRequest,
+    'HybridCourt.Answer': HybridCourtAnswer, 'HybridCourt.Config': HybridCourtConfig, 'HybridCourt.Request':
+    HybridCourtRequest, 'IFloatStep.At': IFloatStepAt, 'ModelRegistry.Model': ModelRegistryModel, 'Node': Node,
+    'NodeJury.Case': NodeJuryCase, 'NodePost': NodePost, 'OpmlGame.Claim': OpmlGameClaim, 'OpmlGame.Config':
+    OpmlGameConfig, 'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model':
+    OpmlModelsModel, 'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest,
     'ShardLedger.Dispute': ShardLedgerDispute, 'ShardLedger.Post': ShardLedgerPost, 'ShardLedger.Request':
     ShardLedgerRequest, 'ShardLedger.Sharded': ShardLedgerSharded, 'SlotDesc': SlotDesc, 'Tensor': Tensor,
     'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal, 'Training.Version': TrainingVersion,

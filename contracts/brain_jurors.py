@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 from contracts.bindings import Status, commitment, new_salt
 from contracts.bindings.jury import NodeJury
 from contracts.deploy import System
+from contracts.round import RoundView
 
 GAS = 500_000  # explicit gas for Brain's commit and reveal (one EVM run each, not an estimation search)
 
@@ -75,12 +76,16 @@ class BrainJurors:
         for a, v in votes.items():
             self._tx("commit", game_id, self.brain.commit(rid, commitment(v, a, salts[a]), sender=self.members[a],
                                                           gas=GAS))
-        info = self.brain.request_info(rid)
-        full = len(votes) == self.system.config.committee_size
-        if not full:  # reveals open once the commit window closed
-            self.chain.mine(max(0, info.commit_deadline - self.chain.block_number + 1))
+        view = self._round(rid)
+        head = self.chain.block_number
+        if not view.reveals_open(head):  # a member did not commit: reveals open once the commit window closed
+            self.chain.mine(max(0, view.commit_deadline - head))
         for a, v in votes.items():
             self._tx("reveal", game_id, self.brain.reveal(rid, v, salts[a], sender=self.members[a], gas=GAS))
-        if not full:
-            self.chain.mine(max(0, info.reveal_deadline - self.chain.block_number + 1))
+        view, head = self._round(rid), self.chain.block_number
+        if not view.settleable(head):  # a commitment left unrevealed: settles once the reveal window closed
+            self.chain.mine(max(0, view.reveal_deadline - head))
         self._tx("finalize", game_id, self.brain.finalize(rid, sender=self.keeper, gas=4 * GAS))
+
+    def _round(self, rid: int) -> RoundView:
+        return RoundView.of(self.brain.request_info(rid), self.system.config.committee_size)

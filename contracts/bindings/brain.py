@@ -22,6 +22,7 @@ class Status(IntEnum):
     TIMED_OUT = 4
     CANCELLED = 5
     UNSERVABLE = 6  # declined by too many members for a quorum: the fee went to the treasury
+    BATCHED = 7  # dispatched in a batch (dispatch_batch): its round is the batch's
 
 
 class ResultKind(IntEnum):
@@ -45,6 +46,16 @@ class DeclineReason(IntEnum):
 def commitment(result: bytes, member: str, salt: bytes) -> bytes:
     """keccak256(abi.encodePacked(bytes32 result, address member, bytes32 salt))."""
     return keccak(bytes(result).rjust(32, b"\0") + to_canonical_address(member) + bytes(salt).rjust(32, b"\0"))
+
+
+def results_hash(results: list[bytes]) -> bytes:
+    """keccak256(abi.encodePacked(bytes32[] results)): what a member's batch commitment and reveal are over."""
+    return keccak(b"".join(bytes(r).rjust(32, b"\0") for r in results))
+
+
+def batch_commitment(results: list[bytes], member: str, salt: bytes) -> bytes:
+    """A member's one commitment for a batch: `commitment(results_hash(results), member, salt)`."""
+    return commitment(results_hash(results), member, salt)
 
 
 def new_salt() -> bytes:
@@ -87,6 +98,16 @@ class Brain(Binding):
     reveal = tx("reveal", "(request_id, result, salt): a member's reveal.")
     decline = tx("decline", "(request_id, DeclineReason): a member that cannot serve the request says so in the "
                  "commit window: neither slashed nor rewarded.")
+    # batches: one committee round for many requests
+    dispatch_batch = tx("dispatchBatch", "(max_count): pops up to `max_count` requests (as dispatch) into one batch "
+                        "with one committee; its BatchDispatched event lists them.")
+    commit_batch = tx("commitBatch", "(batch_id, batch_commitment(results, member, salt)): a member's one commitment "
+                      "for the whole batch.")
+    reveal_batch = tx("revealBatch", "(batch_id, results, salt): the member's result for each request, in order.")
+    finalize_batch = tx("finalizeBatch", "(batch_id, request_ids, results_by_member): settles each request as "
+                        "finalize would; the lists are the revealed members' (BatchResults), by node index.")
+    max_batch = view("maxBatch", "Most requests one batch takes (its settlement fits a block).", prop=True)
+    batch_info = view("batchOf", "(batch_id): the batch's ids hash, size and whether it settled (BrainBatch).")
     bind_kind = tx("bindKind", "(caller, ResultKind): lets `caller` (a hybrid court: RAW; a node jury: NODE_CHECK) "
                    "ask that kind; Brain's deployer only.")
     finalize = tx("finalize")

@@ -8,6 +8,7 @@ import {ModelRegistry} from "./ModelRegistry.sol";
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {ResultDelivery} from "./ResultDelivery.sol";
 import {ITribunalBrain} from "./interfaces/ITribunalBrain.sol";
+import {Round} from "./round/Round.sol";
 import "./Errors.sol";
 
 /// @notice BRAIN, two-phase: a request transaction queues a request by fee; `dispatch` pops the
@@ -32,6 +33,7 @@ import "./Errors.sol";
 contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
     using FeeQueue for FeeQueue.Heap;
+    using Round for Round.State;
 
     enum Status {
         None,
@@ -40,7 +42,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         Finalized,
         TimedOut,
         Cancelled,
-        Unservable // declined by too many members for a quorum: the fee went to the treasury
+        Unservable, // declined by too many members for a quorum: the fee went to the treasury
+        Batched // dispatched in a batch (`dispatchBatch`): its round is the batch's
     }
 
     struct Config {
@@ -54,6 +57,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint256 queueTimeout; // blocks a request may wait for dispatch (1..256); then it may be cancelled
     }
 
+    /// A request as `requestOf` shows it: what it asks, and its round (`Round.State`'s fields).
     struct Request {
         address requester;
         uint96 fee;
@@ -72,10 +76,35 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint16 commitCount;
         uint16 revealCount;
         uint16 leaderVotes;
-        uint16 declineCount; // in the counters' slot: reveal and finalize read them together
+        uint16 declineCount;
         bytes32 leader; // the result with the most reveals so far (first to get there wins ties)
         uint256 declined; // members that declined the request (node-index set)
     }
+
+    /// What a request asks (stored once at `request`); its round is `_rounds[id]`.
+    struct Entry {
+        address requester;
+        uint96 fee;
+        address consumer;
+        uint32 callbackGas;
+        uint40 requestBlock;
+        uint8 resultKind;
+        Status status;
+        bytes32 modelId;
+        bytes32 inputHash;
+    }
+
+    /// A batch of requests served by one committee round (`dispatchBatch`); the round is `_rounds[batchId]`.
+    struct Batch {
+        bytes32 idsHash; // keccak256(abi.encodePacked(ids)): its requests, in the order results are listed
+        uint32 count;
+        bool settled;
+    }
+
+    /// Batch ids carry this bit: apart from request ids in the rounds' mapping, errors and events.
+    uint256 public constant BATCH_TAG = 1 << 255;
+    /// The callback gas a batch's requests may ask in all (each is delivered in finalizeBatch's transaction).
+    uint256 public constant BATCH_CALLBACK_GAS = 10_000_000;
 
     // Why a member declines (`decline`'s reason; members state it, the contract only records it).
     uint8 public constant DECLINE_MODEL = 0; // model files it cannot reproduce against the registered roots
@@ -91,9 +120,13 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     uint256 public immutable revealWindow;
     uint256 public immutable maxInFlight;
     uint256 public immutable queueTimeout;
+    /// Most requests in one batch: their settlement (about 40k + 10k per member each, measured 82k at k=5 and
+    /// 177k at k=15) stays under 15M gas, so with BATCH_CALLBACK_GAS finalizeBatch always fits a 30M block.
+    uint256 public immutable maxBatch;
     address public immutable admin;
 
     uint256 public nextRequestId = 1;
+    uint256 public nextBatch = 1;
     uint256 public inFlight;
     FeeQueue.Heap private _queue;
     /// Cancelled requests whose keys are still in the heap: dispatch drops them when they surface,
@@ -102,10 +135,10 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// Contracts allowed to ask a result kind that only they give meaning to (bit k: kind k):
     /// KIND_RAW for a hybrid court, KIND_NODE_CHECK for a node jury.
     mapping(address => uint256) public boundKinds;
-    mapping(uint256 => Request) private _requests;
-    /// requestId => node index => commitment, replaced by the revealed result on reveal.
-    mapping(uint256 => mapping(uint256 => bytes32)) private _votes;
-    mapping(uint256 => mapping(bytes32 => uint256)) private _tally;
+    mapping(uint256 => Entry) private _requests;
+    /// requestId (or batchId) => its committee round (commitments, then revealed results, and their tally).
+    mapping(uint256 => Round.State) private _rounds;
+    mapping(uint256 => Batch) private _batches;
 
     event InputPosted(uint256 indexed requestId, bytes input);
     event InputLocated(uint256 indexed requestId, string uri);
@@ -118,6 +151,18 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     event Declined(uint256 indexed requestId, address indexed member, uint8 reason);
     event Unservable(uint256 indexed requestId, uint256 declines, uint256 forfeited);
     event KindBound(address indexed caller, uint8 resultKind);
+    event BatchDispatched(
+        uint256 indexed batchId,
+        bytes32 seed,
+        uint256 committee,
+        uint256 commitDeadline,
+        uint256 revealDeadline,
+        uint256[] requestIds
+    );
+    /// A member's results for a batch's requests (in the batch's order); its Revealed event carries their hash.
+    event BatchResults(uint256 indexed batchId, address indexed member, bytes32[] results);
+    /// Every request of the batch settled (each has its own Finalized or TimedOut).
+    event BatchFinalized(uint256 indexed batchId, uint256 requests);
 
     constructor(ModelRegistry models_, NodeRegistry nodes_, Config memory c) ResultDelivery(c.maxCallbackGas) {
         if (c.committeeSize == 0 || c.committeeSize > 256) revert InvalidConfig("committeeSize not in 1..256");
@@ -140,6 +185,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         revealWindow = c.revealWindow;
         maxInFlight = c.maxInFlight;
         queueTimeout = c.queueTimeout;
+        maxBatch = 15_000_000 / (40_000 + 10_000 * c.committeeSize);
         admin = msg.sender;
     }
 
@@ -197,7 +243,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         _checkKind(resultKind);
         _checkCallback(consumer, callbackGas);
         id = nextRequestId++;
-        Request storage r = _requests[id];
+        Entry storage r = _requests[id];
         r.requester = msg.sender;
         r.fee = uint96(msg.value);
         r.consumer = consumer;
@@ -221,7 +267,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint256 dropped;
         while (dispatched < maxCount && inFlight < maxInFlight && _queue.size() > 0) {
             uint256 id = FeeQueue.idOf(_queue.top());
-            Request storage r = _requests[id];
+            Entry storage r = _requests[id];
             if (r.status != Status.Queued) {
                 // a cancelled request's tombstone
                 _queue.pop();
@@ -258,14 +304,12 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             }
             // INVARIANT: the committee's stake stays until the round settles.
             nodes.lock(committee);
-            r.committee = committee;
             r.status = Status.Dispatched;
-            uint256 commitDeadline = block.number + commitWindow;
-            r.commitDeadline = uint40(commitDeadline);
-            r.revealDeadline = uint40(commitDeadline + revealWindow);
+            (uint256 commitDeadline, uint256 revealDeadline) =
+                _rounds[id].open(committee, committeeSize, commitWindow, revealWindow, Round.Tally.Majority);
             ++inFlight;
             ++dispatched;
-            emit Dispatched(id, seed, committee, commitDeadline, commitDeadline + revealWindow);
+            emit Dispatched(id, seed, committee, commitDeadline, revealDeadline);
         }
         if (dispatched == 0 && dropped == 0) revert NothingToDispatch();
     }
@@ -273,7 +317,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// @notice Cancels a queued request that can no longer be dispatched (older than `queueTimeout`
     /// blocks, e.g. outbid for that long) and credits its fee back to its requester in full.
     function cancel(uint256 requestId) external {
-        Request storage r = _requests[requestId];
+        Entry storage r = _requests[requestId];
         if (r.status == Status.None) revert UnknownRequest(requestId);
         if (r.status != Status.Queued) revert RequestNotQueued(requestId);
         if (msg.sender != r.requester) revert NotRequester(requestId, msg.sender);
@@ -287,7 +331,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         nodes.settle{value: r.fee}(requestId, 0, 0, 0, r.requester);
     }
 
-    function _expire(uint256 id, Request storage r) private {
+    function _expire(uint256 id, Entry storage r) private {
         r.status = Status.TimedOut;
         emit TimedOut(id, r.fee);
         nodes.settle{value: r.fee}(id, 0, 0, 0, r.requester);
@@ -310,16 +354,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
 
     /// @notice commitment = keccak256(abi.encodePacked(bytes32 result, address member, bytes32 salt)).
     function commit(uint256 requestId, bytes32 commitment) external {
-        Request storage r = _active(requestId);
-        (uint256 i, uint256 bit) = _member(requestId, r);
-        // INVARIANT: one commitment per member, never replaced, and none after declining.
-        if (r.committed & bit != 0) revert AlreadyCommitted(requestId, msg.sender);
-        if (r.declined & bit != 0) revert AlreadyDeclined(requestId, msg.sender);
-        // INVARIANT: no commitment once reveals may have started.
-        if (block.number > r.commitDeadline) revert CommitWindowClosed(requestId, msg.sender, r.commitDeadline);
-        _votes[requestId][i] = commitment;
-        r.committed |= bit;
-        ++r.commitCount;
+        Round.State storage round = _round(requestId);
+        round.commit(requestId, round.member(nodes, requestId), commitment);
         emit Committed(requestId, msg.sender, commitment);
     }
 
@@ -327,124 +363,298 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// silent: it is neither slashed nor rewarded. When the declines leave too few members for a quorum
     /// the round ends here (Unservable): its fee goes to the treasury and nobody is slashed.
     function decline(uint256 requestId, uint8 reason) external {
-        Request storage r = _active(requestId);
-        (, uint256 bit) = _member(requestId, r);
-        // INVARIANT: a member either answers or declines, once.
-        if (r.committed & bit != 0) revert AlreadyCommitted(requestId, msg.sender);
-        if (r.declined & bit != 0) revert AlreadyDeclined(requestId, msg.sender);
-        // INVARIANT: declines only while nobody can have revealed (a decline cannot follow what others answered).
-        if (block.number > r.commitDeadline) revert CommitWindowClosed(requestId, msg.sender, r.commitDeadline);
-        r.declined |= bit;
-        uint256 declines = ++r.declineCount;
+        Round.State storage round = _round(requestId);
+        bool unservable = round.decline(requestId, round.member(nodes, requestId), quorumBps);
         emit Declined(requestId, msg.sender, reason);
-        // INVARIANT: a round ends for declines only when no quorum is possible among the others.
-        if ((committeeSize - declines) * 10_000 > committeeSize * quorumBps) return;
+        if (!unservable) return;
         --inFlight;
+        Entry storage r = _requests[requestId];
         r.status = Status.Unservable;
         uint256 fee = r.fee;
-        emit Unservable(requestId, declines, fee);
+        emit Unservable(requestId, round.declineCount, fee);
         // An unservable request costs its requester, never the committee: its fee is forfeited.
         nodes.settle{value: fee}(requestId, 0, 0, 0, nodes.treasury());
-        nodes.unlock(r.committee);
+        nodes.unlock(round.committee);
     }
 
     function reveal(uint256 requestId, bytes32 result, bytes32 salt) external {
-        Request storage r = _active(requestId);
-        (uint256 i, uint256 bit) = _member(requestId, r);
-        if (r.committed & bit == 0) revert NotCommitted(requestId, msg.sender);
-        if (r.revealed & bit != 0) revert AlreadyRevealed(requestId, msg.sender);
-        // INVARIANT: reveals start only when no commitment can follow (window over, or all committed),
-        // so nobody can commit to a result copied from a reveal.
-        if (block.number <= r.commitDeadline && r.commitCount + r.declineCount < committeeSize) {
-            revert RevealWindowNotOpen(requestId, msg.sender);
-        }
-        if (block.number > r.revealDeadline) revert RevealWindowClosed(requestId, msg.sender, r.revealDeadline);
-        // INVARIANT: a reveal opens exactly the commitment made in the commit window.
-        if (keccak256(abi.encodePacked(result, msg.sender, salt)) != _votes[requestId][i]) {
-            revert RevealMismatch(requestId, msg.sender);
-        }
-        _votes[requestId][i] = result;
-        r.revealed |= bit;
-        ++r.revealCount;
-        uint256 votes = ++_tally[requestId][result];
-        if (votes > r.leaderVotes) {
-            r.leaderVotes = uint16(votes);
-            r.leader = result;
-        }
+        Round.State storage round = _round(requestId);
+        round.reveal(requestId, round.member(nodes, requestId), result, salt);
         emit Revealed(requestId, msg.sender, result);
     }
 
     /// @notice Settles a round once no reveal can change it (all commitments revealed after the
     /// commit phase, or the reveal deadline passed). Anyone may call it.
     function finalize(uint256 requestId) external nonReentrant {
-        Request storage r = _active(requestId);
-        bool complete = r.revealCount == r.commitCount
-            && (r.commitCount + r.declineCount == committeeSize || block.number > r.commitDeadline);
-        if (!complete && block.number <= r.revealDeadline) revert RevealWindowOpen(requestId, r.revealDeadline);
+        Round.State storage round = _round(requestId);
+        round.requireSettleable(requestId);
+        Entry storage r = _requests[requestId];
         --inFlight;
         uint256 fee = r.fee;
-        uint256 committee = r.committee;
-        uint256 revealed = r.revealed;
-        // Drawn, did not decline, never revealed: silent (its slash goes to the treasury).
-        uint256 silent = committee & ~revealed & ~r.declined;
-        // INVARIANT: a result is final only with more than quorumBps/10000 of the whole committee.
-        if (uint256(r.leaderVotes) * 10_000 > committeeSize * quorumBps) {
-            bytes32 result = r.leader;
-            uint256 majority;
-            for (uint256 i; (committee >> i) != 0; ++i) {
-                if (revealed.has(i) && _votes[requestId][i] == result) majority |= 1 << i;
-            }
+        uint256 committee = round.committee;
+        (bool stands, bytes32 result) = round.outcome(quorumBps);
+        if (stands) {
+            uint256 revealed = round.revealed;
+            uint256 majority = round.votersOf(result);
             r.status = Status.Finalized;
-            emit Finalized(requestId, result, r.leaderVotes, committeeSize);
+            emit Finalized(requestId, result, round.leaderVotes, committeeSize);
             // A court round's (KIND_RAW: only the bound HybridCourt asks it) result is provisional: the
             // court judges every revealed member once the answer is final, so here nobody is judged
             // for its answer, and the revealed members stay locked until the court unlocks them.
             uint256 judgedLater = r.resultKind == KIND_RAW ? revealed : 0;
             // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority, and only once the
             // answer is final: a provisional majority never takes the minority's stake.
-            nodes.settle{value: fee}(requestId, revealed & ~majority & ~judgedLater, silent, majority, r.requester);
+            round.settle(nodes, requestId, revealed & ~majority & ~judgedLater, majority, fee, r.requester);
             nodes.unlock(committee & ~judgedLater);
             _deliver(requestId, r.consumer, r.callbackGas, result);
         } else {
             r.status = Status.TimedOut;
             emit TimedOut(requestId, fee);
-            nodes.settle{value: fee}(requestId, 0, silent, 0, r.requester);
+            round.settle(nodes, requestId, 0, 0, fee, r.requester);
             nodes.unlock(committee);
         }
     }
 
-    function _active(uint256 requestId) private view returns (Request storage r) {
-        r = _requests[requestId];
-        if (r.status == Status.None) revert UnknownRequest(requestId);
-        if (r.status != Status.Dispatched) revert RequestNotActive(requestId);
+    // ---------------------------------------------------------------- batches: one round for many requests
+
+    /// @notice Pops up to `maxCount` requests (at most `maxBatch`, and callbacks of at most BATCH_CALLBACK_GAS in
+    /// all), best fee first, as `dispatch` does, and serves them all with one
+    /// committee round: its seed is the hash of the block after the newest request's block (with the batch
+    /// id), its committee drawn from the stakes as of that newest request's block, both unknown when any of
+    /// them was made. Stops before a court's or a jury's request (KIND_RAW, KIND_NODE_CHECK: those read their
+    /// own round; `dispatch` takes them). Each request stays its own: its own fee, refund, result and
+    /// callback, settled by `finalizeBatch` exactly as `finalize` settles it.
+    function dispatchBatch(uint256 maxCount) external returns (uint256 batchId) {
+        (uint256[] memory ids, uint256 seedBlock, uint256 dropped) = _popBatch(maxCount);
+        if (ids.length == 0) {
+            if (dropped == 0) revert NothingToDispatch();
+            return 0;
+        }
+        batchId = BATCH_TAG | nextBatch++;
+        bytes32 seed = keccak256(abi.encodePacked(blockhash(seedBlock), batchId));
+        // INVARIANT: the committee is drawn from the stakes as of the newest request's block, fixed before
+        // the seed existed (and locked before any of them can be withdrawn: dispatch is within queueTimeout).
+        uint256 committee;
+        try nodes.drawCommittee(seed, committeeSize, seedBlock - 1) returns (uint256 c) {
+            committee = c;
+        } catch (bytes memory reason) {
+            if (bytes4(reason) != NotEnoughNodes.selector) {
+                assembly {
+                    revert(add(reason, 32), mload(reason))
+                }
+            }
+            for (uint256 j; j < ids.length; ++j) _expire(ids[j], _requests[ids[j]]);
+            return 0;
+        }
+        // INVARIANT: the committee's stake stays until the batch settles (one lock for the batch's round).
+        nodes.lock(committee);
+        for (uint256 j; j < ids.length; ++j) _requests[ids[j]].status = Status.Batched;
+        inFlight += ids.length;
+        _batches[batchId] = Batch(keccak256(abi.encodePacked(ids)), uint32(ids.length), false);
+        (uint256 commitDeadline, uint256 revealDeadline) =
+            _rounds[batchId].open(committee, committeeSize, commitWindow, revealWindow, Round.Tally.Batch);
+        emit BatchDispatched(batchId, seed, committee, commitDeadline, revealDeadline, ids);
     }
 
-    function _member(uint256 requestId, Request storage r) private view returns (uint256 i, uint256 bit) {
-        (bool found, uint256 index) = nodes.findIndex(msg.sender);
-        // INVARIANT: only the drawn committee votes.
-        if (!found || !r.committee.has(index)) revert NotCommitteeMember(requestId, msg.sender);
-        return (index, 1 << index);
+    /// Pops the batch's requests (`dispatch`'s rules); the seed block is the one after the newest request's.
+    function _popBatch(uint256 maxCount) private returns (uint256[] memory ids, uint256 seedBlock, uint256 dropped) {
+        // INVARIANT: a batch can always be settled in one transaction (at most maxBatch requests, and at most
+        // BATCH_CALLBACK_GAS of callbacks), so no batch holds its fees and its committee's stake for ever.
+        if (maxCount > maxBatch) maxCount = maxBatch;
+        ids = new uint256[](maxCount);
+        uint256 n;
+        uint256 callbacks;
+        while (n < maxCount && inFlight + n < maxInFlight && _queue.size() > 0) {
+            uint256 id = FeeQueue.idOf(_queue.top());
+            Entry storage r = _requests[id];
+            if (r.status != Status.Queued) {
+                _queue.pop();
+                --_tombstones;
+                ++dropped;
+                continue;
+            }
+            uint256 requestBlock = r.requestBlock;
+            // INVARIANT: the seed is a block hash that did not exist when any request of the batch was made.
+            if (block.number <= requestBlock + 1) break;
+            // INVARIANT: a court's or a jury's request is served in its own round (they read it by request id).
+            if (r.resultKind == KIND_RAW || r.resultKind == KIND_NODE_CHECK) break;
+            if (callbacks + r.callbackGas > BATCH_CALLBACK_GAS) break;
+            _queue.pop();
+            if (block.number > requestBlock + queueTimeout) {
+                _expire(id, r);
+                ++dropped;
+                continue;
+            }
+            ids[n++] = id;
+            callbacks += r.callbackGas;
+            if (requestBlock + 1 > seedBlock) seedBlock = requestBlock + 1;
+        }
+        assembly {
+            mstore(ids, n)
+        }
+    }
+
+    /// @notice A member's one commitment for a whole batch: keccak256(abi.encodePacked(keccak256(abi.encodePacked(
+    /// results)), member, salt)), `results` its bytes32 result for each of the batch's requests, in order.
+    function commitBatch(uint256 batchId, bytes32 commitment) external {
+        Round.State storage round = _batchRound(batchId);
+        round.commit(batchId, round.member(nodes, batchId), commitment);
+        emit Committed(batchId, msg.sender, commitment);
+    }
+
+    /// @notice Opens a batch commitment: the member's result for each request of the batch, in order.
+    function revealBatch(uint256 batchId, bytes32[] calldata results, bytes32 salt) external {
+        Round.State storage round = _batchRound(batchId);
+        // INVARIANT: one result per request of the batch.
+        if (results.length != _batches[batchId].count) revert BatchMismatch(batchId);
+        bytes32 hash = keccak256(abi.encodePacked(results));
+        round.reveal(batchId, round.member(nodes, batchId), hash, salt);
+        emit Revealed(batchId, msg.sender, hash);
+        emit BatchResults(batchId, msg.sender, results);
+    }
+
+    /// @notice Settles every request of a batch once its round can no longer change, each exactly as `finalize`
+    /// settles a request: a result with more than `quorumBps` of the committee behind it pays that majority
+    /// the fee and the minority's slash and is delivered; else the request times out and its fee is refunded.
+    /// Either way the silent (drawn, never revealed) are slashed to the treasury, once per request as in
+    /// unbatched rounds. `ids` are the batch's requests (BatchDispatched), `results` the revealed members'
+    /// lists (BatchResults), by ascending node index. Anyone may call it.
+    function finalizeBatch(uint256 batchId, uint256[] calldata ids, bytes32[][] calldata results)
+        external
+        nonReentrant
+    {
+        Round.State storage round = _batchRound(batchId);
+        round.requireSettleable(batchId);
+        Batch storage b = _batches[batchId];
+        // INVARIANT: the requests and results settled are the batch's and its members' revealed ones.
+        if (keccak256(abi.encodePacked(ids)) != b.idsHash) revert BatchMismatch(batchId);
+        uint256[] memory members = _revealedLists(round, batchId, results);
+        b.settled = true;
+        inFlight -= ids.length;
+        for (uint256 t; t < ids.length; ++t) _settleInBatch(round, ids[t], t, results, members);
+        emit BatchFinalized(batchId, ids.length);
+        nodes.unlock(round.committee);
+    }
+
+    /// The node index of each revealed member, ascending; reverts unless `results` are their revealed lists.
+    function _revealedLists(Round.State storage round, uint256 batchId, bytes32[][] calldata results)
+        private
+        view
+        returns (uint256[] memory members)
+    {
+        uint256 revealed = round.revealed;
+        members = new uint256[](results.length);
+        uint256 m;
+        for (uint256 i; (revealed >> i) != 0; ++i) {
+            if (!revealed.has(i)) continue;
+            if (m == results.length || keccak256(abi.encodePacked(results[m])) != round.votes[i]) {
+                revert BatchMismatch(batchId);
+            }
+            members[m++] = i;
+        }
+        if (m != results.length) revert BatchMismatch(batchId);
+    }
+
+    /// Settles request `id`, the batch's `t`-th, as `finalize` would have with these reveals.
+    function _settleInBatch(
+        Round.State storage round,
+        uint256 id,
+        uint256 t,
+        bytes32[][] calldata results,
+        uint256[] memory members
+    ) private {
+        (bytes32 leader, uint256 votes, uint256 majority) = _tally(results, members, t);
+        _settleOne(round, id, leader, votes, majority);
+    }
+
+    function _settleOne(Round.State storage round, uint256 id, bytes32 leader, uint256 votes, uint256 majority) private {
+        Entry storage r = _requests[id];
+        uint256 fee = r.fee;
+        if (round.quorate(votes, quorumBps)) {
+            r.status = Status.Finalized;
+            emit Finalized(id, leader, votes, committeeSize);
+            // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority, once the answer is final.
+            round.settle(nodes, id, round.revealed & ~majority, majority, fee, r.requester);
+            _deliver(id, r.consumer, r.callbackGas, leader);
+        } else {
+            r.status = Status.TimedOut;
+            emit TimedOut(id, fee);
+            round.settle(nodes, id, 0, 0, fee, r.requester);
+        }
+    }
+
+    /// The most voted result for the `t`-th request (the first member's to get there wins ties), its votes and voters.
+    function _tally(bytes32[][] calldata results, uint256[] memory members, uint256 t)
+        private
+        pure
+        returns (bytes32 leader, uint256 votes, uint256 voters)
+    {
+        uint256 m = members.length;
+        bytes32[] memory column = new bytes32[](m); // the t-th result of each revealed member, read once
+        for (uint256 a; a < m; ++a) column[a] = results[a][t];
+        for (uint256 a; a < m; ++a) {
+            bytes32 v = column[a];
+            uint256 count;
+            uint256 set;
+            for (uint256 c; c < m; ++c) {
+                if (column[c] == v) {
+                    ++count;
+                    set |= 1 << members[c];
+                }
+            }
+            if (count > votes) (leader, votes, voters) = (v, count, set);
+        }
+    }
+
+    /// The round of a batch still open.
+    function _batchRound(uint256 batchId) private view returns (Round.State storage) {
+        Batch storage b = _batches[batchId];
+        if (b.count == 0) revert UnknownBatch(batchId);
+        if (b.settled) revert BatchSettled(batchId);
+        return _rounds[batchId];
+    }
+
+    /// @notice A batch: its requests' hash, their number, whether it settled; and its round as `requestOf` shows one.
+    function batchOf(uint256 batchId) external view returns (Batch memory) {
+        return _batches[batchId];
+    }
+
+    /// The round of a dispatched request still open.
+    function _round(uint256 requestId) private view returns (Round.State storage) {
+        Status s = _requests[requestId].status;
+        if (s == Status.None) revert UnknownRequest(requestId);
+        if (s != Status.Dispatched) revert RequestNotActive(requestId);
+        return _rounds[requestId];
     }
 
     // ---------------------------------------------------------------- views
 
     function requestOf(uint256 requestId) external view returns (Request memory r) {
-        r = _requests[requestId];
-        if (r.status == Status.None) revert UnknownRequest(requestId);
+        Entry storage e = _requests[requestId];
+        if (e.status == Status.None) revert UnknownRequest(requestId);
+        (r.requester, r.fee, r.consumer, r.callbackGas, r.requestBlock) =
+            (e.requester, e.fee, e.consumer, e.callbackGas, e.requestBlock);
+        (r.resultKind, r.status, r.modelId, r.inputHash) = (e.resultKind, e.status, e.modelId, e.inputHash);
+        Round.State storage o = _rounds[requestId];
+        (r.committee, r.committed, r.revealed, r.declined, r.leader) =
+            (o.committee, o.committed, o.revealed, o.declined, o.leader);
+        (r.commitDeadline, r.revealDeadline) = (o.commitDeadline, o.revealDeadline);
+        (r.commitCount, r.revealCount, r.leaderVotes, r.declineCount) =
+            (o.commitCount, o.revealCount, o.leaderVotes, o.declineCount);
     }
 
     function isMember(uint256 requestId, address account) external view returns (bool) {
         (bool found, uint256 index) = nodes.findIndex(account);
-        return found && _requests[requestId].committee.has(index);
+        return found && _rounds[requestId].committee.has(index);
     }
 
     function committeeOf(uint256 requestId) external view returns (address[] memory) {
-        return nodes.accountsOf(_requests[requestId].committee);
+        return nodes.accountsOf(_rounds[requestId].committee);
     }
 
     /// @notice A member's commitment, or its result once revealed.
     function voteOf(uint256 requestId, address member) external view returns (bytes32) {
-        return _votes[requestId][nodes.indexOf(member)];
+        return _rounds[requestId].votes[nodes.indexOf(member)];
     }
 
     /// @notice Requests waiting in the queue (cancelled ones not counted).

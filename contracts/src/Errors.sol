@@ -408,3 +408,15 @@ error AlreadyPaidOut(uint256 requestId);
 /// @dev Raised when an input element built on chain does not fit its encoding's range (or a quantization divides by
 /// zero).
 error InputOutOfRange(uint256 index, int256 value, int256 min, int256 max);
+
+// ---- batched rounds (Brain.dispatchBatch)
+/// @notice batch {batchId}: unknown
+/// @dev Raised when a batch id was never dispatched.
+error UnknownBatch(uint256 batchId);
+/// @notice batch {batchId}: already settled
+/// @dev Raised when a batch is committed to, revealed or finalized after finalizeBatch settled it.
+error BatchSettled(uint256 batchId);
+/// @notice batch {batchId}: the request ids or result lists are not the batch's
+/// @dev Raised when a reveal's list does not have one result per request, or finalizeBatch's ids or lists do not
+/// hash to the batch's and its revealed members'.
+error BatchMismatch(uint256 batchId);

@@ -25,7 +25,8 @@ from __future__ import annotations
 import hashlib
 
 from contracts import events as ev
-from contracts.bindings.brain import DeclineReason, ResultKind, commitment
+from contracts.bindings.brain import DeclineReason, ResultKind, batch_commitment, commitment
+from contracts.round import Duty, Rounds, RoundView, due, seed_ready
 from runtime.errors import InputDtypeError, InputShapeError, TribunalError
 from verifiers.agents.base import Agent
 from verifiers.agents.juror import flipped, verdict
@@ -47,21 +48,29 @@ class Member(Agent):
 
     def tick(self) -> int:
         b = self.d.brain
-        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut, ev.Unservable, ev.Cancelled)
+        seen = self.recent(b.address, ev.Requested, ev.Dispatched, ev.Finalized, ev.TimedOut, ev.Unservable, ev.Cancelled,
+                           ev.BatchDispatched, ev.BatchFinalized)
         # a cancelled request is done too: else it looks queued for the whole lookback and every tick dispatches
         ended = (ev.Finalized, ev.TimedOut, ev.Unservable, ev.Cancelled)
         done = {s.event.request_id for s in seen if isinstance(s.event, ended)}
         dispatched = {s.event.request_id: s.event for s in seen if isinstance(s.event, ev.Dispatched)}
         head = self.chain.block_number
+        batches = {s.event.batch_id: s.event for s in seen if isinstance(s.event, ev.BatchDispatched)}
+        in_batch = {rid for e in batches.values() for rid in e.request_ids}
         queued = [s for s in seen if isinstance(s.event, ev.Requested) and s.event.request_id not in dispatched
-                  and s.event.request_id not in done]
+                  and s.event.request_id not in done and s.event.request_id not in in_batch]
         sent = 0
-        if any(head > s.block + 1 for s in queued):  # a seed block is mined: the request can be drawn
+        if any(seed_ready(s.block, head) for s in queued):  # the request can be drawn
             sent += bool(self.send("dispatch", lambda: b.dispatch(8, sender=self.account)))
         active = [rid for rid in dispatched if rid not in done]
-        if not active:
+        settled = {s.event.batch_id for s in seen if isinstance(s.event, ev.BatchFinalized)}
+        open_batches = {bid: e for bid, e in batches.items() if bid not in settled}
+        if not active and not open_batches:
             return sent
         found, index = self.chain.call(self.d.nodes.contract.functions.findIndex(self.address))
+        for bid, e in open_batches.items():
+            if found and e.committee >> index & 1:
+                sent += self.isolated(f"batch {bid}", bid, lambda: self._batch_duties(bid, e, index, head))
         for rid in active:
             if not (found and dispatched[rid].committee >> index & 1):
                 continue
@@ -72,19 +81,21 @@ class Member(Agent):
             sent += self.isolated(f"finalize {rid}", rid, lambda: self._finalize_due(rid, head))
         return sent
 
+    def _view(self, rid: int):
+        info = self.d.brain.request_info(rid)
+        return info, RoundView.of(info, self.d.system.config.committee_size)
+
     def _vote_duties(self, rid: int, index: int, head: int) -> int:
-        """Commit, or reveal, this member's vote on request `rid` when that is due."""
+        """Commit (or decline), or reveal, this member's vote on request `rid` when that is due."""
         b = self.d.brain
-        info = b.request_info(rid)
-        if info.declined >> index & 1:
-            return 0
-        if not info.committed >> index & 1:
+        info, view = self._view(rid)
+        if self.cheat in ("late", "copy") and not (view.committed | view.declined) >> index & 1:
+            # commits whenever it likes: late once the window closed, copy once it sees a reveal (both refused)
+            return 0 if self.cheat == "late" and head <= info.commit_deadline else self._commit(rid, info, head)
+        duties = due(view, index, head)
+        if Duty.COMMIT in duties:
             return self._commit(rid, info, head)
-        if info.revealed >> index & 1 or self.cheat == "no-reveal":
-            return 0
-        size = self.d.system.config.committee_size
-        reveals_open = head > info.commit_deadline or info.commit_count + info.decline_count == size
-        if not reveals_open or head > info.reveal_deadline:
+        if Duty.REVEAL not in duties or self.cheat == "no-reveal":
             return 0
         vote = self.vote(rid, info)
         return int(vote is not None and bool(self.send(f"reveal {rid}", lambda: b.reveal(
@@ -92,19 +103,47 @@ class Member(Agent):
 
     def _finalize_due(self, rid: int, head: int) -> int:
         """Finalize request `rid` once its round can no longer change."""
-        b = self.d.brain
-        info = b.request_info(rid)
-        size = self.d.system.config.committee_size
-        complete = info.reveal_count == info.commit_count and (
-            info.commit_count + info.decline_count == size or head > info.commit_deadline)
-        if not (complete or head > info.reveal_deadline):
+        if Duty.FINALIZE not in due(self._view(rid)[1], None, head):
             return 0
+        b = self.d.brain
         return bool(self.send(f"finalize {rid}", lambda: b.finalize(rid, sender=self.account)))
+
+    def _batch_duties(self, bid: int, e, index: int, head: int) -> int:
+        """A batch's duties (Brain.dispatchBatch): one commitment and one reveal over this member's results for
+        all its requests, and the batch's finalize. A batch with a request it cannot compute gets no
+        commitment (a batch has no per-request decline): silent, as an unbatched member that cannot decline."""
+        b = self.d.brain
+        view = self._batch_view(bid, e)
+        duties = due(view, index, head)
+        salt = self.derive(b.address, bid)
+        if Duty.COMMIT in duties or (Duty.REVEAL in duties and self.cheat != "no-reveal"):
+            results = [self.vote(rid, b.request_info(rid)) for rid in e.request_ids]
+            if any(r is None for r in results):
+                return 0
+            if Duty.COMMIT in duties:
+                c = batch_commitment(results, self.address, salt)
+                return bool(self.send(f"commit batch {bid}", lambda: b.commit_batch(bid, c, sender=self.account)))
+            return bool(self.send(f"reveal batch {bid}", lambda: b.reveal_batch(bid, results, salt,
+                                                                                 sender=self.account)))
+        if Duty.FINALIZE not in duties:
+            return 0
+        # the revealed members' lists, by node index, from their BatchResults
+        by_member = {s.event.member: list(s.event.results) for s in self.recent(b.address, ev.BatchResults, key=bid)}
+        order = sorted(by_member, key=lambda a: self.d.nodes.index_of(a))
+        return bool(self.send(f"finalize batch {bid}", lambda: b.finalize_batch(
+            bid, list(e.request_ids), [by_member[a] for a in order], sender=self.account)))
+
+    def _batch_view(self, bid: int, e) -> RoundView:
+        """The batch's round as its events show it (Brain has no per-batch round view)."""
+        tracker = Rounds(self.d.system.config.committee_size,
+                         {a: self.d.nodes.index_of(a) for a in self.d.nodes.accounts_of(e.committee)})
+        tracker.fold(e)
+        for s in self.recent(self.d.brain.address, ev.Committed, ev.Revealed, key=bid):
+            tracker.fold(s.event)
+        return tracker.views[bid]
 
     def _commit(self, rid: int, info, head: int) -> int:
         b = self.d.brain
-        if self.cheat == "late" and head <= info.commit_deadline:
-            return 0
         try:
             vote = self.vote(rid, info)
         except TribunalError as e:  # a request it cannot compute, however `vote` found out: declined below

@@ -25,6 +25,7 @@ import numpy as np
 
 from contracts import events as ev
 from contracts.bindings.training import SCORE_MAX, ProposalStatus, score_commitment
+from contracts.round import Duty, RoundView, due, seed_ready
 from runtime.errors import TribunalError
 from verifiers.agents.base import Agent
 from verifiers.chainlog import events
@@ -148,32 +149,28 @@ class Scorer(_TrainingAgent):
         p = self.open_proposal(pid)
         if p is None:
             return 0
-        if p.status == ProposalStatus.PROPOSED and head > p.propose_block + 1:
+        if p.status == ProposalStatus.PROPOSED and seed_ready(p.propose_block, head):
             sent += bool(self.send(f"dispatch {pid}", lambda: self.t.dispatch(pid, sender=self.account)))
             p = self.t.proposal(pid)
         if p.status != ProposalStatus.SCORING or not (found and p.committee >> index & 1):
             return sent
         salt = self.derive(self.t.address, pid)
-        if not p.committed >> index & 1:
-            if head <= p.commit_deadline:
-                # A file not in the store yet may still be on its way: wait for it through the first half
-                # of the commit window, then it counts as never published (score 0).
-                late = head >= p.commit_deadline - self._commit_window() // 2
-                score = self.score(pid, proposed, missing_is_final=late)
-                if score is None:
-                    return sent
-                c = score_commitment(score, self.address, salt)
-                sent += bool(self.send(f"commit {pid}", lambda: self.t.commit_score(pid, c, sender=self.account)))
-            return sent
-        size = self.t.committee_size
-        reveals_open = head > p.commit_deadline or p.commit_count == size
-        if not p.revealed >> index & 1 and self.cheat != "no-reveal" and reveals_open and head <= p.reveal_deadline:
+        duties = due(RoundView.of(p, self.t.committee_size), index, head)
+        if Duty.COMMIT in duties:
+            # A file not in the store yet may still be on its way: wait for it through the first half
+            # of the commit window, then it counts as never published (score 0).
+            late = head >= p.commit_deadline - self._commit_window() // 2
+            score = self.score(pid, proposed, missing_is_final=late)
+            if score is None:
+                return sent
+            c = score_commitment(score, self.address, salt)
+            return sent + bool(self.send(f"commit {pid}", lambda: self.t.commit_score(pid, c, sender=self.account)))
+        if Duty.REVEAL in duties and self.cheat != "no-reveal":
             s = self.score(pid, proposed)
             if self.send(f"reveal {pid}", lambda: self.t.reveal_score(pid, s, salt, sender=self.account)):
                 sent += 1
-                p = self.t.proposal(pid)
-        complete = p.reveal_count == p.commit_count and (p.commit_count == size or head > p.commit_deadline)
-        if complete or head > p.reveal_deadline:
+                duties = due(RoundView.of(self.t.proposal(pid), self.t.committee_size), index, head)
+        if Duty.FINALIZE in duties:
             sent += bool(self.send(f"finalize {pid}", lambda: self.t.finalize(pid, sender=self.account)))
         return sent
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Bits} from "../Bits.sol";
 import {NodeRegistry} from "../NodeRegistry.sol";
+import {Round} from "../round/Round.sol";
 import "../Errors.sol";
 
 /// @notice BRAIN's verified training for one task: staked trainers propose local models derived from a
@@ -15,6 +16,7 @@ import "../Errors.sol";
 /// the chain holds the sha256 of each proposal's weights file and where to fetch it.
 contract Training is ReentrancyGuard {
     using Bits for uint256;
+    using Round for Round.State;
 
     uint256 public constant SCORE_MAX = 10_000;
     /// Settlement ids in the node registry's events: TAG | proposalId (apart from Brain's request ids).
@@ -41,6 +43,7 @@ contract Training is ReentrancyGuard {
         uint256 maxStaleness; // a proposal's base is at most this many versions behind
     }
 
+    /// A proposal as `proposalOf` shows it: what it proposes, and its scoring round (`Round.State`'s fields).
     struct Proposal {
         address trainer;
         uint64 baseVersion;
@@ -56,6 +59,17 @@ contract Training is ReentrancyGuard {
         uint256 committee;
         uint256 committed;
         uint256 revealed;
+    }
+
+    /// What a proposal proposes and how it ended (stored at `propose`); its round is `_rounds[id]`.
+    struct Entry {
+        address trainer;
+        uint64 baseVersion;
+        uint64 version; // the global version it created (accepted only)
+        uint40 proposeBlock;
+        uint16 score; // the median, once finalized
+        Status status;
+        bytes32 weights;
     }
 
     struct Version {
@@ -81,9 +95,9 @@ contract Training is ReentrancyGuard {
     uint256 public nextProposalId = 1;
     uint256 public pool;
     mapping(uint256 => Version) private _versions;
-    mapping(uint256 => Proposal) private _proposals;
-    /// proposalId => node index => commitment, replaced by the revealed score on reveal.
-    mapping(uint256 => mapping(uint256 => bytes32)) private _votes;
+    mapping(uint256 => Entry) private _proposals;
+    /// proposalId => its scoring round (commitments, then revealed scores).
+    mapping(uint256 => Round.State) private _rounds;
 
     event TaskCreated(bytes32 indexed archId, bytes32 initialWeights, string uri, uint256 threshold);
     event Funded(address indexed funder, uint256 amount);
@@ -144,7 +158,7 @@ contract Training is ReentrancyGuard {
         if (!isEligible) revert NotEligible(msg.sender);
         bytes32 smlSeed = _seedOf(baseVersion);
         id = nextProposalId++;
-        Proposal storage p = _proposals[id];
+        Entry storage p = _proposals[id];
         p.trainer = msg.sender;
         p.baseVersion = uint64(baseVersion);
         p.proposeBlock = uint40(block.number);
@@ -183,7 +197,7 @@ contract Training is ReentrancyGuard {
     /// @notice Draws the proposal's scoring committee, the trainer excluded. The seed is the hash of the
     /// block after the proposal's; stakes are those as of the proposal's block.
     function dispatch(uint256 id) external {
-        Proposal storage p = _proposals[id];
+        Entry storage p = _proposals[id];
         if (p.status == Status.None) revert UnknownProposal(id);
         if (p.status != Status.Proposed) revert ProposalNotActive(id, uint8(p.status));
         uint256 seedBlock = uint256(p.proposeBlock) + 1;
@@ -204,13 +218,15 @@ contract Training is ReentrancyGuard {
         // INVARIANT: a trainer never scores its own proposal; otherwise one drawn member, chosen by the
         // seed, steps down so every committee has exactly committeeSize members.
         committee &= ~(committee & trainerBit != 0 ? trainerBit : _nth(committee, uint256(seed) % (committeeSize + 1)));
-        p.committee = committee;
         p.status = Status.Scoring;
         nodes.lock(committee);
-        uint256 commitDeadline = block.number + commitWindow;
-        p.commitDeadline = uint40(commitDeadline);
-        p.revealDeadline = uint40(commitDeadline + revealWindow);
-        emit ScoringOpened(id, seed, committee, commitDeadline, commitDeadline + revealWindow);
+        _open(id, seed, committee);
+    }
+
+    function _open(uint256 id, bytes32 seed, uint256 committee) private {
+        (uint256 commitDeadline, uint256 revealDeadline) =
+            _rounds[id].open(committee, committeeSize, commitWindow, revealWindow, Round.Tally.Median);
+        emit ScoringOpened(id, seed, committee, commitDeadline, revealDeadline);
     }
 
     /// @dev The one place committees are drawn: the registry's draw from the stakes as of `atBlock`.
@@ -230,34 +246,16 @@ contract Training is ReentrancyGuard {
 
     /// @notice commitment = keccak256(abi.encodePacked(bytes32(score), member, salt)).
     function commitScore(uint256 id, bytes32 commitment) external {
-        Proposal storage p = _scoring(id);
-        (uint256 i, uint256 bit) = _member(id, p);
-        // INVARIANT: one commitment per member, never replaced, and none once reveals may have started.
-        if (p.committed & bit != 0) revert AlreadyCommitted(id, msg.sender);
-        if (block.number > p.commitDeadline) revert CommitWindowClosed(id, msg.sender, p.commitDeadline);
-        _votes[id][i] = commitment;
-        p.committed |= bit;
-        ++p.commitCount;
+        Round.State storage round = _scoring(id);
+        round.commit(id, round.member(nodes, id), commitment);
         emit ScoreCommitted(id, msg.sender, commitment);
     }
 
     function revealScore(uint256 id, uint256 score, bytes32 salt) external {
-        Proposal storage p = _scoring(id);
+        Round.State storage round = _scoring(id);
         // INVARIANT: scores are integers in [0, SCORE_MAX].
         if (score > SCORE_MAX) revert ScoreOutOfRange(id, score, SCORE_MAX);
-        (uint256 i, uint256 bit) = _member(id, p);
-        if (p.committed & bit == 0) revert NotCommitted(id, msg.sender);
-        if (p.revealed & bit != 0) revert AlreadyRevealed(id, msg.sender);
-        // INVARIANT: reveals start only when no commitment can follow, so no score copies a revealed one.
-        if (block.number <= p.commitDeadline && p.commitCount < committeeSize) revert RevealWindowNotOpen(id, msg.sender);
-        if (block.number > p.revealDeadline) revert RevealWindowClosed(id, msg.sender, p.revealDeadline);
-        // INVARIANT: a reveal opens exactly the commitment made in the commit window.
-        if (keccak256(abi.encodePacked(bytes32(score), msg.sender, salt)) != _votes[id][i]) {
-            revert RevealMismatch(id, msg.sender);
-        }
-        _votes[id][i] = bytes32(score);
-        p.revealed |= bit;
-        ++p.revealCount;
+        round.reveal(id, round.member(nodes, id), bytes32(score), salt);
         emit ScoreRevealed(id, msg.sender, score);
     }
 
@@ -268,23 +266,23 @@ contract Training is ReentrancyGuard {
     /// versions other trainers get accepted while a proposal is scored never reject it (they only lower
     /// its weight in the fold, 1 / (1 + staleness)).
     function finalize(uint256 id) external nonReentrant {
-        Proposal storage p = _scoring(id);
-        bool complete =
-            p.revealCount == p.commitCount && (p.commitCount == committeeSize || block.number > p.commitDeadline);
-        if (!complete && block.number <= p.revealDeadline) revert RevealWindowOpen(id, p.revealDeadline);
-        uint256 missing = p.committee & ~p.revealed;
+        Round.State storage round = _scoring(id);
+        round.requireSettleable(id);
+        Entry storage p = _proposals[id];
         uint256 trainerBit = 1 << nodes.indexOf(p.trainer);
+        uint256 revealed = round.revealed;
         // INVARIANT: a score stands only when more than half of the whole committee revealed.
-        if (uint256(p.revealCount) * 2 <= committeeSize) {
+        (bool stands, bytes32 result) = round.outcome(5000);
+        if (!stands) {
             p.status = Status.TimedOut;
-            emit ScoringTimedOut(id, p.revealCount);
-            nodes.settle(SETTLE_TAG | id, 0, missing, 0, p.trainer);
-            nodes.unlock(p.committee | trainerBit);
+            emit ScoringTimedOut(id, round.revealCount);
+            round.settle(nodes, SETTLE_TAG | id, 0, 0, 0, p.trainer);
+            nodes.unlock(round.committee | trainerBit);
             return;
         }
-        uint256 median = _median(id, p.revealed);
+        uint256 median = uint256(result);
         p.score = uint16(median);
-        uint256 paid = _pay(scorerReward * p.revealCount);
+        uint256 paid = _pay(scorerReward * round.revealCount);
         // INVARIANT: a proposal joins the global model only with a median score at or above the threshold.
         // Its base was at most maxStaleness behind when proposed; acceptances since then are no fault of
         // its trainer's, and the fold's staleness weight already discounts them.
@@ -294,16 +292,17 @@ contract Training is ReentrancyGuard {
             p.status = Status.Accepted;
             _versions[v] = Version(uint64(id), uint40(block.number), uint16(median), p.baseVersion, p.weights, bytes32(0));
             emit Accepted(id, v, median, p.baseVersion, p.weights);
-            nodes.settle{value: paid}(SETTLE_TAG | id, 0, missing, p.revealed, address(this));
+            round.settle(nodes, SETTLE_TAG | id, 0, revealed, paid, address(this));
             uint256 reward = _pay(trainerReward);
+            // The trainer's reward is a payment, not a second settlement of the round (nobody slashed again).
             if (reward > 0) nodes.settle{value: reward}(SETTLE_TAG | id, 0, 0, trainerBit, address(this));
         } else {
             p.status = Status.Rejected;
-            emit Rejected(id, median, p.revealCount);
-            uint256 slash = missing | trainerBit;
-            nodes.settle{value: paid}(SETTLE_TAG | id, slash & ~missing, missing, p.revealed, address(this));
+            emit Rejected(id, median, round.revealCount);
+            // INVARIANT: a rejected proposal's trainer answered wrong: its stake pays the scorers.
+            round.settle(nodes, SETTLE_TAG | id, trainerBit, revealed, paid, address(this));
         }
-        nodes.unlock(p.committee | trainerBit);
+        nodes.unlock(round.committee | trainerBit);
     }
 
     function _pay(uint256 amount) private returns (uint256) {
@@ -312,38 +311,25 @@ contract Training is ReentrancyGuard {
         return amount;
     }
 
-    /// @dev Median of the revealed scores (the mean of the middle two, rounded down, for an even count).
-    function _median(uint256 id, uint256 revealed) private view returns (uint256) {
-        uint256[] memory s = new uint256[](revealed.count());
-        uint256 n;
-        for (uint256 i; (revealed >> i) != 0; ++i) {
-            if (!revealed.has(i)) continue;
-            uint256 x = uint256(_votes[id][i]);
-            uint256 j = n++;
-            for (; j > 0 && s[j - 1] > x; --j) s[j] = s[j - 1];
-            s[j] = x;
-        }
-        return (s[(n - 1) / 2] + s[n / 2]) / 2;
-    }
-
-    function _scoring(uint256 id) private view returns (Proposal storage p) {
-        p = _proposals[id];
-        if (p.status == Status.None) revert UnknownProposal(id);
-        if (p.status != Status.Scoring) revert ProposalNotActive(id, uint8(p.status));
-    }
-
-    function _member(uint256 id, Proposal storage p) private view returns (uint256 i, uint256 bit) {
-        (bool found, uint256 index) = nodes.findIndex(msg.sender);
-        // INVARIANT: only the drawn committee scores.
-        if (!found || !p.committee.has(index)) revert NotCommitteeMember(id, msg.sender);
-        return (index, 1 << index);
+    /// The scoring round of a proposal being scored.
+    function _scoring(uint256 id) private view returns (Round.State storage) {
+        Status s = _proposals[id].status;
+        if (s == Status.None) revert UnknownProposal(id);
+        if (s != Status.Scoring) revert ProposalNotActive(id, uint8(s));
+        return _rounds[id];
     }
 
     // ---------------------------------------------------------------- views
 
     function proposalOf(uint256 id) external view returns (Proposal memory p) {
-        p = _proposals[id];
-        if (p.status == Status.None) revert UnknownProposal(id);
+        Entry storage e = _proposals[id];
+        if (e.status == Status.None) revert UnknownProposal(id);
+        (p.trainer, p.baseVersion, p.version, p.proposeBlock, p.score, p.status, p.weights) =
+            (e.trainer, e.baseVersion, e.version, e.proposeBlock, e.score, e.status, e.weights);
+        Round.State storage o = _rounds[id];
+        (p.committee, p.committed, p.revealed) = (o.committee, o.committed, o.revealed);
+        (p.commitDeadline, p.revealDeadline, p.commitCount, p.revealCount) =
+            (o.commitDeadline, o.revealDeadline, o.commitCount, o.revealCount);
     }
 
     function versionOf(uint256 v) external view returns (Version memory) {
@@ -359,11 +345,11 @@ contract Training is ReentrancyGuard {
     }
 
     function committeeOf(uint256 id) external view returns (address[] memory) {
-        return nodes.accountsOf(_proposals[id].committee);
+        return nodes.accountsOf(_rounds[id].committee);
     }
 
     /// @notice A member's commitment, or its score (as bytes32) once revealed.
     function voteOf(uint256 id, address member) external view returns (bytes32) {
-        return _votes[id][nodes.indexOf(member)];
+        return _rounds[id].votes[nodes.indexOf(member)];
     }
 }

@@ -1,0 +1,146 @@
+"""Batched rounds (Brain.dispatchBatch): one committee, one commitment and one reveal per member for many
+requests, each request still settled on its own exactly as the unbatched path settles it.
+
+Three nodes of the test system leave the committees, so exactly five are eligible and both paths draw the
+same committee (all five): the same member behaviours then must give the same statuses, results, callbacks,
+slashes, rewards, refunds and forfeits, request by request.
+"""
+from __future__ import annotations
+
+import pytest
+
+from contracts import errors as E
+from contracts import events as ev
+from contracts.bindings import Status, commitment, new_salt
+from contracts.bindings.brain import batch_commitment
+
+from .conftest import NODES, Driver
+
+EMBEDDED = pytest.mark.parametrize("deployed", ["embedded"], indirect=True)
+RIGHT, WRONG, OTHER = b"\x11" * 32, b"\x22" * 32, b"\x33" * 32
+MONEY = (ev.Slashed, ev.Rewarded, ev.Refunded, ev.Forfeited, ev.Finalized, ev.TimedOut, ev.CallbackExecuted)
+
+
+def five_eligible(d: Driver) -> list:
+    """Nodes 6..8 ask to withdraw: the committee is nodes 1..5, whoever draws it."""
+    for a in d.chain.accounts[6:1 + NODES]:
+        d.s.nodes.request_withdrawal(sender=a)
+    d.chain.mine(1)
+    return d.chain.accounts[1:6]
+
+
+def behaviours(members: list, n: int) -> dict:
+    """member -> its vote on each of n requests (None: silent): one liar, one silent member, and on the
+    last request an honest member that disagrees, so that request has no quorum and times out."""
+    liar, silent, a, b, c = members
+    return {liar: [WRONG] * n, silent: None, a: [RIGHT] * n, b: [RIGHT] * n, c: [RIGHT] * (n - 1) + [OTHER]}
+
+
+def outcome(d: Driver, receipts: list, members: list) -> tuple:
+    n = d.s.nodes
+    money = sorted((type(e).__name__, *(v for k, v in vars(e).items() if k not in ("emitter", "block_number")))
+                   for r in receipts for e in r.events if isinstance(e, MONEY))
+    accounts = [a.address for a in members] + [d.user.address, n.treasury]
+    return money, tuple(n.stake_of(a.address) for a in members), tuple(n.credit(a) for a in accounts)
+
+
+def unbatched(d: Driver, n: int, votes: dict) -> tuple[list, list]:
+    """Each request in its own round, one after another (each waits less than the queue timeout, every
+    commitment fits its commit window)."""
+    rids = []
+    for t in range(n):
+        rids.append(rid := d.request())
+        d.chain.mine(1)
+        d.s.brain.dispatch(1)
+        salts = {}
+        for m, vs in votes.items():
+            if vs is not None:
+                salts[m.address] = s = new_salt()
+                d.s.brain.commit(rid, commitment(vs[t], m.address, s), sender=m)
+        d.mine_past(d.s.brain.request_info(rid).commit_deadline)
+        for m, vs in votes.items():
+            if vs is not None:
+                d.s.brain.reveal(rid, vs[t], salts[m.address], sender=m)
+        d.mine_past(d.s.brain.request_info(rid).reveal_deadline)
+    return [d.s.brain.finalize(rid) for rid in rids], rids
+
+
+def batched(d: Driver, votes: dict) -> tuple[list, int, list]:
+    d.chain.mine(1)
+    r = d.s.brain.dispatch_batch(8)
+    b = r.one(ev.BatchDispatched)
+    ids = list(b.request_ids)
+    salts = {}
+    for m, vs in votes.items():
+        if vs is not None:
+            salts[m.address] = s = new_salt()
+            d.s.brain.commit_batch(b.batch_id, batch_commitment(vs, m.address, s), sender=m)
+    d.mine_past(b.commit_deadline)
+    for m, vs in votes.items():
+        if vs is not None:
+            d.s.brain.reveal_batch(b.batch_id, vs, salts[m.address], sender=m)
+    d.mine_past(b.reveal_deadline)
+    index = {a.address: d.s.nodes.index_of(a.address) for a in votes}
+    lists = [vs for m, vs in sorted(votes.items(), key=lambda kv: index[kv[0].address]) if vs is not None]
+    return [d.s.brain.finalize_batch(b.batch_id, ids, lists)], b.batch_id, ids
+
+
+@EMBEDDED
+def test_batch_liarSilentAndTimeout_settleEachRequestAsUnbatched(driver: Driver):
+    members = five_eligible(driver)
+    snap = driver.chain.snapshot()
+    votes = behaviours(members, 3)
+    receipts, rids = unbatched(driver, 3, votes)
+    plain = outcome(driver, receipts, members)
+    statuses = [driver.s.brain.status(rid) for rid in rids]
+    driver.chain.revert(snap)
+    assert [driver.request() for _ in range(3)] == rids
+    receipts, batch_id, ids = batched(driver, votes)
+    assert ids == rids  # equal fees: oldest first, as dispatch pops them
+    assert [driver.s.brain.status(rid) for rid in rids] == statuses == [Status.FINALIZED] * 2 + [Status.TIMED_OUT]
+    assert outcome(driver, receipts, members) == plain
+    assert driver.s.brain.in_flight() == 0 and driver.chain.balance(driver.s.brain.address) == 0
+    assert driver.s.nodes.open_rounds(members[0].address) == 0  # the batch's one lock is released
+    assert driver.s.brain.batch_info(batch_id).settled
+
+
+@EMBEDDED
+def test_batch_refusals_nameTheCondition(driver: Driver):
+    members = five_eligible(driver)
+    rids = [driver.request() for _ in range(2)]
+    driver.chain.mine(1)
+    b = driver.s.brain.dispatch_batch(8).one(ev.BatchDispatched)
+    m = members[0]
+    # INVARIANT: a batched request is served only through its batch.
+    with pytest.raises(E.RequestNotActive):
+        driver.s.brain.commit(rids[0], commitment(RIGHT, m.address, new_salt()), sender=m)
+    with pytest.raises(E.RequestNotActive):
+        driver.s.brain.finalize(rids[0])
+    with pytest.raises(E.UnknownBatch):
+        driver.s.brain.commit_batch(b.batch_id + 1, b"\0" * 32, sender=m)
+    with pytest.raises(E.NotCommitteeMember):
+        driver.s.brain.commit_batch(b.batch_id, b"\0" * 32, sender=driver.user)
+    salts = {}
+    for a in members:
+        salts[a.address] = s = new_salt()
+        driver.s.brain.commit_batch(b.batch_id, batch_commitment([RIGHT, RIGHT], a.address, s), sender=a)
+    with pytest.raises(E.AlreadyCommitted):
+        driver.s.brain.commit_batch(b.batch_id, b"\0" * 32, sender=m)
+    with pytest.raises(E.BatchMismatch):  # one result per request
+        driver.s.brain.reveal_batch(b.batch_id, [RIGHT], salts[m.address], sender=m)
+    with pytest.raises(E.RevealMismatch):
+        driver.s.brain.reveal_batch(b.batch_id, [RIGHT, WRONG], salts[m.address], sender=m)
+    with pytest.raises(E.RevealWindowOpen):
+        driver.s.brain.finalize_batch(b.batch_id, rids, [])
+    for a in members:
+        driver.s.brain.reveal_batch(b.batch_id, [RIGHT, RIGHT], salts[a.address], sender=a)
+    with pytest.raises(E.BatchMismatch):  # not the batch's requests
+        driver.s.brain.finalize_batch(b.batch_id, rids[::-1], [[RIGHT, RIGHT]] * 5)
+    with pytest.raises(E.BatchMismatch):  # not the members' revealed lists
+        driver.s.brain.finalize_batch(b.batch_id, rids, [[RIGHT, WRONG]] + [[RIGHT, RIGHT]] * 4)
+    with pytest.raises(E.BatchMismatch):  # a revealed member's list left out
+        driver.s.brain.finalize_batch(b.batch_id, rids, [[RIGHT, RIGHT]] * 4)
+    r = driver.s.brain.finalize_batch(b.batch_id, rids, [[RIGHT, RIGHT]] * 5)
+    assert [e.result for e in r.of(ev.Finalized)] == [RIGHT, RIGHT]
+    with pytest.raises(E.BatchSettled):
+        driver.s.brain.finalize_batch(b.batch_id, rids, [[RIGHT, RIGHT]] * 5)
