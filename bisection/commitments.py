@@ -73,6 +73,7 @@ OP_CODES.update({  # steps sized to fit a transaction (issue 17, runtime/proof_c
 })
 OP_CODES["ArgMax"] = 64  # generation (issue 18): the next token's choice
 OP_CODES.update({"LayerNormStats": 65, "LayerNormApply": 66})  # a LayerNormalization row too long for one proof
+OP_CODES.update({"ArgMaxBlock": 67, "ArgMaxMerge": 68})  # an ArgMax too long for one proof (a large vocabulary)
 ONNX_NODE = 1000  # a float program's node: not in OP_CODES, which names the on-chain kernels
 KIND_CODES = {"input": 1, "constant": 2, "value": 3}
 DTYPE_CODES = {"int8": 1, "int16": 2, "int64": 3,

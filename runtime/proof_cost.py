@@ -46,6 +46,7 @@ EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes D
     "LayerNormStats": 250, "LayerNormApply": 2000,
 }
 DEFAULT_PER_READ = 400
+EXEC_PER_READ.update({"ArgMax": 520, "ArgMaxBlock": 520, "ArgMaxMerge": 520})  # a compare per element: measured ~460
 EXEC_OP_BASE = {"Conv": 300_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
 DEPTH_GUESS = 16  # state/program tree depth the lowering assumes before the program exists (65536 slots)
 

@@ -238,8 +238,21 @@ def argmax(rng, d):
     return graph(nodes, shape, {"E": f32(rng, shape[axis], d(1, 4))})
 
 
+def argmax_long(rng, d):
+    """An ArgMax too long for one step: ArgMaxBlock then ArgMaxMerge, along the last axis or strided (a
+    middle axis: several merge levels). Its input is x * 0.01 + a permutation of 0..n-1 per column, so
+    the float and exact choices agree (each step's own property tests take any int16 input)."""
+    shape = (d(1, 2), d(1000, 3000)) if d(0, 1) else (1, d(100, 200), d(520, 600))
+    cols = int(np.prod(shape[2:], dtype=np.int64))
+    c = np.stack([rng.permutation(shape[1]) for _ in range(cols)], axis=1).reshape(shape[1:]).astype(np.float32)
+    nodes = [helper.make_node("Mul", ["x", "s"], ["xs"]), helper.make_node("Add", ["xs", "c"], ["z"]),
+             helper.make_node("ArgMax", ["z"], ["t"], axis=1, keepdims=d(0, 1)),
+             helper.make_node("Gather", ["E", "t"], ["y"], axis=0)]
+    return graph(nodes, shape, {"s": np.array(0.01, np.float32), "c": c, "E": f32(rng, shape[1], 2)})
+
+
 OPS.update({
-    "ArgMax": argmax,
+    "ArgMax": argmax, "ArgMax-block": argmax_long, "ArgMax-merge": argmax_long,
     "Gather": gather_ids, "Gather-axis": gather_axis, "Concat": concat, "Slice": slice_, "Split": split,
     "Expand": expand, "Unsqueeze": unsqueeze, "Squeeze": squeeze, "Cast": unary("Cast", to=TensorProto.FLOAT),
     "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),
@@ -299,7 +312,8 @@ OPS.update({
 # variants of ops checked with the full count
 FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", "MatMul-requantize", "Neg",
                 "Softmax-opset11", "Split", "Squeeze", "Unsqueeze", "Upsample", "Resize", "DequantizeLinear",
-                "MatMul-qdq", "MatMul-dynamic", "LayerNormalization-stats", "LayerNormalization-apply")
+                "MatMul-qdq", "MatMul-dynamic", "LayerNormalization-stats", "LayerNormalization-apply",
+                "ArgMax-block", "ArgMax-merge")
 # ops whose nodes lower to program nodes of another op (the op the tests look for in the program):
 # by op, and by case key where the case decides (a constant-weight MatMul is a Gemm step, a long one
 # GemmBlock steps and a Requantize; Softmax is SoftmaxExp then SoftmaxNorm).
@@ -307,7 +321,8 @@ LOWERS_TO = {"Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", 
              "DequantizeLinear": "QuantizeLinear"}
 KEY_LOWERS_TO = {"MatMul": "Gemm", "Softmax-exp": "SoftmaxExp", "MatMul-blocked": "GemmBlock",
                  "MatMul-requantize": "Requantize", "MatMul-qdq": "Gemm", "MatMul-dynamic": "Gemm",
-                 "LayerNormalization-stats": "LayerNormStats", "LayerNormalization-apply": "LayerNormApply"}
+                 "LayerNormalization-stats": "LayerNormStats", "LayerNormalization-apply": "LayerNormApply",
+                 "ArgMax-block": "ArgMaxBlock", "ArgMax-merge": "ArgMaxMerge"}
 
 
 def program_op(key: str) -> str:
