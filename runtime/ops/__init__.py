@@ -14,7 +14,7 @@ _MODULES = (
     "layernormalization", "layernormstats", "layernormapply", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
-    "upsample", "quantizelinear", "dequantizelinear", "argmax", "argmaxblock", "argmaxmerge",
+    "upsample", "quantizelinear", "dequantizelinear", "argmax", "argmaxblock", "argmaxmerge", "isnan",
 )
 
 _REGISTRY: dict[str, ExactOp] = {}

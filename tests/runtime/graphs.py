@@ -251,8 +251,16 @@ def argmax_long(rng, d):
     return graph(nodes, shape, {"s": np.array(0.01, np.float32), "c": c, "E": f32(rng, shape[1], 2)})
 
 
+def isnan_guard(rng, d):
+    """The guard transformers' default (sdpa) attention export puts after Softmax: Where(IsNaN(p), 0, p)."""
+    shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+    nodes = [helper.make_node("Softmax", ["x"], ["p"], axis=-1), helper.make_node("IsNaN", ["p"], ["n"]),
+             helper.make_node("Where", ["n", "z", "p"], ["y"])]
+    return graph(nodes, shape, {"z": np.array(0.0, np.float32)})
+
+
 OPS.update({
-    "ArgMax": argmax, "ArgMax-block": argmax_long, "ArgMax-merge": argmax_long,
+    "ArgMax": argmax, "ArgMax-block": argmax_long, "ArgMax-merge": argmax_long, "IsNaN": isnan_guard,
     "Gather": gather_ids, "Gather-axis": gather_axis, "Concat": concat, "Slice": slice_, "Split": split,
     "Expand": expand, "Unsqueeze": unsqueeze, "Squeeze": squeeze, "Cast": unary("Cast", to=TensorProto.FLOAT),
     "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),
@@ -317,7 +325,7 @@ FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", 
 # ops whose nodes lower to program nodes of another op (the op the tests look for in the program):
 # by op, and by case key where the case decides (a constant-weight MatMul is a Gemm step, a long one
 # GemmBlock steps and a Requantize; Softmax is SoftmaxExp then SoftmaxNorm).
-LOWERS_TO = {"Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", "Resize": "Reshape",
+LOWERS_TO = {"IsNaN": "Where", "Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", "Resize": "Reshape",
              "DequantizeLinear": "QuantizeLinear"}
 KEY_LOWERS_TO = {"MatMul": "Gemm", "Softmax-exp": "SoftmaxExp", "MatMul-blocked": "GemmBlock",
                  "MatMul-requantize": "Requantize", "MatMul-qdq": "Gemm", "MatMul-dynamic": "Gemm",
