@@ -21,7 +21,8 @@ model's error and chunk alignment): weights are stored [N, K] so an element read
 reduction longer than `dense_block` allows is split into GemmBlock steps (runtime/ops/gemm.py),
 Softmax is two steps, each reading one row (runtime/ops/softmax.py), and a LayerNormalization row
 longer than `norm_block` allows is LayerNormStats steps over blocks of the row and one LayerNormApply
-(runtime/ops/layernormalization.py).
+(runtime/ops/layernormalization.py); an ArgMax over an axis too long for one step is ArgMaxBlock
+and ArgMaxMerge steps (runtime/ops/argmax.py: block_plan).
 """
 from __future__ import annotations
 
