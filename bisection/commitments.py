@@ -73,6 +73,7 @@ OP_CODES.update({  # steps sized to fit a transaction (issue 17, runtime/proof_c
 })
 OP_CODES["ArgMax"] = 64  # generation (issue 18): the next token's choice
 OP_CODES.update({"LayerNormStats": 65, "LayerNormApply": 66})  # a LayerNormalization row too long for one proof
+OP_CODES.update({"ArgMaxBlock": 67, "ArgMaxMerge": 68})  # an ArgMax too long for one proof (a large vocabulary)
 OP_CODES.update({  # a Softmax row, a ReduceMean or a Conv window too long for one proof (issue 17)
     "RowMaxBlock": 80, "SoftmaxExpAt": 81, "RowSumBlock": 82, "SoftmaxDivide": 83, "MeanOfSum": 84, "ConvBlock": 85,
 })

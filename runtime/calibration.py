@@ -73,7 +73,7 @@ def calibrate_streaming(model: onnx.ModelProto, input_name: str, samples: np.nda
     folds them into constants."""
     from onnx.reference import ReferenceEvaluator
 
-    from .lowering import last_reads, topological_order
+    from .lowering import _fold_ort, last_reads, topological_order
     from .weights import tensor_array
 
     samples = np.asarray(samples)
@@ -98,9 +98,12 @@ def calibrate_streaming(model: onnx.ModelProto, input_name: str, samples: np.nda
                 if pos not in evaluators:
                     evaluators[pos] = ReferenceEvaluator(node, opsets={"": opset})
                 outs = evaluators[pos].run(None, feeds)
-            except Exception as e:  # noqa: BLE001 - the evaluator's own errors: one line naming the node
-                raise CalibrationError(f"calibration failed at node '{node.name or node.output[0]}' "
-                                       f"({node.op_type}): {first_line(e)}") from None
+            except Exception as e:  # noqa: BLE001 - the evaluator's own errors: onnxruntime takes the node
+                try:  # (opset 20's Gelu, which the evaluator does not implement), else one line naming it
+                    outs = _fold_ort(node, feeds, opset)
+                except Exception:  # noqa: BLE001
+                    raise CalibrationError(f"calibration failed at node '{node.name or node.output[0]}' "
+                                           f"({node.op_type}): {first_line(e)}") from None
             del feeds
             folded = all(n in constant for n in names)
             for name, v in zip([o for o in node.output if o], outs):

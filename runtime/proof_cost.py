@@ -21,7 +21,8 @@ model's error and chunk alignment): weights are stored [N, K] so an element read
 reduction longer than `dense_block` allows is split into GemmBlock steps (runtime/ops/gemm.py),
 Softmax is two steps, each reading one row (runtime/ops/softmax.py), and a LayerNormalization row
 longer than `norm_block` allows is LayerNormStats steps over blocks of the row and one LayerNormApply
-(runtime/ops/layernormalization.py). A Softmax row or a ReduceMean longer than `row_block` allows is
+(runtime/ops/layernormalization.py); an ArgMax over an axis too long for one step is ArgMaxBlock
+and ArgMaxMerge steps (runtime/ops/argmax.py: block_plan). A Softmax row or a ReduceMean longer than `row_block` allows is
 RowMaxBlock / RowSumBlock steps over blocks of the row (runtime/ops/softmax.py, reducemean.py), and a
 Conv window over more input channels than `conv_block` allows is ConvBlock steps (runtime/ops/conv.py).
 What is still over the bounds (one channel's window from ~21x21, a long ReduceMean over inner axes) is
@@ -54,6 +55,7 @@ EXEC_PER_READ = {  # gas per element read, by op (fitted; an unlisted op takes D
     "LayerNormStats": 250, "LayerNormApply": 2000, "RowMaxBlock": 130, "RowSumBlock": 120,
 }
 DEFAULT_PER_READ = 400
+EXEC_PER_READ.update({"ArgMax": 520, "ArgMaxBlock": 520, "ArgMaxMerge": 520})  # a compare per element: measured ~460
 EXEC_OP_BASE = {"Conv": 100_000, "ConvBlock": 100_000, "MaxPool": 40_000, "GlobalAveragePool": 40_000}  # kernels with a large fixed part
 DEPTH_GUESS = 16  # state/program tree depth the lowering assumes before the program exists (65536 slots)
 

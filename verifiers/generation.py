@@ -89,14 +89,19 @@ class GenerationEntry(ModelEntry):
         super().__init__(name, model, exact)
         self.generator = generator
 
-    def tokens(self, x) -> tuple[np.ndarray, bytes | None]:
-        """(the chosen ids, the exact program's output root or None)."""
+    def tokens(self, x, kind: ResultKind = ResultKind.OUTPUT_ROOT) -> tuple[np.ndarray, bytes | None]:
+        """(the chosen ids, the output root the game disputes, or None for TOKEN_IDS): an exact
+        generation's program, or for OUTPUT_ROOT in the fast profile (opml, hybrid) the float program,
+        run node by node as its trace is; TOKEN_IDS (brain) takes the fast profile's session."""
         from runtime.ops.argmax import token_id
 
         x = self.check(x)
         if self.exact:
             out = np.asarray(self.program.run(self.model.quantize_input(x))[0])
             return token_id(out.reshape(-1).astype(np.int64), self.generator.hf.vocab_size), tensor_root(out)
+        if kind == ResultKind.OUTPUT_ROOT:
+            out = np.asarray(self.program.run(x)[0])
+            return out.reshape(-1).astype(np.int64), tensor_root(out)
         return np.asarray(self.model.run_fast(x, device="cpu")[0]).reshape(-1), None
 
     def answer(self, tokens) -> dict:
@@ -118,7 +123,7 @@ class GenerationEntry(ModelEntry):
                                 f"(output_root or token_ids)")
         key = (kind, hashlib.sha256(self.encode(x, kind)).digest())
         if key not in self._honest:
-            ids, root = self.tokens(x)
+            ids, root = self.tokens(x, kind)
             answer = self.answer(ids)
             if kind == ResultKind.TOKEN_IDS:
                 root = token_ids_hash(answer["ids"])

@@ -22,6 +22,8 @@ The KV cache is static: allocated at the cache length (min(model context, 128)) 
 per decode step; the step attends over the rows written so far. Token ids travel as int16 slots
 (the one-step verifier's output width): up to 32767 tokens as they are, up to 65536 (GPT-2) stored
 as id - 32768 with the embedding table rolled to match (runtime/ops/argmax.py).
+A vocabulary too large for one ArgMax step's proof (GPT-2's) chooses each token in two steps,
+ArgMaxBlock and ArgMaxMerge (runtime/ops/argmax.py); the token is read from the last one.
 Sampling is Gumbel-max with noise drawn from the request's seed (a constant of the program): honest
 parties agree bit for bit. End of sequence: the program computes all N tokens; the result is cut
 after the first end-of-sequence id.

@@ -80,9 +80,12 @@ class GenerationModel(Model):
         return self._programs[shape]
 
     def token_steps(self, program: Program | None = None) -> list[int]:
-        """The step (1-based) at which each new token is chosen (its ArgMax node), in order."""
+        """The step (1-based) at which each new token is chosen (its ArgMax node, or the last
+        ArgMaxMerge of a vocabulary too large for one step), in order."""
+        from ..ops.argmax import chooses_token
+
         program = program or self.program(self.default_shape())
-        return [n.index + 1 for n in program.nodes if n.op == "ArgMax"]
+        return [n.index + 1 for n in program.nodes if chooses_token(n)]
 
 
 @dataclass

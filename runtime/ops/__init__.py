@@ -14,7 +14,7 @@ _MODULES = (
     "layernormalization", "layernormstats", "layernormapply", "tanh", "erf", "gelu", "sigmoid", "sqrt", "reciprocal", "div", "pow", "reducemean",
     "globalaveragepool", "batchnormalization", "averagepool", "lrn",
     "gather", "concat", "slice", "split", "expand", "unsqueeze", "squeeze", "cast", "where", "neg", "sum", "dropout",
-    "upsample", "quantizelinear", "dequantizelinear", "argmax", "pad", "clip", "imagescaler", "leakyrelu", "max", "min",
+    "upsample", "quantizelinear", "dequantizelinear", "argmax", "argmaxblock", "argmaxmerge", "isnan", "pad", "clip", "imagescaler", "leakyrelu", "max", "min",
     "rowmaxblock", "rowsumblock", "softmaxexpat", "softmaxdivide", "meanofsum", "convblock",
     "quantizeblock", "dequantizeblock",  # shard boundaries (issue 22, runtime/shards.py)
 )

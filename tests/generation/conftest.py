@@ -22,13 +22,13 @@ def tokenizer(vocab: int):
     return tok
 
 
-def write(path, family: str, with_tokenizer: bool = True):
+def write(path, family: str, with_tokenizer: bool = True, vocab: int = 300):
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(1)
     if family == "gpt2":
-        net = GPT2LMHeadModel(GPT2Config(vocab_size=300, n_positions=32, n_embd=32, n_layer=2, n_head=2,
+        net = GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_positions=32, n_embd=32, n_layer=2, n_head=2,
                                          eos_token_id=0, bos_token_id=0))
     else:
         net = LlamaForCausalLM(LlamaConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -49,3 +49,10 @@ def hf_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("hf")
     return {"gpt2": write(root / "gpt2", "gpt2"), "llama": write(root / "llama", "llama"),
             "bare": write(root / "bare", "gpt2", with_tokenizer=False)}
+
+
+@pytest.fixture(scope="session")
+def wide_dir(tmp_path_factory):
+    """A GPT-2 with GPT-2's own vocabulary size (50257, no tokenizer): its next-token choice is an
+    ArgMaxBlock and an ArgMaxMerge step (runtime/ops/argmax.py)."""
+    return write(tmp_path_factory.mktemp("hf") / "wide", "gpt2", with_tokenizer=False, vocab=50257)

@@ -70,3 +70,46 @@ def test_onEmbeddedChain_lieAtAToken_lostByItsTeller_sameAsInMemory(case, token,
     finally:
         chain.close()
     check_same(memory, on_chain, side)
+
+
+@pytest.fixture(scope="module")
+def wide_case(wide_dir):
+    g = Generator.load(wide_dir)
+    req = g.request(ids=[5, 9, 100], max_new_tokens=3)
+    m = g.model_for(req)
+    prog = m.program(req.x.shape)
+    return prog, m.quantize_input(req.x), m.token_steps(prog)
+
+
+@pytest.mark.parametrize("token,op,side", [(0, "ArgMaxBlock", "defender"), (1, "ArgMaxMerge", "challenger"),
+                                           (2, "ArgMaxBlock", "challenger"), (2, "ArgMaxMerge", "defender")])
+def test_gpt2Vocabulary_lieAtATokensBlockOrMergeStep_lostByItsTeller(wide_case, token, op, side):
+    """GPT-2's 50257-token vocabulary: each token is chosen in two steps (block maxima, their merge);
+    a lie at either is lost, and the merge is the step the token is read from."""
+    prog, x_q, steps = wide_case
+    assert all(prog.nodes[k - 1].op == "ArgMaxMerge" and prog.nodes[k - 2].op == "ArgMaxBlock" for k in steps)
+    k = steps[token] - (op == "ArgMaxBlock")
+    r = dispute.run(prog, x_q, "wrong-output", k, side, arbiter=MemoryArbiter())
+    assert r.winner == ("challenger" if side == "defender" else "defender"), r.reason
+    assert r.moves <= r.max_moves
+    if side == "defender":
+        assert r.disputed_step == k and token_of(steps, k) == token
+
+
+def test_gpt2Vocabulary_lieAtAMergeStep_lostOnEmbeddedChain(wide_case):
+    from contracts.arbiter import ChainArbiter
+    from contracts.chain import connect
+    from contracts.deploy import deploy_opml
+    from tests.contracts.test_opml import CONFIG
+    from tests.contracts.test_proof_fit_chain import Recording, check_bounds
+
+    prog, x_q, steps = wide_case
+    chain = connect("embedded")
+    prover = Recording()
+    try:
+        r = dispute.run(prog, x_q, "wrong-output", steps[1], "defender",
+                        arbiter=ChainArbiter(deploy_opml(chain, CONFIG), prover=prover))
+    finally:
+        chain.close()
+    assert r.winner == "challenger" and r.disputed_step == steps[1] and r.transcript[-1].kind == "step", r.reason
+    check_bounds(r, prover)

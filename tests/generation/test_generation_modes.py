@@ -99,3 +99,41 @@ def test_brain_fastProfile_votesOnTokenIds_verdictCarriesTheFastText(tribunal, h
     finally:
         tribunal.set_cheats()
     assert lied.status == "final" and lied.wrong_answer and lied.evidence["result"] != want
+
+
+@pytest.fixture(scope="module")
+def fast_honest(hf_dirs):
+    from runtime.generation.generator import Generator
+
+    g = Generator.load(hf_dirs["gpt2"])
+    gen = g.generate(g.request(PROMPT, max_new_tokens=N), "fast")
+    return {"ids": gen.ids, "text": gen.text}
+
+
+@pytest.mark.slow
+def test_fastProfile_opml_claimsTheFloatGeneration_aChangedTokenLosesToTheJury(tribunal, hf_dirs, fast_honest):
+    """A float model's generation in opml: the claim is the float program's output root (its tokens);
+    a submitter that changes them loses the game, whose disputed float step a jury judges."""
+    model = str(hf_dirs["gpt2"]) + "@fast"
+    tribunal.set_cheats()
+    v = tribunal.infer(model, prompt=PROMPT, max_new_tokens=N, mode="opml").wait()
+    assert v.status == "final" and v.output == fast_honest and not v.wrong_answer, (v.status, v.reason)
+    tribunal.set_cheats(submitter="wrong-output")
+    try:
+        lied = tribunal.infer(model, prompt=PROMPT, max_new_tokens=N, mode="opml").wait()
+    finally:
+        tribunal.set_cheats()
+    assert lied.status == "final" and lied.output == fast_honest and not lied.wrong_answer, (lied.status, lied.reason)
+    games = lied.evidence["games"]
+    assert any(g["winner"] == "challenger" and g.get("jury") for g in games), games
+
+
+@pytest.mark.slow
+def test_fastProfile_hybrid_lyingMajorityOverturned_byTheFloatGame(tribunal, hf_dirs, fast_honest):
+    tribunal.set_cheats(liars=2)
+    try:
+        v = tribunal.infer(str(hf_dirs["gpt2"]) + "@fast", prompt=PROMPT, max_new_tokens=N, mode="hybrid").wait()
+    finally:
+        tribunal.set_cheats()
+    assert v.status == "final" and v.output == fast_honest and not v.wrong_answer, (v.status, v.reason)
+    assert any(g["winner"] == "challenger" and g.get("jury") for g in v.evidence["games"]), v.evidence["games"]

@@ -238,8 +238,29 @@ def argmax(rng, d):
     return graph(nodes, shape, {"E": f32(rng, shape[axis], d(1, 4))})
 
 
+def argmax_long(rng, d):
+    """An ArgMax too long for one step: ArgMaxBlock then ArgMaxMerge, along the last axis or strided (a
+    middle axis: several merge levels). Its input is x * 0.01 + a permutation of 0..n-1 per column, so
+    the float and exact choices agree (each step's own property tests take any int16 input)."""
+    shape = (d(1, 2), d(1000, 3000)) if d(0, 1) else (1, d(100, 200), d(520, 600))
+    cols = int(np.prod(shape[2:], dtype=np.int64))
+    c = np.stack([rng.permutation(shape[1]) for _ in range(cols)], axis=1).reshape(shape[1:]).astype(np.float32)
+    nodes = [helper.make_node("Mul", ["x", "s"], ["xs"]), helper.make_node("Add", ["xs", "c"], ["z"]),
+             helper.make_node("ArgMax", ["z"], ["t"], axis=1, keepdims=d(0, 1)),
+             helper.make_node("Gather", ["E", "t"], ["y"], axis=0)]
+    return graph(nodes, shape, {"s": np.array(0.01, np.float32), "c": c, "E": f32(rng, shape[1], 2)})
+
+
+def isnan_guard(rng, d):
+    """The guard transformers' default (sdpa) attention export puts after Softmax: Where(IsNaN(p), 0, p)."""
+    shape = tuple(d(1, 5) for _ in range(d(1, 3)))
+    nodes = [helper.make_node("Softmax", ["x"], ["p"], axis=-1), helper.make_node("IsNaN", ["p"], ["n"]),
+             helper.make_node("Where", ["n", "z", "p"], ["y"])]
+    return graph(nodes, shape, {"z": np.array(0.0, np.float32)})
+
+
 OPS.update({
-    "ArgMax": argmax,
+    "ArgMax": argmax, "ArgMax-block": argmax_long, "ArgMax-merge": argmax_long, "IsNaN": isnan_guard,
     "Gather": gather_ids, "Gather-axis": gather_axis, "Concat": concat, "Slice": slice_, "Split": split,
     "Expand": expand, "Unsqueeze": unsqueeze, "Squeeze": squeeze, "Cast": unary("Cast", to=TensorProto.FLOAT),
     "Where": where, "Neg": unary("Neg"), "Sum": sum_, "Dropout": unary("Dropout"),
@@ -301,18 +322,20 @@ FEW_EXAMPLES = ("Cast", "Dropout", "Expand", "Gather-axis", "MatMul-attention", 
                 "Softmax-opset11", "Split", "Squeeze", "Unsqueeze", "Upsample", "Resize", "DequantizeLinear",
                 "MatMul-qdq", "MatMul-dynamic", "LayerNormalization-stats", "LayerNormalization-apply",
                 "Softmax-rowmax", "Softmax-expat", "Softmax-rowsum", "Softmax-divide", "ReduceMean-rowsum",
-                "ReduceMean-mean", "Conv-block")
+                "ReduceMean-mean", "Conv-block",
+                "ArgMax-block", "ArgMax-merge")
 # ops whose nodes lower to program nodes of another op (the op the tests look for in the program):
 # by op, and by case key where the case decides (a constant-weight MatMul is a Gemm step, a long one
 # GemmBlock steps and a Requantize; Softmax is SoftmaxExp then SoftmaxNorm).
-LOWERS_TO = {"Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", "Resize": "Reshape",
+LOWERS_TO = {"IsNaN": "Where", "Split": "Slice", "Softmax": "SoftmaxNorm", "Upsample": "Reshape", "Resize": "Reshape",
              "DequantizeLinear": "QuantizeLinear"}
 KEY_LOWERS_TO = {"MatMul": "Gemm", "Softmax-exp": "SoftmaxExp", "MatMul-blocked": "GemmBlock",
                  "MatMul-requantize": "Requantize", "MatMul-qdq": "Gemm", "MatMul-dynamic": "Gemm",
                  "LayerNormalization-stats": "LayerNormStats", "LayerNormalization-apply": "LayerNormApply",
                  "Softmax-rowmax": "RowMaxBlock", "Softmax-expat": "SoftmaxExpAt", "Softmax-rowsum": "RowSumBlock",
                  "Softmax-divide": "SoftmaxDivide", "ReduceMean-rowsum": "RowSumBlock", "ReduceMean-mean": "MeanOfSum",
-                 "Conv-block": "ConvBlock"}
+                 "Conv-block": "ConvBlock",
+                 "ArgMax-block": "ArgMaxBlock", "ArgMax-merge": "ArgMaxMerge"}
 
 
 def program_op(key: str) -> str:

@@ -71,8 +71,8 @@ def test_reads_elementsOutsideReadsNeverChangeTheOutputElement(op, data):
 def test_reads_narrowedForEveryOp():
     from runtime.ops.base import ExactOp
     # these lower to nodes of other ops (Split to Slices, Upsample/Resize to Reshape/Expand, Pad to
-    # Concats, Clip to a Relu or a QuantizeLinear table, ImageScaler to a BatchNormalization) or to none
-    lowering_only = {"Split", "Upsample", "Resize", "DequantizeLinear", "Pad", "Clip", "ImageScaler"}
+    # Concats, Clip to a Relu or a QuantizeLinear table, ImageScaler to a BatchNormalization) (IsNaN to a constant of Where's) or to none
+    lowering_only = {"Split", "Upsample", "Resize", "DequantizeLinear", "Pad", "Clip", "ImageScaler", "IsNaN"}
     kernels = [op for op in supported_ops() if type(get_op(op)).numpy is not ExactOp.numpy]
     assert set(supported_ops()) - set(kernels) == lowering_only
     assert all(type(get_op(op)).reads is not ExactOp.reads for op in kernels)
