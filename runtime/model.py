@@ -229,14 +229,14 @@ class Model:
                 raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
             self._ensure_calibrated()
             assert self.max_abs is not None  # INVARIANT: calibrated just above
-            build = lambda: lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir)  # noqa: E731
             if self.cached_programs:
                 from . import program_cache
 
                 entry = program_cache.key(self.fingerprint, self.graph_digest, self.spec.name, shape, self.max_abs)
-                self._programs[shape] = program_cache.cached(entry, build)
+                self._programs[shape] = program_cache.cached(entry, lambda constants: lower(
+                    self.proto, self.spec.name, shape, self.max_abs, self.base_dir, constants=constants))
             else:
-                self._programs[shape] = build()
+                self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir)
         return self._programs[shape]
 
     @property

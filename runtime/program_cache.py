@@ -34,8 +34,10 @@ from .program import Node, Program, Slot
 
 FORMAT = 1
 ALIGN = 64
+SPILL_BYTES = 1 << 20  # constants from this size on go to disk while lowering (ConstantsFile)
 READ_BLOCK = 16 << 20  # bytes hashed per read when checking constants.bin (page cache, not this process)
 log = logging.getLogger(__name__)
+stats = {"hits": 0, "misses": 0, "rebuilt": 0}  # this process's lookups (benchmarks report them)
 
 
 class CacheEntryError(Exception):
@@ -87,24 +89,61 @@ def _tuples(v):
     return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
 
 
-def save(program: Program, folder: Path) -> None:
-    """Write `program` as an entry into `folder` (which must exist and be empty)."""
-    constants, offset = [], 0
-    h = hashlib.sha256()
-    with open(folder / "constants.bin", "wb") as f:
-        for i in sorted(program.constants):
-            v = np.ascontiguousarray(program.constants[i]) if np.ndim(program.constants[i]) else np.array(program.constants[i])
-            pad = -offset % ALIGN
-            if pad:
-                f.write(b"\0" * pad)
-                h.update(b"\0" * pad)
-                offset += pad
-            data = memoryview(v.reshape(-1)).cast("B") if v.size else b""
-            f.write(data)
-            h.update(data)
-            constants.append([i, offset, v.dtype.str, list(v.shape)])
-            offset += v.nbytes
-    desc = {"format": FORMAT, "data_bytes": offset, "data_sha256": h.hexdigest(),
+class ConstantsFile(dict):
+    """Slot -> constant, for `lower(constants=...)`: a constant of SPILL_BYTES or more is written to
+    the entry's constants.bin as it is made and held as a read-only map of its bytes there, so
+    lowering never holds the model's weights in its own memory (the page cache has them)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.file, self.offset = path, open(path, "wb"), 0
+        self.placed: dict[int, tuple[int, np.ndarray]] = {}  # slot -> (offset, the array held for it)
+
+    def append(self, v: np.ndarray) -> int:
+        """Write v's bytes at the next aligned offset; returns that offset."""
+        pad = -self.offset % ALIGN
+        if pad:
+            self.file.write(b"\0" * pad)
+            self.offset += pad
+        at = self.offset
+        if v.size:
+            self.file.write(memoryview(v.reshape(-1)).cast("B"))
+        self.offset += v.nbytes
+        return at
+
+    def __setitem__(self, slot, value):
+        v = np.asarray(value)
+        if v.nbytes >= SPILL_BYTES:
+            v = np.ascontiguousarray(v)
+            at = self.append(v)
+            self.file.flush()
+            view = np.memmap(self.path, dtype=v.dtype, mode="r", offset=at, shape=v.shape)
+            self.placed[slot] = (at, view)
+            value = view
+        super().__setitem__(slot, value)
+
+    def close(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+
+
+def save(program: Program, folder: Path, written: ConstantsFile | None = None) -> None:
+    """Write `program` as an entry into `folder`; `written`: the ConstantsFile (in folder) its
+    lowering already wrote its big constants to."""
+    out = written if written is not None else ConstantsFile(folder / "constants.bin")
+    constants = []
+    for i in sorted(program.constants):
+        v = program.constants[i]
+        placed = out.placed.get(i)
+        if placed is not None and placed[1] is v:
+            at = placed[0]
+        else:
+            v = np.ascontiguousarray(v) if np.ndim(v) else np.array(v)
+            at = out.append(v)
+        constants.append([i, at, v.dtype.str, list(v.shape)])
+    data_bytes = out.offset
+    out.close()
+    desc = {"format": FORMAT, "data_bytes": data_bytes, "data_sha256": _file_sha256(folder / "constants.bin"),
             "slots": [[s.index, s.name, list(s.shape), s.dtype, s.kind, repr(float(s.scale))] for s in program.slots],
             "nodes": [[n.index, n.op, n.name, list(n.inputs), list(n.outputs), {k: _plain(v) for k, v in n.attrs.items()}]
                       for n in program.nodes],
@@ -158,34 +197,54 @@ def load(folder: Path) -> Program:
     return Program(slots, nodes, constants, desc["input_slot"], tuple(desc["output_slots"]))
 
 
-def cached(entry: str, build: Callable[[], Program]) -> Program:
+def cached(entry: str, build: Callable[[dict], Program]) -> Program:
     """The program of entry `entry`: mapped from the cache when a whole, matching entry is there, else
-    built, saved and mapped back (the built copy's memory is then freed). A program that cannot be
-    saved (an attribute JSON cannot hold) is returned as built."""
+    built (`build(constants)`: lowering into the given constants dict, a ConstantsFile), saved and mapped
+    back. A program that cannot be saved (an attribute JSON cannot hold) is returned as built."""
     from filelock import FileLock
 
     root = cache_dir()
     final = root / entry
     hit = _try_load(final)
     if hit is not None:
+        stats["hits"] += 1
         return hit
     with FileLock(str(root / f"{entry}.lock")):
         hit = _try_load(final)  # another process may have written it while we waited
         if hit is not None:
+            stats["hits"] += 1
             return hit
-        program = build()
+        stats["misses"] += 1
+        stats["rebuilt"] += final.exists()
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry}-", dir=root))
+        written = ConstantsFile(tmp / "constants.bin")
         try:
-            save(program, tmp)
-        except TypeError as e:
-            shutil.rmtree(tmp, ignore_errors=True)
-            log.warning("program not cached: %s", e)
-            return program
-        if final.exists():
-            shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+            program = build(written)
+            try:
+                save(program, tmp, written)
+            except TypeError as e:  # its big constants stay mapped from the (removed) file
+                log.warning("program not cached: %s", e)
+                return program
+            if final.exists():
+                shutil.rmtree(final, ignore_errors=True)
+            os.replace(tmp, final)
+        finally:
+            written.close()
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     del program
+    _trim()
     return load(final)
+
+
+def _trim() -> None:
+    """Give the allocator's freed pages back to the system (lowering's temporaries), where glibc allows."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _try_load(folder: Path) -> Program | None:

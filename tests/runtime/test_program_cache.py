@@ -135,3 +135,11 @@ def test_bigModels_areCachedByDefault_smallOnesNot(tiny, cache, monkeypatch):
     assert not Model.load(tiny).cached_programs
     monkeypatch.setattr(runtime.model, "PROGRAM_CACHE_BYTES", 1)
     assert Model.load(tiny).cached_programs
+
+
+def test_constantsWrittenWhileLowering_giveTheSameProgram(tiny, reference, cache, lowerings, monkeypatch):
+    monkeypatch.setattr(program_cache, "SPILL_BYTES", 0)  # every constant goes to disk as it is made
+    m = load(tiny)
+    assert np.array_equal(m.run_exact(ids()).outputs[0], reference[0])
+    assert model_id(m.program((1, SEQ))) == reference[1]
+    assert np.array_equal(load(tiny).run_exact(ids()).outputs[0], reference[0]) and len(lowerings) == 1
