@@ -50,13 +50,21 @@ def cache_dir() -> Path:
     return root
 
 
+# runtime sources that cannot change a lowered program: what they decide (the calibration, the graph
+# as loaded, the input shape, the model's files) is in the key by value
+NOT_LOWERING = ("zoo/", "generation/", "model.py", "calibration.py", "float_program.py")
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of every Python source file of the runtime package (lowering, ops, quantization, the
-    program format): any edit to them makes every cached program a miss."""
+    """A digest of the runtime's lowering code (lowering, ops, quantization, weights, proof costs, the
+    program format and this file; every runtime source but NOT_LOWERING): any edit to them makes every
+    cached program a miss."""
     root = Path(__file__).resolve().parent
     h = hashlib.sha256(f"format {FORMAT};".encode())
     for f in sorted(root.rglob("*.py")):
+        if f.relative_to(root).as_posix().startswith(NOT_LOWERING):
+            continue
         h.update(f"{f.relative_to(root).as_posix()}:".encode())
         h.update(f.read_bytes())
     return h.hexdigest()

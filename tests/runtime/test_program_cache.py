@@ -3,6 +3,8 @@ any change to the model file, its calibration or the lowering code is a miss; a 
 detected by its digests and lowered again, never trusted."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import pytest
@@ -143,3 +145,18 @@ def test_constantsWrittenWhileLowering_giveTheSameProgram(tiny, reference, cache
     assert np.array_equal(m.run_exact(ids()).outputs[0], reference[0])
     assert model_id(m.program((1, SEQ))) == reference[1]
     assert np.array_equal(load(tiny).run_exact(ids()).outputs[0], reference[0]) and len(lowerings) == 1
+
+
+@pytest.mark.parametrize("damage", ["edited value", "missing digest"])
+def test_damagedCalibration_isComputedAgain(damage, tiny, tmp_path, cache, reference, monkeypatch):
+    """The streamed calibration of a model file is cached too: a damaged one would change every scale."""
+    monkeypatch.setattr(runtime.model, "STREAMING_BYTES", 1)  # calibrate as a big model does (cached)
+    load(tiny, cached=False)
+    folder = cache.parent / "calibration"
+    (stored,) = folder.glob("*.json")
+    if damage == "edited value":
+        stored.write_text(json.dumps({k: 2 * v for k, v in json.loads(stored.read_text()).items()}))
+    else:
+        stored.with_suffix(".sha256").unlink()
+    m = load(tiny, cached=False)
+    assert model_id(m.program((1, SEQ))) == reference[1]
