@@ -160,3 +160,21 @@ def test_damagedCalibration_isComputedAgain(damage, tiny, tmp_path, cache, refer
         stored.with_suffix(".sha256").unlink()
     m = load(tiny, cached=False)
     assert model_id(m.program((1, SEQ))) == reference[1]
+
+
+@pytest.mark.realsize
+def test_realsize_llama1b_secondLoad_mapsTheCachedProgram(tmp_path, monkeypatch):
+    """TinyLlama-1.1B's shape: the first load lowers and saves, the second lowers nothing, maps the
+    int8 weights and commits to the same model id."""
+    from benchmarks.exact_real import llama_folder
+
+    path = llama_folder("llama1b") / "model.onnx"  # written in the shared model cache, as the benchmark does
+    monkeypatch.setenv("TRIBUNAL_CACHE", str(tmp_path))
+    x = np.random.default_rng(0).integers(0, 32000, (1, 4))
+    calibration = Model.load(path, calibration=x).max_abs  # streamed once
+    first = Model.load(path, calibration=calibration).program(x.shape)
+    assert program_cache.stats["misses"] >= 1
+    hits = program_cache.stats["hits"]
+    second = Model.load(path, calibration=calibration).program(x.shape)
+    assert program_cache.stats["hits"] == hits + 1
+    assert model_id(second) == model_id(first)
