@@ -248,6 +248,7 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
             op.lower(node, lw)
         for name in done_with.get(position, ()):
             lw.values.pop(name, None)
+            lw.int8_weights.pop(name, None)  # a QDQ weight's int8 copy too (a 7B model's would be 6.3 GiB)
     outputs = []
     for o in graph.output:
         v = lw.values.get(o.name)

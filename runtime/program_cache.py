@@ -224,6 +224,8 @@ def cached(entry: str, build: Callable[[dict], Program]) -> Program:
             return hit
         stats["misses"] += 1
         stats["rebuilt"] += final.exists()
+        for stale in root.glob(f".{entry}-*"):  # a lowering of this entry killed before its rename
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry}-", dir=root))
         written = ConstantsFile(tmp / "constants.bin")
         try:
