@@ -10,7 +10,9 @@ Each measurement runs in its own child process, which reports its peak resident 
 `fast` (onnxruntime), `exact-numpy` and `exact-torch` (load, calibrate on --calib sequences, lower,
 run --repeat times: the median is printed, the first run also builds the trace's state roots with
 --trace). The LLaMA models' calibration is streamed (node by node) and cached by model file and
-samples, so the first exact child pays for it and says so. The int8 weight bytes and the target
+samples, so the first exact child pays for it and says so; so is the lowered program
+(runtime.program_cache): each exact row says whether it lowered (miss) or mapped the program (hit), and
+its peaks after calibration and after lowering. GPT-2 is exported once per --seq into the build cache. The int8 weight bytes and the target
 peak (1.3 x weight bytes + 1 GiB) are printed beside each peak.
 Each exact child also prints the program's costliest one-step proof (bisection.step_cost: modeled
 gas and calldata of the game's step transaction, bounds 1M gas and 64 KiB).
