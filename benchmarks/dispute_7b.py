@@ -25,9 +25,9 @@ STEP_ARGS_BYTES = 4 + 6 * 32 + 1024  # OpmlGame.step around the proof: selector,
 
 
 def peak_gib() -> float:
-    import resource
+    from benchmarks.exact_real import peak_gib as own_peak
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return own_peak()
 
 
 def game(chain_opml, program, x_q, step: int) -> dict:

@@ -152,6 +152,15 @@ def per_op(m: Model, x, backend: str) -> dict[str, float]:
 
 
 def peak_gib() -> float:
+    """This process's peak resident memory: VmHWM, the high-water mark of its own address space. Not
+    ru_maxrss, which a child started by fork and exec inherits from its parent at the fork (a child
+    spawned right after the parent exported GPT-2 reported the export's peak as its own)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
