@@ -10,7 +10,9 @@ Each measurement runs in its own child process, which reports its peak resident 
 `fast` (onnxruntime), `exact-numpy` and `exact-torch` (load, calibrate on --calib sequences, lower,
 run --repeat times: the median is printed, the first run also builds the trace's state roots with
 --trace). The LLaMA models' calibration is streamed (node by node) and cached by model file and
-samples, so the first exact child pays for it and says so. The int8 weight bytes and the target
+samples, so the first exact child pays for it and says so; so is the lowered program
+(runtime.program_cache): each exact row says whether it lowered (miss) or mapped the program (hit), and
+its peaks after calibration and after lowering. GPT-2 is exported once per --seq into the build cache. The int8 weight bytes and the target
 peak (1.3 x weight bytes + 1 GiB) are printed beside each peak.
 Each exact child also prints the program's costliest one-step proof (bisection.step_cost: modeled
 gas and calldata of the game's step transaction, bounds 1M gas and 64 KiB).
@@ -97,8 +99,20 @@ def build(name: str, out: Path, seq: int):
             export_torch(resnet50().eval(), (1, 3, 224, 224), path, fold=False)
             return path, rng.standard_normal((1, 3, 224, 224)).astype(np.float32), \
                 rng.standard_normal((4, 3, 224, 224)).astype(np.float32)
+        ids = rng.integers(0, 50257, (1, seq))
+        return gpt2_file(seq), ids, rng.integers(0, 50257, (4, seq))
+
+
+def gpt2_file(seq: int) -> Path:
+    """GPT-2 124M (seeded) exported by torch as a user would, once, into the build cache: the same file
+    on every run, so the second run finds its calibration and lowered program cached."""
+    from runtime.zoo.cache import built
+
+    def export(d: Path) -> None:
+        import torch
         from transformers import GPT2Config, GPT2LMHeadModel
 
+        torch.manual_seed(0)
         net = GPT2LMHeadModel(GPT2Config(use_cache=False, attn_implementation="eager")).eval()
 
         class Logits(torch.nn.Module):
@@ -109,10 +123,13 @@ def build(name: str, out: Path, seq: int):
             def forward(self, ids):
                 return self.net(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
 
-        ids = torch.from_numpy(rng.integers(0, 50257, (1, seq)))
-        torch.onnx.export(Logits(), (ids,), str(path), dynamo=False, opset_version=17, input_names=["input_ids"],
-                          output_names=["logits"])
-        return path, ids.numpy(), rng.integers(0, 50257, (4, seq))
+        ids = torch.zeros((1, seq), dtype=torch.int64)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Logits(), (ids,), str(d / "model.onnx"), dynamo=False, opset_version=17,
+                              input_names=["input_ids"], output_names=["logits"])
+
+    return built(f"gpt2-124m-seq{seq}-v1", export) / "model.onnx"
 
 
 def median_time(fn, repeat: int) -> float:
@@ -135,6 +152,15 @@ def per_op(m: Model, x, backend: str) -> dict[str, float]:
 
 
 def peak_gib() -> float:
+    """This process's peak resident memory: VmHWM, the high-water mark of its own address space. Not
+    ru_maxrss, which a child started by fork and exec inherits from its parent at the fork (a child
+    spawned right after the parent exported GPT-2 reported the export's peak as its own)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
 
 
@@ -157,9 +183,14 @@ def child(name: str, profile: str, folder: Path, repeat: int, threads: int, trac
         backend = profile.split("-")[1]
         m.set_calibration(samples)
         row["calibrate_s"] = time.perf_counter() - t
+        row["peak_after_calibrate_gib"] = peak_gib()
         t = time.perf_counter()
         prog = m.program(x.shape)
         row["lower_s"], row["steps"] = time.perf_counter() - t, prog.steps
+        from runtime.program_cache import stats
+
+        row["program_cache"] = "off" if not m.cached_programs else "hit" if stats["hits"] else "miss"
+        row["peak_after_lower_gib"] = peak_gib()
         row["weight_bytes"] = int(sum(v.nbytes for v in prog.constants.values()))
         costs = program_costs(prog)
         worst = max(costs, key=lambda c: c.gas)
@@ -228,7 +259,9 @@ def report(r: dict) -> None:
         if "weight_bytes" in run:
             wb = run["weight_bytes"] / 2**30
             line += (f" (constants {wb:.2f} GiB, target <= {1.3 * wb + 1:.2f}); calibrate {run['calibrate_s']:.1f} s, "
-                     f"lower {run['lower_s']:.1f} s, {run['steps']} steps, first run {run['first_run_s']:.2f} s")
+                     f"lower {run['lower_s']:.1f} s (program cache {run['program_cache']}), {run['steps']} steps, "
+                     f"first run {run['first_run_s']:.2f} s; peak after calibration "
+                     f"{run['peak_after_calibrate_gib']:.2f}, after lowering {run['peak_after_lower_gib']:.2f} GiB")
         if "trace_s" in run:
             line += f"; trace {run['trace_s']:.1f} s"
         print(line)

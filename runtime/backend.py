@@ -60,7 +60,11 @@ class TorchBackend(Backend):
         key = (self.device, slot)
         cache = program._prepared
         if key not in cache:
-            cache[key] = self.torch.from_numpy(_contiguous(value)).to(self.device)
+            import warnings
+
+            with warnings.catch_warnings():  # a memory-mapped constant (runtime.program_cache) is read-only,
+                warnings.simplefilter("ignore", UserWarning)  # and no kernel writes into a constant
+                cache[key] = self.torch.from_numpy(_contiguous(value)).to(self.device)
         return cache[key]
 
     def to_numpy(self, value):

@@ -7,6 +7,7 @@ fixed at registration: a model's calibration is stored with it and never changes
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -118,8 +119,6 @@ def calibrate_streaming(model: onnx.ModelProto, input_name: str, samples: np.nda
 
 
 def cache_key(model_fingerprint: str, samples: np.ndarray) -> str:
-    import hashlib
-
     samples = np.ascontiguousarray(samples)
     h = hashlib.sha256(f"{model_fingerprint}:{samples.dtype.str}:{samples.shape}:".encode())
     h.update(samples.tobytes())
@@ -128,18 +127,27 @@ def cache_key(model_fingerprint: str, samples: np.ndarray) -> str:
 
 def cached(key: str, compute) -> dict[str, float]:
     """The calibration stored under `key` in the cache ($TRIBUNAL_CACHE/calibration), computed and
-    stored first if absent."""
+    stored first if absent or if it does not match its sha256 (stored beside it)."""
     from .zoo.cache import cache_root
 
     folder = cache_root().parent / "calibration"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{key}.json"
-    if path.exists():
-        return load(path)
+    path, digest = folder / f"{key}.json", folder / f"{key}.sha256"
+    try:
+        text = path.read_bytes()
+        # INVARIANT: a stored calibration is used only with the digest written beside it (a damaged file
+        # would change every scale, and so the model's roots): otherwise it is computed again
+        if hashlib.sha256(text).hexdigest() == digest.read_text().strip():
+            return {k: float(v) for k, v in json.loads(text).items()}
+    except (OSError, ValueError, AttributeError):
+        pass
     max_abs = compute()
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     save(tmp, max_abs)
-    os.replace(tmp, path)  # whole or absent, even with concurrent writers
+    tmp_digest = digest.with_suffix(f".{os.getpid()}.tmp-sha256")
+    tmp_digest.write_text(hashlib.sha256(tmp.read_bytes()).hexdigest() + "\n")
+    os.replace(tmp, path)  # whole or absent, even with concurrent writers; a reader between the two
+    os.replace(tmp_digest, digest)  # replaces sees a mismatch and computes again
     return max_abs
 
 

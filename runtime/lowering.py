@@ -206,13 +206,16 @@ def last_reads(order: list[onnx.NodeProto], keep) -> dict[int, list[str]]:
 
 
 def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...], max_abs: dict[str, float],
-          base_dir=None, share_constants: bool = False) -> Program:
+          base_dir=None, share_constants: bool = False, constants: dict | None = None) -> Program:
     """The exact program; `base_dir` is the model's folder, where its external data lies.
     share_constants: equal constants (value, scale) become one slot (generation programs, whose
-    unrolled steps would otherwise store each weight once per token)."""
+    unrolled steps would otherwise store each weight once per token). `constants`: the (empty) dict
+    the program's constants go into (runtime.program_cache's writes big ones straight to disk)."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 13)
     graph = rewrite(model.graph, opset, base_dir)
     lw = Lowerer(graph, opset, max_abs, share_constants)
+    if constants is not None:
+        lw.constants = constants
     lw.values = Values({init.name: init for init in graph.initializer}, base_dir)
     if input_name not in max_abs:
         raise CalibrationError(f"no calibrated range for the input '{input_name}'")
@@ -248,6 +251,7 @@ def lower(model: onnx.ModelProto, input_name: str, input_shape: tuple[int, ...],
             op.lower(node, lw)
         for name in done_with.get(position, ()):
             lw.values.pop(name, None)
+            lw.int8_weights.pop(name, None)  # a QDQ weight's int8 copy too (a 7B model's would be 6.3 GiB)
     outputs = []
     for o in graph.output:
         v = lw.values.get(o.name)

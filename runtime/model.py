@@ -37,6 +37,7 @@ from .weights import fingerprint, is_external, weight_bytes
 
 RANDOM_CALIBRATION_SAMPLES = 64
 STREAMING_BYTES = 256 << 20  # weights from which calibration streams (GPT-2 124M's 500 MB; no zoo model)
+PROGRAM_CACHE_BYTES = 64 << 20  # weights from which lowered programs are cached by default (no zoo model)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Model:
     _sessions: dict = field(default_factory=dict, repr=False)
     _float_programs: dict = field(default_factory=dict, repr=False)
     bound: dict = field(default_factory=dict, repr=False)  # inputs bound at load (runtime.bound_inputs)
+    cache_programs: bool | None = None  # programs saved and memory-mapped (runtime.program_cache); None: big models
 
     def __post_init__(self):
         from .bound_inputs import bind_constant_inputs
@@ -79,9 +81,11 @@ class Model:
 
     # ---- loading
     @classmethod
-    def load(cls, model: str | Path, profile: str = "fast", calibration: np.ndarray | dict | None = None) -> "Model":
+    def load(cls, model: str | Path, profile: str = "fast", calibration: np.ndarray | dict | None = None,
+             program_cache: bool | None = None) -> "Model":
         """A zoo name or a path; with profile='exact' the exact program is lowered now, so an
-        uncovered op is reported at load time."""
+        uncovered op is reported at load time. `program_cache`: save lowered programs and map them
+        back on later loads (runtime.program_cache); None (default) does so for big models only."""
         if isinstance(model, str) and model in zoo.names():
             d = zoo.folder(model)  # built on first use
             m = cls(load_onnx(d / "model.onnx"), model, d / "model.onnx")
@@ -92,6 +96,7 @@ class Model:
             if not path.exists():
                 raise UnknownModelError(f"'{model}' is neither a zoo model ({', '.join(zoo.names())}) nor an existing file")
             m = cls(load_onnx(path), path.stem, path)
+        m.cache_programs = program_cache
         if calibration is not None:
             m.set_calibration(calibration)
         if profile == "exact":
@@ -178,7 +183,7 @@ class Model:
             samples = check_input(self.spec, samples)
         if self.external or self.big:  # a float session would hold the whole model: run it a node at a
             # time instead, once per model file and samples (cached: a 7B model's calibration takes minutes)
-            self.max_abs = calib.cached(calib.cache_key(fingerprint(self.source, self.proto), samples), lambda: (
+            self.max_abs = calib.cached(calib.cache_key(self.fingerprint, samples), lambda: (
                 calib.calibrate_streaming(self.proto, self.spec.name, samples, self.base_dir, batch=fixed or 8)))
         else:
             self.max_abs = calib.calibrate(self.proto, self.spec.name, samples, batch=fixed or 256)
@@ -225,8 +230,36 @@ class Model:
                 raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
             self._ensure_calibrated()
             assert self.max_abs is not None  # INVARIANT: calibrated just above
-            self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir)
+            if self.cached_programs:
+                from . import program_cache
+
+                entry = program_cache.key(self.fingerprint, self.graph_digest, self.spec.name, shape, self.max_abs)
+                self._programs[shape] = program_cache.cached(entry, lambda constants: lower(
+                    self.proto, self.spec.name, shape, self.max_abs, self.base_dir, constants=constants))
+            else:
+                self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir)
         return self._programs[shape]
+
+    @property
+    def cached_programs(self) -> bool:
+        """Whether programs go through the program cache: as asked, else for a big model from a file."""
+        if self.source is None:
+            return False
+        if self.cache_programs is not None:
+            return self.cache_programs
+        return weight_bytes(self.proto) >= PROGRAM_CACHE_BYTES
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The model file's and its data files' digest (runtime.weights.fingerprint), computed once."""
+        return fingerprint(self.source, self.proto)
+
+    @cached_property
+    def graph_digest(self) -> str:
+        """A digest of the model as loaded (inputs bound, big weights left in their files)."""
+        import hashlib
+
+        return hashlib.sha256(self.proto.SerializeToString()).hexdigest()
 
     def float_program(self, shape: tuple[int, ...]):
         """The float program for one static input shape (runtime.float_program), built once."""

@@ -72,7 +72,10 @@ def fingerprint(path: Path | None, model: onnx.ModelProto) -> str:
 
     if path is None:
         return hashlib.sha256(model.SerializeToString()).hexdigest()
-    h = hashlib.sha256(Path(path).read_bytes())
+    h = hashlib.sha256()
+    with open(path, "rb") as f:  # in blocks: a 500 MB model file is not held to hash it
+        while block := f.read(16 << 20):
+            h.update(block)
     for f in external_files(model, Path(path).parent):
         st = f.stat()
         h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())

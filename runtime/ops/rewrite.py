@@ -20,7 +20,10 @@ def constants(graph: onnx.GraphProto, base_dir=None) -> dict[str, np.ndarray]:
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
             consts[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
         elif n.op_type == "Identity" and n.input and n.input[0] in consts:
-            consts[n.output[0]] = consts[n.input[0]]
+            if not dict.__contains__(consts, n.input[0]):  # an initializer not read yet: alias it, unread
+                consts.initializers[n.output[0]] = consts.initializers[n.input[0]]
+            else:
+                consts[n.output[0]] = consts[n.input[0]]
     return consts
 
 

@@ -124,9 +124,7 @@ def test_graphOnly_rewritesTheSameModel(tiny, tmp_path):
 
 
 @pytest.mark.realsize
-@pytest.mark.parametrize("name", ["llama1b", pytest.param("gpt2", marks=pytest.mark.xfail(
-    reason="an inline float32 file: 2.76 GiB against 1.25 (loading it no longer peaks: 1.26 GiB, the checker reads the "
-           "path; the peak comes later, beside the 500 MB float proto, not yet located)"))])
+@pytest.mark.parametrize("name", ["llama1b", "gpt2"])
 def test_realsize_exactPeakMemory_withinTarget(name):
     """Peak resident memory of an exact run (load, calibrate, lower, run; a child process) is at most
     1.3 x the program's constant bytes + 1 GiB."""
