@@ -53,6 +53,12 @@ def results_hash(results: list[bytes]) -> bytes:
     return keccak(b"".join(bytes(r).rjust(32, b"\0") for r in results))
 
 
+# What an honest member reveals, inside a batch, for a request it cannot compute (a batch has no
+# per-request decline): a value no model output takes, the same for every honest member, so the rest of
+# the batch settles and nobody is slashed over one unservable request (contracts/README.md, Batches).
+DECLINED_RESULT = keccak(b"tribunal: declined in a batch")
+
+
 def batch_commitment(results: list[bytes], member: str, salt: bytes) -> bytes:
     """A member's one commitment for a batch: `commitment(results_hash(results), member, salt)`."""
     return commitment(results_hash(results), member, salt)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 
 from contracts import events as ev
-from contracts.bindings.brain import DeclineReason, ResultKind, batch_commitment, commitment
+from contracts.bindings.brain import DECLINED_RESULT, DeclineReason, ResultKind, batch_commitment, commitment
 from contracts.round import Duty, Rounds, RoundView, due, seed_ready
 from runtime.errors import InputDtypeError, InputShapeError, TribunalError
 from verifiers.agents.base import Agent
@@ -110,14 +110,15 @@ class Member(Agent):
 
     def _batch_duties(self, bid: int, e, index: int, head: int) -> int:
         """A batch's duties (Brain.dispatchBatch): one commitment and one reveal over this member's results for
-        all its requests, and the batch's finalize. A batch with a request it cannot compute gets no
-        commitment (a batch has no per-request decline): silent, as an unbatched member that cannot decline."""
+        all its requests, and the batch's finalize. A request it cannot compute is DECLINED_RESULT in its
+        list (a batch has no per-request decline): silence would slash it over every request of the batch,
+        and one unservable request (a model nobody serves, registered by anyone) would sink them all."""
         b = self.d.brain
         view = self._batch_view(bid, e)
         duties = due(view, index, head)
         salt = self.derive(b.address, bid)
         if Duty.COMMIT in duties or (Duty.REVEAL in duties and self.cheat != "no-reveal"):
-            results = [self.vote(rid, b.request_info(rid)) for rid in e.request_ids]
+            results = [self._batch_vote(rid, b.request_info(rid)) for rid in e.request_ids]
             if any(r is None for r in results):
                 return 0
             if Duty.COMMIT in duties:
@@ -132,6 +133,14 @@ class Member(Agent):
         order = sorted(by_member, key=lambda a: self.d.nodes.index_of(a))
         return bool(self.send(f"finalize batch {bid}", lambda: b.finalize_batch(
             bid, list(e.request_ids), [by_member[a] for a in order], sender=self.account)))
+
+    def _batch_vote(self, rid: int, info) -> bytes | None:
+        """`vote`, but DECLINED_RESULT for a request this member cannot compute (None still means: not yet)."""
+        try:
+            vote = self.vote(rid, info)
+        except TribunalError as e:
+            vote = self._decline(rid, reason_of(e), f"{type(e).__name__}: {e}")
+        return DECLINED_RESULT if vote is None and rid in self._cannot else vote
 
     def _batch_view(self, bid: int, e) -> RoundView:
         """The batch's round as its events show it (Brain has no per-batch round view)."""
