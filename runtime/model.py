@@ -229,15 +229,16 @@ class Model:
             if len(input_specs(self.proto)) != 1:
                 raise UnsupportedOpError(self.name, "model", "the exact profile supports models with one input")
             self._ensure_calibrated()
-            assert self.max_abs is not None  # INVARIANT: calibrated just above
+            max_abs = self.max_abs
+            assert max_abs is not None  # INVARIANT: calibrated just above
             if self.cached_programs:
                 from . import program_cache
 
-                entry = program_cache.key(self.fingerprint, self.graph_digest, self.spec.name, shape, self.max_abs)
+                entry = program_cache.key(self.fingerprint, self.graph_digest, self.spec.name, shape, max_abs)
                 self._programs[shape] = program_cache.cached(entry, lambda constants: lower(
-                    self.proto, self.spec.name, shape, self.max_abs, self.base_dir, constants=constants))
+                    self.proto, self.spec.name, shape, max_abs, self.base_dir, constants=constants))
             else:
-                self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir)
+                self._programs[shape] = lower(self.proto, self.spec.name, shape, max_abs, self.base_dir)
         return self._programs[shape]
 
     @property

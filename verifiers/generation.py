@@ -75,7 +75,7 @@ def render_generation(r, console) -> None:
 
 
 # ---------------------------------------------------------------- generation requests in every mode
-from verifiers.catalog import FAST_SUFFIX, ModelEntry  # noqa: E402 - below the CLI helpers, which need none of it
+from verifiers.entry import FAST_SUFFIX, ModelEntry  # noqa: E402 - below the CLI helpers, which need none of it
 
 
 class GenerationEntry(ModelEntry):
@@ -157,8 +157,20 @@ def generation_entry(catalog, model: str, prompt: str | None = None, ids=None, m
     m = g.model_for(req)
     name = m.name + (FAST_SUFFIX if fast else "")
     if name not in catalog._entries:
-        if not fast:
-            m.program(m.default_shape())
-        catalog._entries[name] = GenerationEntry(name, g, m, not fast)
+        catalog._entries[name] = _entry(name, g, m, fast)
         catalog.names = catalog.names + (name,)
     return catalog._entries[name], req.x
+
+
+def shape_entry(name: str, lm: str, prompt_len: int, new_tokens: int, seed: int | None, fast: bool) -> GenerationEntry:
+    """The entry of one generation shape of `lm`, as a node lists it (`tribunal node --models
+    code-lm:p8:n16:greedy`): the same program, so the same model id, as the requester's
+    `generation_entry` registers, so that node's members and watchers serve and check those requests."""
+    g = load_generator(lm)
+    return _entry(name, g, g.model(prompt_len, new_tokens, seed), fast)
+
+
+def _entry(name: str, g, m, fast: bool) -> GenerationEntry:
+    if not fast:
+        m.program(m.default_shape())
+    return GenerationEntry(name, g, m, not fast)

@@ -1,13 +1,14 @@
-"""Finding (helper attack2, not fixed): a generation claim is watched only by agents in the requester's
-own process. A generation's model id is the unrolled program of one request shape (prompt length,
-new tokens, seed), registered on first use by whoever asks (`verifiers.generation.generation_entry`).
-`tribunal node --models M` builds `Catalog(M, ...)`, which knows whole-model ids only, so a node
-process (member, submitter, watcher) finds no entry for a generation's model id: watchers skip its
-claims (`claim_input` returns None), members decline. On a deployment whose watchers run as
-`tribunal node` processes, a lying opML claim on a generation is never challenged and becomes final.
+"""Finding (helper attack2): a generation claim was watched only by agents in the requester's own process.
+A generation's model id is the unrolled program of one request shape (prompt length, new tokens, seed),
+registered on first use by whoever asks (`verifiers.generation.generation_entry`); `tribunal node --models M`
+built `Catalog(M, ...)`, which knew whole-model ids only, so a node process (member, submitter, watcher)
+found no entry for it: watchers skipped its claims, members declined, and a lying opML claim on a
+generation became final where watchers run as `tribunal node` processes.
 
-Fixing it needs a way for an agent to map a generation model id to its shape (the request or a registry
-event naming the LM and the shape, or the agent deriving the shapes it serves), more than a bound check.
+Now a node lists the generation shapes it serves as models ("LM:pP:nN:greedy", "LM:pP:nN:seedS"; the LM
+a zoo language model or a Hugging Face directory), as it lists any model: its catalog builds the same
+program, so the same id, and its agents serve and check those requests. A shape no node lists is, like a
+model no node serves, watched only by whoever runs a watcher for it (README, generation).
 """
 from __future__ import annotations
 
@@ -18,11 +19,11 @@ from verifiers.generation import generation_entry
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="a node's catalog (`tribunal node --models`) cannot find a generation's model "
-                                       "id: its watchers never check generation claims")
-def test_nodeCatalogOfTheLanguageModel_findsAGenerationRequestsModel(hf_dirs):
+def test_nodeCatalogListingTheShape_findsAGenerationRequestsModel(hf_dirs):
     lm = str(hf_dirs["gpt2"])
-    entry, _ = generation_entry(Catalog(()), lm, "def add(a, b):", max_new_tokens=3)
-    node = Catalog((lm,))  # what `tribunal node --models DIR` builds
+    entry, x = generation_entry(Catalog(()), lm, "def add(a, b):", max_new_tokens=3)
+    p = x.shape[-1]
+    node = Catalog((f"{lm}:p{p}:n3:greedy",))  # what `tribunal node --models DIR:pP:n3:greedy` builds
     found = node.by_id(entry.model_id)
     assert found is not None and found.model_id == entry.model_id
+    assert Catalog((f"{lm}:p{p}:n4:greedy",)).by_id(entry.model_id) is None  # another shape, another id
