@@ -57,8 +57,9 @@ class ShardNode(OpmlAgent):
     takes_args = True  # `tribunal node` hands it its parsed arguments (--shards, --store)
 
     def __init__(self, deployment, account, *, args=None, ledger: ShardLedger | None = None, store=None,
-                 shards=None, **kw):
+                 shards=None, lie_on=None, **kw):
         super().__init__(deployment, account, **kw)
+        self.lie_on = None if lie_on is None else set(lie_on)  # the corrupt cheat lies on these shards (None: all)
         if args is not None:
             ledger = ledger or ShardLedger(deployment.chain, ledger_address(args.deployment))
             store = store or args.store
@@ -169,31 +170,24 @@ class ShardNode(OpmlAgent):
     def compute(self, entries, j: int, x: np.ndarray) -> np.ndarray:
         """Shard j's output on x as this node claims it (a corrupt node: its lying player's trace)."""
         entry = entries[j - 1]
-        if self.cheat == "corrupt":
+        if self.lies_on(j):
             p = self.liar(entry, x)
             return np.asarray(p.trace.value(p.trace.steps, entry.program.output_slots[0]))
         return np.asarray(entry.program.run(x)[0])
 
     def liar(self, entry, x: np.ndarray):
-        """The corrupt node's player: one element wrong at the shard's middle step (or the first later step
-        whose lie survives to the boundary: compression can round a small lie away), defended as such."""
+        """The corrupt node's player on shard `entry` (`lying_player`), cached per input."""
         import hashlib
-
-        from bisection.players import make_player
-        from bisection.trace import compute
 
         key = ("liar", entry.model_id, hashlib.sha256(x.tobytes()).digest())
         if key not in self._players:
-            program = entry.program
-            self.arbiter._programs[entry.model_id] = program
-            honest = compute(program, x)
-            out = program.output_slots[0]
-            for at in range(max(1, program.steps // 2), program.steps + 1):
-                p = make_player(self.name, program, x, "wrong-output", at, honest=honest)
-                if p.trace.leaf(p.trace.steps, out) != honest.leaf(honest.steps, out):
-                    break
-            self._players[key] = p
+            self.arbiter._programs[entry.model_id] = entry.program
+            self._players[key] = lying_player(self.name, entry, x)
         return self._players[key]
+
+    def lies_on(self, j: int) -> bool:
+        """Whether this node's boundary of shard j is a lie (the corrupt cheat, on `lie_on` or every shard)."""
+        return self.cheat == "corrupt" and (self.lie_on is None or j in self.lie_on)
 
     def post_next(self, rid: int, j: int, e, plan, entries) -> int:
         x = self.boundary(rid, j - 1, e, plan)  # BoundaryMismatch: a bad blob is refused, named
@@ -250,7 +244,7 @@ class ShardNode(OpmlAgent):
         sent = 0
         if post.node == self.address:
             x = self.boundary(rid, j - 1, e, plan)
-            player = self.liar(entry, x) if self.cheat == "corrupt" else self.player(entry, x, "honest")
+            player = self.liar(entry, x) if self.lies_on(j) else self.player(entry, x, "honest")
             if not d.bound:
                 cid = player.submit(self.arbiter, entry.model_id, self.bond)
                 self.log.append({"duty": f"claim shard {j} of request {rid}", "claim": cid})
@@ -291,6 +285,23 @@ class ShardNode(OpmlAgent):
         if cid in st.claims and st.status[cid] == CLAIM_PENDING:
             sent += self.isolated(f"resolve claim {cid}", cid, lambda: self.resolve_claim(st, cid))
         return sent
+
+
+def lying_player(name: str, entry, x: np.ndarray):
+    """A player whose shard output is a lie: one element wrong at the shard's middle step (or the first later
+    step whose lie survives to the boundary: compression can round a small lie away), defended as such. The
+    same lie for the same shard and input whoever tells it (a lying committee bloc and its poster agree)."""
+    from bisection.players import make_player
+    from bisection.trace import compute
+
+    program = entry.program
+    honest = compute(program, x)
+    out = program.output_slots[0]
+    for at in range(max(1, program.steps // 2), program.steps + 1):
+        p = make_player(name, program, x, "wrong-output", at, honest=honest)
+        if p.trace.leaf(p.trace.steps, out) != honest.leaf(honest.steps, out):
+            break
+    return p
 
 
 def parse_shards(text: str) -> set[int]:
