@@ -136,7 +136,7 @@ def run_round(t, entry: plans.ShardEntry, x: np.ndarray, *, fee: int, deadline_b
     info = brain.request_info(rid)
     seen = events(t.chain, brain.address, ev.Revealed, ev.Finalized, from_block=b0, key=rid)
     fin = [s for s in seen if isinstance(s.event, ev.Finalized)]
-    return {"request": rid, "status": Status(int(info.status)).name.lower(),
+    return {"request": rid, "status": Status(int(info.status)).name.lower(), "input_root": tensor_root(np.asarray(x)),
             "root": "0x" + bytes(fin[0].event.result).hex() if fin else None,
             "votes": fin[0].event.votes if fin else 0, "committee": len(brain.committee(rid)) if info.committee else 0,
             "reveals": {s.event.member: "0x" + bytes(s.event.result).hex() for s in seen
@@ -181,6 +181,7 @@ def view(t, spec: plans.Spec, rounds: list[dict], status: str, mode: str = "brai
         shards.append({"shard": j, "steps": s.steps,
                        "node": f"round {rnd['request']}: {rnd['votes']}/{rnd['committee']}" if rnd else None,
                        "root": rnd["root"] if rnd else None, "request": rnd["request"] if rnd else None,
+                       "input_root": "0x" + rnd["input_root"].hex() if rnd else None,
                        "votes": rnd["votes"] if rnd else None, "committee": rnd["committee"] if rnd else None,
                        "reveals": rnd["reveals"] if rnd else {},
                        "bytes": out.size * np.dtype(out.dtype).itemsize if j < plan.k else None,
