@@ -18,7 +18,9 @@ Duties, recomputed on every tick from ShardLedger's state (see verifiers.agents.
 
 Cheats: corrupt (its boundaries carry a lie in the middle step of its shard, defended as such: it loses),
 forward-other (posts the right root but writes another tensor to the store: the next node refuses it),
-slow (waits `SLOW_S` seconds before each post: routing learns to avoid it).
+slow (waits `SLOW_S` seconds before each post: routing learns to avoid it). `lie_on` limits corrupt to
+some shards. In hybrid (verifiers/shard/hybrid.py) a routed node posts the boundary its committee round
+decided (`forward`), not its own computation.
 """
 from __future__ import annotations
 
