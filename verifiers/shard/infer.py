@@ -204,25 +204,28 @@ def _attached(args, spec, x_q) -> dict:
 def render(r: dict, console) -> None:
     mode = r.get("mode", "opml")
     committee_mode = "brain" in mode or "hybrid" in mode
+    if r.get("registered_output_root") and r.get("output_root") and r["output_root"] != r["registered_output_root"]:
+        console.print(f"[bold red]WRONG ANSWER {r['status'].upper()}: the output root differs from an honest run of "
+                      f"the registered program on this machine ({r['registered_output_root'][:18]})[/]")
     console.print(f"sharded request {r['request']}: {r['status']}  mode {mode}  ({r['spec']})")
     if r.get("reason"):
         console.print(f"why: {r['reason']}")
     head = "committee round" if committee_mode else "node"
-    w = 12 if "hybrid" in mode else 18  # a hybrid row shows two roots: each shorter, to fit 80 columns
-    console.print(f"{'shard':>5} {'steps':>5}  {head:<18} {'boundary root':<{w + 2}} {'bytes':>6} {'raw':>6} {'seconds':>8}"
-                  + ("  committee's" if "hybrid" in mode else ""))
+    w = 12 if "hybrid" in mode else 18  # a hybrid row says what became of its committee's root: fits 80 columns
+    console.print(f"{'shard':>5} {'steps':>5}  {head:<16} {'boundary root':<{w + 2}} {'bytes':>6} {'raw':>6} {'seconds':>8}"
+                  + ("  committee" if "hybrid" in mode else ""))
     for s in r["shards"]:
         root = s["root"] or "-"
         who = s["node"] or "-"
         if "hybrid" in mode and s.get("round") is not None:
             who = f"{s['round']}: {s['votes']}/{s['committee']} -> {who[:8]}"
-        row = (f"{s['shard']:>5} {s['steps']:>5}  {who[:18]:<18} {root[:w]:<{w + 2}} "
+        row = (f"{s['shard']:>5} {s['steps']:>5}  {who[:16]:<16} {root[:w]:<{w + 2}} "
                f"{s['bytes'] if s['bytes'] is not None else '-':>6} "
                f"{s['bytes_uncompressed'] if s['bytes_uncompressed'] is not None else '-':>6} "
                f"{s['seconds'] if s['seconds'] is not None else '-':>8}")
         if "hybrid" in mode and s.get("committee_root"):
             after = r.get("overturned") and s["shard"] > r["overturned"]
-            row += f"  {s['committee_root'][:w]} {'upheld' if s['upheld'] else 'redone' if after else 'OVERTURNED'}"
+            row += f"  {'upheld' if s['upheld'] else 'redone' if after else 'OVERTURNED'}"
         console.print(row)
     for dsp in r["disputes"]:
         console.print(f"dispute on shard {dsp['shard']} by {dsp['challenger']}")
