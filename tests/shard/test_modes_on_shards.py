@@ -75,6 +75,7 @@ def test_hybrid_aLyingMajorityOnOneShard_isOverturnedOnThatShard(sharded, net):
     assert ledger.banned(v["request"], v["shards"][1]["node"]) is False  # shard 2 re-served by one not barred
 
 
+@pytest.mark.slow  # ~10-25 s under load: committees, then the ledger window
 def test_hybrid_honestCommittees_areUpheld_andAutoPicksByValueAtRisk(sharded, net):
     from argparse import Namespace
 
