@@ -75,7 +75,9 @@ def serve(t, spec: plans.Spec, x_q, store, members, ledger: ShardLedger, *, fee:
         upheld = b["root"] == l["root"]
         if not upheld and overturned is None:
             overturned = b["shard"]
-        rows.append({**l, "committee_root": b["root"], "round": b["request"], "votes": b["votes"],
+        # seconds: the committee round's when its boundary stood (the poster only forwarded it), else the re-serving node's
+        rows.append({**l, "seconds": b["seconds"] if upheld else l["seconds"], "post_seconds": l["seconds"],
+                     "committee_root": b["root"], "round": b["request"], "votes": b["votes"],
                      "committee": b["committee"], "upheld": upheld})
     v.update(mode="hybrid", shards=rows, rounds=brain["request"], links=brain["links"],
              provisional_root=brain["output_root"], provisional_seconds=provisional_s, overturned=overturned,
