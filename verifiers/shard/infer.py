@@ -1,10 +1,16 @@
-"""`tribunal infer MODEL --shards K`: one request served by K shard nodes, and the pipeline in its verdict.
+"""`tribunal infer MODEL --shards K --mode M`: one request on a model cut into K shards, and the pipeline in its verdict.
 
-On the embedded chain or a fresh anvil it deploys everything plus a ShardLedger, registers the model cut
-into K shards (`--cuts` or balanced by weights; `--block B` compresses boundaries, 0 does not) and runs
-one shard node per shard in process. With `--deployment FILE --chain URL` it only registers and sends the
-request: `tribunal node --role shard` processes serve it. Bad arguments are refused before anything is
-deployed or sent.
+The model is cut into K shards (`--cuts` or balanced by weights; `--block B` compresses boundaries, 0 does
+not). Modes, on the embedded chain or a fresh anvil (everything deployed here, parties in process):
+- brain (default): a Brain committee round per shard, each from the last one's majority boundary
+  (verifiers/shard/committee.py); `--liars L` members vote one lying boundary on shard `--liar-shard`;
+- opml: the ShardLedger pipeline, one shard node per shard posting bonded boundaries (verifiers/shard/node.py);
+- hybrid: the committee rounds answer at once, their majority members post the boundaries in the ShardLedger
+  and a wrong one is overturned by a dispute on its shard (verifiers/shard/hybrid.py);
+- auto: brain or hybrid, by the policy of unsharded requests (verifiers/modes/auto.py) and says why.
+With `--deployment FILE --chain URL` (opml only) it registers and sends the request: `tribunal node --role
+shard` processes serve it. Bad arguments, or a mode/option that does not fit a sharded request, are refused
+with one line before anything is deployed or sent.
 """
 from __future__ import annotations
 
@@ -14,8 +20,10 @@ import time
 import numpy as np
 
 
-from . import pipeline, plans
+from . import committee, pipeline, plans
 from .errors import ShardSpecError
+
+MODES = ("brain", "opml", "hybrid", "auto")  # what serves a sharded request
 
 
 def add_arguments(p) -> None:
@@ -24,6 +32,8 @@ def add_arguments(p) -> None:
     p.add_argument("--cuts", default=None, metavar="C1,C2", help="with --shards: the steps to cut after (default: balanced)")
     p.add_argument("--block", type=int, default=64, metavar="B",
                    help="with --shards: boundary compression block (QuantizeBlock); 0 sends boundaries uncompressed")
+    p.add_argument("--liar-shard", type=int, default=None, metavar="J",
+                   help="with --shards and --liars L (brain, hybrid): the shard the L members lie on (default: the middle one)")
 
 
 def check(args) -> tuple[plans.Spec, np.ndarray]:
@@ -34,6 +44,7 @@ def check(args) -> tuple[plans.Spec, np.ndarray]:
 
     if args.shards < 1:
         raise ShardSpecError(f"--shards must be at least 1, got {args.shards}")
+    check_mode(args)
     if args.block and (args.block < 2 or args.block % 2 or 512 % args.block):
         raise ShardSpecError(f"--block must be 0 or an even divisor of 512, got {args.block}")
     cuts = None
@@ -52,6 +63,31 @@ def check(args) -> tuple[plans.Spec, np.ndarray]:
     return spec, x_q
 
 
+def check_mode(args) -> None:
+    """The mode and the options it takes on a sharded request, or ShardSpecError (one line)."""
+    from verifiers.deployment import DEFAULT_CONFIG
+
+    if args.mode not in MODES:
+        raise ShardSpecError(f"--mode {args.mode} does not serve a sharded request (with --shards: {', '.join(MODES)})")
+    if getattr(args, "prompt", None) is not None:
+        raise ShardSpecError("--shards serves one forward pass of the model, not a generation: drop --prompt")
+    if args.deployment and args.mode != "opml":
+        raise ShardSpecError(f"--deployment with --shards serves through `tribunal node --role shard` processes: "
+                             f"--mode opml only, not {args.mode}")
+    if args.liars and args.mode == "opml":
+        raise ShardSpecError("--liars is for a committee (brain, hybrid, auto), not --mode opml")
+    if args.committee < 1:
+        raise ShardSpecError(f"--committee must be at least 1, got {args.committee}")
+    if not 0 <= args.liars <= args.committee:
+        raise ShardSpecError(f"--liars must be in 0..{args.committee} (the committee), got {args.liars}")
+    if args.liar_shard is not None and not 1 <= args.liar_shard <= args.shards:
+        raise ShardSpecError(f"--liar-shard must be in 1..{args.shards}, got {args.liar_shard}")
+    if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee:
+        raise ShardSpecError(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei")
+    if args.cheat != "honest" or args.watcher_cheat != "honest":
+        raise ShardSpecError("--cheat/--watcher-cheat are the unsharded opML roles' strategies; on shards use --liars")
+
+
 def run(args) -> dict:
     spec, x_q = check(args)
     plan = plans.plan_of(spec)
@@ -60,6 +96,62 @@ def run(args) -> dict:
     unsharded_s = time.perf_counter() - t0
     if args.deployment:
         return _attached(args, spec, x_q)
+    v = _ledger(args, spec, plan, x_q) if args.mode == "opml" else _committee(args, spec, plan, x_q)
+    from runtime.tensor_root import tensor_root
+
+    v.update(chain=args.chain, model=spec.model, unsharded_seconds=unsharded_s,
+             registered_output_root="0x" + tensor_root(plan.full.run(x_q)[0]).hex(),
+             unsharded_output_root="0x" + tensor_root(unsharded).hex())
+    return v
+
+
+def _committee(args, spec, plan, x_q) -> dict:
+    """brain, hybrid or auto: a Brain committee round per shard (and, in hybrid, the ShardLedger behind it)."""
+    from verifiers.api import Tribunal
+    from verifiers.catalog import Catalog
+
+    from . import hybrid
+
+    t = Tribunal.connect(args.chain, committee=args.committee, agents=False, catalog=Catalog(()))
+    try:
+        store = tempfile.mkdtemp(prefix="tribunal-boundaries-")
+        members = committee.start_members(t, store, liars=args.liars, lie_on={args.liar_shard or (plan.k + 1) // 2})
+        mode, why = args.mode, None
+        if mode == "auto":
+            mode, why = choose(t, spec, args)
+        t1 = time.perf_counter()
+        if mode == "brain":
+            v = committee.serve(t, spec, x_q, store, fee=args.fee)
+        else:
+            ledger = pipeline.deploy_ledger_for(t.deployment)
+            v = hybrid.serve(t, spec, x_q, store, members, ledger, fee=args.fee)
+        v["wall_seconds"] = time.perf_counter() - t1
+        v["liars"], v["liar_shard"] = args.liars, (args.liar_shard or (plan.k + 1) // 2) if args.liars else None
+        if why:
+            v["mode"], v["reason"] = f"auto ({mode})", why
+    finally:
+        t.close()
+    return v
+
+
+def choose(t, spec, args) -> tuple[str, str]:
+    """auto on a sharded request: the unsharded policy (verifiers/modes/auto.py) on the sharded model, which
+    always has an exact program a dispute can run shard by shard."""
+    from types import SimpleNamespace
+
+    from contracts.bindings.brain import ResultKind
+    from verifiers.modes.auto import choose as policy
+    from verifiers.modes.base import Request
+
+    model = SimpleNamespace(name=f"{spec.model} in {len(spec.cuts) + 1} shards", disputable=True, exact=True)
+    opts = {"latency_blocks": args.latency_blocks} if args.latency_blocks is not None else {}
+    req = Request(model, None, "auto", args.fee or 0, None, int(args.value_at_risk), ResultKind.OUTPUT_ROOT, opts)
+    name, why = policy(t, req)
+    return ("hybrid", why) if name == "opml" else (name, why)  # hybrid serves every sharded request
+
+
+def _ledger(args, spec, plan, x_q) -> dict:
+    """opml: the ShardLedger pipeline, one in-process shard node per shard."""
     from contracts.chain import connect
     from verifiers.agents.base import Scheduler
     from verifiers.catalog import Catalog
@@ -84,13 +176,9 @@ def run(args) -> dict:
         rid = pipeline.send_request(ledger, spec, x_q, chain.accounts[10])
         v = pipeline.wait(ledger, rid, spec, tick=sch.tick, drive=lambda: chain.mine(1), poll=0.0)
         v["wall_seconds"] = time.perf_counter() - t1
+        v["mode"] = "opml"
     finally:
         chain.close()
-    from runtime.tensor_root import tensor_root
-
-    v.update(chain=args.chain, model=spec.model, unsharded_seconds=unsharded_s,
-             registered_output_root="0x" + tensor_root(plan.full.run(x_q)[0]).hex(),
-             unsharded_output_root="0x" + tensor_root(unsharded).hex())
     return v
 
 
@@ -110,26 +198,54 @@ def _attached(args, spec, x_q) -> dict:
         v = pipeline.wait(ledger, rid, spec, drive=lambda: chain.mine(1), poll=0.5)
     finally:
         chain.close()
-    return v
+    return {**v, "mode": "opml"}
 
 
 def render(r: dict, console) -> None:
-    console.print(f"sharded request {r['request']}: {r['status']}  ({r['spec']})")
-    console.print(f"{'shard':>5} {'steps':>5}  {'node':<14} {'boundary root':<20} {'bytes':>6} {'raw':>6} {'seconds':>8}")
+    mode = r.get("mode", "opml")
+    committee_mode = "brain" in mode or "hybrid" in mode
+    if r.get("registered_output_root") and r.get("output_root") and r["output_root"] != r["registered_output_root"]:
+        console.print(f"[bold red]WRONG ANSWER {r['status'].upper()}: the output root differs from an honest run of "
+                      f"the registered program on this machine ({r['registered_output_root'][:18]})[/]")
+    console.print(f"sharded request {r['request']}: {r['status']}  mode {mode}  ({r['spec']})")
+    if r.get("reason"):
+        console.print(f"why: {r['reason']}")
+    head = "committee round" if committee_mode else "node"
+    w = 12 if "hybrid" in mode else 18  # a hybrid row says what became of its committee's root: fits 80 columns
+    console.print(f"{'shard':>5} {'steps':>5}  {head:<16} {'boundary root':<{w + 2}} {'bytes':>6} {'raw':>6} {'seconds':>8}"
+                  + ("  committee" if "hybrid" in mode else ""))
     for s in r["shards"]:
         root = s["root"] or "-"
-        console.print(f"{s['shard']:>5} {s['steps']:>5}  {(s['node'] or '-')[:12]:<14} {root[:18]:<20} "
-                      f"{s['bytes'] if s['bytes'] is not None else '-':>6} "
-                      f"{s['bytes_uncompressed'] if s['bytes_uncompressed'] is not None else '-':>6} "
-                      f"{s['seconds'] if s['seconds'] is not None else '-':>8}")
+        who = s["node"] or "-"
+        if "hybrid" in mode and s.get("round") is not None:
+            who = f"{s['round']}: {s['votes']}/{s['committee']} -> {who[:8]}"
+        row = (f"{s['shard']:>5} {s['steps']:>5}  {who[:16]:<16} {root[:w]:<{w + 2}} "
+               f"{s['bytes'] if s['bytes'] is not None else '-':>6} "
+               f"{s['bytes_uncompressed'] if s['bytes_uncompressed'] is not None else '-':>6} "
+               f"{s['seconds'] if s['seconds'] is not None else '-':>8}")
+        if "hybrid" in mode and s.get("committee_root"):
+            after = r.get("overturned") and s["shard"] > r["overturned"]
+            row += f"  {'upheld' if s['upheld'] else 'redone' if after else 'OVERTURNED'}"
+        console.print(row)
     for dsp in r["disputes"]:
         console.print(f"dispute on shard {dsp['shard']} by {dsp['challenger']}")
     for res in r["resolved"]:
         console.print(f"  resolved: winner {res['winner']}, {'post voided' if res['voided'] else 'post stands'}")
+    if r.get("liars"):
+        console.print(f"{r['liars']} of the committee voted one lying boundary on shard {r['liar_shard']}")
+    if "links" in r:
+        console.print(f"rounds chained (each round's input is the last round's majority boundary): "
+                      f"{'yes' if r['links'] else 'NO'}")
+    if "hybrid" in mode and "provisional_root" in r:
+        console.print(f"committee's answer (provisional after {r.get('provisional_seconds', 0):.1f} s): "
+                      f"{r['provisional_root']}")
+        console.print("overturned: " + (f"yes, on shard {r['overturned']} by a dispute on that shard"
+                                         if r.get("overturned") else "no: the committees' boundaries stood"))
     console.print(f"output root {r['output_root']}")
     if "unsharded_output_root" in r:
         same = r["output_root"] == r["unsharded_output_root"]
-        console.print(f"unsharded exact run: {r['unsharded_output_root']} ({'the same' if same else 'differs: boundaries compressed'})")
+        console.print(f"unsharded exact run: {r['unsharded_output_root']} "
+                      f"({'the same' if same else 'differs: boundaries compressed' if r['output_root'] == r['registered_output_root'] else 'DIFFERS'})")
         console.print(f"registered program (compression steps included): "
                       f"{'the same' if r['output_root'] == r['registered_output_root'] else 'DIFFERS'}")
         console.print(f"seconds: compute unsharded {r['unsharded_seconds']:.3f}, sharded request end to end "

@@ -18,7 +18,9 @@ Duties, recomputed on every tick from ShardLedger's state (see verifiers.agents.
 
 Cheats: corrupt (its boundaries carry a lie in the middle step of its shard, defended as such: it loses),
 forward-other (posts the right root but writes another tensor to the store: the next node refuses it),
-slow (waits `SLOW_S` seconds before each post: routing learns to avoid it).
+slow (waits `SLOW_S` seconds before each post: routing learns to avoid it). `lie_on` limits corrupt to
+some shards. In hybrid (verifiers/shard/hybrid.py) a routed node posts the boundary its committee round
+decided (`forward`), not its own computation.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from bisection.errors import NothingToDispute
 from bisection.shards import sharded_id
 from contracts import events as ev
 from contracts.bindings.shard import OPEN, ShardLedger
+from runtime.tensor_root import tensor_root
 from verifiers.agents.opml_duties import OpmlAgent
 from verifiers.views import CLAIM_PENDING
 
@@ -57,8 +60,9 @@ class ShardNode(OpmlAgent):
     takes_args = True  # `tribunal node` hands it its parsed arguments (--shards, --store)
 
     def __init__(self, deployment, account, *, args=None, ledger: ShardLedger | None = None, store=None,
-                 shards=None, **kw):
+                 shards=None, lie_on=None, **kw):
         super().__init__(deployment, account, **kw)
+        self.lie_on = None if lie_on is None else set(lie_on)  # the corrupt cheat lies on these shards (None: all)
         if args is not None:
             ledger = ledger or ShardLedger(deployment.chain, ledger_address(args.deployment))
             store = store or args.store
@@ -72,6 +76,9 @@ class ShardNode(OpmlAgent):
         self._announced: set[bytes] = set()
         self._agreed: set[tuple] = set()  # (request, shard, root) recomputed and found right
         self.timings: dict[tuple, float] = {}  # (request, shard) -> seconds this node computed
+        # hybrid (verifiers/shard/hybrid.py): (shard, input root) -> the output root a committee round decided
+        # and this node voted for; when routed it posts that boundary (the store's blob), not its own
+        self.forward: dict[tuple[int, bytes], bytes] = {}
 
     # ---------------------------------------------------------------- tick
     def tick(self) -> int:
@@ -169,36 +176,35 @@ class ShardNode(OpmlAgent):
     def compute(self, entries, j: int, x: np.ndarray) -> np.ndarray:
         """Shard j's output on x as this node claims it (a corrupt node: its lying player's trace)."""
         entry = entries[j - 1]
-        if self.cheat == "corrupt":
+        if self.lies_on(j):
             p = self.liar(entry, x)
             return np.asarray(p.trace.value(p.trace.steps, entry.program.output_slots[0]))
         return np.asarray(entry.program.run(x)[0])
 
     def liar(self, entry, x: np.ndarray):
-        """The corrupt node's player: one element wrong at the shard's middle step (or the first later step
-        whose lie survives to the boundary: compression can round a small lie away), defended as such."""
+        """The corrupt node's player on shard `entry` (`lying_player`), cached per input."""
         import hashlib
-
-        from bisection.players import make_player
-        from bisection.trace import compute
 
         key = ("liar", entry.model_id, hashlib.sha256(x.tobytes()).digest())
         if key not in self._players:
-            program = entry.program
-            self.arbiter._programs[entry.model_id] = program
-            honest = compute(program, x)
-            out = program.output_slots[0]
-            for at in range(max(1, program.steps // 2), program.steps + 1):
-                p = make_player(self.name, program, x, "wrong-output", at, honest=honest)
-                if p.trace.leaf(p.trace.steps, out) != honest.leaf(honest.steps, out):
-                    break
-            self._players[key] = p
+            self.arbiter._programs[entry.model_id] = entry.program
+            self._players[key] = lying_player(self.name, entry, x)
         return self._players[key]
+
+    def lies_on(self, j: int) -> bool:
+        """Whether this node's boundary of shard j is a lie (the corrupt cheat, on `lie_on` or every shard)."""
+        return self.cheat == "corrupt" and (self.lie_on is None or j in self.lie_on)
 
     def post_next(self, rid: int, j: int, e, plan, entries) -> int:
         x = self.boundary(rid, j - 1, e, plan)  # BoundaryMismatch: a bad blob is refused, named
         t0 = time.perf_counter()
-        out = self.compute(entries, j, x)
+        decided = self.forward.get((j, tensor_root(x)))
+        if decided is not None:  # the committee's boundary, as the store holds it under its root
+            s = plan.shards[j - 1]
+            slot = s.slots[s.output_slots[0]]
+            out = self.store.get(decided, slot.dtype, tuple(slot.shape))
+        else:
+            out = self.compute(entries, j, x)
         seconds = time.perf_counter() - t0
         if self.cheat == "slow":
             time.sleep(SLOW_S)
@@ -230,8 +236,6 @@ class ShardNode(OpmlAgent):
             except BoundaryMismatch:
                 if self.store.put(out) == bytes(post.root):  # repair: the right tensor under its root
                     self.log.append({"duty": f"repair boundary {j} of request {rid}"})
-        from runtime.tensor_root import tensor_root
-
         if tensor_root(out) == bytes(post.root):
             if not self.store.has(post.root):
                 self.store.put(out)
@@ -250,7 +254,7 @@ class ShardNode(OpmlAgent):
         sent = 0
         if post.node == self.address:
             x = self.boundary(rid, j - 1, e, plan)
-            player = self.liar(entry, x) if self.cheat == "corrupt" else self.player(entry, x, "honest")
+            player = self.liar(entry, x) if self.lies_on(j) else self.player(entry, x, "honest")
             if not d.bound:
                 cid = player.submit(self.arbiter, entry.model_id, self.bond)
                 self.log.append({"duty": f"claim shard {j} of request {rid}", "claim": cid})
@@ -291,6 +295,23 @@ class ShardNode(OpmlAgent):
         if cid in st.claims and st.status[cid] == CLAIM_PENDING:
             sent += self.isolated(f"resolve claim {cid}", cid, lambda: self.resolve_claim(st, cid))
         return sent
+
+
+def lying_player(name: str, entry, x: np.ndarray):
+    """A player whose shard output is a lie: one element wrong at the shard's middle step (or the first later
+    step whose lie survives to the boundary: compression can round a small lie away), defended as such. The
+    same lie for the same shard and input whoever tells it (a lying committee bloc and its poster agree)."""
+    from bisection.players import make_player
+    from bisection.trace import compute
+
+    program = entry.program
+    honest = compute(program, x)
+    out = program.output_slots[0]
+    for at in range(max(1, program.steps // 2), program.steps + 1):
+        p = make_player(name, program, x, "wrong-output", at, honest=honest)
+        if p.trace.leaf(p.trace.steps, out) != honest.leaf(honest.steps, out):
+            break
+    return p
 
 
 def parse_shards(text: str) -> set[int]:

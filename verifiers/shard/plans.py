@@ -76,6 +76,20 @@ class ShardEntry:
 
         return model_id(self.program)
 
+    @functools.cached_property
+    def roots(self) -> tuple[bytes, bytes]:
+        """(program root, weights root) as the BRAIN ModelRegistry records them (`register_model`)."""
+        from bisection.commitments import commit
+
+        c = commit(self.program)
+        return c.program_root, c.weights_root
+
+    def computes(self, kind) -> bool:
+        """A committee votes on a shard's output root only (its boundary)."""
+        from contracts.bindings.brain import ResultKind
+
+        return int(kind) == ResultKind.OUTPUT_ROOT
+
     def decode(self, data: bytes, kind=None) -> np.ndarray:
         slot = self.program.slots[self.program.input_slot]
         return tensor_from_bytes(bytes(data), slot.dtype, tuple(slot.shape))

@@ -1,0 +1,218 @@
+"""`brain` on a sharded request: one Brain round per shard, each round starting from the last one's boundary.
+
+Each shard is registered as a model of its own in the BRAIN registry (its id is the shard program's model
+id, which the sharded id commits to: `bisection.shards.sharded_id`), so the round on shard j is an ordinary
+Brain request through Brain's public request/commit/reveal/finalize API: Brain draws the committee from
+the staked nodes (the NodeRegistry records no shard holdings, so a round cannot be limited to the nodes
+that hold its shard: every member loads the sharded model, and one that cannot serve a shard declines it),
+members commit and reveal the root of the shard's output boundary, and the majority's root is that
+shard's boundary. Members write the boundary tensor to the boundary store under its root; the next round's
+input is the blob the store holds under the previous majority root, refused with BoundaryMismatch unless
+it hashes to that root, so round j+1's input root is round j's result, which anyone checks from chain data
+alone (`check_links`). The last round's result is the output root; it is final when that round is.
+
+A majority that lies on one shard wins in brain (that is brain's trust assumption: it costs the liars no
+more than their slash); `hybrid` (verifiers/shard/hybrid.py) puts the ShardLedger's fraud proof behind it.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+
+from contracts import events as ev
+from contracts.bindings.brain import DeclineReason, ResultKind, Status
+from runtime.errors import InputShapeError
+from runtime.tensor_root import tensor_bytes, tensor_root
+from verifiers.agents.member import CHEATS, Member
+from verifiers.chainlog import events
+
+from . import plans
+from .errors import ShardError
+from .node import lying_player
+from .store import BoundaryStore
+
+ENDED = (Status.FINALIZED, Status.TIMED_OUT, Status.UNSERVABLE)
+
+
+class ShardRoundFailed(ShardError):
+    """A shard's committee round ended without a majority (timed out or declined): the request stops there."""
+
+
+class ShardMember(Member):
+    """A committee member that also serves shard rounds: its vote on a shard is the root of the boundary it
+    computed from the round's input, and it writes that boundary to the store so the next round can start.
+    Cheat `corrupt`: on the shards in `lie_on` (None: all) it votes, and stores, a lying boundary (the same
+    lie for every corrupt member: `node.lying_player`), so a corrupt bloc is a majority that agrees."""
+    role = "shard-member"
+    cheats = CHEATS + ("corrupt",)
+
+    def __init__(self, *a, store, lie_on=None, **kw):
+        super().__init__(*a, **kw)
+        self.store = BoundaryStore(store)
+        self.lie_on = None if lie_on is None else set(lie_on)
+        self._boundaries: dict[tuple, bytes] = {}  # (shard id, sha256(input), lie) -> root written
+
+    def lies_on(self, j: int) -> bool:
+        return self.cheat == "corrupt" and (self.lie_on is None or j in self.lie_on)
+
+    def vote(self, rid: int, info) -> bytes | None:
+        entry = self.catalog.by_id(info.model_id)
+        if not isinstance(entry, plans.ShardEntry) or self.cheat not in ("honest", "corrupt"):
+            return super().vote(rid, info)
+        if int(info.result_kind) != ResultKind.OUTPUT_ROOT:
+            return self._decline(rid, DeclineReason.KIND, "a shard round votes on its boundary's root only")
+        posted = self.recent(self.d.brain.address, ev.InputPosted, key=rid)
+        if not posted:
+            return self._decline(rid, DeclineReason.INPUT, "no input on chain")
+        data = bytes(posted[0].event.input)
+        lie = self.lies_on(entry.index)
+        key = (entry.model_id, hashlib.sha256(data).digest(), lie)
+        if key not in self._boundaries:
+            try:
+                x = entry.decode(data)
+            except ValueError as e:
+                raise InputShapeError(f"shard {entry.index} input does not decode: {e}") from None
+            if lie:
+                p = lying_player(self.name, entry, x)
+                out = np.asarray(p.trace.value(p.trace.steps, entry.program.output_slots[0]))
+            else:
+                out = np.asarray(entry.program.run(x)[0])
+            self._boundaries[key] = self.store.put(out)
+        elif not self.store.has(self._boundaries[key]):
+            self._boundaries.pop(key)  # the blob went missing: recompute and write it again
+            return self.vote(rid, info)
+        return self._boundaries[key]
+
+
+def load(catalog, spec: plans.Spec) -> list[plans.ShardEntry]:
+    """The sharded model's shard entries, added to `catalog` (members find a round's shard by its id)."""
+    out = plans.entries(spec)
+    for e in out:
+        catalog._entries[e.name] = e
+    return out
+
+
+def register(t, spec: plans.Spec) -> list[plans.ShardEntry]:
+    """Registers every shard as a BRAIN model (its input size proven, so Brain refuses a wrong-size input)."""
+    from verifiers.deployment import register_model
+
+    entries = load(t.catalog, spec)
+    for e in entries:
+        register_model(t.deployment, e)
+    return entries
+
+
+def start_members(t, store, *, liars: int = 0, lie_on=None) -> list[ShardMember]:
+    """A ShardMember per staked committee seat of `t` (the first `liars` corrupt on `lie_on`)."""
+    out = []
+    for i, acct in enumerate(t.roles.members(t.chain)):
+        m = ShardMember(t.deployment, acct, catalog=t.catalog, cheat="corrupt" if i < liars else "honest",
+                        name=f"member-{i + 1}", store=store, lie_on=lie_on)
+        out.append(t.scheduler.add(m))
+    return out
+
+
+def run_round(t, entry: plans.ShardEntry, x: np.ndarray, *, fee: int, deadline_blocks: int) -> dict:
+    """One Brain round on shard `entry` with input boundary `x`, driven to its end; what the chain says."""
+    brain = t.deployment.brain
+    t0 = time.perf_counter()
+    r = brain.request(entry.model_id, tensor_bytes(np.asarray(x)), fee=fee, sender=t.requester,
+                      result_kind=ResultKind.OUTPUT_ROOT)
+    rid, b0 = r.one(ev.Requested).request_id, r.block_number
+    while brain.request_info(rid).status not in ENDED:
+        info = brain.request_info(rid)
+        if info.status == Status.DISPATCHED and t.chain.block_number > info.reveal_deadline:
+            try:  # the requester's own poke, as Brain mode's `keep`
+                brain.finalize(rid, sender=t.requester)
+                continue
+            except Exception:  # noqa: BLE001 - an agent finalized first
+                pass
+        if t.chain.block_number > b0 + deadline_blocks:
+            break
+        if not t.step() and not t.drive_blocks:
+            time.sleep(0.2)
+    info = brain.request_info(rid)
+    seen = events(t.chain, brain.address, ev.Revealed, ev.Finalized, from_block=b0, key=rid)
+    fin = [s for s in seen if isinstance(s.event, ev.Finalized)]
+    return {"request": rid, "status": Status(int(info.status)).name.lower(), "input_root": tensor_root(np.asarray(x)),
+            "root": "0x" + bytes(fin[0].event.result).hex() if fin else None,
+            "votes": fin[0].event.votes if fin else 0, "committee": len(brain.committee(rid)) if info.committee else 0,
+            "reveals": {s.event.member: "0x" + bytes(s.event.result).hex() for s in seen
+                        if isinstance(s.event, ev.Revealed)},
+            "blocks": (fin[0].block if fin else t.chain.block_number) - b0, "seconds": time.perf_counter() - t0}
+
+
+def serve(t, spec: plans.Spec, x_q: np.ndarray, store, *, fee: int | None = None, deadline_blocks: int = 60) -> dict:
+    """The sharded request in brain: a round per shard, each from the store's blob under the last majority
+    root. The verdict: per shard its round (request, majority root, votes), bytes, seconds; the output root."""
+    plan = plans.plan_of(spec)
+    entries = register(t, spec)
+    store = BoundaryStore(store)
+    fee = fee or 10 * t.deployment.system.config.min_fee
+    x, rounds, status = np.asarray(x_q), [], "final"
+    for j, entry in enumerate(entries, 1):
+        rnd = run_round(t, entry, x, fee=fee, deadline_blocks=deadline_blocks)
+        rounds.append(rnd)
+        if rnd["status"] != "finalized":
+            status = f"stopped at shard {j}: round {rnd['status']}"
+            break
+        if j < plan.k:
+            nxt = entry_input_slot(entries[j])
+            x = store.get(bytes.fromhex(rnd["root"][2:]), nxt.dtype, tuple(nxt.shape))  # BoundaryMismatch
+    return view(t, spec, rounds, status)
+
+
+def entry_input_slot(entry: plans.ShardEntry):
+    return entry.program.slots[entry.program.input_slot]
+
+
+def view(t, spec: plans.Spec, rounds: list[dict], status: str, mode: str = "brain") -> dict:
+    """The pipeline as `render` shows it: one row per shard round."""
+    from .pipeline import _raw_bytes
+
+    plan = plans.plan_of(spec)
+    shards = []
+    for j in range(1, plan.k + 1):
+        s = plan.shards[j - 1]
+        out = s.slots[s.output_slots[0]]
+        rnd = rounds[j - 1] if j <= len(rounds) else None
+        shards.append({"shard": j, "steps": s.steps,
+                       "node": f"round {rnd['request']}: {rnd['votes']}/{rnd['committee']}" if rnd else None,
+                       "root": rnd["root"] if rnd else None, "request": rnd["request"] if rnd else None,
+                       "input_root": "0x" + rnd["input_root"].hex() if rnd else None,
+                       "votes": rnd["votes"] if rnd else None, "committee": rnd["committee"] if rnd else None,
+                       "reveals": rnd["reveals"] if rnd else {},
+                       "bytes": out.size * np.dtype(out.dtype).itemsize if j < plan.k else None,
+                       "bytes_uncompressed": _raw_bytes(plan, j) if j < plan.k else None,
+                       "seconds": round(rnd["seconds"], 3) if rnd else None,
+                       "blocks": rnd["blocks"] if rnd else None})
+    done = status == "final" and len(rounds) == plan.k
+    return {"mode": mode, "request": [r["request"] for r in rounds], "status": status, "spec": str(spec),
+            "output_root": rounds[-1]["root"] if done else None, "shards": shards, "posts": len(rounds),
+            "disputes": [], "resolved": [], "links": check_links(t.chain, t.deployment.brain, spec,
+                                                                 [r["request"] for r in rounds])}
+
+
+def check_links(chain, brain, spec: plans.Spec, rids: list[int]) -> bool:
+    """From chain data alone: round 1's input is a valid shard-1 input and each later round's input hashes to
+    the previous round's finalized result (the rounds form one pipeline)."""
+    entries = plans.entries(spec)
+    prev = None
+    for j, rid in enumerate(rids):
+        info = brain.request_info(rid)
+        # INVARIANT: round j is a request on shard j's registered model.
+        if bytes(info.model_id) != entries[j].model_id:
+            return False
+        posted = events(chain, brain.address, ev.InputPosted, key=rid)
+        try:
+            x = entries[j].decode(bytes(posted[0].event.input))
+        except (ValueError, IndexError):
+            return False
+        # INVARIANT: round j's input is round j-1's majority boundary.
+        if prev is not None and tensor_root(x) != prev:
+            return False
+        fin = events(chain, brain.address, ev.Finalized, key=rid)
+        prev = bytes(fin[0].event.result) if fin else None
+    return True
