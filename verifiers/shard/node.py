@@ -233,9 +233,10 @@ class ShardNode(OpmlAgent):
         if self.store.path(post.root).exists():
             try:
                 self.boundary(rid, j, e, plan)
-            except BoundaryMismatch:
+            except BoundaryMismatch as bad:
                 if self.store.put(out) == bytes(post.root):  # repair: the right tensor under its root
-                    self.log.append({"duty": f"repair boundary {j} of request {rid}"})
+                    self.log.append({"duty": f"repair boundary {j} of request {rid}",
+                                     "refused": f"BoundaryMismatch: {bad}"})
         if tensor_root(out) == bytes(post.root):
             if not self.store.has(post.root):
                 self.store.put(out)
