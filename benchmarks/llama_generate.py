@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
-
 import numpy as np
 
 from benchmarks.exact_real import peak_gib
@@ -60,7 +58,8 @@ def main(argv=None) -> int:
     if a.calibration == "forward":
         fwd = Model.load(fwd_dir / "model.onnx", calibration=None)
         key = calib.cache_key(fwd.fingerprint, samples)
-        max_abs = calib.cached(key, lambda: calib.calibrate_streaming(fwd.proto, "input_ids", samples, fwd_dir, batch=8))
+        max_abs = calib.cached(key, lambda: calib.calibrate_streaming(fwd.proto, "input_ids", samples, fwd_dir,
+                                                                       batch=8))
         m.set_calibration(llama_generate.calibration_from_forward(max_abs, m.proto))
         del fwd
     else:

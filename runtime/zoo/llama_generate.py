@@ -103,7 +103,8 @@ class _Steps(_Graph):
                                        s.heads, hd), f"{q_}.q_rope", cos, sin)
         k = self.rope_at(self.heads_of(self.op("MatMul", [h, self.weight(f"{p}.k_proj", d, kv)], f"{q_}.k"), f"{q_}.k",
                                        s.kv_heads, hd), f"{q_}.k_rope", cos, sin)
-        v = self.heads_of(self.op("MatMul", [h, self.weight(f"{p}.v_proj", d, kv)], f"{q_}.v"), f"{q_}.v", s.kv_heads, hd)
+        v = self.heads_of(self.op("MatMul", [h, self.weight(f"{p}.v_proj", d, kv)], f"{q_}.v"), f"{q_}.v",
+                          s.kv_heads, hd)
         K = caches[2 * i] = self.write(caches[2 * i], start, k, T, L, f"{q_}.cache_k")
         V = caches[2 * i + 1] = self.write(caches[2 * i + 1], start, v, T, L, f"{q_}.cache_v")
         if start:  # a decode step attends over the cache's rows 0..start
@@ -143,8 +144,9 @@ def build(s: Shape, folder: Path, prompt_len: int, new_tokens: int, cache_len: i
     w = _Writer(folder, seed, write=write)
     g = _Steps(w)
     cos, sin, mask = _tables(s)
-    for name, v in (("two", np.float32(2)), ("eps", np.float32(s.eps)), ("inv_sqrt_hd", np.float32(1 / math.sqrt(s.head_dim))),
-                    ("zero1", [0]), ("half1", [s.head_dim // 2]), ("big1", [s.head_dim]), ("three1", [3]), ("two1", [2]),
+    for name, v in (("two", np.float32(2)), ("eps", np.float32(s.eps)),
+                    ("inv_sqrt_hd", np.float32(1 / math.sqrt(s.head_dim))), ("zero1", [0]),
+                    ("half1", [s.head_dim // 2]), ("big1", [s.head_dim]), ("three1", [3]), ("two1", [2]),
                     ("merge_shape", [0, 0, s.hidden]), ("minus1", [-1])):
         g.const(name, np.asarray(v, dtype=np.int64) if isinstance(v, list) else v)
     zeros = g.const("cache_zeros", np.zeros((1, s.kv_heads, L, s.head_dim), dtype=np.float32))
@@ -209,7 +211,8 @@ def calibration_from_forward(forward: dict[str, float], model) -> dict[str, floa
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description="Write a seeded int8 LLaMA-architecture generation graph (ONNX + external data).")
+    p = argparse.ArgumentParser(description="Write a seeded int8 LLaMA-architecture generation graph "
+                                            "(ONNX + external data).")
     p.add_argument("shape", choices=sorted(SHAPES))
     p.add_argument("folder", type=Path)
     p.add_argument("--prompt-len", type=int, default=4)

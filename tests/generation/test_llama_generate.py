@@ -52,8 +52,11 @@ def test_weights_sameBytesAndScalesAsTheForwardModel_eachStoredOnce(files):
     fwd, gen = (onnx.load(str(p), load_external_data=False) for p in files)
     f = {t.name: t for t in fwd.graph.initializer}
     g = [t for t in gen.graph.initializer]
-    shared = [t for t in g if t.name in f and (is_external(t) or t.name.endswith((".scale", ".weight")))]
-    assert {t.name for t in shared} == {t.name for t in f.values() if is_external(t) or t.name.endswith((".scale", ".weight"))}
+    def weight(t):
+        return is_external(t) or t.name.endswith((".scale", ".weight"))  # int8 weights, scales, RMSNorm gains
+
+    shared = [t for t in g if t.name in f and weight(t)]
+    assert {t.name for t in shared} == {t.name for t in f.values() if weight(t)}
     for t in shared:
         assert t.SerializeToString() == f[t.name].SerializeToString(), t.name
     assert len([t for t in g if is_external(t)]) == len([t for t in f.values() if is_external(t)])
@@ -104,7 +107,26 @@ def test_build_requestThatDoesNotFit_refused(tmp_path, p, n, cache):
 
 
 def test_cli_badRequest_oneLineExit2(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "runtime.zoo.llama_generate", "tiny", str(tmp_path), "--new-tokens", "99"],
-                       capture_output=True, text=True, cwd=tmp_path)
+    r = subprocess.run([sys.executable, "-m", "runtime.zoo.llama_generate", "tiny", str(tmp_path),
+                        "--new-tokens", "99"], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "cache" in r.stderr
     assert not (tmp_path / llama.DATA_FILE).exists()
+
+
+@pytest.mark.realsize
+def test_realsize_7bGraph_besideTheZooWeights_sharesEveryWeight():
+    """LLaMA-7B's shape: the generation graph written beside benchmarks.exact_real's int8 weights
+    (6.3 GiB, written once into the build cache) reads the same bytes and scales, nothing copied."""
+    from benchmarks.exact_real import llama_folder
+
+    d = llama_folder("llama7b")
+    size = (d / llama.DATA_FILE).stat().st_size
+    gen = d / llama_generate.FILE.format(P=4, N=2, L=5)
+    if not gen.exists():
+        llama_generate.build(llama.SHAPES["7b"], d, 4, 2)
+    assert (d / llama.DATA_FILE).stat().st_size == size
+    f = {t.name: t for t in onnx.load(str(d / "model.onnx"), load_external_data=False).graph.initializer}
+    g = onnx.load(str(gen), load_external_data=False).graph.initializer
+    ext = [t for t in g if is_external(t)]
+    assert len(ext) == 2 + 7 * 32 and all(t.SerializeToString() == f[t.name].SerializeToString() for t in ext)
+    assert all(t.SerializeToString() == f[t.name].SerializeToString() for t in g if t.name.endswith(".scale"))
