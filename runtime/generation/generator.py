@@ -76,7 +76,18 @@ class GenerationModel(Model):
         shape = tuple(int(d) for d in shape)
         if shape not in self._programs:
             self._ensure_calibrated()
-            self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, share_constants=True)
+            assert self.max_abs is not None  # INVARIANT: calibrated just above
+            if self.cached_programs:  # a big model's (an int8 LLaMA-7B's): lowered once, then mapped
+                from .. import program_cache
+
+                entry = program_cache.key(self.fingerprint, self.graph_digest, self.spec.name, shape, self.max_abs,
+                                          share_constants=True)
+                self._programs[shape] = program_cache.cached(entry, lambda constants: lower(
+                    self.proto, self.spec.name, shape, self.max_abs, self.base_dir, share_constants=True,
+                    constants=constants))
+            else:
+                self._programs[shape] = lower(self.proto, self.spec.name, shape, self.max_abs, self.base_dir,
+                                              share_constants=True)
         return self._programs[shape]
 
     def token_steps(self, program: Program | None = None) -> list[int]:

@@ -18,6 +18,9 @@ Weights: int8 uniform in [-127, 127] (every column reaches +-127, so requantizin
 back the same integers), scales `std * sqrt(3) / 127` per column times a seeded factor in [0.5, 1.5]
 (std 0.02, LLaMA's init); RMSNorm gains seeded around 1. Seeded per tensor: the same files on every
 machine, whatever order they are written in.
+
+The generation graph of the same weights (prefill and unrolled decode steps, static cache, greedy
+ArgMax: input ids -> new token ids) is runtime.zoo.llama_generate, written beside this weights.bin.
 """
 from __future__ import annotations
 
