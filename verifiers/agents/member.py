@@ -136,11 +136,15 @@ class Member(Agent):
 
     def _batch_vote(self, rid: int, info) -> bytes | None:
         """`vote`, but DECLINED_RESULT for a request this member cannot compute (None still means: not yet)."""
-        try:
-            vote = self.vote(rid, info)
-        except TribunalError as e:
-            vote = self._decline(rid, reason_of(e), f"{type(e).__name__}: {e}")
+        vote = self._vote_or_decline(rid, info)
         return DECLINED_RESULT if vote is None and rid in self._cannot else vote
+
+    def _vote_or_decline(self, rid: int, info) -> bytes | None:
+        """`vote`, with a request it cannot compute (however `vote` found out) recorded in `_cannot`."""
+        try:
+            return self.vote(rid, info)
+        except TribunalError as e:
+            return self._decline(rid, reason_of(e), f"{type(e).__name__}: {e}")
 
     def _batch_view(self, bid: int, e) -> RoundView:
         """The batch's round as its events show it (Brain has no per-batch round view)."""
@@ -153,10 +157,7 @@ class Member(Agent):
 
     def _commit(self, rid: int, info, head: int) -> int:
         b = self.d.brain
-        try:
-            vote = self.vote(rid, info)
-        except TribunalError as e:  # a request it cannot compute, however `vote` found out: declined below
-            vote = self._decline(rid, reason_of(e), f"{type(e).__name__}: {e}")
+        vote = self._vote_or_decline(rid, info)
         if vote is None:
             if head > info.commit_deadline or self.cheat == "copy":  # the copier waits for a reveal to copy
                 return 0
