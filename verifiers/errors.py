@@ -40,3 +40,20 @@ class ModeUnavailable(TribunalError):
 
 class DeploymentError(TribunalError):
     """Raised when a deployment file is missing, malformed, or names no contract at an address."""
+
+
+class StoreError(TribunalError):
+    """Raised when a content-addressed store (`verifiers.store`) refuses a read; the root of the three below,
+    which verified training (`Weights*`) and sharded inference (`Boundary*`) subclass under their own names."""
+
+
+class ContentMismatch(StoreError):
+    """Raised when a blob's digest is not the address it was fetched under (or not the exact size asked)."""
+
+
+class ContentNotFound(StoreError):
+    """Raised when a store holds no blob under an address, or a name is not one of its addresses."""
+
+
+class ContentTooLarge(StoreError):
+    """Raised when a blob is longer than the bound its reader set (read no further than the bound + 1 byte)."""

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 from runtime.errors import TribunalError
 
+from ..errors import ContentMismatch, ContentNotFound, ContentTooLarge
+
 
 class ShardError(TribunalError):
     """The root of sharded inference's errors."""
 
 
-class BoundaryMismatch(ShardError):
+class BoundaryMismatch(ShardError, ContentMismatch):
     """A boundary blob's tensor root is not the root its shard node posted on chain."""
 
 
-class BoundaryNotFound(ShardError):
+class BoundaryNotFound(ShardError, ContentNotFound):
     """No blob for a posted boundary root is in the store (yet)."""
 
 
-class BoundaryTooLarge(ShardError):
+class BoundaryTooLarge(ShardError, ContentTooLarge):
     """A boundary blob is longer than the boundary tensor the shard program declares."""
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from runtime.errors import TribunalError
 
+from ..errors import ContentMismatch, ContentNotFound, ContentTooLarge
+
 
 class TrainingError(TribunalError):
     """Raised when verified training reports a fault; the root of everything in this module."""
@@ -12,15 +14,15 @@ class MalformedWeights(TrainingError):
     """Raised when a weights file does not decode to the task's architecture (magic, shapes, length)."""
 
 
-class WeightsMismatch(TrainingError):
+class WeightsMismatch(TrainingError, ContentMismatch):
     """Raised when a weights file's sha256 differs from the commitment it was fetched for."""
 
 
-class WeightsTooLarge(TrainingError):
+class WeightsTooLarge(TrainingError, ContentTooLarge):
     """Raised when a weights file is longer than the task's architecture allows (read no further)."""
 
 
-class WeightsNotFound(TrainingError):
+class WeightsNotFound(TrainingError, ContentNotFound):
     """Raised when a store holds no file under a commitment or URI."""
 
 
