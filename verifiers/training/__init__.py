@@ -5,5 +5,5 @@ weights   Q16 integer weights, their canonical file and sha256 commitment
 sml       the Secure Mapping Layer, derived from (round seed, trainer)
 learn     the architecture, local training (numpy), scoring with the exact profile
 update    BRAIN's w_g <- (1 - a) w_g + a w_local, in integers
-store     content-addressed weights stores (a directory by default)
+store     weights files in verifiers.store, addressed by sha256 (a directory by default)
 """
