@@ -146,6 +146,8 @@ def chain_figures(model: str = "gpt2-tiny", shape=(1, 8), cuts=(37, 72), chain_k
                 "game_bound": max_moves(shard.steps, 1 << game.leaf_depth, nodes[1].arbiter.stride),
                 "largest_gas": (largest.name, largest.gas, sizes[largest.tx_hash]),
                 "largest_bytes": max(sizes.values()), "dispute_seconds": dispute_s,
+                "disputed": (f"step {game.position.disputed_step} ({shard.nodes[game.position.disputed_step - 1].op})"
+                             if game.position.is_final else "none"),
                 "dispute_gas": sum(t.gas for t in moves),
                 "post_gas": [t.gas for t in txs if t.name == "BoundaryPosted"][:1],
                 "shard_steps": shard.steps}
@@ -189,7 +191,8 @@ def print_chain(f: dict, label: str, chain_kind: str) -> None:
     print(f"== on the {chain_kind} chain ({label}, in-process nodes, windows of {pipeline_window()} blocks): "
           f"end to end, 1 shard {f['whole_seconds']:.1f} s / {f['whole_blocks']} blocks, "
           f"3 shards {f['honest_seconds']:.1f} s / {f['honest_blocks']} blocks; post gas {f['post_gas']}", flush=True)
-    print(f"lie in the middle shard ({f['shard_steps']} steps): request {f['final']}, output {f['output_root'][:18]}")
+    print(f"lie in the middle shard ({f['shard_steps']} steps), disputed at {f['disputed']}: request {f['final']}, "
+          f"output {f['output_root'][:18]}")
     for name, gas, size in f["moves"]:
         print(f"   {name:<24} {gas:>9,} gas {size:>7,} B")
     name, gas, size = f["largest_gas"]

@@ -36,11 +36,12 @@ def block_of(program, cut: int) -> str:
     return f"after block {m.group(1)}" if m else name
 
 
-def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = True) -> dict:
+def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = True, model=None) -> dict:
+    """The figures at one sequence length (`model`: another zoo name or .onnx path, default GPT-2 124M)."""
     from benchmarks.exact_real import gpt2_file, peak_gib
     from runtime.model import Model
 
-    path = gpt2_file(seq)
+    path = model or gpt2_file(seq)
     m = Model.load(path)  # the fast profile: nothing lowered yet
     rng = np.random.default_rng(1)
     n = samples or SAMPLES.get(seq, 8)
