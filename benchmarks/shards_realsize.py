@@ -1,6 +1,7 @@
 """Sharded inference at real size (issue 22): GPT-2 124M (GPT2Config(), seeded weights, exported by torch
 once per sequence length into the build cache: benchmarks.exact_real.gpt2_file) cut into K shards between
-transformer blocks (balanced by the weights each shard holds), block-64 compression at the boundaries.
+transformer blocks (runtime.shards.even_cuts among the blocks' ends: balanced by the weights each shard
+holds), block-64 compression at the boundaries.
 
     python -m benchmarks.shards --realsize                     seq 8 and 64, K 3 and 4, the dispute on anvil
     python -m benchmarks.shards --realsize --seqs 8 --ks 3 --chain none
@@ -24,16 +25,22 @@ import time
 
 import numpy as np
 
-from runtime.shards import ShardPlan, even_cuts
+from runtime.shards import ShardPlan, even_cuts, valid_cuts
+
+BLOCK_END = re.compile(r"\bh\.(\d+)/Add_1$")
 
 SAMPLES = {8: 16, 64: 8}  # seeded inputs per sequence length (64 tokens: ~3 s per exact run on this machine)
 
 
+def block_ends(program) -> list[int]:
+    """The valid cuts that end a transformer block (its second residual Add, `h.N/Add_1` in the torch
+    export's node names): where the shards are cut. None for a model named otherwise: every valid cut."""
+    return [c for c in valid_cuts(program) if BLOCK_END.search(program.nodes[c - 1].name)] or None
+
+
 def block_of(program, cut: int) -> str:
-    """The transformer block a cut step ends (`h.N` in the torch export's node names), or the step's name."""
-    name = program.nodes[cut - 1].name
-    m = re.search(r"\bh\.(\d+)\b", name)
-    return f"after block {m.group(1)}" if m else name
+    m = BLOCK_END.search(program.nodes[cut - 1].name)
+    return f"after block {m.group(1)}" if m else program.nodes[cut - 1].name
 
 
 def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = True, model=None) -> dict:
@@ -57,8 +64,9 @@ def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = T
     out = {"seq": seq, "steps": program.steps, "lower_s": lower_s, "inputs": n, "path": str(path), "ks": {}}
     scale = program.slots[program.output_slots[0]].scale
     plans, raws = {}, {}
+    ends = block_ends(program)
     for k in ks:
-        cuts = even_cuts(program, k)
+        cuts = even_cuts(program, k, among=ends)
         plans[k], raws[k] = ShardPlan.make(program, cuts=cuts), ShardPlan.make(program, cuts=cuts, block=None)
         out["ks"][k] = {"cuts": cuts, "blocks": [block_of(program, c) for c in cuts],
                         "bytes": [plans[k].boundary_bytes(j) for j in range(1, k)],
@@ -93,7 +101,7 @@ def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = T
     out["float"] = exact_float if floats is not None else None
     out["positions"] = n * seq
     out["peak_gib"] = peak_gib()
-    out["cuts3"] = even_cuts(program, 3)
+    out["cuts3"] = even_cuts(program, 3, among=ends)
     return out
 
 
@@ -150,7 +158,9 @@ def main(argv=None) -> None:
         from runtime.model import Model
 
         path = str(gpt2_file(8))
-        cuts = even_cuts(Model.load(path).program((1, 8)), 3)
+        program = Model.load(path).program((1, 8))
+        cuts = even_cuts(program, 3, among=block_ends(program))
+        del program
         gc.collect()
     from benchmarks.shards import chain_figures, print_chain
 

@@ -6,7 +6,9 @@ import pytest
 
 from benchmarks import shards_realsize
 from contracts.chain.anvil import anvil_binary
+from runtime.model import Model
 from runtime.proof_cost import BYTES_BOUND, GAS_BOUND
+from runtime.shards import InvalidCut, even_cuts
 
 
 def check_figures(f: dict, ks, min_agreement: float) -> None:
@@ -24,6 +26,16 @@ def check_figures(f: dict, ks, min_agreement: float) -> None:
 def test_shardsRealsizeFigures_onGpt2Tiny_compressedBoundariesAgreeWithTheUnshardedProgram():
     f = shards_realsize.figures(8, ks=(3, 4), samples=2, model="gpt2-tiny")
     check_figures(f, (3, 4), 0.9)
+
+
+def test_evenCuts_among_choosesOnlyThoseCandidates_andRefusesAnInvalidOne():
+    program = Model.load("gpt2-tiny", profile="exact").program((1, 8))
+    assert even_cuts(program, 3, among=(72, 37)) == (37, 72)  # the layer ends of tests/shard/test_shards.py
+    assert even_cuts(program, 2, among=(2, 28)) in ((2,), (28,))
+    with pytest.raises(InvalidCut, match="values are live"):
+        even_cuts(program, 2, among=(20,))
+    with pytest.raises(InvalidCut, match="3 shards need 2"):
+        even_cuts(program, 3, among=(37,))
 
 
 def test_shardsRealsize_badArguments_oneLineExitStatus2(capsys):
