@@ -46,6 +46,7 @@ def block_of(program, cut: int) -> str:
 def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = True, model=None) -> dict:
     """The figures at one sequence length (`model`: another zoo name or .onnx path, default GPT-2 124M)."""
     from benchmarks.exact_real import gpt2_file, peak_gib
+    from bisection.step_cost import largest
     from runtime.model import Model
 
     path = model or gpt2_file(seq)
@@ -78,7 +79,8 @@ def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = T
                         "bytes": [plans[k].boundary_bytes(j) for j in range(1, k)],
                         "raw": [raws[k].boundary_bytes(j) for j in range(1, k)],
                         "weights_mib": [sum(v.nbytes for v in s.constants.values()) / 2**20 for s in plans[k].shards],
-                        "agree": 0, "worst": 0.0, "float_agree": 0, "float_worst": 0.0}
+                        "agree": 0, "worst": 0.0, "float_agree": 0, "float_worst": 0.0,
+                        "onestep": largest(plans[k].full)}  # modeled, from shapes: every shard's steps
     exact_float = {"agree": 0, "worst": 0.0}
     times = {"whole": [], **{k: [] for k in ks}}
     for i, x in enumerate(xs):
@@ -130,8 +132,10 @@ def report(f: dict) -> None:
         if f["float"]:
             line += f"; vs float: agreement {r['float_agree'] / pos:.4f}, max |logit diff| {r['float_worst']:.4f}"
         print(line)
+        c = r["onestep"]
         print(f"        {k} shard programs in sequence {r['sharded_ms']:.0f} ms "
-              f"({r['sharded_ms'] / f['whole_ms']:.2f}x unsharded)", flush=True)
+              f"({r['sharded_ms'] / f['whole_ms']:.2f}x unsharded); costliest one-step proof of any shard "
+              f"(modeled): {c.op} {c.gas:,} gas, {c.tx_bytes:,} B", flush=True)
 
 
 def main(argv=None) -> None:

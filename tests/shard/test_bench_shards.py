@@ -20,6 +20,7 @@ def check_figures(f: dict, ks, min_agreement: float) -> None:
         assert all(r["raw"][j] / 2 < r["bytes"][j] < r["raw"][j] * 0.55 for j in range(k - 1)), (r["bytes"], r["raw"])
         assert min_agreement <= r["agree"] / pos <= 1 and 0 <= r["worst"] < 1, r
         assert 0 < r["float_agree"] <= pos and r["sharded_ms"] > 0
+        assert r["onestep"].fits and r["onestep"].gas < GAS_BOUND and r["onestep"].tx_bytes < BYTES_BOUND
     assert f["whole_ms"] > 0 and f["float"] is not None
 
 
