@@ -10,7 +10,8 @@ Per sequence length: bytes per boundary compressed and raw; accuracy of the comp
 against the unsharded exact program (next-token argmax agreement, largest logit difference) and of
 both against the float model (onnxruntime, run first and freed before lowering: GPT-2's float session
 and its program together are not needed at once); compute latency of the unsharded program and of
-the K shard programs one after another, interleaved in the same process (median over the inputs). Then at
+the K shard programs one after another, interleaved in the same process (median over the inputs); the
+costliest one-step proof of any shard (bisection.step_cost, modeled from shapes). Then at
 seq 8, K 3: one request end to end through the ShardLedger and a lie in the middle shard disputed
 (benchmarks.shards.chain_figures, in-process nodes). The model uses the default calibration (64
 seeded id sequences), which every node rebuilds from the spec alone. Prints only.
@@ -68,7 +69,8 @@ def figures(seq: int, ks=(3, 4), samples: int | None = None, float_ref: bool = T
     cache = "off" if not m.cached_programs else "hit" if stats["hits"] > hits else "miss"
     del m
     gc.collect()
-    out = {"seq": seq, "steps": program.steps, "lower_s": lower_s, "calibrate_s": calibrate_s, "cache": cache, "inputs": n, "path": str(path), "ks": {}}
+    out = {"seq": seq, "steps": program.steps, "lower_s": lower_s, "calibrate_s": calibrate_s, "cache": cache,
+           "inputs": n, "path": str(path), "ks": {}}
     scale = program.slots[program.output_slots[0]].scale
     plans, raws = {}, {}
     ends = block_ends(program)
@@ -141,8 +143,7 @@ def report(f: dict) -> None:
 def main(argv=None) -> None:
     import os
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--realsize", action="store_true", help=argparse.SUPPRESS)  # from `benchmarks.shards --realsize`
+    p = argparse.ArgumentParser(prog="python -m benchmarks.shards --realsize", description=__doc__.splitlines()[0])
     p.add_argument("--seqs", type=int, nargs="+", default=[8, 64], help="sequence lengths (token ids per request)")
     p.add_argument("--ks", type=int, nargs="+", default=[3, 4], help="shard counts")
     p.add_argument("--samples", type=int, default=None, help="seeded inputs per sequence length (default 16 / 8)")
