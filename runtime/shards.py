@@ -67,12 +67,13 @@ def step_weights(program: Program) -> list[int]:
     return [1 + sum(program.constants[i].nbytes for i in n.inputs if i in program.constants) for n in program.nodes]
 
 
-def even_cuts(program: Program, k: int) -> tuple[int, ...]:
+def even_cuts(program: Program, k: int, among=None) -> tuple[int, ...]:
     """k-1 valid cuts nearest to an even split of the weights a node must hold (Nesa shards by memory;
-    in a transformer the cuts fall between layer blocks)."""
+    in a transformer the cuts fall between layer blocks). `among`: the candidate cuts (default: every
+    valid cut), e.g. only the ends of a transformer's blocks."""
     if k < 1:
         raise InvalidCut(f"a model needs at least one shard, got {k}")
-    valid = valid_cuts(program)
+    valid = valid_cuts(program) if among is None else sorted(check_cuts(program, sorted(set(among))))
     if k - 1 > len(valid):
         raise InvalidCut(f"the program has {len(valid)} valid cuts, {k} shards need {k - 1}")
     cum = np.cumsum([0, *step_weights(program)])
