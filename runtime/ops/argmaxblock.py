@@ -23,6 +23,7 @@ def _view(shape, axis: int) -> tuple[int, int, int]:
 
 class ArgMaxBlock(ExactOp):
     op_type = "ArgMaxBlock"
+    partial = True
 
     def lower(self, node, lw):
         raise lw.unsupported(node, "ArgMaxBlock is made by the lowering of a long ArgMax, not read from ONNX")

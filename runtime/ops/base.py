@@ -22,6 +22,9 @@ class ExactOp:
     op_type: str = ""
     # True when the output keeps the input's scale (data movement, Relu, MaxPool): no requantization.
     keeps_scale: bool = False
+    # True when the output is a split op's running partial (int64 limbs, a block's max or index), not an
+    # activation: a shard boundary never falls on one (runtime/shards.py), compressing limbs is meaningless.
+    partial: bool = False
 
     def lower(self, node, lw) -> None:
         raise NotImplementedError

@@ -27,6 +27,7 @@ def _part(x, w, attrs):
 
 class ConvBlock(ExactOp):
     op_type = "ConvBlock"
+    partial = True
 
     def lower(self, node, lw):
         raise lw.unsupported(node, "ConvBlock is made by the lowering of a Conv with a long window, not read from ONNX")

@@ -44,6 +44,7 @@ def from_limbs_torch(limbs):
 
 class GemmBlock(ExactOp):
     op_type = "GemmBlock"
+    partial = True
 
     def lower(self, node, lw):
         raise lw.unsupported(node, "GemmBlock is made by the lowering of a long Gemm or MatMul, not read from ONNX")

@@ -14,6 +14,7 @@ from .base import ExactOp
 
 class RowMaxBlock(ExactOp):
     op_type = "RowMaxBlock"
+    partial = True
     keeps_scale = True
 
     def lower(self, node, lw):

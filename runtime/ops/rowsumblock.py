@@ -15,6 +15,7 @@ from .gemmblock import from_limbs, from_limbs_torch, to_limbs, to_limbs_torch
 
 class RowSumBlock(ExactOp):
     op_type = "RowSumBlock"
+    partial = True
 
     def lower(self, node, lw):
         raise lw.unsupported(node, "RowSumBlock is made by the lowering of a long row reduction, not read from ONNX")

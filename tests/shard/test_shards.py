@@ -73,3 +73,15 @@ def test_shardedId_commitsToCutsAndBlock():
     assert sharded_id(a) != sharded_id(ShardPlan.make(program, cuts=(37, 63), block=64))
     assert sharded_id(a) != sharded_id(ShardPlan.make(program, cuts=LAYER_CUTS, block=32))
     assert sharded_id(a) != sharded_id(ShardPlan.make(program, cuts=LAYER_CUTS, block=None))
+
+
+def test_cutOnASplitOpsPartial_isRefused_andNeverOffered():
+    """digits-cnn's second Conv lowers to ConvBlock steps carrying int64 limbs; after the last, the limbs are
+    the one int16 value live, but block-quantizing limbs wrecked the answers (accuracy 98% -> 12%). No cut."""
+    m = Model.load("digits-cnn", profile="exact")
+    x, _ = zoo.test_data("digits-cnn")
+    program = m.program((1, *x.shape[1:]))
+    partial = [n.index + 1 for n in program.nodes if n.op == "ConvBlock"]
+    assert partial and not set(partial) & set(valid_cuts(program))
+    with pytest.raises(InvalidCut, match="running partial"):
+        ShardPlan.make(program, cuts=(partial[-1],))
