@@ -88,7 +88,7 @@ def serve(t, spec: plans.Spec, x_q, store, members, ledger=None, *, fee: int | N
             overturned = s["shard"]
     last = v["shards"][-1]
     v.update(disputes=disputes, overturned=overturned, provisional_root=last.get("committee_root"),
-             provisional_seconds=0.0, wall_seconds=time.perf_counter() - t0,
+             wall_seconds=time.perf_counter() - t0,
              slashed={a: before - t.deployment.nodes.stake_of(a) for a, before in stakes.items()
                       if t.deployment.nodes.stake_of(a) < before})
     return v

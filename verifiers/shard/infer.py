@@ -235,13 +235,17 @@ def render(r: dict, console) -> None:
     if r.get("liars"):
         console.print(f"{r['liars']} of the committee voted one lying boundary on shard {r['liar_shard']}")
     if "links" in r:
-        console.print(f"rounds chained (each round's input is the last round's majority boundary): "
-                      f"{'yes' if r['links'] else 'NO'}")
-    if "hybrid" in mode and "provisional_root" in r:
-        console.print(f"committee's answer (provisional after {r.get('provisional_seconds', 0):.1f} s): "
-                      f"{r['provisional_root']}")
-        console.print("overturned: " + (f"yes, on shard {r['overturned']} by a dispute on that shard"
-                                         if r.get("overturned") else "no: the committees' boundaries stood"))
+        console.print(f"rounds chained on chain (each round opened with bytes whose root is the last round's "
+                      f"result): {'yes' if r['links'] else 'NO'}")
+    if "hybrid" in mode and "overturned" in r:
+        lost = sum(r.get("slashed", {}).values())
+        console.print("overturned: " + (f"yes, shard {r['overturned']}'s committee answer, by the court's fraud proof on "
+                                         f"that shard; {len(r.get('slashed', {}))} members lost {lost} wei of stake"
+                                         if r.get("overturned") else "no: every shard's committee answer stood"))
+    if "pipeline" in r:
+        g = r.get("gas", {})
+        console.print(f"ShardRounds pipeline {r['pipeline']} at {r['shard_rounds']}: gas request {g.get('request')}, "
+                      f"advance {', '.join(map(str, g.get('advance', []))) or '-'}")
     console.print(f"output root {r['output_root']}")
     if "unsharded_output_root" in r:
         same = r["output_root"] == r["unsharded_output_root"]
