@@ -83,9 +83,10 @@ def check_mode(args) -> None:
         raise ShardSpecError(f"--liars must be in 0..{args.committee} (the committee), got {args.liars}")
     if args.liar_shard is not None and not 1 <= args.liar_shard <= args.shards:
         raise ShardSpecError(f"--liar-shard must be in 1..{args.shards}, got {args.liar_shard}")
-    if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee * (args.shards if args.mode != "opml" else 1):
-        raise ShardSpecError(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei"
-                             + (f" per shard round ({args.shards} rounds)" if args.mode != "opml" else ""))
+    rounds = args.shards if args.mode != "opml" else 1  # brain and hybrid: the fee pays a round per shard
+    if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee * rounds:
+        raise ShardSpecError(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee * rounds} wei"
+                             + (f" ({rounds} shard rounds of {DEFAULT_CONFIG.min_fee} wei)" if rounds > 1 else ""))
     if args.cheat != "honest" or args.watcher_cheat != "honest":
         raise ShardSpecError("--cheat/--watcher-cheat are the unsharded opML roles' strategies; on shards use --liars")
 
