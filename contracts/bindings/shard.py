@@ -55,6 +55,7 @@ class ShardRounds(SimulatedBinding):
 
     advance = tx("advance", "(id, boundary): opens the next round with the bytes of the last round's boundary.")
     end = tx("end", "(id): ends a stalled pipeline or one whose round failed, refunding the unspent fee.")
+    sync = tx("sync", "(id): records the open round's final result from its oracle when its callback did not arrive.")
     withdraw = tx("withdraw")
     pipeline_of = view("pipelineOf", "The pipeline (ShardRoundsPipeline).")
     round_of = view("roundOf", "(id, round): the round's request id, input root and result (ShardRoundsRound).")

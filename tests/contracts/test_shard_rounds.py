@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import errors as E
 from contracts import events as ev
@@ -61,10 +63,16 @@ def test_advance_checksTheBoundaryOnChain_aWrongOneRevertsAndChangesNothing(net)
     honest = chained.boundary_bytes(spec, 1, root, store)
     assert tensor_root(np.frombuffer(honest, dtype=">i2").astype(np.int16)) == bytes(root)  # the members' majority boundary
     before, next_id = rounds.pipeline_of(pid), t.deployment.brain.next_request_id()
-    lie = bytearray(honest)
-    lie[1] ^= 1
-    with pytest.raises(E.BoundaryRootMismatch):
-        rounds.advance(pid, bytes(lie), sender=t.requester)
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.integers(0, len(honest) - 1), st.integers(1, 255))
+    def any_other_byte(i, flip):  # every boundary but the decided one is refused
+        lie = bytearray(honest)
+        lie[i] ^= flip
+        with pytest.raises(E.BoundaryRootMismatch):
+            rounds.advance(pid, bytes(lie), sender=t.requester)
+
+    any_other_byte()
     with pytest.raises(E.InputSizeMismatch):  # the same root (zero padding), not the shard's input size
         rounds.advance(pid, honest + b"\0\0", sender=t.requester)
     assert rounds.pipeline_of(pid) == before and t.deployment.brain.next_request_id() == next_id

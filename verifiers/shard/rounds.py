@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from contracts import events as ev
+from contracts.abi_types import PipelineNotRunning
 from contracts.bindings.brain import Status
 from contracts.bindings.hybrid import HybridStatus
 from contracts.bindings.shard import MODE_HYBRID, RUNNING, ShardRounds, deploy_rounds
@@ -76,6 +77,13 @@ def round_over(t, rounds: ShardRounds, p) -> bool:
     return b.status == Status.QUEUED and t.chain.block_number > b.request_block + t.deployment.system.config.queue_timeout
 
 
+def _decided(t, p) -> bool:
+    """Whether the open round's oracle holds its final result."""
+    if p.mode == MODE_HYBRID:
+        return t.deployment.court.status(p.round_id) == HybridStatus.FINAL
+    return t.deployment.brain.request_info(p.round_id).status == Status.FINALIZED
+
+
 def drive(t, rounds: ShardRounds, pid: int, spec: plans.Spec, store, *, deadline_blocks: int = 2000,
           sender=None) -> dict:
     """Steps `t`'s agents until pipeline `pid` is final or ended: advances each decided round with its boundary's
@@ -98,6 +106,12 @@ def drive(t, rounds: ShardRounds, pid: int, spec: plans.Spec, store, *, deadline
             continue
         if (p.settled and j < k) or (not p.settled and round_over(t, rounds, p)):
             gas["end"].append(rounds.end(pid, sender=sender).gas_used)
+            continue
+        if not p.settled and _decided(t, p):  # its callback did not reach ShardRounds: read the oracle's state
+            try:
+                rounds.sync(pid, sender=sender)
+            except PipelineNotRunning:  # the callback landed meanwhile and ended the pipeline
+                pass
             continue
         if p.mode != MODE_HYBRID and not p.settled:
             info = brain.request_info(p.round_id)

@@ -243,6 +243,12 @@ contract ShardRounds is ResultDelivery, IResultConsumer, ReentrancyGuard {
         emit ShardRoundsEnded(id, j, why, total);
     }
 
+    /// @notice Records the open round's final result from its oracle's state when its callback did not arrive
+    /// (`advance` and `end` do it too); for the last round this delivers the output. Anyone may call it.
+    function sync(uint256 id) external nonReentrant {
+        _sync(id, _running(id));
+    }
+
     /// @notice Pays out the sender's refunds.
     function withdraw() external nonReentrant {
         uint256 amount = owed[msg.sender];
