@@ -11,6 +11,12 @@ import bisection.errors
 from contracts.abi import ContractRevert, Event, Struct
 
 
+class AdvanceWindowClosed(ContractRevert):
+    """Raised when a pipeline is advanced after `advanceWindow` blocks without progress (it can only end now)."""
+
+    template = 'sharded pipeline {id}: its advance window closed at block {deadline}'
+
+
 class AlreadyCommitted(ContractRevert):
     """Raised when a member commits a second time to the same request."""
 
@@ -69,6 +75,12 @@ class BatchSettled(ContractRevert):
     """Raised when a batch is committed to, revealed or finalized after finalizeBatch settled it."""
 
     template = 'batch {batchId}: already settled'
+
+
+class BoundaryRootMismatch(ContractRevert):
+    """Raised when advance posts bytes whose tensor root is not the previous shard round's finalized result."""
+
+    template = "sharded pipeline {id}: the boundary's tensor root {root} is not round {round}'s result {expected}"
 
 
 class CallbackGasTooHigh(ContractRevert):
@@ -503,6 +515,18 @@ class NothingToRetry(ContractRevert):
     template = "game {gameId}: the jury's verdict was delivered; nothing to retry"
 
 
+class PipelineNotEndable(ContractRevert):
+    """Raised when end names a pipeline whose current round may still finish or which may still be advanced."""
+
+    template = 'sharded pipeline {id} cannot end yet: round {round} is open or its advance window runs'
+
+
+class PipelineNotRunning(ContractRevert):
+    """Raised when advance or end names a pipeline that is already final or ended."""
+
+    template = 'sharded pipeline {id} is not running (status {status})'
+
+
 class ProposalNotActive(ContractRevert):
     """Raised when a proposal is dispatched, scored or finalized in a status that does not allow it."""
 
@@ -635,6 +659,12 @@ class ShardFeeTooLow(ContractRevert):
     template = 'fee {value} wei is below the minimum {minFee} wei'
 
 
+class ShardInputSizeUnproven(ContractRevert):
+    """Raised when a sharded request names a model whose later shards' input sizes Brain's registry cannot check."""
+
+    template = 'shard model {modelId} has no proven input size'
+
+
 class ShardNotResolvable(ContractRevert):
     """Raised when resolve comes before the bind window, the shard claim's end, or the final window."""
 
@@ -651,6 +681,12 @@ class ShardRequestNotOpen(ContractRevert):
     """Raised when a post, dispute, bind or resolve names a request that is final."""
 
     template = 'sharded request {id} is already final'
+
+
+class ShardRoundOpen(ContractRevert):
+    """Raised when a pipeline is advanced before its current shard round's result is final."""
+
+    template = 'sharded pipeline {id}: round {round} has no final result yet'
 
 
 class ShardWindowClosed(ContractRevert):
@@ -749,6 +785,12 @@ class UnknownNode(ContractRevert):
     template = '{node} is not a registered node'
 
 
+class UnknownPipeline(ContractRevert):
+    """Raised when a call names a ShardRounds pipeline id never requested."""
+
+    template = 'sharded pipeline {id} does not exist'
+
+
 class UnknownProposal(ContractRevert):
     """Raised when a training proposal id was never issued."""
 
@@ -759,6 +801,12 @@ class UnknownRequest(ContractRevert):
     """Raised when a request id was never issued."""
 
     template = 'request {requestId} does not exist'
+
+
+class UnknownShardMode(ContractRevert):
+    """Raised when a sharded request names a mode ShardRounds does not serve."""
+
+    template = 'verification mode {mode} is not one of brain (0) or hybrid (1)'
 
 
 class UnknownShardRequest(ContractRevert):
@@ -1256,6 +1304,12 @@ class Rebased(Event):
 
 
 @dataclass(frozen=True)
+class RefundWithdrawn(Event):
+    account: str
+    amount: int
+
+
+@dataclass(frozen=True)
 class Refunded(Event):
     request_id: int
     account: str
@@ -1384,6 +1438,49 @@ class ShardRequested(Event):
     input: bytes
     route: Sequence[str]
     fee: int
+
+
+@dataclass(frozen=True)
+class ShardRoundFinal(Event):
+    id: int
+    round: int
+    request_id: int
+    result: bytes
+
+
+@dataclass(frozen=True)
+class ShardRoundOpened(Event):
+    id: int
+    round: int
+    request_id: int
+    input_root: bytes
+    by: str
+
+
+@dataclass(frozen=True)
+class ShardRoundsEnded(Event):
+    id: int
+    round: int
+    why: int
+    refund: int
+
+
+@dataclass(frozen=True)
+class ShardRoundsFinal(Event):
+    id: int
+    output_root: bytes
+
+
+@dataclass(frozen=True)
+class ShardRoundsRequested(Event):
+    id: int
+    requester: str
+    sharded_id: bytes
+    mode: int
+    shards: int
+    fee_per_round: int
+    consumer: str
+    callback_gas: int
 
 
 @dataclass(frozen=True)
@@ -1788,6 +1885,34 @@ class ShardLedgerSharded(Struct):
 
 
 @dataclass(frozen=True)
+class ShardRoundsPipeline(Struct):
+    """Solidity struct ShardRounds.Pipeline."""
+
+    requester: str
+    mode: int
+    shards: int
+    round: int
+    settled: bool
+    status: int
+    consumer: str
+    callback_gas: int
+    last_progress: int
+    fee_per_round: int
+    unspent: int
+    sharded_id: bytes
+    round_id: int
+
+
+@dataclass(frozen=True)
+class ShardRoundsRound(Struct):
+    """Solidity struct ShardRounds.Round."""
+
+    request_id: int
+    input_root: bytes
+    result: bytes
+
+
+@dataclass(frozen=True)
 class SlotDesc(Struct):
     """Solidity struct SlotDesc."""
 
@@ -1855,29 +1980,31 @@ class TrainingVersion(Struct):
 
 
 ERRORS = {c.__name__: c for c in (
-    AlreadyCommitted, AlreadyDeclined, AlreadyPaidOut, AlreadyRevealed, AnswerAlreadyPublished, AnswerNotFinal,
-    AnswerNotVoted, BannedShardNode, BatchMismatch, BatchSettled, CallbackGasTooHigh, CancelTooEarly,
-    ChallengeWindowClosed, CheckpointUnorderedInsertion, ClaimDoesNotMatch, ClaimMismatch, ClaimNotFinal,
-    ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded, CommitWindowClosed, DeadlineTooFar,
-    DefenderNotInMajority, DuplicateSigner, ElementOutOfRange, EmptyModelRoot, FailedCall, FeeNotNeeded, FeeTooHigh,
-    FeeTooLow, GameOver, HybridWindowClosed, HybridWindowOpen, InputOutOfRange, InputSizeAlreadyProven,
-    InputSizeMismatch, InsufficientBalance, InsufficientBond, InsufficientGasForCallback, InvalidAnswerProof,
-    InvalidChunkProof, InvalidClaim, InvalidConfig, InvalidDescriptorProof, InvalidInput, InvalidModelProof,
-    InvalidMove, InvalidNodeInput, InvalidNodeOutput, InvalidOutputProof, InvalidPrestate, InvalidProof,
-    InvalidShardCuts, InvalidSignature, InvalidStateProof, JuryAlreadySet, JuryNotSet, JuryRoundOpen,
-    JuryTaskMismatch, LabelNotTarget, MalformedDescriptor, MalformedProof, MissingAttribute, MissingChunk,
-    MissingInput, MissingWeights, ModelAlreadyRegistered, NoShardCredit, NoShardDispute, NotAuthorized,
-    NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes, NotRequester, NotRoutedNode, NotYourTurn,
-    NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry, ProposalNotActive, QuorumNotReached,
-    ReentrancyGuardReentrantCall, RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable,
-    ResultKindNotBound, ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed,
-    RevealWindowNotOpen, RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady,
-    ShardBondTooLow, ShardClaimMismatch, ShardDisputeOpen, ShardFeeTooLow, ShardNotResolvable, ShardOutOfOrder,
-    ShardRequestNotOpen, ShardWindowClosed, ShardedAlreadyRegistered, SignerNotInCommittee, SliceNotInOneChunk,
-    SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownBatch,
-    UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel, UnknownNode, UnknownProposal, UnknownRequest,
-    UnknownShardRequest, UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
-    WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
+    AdvanceWindowClosed, AlreadyCommitted, AlreadyDeclined, AlreadyPaidOut, AlreadyRevealed, AnswerAlreadyPublished,
+    AnswerNotFinal, AnswerNotVoted, BannedShardNode, BatchMismatch, BatchSettled, BoundaryRootMismatch,
+    CallbackGasTooHigh, CancelTooEarly, ChallengeWindowClosed, CheckpointUnorderedInsertion, ClaimDoesNotMatch,
+    ClaimMismatch, ClaimNotFinal, ClaimNotFinalizable, ClaimPending, ClockNotExpired, ClockTimeExceeded,
+    CommitWindowClosed, DeadlineTooFar, DefenderNotInMajority, DuplicateSigner, ElementOutOfRange, EmptyModelRoot,
+    FailedCall, FeeNotNeeded, FeeTooHigh, FeeTooLow, GameOver, HybridWindowClosed, HybridWindowOpen,
+    InputOutOfRange, InputSizeAlreadyProven, InputSizeMismatch, InsufficientBalance, InsufficientBond,
+    InsufficientGasForCallback, InvalidAnswerProof, InvalidChunkProof, InvalidClaim, InvalidConfig,
+    InvalidDescriptorProof, InvalidInput, InvalidModelProof, InvalidMove, InvalidNodeInput, InvalidNodeOutput,
+    InvalidOutputProof, InvalidPrestate, InvalidProof, InvalidShardCuts, InvalidSignature, InvalidStateProof,
+    JuryAlreadySet, JuryNotSet, JuryRoundOpen, JuryTaskMismatch, LabelNotTarget, MalformedDescriptor,
+    MalformedProof, MissingAttribute, MissingChunk, MissingInput, MissingWeights, ModelAlreadyRegistered,
+    NoShardCredit, NoShardDispute, NotAuthorized, NotCommitted, NotCommitteeMember, NotEligible, NotEnoughNodes,
+    NotRequester, NotRoutedNode, NotYourTurn, NothingToClaim, NothingToDispatch, NothingToResolve, NothingToRetry,
+    PipelineNotEndable, PipelineNotRunning, ProposalNotActive, QuorumNotReached, ReentrancyGuardReentrantCall,
+    RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable, ResultKindNotBound,
+    ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed, RevealWindowNotOpen,
+    RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady, ShardBondTooLow,
+    ShardClaimMismatch, ShardDisputeOpen, ShardFeeTooLow, ShardInputSizeUnproven, ShardNotResolvable,
+    ShardOutOfOrder, ShardRequestNotOpen, ShardRoundOpen, ShardWindowClosed, ShardedAlreadyRegistered,
+    SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion,
+    StaleClaim, UnauthorizedCaller, UnknownBatch, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel,
+    UnknownNode, UnknownPipeline, UnknownProposal, UnknownRequest, UnknownShardMode, UnknownShardRequest,
+    UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked, WithdrawalNotRequested,
+    WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 
 EVENTS = {c.__name__: c for c in (
@@ -1888,10 +2015,11 @@ EVENTS = {c.__name__: c for c in (
     CreditWithdrawn, Declined, Delivered, Dispatched, Finalized, Forfeited, Funded, GameOpened, GameResolved,
     HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven, JuryConvened, JuryVerdict,
     KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered, OpmlRequested, OutputPosted, PaidOut,
-    Picked, Proposed, Rebased, Refunded, Rejected, RequestAnswered, RequestSettled, Requested, ResultReceived,
-    Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened, ScoringTimedOut, Served, ShardNodeAnnounced,
-    ShardRequestFinal, ShardRequested, ShardedRegistered, Slashed, Stepped, TaskCreated, TimedOut, TreeRevealed,
-    Unservable, WithdrawalRequested, Withdrawn,
+    Picked, Proposed, Rebased, RefundWithdrawn, Refunded, Rejected, RequestAnswered, RequestSettled, Requested,
+    ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened, ScoringTimedOut, Served,
+    ShardNodeAnnounced, ShardRequestFinal, ShardRequested, ShardRoundFinal, ShardRoundOpened, ShardRoundsEnded,
+    ShardRoundsFinal, ShardRoundsRequested, ShardedRegistered, Slashed, Stepped, TaskCreated, TimedOut,
+    TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
 )}
 
 STRUCTS = {
@@ -1902,6 +2030,7 @@ STRUCTS = {
     OpmlGameConfig, 'OpmlGame.Game': OpmlGameGame, 'OpmlGame.Output': OpmlGameOutput, 'OpmlModels.Model':
     OpmlModelsModel, 'OpmlModels.Registration': OpmlModelsRegistration, 'OpmlRequests.Request': OpmlRequestsRequest,
     'ShardLedger.Dispute': ShardLedgerDispute, 'ShardLedger.Post': ShardLedgerPost, 'ShardLedger.Request':
-    ShardLedgerRequest, 'ShardLedger.Sharded': ShardLedgerSharded, 'SlotDesc': SlotDesc, 'Tensor': Tensor,
-    'Training.Config': TrainingConfig, 'Training.Proposal': TrainingProposal, 'Training.Version': TrainingVersion,
+    ShardLedgerRequest, 'ShardLedger.Sharded': ShardLedgerSharded, 'ShardRounds.Pipeline': ShardRoundsPipeline,
+    'ShardRounds.Round': ShardRoundsRound, 'SlotDesc': SlotDesc, 'Tensor': Tensor, 'Training.Config':
+    TrainingConfig, 'Training.Proposal': TrainingProposal, 'Training.Version': TrainingVersion,
 }

@@ -51,4 +51,5 @@ def test_inferOnShards_inAuto_picksHybrid_andOverturnsALyingShardMajority():
     assert r.returncode == 0, r.stderr
     v = json.loads(r.stdout)["sharded"]
     assert v["mode"] == "auto (hybrid)" and v["overturned"] == 1 and v["status"] == "final"
-    assert v["output_root"] == v["unsharded_output_root"] != v["provisional_root"]
+    assert v["output_root"] == v["unsharded_output_root"] != v["shards"][0]["committee_root"]
+    assert len(v["slashed"]) == 3

@@ -1,7 +1,8 @@
 """Every mode on a sharded request (issue 22): a zoo transformer (gpt2-tiny) in 3 uncompressed shards on the
-embedded chain gives the unsharded exact output root in brain (a Brain round per shard, chained through the
-boundary store), hybrid (those rounds, the ShardLedger's fraud proof behind them) and auto; a lying committee
-majority on the middle shard wins in brain and is overturned on that shard in hybrid."""
+embedded chain gives the unsharded exact output root in brain (a Brain round per shard, chained on chain by
+ShardRounds), hybrid (a HybridCourt round per shard, chained the same way) and auto; a lying committee
+majority on the middle shard wins in brain, and in hybrid is overturned on that shard by the court's fraud
+proof, which slashes the lying members' stake."""
 from __future__ import annotations
 
 import numpy as np
@@ -61,18 +62,20 @@ def test_brain_aLyingMajorityOnTheMiddleShard_wins(sharded, net):
     assert v["shards"][1]["votes"] == 3 and v["output_root"] != unsharded  # brain's trust assumption, shown
 
 
-@pytest.mark.slow  # ~25 s on a loaded 2-core machine: the committees, then disputes and re-serving in the ledger
-def test_hybrid_aLyingMajorityOnOneShard_isOverturnedOnThatShard(sharded, net):
+@pytest.mark.slow  # ~50 s on a loaded 2-core machine: three court rounds, a challenge, a game and an adoption
+def test_hybrid_aLyingMajorityOnOneShard_isOverturnedOnThatShard_andSlashed(sharded, net):
     spec, x_q, boundaries, unsharded = sharded
     t, store = net
     members = committee.start_members(t, store, liars=3, lie_on={2})
-    ledger = pipeline.deploy_ledger_for(t.deployment)
-    v = hybrid.serve(t, spec, x_q, store, members, ledger)
-    assert v["status"] == "final" and v["overturned"] == 2
-    assert v["provisional_root"] != unsharded and v["output_root"] == unsharded
-    assert [s["root"] for s in v["shards"]] == boundaries and v["shards"][0]["upheld"]
-    assert {d["shard"] for d in v["disputes"]} == {2} and all(r["voided"] for r in v["resolved"])
-    assert ledger.banned(v["request"], v["shards"][1]["node"]) is False  # shard 2 re-served by one not barred
+    v = hybrid.serve(t, spec, x_q, store, members)
+    assert v["status"] == "final" and v["overturned"] == 2 and v["links"]
+    assert v["output_root"] == unsharded and [s["root"] for s in v["shards"]] == boundaries
+    assert [s["upheld"] for s in v["shards"]] == [True, False, True]
+    assert v["shards"][1]["committee_root"] != boundaries[1]  # the lying majority's answer, overturned
+    assert {d["shard"] for d in v["disputes"]} == {2}
+    liars = {m.address for m in members if m.cheat == "corrupt"}
+    slash = t.deployment.nodes.slash_amount
+    assert v["slashed"] == {a: slash for a in liars}  # the lying committee's stake, and only theirs
 
 
 @pytest.mark.slow  # ~10-25 s under load: committees, then the ledger window
@@ -88,5 +91,5 @@ def test_hybrid_honestCommittees_areUpheld_andAutoPicksByValueAtRisk(sharded, ne
     high = Namespace(fee=None, value_at_risk=10**21, latency_blocks=None)
     assert choose(t, spec, low)[0] == "brain" and choose(t, spec, high)[0] == "hybrid"
     v = hybrid.serve(t, spec, x_q, store, members, pipeline.deploy_ledger_for(t.deployment))
-    assert v["status"] == "final" and v["overturned"] is None and not v["disputes"]
+    assert v["status"] == "final" and v["overturned"] is None and not v["disputes"] and not v["slashed"]
     assert v["output_root"] == v["provisional_root"] == unsharded

@@ -1,18 +1,25 @@
-"""`brain` on a sharded request: one Brain round per shard, each round starting from the last one's boundary.
+"""`brain` on a sharded request: one Brain round per shard, chained on chain by ShardRounds.
 
 Each shard is registered as a model of its own in the BRAIN registry (its id is the shard program's model
-id, which the sharded id commits to: `bisection.shards.sharded_id`), so the round on shard j is an ordinary
-Brain request through Brain's public request/commit/reveal/finalize API: Brain draws the committee from
-the staked nodes (the NodeRegistry records no shard holdings, so a round cannot be limited to the nodes
-that hold its shard: every member loads the sharded model, and one that cannot serve a shard declines it),
-members commit and reveal the root of the shard's output boundary, and the majority's root is that
-shard's boundary. Members write the boundary tensor to the boundary store under its root; the next round's
-input is the blob the store holds under the previous majority root, refused with BoundaryMismatch unless
-it hashes to that root, so round j+1's input root is round j's result, which anyone checks from chain data
-alone (`check_links`). The last round's result is the output root; it is final when that round is.
+id, which the sharded id commits to: `bisection.shards.sharded_id`, registered in the ShardLedger), so the
+round on shard j is an ordinary Brain request through Brain's public request/commit/reveal/finalize API,
+opened by ShardRounds (contracts/src/shard/ShardRounds.sol, driven by verifiers/shard/rounds.py) with itself
+as the round's consumer: Brain draws the committee from the staked nodes (the NodeRegistry records no shard
+holdings, so a round cannot be limited to the nodes that hold its shard: every member loads the sharded
+model, and one that cannot serve a shard declines it), members commit and reveal the root of the shard's
+output boundary, and the majority's root is that shard's boundary. Members write the boundary tensor to the
+boundary store under its root; anyone then posts the blob's bytes to `ShardRounds.advance`, which opens
+round j+1 only if their tensor root is round j's result (BoundaryRootMismatch otherwise): the chain links
+the rounds, and a consumer contract gets the last round's root as the sharded request's output root, once,
+after the last round. A pipeline nobody advances, or whose round times out, ends with the unspent fee
+refunded. `check_links` still reads the link back from chain data alone.
 
 A majority that lies on one shard wins in brain (that is brain's trust assumption: it costs the liars no
-more than their slash); `hybrid` (verifiers/shard/hybrid.py) puts the ShardLedger's fraud proof behind it.
+more than their slash); `hybrid` (verifiers/shard/hybrid.py) makes each round a HybridCourt request, whose
+fraud proof overturns the lie on that shard and slashes the lying committee.
+
+ShardMember votes on both kinds of round: on a Brain round the boundary's root, on a court round the court's
+vote (the pair of its trace of the shard: `HybridMember`), and publishes, defends and plays as a hybrid member.
 """
 from __future__ import annotations
 
@@ -25,7 +32,8 @@ from contracts import events as ev
 from contracts.bindings.brain import DeclineReason, ResultKind, Status
 from runtime.errors import InputShapeError
 from runtime.tensor_root import tensor_bytes, tensor_root
-from verifiers.agents.member import CHEATS, Member
+from verifiers.agents.hybrid import HybridMember
+from verifiers.agents.member import CHEATS
 from verifiers.chainlog import events
 
 from . import plans
@@ -40,11 +48,12 @@ class ShardRoundFailed(ShardError):
     """A shard's committee round ended without a majority (timed out or declined): the request stops there."""
 
 
-class ShardMember(Member):
+class ShardMember(HybridMember):
     """A committee member that also serves shard rounds: its vote on a shard is the root of the boundary it
-    computed from the round's input, and it writes that boundary to the store so the next round can start.
-    Cheat `corrupt`: on the shards in `lie_on` (None: all) it votes, and stores, a lying boundary (the same
-    lie for every corrupt member: `node.lying_player`), so a corrupt bloc is a majority that agrees."""
+    computed from the round's input (a Brain round) or the pair of its trace of the shard (a court round),
+    and it writes that boundary to the store so the next round can start.
+    Cheat `corrupt`: on the shards in `lie_on` (None: all) it votes, stores and defends a lying boundary (the
+    same lie for every corrupt member: `node.lying_player`), so a corrupt bloc is a majority that agrees."""
     role = "shard-member"
     cheats = CHEATS + ("corrupt",)
 
@@ -61,6 +70,13 @@ class ShardMember(Member):
         entry = self.catalog.by_id(info.model_id)
         if not isinstance(entry, plans.ShardEntry) or self.cheat not in ("honest", "corrupt"):
             return super().vote(rid, info)
+        if self.is_hybrid(rid, info):  # a court round: the court's vote kind, and the boundary stored
+            vote = super().vote(rid, info)
+            found = self.request_input(rid) if vote is not None else None
+            if found is not None:
+                p = self.player(*found)
+                self.store.put(np.asarray(p.trace.value(p.trace.steps, entry.program.output_slots[0])))
+            return vote
         if int(info.result_kind) != ResultKind.OUTPUT_ROOT:
             return self._decline(rid, DeclineReason.KIND, "a shard round votes on its boundary's root only")
         posted = self.recent(self.d.brain.address, ev.InputPosted, key=rid)
@@ -84,6 +100,16 @@ class ShardMember(Member):
             self._boundaries.pop(key)  # the blob went missing: recompute and write it again
             return self.vote(rid, info)
         return self._boundaries[key]
+
+    def player(self, entry, x_q, strategy=None):
+        """The dispute player of its trace of a shard: on a shard it lies on, the bloc's lie (`lying_player`)."""
+        if not (isinstance(entry, plans.ShardEntry) and self.lies_on(entry.index)):
+            return super().player(entry, x_q, strategy)
+        key = (entry.model_id, hashlib.sha256(np.asarray(x_q).tobytes()).digest(), "shard-lie")
+        if key not in self._players:
+            self.arbiter._programs[entry.model_id] = entry.program
+            self._players[key] = lying_player(self.name, entry, np.asarray(x_q))
+        return self._players[key]
 
 
 def load(catalog, spec: plans.Spec) -> list[plans.ShardEntry]:
@@ -144,24 +170,40 @@ def run_round(t, entry: plans.ShardEntry, x: np.ndarray, *, fee: int, deadline_b
             "blocks": (fin[0].block if fin else t.chain.block_number) - b0, "seconds": time.perf_counter() - t0}
 
 
-def serve(t, spec: plans.Spec, x_q: np.ndarray, store, *, fee: int | None = None, deadline_blocks: int = 60) -> dict:
-    """The sharded request in brain: a round per shard, each from the store's blob under the last majority
-    root. The verdict: per shard its round (request, majority root, votes), bytes, seconds; the output root."""
-    plan = plans.plan_of(spec)
-    entries = register(t, spec)
-    store = BoundaryStore(store)
-    fee = fee or 10 * t.deployment.system.config.min_fee
-    x, rounds, status = np.asarray(x_q), [], "final"
-    for j, entry in enumerate(entries, 1):
-        rnd = run_round(t, entry, x, fee=fee, deadline_blocks=deadline_blocks)
-        rounds.append(rnd)
-        if rnd["status"] != "finalized":
-            status = f"stopped at shard {j}: round {rnd['status']}"
-            break
-        if j < plan.k:
-            nxt = entry_input_slot(entries[j])
-            x = store.get(bytes.fromhex(rnd["root"][2:]), nxt.dtype, tuple(nxt.shape))  # BoundaryMismatch
-    return view(t, spec, rounds, status)
+def serve(t, spec: plans.Spec, x_q: np.ndarray, store, *, fee: int | None = None, deadline_blocks: int = 2000,
+          ledger=None, rounds=None, consumer: str | None = None, callback_gas: int = 0) -> dict:
+    """The sharded request in brain: ShardRounds (deployed over a fresh ShardLedger unless given) opens a Brain
+    round per shard, each advanced on chain from the store's blob under the last majority root; `fee` pays all K
+    rounds. The verdict: per shard its round (request, majority root, votes), bytes, seconds; the output root;
+    the pipeline's id and the gas of its request, advances and ends."""
+    from contracts.bindings.shard import MODE_BRAIN
+
+    from . import rounds as chained
+    from .pipeline import deploy_ledger_for
+
+    register(t, spec)
+    ledger = ledger or deploy_ledger_for(t.deployment)
+    rounds = rounds or chained.deploy_rounds_for(t.deployment, ledger)
+    pid, r = chained.send(t, rounds, ledger, spec, x_q, mode=MODE_BRAIN, fee=fee, consumer=consumer,
+                          callback_gas=callback_gas)
+    seen = chained.drive(t, rounds, pid, spec, store, deadline_blocks=deadline_blocks)
+    return finish(t, rounds, pid, spec, seen, r.gas_used, "brain")
+
+
+def finish(t, rounds, pid: int, spec: plans.Spec, seen: dict, request_gas: int, mode: str) -> dict:
+    """The verdict of pipeline `pid` once `drive` returned (`view`'s, with the pipeline's own fields)."""
+    from contracts.bindings.shard import ROUNDS_FINAL
+
+    from . import rounds as chained
+
+    rows = chained.rows(t, rounds, pid, spec, seen["times"])
+    p = rounds.pipeline_of(pid)
+    status = "final" if p.status == ROUNDS_FINAL else f"stopped at shard {p.round}: round {rows[-1]['status']}"
+    v = view(t, spec, rows, status, mode)
+    links = chained.linked(rounds, pid, plans.plan_of(spec).k)
+    v.update(pipeline=pid, shard_rounds=rounds.address, gas={"request": request_gas, **seen["gas"]},
+             links=links and (v["links"] if mode == "brain" else True), refunded=rounds.owed(t.requester.address))
+    return v
 
 
 def entry_input_slot(entry: plans.ShardEntry):

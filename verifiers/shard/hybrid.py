@@ -1,17 +1,18 @@
-"""`hybrid` on a sharded request: a committee per shard answers now, the ShardLedger's fraud proof stands behind it.
+"""`hybrid` on a sharded request: ShardRounds chains a HybridCourt request per shard, each backed by the court.
 
-1. The committee rounds of `committee.serve` (brain on shards): each shard's majority root is its boundary,
-   and the last one is the answer, provisional at once.
-2. The same request goes to the ShardLedger, routed per shard to a member of that round's majority, which
-   posts the boundary its committee decided (the store's blob under the majority root, `ShardNode.forward`)
-   with a bond. Every staked member also runs a shard node: it recomputes each posted boundary and disputes
-   a wrong one; the poster must defend it with an OpmlGame claim on that shard alone, and a lost or unbound
-   dispute voids the post and every later one, which holders then re-serve honestly (verifiers/shard/node.py).
-3. The ledger's final output root is the answer. It is the committee's unless a dispute on some shard
-   overturned that shard's majority (`overturned`: the first such shard).
+1. ShardRounds (contracts/src/shard/ShardRounds.sol, mode HYBRID) opens round 1 as a HybridCourt request on
+   shard 1's model: its committee (ShardMembers) votes the court's vote, the pair of its trace of the shard,
+   publishes it, and the majority's answer is provisional for the court's challenge window.
+2. A shard watcher (a HybridWatcher that knows the shards) recomputes the shard; a wrong answer it challenges
+   with the court's fraud proof on that shard alone: the majority must defend its trace as an opML claim on
+   the shard's model, the bisection game refutes it, the watcher's own claim is adopted, and the court slashes
+   the lying committee's stake (as for an unsharded hybrid request).
+3. The court's final answer (never a provisional one) goes to ShardRounds; anyone posts the boundary bytes
+   under it (`advance`, checked on chain against that root) and round j+1 opens. The last round's final answer
+   is the sharded output root, delivered to the consumer.
 
-So a lying majority on one shard is provisional only: its boundary is overturned on that shard by a game
-that needs only that shard's weights.
+So a lying majority on one shard is overturned on that shard, its stake slashed, and the pipeline goes on
+from the honest boundary: what ends final equals the unsharded exact run's output root.
 """
 from __future__ import annotations
 
@@ -19,67 +20,75 @@ import time
 
 import numpy as np
 
-from bisection.shards import sharded_id
 from contracts import events as ev
-from contracts.bindings.shard import ShardLedger
-from runtime.tensor_root import tensor_bytes
+from verifiers.agents.hybrid import HybridWatcher
+from verifiers.chainlog import events
 
-from . import committee, pipeline, plans
-from .node import ShardNode
-
-
-def start_nodes(t, spec: plans.Spec, members: list[committee.ShardMember], ledger: ShardLedger,
-                store) -> list[ShardNode]:
-    """A shard node per staked member (same account, same lies), holding every shard."""
-    from verifiers.catalog import Catalog
-
-    out = []
-    for m in members:
-        n = ShardNode(t.deployment, m.account, catalog=Catalog((spec.model,)), ledger=ledger, store=store,
-                      cheat="corrupt" if m.cheat == "corrupt" else "honest", lie_on=m.lie_on, name=f"{m.name}-node")
-        out.append(t.scheduler.add(n))
-    return out
+from . import committee, plans
+from .store import BoundaryStore
 
 
-def serve(t, spec: plans.Spec, x_q, store, members, ledger: ShardLedger, *, fee: int | None = None,
-          timeout: float = 300.0) -> dict:
-    """The sharded request in hybrid (module docstring); `members` are `t`'s ShardMembers, `ledger` a ShardLedger
-    on `t`'s deployment. The verdict: the committee's rounds and provisional root, the ledger's pipeline,
-    disputes and final root, and whether the committee's answer was overturned."""
+class ShardWatcher(HybridWatcher):
+    """The hybrid watcher on shard rounds: its honest trace of a shard is also the boundary it writes to the
+    store, so the pipeline can go on from an adopted answer even when every member lied."""
+
+    def __init__(self, *a, store, **kw):
+        super().__init__(*a, **kw)
+        self.store = BoundaryStore(store)
+
+    def pair(self, entry, x_q, strategy):
+        out = super().pair(entry, x_q, strategy)
+        if isinstance(entry, plans.ShardEntry) and not self.store.has(out[0]):
+            t = self.player(entry, x_q, strategy).trace
+            self.store.put(np.asarray(t.value(t.steps, entry.program.output_slots[0])))
+        return out
+
+
+def start_watcher(t, store) -> ShardWatcher:
+    """The shard watcher on `t`'s watcher account, with `t`'s catalog (the shard entries `committee.load` added)."""
+    w = ShardWatcher(t.deployment, t.roles.watcher(t.chain), catalog=t.catalog, name="shard-watcher", store=store)
+    return t.scheduler.add(w)
+
+
+def serve(t, spec: plans.Spec, x_q, store, members, ledger=None, *, fee: int | None = None,
+          deadline_blocks: int = 4000, rounds=None, consumer: str | None = None, callback_gas: int = 0) -> dict:
+    """The sharded request in hybrid (module docstring); `members` are `t`'s ShardMembers. The verdict: per shard
+    the court round, the committee's answer and whether it was upheld, the final boundary; the stake each member
+    lost; the output root."""
+    from contracts.bindings.shard import MODE_HYBRID
+
+    from . import rounds as chained
+    from .pipeline import deploy_ledger_for
+
     t0 = time.perf_counter()
-    brain = committee.serve(t, spec, x_q, store, fee=fee)
-    provisional_s = time.perf_counter() - t0
-    plan = plans.plan_of(spec)
-    if brain["status"] != "final":
-        return {**brain, "mode": "hybrid", "provisional_root": None}
-    plans.register(t.deployment, ledger, spec)
-    nodes = start_nodes(t, spec, members, ledger, store)
-    route = []
-    for s in brain["shards"]:
-        majority = [a for a, r in s["reveals"].items() if r == s["root"]]
-        route.append(majority[0])
-    for n in nodes:  # each node forwards the boundaries its own round voted for
-        for j, s in enumerate(brain["shards"], 1):
-            if s["reveals"].get(n.address) == s["root"]:
-                n.forward[(j, bytes.fromhex(s["input_root"][2:]))] = bytes.fromhex(s["root"][2:])
-    while t.scheduler.tick():  # load the sharded model, announce
-        pass
-    r = ledger.request(sharded_id(plan), tensor_bytes(np.asarray(x_q)), route, sender=t.requester,
-                       fee=fee or 10 * ledger.min_fee)
-    rid = r.one(ev.ShardRequested).id
-    v = pipeline.wait(ledger, rid, spec, tick=t.scheduler.tick, drive=lambda: t.chain.mine(1), poll=0.0,
-                      timeout=timeout)
-    rows = []
-    overturned = None
-    for b, l in zip(brain["shards"], v["shards"]):
-        upheld = b["root"] == l["root"]
-        if not upheld and overturned is None:
-            overturned = b["shard"]
-        # seconds: the committee round's when its boundary stood (the poster only forwarded it), else the re-serving node's
-        rows.append({**l, "seconds": b["seconds"] if upheld else l["seconds"], "post_seconds": l["seconds"],
-                     "committee_root": b["root"], "round": b["request"], "votes": b["votes"],
-                     "committee": b["committee"], "upheld": upheld})
-    v.update(mode="hybrid", shards=rows, rounds=brain["request"], links=brain["links"],
-             provisional_root=brain["output_root"], provisional_seconds=provisional_s, overturned=overturned,
-             wall_seconds=time.perf_counter() - t0)
+    committee.register(t, spec)
+    start_watcher(t, store)
+    ledger = ledger or deploy_ledger_for(t.deployment)
+    rounds = rounds or chained.deploy_rounds_for(t.deployment, ledger)
+    stakes = {m.address: t.deployment.nodes.stake_of(m.address) for m in members}
+    pid, r = chained.send(t, rounds, ledger, spec, x_q, mode=MODE_HYBRID, fee=fee, consumer=consumer,
+                          callback_gas=callback_gas)
+    seen = chained.drive(t, rounds, pid, spec, store, deadline_blocks=deadline_blocks)
+    v = committee.finish(t, rounds, pid, spec, seen, r.gas_used, "hybrid")
+    court = t.deployment.court
+    overturned, disputes = None, []
+    for s in v["shards"]:
+        rid = s["request"]
+        if rid is None:
+            continue
+        seen_c = events(t.chain, court.address, ev.AnswerProvisional, ev.AnswerChallenged, ev.AnswerFinal, key=rid)
+        prov = [e.event for e in seen_c if isinstance(e.event, ev.AnswerProvisional)]
+        fin = [e.event for e in seen_c if isinstance(e.event, ev.AnswerFinal)]
+        disputes += [{"shard": s["shard"], "challenger": e.event.challenger} for e in seen_c
+                     if isinstance(e.event, ev.AnswerChallenged)]
+        s["committee_root"] = "0x" + bytes(prov[0].output_root).hex() if prov else None
+        s["upheld"] = bool(fin and fin[0].upheld)
+        s["round"] = None  # the row's node column already names the round
+        if fin and not fin[0].upheld and overturned is None:
+            overturned = s["shard"]
+    last = v["shards"][-1]
+    v.update(disputes=disputes, overturned=overturned, provisional_root=last.get("committee_root"),
+             wall_seconds=time.perf_counter() - t0,
+             slashed={a: before - t.deployment.nodes.stake_of(a) for a, before in stakes.items()
+                      if t.deployment.nodes.stake_of(a) < before})
     return v

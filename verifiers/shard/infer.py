@@ -2,11 +2,12 @@
 
 The model is cut into K shards (`--cuts` or balanced by weights; `--block B` compresses boundaries, 0 does
 not). Modes, on the embedded chain or a fresh anvil (everything deployed here, parties in process):
-- brain (default): a Brain committee round per shard, each from the last one's majority boundary
-  (verifiers/shard/committee.py); `--liars L` members vote one lying boundary on shard `--liar-shard`;
+- brain (default): a Brain committee round per shard, chained on chain by ShardRounds (each opened only with
+  bytes whose root is the last round's majority boundary; verifiers/shard/committee.py, rounds.py); `--liars
+  L` members vote one lying boundary on shard `--liar-shard`; `--fee` pays all K rounds;
 - opml: the ShardLedger pipeline, one shard node per shard posting bonded boundaries (verifiers/shard/node.py);
-- hybrid: the committee rounds answer at once, their majority members post the boundaries in the ShardLedger
-  and a wrong one is overturned by a dispute on its shard (verifiers/shard/hybrid.py);
+- hybrid: the same chain with each round a HybridCourt request on its shard: a lying committee is overturned by
+  the court's fraud proof on that shard and its stake slashed (verifiers/shard/hybrid.py);
 - auto: brain or hybrid, by the policy of unsharded requests (verifiers/modes/auto.py) and says why.
 With `--deployment FILE --chain URL` (opml only) it registers and sends the request: `tribunal node --role
 shard` processes serve it. Bad arguments, or a mode/option that does not fit a sharded request, are refused
@@ -82,8 +83,10 @@ def check_mode(args) -> None:
         raise ShardSpecError(f"--liars must be in 0..{args.committee} (the committee), got {args.liars}")
     if args.liar_shard is not None and not 1 <= args.liar_shard <= args.shards:
         raise ShardSpecError(f"--liar-shard must be in 1..{args.shards}, got {args.liar_shard}")
-    if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee:
-        raise ShardSpecError(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee} wei")
+    rounds = args.shards if args.mode != "opml" else 1  # brain and hybrid: the fee pays a round per shard
+    if args.fee is not None and args.fee < DEFAULT_CONFIG.min_fee * rounds:
+        raise ShardSpecError(f"fee {args.fee} wei is below the minimum {DEFAULT_CONFIG.min_fee * rounds} wei"
+                             + (f" ({rounds} shard rounds of {DEFAULT_CONFIG.min_fee} wei)" if rounds > 1 else ""))
     if args.cheat != "honest" or args.watcher_cheat != "honest":
         raise ShardSpecError("--cheat/--watcher-cheat are the unsharded opML roles' strategies; on shards use --liars")
 
@@ -123,8 +126,7 @@ def _committee(args, spec, plan, x_q) -> dict:
         if mode == "brain":
             v = committee.serve(t, spec, x_q, store, fee=args.fee)
         else:
-            ledger = pipeline.deploy_ledger_for(t.deployment)
-            v = hybrid.serve(t, spec, x_q, store, members, ledger, fee=args.fee)
+            v = hybrid.serve(t, spec, x_q, store, members, fee=args.fee)
         v["wall_seconds"] = time.perf_counter() - t1
         v["liars"], v["liar_shard"] = args.liars, (args.liar_shard or (plan.k + 1) // 2) if args.liars else None
         if why:
@@ -234,13 +236,17 @@ def render(r: dict, console) -> None:
     if r.get("liars"):
         console.print(f"{r['liars']} of the committee voted one lying boundary on shard {r['liar_shard']}")
     if "links" in r:
-        console.print(f"rounds chained (each round's input is the last round's majority boundary): "
-                      f"{'yes' if r['links'] else 'NO'}")
-    if "hybrid" in mode and "provisional_root" in r:
-        console.print(f"committee's answer (provisional after {r.get('provisional_seconds', 0):.1f} s): "
-                      f"{r['provisional_root']}")
-        console.print("overturned: " + (f"yes, on shard {r['overturned']} by a dispute on that shard"
-                                         if r.get("overturned") else "no: the committees' boundaries stood"))
+        console.print(f"rounds chained on chain (each round opened with bytes whose root is the last round's "
+                      f"result): {'yes' if r['links'] else 'NO'}")
+    if "hybrid" in mode and "overturned" in r:
+        lost = sum(r.get("slashed", {}).values())
+        console.print("overturned: " + (f"yes, shard {r['overturned']}'s committee answer, by the court's fraud proof on "
+                                         f"that shard; {len(r.get('slashed', {}))} members lost {lost} wei of stake"
+                                         if r.get("overturned") else "no: every shard's committee answer stood"))
+    if "pipeline" in r:
+        g = r.get("gas", {})
+        console.print(f"ShardRounds pipeline {r['pipeline']} at {r['shard_rounds']}: gas request {g.get('request')}, "
+                      f"advance {', '.join(map(str, g.get('advance', []))) or '-'}")
     console.print(f"output root {r['output_root']}")
     if "unsharded_output_root" in r:
         same = r["output_root"] == r["unsharded_output_root"]
