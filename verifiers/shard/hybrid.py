@@ -54,10 +54,7 @@ def serve(t, spec: plans.Spec, x_q, store, members, ledger: ShardLedger, *, fee:
         return {**brain, "mode": "hybrid", "provisional_root": None}
     plans.register(t.deployment, ledger, spec)
     nodes = start_nodes(t, spec, members, ledger, store)
-    route = []
-    for s in brain["shards"]:
-        majority = [a for a, r in s["reveals"].items() if r == s["root"]]
-        route.append(majority[0])
+    route = majority_route(brain)
     for n in nodes:  # each node forwards the boundaries its own round voted for
         for j, s in enumerate(brain["shards"], 1):
             if s["reveals"].get(n.address) == s["root"]:
@@ -69,6 +66,18 @@ def serve(t, spec: plans.Spec, x_q, store, members, ledger: ShardLedger, *, fee:
     rid = r.one(ev.ShardRequested).id
     v = pipeline.wait(ledger, rid, spec, tick=t.scheduler.tick, drive=lambda: t.chain.mine(1), poll=0.0,
                       timeout=timeout)
+    return {**verdict(brain, v, provisional_s), "wall_seconds": time.perf_counter() - t0}
+
+
+def majority_route(brain: dict) -> list[str]:
+    """The ledger route of a hybrid request: per shard, a member of that round's majority (it posts the boundary
+    its committee decided)."""
+    return [[a for a, r in s["reveals"].items() if r == s["root"]][0] for s in brain["shards"]]
+
+
+def verdict(brain: dict, v: dict, provisional_s: float) -> dict:
+    """The ledger's pipeline `v` with each shard's committee round beside it, and the first shard (if any) on
+    which a dispute overturned the committee's root."""
     rows = []
     overturned = None
     for b, l in zip(brain["shards"], v["shards"]):
@@ -79,7 +88,5 @@ def serve(t, spec: plans.Spec, x_q, store, members, ledger: ShardLedger, *, fee:
         rows.append({**l, "seconds": b["seconds"] if upheld else l["seconds"], "post_seconds": l["seconds"],
                      "committee_root": b["root"], "round": b["request"], "votes": b["votes"],
                      "committee": b["committee"], "upheld": upheld})
-    v.update(mode="hybrid", shards=rows, rounds=brain["request"], links=brain["links"],
-             provisional_root=brain["output_root"], provisional_seconds=provisional_s, overturned=overturned,
-             wall_seconds=time.perf_counter() - t0)
-    return v
+    return {**v, "mode": "hybrid", "shards": rows, "rounds": brain["request"], "links": brain["links"],
+            "provisional_root": brain["output_root"], "provisional_seconds": provisional_s, "overturned": overturned}

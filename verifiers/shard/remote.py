@@ -1,0 +1,92 @@
+"""The requester's side of a sharded brain or hybrid request served by `tribunal node --role shard-member`
+processes (verifiers/shard/member_node.py): `tribunal infer MODEL --shards K --mode brain|hybrid --deployment
+FILE --chain URL --store DIR`.
+
+It only registers, sends and reads; every vote, boundary, post and dispute is the processes'. The steps:
+1. register the sharded model: each shard as a Brain model (`committee.register`) and the sharded model in the
+   ShardLedger (`plans.register`), whose spec is what the processes load;
+2. wait until more than half of the committee's seats are held by members that announced it (they loaded it);
+3. brain: the rounds of `committee.serve`, one per shard, each from the store's blob under the last majority
+   root; hybrid: then the ledger request routed to each round's majority (`hybrid.majority_route`), whose
+   processes post the boundaries their rounds decided and dispute a wrong one (`hybrid.verdict`).
+On a development chain it mines a block every `poll` seconds, so windows pass while the processes act.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from bisection.shards import sharded_id
+from contracts import events as ev
+from runtime.tensor_root import tensor_bytes
+from verifiers.chainlog import events
+
+from . import committee, hybrid, pipeline, plans
+from .errors import ShardError
+
+READY_S = 120.0  # how long the requester waits for the member processes to load a newly registered model
+
+
+class MembersNotReady(ShardError):
+    """Raised when too few of the committee's members announced the sharded model for a round to reach a quorum."""
+
+
+class Paced:
+    """What `committee.serve` drives, with no agent in this process: each step mines one block (a development
+    chain) and waits `poll` seconds, so the member processes see every block."""
+
+    def __init__(self, deployment, requester, *, poll: float, mine: bool = True):
+        from verifiers.catalog import Catalog
+
+        self.deployment, self.chain, self.requester = deployment, deployment.chain, requester
+        self.catalog, self.poll, self.mine = Catalog(()), poll, mine
+        self.drive_blocks = True  # `committee.run_round`: step() is the whole clock
+
+    def step(self) -> int:
+        if self.mine:
+            self.chain.mine(1)
+        time.sleep(self.poll)
+        return 0
+
+
+def serve(t: Paced, mode: str, spec: plans.Spec, x_q: np.ndarray, store, ledger, *, fee: int | None = None,
+          ready_s: float = READY_S, timeout: float = 600.0) -> dict:
+    """The sharded request in `mode` (brain or hybrid) served by member processes (module docstring)."""
+    plans.register(t.deployment, ledger, spec, sender=t.requester)
+    committee.register(t, spec)  # the requester pays the registrations: anyone may register a model
+    wait_ready(t, ledger, spec, ready_s)
+    c = t.deployment.system.config
+    deadline = c.queue_timeout + c.commit_window + c.reveal_window + 8
+    t0 = time.perf_counter()
+    brain = committee.serve(t, spec, x_q, store, fee=fee, deadline_blocks=deadline)
+    brain["wall_seconds"] = time.perf_counter() - t0
+    if mode == "brain" or brain["status"] != "final":
+        return {**brain, "mode": mode} if mode == "brain" else {**brain, "mode": mode, "provisional_root": None}
+    provisional_s = time.perf_counter() - t0
+    plan = plans.plan_of(spec)
+    r = ledger.request(sharded_id(plan), tensor_bytes(np.asarray(x_q)), hybrid.majority_route(brain),
+                       sender=t.requester, fee=fee or 10 * ledger.min_fee)
+    v = pipeline.wait(ledger, r.one(ev.ShardRequested).id, spec, drive=lambda: t.step(), poll=0.0, timeout=timeout)
+    return {**hybrid.verdict(brain, v, provisional_s), "wall_seconds": time.perf_counter() - t0}
+
+
+def wait_ready(t: Paced, ledger, spec: plans.Spec, ready_s: float) -> int:
+    """Waits until staked members holding more than half of the committee's seats announced the sharded model
+    in the ledger; MembersNotReady after `ready_s` seconds. Returns how many did."""
+    sid = sharded_id(plans.plan_of(spec))
+    d = t.deployment
+    need = d.system.config.committee_size // 2 + 1
+    until = time.monotonic() + ready_s
+    while True:
+        staked = {n.account for n in d.nodes.nodes() if n.eligible}
+        announced = {a.event.node for a in events(t.chain, ledger.address, ev.ShardNodeAnnounced)
+                     if bytes(a.event.sharded_id) == sid}
+        ready = len(announced & staked)
+        if ready >= need:
+            return ready
+        if time.monotonic() > until:
+            raise MembersNotReady(f"{ready} staked member(s) announced {spec.model} in {plans.plan_of(spec).k} shards "
+                                  f"within {ready_s:.0f} s; a committee of {d.system.config.committee_size} needs "
+                                  f"{need}: start `tribunal node --role shard-member --models {spec.model}` processes")
+        t.step()
