@@ -1,7 +1,7 @@
 """Sharded brain and hybrid served by `tribunal node --role shard-member` processes on anvil (issue 22), the
 request sent by `tribunal infer MODEL --shards 3 --mode brain|hybrid --deployment FILE --chain URL` as a user
 runs it: a 3-shard gpt2-tiny brain request ends final with the unsharded exact output root although a member
-process is SIGKILLed in the first round (its slot is silent and slashed, the rest's majority finalizes); a
+process is SIGKILLed in the second round (its slot is silent and slashed, the rest's majority finalizes); a
 lying majority of member processes on the middle shard is overturned in hybrid (minutes: it runs with
 TRIBUNAL_LONG=1). No process outlives a test."""
 from __future__ import annotations
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 READY_S = 240
 # Short windows (blocks; the requester mines one every 0.5 s): a round with a silent member waits out its commit window.
 CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=400, slash_amount=ETHER // 10, min_fee=ETHER // 1000,
-                      committee_size=3, quorum_bps=5000, commit_window=24, reveal_window=40,
+                      committee_size=3, quorum_bps=5000, commit_window=16, reveal_window=40,
                       max_callback_gas=500_000, max_in_flight=64)
 LEDGER = dict(window=20, stall=12, bind_window=40)
 X = np.random.default_rng(0).integers(0, 256, (1, 8)).astype(np.int64)
@@ -132,15 +132,15 @@ def test_brain_memberProcesses_giveTheUnshardedExactRoot_thoughOneIsKilledMidRou
     brain, d = net.t.deployment.brain, net.t.deployment
     req = net.infer("brain", tmp_path)
     deadline = time.monotonic() + READY_S
-    while not events(net.chain, brain.address, ev.Dispatched):  # round 1 is on: its committee is drawn
-        assert req.poll() is None and time.monotonic() < deadline, "round 1 was never dispatched"
+    while len(events(net.chain, brain.address, ev.Dispatched)) < 2:  # round 2 is on: its committee is drawn
+        assert req.poll() is None and time.monotonic() < deadline, "round 2 was never dispatched"
         time.sleep(0.2)
     victim.send_signal(signal.SIGKILL)
     victim.wait(10)
     v = _verdict(req)
     assert v["status"] == "final" and v["links"]
     assert v["output_root"] == v["unsharded_output_root"] == _exact_root()
-    assert all(s["committee"] == 3 and s["votes"] == 2 for s in v["shards"][1:])  # the rest's majority
+    assert v["shards"][0]["votes"] == 3 and v["shards"][2]["votes"] == 2  # the rest's majority
     gone = net.members[0].address
     assert gone not in v["shards"][-1]["reveals"]  # its slot silent ...
     assert d.nodes.node(d.nodes.index_of(gone)).stake < 2 * ETHER  # ... and slashed
