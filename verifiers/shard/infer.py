@@ -220,10 +220,13 @@ def _attached(args, spec, x_q) -> dict:
         d = attach(chain, args.deployment)
         ledger = ShardLedger(chain, ledger_address(args.deployment))
         requester = account_of(args.key) if args.key is not None else chain.accounts[10]
+        if chain.balance(requester.address) == 0:  # it pays registrations and fees: say so before any is sent
+            raise ShardSpecError(f"the requester {requester.address} holds no ether on {args.chain}; pass --key with "
+                                 f"a funded account's key")
         if args.mode != "opml":
             return remote.serve(remote.Paced(d, requester, poll=0.5), args.mode, spec, x_q, args.store, ledger,
                                 fee=args.fee)
-        plans.register(d, ledger, spec)
+        plans.register(d, ledger, spec, sender=requester)
         t0 = time.perf_counter()
         rid = pipeline.send_request(ledger, spec, x_q, requester)
         v = pipeline.wait(ledger, rid, spec, drive=lambda: chain.mine(1), poll=0.5)

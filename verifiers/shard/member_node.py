@@ -68,7 +68,11 @@ class ShardMemberNode(Agent):
         if ledger is None or store is None:
             raise ShardSpecError("a shard member needs the deployment's shard ledger and a boundary store (--store DIR)")
         holds = parse_shards(shards) if isinstance(shards, str) else (set(shards) if shards else None)
-        lie_on = parse_shards(lie_on) if isinstance(lie_on, str) else lie_on
+        if isinstance(lie_on, str):
+            try:
+                lie_on = parse_shards(lie_on)
+            except ShardSpecError:
+                raise ShardSpecError(f"--lie-on {lie_on!r}: want comma-separated shard numbers from 1, e.g. 2") from None
         if lie_on is not None and self.cheat != "corrupt":
             raise ShardSpecError("--lie-on names the shards a `--cheat corrupt` member lies on: give --cheat corrupt")
         self.member = HoldingMember(deployment, account, catalog=self.catalog, cheat=self.cheat, name=f"{self.name}-member",

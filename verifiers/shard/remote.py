@@ -53,8 +53,11 @@ class Paced:
 def serve(t: Paced, mode: str, spec: plans.Spec, x_q: np.ndarray, store, ledger, *, fee: int | None = None,
           ready_s: float = READY_S, timeout: float = 600.0) -> dict:
     """The sharded request in `mode` (brain or hybrid) served by member processes (module docstring)."""
-    plans.register(t.deployment, ledger, spec, sender=t.requester)
-    committee.register(t, spec)  # the requester pays the registrations: anyone may register a model
+    from verifiers.deployment import register_model
+
+    plans.register(t.deployment, ledger, spec, sender=t.requester)  # the requester pays: anyone may register
+    for e in committee.load(t.catalog, spec):
+        register_model(t.deployment, e, sender=t.requester)
     wait_ready(t, ledger, spec, ready_s)
     c = t.deployment.system.config
     deadline = c.queue_timeout + c.commit_window + c.reveal_window + 8
