@@ -6,7 +6,6 @@ lying majority of member processes on the middle shard is overturned in hybrid (
 TRIBUNAL_LONG=1). No process outlives a test."""
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import select
@@ -23,6 +22,8 @@ from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig
 from runtime.tensor_root import tensor_root
 
+from .processes import die_with_parent, stop
+
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 READY_S = 240
 # Short windows (blocks; the requester mines one every 0.5 s): a round with a silent member waits out its commit window.
@@ -32,10 +33,6 @@ CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=400, slash_amount=ETHER 
 LEDGER = dict(window=20, stall=12, bind_window=40)
 X = np.random.default_rng(0).integers(0, 256, (1, 8)).astype(np.int64)
 LONG = pytest.mark.skipif(os.environ.get("TRIBUNAL_LONG") != "1", reason="minutes of processes: TRIBUNAL_LONG=1")
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive pytest
 
 
 class Net:
@@ -62,7 +59,7 @@ class Net:
                 "--key", "0x" + bytes(self.members[i].key).hex(), "--deployment", str(self.path), "--models",
                 "gpt2-tiny", "--store", str(self.store), "--poll", "0.2", *extra]
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ),
-                             preexec_fn=_die_with_parent)
+                             preexec_fn=die_with_parent)
         self.procs.append(p)
         return p
 
@@ -83,20 +80,12 @@ class Net:
                 "--chain", self.chain.process.url, "--store", str(self.store), "--json"]
         env = {**os.environ, "PYTHONPATH": os.getcwd()}
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-                             preexec_fn=_die_with_parent)
+                             preexec_fn=die_with_parent)
         self.procs.append(p)
         return p
 
     def close(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+        stop(self.procs)
         self.t.close()
         self.chain.close()
         assert all(p.poll() is not None for p in self.procs)
