@@ -223,13 +223,13 @@ def _attached(args, spec, x_q) -> dict:
         if chain.balance(requester.address) == 0:  # it pays registrations and fees: say so before any is sent
             raise ShardSpecError(f"the requester {requester.address} holds no ether on {args.chain}; pass --key with "
                                  f"a funded account's key")
+        paced = remote.Paced(d, requester, poll=0.5)
         if args.mode != "opml":
-            return remote.serve(remote.Paced(d, requester, poll=0.5), args.mode, spec, x_q, args.store, ledger,
-                                fee=args.fee)
+            return remote.serve(paced, args.mode, spec, x_q, args.store, ledger, fee=args.fee)
         plans.register(d, ledger, spec, sender=requester)
         t0 = time.perf_counter()
-        rid = pipeline.send_request(ledger, spec, x_q, requester)
-        v = pipeline.wait(ledger, rid, spec, drive=lambda: chain.mine(1), poll=0.5)
+        rid = remote.send_routed(paced, ledger, spec, x_q, fee=args.fee)
+        v = pipeline.wait(ledger, rid, spec, drive=paced.step, poll=0.0)
         v["wall_seconds"] = time.perf_counter() - t0
     finally:
         chain.close()

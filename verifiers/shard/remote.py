@@ -1,10 +1,10 @@
-"""The requester's side of a sharded brain or hybrid request served by `tribunal node --role shard-member`
-processes (verifiers/shard/member_node.py): `tribunal infer MODEL --shards K --mode brain|hybrid --deployment
-FILE --chain URL --store DIR`.
+"""The requester's side of a sharded request served by `tribunal node` processes: `tribunal infer MODEL --shards K
+--mode brain|hybrid --deployment FILE --chain URL --store DIR` (`--role shard-member` processes,
+verifiers/shard/member_node.py), and `--mode opml` (`--role shard` processes: `send_routed`).
 
 It only registers, sends and reads; every vote, boundary, post and dispute is the processes'. The steps:
-1. register the sharded model: each shard as a Brain model (`committee.register`) and the sharded model in the
-   ShardLedger (`plans.register`), whose spec is what the processes load;
+1. register the sharded model: each shard as a Brain model (as `committee.register` does, paid by the
+   requester) and the sharded model in the ShardLedger (`plans.register`), whose spec is what the processes load;
 2. wait until more than half of the committee's seats are held by members that announced it (they loaded it);
 3. brain: the rounds of `committee.serve`, one per shard, each from the store's blob under the last majority
    root; hybrid: then the ledger request routed to each round's majority (`hybrid.majority_route`), whose
@@ -72,6 +72,22 @@ def serve(t: Paced, mode: str, spec: plans.Spec, x_q: np.ndarray, store, ledger,
                        sender=t.requester, fee=fee or 10 * ledger.min_fee)
     v = pipeline.wait(ledger, r.one(ev.ShardRequested).id, spec, drive=lambda: t.step(), poll=0.0, timeout=timeout)
     return {**hybrid.verdict(brain, v, provisional_s), "wall_seconds": time.perf_counter() - t0}
+
+
+def send_routed(t: Paced, ledger, spec: plans.Spec, x_q: np.ndarray, *, fee: int | None = None,
+                ready_s: float = READY_S) -> int:
+    """opml: the ledger request, sent once every shard has an announced node to route to (`tribunal node --role
+    shard` processes load a newly registered model first); NoRoute after `ready_s` seconds."""
+    from .errors import NoRoute
+
+    until = time.monotonic() + ready_s
+    while True:
+        try:
+            return pipeline.send_request(ledger, spec, x_q, t.requester, fee=fee)
+        except NoRoute:
+            if time.monotonic() > until:
+                raise
+        t.step()
 
 
 def wait_ready(t: Paced, ledger, spec: plans.Spec, ready_s: float) -> int:
