@@ -24,7 +24,10 @@ def cli(*args, cwd="/tmp"):
     (["--shards", "3", "--mode", "opml", "--liars", "1"], "--liars is for a committee"),
     (["--shards", "3", "--liars", "9"], "--liars must be in 0..5"),
     (["--shards", "3", "--liars", "3", "--liar-shard", "4"], "--liar-shard must be in 1..3"),
-    (["--shards", "3", "--mode", "hybrid", "--deployment", "d.json"], "--mode opml only"),
+    (["--shards", "3", "--mode", "auto", "--deployment", "d.json"], "brain, hybrid (--role shard-member) or opml"),
+    (["--shards", "3", "--mode", "hybrid", "--deployment", "d.json"], "give --store DIR"),
+    (["--shards", "3", "--deployment", "d.json", "--store", "b", "--liars", "2"], "processes' strategies are their own"),
+    (["--shards", "3", "--store", "b"], "give it with --deployment FILE"),
     (["--shards", "3", "--prompt", "hi"], "drop --prompt"),
 ])
 def test_badShardArguments_oneLine_status2(args, says):

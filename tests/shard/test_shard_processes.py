@@ -4,7 +4,6 @@ SIGKILLed mid-request is routed around; a blob that does not match its posted ro
 repaired. No process outlives a test."""
 from __future__ import annotations
 
-import ctypes
 import os
 import select
 import signal
@@ -19,15 +18,13 @@ import pytest
 from contracts.chain import connect
 from runtime.tensor_root import tensor_root
 
+from .processes import die_with_parent, stop
+
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 READY_S = 240
 LEDGER = dict(window=20, stall=12, bind_window=40)  # blocks; the test mines one every DRIVE_S
 DRIVE_S = 0.5
 X = np.random.default_rng(0).integers(0, 256, (1, 8)).astype(np.int64)
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive pytest
 
 
 class Net:
@@ -54,7 +51,7 @@ class Net:
                 "--key", "0x" + bytes(key).hex(), "--deployment", str(self.path), "--models", "gpt2-tiny",
                 "--shards", shards, "--store", str(self.store), "--poll", "0.2", "--cheat", cheat]
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ),
-                             preexec_fn=_die_with_parent)
+                             preexec_fn=die_with_parent)
         self.procs.append(p)
         self.lines[p.pid] = []
         return p
@@ -111,15 +108,7 @@ class Net:
         return pipeline.wait(self.ledger, rid, self.spec, drive=drive, timeout=420, poll=DRIVE_S)
 
     def close(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
+        stop(self.procs)
         self.chain.close()
         assert all(p.poll() is not None for p in self.procs)
         assert not self.chain.process.alive()

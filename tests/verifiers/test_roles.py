@@ -28,7 +28,8 @@ def test_member_and_watcher_are_the_hybrid_classes_by_the_table_not_by_import_or
 
 
 def test_every_role_names_itself_and_offers_honest_first():
-    assert set(ROLES) == {"member", "submitter", "watcher", "follower", "scorer", "trainer", "shard"}
+    assert set(ROLES) == {"member", "submitter", "watcher", "follower", "scorer", "trainer", "shard",
+                          "shard-member"}
     for name, cls in ROLES.items():
         assert issubclass(cls, Agent) and cls.role == name, (name, cls)
         assert cls.cheats[0] == "honest", (name, cls.cheats)

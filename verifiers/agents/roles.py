@@ -11,6 +11,7 @@ from verifiers.agents.base import Agent
 from verifiers.agents.hybrid import HybridMember, HybridWatcher
 from verifiers.agents.submitter import Submitter
 from verifiers.errors import UnknownRole
+from verifiers.shard.member_node import ShardMemberNode
 from verifiers.shard.node import ShardNode
 from verifiers.training.roles import Follower, Scorer, Trainer
 
@@ -22,6 +23,7 @@ ROLES: dict[str, type[Agent]] = {
     "scorer": Scorer,  # training: scores proposed updates
     "trainer": Trainer,  # training: proposes weight updates
     "shard": ShardNode,  # sharded inference: serves, checks and defends boundaries of the shards it holds
+    "shard-member": ShardMemberNode,  # sharded brain/hybrid: a shard node that also votes in its shards' Brain rounds
 }
 
 

@@ -4,8 +4,9 @@
 
 Every mode's contracts: the registries, Brain, SinglePhaseBrain, the opML models, one-step verifier,
 game and request escrow, the NodeJury that settles float steps, and the HybridCourt, with an example
-consumer for each. The file it writes is what `tribunal node`, `stake`, `withdraw`, `claim`, `models
-register` and `tribunal infer --deployment` read (`verifiers.deployment.save`/`attach`).
+consumer for each; and the ShardLedger and ShardRounds of sharded requests. The file it writes is what
+`tribunal node`, `stake`, `withdraw`, `claim`, `models register` and `tribunal infer --deployment` read
+(`verifiers.deployment.save`/`attach`).
 
 The same deployment runs first on an in-process chain (about 2 s), so parameters a contract refuses
 stop the command before it sends anything to the real one. The deploying account becomes the node
@@ -104,9 +105,15 @@ def run(args) -> dict:
         deploy_everything(rehearsal, config, opml)
     _say(args, f"deploying from {deployer} to {url} ...")
     d = deploy_everything(chain, config, opml)
-    path = d.save(args.out)
+    from verifiers.deployment import read
+    from verifiers.shard.pipeline import deploy_ledger_for, save_ledger
+    from verifiers.shard.rounds import deploy_rounds_for, save_rounds
+
+    ledger = deploy_ledger_for(d)  # sharded requests (`tribunal infer --shards K`): opml, and brain/hybrid rounds
+    path = save_rounds(save_ledger(d.save(args.out), ledger), deploy_rounds_for(d, ledger))
     end = chain.block_number
     addresses = {**d.addresses(), "jury": d.jury.address}
+    addresses["extras"].update(read(path)["extras"])
     return {"chain": url, "chain_id": chain.chain_id, "deployer": deployer, "out": str(path), "addresses": addresses,
             "blocks": [d.start_block + 1, end], "transactions": chain.w3.eth.get_transaction_count(deployer) - nonce,
             "gas_total": _gas_of(chain, deployer, d.start_block + 1, end), "spent": balance - chain.balance(deployer),
@@ -132,7 +139,8 @@ LABELS = {"models": "ModelRegistry", "nodes": "NodeRegistry", "brain": "Brain", 
           "consumer": "ExampleConsumer (Brain, single-phase)", "opml_models": "OpmlModels", "opml_game": "OpmlGame",
           "opml_consumer": "ExampleConsumer (opML)", "onestep": "OneStep verifier", "opml_requests": "OpmlRequests",
           "hybrid_court": "HybridCourt", "hybrid_consumer": "ExampleConsumer (hybrid)",
-          "jury": "NodeJury (float steps)"}
+          "jury": "NodeJury (float steps)", "shard_ledger": "ShardLedger (sharded requests)",
+          "shard_rounds": "ShardRounds (brain/hybrid shard rounds)"}
 
 
 def render(r, console) -> None:

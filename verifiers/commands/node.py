@@ -21,7 +21,7 @@ HELP = "run one agent (member, submitter, watcher, ...) as a process against an 
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--role", required=True, help="member, submitter, watcher (or a role another module registers)")
+    p.add_argument("--role", required=True, help="member, submitter, watcher, shard, shard-member (sharded requests), ... (see verifiers/agents/roles.py)")
     p.add_argument("--rpc", required=True, metavar="URL", help="the chain's JSON-RPC URL")
     p.add_argument("--key", required=True, metavar="KEY", help="the agent's private key (0x-hex)")
     p.add_argument("--deployment", required=True, metavar="FILE", help="the deployment to serve (a saved JSON file)")
@@ -31,8 +31,9 @@ def add_arguments(p) -> None:
     p.add_argument("--bond", type=int, default=None, metavar="WEI", help="submitter/watcher: bond per claim or game")
     p.add_argument("--models", default="digits-mlp,digits-cnn,toy", help="comma-separated models this node serves")
     p.add_argument("--poll", type=float, default=0.2, metavar="SECONDS", help="seconds between ticks")
-    p.add_argument("--shards", default=None, metavar="J,J", help="shard role: the shard numbers it holds (default: all)")
-    p.add_argument("--store", default=None, metavar="DIR", help="shard role: the boundary store folder the nodes share")
+    p.add_argument("--shards", default=None, metavar="J,J", help="shard, shard-member roles: the shard numbers it holds (default: all)")
+    p.add_argument("--store", default=None, metavar="DIR", help="shard, shard-member roles: the boundary store folder the nodes share")
+    p.add_argument("--lie-on", default=None, metavar="J,J", help="shard-member with --cheat corrupt: the shards it lies on (default: all)")
     p.add_argument("--ticks", type=int, default=None, help="stop after this many ticks (default: run until signalled)")
 
 
@@ -59,7 +60,7 @@ def run(args) -> dict:
     deployment = attach(chain, args.deployment)
     catalog = Catalog(tuple(m for m in args.models.split(",") if m))
     extra = {"bond": args.bond} if args.bond is not None else {}
-    if getattr(cls, "takes_args", False):  # a role reading its own options (shard: --shards, --store)
+    if getattr(cls, "takes_args", False):  # a role reading its own options (shard, shard-member: --shards, --store)
         extra["args"] = args
     agent = cls(deployment, account, catalog=catalog, cheat=args.cheat, name=f"{args.role}-{account.address[:8]}", **extra)
     for name in catalog.names:

@@ -52,20 +52,30 @@ def start_watcher(t, store) -> ShardWatcher:
 
 def serve(t, spec: plans.Spec, x_q, store, members, ledger=None, *, fee: int | None = None,
           deadline_blocks: int = 4000, rounds=None, consumer: str | None = None, callback_gas: int = 0) -> dict:
-    """The sharded request in hybrid (module docstring); `members` are `t`'s ShardMembers. The verdict: per shard
-    the court round, the committee's answer and whether it was upheld, the final boundary; the stake each member
-    lost; the output root."""
-    from contracts.bindings.shard import MODE_HYBRID
-
-    from . import rounds as chained
+    """The sharded request in hybrid (module docstring), every party in process; `members` are `t`'s ShardMembers.
+    The verdict: `run`'s."""
     from .pipeline import deploy_ledger_for
+    from . import rounds as chained
 
-    t0 = time.perf_counter()
     committee.register(t, spec)
     start_watcher(t, store)
     ledger = ledger or deploy_ledger_for(t.deployment)
     rounds = rounds or chained.deploy_rounds_for(t.deployment, ledger)
-    stakes = {m.address: t.deployment.nodes.stake_of(m.address) for m in members}
+    return run(t, spec, x_q, store, ledger, rounds, [m.address for m in members], fee=fee,
+               deadline_blocks=deadline_blocks, consumer=consumer, callback_gas=callback_gas)
+
+
+def run(t, spec: plans.Spec, x_q, store, ledger, rounds, accounts, *, fee: int | None = None,
+        deadline_blocks: int = 4000, consumer: str | None = None, callback_gas: int = 0) -> dict:
+    """Sends the hybrid pipeline and drives it to its end (the members and the watcher are `t`'s agents, or
+    `tribunal node` processes). The verdict: per shard the court round, the committee's answer and whether it was
+    upheld, the final boundary; the stake each of `accounts` lost; the output root."""
+    from contracts.bindings.shard import MODE_HYBRID
+
+    from . import rounds as chained
+
+    t0 = time.perf_counter()
+    stakes = {a: t.deployment.nodes.stake_of(a) for a in accounts}
     pid, r = chained.send(t, rounds, ledger, spec, x_q, mode=MODE_HYBRID, fee=fee, consumer=consumer,
                           callback_gas=callback_gas)
     seen = chained.drive(t, rounds, pid, spec, store, deadline_blocks=deadline_blocks)

@@ -9,8 +9,10 @@ not). Modes, on the embedded chain or a fresh anvil (everything deployed here, p
 - hybrid: the same chain with each round a HybridCourt request on its shard: a lying committee is overturned by
   the court's fraud proof on that shard and its stake slashed (verifiers/shard/hybrid.py);
 - auto: brain or hybrid, by the policy of unsharded requests (verifiers/modes/auto.py) and says why.
-With `--deployment FILE --chain URL` (opml only) it registers and sends the request: `tribunal node --role
-shard` processes serve it. Bad arguments, or a mode/option that does not fit a sharded request, are refused
+With `--deployment FILE --chain URL` it registers and sends the request, and processes serve it: in opml
+`tribunal node --role shard` processes; in brain and hybrid `tribunal node --role shard-member` processes
+(verifiers/shard/member_node.py), the requester reading boundaries from their store (`--store DIR`;
+verifiers/shard/remote.py). Bad arguments, or a mode/option that does not fit a sharded request, are refused
 with one line before anything is deployed or sent.
 """
 from __future__ import annotations
@@ -33,6 +35,8 @@ def add_arguments(p) -> None:
     p.add_argument("--cuts", default=None, metavar="C1,C2", help="with --shards: the steps to cut after (default: balanced)")
     p.add_argument("--block", type=int, default=64, metavar="B",
                    help="with --shards: boundary compression block (QuantizeBlock); 0 sends boundaries uncompressed")
+    p.add_argument("--store", default=None, metavar="DIR",
+                   help="with --shards, --deployment and --mode brain|hybrid: the boundary store the member processes share")
     p.add_argument("--liar-shard", type=int, default=None, metavar="J",
                    help="with --shards and --liars L (brain, hybrid): the shard the L members lie on (default: the middle one)")
 
@@ -72,9 +76,10 @@ def check_mode(args) -> None:
         raise ShardSpecError(f"--mode {args.mode} does not serve a sharded request (with --shards: {', '.join(MODES)})")
     if getattr(args, "prompt", None) is not None:
         raise ShardSpecError("--shards serves one forward pass of the model, not a generation: drop --prompt")
-    if args.deployment and args.mode != "opml":
-        raise ShardSpecError(f"--deployment with --shards serves through `tribunal node --role shard` processes: "
-                             f"--mode opml only, not {args.mode}")
+    if args.deployment:
+        check_attached(args)
+    elif getattr(args, "store", None) is not None:
+        raise ShardSpecError("--store is the member processes' boundary store: give it with --deployment FILE")
     if args.liars and args.mode == "opml":
         raise ShardSpecError("--liars is for a committee (brain, hybrid, auto), not --mode opml")
     if args.committee < 1:
@@ -91,6 +96,23 @@ def check_mode(args) -> None:
         raise ShardSpecError("--cheat/--watcher-cheat are the unsharded opML roles' strategies; on shards use --liars")
 
 
+def check_attached(args) -> None:
+    """A request to processes (--deployment FILE): the modes they serve, and what the requester needs."""
+    from verifiers.node_ops import account_of
+
+    if args.mode not in ("brain", "opml", "hybrid"):
+        raise ShardSpecError(f"--deployment with --shards serves through `tribunal node` processes: --mode brain, "
+                             f"hybrid (--role shard-member) or opml (--role shard), not {args.mode}")
+    if args.liars or args.liar_shard is not None:
+        raise ShardSpecError("--liars/--liar-shard arm in-process members; the processes' strategies are their own "
+                             "(`tribunal node --cheat corrupt --lie-on J`)")
+    if args.mode != "opml" and not args.store:
+        raise ShardSpecError(f"--mode {args.mode} with --deployment reads each round's boundary from the member "
+                             f"processes' store: give --store DIR (their --store)")
+    if args.key is not None:
+        account_of(args.key)
+
+
 def run(args) -> dict:
     spec, x_q = check(args)
     plan = plans.plan_of(spec)
@@ -98,8 +120,9 @@ def run(args) -> dict:
     unsharded = plan.base.run(x_q)[0]
     unsharded_s = time.perf_counter() - t0
     if args.deployment:
-        return _attached(args, spec, x_q)
-    v = _ledger(args, spec, plan, x_q) if args.mode == "opml" else _committee(args, spec, plan, x_q)
+        v = _attached(args, spec, x_q)
+    else:
+        v = _ledger(args, spec, plan, x_q) if args.mode == "opml" else _committee(args, spec, plan, x_q)
     from runtime.tensor_root import tensor_root
 
     v.update(chain=args.chain, model=spec.model, unsharded_seconds=unsharded_s,
@@ -185,19 +208,35 @@ def _ledger(args, spec, plan, x_q) -> dict:
 
 
 def _attached(args, spec, x_q) -> dict:
+    """The request sent to a saved deployment whose `tribunal node` processes serve it (module docstring)."""
     from contracts.chain import connect
     from contracts.bindings.shard import ShardLedger
     from verifiers.deployment import attach
+    from verifiers.node_ops import account_of
 
+    from . import remote
     from .node import ledger_address
+    from .rounds import rounds_address
 
     chain = connect(args.chain)
     try:
         d = attach(chain, args.deployment)
         ledger = ShardLedger(chain, ledger_address(args.deployment))
-        plans.register(d, ledger, spec)
-        rid = pipeline.send_request(ledger, spec, x_q, chain.accounts[10])
-        v = pipeline.wait(ledger, rid, spec, drive=lambda: chain.mine(1), poll=0.5)
+        requester = account_of(args.key) if args.key is not None else chain.accounts[10]
+        if chain.balance(requester.address) == 0:  # it pays registrations and fees: say so before any is sent
+            raise ShardSpecError(f"the requester {requester.address} holds no ether on {args.chain}; pass --key with "
+                                 f"a funded account's key")
+        paced = remote.Paced(d, requester, poll=0.5)
+        if args.mode != "opml":
+            from contracts.bindings.shard import ShardRounds
+
+            rounds = ShardRounds(chain, rounds_address(args.deployment))
+            return remote.serve(paced, args.mode, spec, x_q, args.store, ledger, rounds, fee=args.fee)
+        plans.register(d, ledger, spec, sender=requester)
+        t0 = time.perf_counter()
+        rid = remote.send_routed(paced, ledger, spec, x_q, fee=args.fee)
+        v = pipeline.wait(ledger, rid, spec, drive=paced.step, poll=0.0)
+        v["wall_seconds"] = time.perf_counter() - t0
     finally:
         chain.close()
     return {**v, "mode": "opml"}

@@ -37,7 +37,7 @@ from verifiers.agents.opml_duties import OpmlAgent
 from verifiers.views import CLAIM_PENDING
 
 from . import plans
-from .errors import BoundaryMismatch, ShardSpecError
+from .errors import BoundaryMismatch, BoundaryNotFound, BoundaryTooLarge, ShardSpecError
 from .store import BoundaryStore
 
 SLOW_S = 3.0
@@ -202,7 +202,12 @@ class ShardNode(OpmlAgent):
         if decided is not None:  # the committee's boundary, as the store holds it under its root
             s = plan.shards[j - 1]
             slot = s.slots[s.output_slots[0]]
-            out = self.store.get(decided, slot.dtype, tuple(slot.shape))
+            try:
+                out = self.store.get(decided, slot.dtype, tuple(slot.shape))
+            except (BoundaryMismatch, BoundaryNotFound, BoundaryTooLarge) as bad:  # recompute what it voted for
+                self.log.append({"duty": f"post boundary {j} of request {rid}",
+                                 "refused": f"{type(bad).__name__}: {bad}"})
+                out = self.compute(entries, j, x)
         else:
             out = self.compute(entries, j, x)
         seconds = time.perf_counter() - t0

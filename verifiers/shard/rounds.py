@@ -47,6 +47,18 @@ def save_rounds(path, rounds: ShardRounds) -> Path:
     return path
 
 
+def rounds_address(deployment_file) -> str:
+    """The ShardRounds a saved deployment names (`tribunal deploy` deploys one)."""
+    from verifiers.deployment import read
+
+    from .errors import ShardSpecError
+
+    extras = read(deployment_file).get("extras", {})
+    if ROUNDS_KEY not in extras:
+        raise ShardSpecError(f"deployment {deployment_file} names no ShardRounds (deploy again with `tribunal deploy`)")
+    return extras[ROUNDS_KEY]
+
+
 def send(t, rounds: ShardRounds, ledger, spec: plans.Spec, x_q: np.ndarray, *, mode: int, fee: int | None = None,
          consumer: str | None = None, callback_gas: int = 0):
     """Registers the sharded model (unless there) and opens its pipeline; (pipeline id, receipt)."""
