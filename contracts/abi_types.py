@@ -1159,6 +1159,18 @@ class GameResolved(Event):
 
 
 @dataclass(frozen=True)
+class HoldingDeclared(Event):
+    node: str
+    model_id: bytes
+
+
+@dataclass(frozen=True)
+class HoldingWithdrawn(Event):
+    node: str
+    model_id: bytes
+
+
+@dataclass(frozen=True)
 class HybridRequested(Event):
     request_id: int
     requester: str
@@ -1218,6 +1230,7 @@ class ModelRegistered(Event):
     program_root: bytes
     weights_root: bytes
     owner: str
+    holders_only: bool
 
 
 @dataclass(frozen=True)
@@ -1681,6 +1694,7 @@ class ModelRegistryModel(Struct):
     weights_root: bytes
     owner: str
     registered_at: int
+    holders_only: bool
 
 
 @dataclass(frozen=True)
@@ -2013,13 +2027,13 @@ EVENTS = {c.__name__: c for c in (
     BoundaryBound, BoundaryDisputeResolved, BoundaryDisputed, BoundaryPosted, CallbackExecuted, Cancelled,
     ClaimFinalized, ClaimInput, ClaimRejected, ClaimSubmitted, Claimed, Committed, CommitteeDecided,
     CreditWithdrawn, Declined, Delivered, Dispatched, Finalized, Forfeited, Funded, GameOpened, GameResolved,
-    HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven, JuryConvened, JuryVerdict,
-    KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered, OpmlRequested, OutputPosted, PaidOut,
-    Picked, Proposed, Rebased, RefundWithdrawn, Refunded, Rejected, RequestAnswered, RequestSettled, Requested,
-    ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed, ScoringOpened, ScoringTimedOut, Served,
-    ShardNodeAnnounced, ShardRequestFinal, ShardRequested, ShardRoundFinal, ShardRoundOpened, ShardRoundsEnded,
-    ShardRoundsFinal, ShardRoundsRequested, ShardedRegistered, Slashed, Stepped, TaskCreated, TimedOut,
-    TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
+    HoldingDeclared, HoldingWithdrawn, HybridRequested, HybridTimedOut, InputLocated, InputPosted, InputSizeProven,
+    JuryConvened, JuryVerdict, KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered,
+    OpmlRequested, OutputPosted, PaidOut, Picked, Proposed, Rebased, RefundWithdrawn, Refunded, Rejected,
+    RequestAnswered, RequestSettled, Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed,
+    ScoringOpened, ScoringTimedOut, Served, ShardNodeAnnounced, ShardRequestFinal, ShardRequested, ShardRoundFinal,
+    ShardRoundOpened, ShardRoundsEnded, ShardRoundsFinal, ShardRoundsRequested, ShardedRegistered, Slashed, Stepped,
+    TaskCreated, TimedOut, TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
 )}
 
 STRUCTS = {

@@ -169,10 +169,13 @@ def attach(chain: Chain, source: str | Path | dict) -> Deployment:
                       training=Training(chain, extras[TRAINING]) if TRAINING in extras else None)
 
 
-def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
+def register_model(deployment: Deployment, entry, *, sender=None, holders_only: bool | None = None) -> dict:
     """Registers a catalog entry's model in the BRAIN registry (and, when disputable, proves its input size
     there, so Brain refuses an OUTPUT_ROOT request whose input has another length, and registers its program
     in the opML one) unless done; returns the receipts written ("models", "input_size", "opml_models").
+    `holders_only=True` registers it so that Brain draws its committees only among the nodes that declared
+    they hold it (`NodeRegistry.declare_holding`; a sharded model's shards); the flag is fixed by the first
+    registration, so a model already registered with the other flag raises DeploymentError (None: either).
     Asked of the chain every time, never cached: a snapshot reverted under us, or another process, may
     have changed what is registered."""
     from bisection.step_cost import check_fits
@@ -184,7 +187,13 @@ def register_model(deployment: Deployment, entry, *, sender=None) -> dict:
     written = {}
     s = deployment.system
     if not s.models.exists(entry.model_id):
-        written["models"] = s.models.register(*entry.roots, sender=sender)
+        register = s.models.register_holders_only if holders_only else s.models.register
+        written["models"] = register(*entry.roots, sender=sender)
+    elif holders_only is not None and s.models.holders_only(entry.model_id) != holders_only:
+        rule = "only among its holders" if not holders_only else "from every staked node"
+        raise DeploymentError(f"model 0x{entry.model_id.hex()} is already registered with its committees drawn "
+                              f"{rule} (fixed at registration): it cannot be registered "
+                              f"{'holders-only' if holders_only else 'ordinary'}")
     if entry.disputable:
         if not s.models.input_bytes_of(entry.model_id):
             written["input_size"] = s.models.prove_input_size(entry.program, sender=sender)

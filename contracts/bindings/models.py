@@ -24,6 +24,8 @@ class ModelRegistry(Binding):
     artifact_name = "ModelRegistry"
 
     register = tx("register", "(program_root, weights_root): registers a model; its id is model_id_of(both).")
+    register_holders_only = tx("registerHoldersOnly", "(program_root, weights_root): registers a model whose Brain "
+                               "committees are drawn only among its holders (NodeRegistry.declare_holding).")
 
     def prove_input_size(self, program, *, sender: LocalAccount | None = None) -> Receipt:
         """Proves a registered program's input byte size against its program root (as OpmlModels does);
@@ -35,4 +37,6 @@ class ModelRegistry(Binding):
     input_bytes_of = view("inputBytesOf", "The proven byte size of a model's input (0: never proven, requests "
                           "unchecked).")
     exists = view("exists")
+    holders_only = view("holdersOnly", "(model_id): whether the model's committees are drawn among its holders "
+                        "only (fixed at registration).")
     model = view("model", "The registered model (ModelInfo).")

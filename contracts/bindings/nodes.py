@@ -10,10 +10,11 @@ from contracts.bindings.base import Binding, tx, view
 from contracts.chain.base import Receipt
 
 
-def draw(stakes: list[int], seed: bytes, size: int) -> int:
+def draw(stakes: list[int], seed: bytes, size: int, among: int | None = None) -> int:
     """`NodeRegistry.drawCommittee` off chain, over given effective stakes by node index: `size`
-    distinct nodes, draw j picking keccak256(seed ‖ uint256 j) mod the stake not yet drawn."""
-    stakes = list(stakes)
+    distinct nodes, draw j picking keccak256(seed ‖ uint256 j) mod the stake not yet drawn. With `among`
+    (a node-index set), `drawCommitteeAmong`: the nodes outside the set count as without stake."""
+    stakes = [s if among is None or among >> i & 1 else 0 for i, s in enumerate(stakes)]
     remaining, committee = sum(stakes), 0
     if sum(1 for s in stakes if s) < size:
         raise ValueError(f"only {sum(1 for s in stakes if s)} nodes with stake for a committee of {size}")
@@ -70,6 +71,19 @@ class NodeRegistry(Binding):
     total_stake_at = view("totalStakeAt")
     open_rounds = view("openRounds", "Open rounds `account`'s stake backs; it cannot withdraw while this is not 0.")
     accounts_of = view("accountsOf")
+    # holdings: which model ids (a model, or one shard of a sharded model) a node holds, checkpointed by block
+    declare_holding = tx("declareHolding", "(model_id): the sender holds and serves `model_id` from this block on "
+                         "(a holders-only model's committees are drawn among its holders); a no-op if it does.")
+    withdraw_holding = tx("withdrawHolding", "(model_id): the sender no longer holds `model_id` from this block on; "
+                          "draws as of earlier blocks still count it.")
+    holders_at = view("holdersAt", "(model_id, block): the node-index set holding `model_id` as of the end of "
+                      "`block`.")
+    holders_of = view("holdersOf", "(model_id): the node-index set holding `model_id` now.")
+
+    def holds(self, model_id: bytes, account: str) -> bool:
+        """Whether registered node `account` holds `model_id` now (False for an unregistered account)."""
+        found, index = self._view("findIndex", account)
+        return bool(found) and bool(self.holders_of(model_id) >> index & 1)
 
     def node(self, index: int) -> NodeInfo:
         n = self._named("nodeAt", index)
@@ -87,3 +101,8 @@ class NodeRegistry(Binding):
         block; default: the latest mined block), what the contracts compute."""
         at = self.chain.block_number - 1 if at_block is None else at_block
         return self._view("drawCommittee", seed, size, at)
+
+    def draw_committee_among(self, seed: bytes, size: int, among: int, at_block: int | None = None) -> int:
+        """`draw_committee` over the node-index set `among` only (a holders-only model: its `holders_at`)."""
+        at = self.chain.block_number - 1 if at_block is None else at_block
+        return self._view("drawCommitteeAmong", seed, size, at, among)

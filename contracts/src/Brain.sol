@@ -30,6 +30,11 @@ import "./Errors.sol";
 /// for free. A court round (KIND_RAW, asked by the bound HybridCourt) is provisional at finalize: Brain
 /// settles its silent members and its fee, and hands its revealed members, still locked, to the court,
 /// which slashes the wrong ones and unlocks them all once the answer is final.
+///
+/// Committees: drawn from every staked node, or, for a model registered holders-only (ModelRegistry), only
+/// among the nodes that held it (NodeRegistry.holdersAt) as of the same block as the stakes, so that nothing
+/// done once the seed is public moves the committee; too few holders with stake times the request out and
+/// refunds it, as too few nodes do. A batch holds one holders-only model's requests only, or ordinary ones only.
 contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     using Bits for uint256;
     using FeeQueue for FeeQueue.Heap;
@@ -90,6 +95,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint40 requestBlock;
         uint8 resultKind;
         Status status;
+        bool holdersOnly; // its model's committees are drawn among the model's holders (fixed at registration)
         bytes32 modelId;
         bytes32 inputHash;
     }
@@ -239,7 +245,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     {
         if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
-        if (!models.exists(modelId)) revert UnknownModel(modelId);
+        bool holdersOnly = models.holdersOnly(modelId); // reverts UnknownModel
         _checkKind(resultKind);
         _checkCallback(consumer, callbackGas);
         id = nextRequestId++;
@@ -251,6 +257,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         r.requestBlock = uint40(block.number);
         r.resultKind = resultKind;
         r.status = Status.Queued;
+        if (holdersOnly) r.holdersOnly = true;
         r.modelId = modelId;
         r.inputHash = inputHash;
         _queue.push(FeeQueue.keyOf(msg.value, id));
@@ -285,19 +292,10 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
                 continue;
             }
             bytes32 seed = keccak256(abi.encodePacked(blockhash(requestBlock + 1), id));
-            // INVARIANT: the committee is drawn from the stakes as of the request's block, fixed before
-            // its seed existed: nothing done once the seed is public, or while the request waits, moves it.
-            uint256 committee;
-            try nodes.drawCommittee(seed, committeeSize, requestBlock) returns (uint256 c) {
-                committee = c;
-            } catch (bytes memory reason) {
-                // Only "too few nodes had stake" ends the request; anything else (out of gas) reverts
-                // the whole dispatch, so a dispatcher cannot make requests time out by starving it.
-                if (bytes4(reason) != NotEnoughNodes.selector) {
-                    assembly {
-                        revert(add(reason, 32), mload(reason))
-                    }
-                }
+            // INVARIANT: the committee is drawn from the stakes (and holdings) as of the request's block, fixed
+            // before its seed existed: nothing done once the seed is public, or while the request waits, moves it.
+            (bool drawn, uint256 committee) = _draw(seed, requestBlock, r.holdersOnly ? r.modelId : bytes32(0));
+            if (!drawn) {
                 _expire(id, r);
                 ++dropped;
                 continue;
@@ -329,6 +327,24 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         ++_tombstones;
         emit Cancelled(requestId, r.fee);
         nodes.settle{value: r.fee}(requestId, 0, 0, 0, r.requester);
+    }
+
+    /// The committee for `seed` from the stakes as of the end of `atBlock`: among the holders of `holdersOf` as
+    /// of that block, or among every node when it is 0 (an ordinary model). (false, 0) when too few had stake.
+    function _draw(bytes32 seed, uint256 atBlock, bytes32 holdersOf) private view returns (bool, uint256) {
+        uint256 among = holdersOf == bytes32(0) ? type(uint256).max : nodes.holdersAt(holdersOf, atBlock);
+        try nodes.drawCommitteeAmong(seed, committeeSize, atBlock, among) returns (uint256 c) {
+            return (true, c);
+        } catch (bytes memory reason) {
+            // Only "too few nodes (holders) had stake" ends the request; anything else (out of gas) reverts
+            // the whole dispatch, so a dispatcher cannot make requests time out by starving it.
+            if (bytes4(reason) != NotEnoughNodes.selector) {
+                assembly {
+                    revert(add(reason, 32), mload(reason))
+                }
+            }
+            return (false, 0);
+        }
     }
 
     function _expire(uint256 id, Entry storage r) private {
@@ -422,29 +438,33 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// committee round: its seed is the hash of the block after the newest request's block (with the batch
     /// id), its committee drawn from the stakes as of that newest request's block, both unknown when any of
     /// them was made. Stops before a court's or a jury's request (KIND_RAW, KIND_NODE_CHECK: those read their
-    /// own round; `dispatch` takes them). Each request stays its own: its own fee, refund, result and
-    /// callback, settled by `finalizeBatch` exactly as `finalize` settles it.
+    /// own round; `dispatch` takes them), and at a change between a holders-only model and any other model: a
+    /// holders-only model's batch holds its requests only, its committee drawn among its holders. Each request
+    /// stays its own: its own fee, refund, result and callback, settled by `finalizeBatch` as `finalize` does.
     function dispatchBatch(uint256 maxCount) external returns (uint256 batchId) {
-        (uint256[] memory ids, uint256 seedBlock, uint256 dropped) = _popBatch(maxCount);
-        if (ids.length == 0) {
-            if (dropped == 0) revert NothingToDispatch();
-            return 0;
-        }
-        batchId = BATCH_TAG | nextBatch++;
-        bytes32 seed = keccak256(abi.encodePacked(blockhash(seedBlock), batchId));
-        // INVARIANT: the committee is drawn from the stakes as of the newest request's block, fixed before
-        // the seed existed (and locked before any of them can be withdrawn: dispatch is within queueTimeout).
+        uint256[] memory ids;
+        bytes32 seed;
         uint256 committee;
-        try nodes.drawCommittee(seed, committeeSize, seedBlock - 1) returns (uint256 c) {
-            committee = c;
-        } catch (bytes memory reason) {
-            if (bytes4(reason) != NotEnoughNodes.selector) {
-                assembly {
-                    revert(add(reason, 32), mload(reason))
-                }
+        {
+            uint256 seedBlock;
+            uint256 dropped;
+            bytes32 holdersOf;
+            (ids, seedBlock, dropped, holdersOf) = _popBatch(maxCount);
+            if (ids.length == 0) {
+                if (dropped == 0) revert NothingToDispatch();
+                return 0;
             }
-            for (uint256 j; j < ids.length; ++j) _expire(ids[j], _requests[ids[j]]);
-            return 0;
+            batchId = BATCH_TAG | nextBatch++;
+            seed = keccak256(abi.encodePacked(blockhash(seedBlock), batchId));
+            // INVARIANT: the committee is drawn from the stakes (and the one model's holdings, for a holders-only
+            // batch) as of the newest request's block, fixed before the seed existed (and locked before any of
+            // them can be withdrawn: dispatch is within queueTimeout).
+            bool drawn;
+            (drawn, committee) = _draw(seed, seedBlock - 1, holdersOf);
+            if (!drawn) {
+                for (uint256 j; j < ids.length; ++j) _expire(ids[j], _requests[ids[j]]);
+                return 0;
+            }
         }
         // INVARIANT: the committee's stake stays until the batch settles (one lock for the batch's round).
         nodes.lock(committee);
@@ -457,7 +477,11 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     }
 
     /// Pops the batch's requests (`dispatch`'s rules); the seed block is the one after the newest request's.
-    function _popBatch(uint256 maxCount) private returns (uint256[] memory ids, uint256 seedBlock, uint256 dropped) {
+    /// `holdersOf`: the model of a holders-only batch (all its requests are that model's), 0 for an ordinary one.
+    function _popBatch(uint256 maxCount)
+        private
+        returns (uint256[] memory ids, uint256 seedBlock, uint256 dropped, bytes32 holdersOf)
+    {
         // INVARIANT: a batch can always be settled in one transaction (at most maxBatch requests, and at most
         // BATCH_CALLBACK_GAS of callbacks), so no batch holds its fees and its committee's stake for ever.
         if (maxCount > maxBatch) maxCount = maxBatch;
@@ -479,12 +503,16 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             // INVARIANT: a court's or a jury's request is served in its own round (they read it by request id).
             if (r.resultKind == KIND_RAW || r.resultKind == KIND_NODE_CHECK) break;
             if (callbacks + r.callbackGas > BATCH_CALLBACK_GAS) break;
+            // INVARIANT: one batch, one committee: a holders-only model's requests are batched with that model's
+            // requests only (their committee is drawn among its holders), never with other models' requests.
+            if (n != 0 && (holdersOf != bytes32(0) ? r.modelId != holdersOf : r.holdersOnly)) break;
             _queue.pop();
             if (block.number > requestBlock + queueTimeout) {
                 _expire(id, r);
                 ++dropped;
                 continue;
             }
+            if (n == 0 && r.holdersOnly) holdersOf = r.modelId;
             ids[n++] = id;
             callbacks += r.callbackGas;
             if (requestBlock + 1 > seedBlock) seedBlock = requestBlock + 1;

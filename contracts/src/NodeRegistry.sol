@@ -32,8 +32,23 @@ import "./Errors.sol";
 ///       Slashes both sets. msg.value plus wrongSet's stake goes to rewardSet, or to `payee` when
 ///       rewardSet is empty (the requester's refund; `treasury` to forfeit it); silentSet's stake always
 ///       goes to `treasury`.
+///   drawCommitteeAmong(bytes32 seed, uint256 size, uint256 atBlock, uint256 among) view returns (uint256)
+///       The same draw over the nodes of the set `among` only (drawCommittee is `among` = every node);
+///       NotEnoughNodes when fewer than `size` of them had stake then.
+///   holdersAt(bytes32 modelId, uint256 atBlock) view returns (uint256 set)
+///       The nodes that held `modelId` as of the end of block `atBlock` (final once it is past).
 /// A caller that draws at `atBlock` must lock the committee before block `atBlock + withdrawalDelay`
 /// + 1: until then no node with stake at `atBlock` can have withdrawn it (Brain: queueTimeout).
+///
+/// Holdings: a node declares (`declareHolding`) and withdraws (`withdrawHolding`) that it holds and serves
+/// a model id (a whole model, or one shard of a sharded model, registered as a model of its own). They live
+/// here, beside the stakes, because a draw among holders needs both as of one past block and both follow
+/// one rule: each model's holder set is checkpointed by block, so a draw reads the holders as of the
+/// request's block, fixed before its seed exists; a holding declared or withdrawn once the seed is public
+/// cannot move the committee. The registry does not check that a node really holds what it declares (no
+/// contract can): a drawn holder that cannot serve is silent, or declines, like any member. Brain draws
+/// among holders only for the models registered holders-only (ModelRegistry); the holdings of a node
+/// without stake at the draw's block count for nothing.
 contract NodeRegistry is ReentrancyGuard {
     using Bits for uint256;
     using Checkpoints for Checkpoints.Trace208;
@@ -71,6 +86,15 @@ contract NodeRegistry is ReentrancyGuard {
     mapping(uint256 => Checkpoints.Trace208) private _history;
     Checkpoints.Trace208 private _total;
 
+    /// A model's holder set (bit i: node i) from block `since` on, until the model's next checkpoint.
+    struct Holders {
+        uint48 since;
+        uint256 set;
+    }
+
+    // INVARIANT: each model's checkpoints have strictly increasing `since` (one per block at most).
+    mapping(bytes32 => Holders[]) private _holders;
+
     event Authorized(address indexed account);
     event NodeStaked(address indexed node, uint256 index, uint256 stake);
     event WithdrawalRequested(address indexed node, uint256 unlockBlock);
@@ -80,6 +104,8 @@ contract NodeRegistry is ReentrancyGuard {
     event Refunded(uint256 indexed requestId, address indexed account, uint256 amount);
     event Forfeited(uint256 indexed requestId, address indexed treasury, uint256 amount);
     event Claimed(address indexed account, uint256 amount);
+    event HoldingDeclared(address indexed node, bytes32 indexed modelId);
+    event HoldingWithdrawn(address indexed node, bytes32 indexed modelId);
 
     constructor(uint256 minStake_, uint256 withdrawalDelay_, uint256 slashAmount_, address treasury_) {
         if (minStake_ == 0) revert InvalidConfig("minStake must be positive");
@@ -164,12 +190,66 @@ contract NodeRegistry is ReentrancyGuard {
         Address.sendValue(payable(msg.sender), amount);
     }
 
+    // ---------------------------------------------------------------- holdings
+
+    /// @notice The sender (a registered node) holds and serves `modelId` from this block on. No-op if it does.
+    function declareHolding(bytes32 modelId) external {
+        if (_setHolding(modelId, indexOf(msg.sender), true)) emit HoldingDeclared(msg.sender, modelId);
+    }
+
+    /// @notice The sender no longer holds `modelId` from this block on (draws as of earlier blocks still count
+    /// it). No-op if it does not hold it.
+    function withdrawHolding(bytes32 modelId) external {
+        if (_setHolding(modelId, indexOf(msg.sender), false)) emit HoldingWithdrawn(msg.sender, modelId);
+    }
+
+    function _setHolding(bytes32 modelId, uint256 i, bool holds) private returns (bool changed) {
+        Holders[] storage h = _holders[modelId];
+        uint256 n = h.length;
+        uint256 set = n == 0 ? 0 : h[n - 1].set;
+        uint256 next = holds ? set | (1 << i) : set & ~(1 << i);
+        if (next == set) return false;
+        // INVARIANT: a change is checkpointed at this block; earlier blocks' holder sets never change.
+        if (n != 0 && h[n - 1].since == block.number) h[n - 1].set = next;
+        else h.push(Holders(uint48(block.number), next));
+        return true;
+    }
+
+    /// @notice The nodes holding `modelId` as of the end of block `atBlock` (bit i: node i; final once past).
+    function holdersAt(bytes32 modelId, uint256 atBlock) public view returns (uint256) {
+        Holders[] storage h = _holders[modelId];
+        uint256 lo;
+        uint256 hi = h.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (h[mid].since > atBlock) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo == 0 ? 0 : h[lo - 1].set;
+    }
+
+    /// @notice The nodes holding `modelId` now.
+    function holdersOf(bytes32 modelId) external view returns (uint256) {
+        return holdersAt(modelId, block.number);
+    }
+
     // ---------------------------------------------------------------- committees
 
     /// @notice Draws `size` distinct nodes, each draw in proportion to effective stake as of the end
     /// of block `atBlock`. A pure function of (seed, size, atBlock) once `atBlock` is past: nothing
     /// done after `atBlock` (registering, topping up, withdrawing, slashing) changes the result.
-    function drawCommittee(bytes32 seed, uint256 size, uint256 atBlock) external view returns (uint256 committee) {
+    function drawCommittee(bytes32 seed, uint256 size, uint256 atBlock) external view returns (uint256) {
+        return drawCommitteeAmong(seed, size, atBlock, type(uint256).max);
+    }
+
+    /// @notice `drawCommittee` over the nodes of `among` only (bit i: node i): `size` distinct nodes of the set,
+    /// each draw in proportion to their effective stakes as of the end of `atBlock`; NotEnoughNodes when
+    /// fewer than `size` of them had stake then. Brain passes a holders-only model's `holdersAt(atBlock)`.
+    function drawCommitteeAmong(bytes32 seed, uint256 size, uint256 atBlock, uint256 among)
+        public
+        view
+        returns (uint256 committee)
+    {
         // INVARIANT: only a finished block's stakes are final.
         if (atBlock >= block.number) revert SnapshotNotPast(atBlock, block.number);
         uint256 n = _nodes.length;
@@ -177,6 +257,7 @@ contract NodeRegistry is ReentrancyGuard {
         uint256 remaining;
         uint256 have;
         for (uint256 i; i < n; ++i) {
+            if (!among.has(i)) continue;
             uint256 s = _stakeAt(i, atBlock);
             if (s == 0) continue;
             stakes[i] = s;

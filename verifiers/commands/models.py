@@ -2,12 +2,18 @@
 
     tribunal models
     tribunal models register digits-cnn --deployment deployment.json --rpc URL --key 0x...
+    tribunal models register MODEL --holders-only --deployment ... (committees drawn among its holders only)
+    tribunal models hold digits-cnn [--withdraw] --deployment deployment.json --rpc URL --key 0x... (a node's)
 
 Registering records the model's roots in the ModelRegistry (what committees serve) and, when the
 dispute game can settle it, its program in OpmlModels (what opML and hybrid disputes run over), skipping
 a registry that has it already. MODEL is a zoo name, NAME@fast (the fast profile of a model that has an
 exact program) or an .onnx path. The output says the model id a request names and the input bytes it
-carries for each result kind (README, "Requests from a contract").
+carries for each result kind (README, "Requests from a contract"). `--holders-only` registers it so that
+Brain draws its committees only among the staked nodes that declared they hold it (fixed at registration;
+for a model not every node can hold, such as a shard: a sparse holder set is a weaker committee,
+contracts/README.md "Holdings"). `hold` declares, as the node whose key is given, that it holds and serves
+MODEL (`--withdraw`: no longer); it counts for requests made from the next block on.
 """
 from __future__ import annotations
 
@@ -21,18 +27,25 @@ HELP = "list the zoo's models, or `models register MODEL` to publish one on a de
 
 
 def add_arguments(p) -> None:
-    p.add_argument("action", nargs="?", choices=["list", "register"], default="list",
-                   help="list (default) or register")
-    p.add_argument("model", nargs="?", metavar="MODEL", help="register: a zoo name, NAME@fast or an .onnx path")
-    g = p.add_argument_group("register")
+    p.add_argument("action", nargs="?", choices=["list", "register", "hold"], default="list",
+                   help="list (default), register, or hold (a node declares it holds MODEL)")
+    p.add_argument("model", nargs="?", metavar="MODEL", help="register/hold: a zoo name, NAME@fast or an .onnx path")
+    g = p.add_argument_group("register and hold")
     g.add_argument("--deployment", metavar="FILE", help="the deployment (the file `tribunal deploy` wrote)")
     g.add_argument("--rpc", metavar="URL", help="the chain's JSON-RPC URL")
-    g.add_argument("--key", metavar="KEY", help="the publishing account's private key (0x-hex)")
+    g.add_argument("--key", metavar="KEY", help="the publishing account's (hold: the node's) private key (0x-hex)")
+    g.add_argument("--holders-only", action="store_true",
+                   help="register: committees drawn only among the nodes that hold the model")
+    g.add_argument("--withdraw", action="store_true", help="hold: the node no longer holds the model")
 
 
 def run(args) -> dict:
     if args.action == "register":
         return register(args)
+    if args.action == "hold":
+        return hold(args)
+    if getattr(args, "holders_only", False) or getattr(args, "withdraw", False):
+        raise TribunalError("--holders-only goes with `models register`, --withdraw with `models hold`")
     extra = [f for f in ("model", "deployment", "rpc", "key") if getattr(args, f) is not None]
     if extra:
         raise TribunalError(f"`tribunal models` lists the zoo and takes no {', '.join(extra)}; "
@@ -41,20 +54,55 @@ def run(args) -> dict:
                        for e in zoo.ENTRIES.values()]}
 
 
-def register(args) -> dict:
+def _entry(args, action: str):
+    """The catalog entry `args.model` names, after the arguments `action` needs are checked (no chain yet)."""
     from verifiers.catalog import Catalog
-    from verifiers.deployment import register_model
-    from verifiers.node_ops import attach_as, tx
 
     missing = [f"--{f}" for f in ("deployment", "rpc", "key") if getattr(args, f) is None]
     if args.model is None or missing:
-        raise TribunalError("usage: tribunal models register MODEL --deployment FILE --rpc URL --key KEY "
+        raise TribunalError(f"usage: tribunal models {action} MODEL --deployment FILE --rpc URL --key KEY "
                             f"(missing: {', '.join((['MODEL'] if args.model is None else []) + missing)})")
+    if args.withdraw and action != "hold" or args.holders_only and action != "register":
+        raise TribunalError("--holders-only goes with `models register`, --withdraw with `models hold`")
     entry = Catalog(()).entry(args.model)  # an unknown model or a file that does not load stops here
     entry.model_id  # noqa: B018 - lowers the program (seconds) before anything connects
+    return entry
+
+
+def hold(args) -> dict:
+    """The node (--key) declares, or with --withdraw withdraws, that it holds MODEL (NodeRegistry)."""
+    from contracts.errors import UnknownNode
+    from verifiers.node_ops import attach_as, tx
+
+    entry = _entry(args, "hold")
     op = attach_as(args)
-    written = register_model(op.deployment, entry, sender=op.account)
+    nodes, models, mid = op.deployment.nodes, op.deployment.system.models, entry.model_id
+    try:
+        nodes.index_of(op.address)
+    except UnknownNode:
+        raise TribunalError(f"{op.address} is not a node of this deployment's registry ({nodes.address}): "
+                            f"`tribunal stake` first") from None
+    held = nodes.holds(mid, op.address)
+    sent = []
+    if held == args.withdraw:  # a change to make
+        r = (nodes.withdraw_holding if args.withdraw else nodes.declare_holding)(mid, sender=op.account)
+        sent.append(tx("withdraw holding" if args.withdraw else "declare holding", r))
+    registered = models.exists(mid)
+    return {"model": entry.name, "model_id": "0x" + mid.hex(), "node": op.address, "holds": not args.withdraw,
+            "changed": bool(sent), "transactions": sent, "registered": registered,
+            "holders_only": registered and models.holders_only(mid),
+            "holders": len(nodes.accounts_of(nodes.holders_of(mid)))}
+
+
+def register(args) -> dict:
+    from verifiers.deployment import register_model
+    from verifiers.node_ops import attach_as, tx
+
+    entry = _entry(args, "register")
+    op = attach_as(args)
+    written = register_model(op.deployment, entry, sender=op.account, holders_only=args.holders_only)
     return {"model": entry.name, "model_id": "0x" + entry.model_id.hex(), "profile": entry.profile,
+            "holders_only": args.holders_only,
             "disputable": entry.disputable, "registered": list(written),
             "transactions": [tx(f"register ({name})", r) for name, r in written.items()],
             "program_root": "0x" + entry.roots[0].hex(), "weights_root": "0x" + entry.roots[1].hex(),
@@ -87,6 +135,8 @@ def encodings(entry) -> list[dict]:
 def render(result, console) -> None:
     from rich.table import Table
 
+    if "holds" in result:
+        return _render_held(result, console)
     if "model_id" in result:
         return _render_registered(result, console)
     t = Table("model", "profiles", "description", title="Tribunal zoo (built on first use, cached)")
@@ -95,13 +145,27 @@ def render(result, console) -> None:
     console.print(t)
 
 
+def _render_held(r, console) -> None:
+    done = ("now declares" if r["holds"] else "no longer declares") if r["changed"] else (
+        "already declares" if r["holds"] else "did not declare")
+    console.print(f"node {r['node']} {done} that it holds [bold]{r['model']}[/] ({r['model_id']})"
+                  f"{'' if r['changed'] else ': nothing sent'}")
+    rule = ("holders-only: its committees are drawn among its holders" if r["holders_only"]
+            else "ordinary: its committees are drawn from every staked node") if r["registered"] else "not registered yet"
+    console.print(f"model {rule}; {r['holders']} node(s) hold it now (it counts for requests from the next block)")
+    for x in r["transactions"]:
+        console.print(f"transaction {x['tx']}, {x['gas']:,} gas")
+
+
 def _render_registered(r, console) -> None:
     from rich.table import Table
 
-    where = " and ".join({"models": "ModelRegistry", "opml_models": "OpmlModels"}[w] for w in r["registered"])
+    names = {"models": "ModelRegistry", "input_size": "ModelRegistry", "opml_models": "OpmlModels"}
+    where = " and ".join(dict.fromkeys(names[w] for w in r["registered"]))  # the input size: ModelRegistry's
     console.print(f"[bold]{r['model']}[/] ({r['profile']} profile"
                   f"{'' if r['disputable'] else ', committees only: the dispute game cannot settle it'})")
-    console.print(f"model id {r['model_id']}")
+    console.print(f"model id {r['model_id']}" + (" (holders-only: committees drawn among the nodes that hold it; "
+                                                 "`tribunal models hold`)" if r.get("holders_only") else ""))
     gas = sum(x["gas"] for x in r["transactions"])
     console.print(f"registered in {where} ({gas:,} gas)" if where
                   else "already registered in every registry it needs: nothing sent")

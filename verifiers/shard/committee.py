@@ -1,18 +1,22 @@
 """`brain` on a sharded request: one Brain round per shard, chained on chain by ShardRounds.
 
 Each shard is registered as a model of its own in the BRAIN registry (its id is the shard program's model
-id, which the sharded id commits to: `bisection.shards.sharded_id`, registered in the ShardLedger), so the
-round on shard j is an ordinary Brain request through Brain's public request/commit/reveal/finalize API,
-opened by ShardRounds (contracts/src/shard/ShardRounds.sol, driven by verifiers/shard/rounds.py) with itself
-as the round's consumer: Brain draws the committee from the staked nodes (the NodeRegistry records no shard
-holdings, so a round cannot be limited to the nodes that hold its shard: every member loads the sharded
-model, and one that cannot serve a shard declines it), members commit and reveal the root of the shard's
-output boundary, and the majority's root is that shard's boundary. Members write the boundary tensor to the
-boundary store under its root; anyone then posts the blob's bytes to `ShardRounds.advance`, which opens
-round j+1 only if their tensor root is round j's result (BoundaryRootMismatch otherwise): the chain links
-the rounds, and a consumer contract gets the last round's root as the sharded request's output root, once,
-after the last round. A pipeline nobody advances, or whose round times out, ends with the unspent fee
-refunded. `check_links` still reads the link back from chain data alone.
+id, which the sharded id commits to: `bisection.shards.sharded_id`, registered in the ShardLedger), holders-only,
+so the round on shard j is an ordinary Brain request through Brain's public request/commit/reveal/finalize
+API, opened by ShardRounds (contracts/src/shard/ShardRounds.sol, driven by verifiers/shard/rounds.py) with
+itself as the round's consumer, whose committee Brain draws only among the nodes that held shard j as of the
+request's block: each ShardMember declares on chain (`NodeRegistry.declareHolding`) the shards it holds
+(`start_members(..., spec=, holds=)`), and a node that does not hold shard j is never drawn for it (one drawn
+anyway, for a shard someone registered ordinary, declines it). Fewer holders with stake than the committee
+size: the round times out and is refunded. A shard's committee is only as strong as its holder set (fewer
+nodes than the whole registry, so a party with a few staked holders has a better chance of a majority in
+it). Members commit and reveal the root of the shard's output boundary, and the majority's root is that
+shard's boundary. Members write the boundary tensor to the boundary store under its root; anyone then posts
+the blob's bytes to `ShardRounds.advance`, which opens round j+1 only if their tensor root is round j's
+result (BoundaryRootMismatch otherwise): the chain links the rounds, and a consumer contract gets the last
+round's root as the sharded request's output root, once, after the last round. A pipeline nobody advances,
+or whose round times out, ends with the unspent fee refunded. `check_links` still reads the link back from
+chain data alone.
 
 A majority that lies on one shard wins in brain (that is brain's trust assumption: it costs the liars no
 more than their slash); `hybrid` (verifiers/shard/hybrid.py) makes each round a HybridCourt request, whose
@@ -53,15 +57,31 @@ class ShardMember(HybridMember):
     computed from the round's input (a Brain round) or the pair of its trace of the shard (a court round),
     and it writes that boundary to the store so the next round can start.
     Cheat `corrupt`: on the shards in `lie_on` (None: all) it votes, stores and defends a lying boundary (the
-    same lie for every corrupt member: `node.lying_player`), so a corrupt bloc is a majority that agrees."""
+    same lie for every corrupt member: `node.lying_player`), so a corrupt bloc is a majority that agrees.
+    It holds the shards in `holds` (1-based indices; None: all), declares them on chain (`declare`), and
+    declines a round on a shard it does not hold."""
     role = "shard-member"
     cheats = CHEATS + ("corrupt",)
 
-    def __init__(self, *a, store, lie_on=None, **kw):
+    def __init__(self, *a, store, lie_on=None, holds=None, **kw):
         super().__init__(*a, **kw)
         self.store = BoundaryStore(store)
         self.lie_on = None if lie_on is None else set(lie_on)
+        self.holds = None if holds is None else set(holds)
         self._boundaries: dict[tuple, bytes] = {}  # (shard id, sha256(input), lie) -> root written
+
+    def holds_shard(self, j: int) -> bool:
+        return self.holds is None or j in self.holds
+
+    def declare(self, entries: list[plans.ShardEntry]) -> list[bytes]:
+        """Declares on chain each shard of `entries` it holds and has not declared (a holding counts for the
+        requests made from the next block on); returns the model ids declared now."""
+        nodes, out = self.d.nodes, []
+        for e in entries:
+            if self.holds_shard(e.index) and not nodes.holds(e.model_id, self.address):
+                nodes.declare_holding(e.model_id, sender=self.account)
+                out.append(e.model_id)
+        return out
 
     def lies_on(self, j: int) -> bool:
         return self.cheat == "corrupt" and (self.lie_on is None or j in self.lie_on)
@@ -70,6 +90,8 @@ class ShardMember(HybridMember):
         entry = self.catalog.by_id(info.model_id)
         if not isinstance(entry, plans.ShardEntry) or self.cheat not in ("honest", "corrupt"):
             return super().vote(rid, info)
+        if not self.holds_shard(entry.index):
+            return self._decline(rid, DeclineReason.MODEL, f"does not hold shard {entry.index}")
         if self.is_hybrid(rid, info):  # a court round: the court's vote kind, and the boundary stored
             vote = super().vote(rid, info)
             found = self.request_input(rid) if vote is not None else None
@@ -121,22 +143,33 @@ def load(catalog, spec: plans.Spec) -> list[plans.ShardEntry]:
 
 
 def register(t, spec: plans.Spec) -> list[plans.ShardEntry]:
-    """Registers every shard as a BRAIN model (its input size proven, so Brain refuses a wrong-size input)."""
+    """Registers every shard as a holders-only BRAIN model (its input size proven, so Brain refuses a
+    wrong-size input), and has `t`'s ShardMembers declare the shards they hold that they have not declared."""
     from verifiers.deployment import register_model
 
     entries = load(t.catalog, spec)
     for e in entries:
-        register_model(t.deployment, e)
+        register_model(t.deployment, e, holders_only=True)
+    for m in getattr(getattr(t, "scheduler", None), "agents", ()):  # none when members are processes
+        if isinstance(m, ShardMember):
+            m.declare(entries)
     return entries
 
 
-def start_members(t, store, *, liars: int = 0, lie_on=None) -> list[ShardMember]:
-    """A ShardMember per staked committee seat of `t` (the first `liars` corrupt on `lie_on`)."""
+def start_members(t, store, *, liars: int = 0, lie_on=None, spec: plans.Spec | None = None, holds=None,
+                  accounts=None) -> list[ShardMember]:
+    """A ShardMember per staked node of `accounts` (default: `t`'s committee seats), the first `liars` corrupt on
+    `lie_on`; member i holds the shards `holds[i]` (1-based; default: every shard). With `spec`, each declares on
+    chain the shards of `spec` it holds before this returns (else `register` has them declare)."""
     out = []
-    for i, acct in enumerate(t.roles.members(t.chain)):
+    for i, acct in enumerate(accounts or t.roles.members(t.chain)):
         m = ShardMember(t.deployment, acct, catalog=t.catalog, cheat="corrupt" if i < liars else "honest",
-                        name=f"member-{i + 1}", store=store, lie_on=lie_on)
+                        name=f"member-{i + 1}", store=store, lie_on=lie_on, holds=None if holds is None else holds[i])
         out.append(t.scheduler.add(m))
+    if spec is not None:
+        entries = load(t.catalog, spec)
+        for m in out:
+            m.declare(entries)
     return out
 
 

@@ -84,12 +84,25 @@ class ShardMemberNode(Agent):
             deployment, account, catalog=self.catalog, name=f"{self.name}-watcher", store=store)
         self._parts = [a for a in (self.node, self.member, self.watcher) if a is not None]
         self._logged = {id(a): 0 for a in self._parts}
+        self._declared: set[bytes] = set()  # shard model ids this account declared holding (NodeRegistry)
 
     def tick(self) -> int:
-        sent = 0
-        for a in self._parts:  # the node first: a newly registered model loads
+        sent = self.node.isolated("tick", self.node.name, self.node.tick)  # first: a newly registered model loads
+        sent += self.isolated("declare holdings", self.name, self.declare)
+        for a in self._parts[1:]:
             sent += a.isolated("tick", a.name, a.tick)
         for a in self._parts:  # one log, as `tribunal node` prints it
             self.log.extend(a.log[self._logged[id(a)]:])
             self._logged[id(a)] = len(a.log)
         return sent
+
+    def declare(self) -> int:
+        """Declares on chain (NodeRegistry holdings) each loaded shard it holds, once: holders-only shard models
+        draw their committees among the nodes that did."""
+        entries = [e for e in list(self.catalog._entries.values()) if isinstance(e, plans.ShardEntry)
+                   and e.model_id not in self._declared and self.member.holds_shard(e.index)]
+        if not entries or self.d.nodes.stake_of(self.address) == 0:  # not staked (yet): nothing to declare
+            return 0
+        done = self.member.declare(entries)
+        self._declared.update(e.model_id for e in entries)
+        return len(done)

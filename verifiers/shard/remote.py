@@ -55,9 +55,11 @@ def serve(t: Paced, mode: str, spec: plans.Spec, x_q: np.ndarray, store, ledger,
     from verifiers.deployment import register_model
 
     plans.register(t.deployment, ledger, spec, sender=t.requester)  # the requester pays: anyone may register
-    for e in committee.load(t.catalog, spec):
-        register_model(t.deployment, e, sender=t.requester)
+    entries = committee.load(t.catalog, spec)
+    for e in entries:
+        register_model(t.deployment, e, sender=t.requester, holders_only=True)
     wait_ready(t, ledger, spec, ready_s)
+    wait_holders(t, spec, entries, ready_s)
     t0 = time.perf_counter()
     if mode == "brain":
         c = t.deployment.system.config
@@ -82,6 +84,24 @@ def send_routed(t: Paced, ledger, spec: plans.Spec, x_q: np.ndarray, *, fee: int
         except NoRoute:
             if time.monotonic() > until:
                 raise
+        t.step()
+
+
+def wait_holders(t: Paced, spec: plans.Spec, entries, ready_s: float) -> None:
+    """Waits until every shard has at least a committee's worth of staked nodes that declared holding it (its
+    rounds are drawn among them: fewer would time the round out); MembersNotReady after `ready_s` seconds."""
+    d = t.deployment
+    size = d.system.config.committee_size
+    until = time.monotonic() + ready_s
+    while True:
+        staked = sum(1 << i for i, n in enumerate(d.nodes.nodes()) if n.eligible)
+        short = [e.index for e in entries if bin(d.nodes.holders_of(e.model_id) & staked).count("1") < size]
+        if not short:
+            t.step()  # a holding counts for requests made from the block after it
+            return
+        if time.monotonic() > until:
+            raise MembersNotReady(f"shard(s) {short} of {spec.model} have fewer than {size} staked holders after "
+                                  f"{ready_s:.0f} s: start `tribunal node --role shard-member` processes holding them")
         t.step()
 
 
