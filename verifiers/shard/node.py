@@ -13,7 +13,8 @@ Duties, recomputed on every tick from ShardLedger's state (see verifiers.agents.
   (repair: the root fixes the content);
 - defend: its own post disputed -> submit an OpmlGame claim on the shard (input: the previous boundary)
   and bind it, then play that game as defender (the dispute game library's players, unchanged);
-- challenge: a dispute it opened, bound -> open an OpmlGame game on the claim and play it;
+- challenge: a dispute bound to a claim whose output its own run of the shard contradicts (its own dispute,
+  or anybody's: a liar's sybil opens one and never plays) -> open an OpmlGame game on the claim and play it;
 - resolve: a dispute whose claim is decided (or never bound in time), or a request past its window -> resolve.
 
 Cheats: corrupt (its boundaries carry a lie in the middle step of its shard, defended as such: it loses),
@@ -75,6 +76,7 @@ class ShardNode(OpmlAgent):
         self._plans: dict[bytes, tuple] = {}  # sharded id -> (spec, plan, entries)
         self._announced: set[bytes] = set()
         self._agreed: set[tuple] = set()  # (request, shard, root) recomputed and found right
+        self._contradicted: set[tuple] = set()  # (request, shard, root) recomputed and found wrong
         self.timings: dict[tuple, float] = {}  # (request, shard) -> seconds this node computed
         # hybrid (verifiers/shard/hybrid.py): (shard, input root) -> the output root a committee round decided
         # and this node voted for; when routed it posts that boundary (the store's blob), not its own
@@ -263,7 +265,9 @@ class ShardNode(OpmlAgent):
                               lambda: self.ledger.bind(rid, cid, sender=self.account))
                 return 1 + int(r is not None)
             sent += self.play_claim(d.claim_id, player, as_defender=True)
-        elif d.challenger == self.address and d.bound:
+        elif d.bound and (d.challenger == self.address or self.contradicts(rid, j, post, e, plan, entries)):
+            # INVARIANT: whoever opened the dispute (the liar's own sybil, who never plays), a holder of the
+            # shard plays the bound claim its own run contradicts: no lying claim goes final unplayed.
             x = self.boundary(rid, j - 1, e, plan)
             player = self.player(entry, x, "honest")
             self.arbiter._programs[entry.model_id] = entry.program
@@ -278,6 +282,20 @@ class ShardNode(OpmlAgent):
         if resolvable:
             sent += bool(self.send(f"resolve dispute of request {rid}", lambda: self.ledger.resolve(rid, sender=self.account)))
         return sent
+
+    def contradicts(self, rid: int, j: int, post, e, plan, entries) -> bool:
+        """Whether this node holds shard j and its run from boundary j-1 gives another root than post j's
+        (recomputed once per posted root)."""
+        key = (rid, j, bytes(post.root))
+        if j not in self.mine(plan.k) or key in self._agreed:
+            return False
+        if key not in self._contradicted:
+            out = np.asarray(entries[j - 1].program.run(self.boundary(rid, j - 1, e, plan))[0])
+            if tensor_root(out) == bytes(post.root):
+                self._agreed.add(key)
+                return False
+            self._contradicted.add(key)
+        return True
 
     def play_claim(self, cid: int, player, *, as_defender: bool) -> int:
         st = self.state()

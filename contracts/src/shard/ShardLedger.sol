@@ -70,7 +70,8 @@ error BannedShardNode(uint256 id, address node);
 /// Routing is the requester's (capacity and recent latency: verifiers/shard/routing.py): post j is the
 /// routed node's for `stall` blocks after the last progress, then any node's (a missing or slow node is
 /// routed around). A request with all K posts and no dispute for `window` blocks is final: its output is
-/// post K; the fee is split among the posting nodes and their bonds are returned.
+/// post K; the fee is split among the posting nodes and their bonds are returned. A dispute the poster wins
+/// restarts that window (it held the one dispute slot: a challenger of another post could not dispute).
 contract ShardLedger {
     bytes internal constant TAG = "TRIBUNAL/SHARDS/1";
     uint8 internal constant OPEN = 1;
@@ -269,6 +270,10 @@ contract ShardLedger {
             } else if (status == CLAIM_FINAL) {
                 d.open = false;
                 credit[_posts[id][d.shard].node] += bond; // the challenger's bond
+                // INVARIANT: the window is `window` blocks in which anybody may dispute: a dispute held the
+                // request's one dispute slot (a sybil's on an honest post, to shut out the challengers of a
+                // lie), so the window starts again when it ends.
+                if (r.doneBlock != 0) r.doneBlock = uint64(block.number);
                 emit BoundaryDisputeResolved(id, d.shard, _posts[id][d.shard].node, false);
             } else {
                 revert ShardNotResolvable(id);
