@@ -75,6 +75,7 @@ class ShardNode(OpmlAgent):
         self.ledger_bond = ledger.bond
         self._plans: dict[bytes, tuple] = {}  # sharded id -> (spec, plan, entries)
         self._announced: set[bytes] = set()
+        self._refused: set[bytes] = set()  # sharded ids whose registration this node examined and does not serve
         self._agreed: set[tuple] = set()  # (request, shard, root) recomputed and found right
         self._contradicted: set[tuple] = set()  # (request, shard, root) recomputed and found wrong
         self.timings: dict[tuple, float] = {}  # (request, shard) -> seconds this node computed
@@ -87,7 +88,8 @@ class ShardNode(OpmlAgent):
         sent = 0
         addr = self.ledger.address
         for s in self.recent(addr, ev.ShardedRegistered):
-            sent += self.isolated("load sharded model", s.event.sharded_id.hex()[:16], lambda: self.load(s))
+            if bytes(s.event.sharded_id) not in self._refused:
+                sent += self.isolated("load sharded model", s.event.sharded_id.hex()[:16], lambda: self.load(s))
         for s in self.recent(addr, ev.ShardRequested):
             if s.event.sharded_id in self._plans:
                 sent += self.isolated(f"sharded request {s.event.id}", s.event.id, lambda: self.serve(s))
@@ -100,6 +102,8 @@ class ShardNode(OpmlAgent):
         e = seen.event
         if e.sharded_id in self._plans:
             return self.announce(e.sharded_id)
+        # INVARIANT: a registration is examined once: a refused one (anybody may register) is never rebuilt.
+        self._refused.add(bytes(e.sharded_id))
         spec = plans.Spec.parse(e.model)
         if spec.model not in self.catalog.names:
             return 0
@@ -112,6 +116,7 @@ class ShardNode(OpmlAgent):
         for entry in entries:
             self.catalog._entries[entry.name] = entry  # the opML duties find shards by model id
         self._plans[bytes(e.sharded_id)] = (spec, plan, entries)
+        self._refused.discard(bytes(e.sharded_id))
         return self.announce(e.sharded_id)
 
     def announce(self, sid: bytes) -> int:
