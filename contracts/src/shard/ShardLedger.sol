@@ -63,7 +63,8 @@ error BannedShardNode(uint256 id, address node);
 /// j's model whose input root is boundary j-1 and whose output root is its post (`bind`: only that
 /// shard's input goes on chain), and the ordinary opML game over that shard's steps decides: a rejected
 /// claim (or no binding within `bindWindow` blocks) voids post j and every later one (re-served from j
-/// by any node holding the shard, the loser excluded), its bond to the challenger; a final claim pays
+/// by any node holding the shard, the loser excluded), its bond half to the challenger and half to the
+/// requester (a liar's own sybil winning the dispute still costs it half a bond); a final claim pays
 /// the challenger's bond to the node. With every boundary root on chain the shard in dispute is named
 /// in one move; the game inside it is the opML game unchanged.
 ///
@@ -292,7 +293,10 @@ contract ShardLedger {
     function _challengerWins(uint256 id, Request storage r, Dispute storage d) private {
         uint256 j = d.shard;
         address loser = _posts[id][j].node;
-        credit[d.challenger] += 2 * bond; // its own bond and the loser's
+        // INVARIANT: a void costs its loser half a bond whoever disputed it (its own sybil included): the
+        // challenger gets its bond and half the loser's, the requester whose request the lie delayed the rest.
+        credit[d.challenger] += bond + bond / 2;
+        credit[r.requester] += bond - bond / 2;
         banned[id][loser] = true;
         // posts after j were computed from a voided boundary, not their nodes' fault: their bonds go back
         for (uint256 i = j + 1; i <= r.posted; ++i) credit[_posts[id][i].node] += bond;
