@@ -100,7 +100,7 @@ contract ShardLedger {
         uint96 fee;
         uint8 status;
         uint8 posted; // boundaries posted after the input
-        uint64 lastProgress; // block of the last post or voiding
+        uint64 lastProgress; // block of the last post, or of a dispute the poster won
         uint64 doneBlock; // block of post K (0 while the pipeline runs)
         address[] route; // the routed node per shard
     }
@@ -275,6 +275,8 @@ contract ShardLedger {
                 // request's one dispute slot (a sybil's on an honest post, to shut out the challengers of a
                 // lie), so the window starts again when it ends.
                 if (r.doneBlock != 0) r.doneBlock = uint64(block.number);
+                // INVARIANT: nobody could post while the dispute was open: the routed node's stall starts again.
+                r.lastProgress = uint64(block.number);
                 emit BoundaryDisputeResolved(id, d.shard, _posts[id][d.shard].node, false);
             } else {
                 revert ShardNotResolvable(id);
