@@ -38,7 +38,7 @@ from verifiers.agents.opml_duties import OpmlAgent
 from verifiers.views import CLAIM_PENDING
 
 from . import plans
-from .errors import BoundaryMismatch, ShardSpecError
+from .errors import ShardError, ShardSpecError
 from .store import BoundaryStore
 
 SLOW_S = 3.0
@@ -240,10 +240,10 @@ class ShardNode(OpmlAgent):
         if self.store.path(post.root).exists():
             try:
                 self.boundary(rid, j, e, plan)
-            except BoundaryMismatch as bad:
+            except ShardError as bad:  # INVARIANT: a bad blob (anybody writes the store) never skips the dispute
                 if self.store.put(out) == bytes(post.root):  # repair: the right tensor under its root
                     self.log.append({"duty": f"repair boundary {j} of request {rid}",
-                                     "refused": f"BoundaryMismatch: {bad}"})
+                                     "refused": f"{type(bad).__name__}: {bad}"})
         if tensor_root(out) == bytes(post.root):
             if not self.store.has(post.root):
                 self.store.put(out)
