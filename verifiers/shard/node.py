@@ -26,6 +26,7 @@ decided (`forward`), not its own computation.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -42,6 +43,7 @@ from .errors import ShardError, ShardSpecError
 from .store import BoundaryStore
 
 SLOW_S = 3.0
+MAX_VERIFIED = 64  # boundaries kept after their blob was verified (least recently used out)
 LEDGER_KEY = "shard_ledger"  # the saved deployment's extras key of the ShardLedger address
 
 
@@ -75,6 +77,7 @@ class ShardNode(OpmlAgent):
         self.ledger_bond = ledger.bond
         self._plans: dict[bytes, tuple] = {}  # sharded id -> (spec, plan, entries)
         self._announced: set[bytes] = set()
+        self._verified: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (root, dtype, shape) -> boundary read
         self._refused: set[bytes] = set()  # sharded ids whose registration this node examined and does not serve
         self._agreed: set[tuple] = set()  # (request, shard, root) recomputed and found right
         self._contradicted: set[tuple] = set()  # (request, shard, root) recomputed and found wrong
@@ -178,7 +181,17 @@ class ShardNode(OpmlAgent):
         if j == 0:
             return plans.ShardEntry("input", plan.shards[0], 1).decode(e.input)
         root = self.ledger.post_of(rid, j).root
-        return self.store.get(root, slot.dtype, tuple(slot.shape))
+        key = (bytes(root), str(slot.dtype), tuple(slot.shape))
+        # INVARIANT: a boundary verified once is kept (a root names one tensor): anybody may overwrite the
+        # shared store's blob, e.g. the input of a post it disputes, so that its honest node cannot defend it.
+        if key in self._verified:
+            self._verified.move_to_end(key)
+            return self._verified[key]
+        arr = self.store.get(root, slot.dtype, tuple(slot.shape))
+        self._verified[key] = arr
+        while len(self._verified) > MAX_VERIFIED:
+            self._verified.popitem(last=False)
+        return arr
 
     def compute(self, entries, j: int, x: np.ndarray) -> np.ndarray:
         """Shard j's output on x as this node claims it (a corrupt node: its lying player's trace)."""
@@ -239,7 +252,8 @@ class ShardNode(OpmlAgent):
         out = np.asarray(entries[j - 1].program.run(x)[0])
         if self.store.path(post.root).exists():
             try:
-                self.boundary(rid, j, e, plan)
+                slot = plan.shards[j - 1].slots[plan.shards[j - 1].output_slots[0]]
+                self.store.get(post.root, slot.dtype, tuple(slot.shape))  # the store's blob itself, not the kept one
             except ShardError as bad:  # INVARIANT: a bad blob (anybody writes the store) never skips the dispute
                 if self.store.put(out) == bytes(post.root):  # repair: the right tensor under its root
                     self.log.append({"duty": f"repair boundary {j} of request {rid}",
