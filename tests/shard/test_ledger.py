@@ -103,7 +103,8 @@ def test_unboundDispute_voidsThePostAndLater_barsTheLoser_andFinalityPays(env):
     ledger.resolve(rid, sender=w)  # never bound: the challenger wins
     info = ledger.request_info(rid)
     assert info.posted == 0 and ledger.banned(rid, a.address)
-    assert ledger.credit(w.address) == 2 * LEDGER["bond"] and ledger.credit(b.address) == LEDGER["bond"]
+    assert ledger.credit(w.address) == LEDGER["bond"] * 3 // 2 and ledger.credit(b.address) == LEDGER["bond"]
+    assert ledger.credit(chain.accounts[10].address) == LEDGER["bond"] // 2  # the requester: half the loser's bond
     with pytest.raises(E.BannedShardNode):
         ledger.post(rid, 1, tensor_root(b1), 5, sender=a, bond=LEDGER["bond"])
     ledger.post(rid, 1, tensor_root(b1), 5, sender=w, bond=LEDGER["bond"])  # anyone, at once: re-routed
@@ -114,6 +115,6 @@ def test_unboundDispute_voidsThePostAndLater_barsTheLoser_andFinalityPays(env):
     chain.mine(LEDGER["window"])
     r = ledger.resolve(rid, sender=w)
     assert r.one(ev.ShardRequestFinal).output_root == tensor_root(out)
-    assert ledger.credit(w.address) == 2 * LEDGER["bond"] + LEDGER["bond"] + 10**16 // 2
+    assert ledger.credit(w.address) == LEDGER["bond"] * 3 // 2 + LEDGER["bond"] + 10**16 // 2
     with pytest.raises(E.ShardRequestNotOpen):
         ledger.dispute(rid, 1, sender=w, bond=LEDGER["bond"])

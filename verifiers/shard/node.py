@@ -13,7 +13,8 @@ Duties, recomputed on every tick from ShardLedger's state (see verifiers.agents.
   (repair: the root fixes the content);
 - defend: its own post disputed -> submit an OpmlGame claim on the shard (input: the previous boundary)
   and bind it, then play that game as defender (the dispute game library's players, unchanged);
-- challenge: a dispute it opened, bound -> open an OpmlGame game on the claim and play it;
+- challenge: a dispute bound to a claim whose output its own run of the shard contradicts (its own dispute,
+  or anybody's: a liar's sybil opens one and never plays) -> open an OpmlGame game on the claim and play it;
 - resolve: a dispute whose claim is decided (or never bound in time), or a request past its window -> resolve.
 
 Cheats: corrupt (its boundaries carry a lie in the middle step of its shard, defended as such: it loses),
@@ -25,6 +26,7 @@ decided (`forward`), not its own computation.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -37,10 +39,11 @@ from verifiers.agents.opml_duties import OpmlAgent
 from verifiers.views import CLAIM_PENDING
 
 from . import plans
-from .errors import BoundaryMismatch, BoundaryNotFound, BoundaryTooLarge, ShardSpecError
+from .errors import BoundaryMismatch, BoundaryNotFound, BoundaryTooLarge, ShardError, ShardSpecError
 from .store import BoundaryStore
 
 SLOW_S = 3.0
+MAX_VERIFIED = 64  # boundaries kept after their blob was verified (least recently used out)
 LEDGER_KEY = "shard_ledger"  # the saved deployment's extras key of the ShardLedger address
 
 
@@ -74,7 +77,10 @@ class ShardNode(OpmlAgent):
         self.ledger_bond = ledger.bond
         self._plans: dict[bytes, tuple] = {}  # sharded id -> (spec, plan, entries)
         self._announced: set[bytes] = set()
+        self._verified: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (root, dtype, shape) -> boundary read
+        self._refused: set[bytes] = set()  # sharded ids whose registration this node examined and does not serve
         self._agreed: set[tuple] = set()  # (request, shard, root) recomputed and found right
+        self._contradicted: set[tuple] = set()  # (request, shard, root) recomputed and found wrong
         self.timings: dict[tuple, float] = {}  # (request, shard) -> seconds this node computed
         # hybrid (verifiers/shard/hybrid.py): (shard, input root) -> the output root a committee round decided
         # and this node voted for; when routed it posts that boundary (the store's blob), not its own
@@ -85,7 +91,8 @@ class ShardNode(OpmlAgent):
         sent = 0
         addr = self.ledger.address
         for s in self.recent(addr, ev.ShardedRegistered):
-            sent += self.isolated("load sharded model", s.event.sharded_id.hex()[:16], lambda: self.load(s))
+            if bytes(s.event.sharded_id) not in self._refused:
+                sent += self.isolated("load sharded model", s.event.sharded_id.hex()[:16], lambda: self.load(s))
         for s in self.recent(addr, ev.ShardRequested):
             if s.event.sharded_id in self._plans:
                 sent += self.isolated(f"sharded request {s.event.id}", s.event.id, lambda: self.serve(s))
@@ -98,6 +105,8 @@ class ShardNode(OpmlAgent):
         e = seen.event
         if e.sharded_id in self._plans:
             return self.announce(e.sharded_id)
+        # INVARIANT: a registration is examined once: a refused one (anybody may register) is never rebuilt.
+        self._refused.add(bytes(e.sharded_id))
         spec = plans.Spec.parse(e.model)
         if spec.model not in self.catalog.names:
             return 0
@@ -110,6 +119,7 @@ class ShardNode(OpmlAgent):
         for entry in entries:
             self.catalog._entries[entry.name] = entry  # the opML duties find shards by model id
         self._plans[bytes(e.sharded_id)] = (spec, plan, entries)
+        self._refused.discard(bytes(e.sharded_id))
         return self.announce(e.sharded_id)
 
     def announce(self, sid: bytes) -> int:
@@ -171,7 +181,17 @@ class ShardNode(OpmlAgent):
         if j == 0:
             return plans.ShardEntry("input", plan.shards[0], 1).decode(e.input)
         root = self.ledger.post_of(rid, j).root
-        return self.store.get(root, slot.dtype, tuple(slot.shape))
+        key = (bytes(root), str(slot.dtype), tuple(slot.shape))
+        # INVARIANT: a boundary verified once is kept (a root names one tensor): anybody may overwrite the
+        # shared store's blob, e.g. the input of a post it disputes, so that its honest node cannot defend it.
+        if key in self._verified:
+            self._verified.move_to_end(key)
+            return self._verified[key]
+        arr = self.store.get(root, slot.dtype, tuple(slot.shape))
+        self._verified[key] = arr
+        while len(self._verified) > MAX_VERIFIED:
+            self._verified.popitem(last=False)
+        return arr
 
     def compute(self, entries, j: int, x: np.ndarray) -> np.ndarray:
         """Shard j's output on x as this node claims it (a corrupt node: its lying player's trace)."""
@@ -237,11 +257,12 @@ class ShardNode(OpmlAgent):
         out = np.asarray(entries[j - 1].program.run(x)[0])
         if self.store.path(post.root).exists():
             try:
-                self.boundary(rid, j, e, plan)
-            except BoundaryMismatch as bad:
+                slot = plan.shards[j - 1].slots[plan.shards[j - 1].output_slots[0]]
+                self.store.get(post.root, slot.dtype, tuple(slot.shape))  # the store's blob itself, not the kept one
+            except ShardError as bad:  # INVARIANT: a bad blob (anybody writes the store) never skips the dispute
                 if self.store.put(out) == bytes(post.root):  # repair: the right tensor under its root
                     self.log.append({"duty": f"repair boundary {j} of request {rid}",
-                                     "refused": f"BoundaryMismatch: {bad}"})
+                                     "refused": f"{type(bad).__name__}: {bad}"})
         if tensor_root(out) == bytes(post.root):
             if not self.store.has(post.root):
                 self.store.put(out)
@@ -268,7 +289,9 @@ class ShardNode(OpmlAgent):
                               lambda: self.ledger.bind(rid, cid, sender=self.account))
                 return 1 + int(r is not None)
             sent += self.play_claim(d.claim_id, player, as_defender=True)
-        elif d.challenger == self.address and d.bound:
+        elif d.bound and (d.challenger == self.address or self.contradicts(rid, j, post, e, plan, entries)):
+            # INVARIANT: whoever opened the dispute (the liar's own sybil, who never plays), a holder of the
+            # shard plays the bound claim its own run contradicts: no lying claim goes final unplayed.
             x = self.boundary(rid, j - 1, e, plan)
             player = self.player(entry, x, "honest")
             self.arbiter._programs[entry.model_id] = entry.program
@@ -283,6 +306,20 @@ class ShardNode(OpmlAgent):
         if resolvable:
             sent += bool(self.send(f"resolve dispute of request {rid}", lambda: self.ledger.resolve(rid, sender=self.account)))
         return sent
+
+    def contradicts(self, rid: int, j: int, post, e, plan, entries) -> bool:
+        """Whether this node holds shard j and its run from boundary j-1 gives another root than post j's
+        (recomputed once per posted root)."""
+        key = (rid, j, bytes(post.root))
+        if j not in self.mine(plan.k) or key in self._agreed:
+            return False
+        if key not in self._contradicted:
+            out = np.asarray(entries[j - 1].program.run(self.boundary(rid, j - 1, e, plan))[0])
+            if tensor_root(out) == bytes(post.root):
+                self._agreed.add(key)
+                return False
+            self._contradicted.add(key)
+        return True
 
     def play_claim(self, cid: int, player, *, as_defender: bool) -> int:
         st = self.state()

@@ -63,14 +63,16 @@ error BannedShardNode(uint256 id, address node);
 /// j's model whose input root is boundary j-1 and whose output root is its post (`bind`: only that
 /// shard's input goes on chain), and the ordinary opML game over that shard's steps decides: a rejected
 /// claim (or no binding within `bindWindow` blocks) voids post j and every later one (re-served from j
-/// by any node holding the shard, the loser excluded), its bond to the challenger; a final claim pays
+/// by any node holding the shard, the loser excluded), its bond half to the challenger and half to the
+/// requester (a liar's own sybil winning the dispute still costs it half a bond); a final claim pays
 /// the challenger's bond to the node. With every boundary root on chain the shard in dispute is named
 /// in one move; the game inside it is the opML game unchanged.
 ///
 /// Routing is the requester's (capacity and recent latency: verifiers/shard/routing.py): post j is the
 /// routed node's for `stall` blocks after the last progress, then any node's (a missing or slow node is
 /// routed around). A request with all K posts and no dispute for `window` blocks is final: its output is
-/// post K; the fee is split among the posting nodes and their bonds are returned.
+/// post K; the fee is split among the posting nodes and their bonds are returned. A dispute the poster wins
+/// restarts that window (it held the one dispute slot: a challenger of another post could not dispute).
 contract ShardLedger {
     bytes internal constant TAG = "TRIBUNAL/SHARDS/1";
     uint8 internal constant OPEN = 1;
@@ -98,7 +100,7 @@ contract ShardLedger {
         uint96 fee;
         uint8 status;
         uint8 posted; // boundaries posted after the input
-        uint64 lastProgress; // block of the last post or voiding
+        uint64 lastProgress; // block of the last post, or of a dispute the poster won
         uint64 doneBlock; // block of post K (0 while the pipeline runs)
         address[] route; // the routed node per shard
     }
@@ -269,6 +271,12 @@ contract ShardLedger {
             } else if (status == CLAIM_FINAL) {
                 d.open = false;
                 credit[_posts[id][d.shard].node] += bond; // the challenger's bond
+                // INVARIANT: the window is `window` blocks in which anybody may dispute: a dispute held the
+                // request's one dispute slot (a sybil's on an honest post, to shut out the challengers of a
+                // lie), so the window starts again when it ends.
+                if (r.doneBlock != 0) r.doneBlock = uint64(block.number);
+                // INVARIANT: nobody could post while the dispute was open: the routed node's stall starts again.
+                r.lastProgress = uint64(block.number);
                 emit BoundaryDisputeResolved(id, d.shard, _posts[id][d.shard].node, false);
             } else {
                 revert ShardNotResolvable(id);
@@ -287,7 +295,10 @@ contract ShardLedger {
     function _challengerWins(uint256 id, Request storage r, Dispute storage d) private {
         uint256 j = d.shard;
         address loser = _posts[id][j].node;
-        credit[d.challenger] += 2 * bond; // its own bond and the loser's
+        // INVARIANT: a void costs its loser half a bond whoever disputed it (its own sybil included): the
+        // challenger gets its bond and half the loser's, the requester whose request the lie delayed the rest.
+        credit[d.challenger] += bond + bond / 2;
+        credit[r.requester] += bond - bond / 2;
         banned[id][loser] = true;
         // posts after j were computed from a voided boundary, not their nodes' fault: their bonds go back
         for (uint256 i = j + 1; i <= r.posted; ++i) credit[_posts[id][i].node] += bond;
