@@ -37,7 +37,13 @@ def test_shardMember_declinesAlone_anUnwritableStore_anUnheldShard_andAKindItDoe
         m = [t.scheduler.add(ShardMemberNode(d, a, catalog=Catalog(("gpt2-tiny",)), ledger=ledger, name=f"m{i}",
                                              store=broken if i == 1 else tmp_path / "b", shards=holds))
              for i, (a, holds) in enumerate(zip(accts, ("1,3", None, None)))]
-        entries = committee.register(t, spec)
+        # registered ordinary (anyone may register a shard so): every staked member is drawn, and one that does
+        # not hold the shard declines it (a holders-only shard's rounds never draw it: tests/shard/test_shard_holders.py)
+        from verifiers.deployment import register_model
+
+        entries = committee.load(t.catalog, spec)
+        for e in entries:
+            register_model(d, e, holders_only=False)
         fee = 10 * d.system.config.min_fee
         boundaries = plans.plan_of(spec).run(X)
 

@@ -150,7 +150,8 @@ def register(t, spec: plans.Spec) -> list[plans.ShardEntry]:
     entries = load(t.catalog, spec)
     for e in entries:
         register_model(t.deployment, e, holders_only=True)
-    for m in getattr(getattr(t, "scheduler", None), "agents", ()):  # none when members are processes
+    for a in getattr(getattr(t, "scheduler", None), "agents", ()):  # none when members are processes
+        m = getattr(a, "member", a)  # a shard-member node's committee member
         if isinstance(m, ShardMember):
             m.declare(entries)
     return entries
