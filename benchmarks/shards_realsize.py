@@ -13,7 +13,7 @@ and its program together are not needed at once); compute latency of the unshard
 the K shard programs one after another, interleaved in the same process (median over the inputs); the
 costliest one-step proof of any shard (bisection.step_cost, modeled from shapes). Then at
 seq 8, K 3: one request end to end through the ShardLedger and a lie in the middle shard disputed
-(benchmarks.shards.chain_figures, in-process nodes). The model uses the default calibration (64
+(benchmarks.shard_chain.chain_figures, in-process nodes). The model uses the default calibration (64
 seeded id sequences), which every node rebuilds from the spec alone. Prints only.
 """
 from __future__ import annotations
@@ -174,7 +174,7 @@ def main(argv=None) -> None:
         cuts = even_cuts(program, 3, among=block_ends(program))
         del program
         gc.collect()
-    from benchmarks.shards import chain_figures, print_chain
+    from benchmarks.shard_chain import chain_figures, print_chain
 
     print(f"load: {os.getloadavg()[0]:.2f}", flush=True)
     print_chain(chain_figures(path, (1, 8), cuts, args.chain, timeout=3600.0),

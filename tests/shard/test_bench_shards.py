@@ -49,7 +49,7 @@ def test_shardsRealsize_badArguments_oneLineExitStatus2(capsys):
 @pytest.mark.anvil
 @pytest.mark.skipif(not anvil_binary().exists(), reason="run `npm ci` for anvil")
 def test_gpt2_124M_threeShards_lieInTheMiddleShardLosesOnAnvil_everyTransactionInBounds():
-    from benchmarks.shards import chain_figures
+    from benchmarks.shard_chain import chain_figures
 
     f = shards_realsize.figures(8, ks=(3,), samples=4)
     check_figures(f, (3,), 0.9)
