@@ -1501,6 +1501,7 @@ class BrainRequest(Struct):
     status: int
     model_id: bytes
     input_hash: bytes
+    allowance: int
     committee: int
     committed: int
     revealed: int
@@ -1557,6 +1558,7 @@ class HybridCourtRequest(Struct):
     tolerance: int
     majority: int
     minority: int
+    allowance: int
 
 
 @dataclass(frozen=True)
@@ -1739,6 +1741,7 @@ class OpmlRequestsRequest(Struct):
     created: int
     consumer: str
     callback_gas: int
+    allowance: int
 
 
 @dataclass(frozen=True)
