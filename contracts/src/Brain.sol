@@ -443,9 +443,12 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             // answer is final: a provisional majority never takes the minority's stake.
             round.settle(nodes, requestId, revealed & ~majority & ~judgedLater, majority, fee, r.requester);
             nodes.unlock(committee & ~judgedLater);
-            // INVARIANT: the finalizer, whose transaction runs the callback, is paid its gas by the requester.
-            _payDeliverer(requestId, _allowanceOf(r));
-            _deliver(requestId, r.consumer, r.callbackGas, result);
+            address consumer = r.consumer;
+            if (consumer != address(0)) {
+                // INVARIANT: the finalizer, whose transaction runs the callback, is paid its gas by the requester.
+                _payDeliverer(requestId, r.allowance);
+                _deliver(requestId, consumer, r.callbackGas, result);
+            }
         } else {
             r.status = Status.TimedOut;
             fee += _allowanceOf(r); // no callback runs: the allowance goes back with the fee
@@ -621,8 +624,10 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             emit Finalized(id, leader, votes, committeeSize);
             // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority, once the answer is final.
             round.settle(nodes, id, round.revealed & ~majority, majority, fee, r.requester);
-            _deliver(id, r.consumer, r.callbackGas, leader);
-            return _allowanceOf(r);
+            address consumer = r.consumer;
+            if (consumer == address(0)) return 0;
+            _deliver(id, consumer, r.callbackGas, leader);
+            return r.allowance;
         } else {
             r.status = Status.TimedOut;
             fee += _allowanceOf(r); // no callback runs: the allowance goes back with the fee
