@@ -1611,6 +1611,7 @@ class BrainRequest(Struct):
     status: int
     model_id: bytes
     input_hash: bytes
+    allowance: int
     committee: int
     committed: int
     revealed: int
@@ -1667,6 +1668,7 @@ class HybridCourtRequest(Struct):
     tolerance: int
     majority: int
     minority: int
+    allowance: int
 
 
 @dataclass(frozen=True)
@@ -1850,6 +1852,7 @@ class OpmlRequestsRequest(Struct):
     created: int
     consumer: str
     callback_gas: int
+    allowance: int
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,16 @@ class SimulatedBinding(Binding):
         return self.chain.transact(fn, sender=sender, value=value, gas=gas or MOVE_GAS, wait=wait)
 
 
+def callback_allowance(chain: Chain, consumer: str | None, callback_gas: int) -> int:
+    """The callback allowance a request with a consumer sent now pays besides its fee (Brain, HybridCourt,
+    OpmlRequests): `callback_gas` at the base fee of the block it lands in; 0 without a consumer. It pays whoever
+    delivers the result (its transaction runs the callback), or comes back when none runs (contracts/README.md,
+    "Callback allowance")."""
+    if not consumer or int(consumer, 16) == 0 or not callback_gas:
+        return 0
+    return callback_gas * chain.next_base_fee()
+
+
 def tx(name: str, doc: str = "", *, value: str = "value") -> Callable[..., Receipt]:
     """A method sending `name(*args)`; the keyword `value` (e.g. "fee", "bond") carries the wei it pays."""
 

@@ -10,7 +10,7 @@ from eth_utils import keccak, to_canonical_address
 
 from contracts.abi import camel
 from contracts.abi_types import BrainConfig, BrainRequest
-from contracts.bindings.base import Binding, tx, view
+from contracts.bindings.base import Binding, callback_allowance, tx, view
 from contracts.chain.base import Receipt
 
 
@@ -77,19 +77,30 @@ class Brain(Binding):
     artifact_name = "Brain"
 
     # phase one
+    def callback_allowance(self, consumer: str | None, callback_gas: int) -> int:
+        """Wei a request with this callback pays besides its fee when sent now: `Brain.callbackAllowance` in the
+        block it lands in (`callback_gas` at that block's base fee; 0 without a consumer). It pays the finalizer,
+        whose transaction runs the callback, or comes back with the fee when no callback runs."""
+        return callback_allowance(self.chain, consumer, callback_gas)
+
     def request(self, model_id: bytes, input: bytes, *, fee: int, sender: LocalAccount,
                 result_kind: ResultKind = ResultKind.OUTPUT_ROOT, consumer: str | None = None,
-                callback_gas: int = 0, gas: int | None = None, wait: bool = True) -> Receipt:
-        """Queues a request whose input travels in calldata; its Requested event has the request id."""
+                callback_gas: int = 0, allowance: int | None = None, gas: int | None = None,
+                wait: bool = True) -> Receipt:
+        """Queues a request whose input travels in calldata; its Requested event has the request id. Sends
+        `fee` plus the callback `allowance` (default `callback_allowance(consumer, callback_gas)`)."""
+        value = fee + (self.callback_allowance(consumer, callback_gas) if allowance is None else allowance)
         return self._tx("request", model_id, input, int(result_kind), consumer or _ZERO, callback_gas,
-                        sender=sender, value=fee, gas=gas, wait=wait)
+                        sender=sender, value=value, gas=gas, wait=wait)
 
     def request_by_hash(self, model_id: bytes, input_hash: bytes, uri: str, *, fee: int, sender: LocalAccount,
                         result_kind: ResultKind = ResultKind.OUTPUT_ROOT, consumer: str | None = None,
-                        callback_gas: int = 0, gas: int | None = None, wait: bool = True) -> Receipt:
-        """Queues a request by the sha256 of its input and a URI to fetch it from."""
+                        callback_gas: int = 0, allowance: int | None = None, gas: int | None = None,
+                        wait: bool = True) -> Receipt:
+        """Queues a request by the sha256 of its input and a URI to fetch it from (value as `request`)."""
+        value = fee + (self.callback_allowance(consumer, callback_gas) if allowance is None else allowance)
         return self._tx("requestByHash", model_id, input_hash, uri, int(result_kind), consumer or _ZERO,
-                        callback_gas, sender=sender, value=fee, gas=gas, wait=wait)
+                        callback_gas, sender=sender, value=value, gas=gas, wait=wait)
 
     cancel = tx("cancel", "Cancels a request still queued `queue_timeout` blocks after it was made; credits its "
                 "fee back.")

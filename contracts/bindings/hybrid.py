@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
 from contracts.abi_types import HybridCourtRequest
-from contracts.bindings.base import SimulatedBinding, tx, view
+from contracts.bindings.base import SimulatedBinding, callback_allowance, tx, view
 from contracts.chain.base import Receipt
 from contracts.errors import HYBRID_STATUSES
 
@@ -81,11 +81,21 @@ class HybridCourt(SimulatedBinding):
 
     # ---- requester
     def request(self, model_id: bytes, input: bytes, *, fee: int, sender: LocalAccount, consumer: str | None = None,
-                callback_gas: int = 0, tolerance: int = 0) -> Receipt:
+                callback_gas: int = 0, tolerance: int = 0, allowance: int | None = None) -> Receipt:
         """A Brain request decided by its committee and backed by the opML game; the fee goes to Brain.
-        `tolerance` (packed float32 atol << 32 | rtol, 0 exact): what a defense or adopted claim must state."""
+        `tolerance` (packed float32 atol << 32 | rtol, 0 exact): what a defense or adopted claim must state.
+        The value is `fee` plus the callback allowances (default `callback_allowance`): Brain's for this
+        court's `onResult` and the court's for `consumer`'s, each its callback gas at the next block's base fee."""
+        if allowance is None:
+            allowance = self.callback_allowance(consumer, callback_gas)
         return self._tx("request", model_id, input, consumer or _ZERO, callback_gas, tolerance, sender=sender,
-                        value=fee)
+                        value=fee + allowance)
+
+    def callback_allowance(self, consumer: str | None, callback_gas: int) -> int:
+        """What a request sent now pays besides its fee: the allowances of Brain's callback to this court and of
+        this court's callback to `consumer` (contracts/README.md, "Callback allowance")."""
+        gas = self._named("config")["brain_callback_gas"] + (callback_gas if consumer and int(consumer, 16) else 0)
+        return callback_allowance(self.chain, self.address, gas)
 
     # ---- committee members
     publish = tx("publish", "(request_id, output_root, final_root, output_proof): the pair behind a vote.")

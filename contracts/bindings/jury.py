@@ -29,7 +29,10 @@ class NodeJury(SimulatedBinding):
 
     artifact_name = "NodeJury"
 
-    fee = view("fee", "Wei a jury round costs.")
+    def fee(self) -> int:
+        """Wei a jury round filed now costs: Brain's minimum fee plus the allowance of the jury's callback at the
+        base fee of the block it lands in (read there: the pending block)."""
+        return self.chain.call(self.contract.functions.fee(), block="pending")
     callback_gas = view("callbackGas")
     game = view("game")
     brain = view("brain")

@@ -256,4 +256,7 @@ class FloatStep(SimulatedBinding):
 
     jury = view("jury")
     set_jury = tx("setJury")
-    fee = view("fee", "The jury's fee (JuryNotSet while none is bound).")
+    def fee(self) -> int:
+        """The jury's fee for a round filed now, read on the pending block, the one a move sent now lands in (it
+        holds the jury callback's allowance at that block's base fee; JuryNotSet while none is bound)."""
+        return self.chain.call(self.contract.functions.fee(), block="pending")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from eth_account.signers.local import LocalAccount
 
 from contracts.abi_types import OpmlRequestsRequest
-from contracts.bindings.base import Binding, tx, view
+from contracts.bindings.base import Binding, callback_allowance, tx, view
 from contracts.chain.base import Receipt
 
 OPEN, FINAL, TIMED_OUT = 1, 2, 3
@@ -21,12 +21,16 @@ class OpmlRequests(Binding):
     artifact_name = "OpmlRequests"
 
     def request(self, model_id: bytes, input: bytes, deadline_blocks: int, *, fee: int, sender: LocalAccount,
-                tolerance: int = 0, consumer: str = ZERO_ADDRESS, callback_gas: int = 0) -> Receipt:
+                tolerance: int = 0, consumer: str = ZERO_ADDRESS, callback_gas: int = 0,
+                allowance: int | None = None) -> Receipt:
         """Posts a request; its OpmlRequested event has the id (reverts UnknownModel / InvalidInput / FeeTooLow /
         CallbackGasTooHigh). `tolerance` (packed, `bisection.tolerance.Tolerance.packed`): what answers' claims
-        must state. `consumer.onResult(id, output root)` runs with `callback_gas` when the request is final."""
+        must state. `consumer.onResult(id, output root)` runs with `callback_gas` when the request is final; the
+        value is `fee` plus the callback `allowance` (default `callback_allowance`: what the next block asks)."""
+        if allowance is None:
+            allowance = callback_allowance(self.chain, consumer, callback_gas)
         return self._tx("request", model_id, input, deadline_blocks, tolerance, consumer, callback_gas, sender=sender,
-                        value=fee)
+                        value=fee + allowance)
 
     answer = tx("answer", "(request_id, claim_id): links the sender's claim as the request's answer (reverts "
                 "NotAuthorized: not its defender; ClaimMismatch: another model, input or tolerance; StaleClaim: not "

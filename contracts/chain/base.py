@@ -159,6 +159,10 @@ class Chain:
             for w in self.watchers:
                 w.reverted(head)
 
+    def next_base_fee(self) -> int:
+        """The base fee of the block a transaction sent now lands in (the pending block's; EIP-1559)."""
+        return int(self.w3.eth.get_block("pending").get("baseFeePerGas", 0))
+
     def balance(self, address: str) -> int:
         return self.w3.eth.get_balance(address)
 

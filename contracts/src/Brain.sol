@@ -29,7 +29,11 @@ import "./Errors.sol";
 /// unservable request costs its requester, never the committee, and declining cannot stall a request
 /// for free. A court round (KIND_RAW, asked by the bound HybridCourt) is provisional at finalize: Brain
 /// settles its silent members and its fee, and hands its revealed members, still locked, to the court,
-/// which slashes the wrong ones and unlocks them all once the answer is final.
+/// which slashes the wrong ones and unlocks them all once the answer is final. A request with a callback
+/// pays, besides its fee, a callback allowance (`callbackAllowance`: its callbackGas at the request block's base
+/// fee) that goes to whoever delivers its result (the finalizer, whose transaction runs the callback) and back to
+/// the requester when no callback runs (timed out, cancelled, unservable): a requester pays for its own callback,
+/// never a finalizer (a member, who must finalize to unlock its stake, or a keeper).
 ///
 /// Committees: drawn from every staked node, or, for a model registered holders-only (ModelRegistry), only
 /// among the nodes that held it (NodeRegistry.holdersAt) as of the same block as the stakes, so that nothing
@@ -73,6 +77,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         Status status;
         bytes32 modelId;
         bytes32 inputHash;
+        uint96 allowance; // the callback allowance, besides the fee: the deliverer's, or refunded (0 without a consumer)
         uint256 committee; // node-index set
         uint256 committed;
         uint256 revealed;
@@ -98,6 +103,7 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         bool holdersOnly; // its model's committees are drawn among the model's holders (fixed at registration)
         bytes32 modelId;
         bytes32 inputHash;
+        uint96 allowance; // written only for a request with a consumer (read only then: `_allowanceOf`)
     }
 
     /// A batch of requests served by one committee round (`dispatchBatch`); the round is `_rounds[batchId]`.
@@ -250,8 +256,17 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         _checkCallback(consumer, callbackGas);
         id = nextRequestId++;
         Entry storage r = _requests[id];
+        uint256 fee = msg.value;
+        if (consumer != address(0)) {
+            uint256 allowance = _callbackAllowance(consumer, callbackGas);
+            // INVARIANT: a requester pays for its own callback: the gas its consumer may burn in the finalizer's
+            // transaction comes with the request, besides the committee's fee (nobody pays for another's action).
+            if (msg.value < minFee + allowance) revert FeeTooLow(msg.value, minFee + allowance);
+            fee -= allowance;
+            r.allowance = uint96(allowance);
+        }
         r.requester = msg.sender;
-        r.fee = uint96(msg.value);
+        r.fee = uint96(fee);
         r.consumer = consumer;
         r.callbackGas = callbackGas;
         r.requestBlock = uint40(block.number);
@@ -260,8 +275,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         if (holdersOnly) r.holdersOnly = true;
         r.modelId = modelId;
         r.inputHash = inputHash;
-        _queue.push(FeeQueue.keyOf(msg.value, id));
-        emit Requested(id, msg.sender, modelId, inputHash, msg.value, resultKind, consumer, callbackGas);
+        _queue.push(FeeQueue.keyOf(fee, id));
+        emit Requested(id, msg.sender, modelId, inputHash, fee, resultKind, consumer, callbackGas);
     }
 
     // ---------------------------------------------------------------- committees
@@ -325,8 +340,9 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         if (block.number < cancelBlock) revert CancelTooEarly(requestId, cancelBlock);
         r.status = Status.Cancelled;
         ++_tombstones;
-        emit Cancelled(requestId, r.fee);
-        nodes.settle{value: r.fee}(requestId, 0, 0, 0, r.requester);
+        uint256 refund = r.fee + _allowanceOf(r);
+        emit Cancelled(requestId, refund);
+        nodes.settle{value: refund}(requestId, 0, 0, 0, r.requester);
     }
 
     /// The committee for `seed` from the stakes as of the end of `atBlock`: among the holders of `holdersOf` as
@@ -349,8 +365,26 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
 
     function _expire(uint256 id, Entry storage r) private {
         r.status = Status.TimedOut;
-        emit TimedOut(id, r.fee);
-        nodes.settle{value: r.fee}(id, 0, 0, 0, r.requester);
+        uint256 refund = r.fee + _allowanceOf(r);
+        emit TimedOut(id, refund);
+        nodes.settle{value: refund}(id, 0, 0, 0, r.requester);
+    }
+
+    /// @notice What a request with `consumer` and `callbackGas` pays in this block besides its fee (at least
+    /// `minFee`): `callbackGas` at the block's base fee, 0 without a consumer. It goes to whoever delivers the
+    /// result (its transaction runs the callback), or back to the requester when no callback runs.
+    function callbackAllowance(address consumer, uint32 callbackGas) external view returns (uint256) {
+        return _callbackAllowance(consumer, callbackGas);
+    }
+
+    /// A request's callback allowance; its slot is read only for a request with a consumer.
+    function _allowanceOf(Entry storage r) private view returns (uint256) {
+        return r.consumer == address(0) ? 0 : r.allowance;
+    }
+
+    /// Pays `allowance` (callback allowances) to whoever delivered the results: this transaction's sender.
+    function _payDeliverer(uint256 settleId, uint256 allowance) private {
+        if (allowance != 0) nodes.settle{value: allowance}(settleId, 0, 0, 0, msg.sender);
     }
 
     /// Result kinds a request may ask: what members compute. TOKEN_IDS (sha256 of a generation's token ids)
@@ -388,8 +422,11 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         r.status = Status.Unservable;
         uint256 fee = r.fee;
         emit Unservable(requestId, round.declineCount, fee);
-        // An unservable request costs its requester, never the committee: its fee is forfeited.
+        // An unservable request costs its requester, never the committee: its fee is forfeited (its callback
+        // allowance, for a callback that never runs, goes back to it).
         nodes.settle{value: fee}(requestId, 0, 0, 0, nodes.treasury());
+        uint256 allowance = _allowanceOf(r);
+        if (allowance != 0) nodes.settle{value: allowance}(requestId, 0, 0, 0, r.requester);
         nodes.unlock(round.committee);
     }
 
@@ -422,9 +459,15 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             // answer is final: a provisional majority never takes the minority's stake.
             round.settle(nodes, requestId, revealed & ~majority & ~judgedLater, majority, fee, r.requester);
             nodes.unlock(committee & ~judgedLater);
-            _deliver(requestId, r.consumer, r.callbackGas, result);
+            address consumer = r.consumer;
+            if (consumer != address(0)) {
+                // INVARIANT: the finalizer, whose transaction runs the callback, is paid its gas by the requester.
+                _payDeliverer(requestId, r.allowance);
+                _deliver(requestId, consumer, r.callbackGas, result);
+            }
         } else {
             r.status = Status.TimedOut;
+            fee += _allowanceOf(r); // no callback runs: the allowance goes back with the fee
             emit TimedOut(requestId, fee);
             round.settle(nodes, requestId, 0, 0, fee, r.requester);
             nodes.unlock(committee);
@@ -559,9 +602,11 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint256[] memory members = _revealedLists(round, batchId, results);
         b.settled = true;
         inFlight -= ids.length;
-        for (uint256 t; t < ids.length; ++t) _settleInBatch(round, ids[t], t, results, members);
+        uint256 allowances; // of the callbacks this transaction runs: its sender's
+        for (uint256 t; t < ids.length; ++t) allowances += _settleInBatch(round, ids[t], t, results, members);
         emit BatchFinalized(batchId, ids.length);
         nodes.unlock(round.committee);
+        _payDeliverer(batchId, allowances);
     }
 
     /// The node index of each revealed member, ascending; reverts unless `results` are their revealed lists.
@@ -590,12 +635,16 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint256 t,
         bytes32[][] calldata results,
         uint256[] memory members
-    ) private {
+    ) private returns (uint256 allowance) {
         (bytes32 leader, uint256 votes, uint256 majority) = _tally(results, members, t);
-        _settleOne(round, id, leader, votes, majority);
+        return _settleOne(round, id, leader, votes, majority);
     }
 
-    function _settleOne(Round.State storage round, uint256 id, bytes32 leader, uint256 votes, uint256 majority) private {
+    /// Settles one request of a batch; returns its callback allowance when its callback ran (the finalizer's).
+    function _settleOne(Round.State storage round, uint256 id, bytes32 leader, uint256 votes, uint256 majority)
+        private
+        returns (uint256 allowance)
+    {
         Entry storage r = _requests[id];
         uint256 fee = r.fee;
         if (round.quorate(votes, quorumBps)) {
@@ -603,9 +652,13 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             emit Finalized(id, leader, votes, committeeSize);
             // INVARIANT: only a wrong answer (a revealed minority vote) pays the majority, once the answer is final.
             round.settle(nodes, id, round.revealed & ~majority, majority, fee, r.requester);
-            _deliver(id, r.consumer, r.callbackGas, leader);
+            address consumer = r.consumer;
+            if (consumer == address(0)) return 0;
+            _deliver(id, consumer, r.callbackGas, leader);
+            return r.allowance;
         } else {
             r.status = Status.TimedOut;
+            fee += _allowanceOf(r); // no callback runs: the allowance goes back with the fee
             emit TimedOut(id, fee);
             round.settle(nodes, id, 0, 0, fee, r.requester);
         }
@@ -660,8 +713,8 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     function requestOf(uint256 requestId) external view returns (Request memory r) {
         Entry storage e = _requests[requestId];
         if (e.status == Status.None) revert UnknownRequest(requestId);
-        (r.requester, r.fee, r.consumer, r.callbackGas, r.requestBlock) =
-            (e.requester, e.fee, e.consumer, e.callbackGas, e.requestBlock);
+        (r.requester, r.fee, r.consumer, r.callbackGas, r.requestBlock, r.allowance) =
+            (e.requester, e.fee, e.consumer, e.callbackGas, e.requestBlock, e.allowance);
         (r.resultKind, r.status, r.modelId, r.inputHash) = (e.resultKind, e.status, e.modelId, e.inputHash);
         Round.State storage o = _rounds[requestId];
         (r.committee, r.committed, r.revealed, r.declined, r.leader) =

@@ -29,6 +29,14 @@ abstract contract ResultDelivery is IResultDelivery {
         if (consumer != address(0) && consumer.code.length == 0) revert InvalidConfig("consumer is not a contract");
     }
 
+    /// The callback allowance (contracts/README.md, "Callback allowance"): what a request with a consumer pays,
+    /// besides its fee, for the gas of its callback, which runs in the transaction of whoever delivers the
+    /// result: `callbackGas` at the request block's base fee. It goes to the deliverer, or back to the requester
+    /// when no callback runs, so nobody pays for someone else's callback (DESIGN.md section 9).
+    function _callbackAllowance(address consumer, uint256 callbackGas) internal view returns (uint256) {
+        return consumer == address(0) ? 0 : callbackGas * block.basefee;
+    }
+
     function _deliver(uint256 requestId, address consumer, uint256 callbackGas, bytes32 result) internal {
         if (consumer == address(0)) return;
         // INVARIANT: a consumer whose code is gone (created and destroyed in its request's transaction, EIP-6780)

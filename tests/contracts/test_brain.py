@@ -74,13 +74,14 @@ class TestRound:
         votes = dict(zip(members, [RIGHT, RIGHT, WRONG, WRONG, OTHER]))
         driver.reveal(rid, votes, driver.commit(rid, votes))
         r = driver.s.brain.finalize(rid)  # everyone revealed: the outcome cannot change any more
-        assert r.one(ev.TimedOut).refund == ETHER // 100
+        refund = ETHER // 100 + driver.s.brain.request_info(rid).allowance  # no callback ran: its allowance back
+        assert r.one(ev.TimedOut).refund == refund
         assert r.one(ev.Refunded).account == driver.user.address and not r.of(ev.Slashed)
         assert driver.s.brain.status(rid) == Status.TIMED_OUT
         assert driver.s.consumer.received() == 0
         before = driver.chain.balance(driver.user.address)
         claim = driver.s.nodes.claim(sender=driver.user)
-        assert claim.one(ev.Claimed).amount == ETHER // 100
+        assert claim.one(ev.Claimed).amount == refund
         assert driver.chain.balance(driver.user.address) > before
 
     def test_round_silentMembers_timeOutAndAreSlashed(self, driver: Driver):
@@ -97,7 +98,7 @@ class TestRound:
         assert driver.s.brain.status(rid) == Status.TIMED_OUT
         assert {e.node for e in r.of(ev.Slashed)} == {m.address for m in members[2:]}
         # The fee back to the requester; the silent members' stake to the treasury, never to the requester.
-        assert r.one(ev.Refunded).amount == ETHER // 100
+        assert r.one(ev.Refunded).amount == ETHER // 100 + driver.s.brain.request_info(rid).allowance
         assert r.one(ev.Forfeited).amount == 3 * CONFIG.slash_amount
         assert r.one(ev.Forfeited).treasury == driver.s.nodes.treasury
 
@@ -122,8 +123,9 @@ class TestCallback:
         votes = {m: RIGHT for m in members}
         driver.reveal(rid, votes, driver.commit(rid, votes))
         before = state_of(driver, rid)
+        enough = driver.s.brain.contract.functions.finalize(rid).estimate_gas({"from": driver.chain.accounts[0].address})
         with pytest.raises(E.InsufficientGasForCallback) as err:
-            driver.s.brain.finalize(rid, gas=280_000)  # enough for the settlement, not the callback
+            driver.s.brain.finalize(rid, gas=enough - 60_000)  # enough for the settlement, not the callback
         assert err.value.requestId == rid
         assert state_of(driver, rid) == before
         assert driver.s.brain.finalize(rid).one(ev.CallbackExecuted).success
@@ -218,8 +220,12 @@ class TestBadInput:
 
     def test_request_badFeeOrModel_reverts(self, driver: Driver):
         with pytest.raises(E.FeeTooLow) as err:
-            driver.request(fee=CONFIG.min_fee - 1)
+            driver.request(fee=CONFIG.min_fee - 1, consumer=False)
         assert err.value.minFee == CONFIG.min_fee
+        allowance = driver.s.brain.callback_allowance(driver.s.consumer.address, 100_000)
+        with pytest.raises(E.FeeTooLow) as err:  # a request with a callback pays its allowance besides the fee
+            driver.request(fee=CONFIG.min_fee - 1)
+        assert err.value.minFee == CONFIG.min_fee + allowance and err.value.fee == CONFIG.min_fee - 1 + allowance
         with pytest.raises(E.UnknownModel):
             driver.s.brain.request(b"\x09" * 32, b"x", fee=CONFIG.min_fee, sender=driver.user)
         with pytest.raises(E.MissingInput):

@@ -82,9 +82,12 @@ class TestDecline:
         r = driver.s.brain.decline(rid, DeclineReason.MODEL, sender=members[2])  # 2 left: no quorum possible
         assert r.one(ev.Unservable).declines == 3 and r.one(ev.Unservable).forfeited == FEE
         assert r.one(ev.Forfeited).amount == FEE and r.one(ev.Forfeited).treasury == treasury
-        assert not r.of(ev.Slashed) and not r.of(ev.Refunded) and not r.of(ev.Rewarded)
+        assert not r.of(ev.Slashed) and not r.of(ev.Rewarded)
+        # The callback never runs: its allowance goes back to the requester (the fee does not).
+        allowance = driver.s.brain.request_info(rid).allowance
+        assert allowance > 0 and (r.one(ev.Refunded).account, r.one(ev.Refunded).amount) == (driver.user.address, allowance)
         assert driver.s.brain.status(rid) == Status.UNSERVABLE and driver.s.brain.in_flight() == 0
-        assert driver.s.nodes.credit(driver.user.address) == 0 and driver.s.nodes.credit(treasury) == FEE
+        assert driver.s.nodes.credit(driver.user.address) == allowance and driver.s.nodes.credit(treasury) == FEE
         assert all(driver.s.nodes.open_rounds(m.address) == 0 for m in members)  # the committee is unlocked
         refused(driver, rid, E.RequestNotActive, lambda: driver.s.brain.finalize(rid))
 

@@ -93,6 +93,7 @@ class Round:
         r = self.tx("request", self.court.request(self.model_id, tensor_bytes(self.x_q), fee=FEE, sender=self.user,
                                                   consumer=self.h.consumer.address, callback_gas=100_000))
         self.rid = r.one(ev.HybridRequested).request_id
+        self.request_basefee = self.chain.w3.eth.get_block(r.block_number)["baseFeePerGas"]
         self.chain.mine(1)
         self.tx("dispatch", self.s.brain.dispatch(1, gas=2 * GAS))
         self.committee = [self.accounts[a] for a in self.s.brain.committee(self.rid)]
@@ -179,8 +180,12 @@ def test_honestMajority_provisionalAtDecision_finalAfterWindow(rnd, figure):
     with pytest.raises(E.HybridWindowOpen):
         rnd.court.resolve(rid)
     rnd.mine_past(prov.challenge_deadline)
+    resolver = rnd.chain.accounts[0].address
+    owed = rnd.court.owed(resolver)
     r = rnd.tx("resolve (final)", rnd.court.resolve(rid))
     assert r.one(ev.AnswerFinal).upheld and r.one(ev.CallbackExecuted).success
+    # The consumer's callback ran in the resolver's transaction: the requester's allowance pays it.
+    assert rnd.court.owed(resolver) - owed == rnd.info().allowance == 100_000 * rnd.request_basefee > 0
     assert rnd.court.result(rid) == out == rnd.delivered()
     assert not r.of(ev.Slashed) and all(rnd.s.nodes.open_rounds(m) == 0 for m in majority)
     record(rnd, figure, "honest", provisional=fin.block_number, final=r.block_number)
@@ -346,7 +351,8 @@ def test_overturnedNothingAdopted_timesOut_undefendedMajorityForfeitsToTreasury(
     r = rnd.court.resolve(rid)
     # Not defending is silence (DESIGN.md section 9): the majority's stake goes to the treasury, never to the
     # requester, and not to the challenger, whose bond never faced the majority's claim in a game.
-    assert r.one(ev.HybridTimedOut).refund == 0 == rnd.court.owed(rnd.user.address)
+    # The requester gets back only the allowance of its consumer's callback, which never ran.
+    assert r.one(ev.HybridTimedOut).refund == rnd.info().allowance == rnd.court.owed(rnd.user.address) > 0
     assert r.one(ev.Forfeited).amount == 3 * SYSTEM.slash_amount
     assert rnd.court.owed(rnd.watcher.address) == HYBRID.challenge_bond
     assert rnd.info().status == HybridStatus.TIMED_OUT
@@ -377,16 +383,17 @@ def test_brainRoundWithoutQuorum_timesOut_feeRefunded(rnd):
     liar = liar_trace(rnd.program, rnd.x_q)
     rnd.vote([rnd.honest, rnd.honest, liar, liar, None], publish=False)
     r = rnd.court.resolve(rid)
-    assert r.one(ev.HybridTimedOut).refund == FEE == rnd.court.owed(rnd.user.address)
+    allowances = rnd.s.brain.request_info(rid).allowance + rnd.info().allowance  # no callback ran: both back
+    assert r.one(ev.HybridTimedOut).refund == FEE + allowances == rnd.court.owed(rnd.user.address)
     rnd.court.withdraw(sender=rnd.user)
     assert rnd.court.owed(rnd.user.address) == 0
     with pytest.raises(E.NothingToResolve):
         rnd.court.resolve(rid)
 
 
-def test_brainRoundDeclined_timesOut_nothingRefunded(rnd):
+def test_brainRoundDeclined_timesOut_onlyCallbackAllowancesRefunded(rnd):
     """A committee that cannot serve the request declines it: Brain forfeits the fee (Unservable), and the
-    court times the request out with nothing to refund and nobody slashed."""
+    court times the request out refunding only the callback allowances (no callback ran), nobody slashed."""
     from contracts.bindings.brain import DeclineReason
 
     rid = rnd.request()
@@ -394,7 +401,8 @@ def test_brainRoundDeclined_timesOut_nothingRefunded(rnd):
         d = rnd.s.brain.decline(rid, DeclineReason.MODEL, sender=m)
     assert d.one(ev.Unservable).forfeited == FEE and not d.of(ev.Slashed)
     r = rnd.court.resolve(rid)
-    assert r.one(ev.HybridTimedOut).refund == 0 == rnd.court.owed(rnd.user.address)
+    allowances = rnd.s.brain.request_info(rid).allowance + rnd.info().allowance  # no callback ran: both back
+    assert r.one(ev.HybridTimedOut).refund == allowances == rnd.court.owed(rnd.user.address)
     assert rnd.info().status == HybridStatus.TIMED_OUT
 
 

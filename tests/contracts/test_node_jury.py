@@ -305,12 +305,15 @@ def test_float_step_within_tolerance_claimant_wins_by_jury_vote(env):
     assert (g.lo, g.hi, g.claimant) == (1, 2, DEFENDER)
     post = env.post(2, honest[1], states[2], y=y)
     fee, bond, before = env.game.jury_fee(), env.game.move_bond(gid), g.defender_bond
-    assert fee == SYSTEM.min_fee
+    # Brain's fee and the allowance of the jury's onResult (its gas at the base fee of the block postNode lands in).
+    allowance = env.jury.callback_gas() * env.chain.next_base_fee()
+    assert fee == SYSTEM.min_fee + allowance and allowance > 0
     r = env.game.post_node(gid, post, sender=env.defender)
     posted, convened, requested = r.one(ev.NodePosted), r.one(ev.JuryConvened), r.one(ev.Requested)
     assert (posted.game_id, posted.step, posted.slot, posted.output_root) == (gid, 2, 3, states[2].leaf(3))
     assert (convened.game_id, convened.brain_request_id, convened.step) == (gid, posted.jury_request, 2)
-    assert (requested.result_kind, requested.model_id, requested.fee) == (ResultKind.NODE_CHECK, env.model.model_id, fee)
+    assert (requested.result_kind, requested.model_id, requested.fee) == (ResultKind.NODE_CHECK, env.model.model_id, SYSTEM.min_fee)
+    assert env.brain.request_info(posted.jury_request).allowance == allowance
     assert requested.requester == requested.consumer == env.jury.address
     task = JuryTask.decode(r.one(ev.InputPosted).input)
     assert task == JuryTask(gid, 2, TOL, post.node, tuple(post.input_leaves), tuple(post.inputs), post.output_root,
@@ -523,12 +526,14 @@ def test_timed_out_jury_round_is_filed_again_by_retry_then_settles(env):
     assert fin.one(ev.TimedOut).request_id == rid and env.game.game(gid).phase == "vote"
     # The silent jurors' stake goes to the treasury; the jury is refunded its fee only (DESIGN.md section 9).
     assert fin.one(ev.Forfeited).amount == SYSTEM.committee_size * SYSTEM.slash_amount
-    assert fin.one(ev.Refunded).account == env.jury.address and fin.one(ev.Refunded).amount == SYSTEM.min_fee
+    old = env.brain.request_info(rid).allowance  # no callback ran: it comes back with the fee
+    assert fin.one(ev.Refunded).account == env.jury.address and fin.one(ev.Refunded).amount == SYSTEM.min_fee + old
     with pytest.raises(E.JuryTaskMismatch):
         env.jury.retry(gid, task.encode() + b"\0", sender=env.other)
     r = env.jury.retry(gid, sender=env.other)  # anyone; the task is read back from InputPosted
     again = r.one(ev.JuryConvened)
-    assert again.game_id == gid and again.brain_request_id != rid and r.one(ev.Requested).fee == SYSTEM.min_fee
+    new = env.brain.request_info(again.brain_request_id).allowance  # the refund pays the new round's allowance too
+    assert again.game_id == gid and again.brain_request_id != rid and r.one(ev.Requested).fee == SYSTEM.min_fee + old - new
     assert JuryTask.decode(r.one(ev.InputPosted).input) == task
     assert env.chain.balance(env.jury.address) == 0  # nothing of anyone's stake sticks in the jury
     with pytest.raises(E.JuryRoundOpen):

@@ -220,6 +220,9 @@ def test_opmlRequests_callbackChecks_andARevertingConsumerDoesNotUndoTheSettleme
     deadline = tribunal.request(MODEL, seven, mode="opml").deadline_blocks
     r = reqs.request(entry.model_id, data, deadline, fee=fee, sender=tribunal.requester,
                      consumer=d.system.consumer.address, callback_gas=100_000)
+    info = reqs.request_info(r.one(ev.OpmlRequested).request_id)  # the allowance of the callback, besides the fee
+    basefee = tribunal.chain.w3.eth.get_block(r.block_number)["baseFeePerGas"]
+    assert (info.fee, info.allowance) == (fee, 100_000 * basefee) and basefee > 0
     v = tribunal.follow(MODEL, seven, r, mode="opml").wait()
     assert v.status == "final", v.reason
     called = [s.event for s in events(tribunal.chain, reqs.address, ev.CallbackExecuted, from_block=r.block_number,

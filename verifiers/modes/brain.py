@@ -119,12 +119,13 @@ def committee_verdict(mode: str, t, req: Request, h: Handle, brain) -> Verdict:
         read_answer(v, req, fin.result)
         evidence["votes"], evidence["result"] = fin.votes, "0x" + fin.result.hex()
     elif info.status == Status.TIMED_OUT:
-        v.status, v.refund, v.reason = TIMED_OUT, info.fee, "no majority by the reveal deadline: fee refunded"
+        v.status, v.refund = TIMED_OUT, info.fee + info.allowance  # the callback's allowance comes back too
+        v.reason = "no majority by the reveal deadline: fee refunded"
         read_answer(v, req, None)
         if end:
             v.blocks = end[0].block - h.block
     elif info.status == Status.UNSERVABLE:
-        v.status, v.refund = REJECTED, 0
+        v.status, v.refund = REJECTED, info.allowance  # the fee is forfeited, the callback's allowance not
         v.reason = f"declined by {info.decline_count} of the committee (it cannot serve it): the fee is forfeited"
         read_answer(v, req, None)
         if end:

@@ -168,7 +168,7 @@ def opml_verdict(mode: str, t, req: Request, h: Handle, full: bool = False) -> V
     elif info.status == REQ_TIMED_OUT:
         refuted = any(c["status"] == "rejected" for c in claims)
         v.status = REJECTED if refuted else TIMED_OUT
-        v.refund, v.blocks = info.fee, settled[0].block - h.block
+        v.refund, v.blocks = info.fee + info.allowance, settled[0].block - h.block
         v.reason = ("every answer was proven wrong on chain; fee refunded" if refuted
                     else "no answer before the deadline; fee refunded")
         read_answer(v, req, None)

@@ -15,7 +15,7 @@ import {OpmlModels} from "../opml/OpmlModels.sol";
 import {
     InvalidConfig, UnauthorizedCaller, UnknownRequest, InsufficientBond, ClaimNotFinal, NothingToClaim,
     WrongHybridStatus, HybridWindowClosed, HybridWindowOpen, AnswerNotVoted, AnswerAlreadyPublished,
-    InvalidAnswerProof, ClaimDoesNotMatch, DefenderNotInMajority, NothingToResolve, AnswerNotFinal
+    InvalidAnswerProof, ClaimDoesNotMatch, DefenderNotInMajority, NothingToResolve, AnswerNotFinal, FeeTooLow
 } from "../Errors.sol";
 
 /// @notice Hybrid verification: a BRAIN committee answers now, the opML game stands behind it.
@@ -48,6 +48,10 @@ import {
 /// unlocks the members that did not reveal and leaves the revealed ones (majority and minority) locked
 /// for the court, which unlocks them only once the answer is final or timed out (after slashing): no
 /// member can withdraw the stake the verdict may take, even when `onResult` does not reach the court.
+/// Callback gas (contracts/README.md, "Callback allowance"): the request's value pays Brain (its fee and the
+/// allowance for this court's `onResult`) and, with a consumer, the consumer's own callback allowance
+/// (`callbackGas` at the request block's base fee), which this court owes whoever makes the answer final (its
+/// transaction runs the consumer's callback), or the requester when the request times out.
 contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, ReentrancyGuard {
     using Bits for uint256;
 
@@ -102,6 +106,7 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         uint64 tolerance; // packed float32 atol << 32 | rtol a defense or adopted claim must state (0: exact)
         uint256 majority; // node-index set of the members that revealed `vote`: locked until settled
         uint256 minority; // the members that revealed another vote: locked until settled, judged then
+        uint96 allowance; // the consumer's callback allowance: whoever makes the answer final runs the callback
     }
 
     struct Answer {
@@ -164,8 +169,13 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         // INVARIANT: S_0 comes from the registered opML model and this input (UnknownModel, InvalidInput).
         bytes32 initialRoot = models.initialRoot(modelId, input);
         _checkCallback(consumer, callbackGas);
-        requestId = brain.request{value: msg.value}(modelId, input, KIND_RAW, address(this), config.brainCallbackGas);
+        uint256 allowance = _callbackAllowance(consumer, callbackGas);
+        // INVARIANT: the requester pays for its consumer's callback, run in whoever finalizes the answer's transaction.
+        if (msg.value < allowance) revert FeeTooLow(msg.value, allowance);
+        requestId = brain.request{value: msg.value - allowance}(modelId, input, KIND_RAW, address(this),
+            config.brainCallbackGas);
         Request storage r = _requests[requestId];
+        if (allowance != 0) r.allowance = uint96(allowance);
         r.requester = msg.sender;
         r.requestBlock = uint40(block.number);
         r.status = Status.Pending;
@@ -306,8 +316,9 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
             _release(r);
             _owe(r.challenger, pot);
             _owe(r.challenger, r.bond);
+            _owe(r.requester, r.allowance); // no callback runs: its allowance goes back
             r.status = Status.TimedOut;
-            emit HybridTimedOut(requestId, 0);
+            emit HybridTimedOut(requestId, r.allowance);
             return Status.TimedOut;
         }
         revert NothingToResolve(requestId, uint8(s));
@@ -435,7 +446,9 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         // INVARIANT: a request times out here only when its Brain round ended without a decision: with its
         // fee refunded to this court, or declined (Unservable: Brain forfeited the fee, nothing to refund).
         if (!refunded && b.status != Brain.Status.Unservable) revert NothingToResolve(requestId, uint8(Status.Pending));
-        uint256 refund = refunded ? b.fee : 0;
+        // Brain refunds the allowance of this court's callback, which never ran (with the fee unless Unservable);
+        // the consumer's never runs either.
+        uint256 refund = (refunded ? b.fee : 0) + b.allowance + r.allowance;
         _pull();
         _owe(r.requester, refund);
         r.status = Status.TimedOut;
@@ -461,6 +474,8 @@ contract HybridCourt is IHybridCourt, ResultDelivery, IResultConsumer, Reentranc
         r.outputRoot = outputRoot;
         r.finalRoot = finalRoot;
         emit AnswerFinal(requestId, outputRoot, finalRoot, upheld);
+        // INVARIANT: whoever makes the answer final runs the consumer's callback, paid by the requester.
+        if (r.consumer != address(0)) _owe(msg.sender, r.allowance);
         _deliver(requestId, r.consumer, r.callbackGas, outputRoot);
         return Status.Final;
     }

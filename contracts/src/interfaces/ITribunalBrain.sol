@@ -15,7 +15,9 @@ interface ITribunalBrain is IResultDelivery {
 
     /// @notice Queues a request (fee as value, at least `minFee`) whose input travels in calldata, in the
     /// encoding of this package's README.md, "Input encoding". `resultKind`: `ResultKinds`. `consumer` (a
-    /// contract, or address(0) for none) gets `onResult` with `callbackGas` (at most `maxCallbackGas`).
+    /// contract, or address(0) for none) gets `onResult` with `callbackGas` (at most `maxCallbackGas`); the
+    /// value then also pays the callback allowance (`callbackGas` at this block's base fee), which goes to
+    /// whoever finalizes (its transaction runs the callback), or back with the fee when no callback runs.
     function request(bytes32 modelId, bytes calldata input, uint8 resultKind, address consumer, uint32 callbackGas)
         external
         payable

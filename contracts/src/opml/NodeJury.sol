@@ -68,8 +68,10 @@ contract NodeJury is IJury, IResultConsumer {
         game = game_;
     }
 
+    /// Wei a jury round costs in this block: Brain's minimum fee plus the callback allowance of this jury's
+    /// `onResult` (its gas at the block's base fee, paid to the finalizer that runs it).
     function fee() public view returns (uint256) {
-        return brain.minFee();
+        return brain.minFee() + brain.callbackAllowance(address(this), callbackGas);
     }
 
     /// Files a jury round of game `gameId` (only the bound game): its first float step, or the next one
@@ -121,14 +123,14 @@ contract NodeJury is IJury, IResultConsumer {
         if (b.status == Brain.Status.TimedOut || b.status == Brain.Status.Cancelled) {
             // The refunded fee only: silent jurors' stake went to the treasury (NodeRegistry.settle).
             if (nodes.credit(address(this)) != 0) nodes.claim();
-            funds += b.fee;
+            funds += b.fee + b.allowance; // the callback allowance came back with the fee
         } else if (b.status != Brain.Status.Finalized && b.status != Brain.Status.Unservable) {
             // INVARIANT: an open round is left to finish; only one without a verdict is filed again.
             revert JuryRoundOpen(gameId, c.request, uint8(b.status));
         }
         // INVARIANT: the new round asks the same question: the task is the one the last round was given.
         if (sha256(task) != b.inputHash) revert JuryTaskMismatch(gameId, c.request);
-        uint256 need = brain.minFee();
+        uint256 need = fee();
         // INVARIANT: a round is paid in full (a majority that voted neither value took the last fee).
         if (funds < need) revert FeeTooLow(funds, need);
         requestId = _file(gameId, c, task, funds);

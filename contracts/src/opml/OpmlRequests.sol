@@ -14,7 +14,10 @@ import {IOpmlRequests} from "../interfaces/IOpmlRequests.sol";
 /// pays the fee to the defender of the first linked claim that is final; a request with no final claim
 /// and none still pending once its deadline has passed times out and its fee is credited back to the
 /// requester. Payments are pulled (`withdraw`). A final request delivers its output root to the
-/// requester's consumer (`IResultConsumer.onResult`, gas-checked as in every mode: ResultDelivery).
+/// requester's consumer (`IResultConsumer.onResult`, gas-checked as in every mode: ResultDelivery). A request
+/// with a consumer pays, besides its fee, the callback allowance (`callbackGas` at the request block's base
+/// fee): credited to whoever settles it final (its transaction runs the callback), back to the requester on
+/// a timeout (contracts/README.md, "Callback allowance").
 contract OpmlRequests is IOpmlRequests, ResultDelivery {
     uint8 internal constant OPEN = 1;
     uint8 internal constant FINAL = 2;
@@ -33,6 +36,7 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         uint64 created; // block the request was posted in (an answer's claim is submitted at or after it)
         address consumer; // gets onResult(id, outputRoot) when final (address(0): none)
         uint32 callbackGas;
+        uint64 allowance; // the callback allowance, besides the fee: the final settler's, or refunded
     }
 
     OpmlGame public immutable game;
@@ -57,15 +61,25 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value);
         // INVARIANT: the answer can be delivered (a consumer without code would make every settle revert).
         _checkCallback(consumer, callbackGas);
+        uint64 allowance = _allowance(consumer, callbackGas);
         // INVARIANT: a request names a registered model and an input of its shape (UnknownModel, InvalidInput).
         bytes32 s0 = game.models().initialRoot(modelId, input);
         // INVARIANT: the stored deadline is the one the event states (a uint64 that wrapped would lie in the past).
         if (block.number + deadlineBlocks > type(uint64).max) revert DeadlineTooFar(deadlineBlocks);
         id = nextRequestId++;
-        _requests[id] = Request(msg.sender, uint96(msg.value), modelId, s0, uint64(block.number + deadlineBlocks), OPEN,
-            tolerance, uint64(block.number), consumer, callbackGas);
-        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value, block.number + deadlineBlocks, input, tolerance,
+        _requests[id] = Request(msg.sender, uint96(msg.value - allowance), modelId, s0, uint64(block.number + deadlineBlocks), OPEN,
+            tolerance, uint64(block.number), consumer, callbackGas, uint64(allowance));
+        emit OpmlRequested(id, msg.sender, modelId, s0, msg.value - allowance, block.number + deadlineBlocks, input, tolerance,
             consumer, callbackGas);
+    }
+
+    /// The callback allowance a request pays besides its fee (`msg.value`: at least minFee plus it).
+    function _allowance(address consumer, uint32 callbackGas) private view returns (uint64) {
+        uint256 allowance = _callbackAllowance(consumer, callbackGas);
+        // INVARIANT: the requester pays for its callback, run in the transaction of whoever settles the request.
+        if (msg.value < minFee + allowance) revert FeeTooLow(msg.value, minFee + allowance);
+        if (allowance > type(uint64).max) revert FeeTooHigh(allowance);
+        return uint64(allowance);
     }
 
     /// @notice Links the sender's claim as an answer to request `id`.
@@ -96,6 +110,7 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
             if (c.status == CLAIM_FINAL) {
                 r.status = FINAL;
                 credit[c.defender] += r.fee;
+                if (r.allowance != 0) credit[msg.sender] += r.allowance; // the callback runs in this transaction
                 emit RequestSettled(id, FINAL, claims[i], c.outputRoot, c.defender, r.fee);
                 _deliver(id, r.consumer, r.callbackGas, c.outputRoot);
                 return FINAL;
@@ -105,8 +120,9 @@ contract OpmlRequests is IOpmlRequests, ResultDelivery {
         // INVARIANT: a request times out only when no answer can still become final.
         if (block.number <= r.deadline || pending) revert RequestNotSettleable(id, r.deadline);
         r.status = TIMED_OUT;
-        credit[r.requester] += r.fee;
-        emit RequestSettled(id, TIMED_OUT, 0, bytes32(0), r.requester, r.fee);
+        uint256 refund = r.fee + r.allowance; // no callback runs: the allowance goes back with the fee
+        credit[r.requester] += refund;
+        emit RequestSettled(id, TIMED_OUT, 0, bytes32(0), r.requester, refund);
         return TIMED_OUT;
     }
 
