@@ -55,7 +55,9 @@ error UnknownShardMode(uint8 mode);
 /// boundary is the one the next round reads.
 ///
 /// Money: the fee pays K rounds, `msg.value / K` each (at least Brain's minFee), handed to each round's oracle
-/// only when the round opens; rounds pay their committees as their oracle's rules say. A pipeline ends early
+/// only when the round opens. Each share also pays the round's callback allowance (its callbackGas at the
+/// base fee of the block the round opens in, Brain's "Callback allowance"), so a share must cover minFee plus
+/// that allowance or the round's request reverts (FeeTooLow) and the pipeline ends unadvanced; rounds pay their committees as their oracle's rules say. A pipeline ends early
 /// (`end`, anyone) when its round ended without a result (timed out, cancelled, unservable) or when nobody
 /// advanced it within `advanceWindow` blocks of its last result: the fee of every round never opened, plus a
 /// timed-out or cancelled round's refund, is owed to the requester (pull, `withdraw`). The division's dust is
@@ -365,9 +367,14 @@ contract ShardRounds is ResultDelivery, IResultConsumer, ReentrancyGuard {
             b.status = Brain.Status.Cancelled;
         }
         bool refunded = b.status == Brain.Status.TimedOut || b.status == Brain.Status.Cancelled;
-        // A court round timed out by its adopt window (no honest answer in time) paid its Brain committee: no refund.
-        if (p.mode == MODE_HYBRID) return (true, refunded ? b.fee : 0);
-        return (refunded || b.status == Brain.Status.Unservable, refunded ? b.fee : 0);
+        bool noRound = refunded || b.status == Brain.Status.Unservable;
+        // What the oracle gave back: the fee unless forfeited (Unservable), and every callback allowance whose
+        // callback never ran (Brain's, for this contract's or the court's onResult; the court's, for this one's).
+        uint256 back = (refunded ? b.fee : 0) + (noRound ? b.allowance : 0);
+        // A court round timed out by its adopt window (no honest answer in time) paid its Brain committee and
+        // Brain's deliverer: only the court's allowance for this contract's callback comes back.
+        if (p.mode == MODE_HYBRID) return (true, back + court.requestOf(rid).allowance);
+        return (noRound, back);
     }
 
     /// Claims what the node registry and the court credit this contract (refunds of its rounds).
