@@ -123,6 +123,7 @@ def _exact_root() -> str:
     return "0x" + tensor_root(program.run(X)[0]).hex()
 
 
+@LONG  # the suite is at its 20-minute limit; the opml process test keeps a SIGKILL in the default run
 def test_brain_memberProcesses_giveTheUnshardedExactRoot_thoughOneIsKilledMidRound(net, tmp_path):
     from contracts import events as ev
     from verifiers.chainlog import events
