@@ -41,6 +41,7 @@ from verifiers.agents.member import CHEATS
 from verifiers.chainlog import events
 
 from . import plans
+from . import rounds as chained
 from .errors import ShardError
 from .node import lying_player
 from .store import BoundaryStore
@@ -182,13 +183,8 @@ def run_round(t, entry: plans.ShardEntry, x: np.ndarray, *, fee: int, deadline_b
                       result_kind=ResultKind.OUTPUT_ROOT)
     rid, b0 = r.one(ev.Requested).request_id, r.block_number
     while brain.request_info(rid).status not in ENDED:
-        info = brain.request_info(rid)
-        if info.status == Status.DISPATCHED and t.chain.block_number > info.reveal_deadline:
-            try:  # the requester's own poke, as Brain mode's `keep`
-                brain.finalize(rid, sender=t.requester)
-                continue
-            except Exception:  # noqa: BLE001 - an agent finalized first
-                pass
+        if chained.poke_finalize(t, rid, t.requester):
+            continue
         if t.chain.block_number > b0 + deadline_blocks:
             break
         if not t.step() and not t.drive_blocks:
@@ -212,7 +208,6 @@ def serve(t, spec: plans.Spec, x_q: np.ndarray, store, *, fee: int | None = None
     the pipeline's id and the gas of its request, advances and ends."""
     from contracts.bindings.shard import MODE_BRAIN
 
-    from . import rounds as chained
     from .pipeline import deploy_ledger_for
 
     register(t, spec)
@@ -228,7 +223,6 @@ def finish(t, rounds, pid: int, spec: plans.Spec, seen: dict, request_gas: int, 
     """The verdict of pipeline `pid` once `drive` returned (`view`'s, with the pipeline's own fields)."""
     from contracts.bindings.shard import ROUNDS_FINAL
 
-    from . import rounds as chained
 
     rows = chained.rows(t, rounds, pid, spec, seen["times"])
     p = rounds.pipeline_of(pid)

@@ -96,13 +96,27 @@ def _decided(t, p) -> bool:
     return t.deployment.brain.request_info(p.round_id).status == Status.FINALIZED
 
 
+def poke_finalize(t, rid: int, sender) -> bool:
+    """Finalizes Brain round `rid` once its reveal window is over (the requester's own poke, as Brain mode's
+    `keep`); whether it did (False too when an agent finalized first)."""
+    brain = t.deployment.brain
+    info = brain.request_info(rid)
+    if info.status != Status.DISPATCHED or t.chain.block_number <= info.reveal_deadline:
+        return False
+    try:
+        brain.finalize(rid, sender=sender)
+        return True
+    except Exception:  # noqa: BLE001 - an agent finalized first
+        return False
+
+
 def drive(t, rounds: ShardRounds, pid: int, spec: plans.Spec, store, *, deadline_blocks: int = 2000,
           sender=None) -> dict:
     """Steps `t`'s agents until pipeline `pid` is final or ended: advances each decided round with its boundary's
     bytes from the store (the chain checks them), ends one whose round failed or stalled. What it saw: per round
     the seconds and blocks from opening to result, and the gas of each advance and end."""
     sender = sender or t.requester
-    brain, k, b0 = t.deployment.brain, plans.plan_of(spec).k, t.chain.block_number
+    k, b0 = plans.plan_of(spec).k, t.chain.block_number
     opened, done, gas = {1: (time.perf_counter(), b0)}, {}, {"advance": [], "end": []}
     while True:
         p = rounds.pipeline_of(pid)
@@ -125,14 +139,8 @@ def drive(t, rounds: ShardRounds, pid: int, spec: plans.Spec, store, *, deadline
             except PipelineNotRunning:  # the callback landed meanwhile and ended the pipeline
                 pass
             continue
-        if p.mode != MODE_HYBRID and not p.settled:
-            info = brain.request_info(p.round_id)
-            if info.status == Status.DISPATCHED and t.chain.block_number > info.reveal_deadline:
-                try:  # the requester's own poke, as Brain mode's `keep`
-                    brain.finalize(p.round_id, sender=sender)
-                    continue
-                except Exception:  # noqa: BLE001 - an agent finalized first
-                    pass
+        if p.mode != MODE_HYBRID and not p.settled and poke_finalize(t, p.round_id, sender):
+            continue
         if t.chain.block_number > b0 + deadline_blocks:
             break
         if not t.step() and not t.drive_blocks:
