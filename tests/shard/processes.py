@@ -1,4 +1,4 @@
-"""What the shard process tests share: `tribunal node` children that never outlive pytest, and their stop."""
+"""What the process tests share: `tribunal node` children that never outlive pytest, and their stop."""
 from __future__ import annotations
 
 import ctypes

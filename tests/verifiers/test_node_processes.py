@@ -3,7 +3,6 @@ One member is SIGKILLed right after its commit and started again; the request st
 exact output root, the restarted member's reveal among the votes. No process outlives the test."""
 from __future__ import annotations
 
-import ctypes
 import os
 import select
 import signal
@@ -17,6 +16,8 @@ import pytest
 from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig
 
+from tests.shard.processes import die_with_parent, stop
+
 from .conftest import MODEL, OPML
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
@@ -27,15 +28,11 @@ CONFIG = SystemConfig(min_stake=ETHER, withdrawal_delay=400, slash_amount=ETHER 
 READY_S = 180
 
 
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: never outlive pytest
-
-
 def _spawn(role: str, url: str, key: bytes, deployment) -> subprocess.Popen:
     argv = [sys.executable, "-m", "verifiers.cli", "node", "--role", role, "--rpc", url, "--key", "0x" + key.hex(),
             "--deployment", str(deployment), "--models", MODEL, "--poll", "0.1"]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ),
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=die_with_parent)
 
 
 def _wait_ready(procs: list[subprocess.Popen]) -> None:
@@ -90,21 +87,8 @@ def test_nodes_memberKilledAfterCommit_requestFinalizesAndNoProcessOutlives(tmp_
         assert victim.address in {r["member"] for r in v.evidence["reveals"]}
         assert v.evidence["votes"] == 3
     finally:
-        _stop(procs)
+        stop(procs)
         t.close()
         chain.close()
     assert all(p.poll() is not None for p in procs)
     assert not chain.process.alive()
-
-
-def _stop(procs) -> None:
-    """Ends agent processes: SIGTERM, then SIGKILL for any still running after 15 s."""
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
