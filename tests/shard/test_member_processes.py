@@ -22,7 +22,7 @@ from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig
 from runtime.tensor_root import tensor_root
 
-from .processes import die_with_parent, stop
+from tests.processes import die_with_parent, stop
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]
 READY_S = 240

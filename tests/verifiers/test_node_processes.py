@@ -16,7 +16,7 @@ import pytest
 from contracts.chain import connect
 from contracts.deploy import ETHER, SystemConfig
 
-from tests.shard.processes import die_with_parent, stop
+from tests.processes import die_with_parent, stop
 
 from .conftest import MODEL, OPML
 

@@ -18,10 +18,11 @@ import sys
 import pytest
 
 from contracts.chain import connect
+from tests.processes import stop
 from verifiers.cli import main
 
 from .conftest import MODEL
-from .test_node_processes import _spawn, _stop, _wait_ready
+from .test_node_processes import _spawn, _wait_ready
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -184,7 +185,7 @@ def test_operations_deployStakeNodesInfer_separateProcesses_requestFinal(tmp_pat
         err = _cli(tmp_path, "withdraw", *op, "--key", _key(members[0]), ok=False)
         assert f"unlocks at block {w['unlock_block']}" in err
     finally:
-        _stop(procs)
+        stop(procs)
         chain.close()
     assert all(p.poll() is not None for p in procs)
 

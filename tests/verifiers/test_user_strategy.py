@@ -19,6 +19,7 @@ from contracts.arbiter import ChainArbiter
 from contracts.chain import connect
 from contracts.deploy import deploy_opml
 from tests.bisection.bisection_cases import case
+from tests.processes import die_with_parent, stop
 from verifiers.errors import UnknownCheat
 
 from .conftest import MODEL, OPML, cheat
@@ -98,13 +99,11 @@ def test_setCheats_badImportPath_refusedAndNothingChanged(tribunal):
 
 
 def _node(role: str, url: str, key: bytes, deployment, cheat: str, cwd) -> subprocess.Popen:
-    from .test_node_processes import _die_with_parent
-
     argv = [sys.executable, "-m", "verifiers.cli", "node", "--role", role, "--rpc", url, "--key", "0x" + key.hex(),
             "--deployment", str(deployment), "--models", MODEL, "--poll", "0.1", "--cheat", cheat]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd,
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=die_with_parent)
 
 
 @pytest.mark.anvil
@@ -114,7 +113,7 @@ def test_anvil_nodeProcess_userStrategyFromAFile_submitterLosesItsGame(tmp_path,
     against an honest watcher process: the submitter's claim is refuted on chain."""
     from verifiers import Tribunal
 
-    from .test_node_processes import _stop, _wait_ready
+    from .test_node_processes import _wait_ready
 
     chain = connect("anvil")
     t = Tribunal.connect("anvil", chain=chain, committee=1, agents=False, opml_config=replace(OPML, window=400, clock=200),
@@ -142,7 +141,7 @@ def test_anvil_nodeProcess_userStrategyFromAFile_submitterLosesItsGame(tmp_path,
         lost = [game.game(g) for c in d.requests.answers(receipt.request_id) for g in game.claim_games(c)]
         assert any(g.phase == "over" and g.winner == 2 and g.challenger == watcher.address for g in lost)
     finally:
-        _stop(procs)
+        stop(procs)
         t.close()
         chain.close()
     out = procs[0].stdout.read() if procs else ""
