@@ -287,25 +287,13 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
     /// made while fewer than `committeeSize` nodes had stake, times out here and is refunded.
     function dispatch(uint256 maxCount) external returns (uint256 dispatched) {
         uint256 dropped;
-        while (dispatched < maxCount && inFlight < maxInFlight && _queue.size() > 0) {
-            uint256 id = FeeQueue.idOf(_queue.top());
+        while (dispatched < maxCount && inFlight < maxInFlight) {
+            uint256 id;
+            (id, dropped) = _liveTop(dropped);
+            if (id == 0) break;
             Entry storage r = _requests[id];
-            if (r.status != Status.Queued) {
-                // a cancelled request's tombstone
-                _queue.pop();
-                --_tombstones;
-                ++dropped;
-                continue;
-            }
             uint256 requestBlock = r.requestBlock;
-            // INVARIANT: the seed is a block hash that did not exist when the request was made.
-            if (block.number <= requestBlock + 1) break;
             _queue.pop();
-            if (block.number > requestBlock + queueTimeout) {
-                _expire(id, r);
-                ++dropped;
-                continue;
-            }
             bytes32 seed = keccak256(abi.encodePacked(blockhash(requestBlock + 1), id));
             // INVARIANT: the committee is drawn from the stakes (and holdings) as of the request's block, fixed
             // before its seed existed: nothing done once the seed is public, or while the request waits, moves it.
@@ -343,6 +331,34 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         uint256 refund = r.fee + _allowanceOf(r);
         emit Cancelled(requestId, refund);
         nodes.settle{value: refund}(requestId, 0, 0, 0, r.requester);
+    }
+
+    /// The queue's top request if it can be dispatched now (not popped), else 0 (an empty queue, or a top
+    /// whose seed block is not mined yet); the tombstones and the requests past `queueTimeout` above it are
+    /// popped on the way (those expire, refunded), each adding one to `dropped`. Both dispatch paths start here.
+    function _liveTop(uint256 dropped) private returns (uint256 id, uint256) {
+        while (_queue.size() > 0) {
+            id = FeeQueue.idOf(_queue.top());
+            Entry storage r = _requests[id];
+            if (r.status != Status.Queued) {
+                // a cancelled request's tombstone
+                _queue.pop();
+                --_tombstones;
+                ++dropped;
+                continue;
+            }
+            // INVARIANT: the seed is a block hash that did not exist when the request (or any request of the
+            // batch) was made.
+            if (block.number <= uint256(r.requestBlock) + 1) return (0, dropped);
+            if (block.number > uint256(r.requestBlock) + queueTimeout) {
+                _queue.pop();
+                _expire(id, r);
+                ++dropped;
+                continue;
+            }
+            return (id, dropped);
+        }
+        return (0, dropped);
     }
 
     /// The committee for `seed` from the stakes as of the end of `atBlock`: among the holders of `holdersOf` as
@@ -531,18 +547,12 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
         ids = new uint256[](maxCount);
         uint256 n;
         uint256 callbacks;
-        while (n < maxCount && inFlight + n < maxInFlight && _queue.size() > 0) {
-            uint256 id = FeeQueue.idOf(_queue.top());
+        while (n < maxCount && inFlight + n < maxInFlight) {
+            uint256 id;
+            (id, dropped) = _liveTop(dropped);
+            if (id == 0) break;
             Entry storage r = _requests[id];
-            if (r.status != Status.Queued) {
-                _queue.pop();
-                --_tombstones;
-                ++dropped;
-                continue;
-            }
             uint256 requestBlock = r.requestBlock;
-            // INVARIANT: the seed is a block hash that did not exist when any request of the batch was made.
-            if (block.number <= requestBlock + 1) break;
             // INVARIANT: a court's or a jury's request is served in its own round (they read it by request id).
             if (r.resultKind == KIND_RAW || r.resultKind == KIND_NODE_CHECK) break;
             if (callbacks + r.callbackGas > BATCH_CALLBACK_GAS) break;
@@ -550,11 +560,6 @@ contract Brain is ITribunalBrain, ResultDelivery, ReentrancyGuard {
             // requests only (their committee is drawn among its holders), never with other models' requests.
             if (n != 0 && (holdersOf != bytes32(0) ? r.modelId != holdersOf : r.holdersOnly)) break;
             _queue.pop();
-            if (block.number > requestBlock + queueTimeout) {
-                _expire(id, r);
-                ++dropped;
-                continue;
-            }
             if (n == 0 && r.holdersOnly) holdersOf = r.modelId;
             ids[n++] = id;
             callbacks += r.callbackGas;

@@ -16,7 +16,7 @@ from contracts import events as ev
 from contracts.bindings import Status, commitment, new_salt
 from contracts.bindings.brain import batch_commitment
 
-from .conftest import NODES, Driver
+from .conftest import CONFIG, NODES, Driver
 
 EMBEDDED = pytest.mark.parametrize("deployed", ["embedded"], indirect=True)
 RIGHT, WRONG, OTHER = b"\x11" * 32, b"\x22" * 32, b"\x33" * 32
@@ -163,3 +163,22 @@ def test_batch_refusals_nameTheCondition(driver: Driver):
     assert [e.result for e in r.of(ev.Finalized)] == [RIGHT, RIGHT]
     with pytest.raises(E.BatchSettled):
         driver.s.brain.finalize_batch(b.batch_id, rids, [[RIGHT, RIGHT]] * 5)
+
+
+@EMBEDDED
+@pytest.mark.parametrize("path", ["dispatch", "dispatch_batch"])
+def test_queuedPastTheTimeout_expiredAndRefunded_onTheWayToTheLiveRequests(driver: Driver, path: str):
+    """Both dispatch paths start at one queue walk (Brain._liveTop): requests outbid for longer than
+    queueTimeout above the live ones expire, refunded in full, and the live request behind them is served."""
+    old = [driver.request(fee=CONFIG.min_fee * 100) for _ in range(2)]  # the higher fee: on top of the queue
+    driver.mine_past(driver.chain.block_number + CONFIG.queue_timeout)
+    fresh = driver.request()
+    driver.chain.mine(1)
+    r = getattr(driver.s.brain, path)(8)
+    assert sorted(e.request_id for e in r.of(ev.TimedOut)) == old
+    assert [driver.s.brain.status(rid) for rid in old] == [Status.TIMED_OUT] * 2
+    served = [e.request_id for e in r.of(ev.Dispatched)] or [i for e in r.of(ev.BatchDispatched) for i in e.request_ids]
+    assert served == [fresh]
+    # nothing is left to walk: a second call finds the queue empty
+    with pytest.raises(E.NothingToDispatch):
+        getattr(driver.s.brain, path)(8)
