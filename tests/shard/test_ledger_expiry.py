@@ -36,7 +36,7 @@ def refused_until(ledger, rid, sender) -> int:
     return e.value.fromBlock
 
 
-def test_expire_onlyAfterExpiryBlocksOfNoActivity_refundsTheFee_andReturnsTheBonds(env):
+def test_expire_onlyAfterExpiryBlocksOfNoActivity_refundsTheFee_andReturnsTheBonds(env):  # noqa: F811 - the fixture
     chain, _, ledger, _ = env
     a, b, w = chain.accounts[20:23]
     requester = chain.accounts[REQUESTER]
@@ -69,7 +69,7 @@ def test_expire_onlyAfterExpiryBlocksOfNoActivity_refundsTheFee_andReturnsTheBon
     assert ledger.credit(requester.address) == 0 and chain.balance(requester.address) > before + FEE * 9 // 10
 
 
-def test_expire_refusedDuringADispute_andRestartsAfterAVoid_whoseRoutingStaysOpen(env):
+def test_expire_refusedDuringADispute_andRestartsAfterAVoid_whoseRoutingStaysOpen(env):  # noqa: F811 - the fixture
     chain, _, ledger, _ = env
     a, b, w = chain.accounts[20:23]
     rid, _ = request(env, [a.address, b.address])
@@ -90,7 +90,7 @@ def test_expire_refusedDuringADispute_andRestartsAfterAVoid_whoseRoutingStaysOpe
     assert ledger.credit(w.address) == BOND * 3 // 2 and ledger.credit(a.address) == 0
 
 
-def test_expire_refusedOnAFullyPostedRequest_whichEndsThroughResolve(env):
+def test_expire_refusedOnAFullyPostedRequest_whichEndsThroughResolve(env):  # noqa: F811 - the fixture
     chain, _, ledger, spec = env
     a, b, w = chain.accounts[20:23]
     rid, x = request(env, [a.address, b.address])
@@ -107,7 +107,7 @@ def test_expire_refusedOnAFullyPostedRequest_whichEndsThroughResolve(env):
         ledger.expire(rid, sender=w)
 
 
-def test_aWonDispute_restartsTheExpiryClock(env, tmp_path):
+def test_aWonDispute_restartsTheExpiryClock(env, tmp_path):  # noqa: F811 - the fixture
     """Honest nodes: a sybil disputes the honest post 1; its node binds its claim and wins the shard game."""
     from verifiers.agents.base import Scheduler
     from verifiers.catalog import Catalog
@@ -136,7 +136,7 @@ def test_aWonDispute_restartsTheExpiryClock(env, tmp_path):
     assert refused_until(ledger, rid, chain.accounts[22]) == info.last_activity + EXPIRY + 1
 
 
-def test_theRequestersDriver_expiresAStalledRequest_andRefundsIt_inOneLine(env):
+def test_theRequestersDriver_expiresAStalledRequest_andRefundsIt_inOneLine(env):  # noqa: F811 - the fixture
     chain, _, ledger, spec = env
     a, b = chain.accounts[20:22]
     requester = chain.accounts[REQUESTER]
@@ -153,13 +153,14 @@ def test_theRequestersDriver_expiresAStalledRequest_andRefundsIt_inOneLine(env):
     assert pipeline.pipeline_view(ledger, rid, spec)["status"] == "expired"
 
 
-def test_aShardNode_leavesAnExpiredRequestAlone(env, tmp_path):
+def test_aShardNode_leavesAnExpiredRequestAlone(env, tmp_path):  # noqa: F811 - the fixture
     from verifiers.agents.base import Scheduler
     from verifiers.catalog import Catalog
     from verifiers.shard.node import ShardNode
 
     chain, d, ledger, spec = env
-    node = ShardNode(d, chain.accounts[20], catalog=Catalog((spec.model,)), ledger=ledger, store=tmp_path, shards={1, 2})
+    node = ShardNode(d, chain.accounts[20], catalog=Catalog((spec.model,)), ledger=ledger, store=tmp_path,
+                     shards={1, 2})
     rid, _ = request(env, [node.address, node.address])
     chain.mine(EXPIRY + 1)
     ledger.expire(rid, sender=chain.accounts[22])

@@ -145,8 +145,8 @@ def wait(ledger: ShardLedger, rid: int, spec: plans.Spec, *, tick=None, drive=No
 
 def expirable(ledger: ShardLedger, rid: int, info) -> bool:
     """Whether `expire(rid)` would pass now (ShardLedger.expire's rule)."""
-    return (info.status == OPEN and info.done_block == 0 and ledger.chain.block_number > info.last_activity + ledger.expiry
-            and not ledger.dispute_of(rid).open)
+    idle = ledger.chain.block_number > info.last_activity + ledger.expiry
+    return info.status == OPEN and info.done_block == 0 and idle and not ledger.dispute_of(rid).open
 
 
 def expired(ledger: ShardLedger, rid: int, spec: plans.Spec, info, requester) -> str:
