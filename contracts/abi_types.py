@@ -635,6 +635,12 @@ class SeedNotReady(ContractRevert):
     template = 'the seed block {seedBlock} is not mined yet'
 
 
+class ShardAllPosted(ContractRevert):
+    """Raised when expire names a request whose last boundary is posted (final after the dispute window)."""
+
+    template = 'request {id} has every boundary posted: it ends through resolve, not expire'
+
+
 class ShardBondTooLow(ContractRevert):
     """Raised when a post or dispute carries less than the ledger's bond."""
 
@@ -665,6 +671,12 @@ class ShardInputSizeUnproven(ContractRevert):
     template = 'shard model {modelId} has no proven input size'
 
 
+class ShardNotExpirable(ContractRevert):
+    """Raised when expire comes within `expiry` blocks of the request's last activity (made, a post, a dispute opened, bound or resolved)."""
+
+    template = 'request {id} cannot expire before block {fromBlock}'
+
+
 class ShardNotResolvable(ContractRevert):
     """Raised when resolve comes before the bind window, the shard claim's end, or the final window."""
 
@@ -678,9 +690,9 @@ class ShardOutOfOrder(ContractRevert):
 
 
 class ShardRequestNotOpen(ContractRevert):
-    """Raised when a post, dispute, bind or resolve names a request that is final."""
+    """Raised when a post, dispute, bind, resolve or expire names a request that is final or expired."""
 
-    template = 'sharded request {id} is already final'
+    template = 'sharded request {id} has ended (final or expired)'
 
 
 class ShardRoundOpen(ContractRevert):
@@ -1438,6 +1450,12 @@ class ShardNodeAnnounced(Event):
 
 
 @dataclass(frozen=True)
+class ShardRequestExpired(Event):
+    id: int
+    refund: int
+
+
+@dataclass(frozen=True)
 class ShardRequestFinal(Event):
     id: int
     output_root: bytes
@@ -1882,12 +1900,13 @@ class ShardLedgerRequest(Struct):
     """Solidity struct ShardLedger.Request."""
 
     requester: str
-    sharded_id: bytes
     fee: int
+    sharded_id: bytes
     status: int
     posted: int
     last_progress: int
     done_block: int
+    last_activity: int
     route: Sequence[str]
 
 
@@ -2014,14 +2033,14 @@ ERRORS = {c.__name__: c for c in (
     PipelineNotEndable, PipelineNotRunning, ProposalNotActive, QuorumNotReached, ReentrancyGuardReentrantCall,
     RegistryFull, RequestNotActive, RequestNotQueued, RequestNotSettleable, ResultKindNotBound,
     ResultKindUnsupported, ResultNotDelivered, RevealMismatch, RevealWindowClosed, RevealWindowNotOpen,
-    RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady, ShardBondTooLow,
-    ShardClaimMismatch, ShardDisputeOpen, ShardFeeTooLow, ShardInputSizeUnproven, ShardNotResolvable,
-    ShardOutOfOrder, ShardRequestNotOpen, ShardRoundOpen, ShardWindowClosed, ShardedAlreadyRegistered,
-    SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow, StaleBaseVersion,
-    StaleClaim, UnauthorizedCaller, UnknownBatch, UnknownClaim, UnknownGame, UnknownJuryCase, UnknownModel,
-    UnknownNode, UnknownPipeline, UnknownProposal, UnknownRequest, UnknownShardMode, UnknownShardRequest,
-    UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked, WithdrawalNotRequested,
-    WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
+    RevealWindowOpen, ScoreOutOfRange, SeedBlockNotParent, SeedExpired, SeedNotReady, ShardAllPosted,
+    ShardBondTooLow, ShardClaimMismatch, ShardDisputeOpen, ShardFeeTooLow, ShardInputSizeUnproven,
+    ShardNotExpirable, ShardNotResolvable, ShardOutOfOrder, ShardRequestNotOpen, ShardRoundOpen, ShardWindowClosed,
+    ShardedAlreadyRegistered, SignerNotInCommittee, SliceNotInOneChunk, SnapshotNotPast, StakeLocked, StakeTooLow,
+    StaleBaseVersion, StaleClaim, UnauthorizedCaller, UnknownBatch, UnknownClaim, UnknownGame, UnknownJuryCase,
+    UnknownModel, UnknownNode, UnknownPipeline, UnknownProposal, UnknownRequest, UnknownShardMode,
+    UnknownShardRequest, UnknownSharded, UnknownVersion, UnsupportedOp, VotePending, WithdrawalLocked,
+    WithdrawalNotRequested, WithdrawalPending, WrongHybridStatus, WrongNodeKind, WrongPhase,
 )}
 
 EVENTS = {c.__name__: c for c in (
@@ -2034,9 +2053,10 @@ EVENTS = {c.__name__: c for c in (
     JuryConvened, JuryVerdict, KindBound, ModelRegistered, NodePosted, NodeStaked, OpmlModelRegistered,
     OpmlRequested, OutputPosted, PaidOut, Picked, Proposed, Rebased, RefundWithdrawn, Refunded, Rejected,
     RequestAnswered, RequestSettled, Requested, ResultReceived, Revealed, Rewarded, ScoreCommitted, ScoreRevealed,
-    ScoringOpened, ScoringTimedOut, Served, ShardNodeAnnounced, ShardRequestFinal, ShardRequested, ShardRoundFinal,
-    ShardRoundOpened, ShardRoundsEnded, ShardRoundsFinal, ShardRoundsRequested, ShardedRegistered, Slashed, Stepped,
-    TaskCreated, TimedOut, TreeRevealed, Unservable, WithdrawalRequested, Withdrawn,
+    ScoringOpened, ScoringTimedOut, Served, ShardNodeAnnounced, ShardRequestExpired, ShardRequestFinal,
+    ShardRequested, ShardRoundFinal, ShardRoundOpened, ShardRoundsEnded, ShardRoundsFinal, ShardRoundsRequested,
+    ShardedRegistered, Slashed, Stepped, TaskCreated, TimedOut, TreeRevealed, Unservable, WithdrawalRequested,
+    Withdrawn,
 )}
 
 STRUCTS = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contracts.bindings.base import SimulatedBinding, tx, view
 
-OPEN, FINAL = 1, 2
+OPEN, FINAL, EXPIRED = 1, 2, 3  # ShardLedger request statuses
 
 
 class ShardLedger(SimulatedBinding):
@@ -16,6 +16,7 @@ class ShardLedger(SimulatedBinding):
     dispute = tx("dispute", "(id, shard): the post of `shard` is wrong.", value="bond")
     bind = tx("bind", "(id, claim_id): the disputed node's OpmlGame claim on its shard.")
     resolve = tx("resolve", "(id): ends the open dispute, or makes the request final.")
+    expire = tx("expire", "(id): ends a request idle for `expiry` blocks: fee to the requester, bonds to the posters.")
     withdraw = tx("withdraw")
     sharded = view("sharded", "The sharded model (ShardLedgerSharded).")
     request_info = view("requestOf", "The request (ShardLedgerRequest).")
@@ -28,11 +29,12 @@ class ShardLedger(SimulatedBinding):
     window = view("window", prop=True)
     stall = view("stall", prop=True)
     bind_window = view("bindWindow", prop=True)
+    expiry = view("expiry", prop=True)
 
 
 def deploy_ledger(chain, game: str, *, bond: int, min_fee: int, window: int, stall: int, bind_window: int,
-                  sender=None) -> ShardLedger:
-    address = chain.deploy("ShardLedger", game, bond, min_fee, window, stall, bind_window, sender=sender)
+                  expiry: int, sender=None) -> ShardLedger:
+    address = chain.deploy("ShardLedger", game, bond, min_fee, window, stall, bind_window, expiry, sender=sender)
     return ShardLedger(chain, address)
 
 

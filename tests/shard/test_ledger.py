@@ -15,7 +15,7 @@ from contracts.chain import connect
 from runtime.tensor_root import tensor_bytes, tensor_root
 from verifiers.shard import pipeline, plans
 
-LEDGER = dict(bond=10**16, min_fee=10**15, window=5, stall=3, bind_window=4)
+LEDGER = dict(bond=10**16, min_fee=10**15, window=5, stall=3, bind_window=4, expiry=12)
 
 
 @functools.lru_cache(maxsize=None)

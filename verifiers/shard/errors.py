@@ -28,3 +28,8 @@ class NoRoute(ShardError):
 
 class ShardSpecError(ShardError):
     """A sharded model's description (name, cuts, shards to serve) does not parse or does not fit."""
+
+
+class PipelineExpired(ShardError):
+    """A sharded request stalled past the ledger's `expiry` blocks with no node serving it, and was expired
+    (its fee back to the requester, the standing posts' bonds back to their nodes)."""

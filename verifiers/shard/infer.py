@@ -6,6 +6,7 @@ not). Modes, on the embedded chain or a fresh anvil (everything deployed here, p
   bytes whose root is the last round's majority boundary; verifiers/shard/committee.py, rounds.py); `--liars
   L` members vote one lying boundary on shard `--liar-shard`; `--fee` pays all K rounds;
 - opml: the ShardLedger pipeline, one shard node per shard posting bonded boundaries (verifiers/shard/node.py);
+  a request no node serves for the ledger's `expiry` blocks is expired, its fee refunded (PipelineExpired);
 - hybrid: the same chain with each round a HybridCourt request on its shard: a lying committee is overturned by
   the court's fraud proof on that shard and its stake slashed (verifiers/shard/hybrid.py);
 - auto: brain or hybrid, by the policy of unsharded requests (verifiers/modes/auto.py) and says why.
@@ -199,7 +200,8 @@ def _ledger(args, spec, plan, x_q) -> dict:
             pass
         t1 = time.perf_counter()
         rid = pipeline.send_request(ledger, spec, x_q, chain.accounts[10])
-        v = pipeline.wait(ledger, rid, spec, tick=sch.tick, drive=lambda: chain.mine(1), poll=0.0)
+        v = pipeline.wait(ledger, rid, spec, tick=sch.tick, drive=lambda: chain.mine(1), poll=0.0,
+                          requester=chain.accounts[10])
         v["wall_seconds"] = time.perf_counter() - t1
         v["mode"] = "opml"
     finally:
@@ -235,7 +237,7 @@ def _attached(args, spec, x_q) -> dict:
         plans.register(d, ledger, spec, sender=requester)
         t0 = time.perf_counter()
         rid = remote.send_routed(paced, ledger, spec, x_q, fee=args.fee)
-        v = pipeline.wait(ledger, rid, spec, drive=paced.step, poll=0.0)
+        v = pipeline.wait(ledger, rid, spec, drive=paced.step, poll=0.0, requester=requester)
         v["wall_seconds"] = time.perf_counter() - t0
     finally:
         chain.close()

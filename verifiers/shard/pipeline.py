@@ -4,7 +4,8 @@
     spec = plans.make_spec("gpt2-tiny", 3, shape=(1, 8))
     sid = plans.register(deployment, ledger, spec)
     rid = send_request(ledger, spec, x_q, sender)        # routed by capacity and recent latency
-    v = wait(ledger, rid, spec, drive=chain.mine)        # the pipeline: node, root, bytes, seconds per shard
+    v = wait(ledger, rid, spec, drive=chain.mine, requester=sender)  # the pipeline: node, root, bytes, seconds
+                                                         # per shard; PipelineExpired if no node serves it
 
 `serve_in_process` runs K shard nodes as in-process agents (what `tribunal infer MODEL --shards K` does on
 the embedded chain or a fresh anvil); with `tribunal node --role shard` processes the same request is
@@ -20,16 +21,20 @@ import numpy as np
 
 from bisection.shards import sharded_id
 from contracts import events as ev
-from contracts.bindings.shard import FINAL, ShardLedger, deploy_ledger
+from contracts.bindings.shard import EXPIRED, FINAL, OPEN, ShardLedger, deploy_ledger
 from runtime.tensor_root import tensor_bytes
 from verifiers.chainlog import events
 
 from . import plans, routing
-from .errors import ShardError
+from .errors import PipelineExpired, ShardError
 from .node import LEDGER_KEY
 
 ETHER = 10**18
-LEDGER_DEFAULTS = dict(bond=ETHER // 100, min_fee=ETHER // 1000, window=12, stall=6, bind_window=12)
+STATUSES = {OPEN: "open", FINAL: "final", EXPIRED: "expired"}  # ShardLedger request statuses, by name
+# expiry: blocks without activity before anyone may end a request (fee back, bonds back). Far over stall +
+# bind_window (18), the longest a served request waits on the protocol itself (the routed node's stall, then
+# any holder's turn; a disputed node's bind), so only a request that no node serves any more expires.
+LEDGER_DEFAULTS = dict(bond=ETHER // 100, min_fee=ETHER // 1000, window=12, stall=6, bind_window=12, expiry=64)
 
 
 def deploy_ledger_for(deployment, **params) -> ShardLedger:
@@ -92,7 +97,7 @@ def pipeline_view(ledger: ShardLedger, rid: int, spec: plans.Spec) -> dict:
                 if isinstance(s.event, ev.BoundaryDisputeResolved)]
     final = [s for s in seen if isinstance(s.event, ev.ShardRequestFinal)]
     info = ledger.request_info(rid)
-    return {"request": rid, "status": "final" if info.status == FINAL else "open", "spec": str(spec),
+    return {"request": rid, "status": STATUSES.get(info.status, str(info.status)), "spec": str(spec),
             "output_root": "0x" + bytes(final[0].event.output_root).hex() if final else None,
             "shards": shards, "posts": len(posts), "disputes": disputes, "resolved": resolved}
 
@@ -110,11 +115,23 @@ def _raw_bytes(plan, j: int) -> int:
 
 
 def wait(ledger: ShardLedger, rid: int, spec: plans.Spec, *, tick=None, drive=None, timeout: float = 300.0,
-         poll: float = 0.2) -> dict:
+         poll: float = 0.2, requester=None) -> dict:
     """Waits until the request is final: each round `tick()` (in-process agents; returns transactions
-    sent) and, when nothing was sent, `drive()` (mine a block on a dev chain) so windows pass."""
+    sent) and, when nothing was sent, `drive()` (mine a block on a dev chain) so windows pass. A request
+    that stalls past the ledger's `expiry` (no node serves it) is expired by `requester` (when given; its
+    refund withdrawn) and PipelineExpired raised, as it is for a request somebody else expired."""
+    from contracts.abi import ContractRevert
+
     deadline = time.monotonic() + timeout
-    while ledger.request_info(rid).status != FINAL:
+    while (info := ledger.request_info(rid)).status != FINAL:
+        if requester is not None and expirable(ledger, rid, info):
+            try:
+                ledger.expire(rid, sender=requester)
+                info = ledger.request_info(rid)
+            except ContractRevert:  # a post or a dispute came first (served again), or another expired it
+                pass
+        if info.status == EXPIRED:
+            raise PipelineExpired(expired(ledger, rid, spec, info, requester))
         if time.monotonic() > deadline:
             raise ShardError(f"sharded request {rid} not final after {timeout:.0f} s: "
                              f"{pipeline_view(ledger, rid, spec)}")
@@ -124,3 +141,20 @@ def wait(ledger: ShardLedger, rid: int, spec: plans.Spec, *, tick=None, drive=No
                 drive()
             time.sleep(poll)
     return pipeline_view(ledger, rid, spec)
+
+
+def expirable(ledger: ShardLedger, rid: int, info) -> bool:
+    """Whether `expire(rid)` would pass now (ShardLedger.expire's rule)."""
+    idle = ledger.chain.block_number > info.last_activity + ledger.expiry
+    return info.status == OPEN and info.done_block == 0 and idle and not ledger.dispute_of(rid).open
+
+
+def expired(ledger: ShardLedger, rid: int, spec: plans.Spec, info, requester) -> str:
+    """An expired request's one line; the requester's refund withdrawn first (when it is the requester)."""
+    k = plans.plan_of(spec).k
+    line = (f"sharded request {rid} expired: boundary {info.posted + 1} of {k} was not posted (no node served it) "
+            f"within {ledger.expiry} blocks of block {info.last_activity}; its fee of {info.fee} wei ")
+    if requester is not None and requester.address == info.requester and ledger.credit(requester.address):
+        ledger.withdraw(sender=requester)
+        return line + f"was refunded to the requester {info.requester}"
+    return line + f"is the requester's ({info.requester}) to withdraw from the ledger"

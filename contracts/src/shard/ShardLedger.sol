@@ -16,8 +16,8 @@ error InvalidShardCuts(uint256 cuts, uint256 shards);
 /// @notice sharded request {id} does not exist
 /// @dev Raised when a call names a sharded request id never made.
 error UnknownShardRequest(uint256 id);
-/// @notice sharded request {id} is already final
-/// @dev Raised when a post, dispute, bind or resolve names a request that is final.
+/// @notice sharded request {id} has ended (final or expired)
+/// @dev Raised when a post, dispute, bind, resolve or expire names a request that is final or expired.
 error ShardRequestNotOpen(uint256 id);
 /// @notice request {id}: shard {shard} is not the one to post or dispute (next: {next})
 /// @dev Raised when a boundary is posted out of order, or a dispute names a boundary not posted.
@@ -49,6 +49,12 @@ error ShardNotResolvable(uint256 id);
 /// @notice {account} has no credit in the shard ledger
 /// @dev Raised when withdraw is called with nothing to withdraw.
 error NoShardCredit(address account);
+/// @notice request {id} cannot expire before block {fromBlock}
+/// @dev Raised when expire comes within `expiry` blocks of the request's last activity (made, a post, a dispute opened, bound or resolved).
+error ShardNotExpirable(uint256 id, uint256 fromBlock);
+/// @notice request {id} has every boundary posted: it ends through resolve, not expire
+/// @dev Raised when expire names a request whose last boundary is posted (final after the dispute window).
+error ShardAllPosted(uint256 id);
 /// @notice request {id}: {node} lost a dispute on it and may not post again
 /// @dev Raised when a node that lost a boundary dispute posts on the same request.
 error BannedShardNode(uint256 id, address node);
@@ -73,10 +79,16 @@ error BannedShardNode(uint256 id, address node);
 /// routed around). A request with all K posts and no dispute for `window` blocks is final: its output is
 /// post K; the fee is split among the posting nodes and their bonds are returned. A dispute the poster wins
 /// restarts that window (it held the one dispute slot: a challenger of another post could not dispute).
+///
+/// A request nobody serves any more ends by `expire` (anyone): open, no dispute open, not every boundary
+/// posted, and more than `expiry` blocks since its last activity (made, a post, a dispute opened, bound or
+/// resolved). It becomes EXPIRED: no result was delivered, so the fee goes back to the requester in full (as
+/// Brain's expiry refunds it) and every standing post's bond back to its node.
 contract ShardLedger {
     bytes internal constant TAG = "TRIBUNAL/SHARDS/1";
     uint8 internal constant OPEN = 1;
     uint8 internal constant FINAL = 2;
+    uint8 internal constant EXPIRED = 3;
     uint8 internal constant CLAIM_FINAL = 1;
     uint8 internal constant CLAIM_REJECTED = 2;
 
@@ -96,12 +108,13 @@ contract ShardLedger {
 
     struct Request {
         address requester;
+        uint96 fee; // packed with the requester: lastActivity fits in the status slot
         bytes32 shardedId;
-        uint96 fee;
         uint8 status;
         uint8 posted; // boundaries posted after the input
-        uint64 lastProgress; // block of the last post, or of a dispute the poster won
+        uint64 lastProgress; // block of the last post, or of a dispute the poster won (0: anyone may post)
         uint64 doneBlock; // block of post K (0 while the pipeline runs)
+        uint64 lastActivity; // block it was made, posted to, or a dispute opened, bound or resolved (expiry)
         address[] route; // the routed node per shard
     }
 
@@ -121,6 +134,7 @@ contract ShardLedger {
     uint64 public immutable window; // blocks after post K in which posts may be disputed
     uint64 public immutable stall; // blocks the routed node has for its post before anyone may post
     uint64 public immutable bindWindow; // blocks a disputed node has to bind its shard claim
+    uint64 public immutable expiry; // blocks without activity after which anyone may expire a request
 
     uint256 public nextRequestId = 1;
     mapping(bytes32 => Sharded) private _sharded;
@@ -141,8 +155,10 @@ contract ShardLedger {
     event BoundaryBound(uint256 indexed id, uint256 shard, uint256 claimId);
     event BoundaryDisputeResolved(uint256 indexed id, uint256 shard, address winner, bool voided);
     event ShardRequestFinal(uint256 indexed id, bytes32 outputRoot);
+    event ShardRequestExpired(uint256 indexed id, uint256 refund);
 
-    constructor(OpmlGame game_, uint256 bond_, uint256 minFee_, uint64 window_, uint64 stall_, uint64 bindWindow_) {
+    constructor(OpmlGame game_, uint256 bond_, uint256 minFee_, uint64 window_, uint64 stall_, uint64 bindWindow_,
+        uint64 expiry_) {
         game = game_;
         models = game_.models();
         bond = bond_;
@@ -150,6 +166,7 @@ contract ShardLedger {
         window = window_;
         stall = stall_;
         bindWindow = bindWindow_;
+        expiry = expiry_;
     }
 
     // ------------------------------------------------------------------ registration
@@ -200,6 +217,7 @@ contract ShardLedger {
         r.fee = uint96(msg.value);
         r.status = OPEN;
         r.lastProgress = uint64(block.number);
+        r.lastActivity = uint64(block.number);
         r.route = route;
         _posts[id][0] = Post(msg.sender, inputRoot, uint64(block.number), 0);
         emit ShardRequested(id, shardedId, inputRoot, input, route, msg.value);
@@ -213,6 +231,8 @@ contract ShardLedger {
         // INVARIANT: boundaries are posted in order, each once.
         if (shard != uint256(r.posted) + 1 || shard > r.route.length) revert ShardOutOfOrder(id, shard, r.posted + 1);
         if (msg.value < bond) revert ShardBondTooLow(msg.value, bond);
+        // what was sent over the bond is the sender's, not the ledger's
+        if (msg.value > bond) credit[msg.sender] += msg.value - bond;
         if (banned[id][msg.sender]) revert BannedShardNode(id, msg.sender);
         // INVARIANT: the routed node posts, unless it let `stall` blocks pass (then any node: re-routing).
         if (r.route[shard - 1] != msg.sender && block.number <= uint256(r.lastProgress) + stall) {
@@ -221,6 +241,7 @@ contract ShardLedger {
         _posts[id][shard] = Post(msg.sender, root, uint64(block.number), millis);
         r.posted = uint8(shard);
         r.lastProgress = uint64(block.number);
+        r.lastActivity = uint64(block.number);
         if (shard == r.route.length) r.doneBlock = uint64(block.number);
         emit BoundaryPosted(id, shard, root, msg.sender, millis);
     }
@@ -234,7 +255,10 @@ contract ShardLedger {
         if (shard == 0 || shard > r.posted) revert ShardOutOfOrder(id, shard, r.posted);
         if (r.doneBlock != 0 && block.number > uint256(r.doneBlock) + window) revert ShardWindowClosed(id);
         if (msg.value < bond) revert ShardBondTooLow(msg.value, bond);
+        // what was sent over the bond is the sender's, not the ledger's
+        if (msg.value > bond) credit[msg.sender] += msg.value - bond;
         _disputes[id] = Dispute(msg.sender, uint8(shard), true, false, uint64(block.number), 0);
+        r.lastActivity = uint64(block.number);
         emit BoundaryDisputed(id, shard, msg.sender);
     }
 
@@ -252,6 +276,7 @@ contract ShardLedger {
             || c.created < d.opened) revert ShardClaimMismatch(id, claimId);
         d.bound = true;
         d.claimId = claimId;
+        r.lastActivity = uint64(block.number);
         emit BoundaryBound(id, d.shard, claimId);
     }
 
@@ -277,6 +302,7 @@ contract ShardLedger {
                 if (r.doneBlock != 0) r.doneBlock = uint64(block.number);
                 // INVARIANT: nobody could post while the dispute was open: the routed node's stall starts again.
                 r.lastProgress = uint64(block.number);
+                r.lastActivity = uint64(block.number);
                 emit BoundaryDisputeResolved(id, d.shard, _posts[id][d.shard].node, false);
             } else {
                 revert ShardNotResolvable(id);
@@ -288,8 +314,30 @@ contract ShardLedger {
         r.status = FINAL;
         uint256 k = r.route.length;
         for (uint256 j = 1; j <= k; ++j) credit[_posts[id][j].node] += bond + r.fee / k;
+        // the split's remainder (fee mod K) is the requester's: nothing stays in the ledger unowned
+        if (r.fee % k != 0) credit[r.requester] += r.fee % k;
         emit ShardRequestFinal(id, _posts[id][k].root);
         return true;
+    }
+
+    /// Ends a request nobody serves any more (contract doc): the fee back to the requester, the bonds of the
+    /// standing posts back to their nodes.
+    function expire(uint256 id) external {
+        Request storage r = _open(id);
+        // INVARIANT: a dispute in course ends through resolve (the bind window or the shard claim's game).
+        if (_disputes[id].open) revert ShardDisputeOpen(id);
+        // INVARIANT: with every boundary posted the request is final after the window (resolve), not expired.
+        if (r.doneBlock != 0) revert ShardAllPosted(id);
+        // INVARIANT: only after `expiry` blocks in which nobody posted, disputed, bound or resolved.
+        uint256 from = uint256(r.lastActivity) + expiry + 1;
+        if (block.number < from) revert ShardNotExpirable(id, from);
+        r.status = EXPIRED;
+        uint256 refund = r.fee;
+        // INVARIANT: no result was delivered: the requester's fee back in full, each standing post's bond
+        // back to its node (their boundaries were not shown wrong).
+        credit[r.requester] += refund;
+        for (uint256 j = 1; j <= r.posted; ++j) credit[_posts[id][j].node] += bond;
+        emit ShardRequestExpired(id, refund);
     }
 
     function _challengerWins(uint256 id, Request storage r, Dispute storage d) private {
@@ -306,6 +354,7 @@ contract ShardLedger {
         r.posted = uint8(j - 1);
         r.doneBlock = 0;
         r.lastProgress = 0; // re-served by any node holding shard j
+        r.lastActivity = uint64(block.number); // the expiry clock restarts: the request is served again from j
         d.open = false;
         emit BoundaryDisputeResolved(id, j, d.challenger, true);
     }
