@@ -31,7 +31,7 @@ from .node import LEDGER_KEY
 
 ETHER = 10**18
 STATUSES = {OPEN: "open", FINAL: "final", EXPIRED: "expired"}  # ShardLedger request statuses, by name
-# expiry: blocks without activity before anyone may end a request (fee back, bonds back). Far over stall +
+# expiry: blocks without activity before anyone may end a request (posts paid, the rest refunded). Over stall +
 # bind_window (18), the longest a served request waits on the protocol itself (the routed node's stall, then
 # any holder's turn; a disputed node's bind), so only a request that no node serves any more expires.
 LEDGER_DEFAULTS = dict(bond=ETHER // 100, min_fee=ETHER // 1000, window=12, stall=6, bind_window=12, expiry=64)
@@ -152,8 +152,9 @@ def expirable(ledger: ShardLedger, rid: int, info) -> bool:
 def expired(ledger: ShardLedger, rid: int, spec: plans.Spec, info, requester) -> str:
     """An expired request's one line; the requester's refund withdrawn first (when it is the requester)."""
     k = plans.plan_of(spec).k
+    refund = info.fee - info.fee // k * info.posted  # the standing posts were paid their share (ShardLedger.expire)
     line = (f"sharded request {rid} expired: boundary {info.posted + 1} of {k} was not posted (no node served it) "
-            f"within {ledger.expiry} blocks of block {info.last_activity}; its fee of {info.fee} wei ")
+            f"within {ledger.expiry} blocks of block {info.last_activity}; {refund} wei of its fee ")
     if requester is not None and requester.address == info.requester and ledger.credit(requester.address):
         ledger.withdraw(sender=requester)
         return line + f"was refunded to the requester {info.requester}"

@@ -82,8 +82,9 @@ error BannedShardNode(uint256 id, address node);
 ///
 /// A request nobody serves any more ends by `expire` (anyone): open, no dispute open, not every boundary
 /// posted, and more than `expiry` blocks since its last activity (made, a post, a dispute opened, bound or
-/// resolved). It becomes EXPIRED: no result was delivered, so the fee goes back to the requester in full (as
-/// Brain's expiry refunds it) and every standing post's bond back to its node.
+/// resolved). It becomes EXPIRED: each standing post gets its bond back and its share of the fee (fee / K, as a
+/// final request pays it: the requester, who picks the route and can read every posted boundary, must not get
+/// shards 1..j computed for free by routing shard j+1 to nobody), and the requester the rest of the fee.
 contract ShardLedger {
     bytes internal constant TAG = "TRIBUNAL/SHARDS/1";
     uint8 internal constant OPEN = 1;
@@ -332,11 +333,12 @@ contract ShardLedger {
         uint256 from = uint256(r.lastActivity) + expiry + 1;
         if (block.number < from) revert ShardNotExpirable(id, from);
         r.status = EXPIRED;
-        uint256 refund = r.fee;
-        // INVARIANT: no result was delivered: the requester's fee back in full, each standing post's bond
-        // back to its node (their boundaries were not shown wrong).
+        uint256 share = r.fee / r.route.length;
+        // INVARIANT: each standing post (not shown wrong) is paid as a final request pays it, its bond back and
+        // fee / K; only the unserved shards' part of the fee goes back to the requester.
+        for (uint256 j = 1; j <= r.posted; ++j) credit[_posts[id][j].node] += bond + share;
+        uint256 refund = r.fee - share * r.posted;
         credit[r.requester] += refund;
-        for (uint256 j = 1; j <= r.posted; ++j) credit[_posts[id][j].node] += bond;
         emit ShardRequestExpired(id, refund);
     }
 
