@@ -52,10 +52,8 @@ ONESTEP_AS = {"InvalidStateProof": game_errors.InvalidPrestate, "MalformedProof"
 
 @dataclass
 class _RebaseScan:
-    """What `ChainArbiter.rebases` has read of one game's logs (a game of claim `claim_id`): blocks before
-    `next_block` (None: the claim is not a float program's, there is nothing to read), each step's jury request
-    and block, the re-bases."""
-    claim_id: int
+    """What `ChainArbiter.rebases` has read of one game's logs: blocks before `next_block` (None: the claim
+    is not a float program's, there is nothing to read), each step's jury request and block, the re-bases."""
     next_block: int | None
     posted: dict[int, tuple[int, int]] = field(default_factory=dict)
     found: list[tuple[int, bytes]] = field(default_factory=list)
@@ -410,11 +408,10 @@ class ChainArbiter(Arbiter):
         over a range costs a scan of every block in it on the embedded chain, and this runs on every move."""
         g = g or self._call(self.game_contract.game, game_id)
         scan = self._rebases.get(game_id)
-        head = self.chain.block_number
-        if scan is None or head + 1 < scan.next_block or scan.claim_id != g.claim_id:
-            # first read, or the chain went back (a revert or reorg: game ids are reused) -> read from the start
+        if scan is None:
             claim = self.game_contract.claim(g.claim_id)
-            scan = self._rebases[game_id] = _RebaseScan(g.claim_id, claim.created if claim.float_steps else None)
+            scan = self._rebases[game_id] = _RebaseScan(claim.created if claim.float_steps else None)
+        head = self.chain.block_number
         if scan.next_block is None or head < scan.next_block:
             return tuple(scan.found)
         from bisection.jury import NodeTask
@@ -424,23 +421,20 @@ class ChainArbiter(Arbiter):
             return self.chain.w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end,
                                                "topics": [ev.topic_of(cls), key_topic.to_bytes(32, "big")]})
 
-        # read into new values, kept only once every query answered (a failed one is simply read again)
         game = self.game_contract.address
-        posted = dict(scan.posted)
         for log in logs(game, ev.NodePosted, game_id, scan.next_block, head):
             e = ev.decode_log(log)
-            posted[e.step] = (e.jury_request, log["blockNumber"])
-        found = list(scan.found)
+            scan.posted[e.step] = (e.jury_request, log["blockNumber"])
         rebased = logs(game, ev.Rebased, game_id, scan.next_block, head)
         if rebased:
             brain = NodeJury(self.chain, self.game_contract.jury()).brain()
             for log in rebased:
                 step = ev.decode_log(log).step
-                request, block = posted[step]
+                request, block = scan.posted[step]
                 task = logs(brain, ev.InputPosted, request, block, block)
-                found.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
-        scan.posted, scan.found, scan.next_block = posted, found, head + 1
-        return tuple(found)
+                scan.found.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
+        scan.next_block = head + 1
+        return tuple(scan.found)
 
     def _last_reveal(self, game_id: int, moves: int | None = None) -> tuple:
         if game_id in self._revealed:
