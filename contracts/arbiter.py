@@ -23,7 +23,7 @@ one-step proof bundle (`step`: built from the inputs and their state paths, whic
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -48,15 +48,6 @@ STEP_ARGS_BYTES = 4 + 6 * 32  # OpmlGame.step's selector, heads and the two leng
 # Reverts of the one-step verifier (contracts/src/onestep) as the game's names.
 ONESTEP_AS = {"InvalidStateProof": game_errors.InvalidPrestate, "MalformedProof": game_errors.InvalidMove,
               "ElementOutOfRange": game_errors.InvalidMove}
-
-
-@dataclass
-class _RebaseScan:
-    """What `ChainArbiter.rebases` has read of one game's logs: blocks before `next_block` (None: the claim
-    is not a float program's, there is nothing to read), each step's jury request and block, the re-bases."""
-    next_block: int | None
-    posted: dict[int, tuple[int, int]] = field(default_factory=dict)
-    found: list[tuple[int, bytes]] = field(default_factory=list)
 
 
 class ChainTime:
@@ -106,7 +97,7 @@ class ChainArbiter(Arbiter):
         self._revealed: dict[int, tuple] = {}  # the last reveal of games moved through this object
         self._from_logs: dict[int, tuple] = {}  # game id -> (moves, last reveal) read from the logs
         self._reasons: dict[int, str] = {}
-        self._rebases: dict[int, _RebaseScan] = {}
+        self._rebases: dict[int, tuple] = {}
         self.prover = prover or self.step_proof
         self.gas: list[dict] = []  # every transaction: {"kind", "game", "gas"}
         self.jurors = jurors
@@ -403,38 +394,35 @@ class ChainArbiter(Arbiter):
     def rebases(self, game_id: int, g=None) -> tuple:
         """((step, defender's output bytes), ...) the game was re-based on, oldest first, from the chain:
         each `Rebased` follows the `NodePosted` of its step, whose jury round's input (Brain's
-        InputPosted, in the same transaction's block) is the task holding the output bytes. Only a float
-        program's claim has any. The logs are read incrementally (each block once per game): a log query
-        over a range costs a scan of every block in it on the embedded chain, and this runs on every move."""
+        InputPosted) is the task holding the output bytes. Read again only when the game's move count or
+        phase changed (a re-base changes the phase), and only for a float program's claim, from the
+        claim's block on (log queries are costly on the embedded chain)."""
         g = g or self._call(self.game_contract.game, game_id)
-        scan = self._rebases.get(game_id)
-        if scan is None:
-            claim = self.game_contract.claim(g.claim_id)
-            scan = self._rebases[game_id] = _RebaseScan(claim.created if claim.float_steps else None)
-        head = self.chain.block_number
-        if scan.next_block is None or head < scan.next_block:
-            return tuple(scan.found)
-        from bisection.jury import NodeTask
-        from contracts.bindings.jury import NodeJury
+        key = (g.moves, g.phase)
+        hit = self._rebases.get(game_id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        claim = self.game_contract.claim(g.claim_id)
+        out = []
+        if claim.float_steps:
+            from bisection.jury import NodeTask
+            from contracts.bindings.jury import NodeJury
 
-        def logs(address, cls, key_topic: int, start: int, end: int):
-            return self.chain.w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end,
-                                               "topics": [ev.topic_of(cls), key_topic.to_bytes(32, "big")]})
+            def logs(address, cls, key_topic: int, start: int):
+                return self.chain.w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": "latest",
+                                                   "topics": [ev.topic_of(cls), key_topic.to_bytes(32, "big")]})
 
-        game = self.game_contract.address
-        for log in logs(game, ev.NodePosted, game_id, scan.next_block, head):
-            e = ev.decode_log(log)
-            scan.posted[e.step] = (e.jury_request, log["blockNumber"])
-        rebased = logs(game, ev.Rebased, game_id, scan.next_block, head)
-        if rebased:
-            brain = NodeJury(self.chain, self.game_contract.jury()).brain()
-            for log in rebased:
-                step = ev.decode_log(log).step
-                request, block = scan.posted[step]
-                task = logs(brain, ev.InputPosted, request, block, block)
-                scan.found.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
-        scan.next_block = head + 1
-        return tuple(scan.found)
+            rebased = logs(self.game_contract.address, ev.Rebased, game_id, claim.created)
+            if rebased:
+                posted = {e.step: e for e in map(ev.decode_log, logs(self.game_contract.address, ev.NodePosted,
+                                                                      game_id, claim.created))}
+                brain = NodeJury(self.chain, self.game_contract.jury()).brain()
+                for log in rebased:
+                    step = ev.decode_log(log).step
+                    task = logs(brain, ev.InputPosted, posted[step].jury_request, claim.created)
+                    out.append((step, NodeTask.decode(ev.decode_log(task[0]).input).output))
+        self._rebases[game_id] = (key, tuple(out))
+        return self._rebases[game_id][1]
 
     def _last_reveal(self, game_id: int, moves: int | None = None) -> tuple:
         if game_id in self._revealed:
