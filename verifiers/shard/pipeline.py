@@ -124,7 +124,8 @@ def wait(ledger: ShardLedger, rid: int, spec: plans.Spec, *, tick=None, drive=No
 
     deadline = time.monotonic() + timeout
     while (info := ledger.request_info(rid)).status != FINAL:
-        if requester is not None and expirable(ledger, rid, info):
+        # the chain judges the rest of expire's rule (open, no dispute, not all posted): only its clock is read here
+        if requester is not None and ledger.chain.block_number > info.last_activity + ledger.expiry:
             try:
                 ledger.expire(rid, sender=requester)
                 info = ledger.request_info(rid)
@@ -141,12 +142,6 @@ def wait(ledger: ShardLedger, rid: int, spec: plans.Spec, *, tick=None, drive=No
                 drive()
             time.sleep(poll)
     return pipeline_view(ledger, rid, spec)
-
-
-def expirable(ledger: ShardLedger, rid: int, info) -> bool:
-    """Whether `expire(rid)` would pass now (ShardLedger.expire's rule)."""
-    idle = ledger.chain.block_number > info.last_activity + ledger.expiry
-    return info.status == OPEN and info.done_block == 0 and idle and not ledger.dispute_of(rid).open
 
 
 def expired(ledger: ShardLedger, rid: int, spec: plans.Spec, info, requester) -> str:
